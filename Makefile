@@ -1,0 +1,153 @@
+# itera-bench: build, test and benchmark.  `make help` lists targets and variables.
+#
+# Layout: engine/*.c -> build/libitera.a; engine/cli/*.c -> build/itera;
+# bench/*.c + bench/*.cc -> build/itera-bench; tests/test_*.c -> one cmocka binary each.
+# Files named *_avx2.c, *_avx512.c, *_vnni.c are compiled with their ISA flags and are
+# only called after a run-time CPUID check (engine/cpu.h), so the binaries run on any x86-64.
+
+BUILD    ?= build
+PLATFORM ?= embedded
+PROFILE  ?= default
+CC       ?= cc
+CXX      ?= c++
+V        ?= 0
+
+ifeq ($(V),0)
+Q := @
+else
+Q :=
+endif
+
+OPT      ?= -O3
+WARN     := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wpointer-arith -Wformat=2 -Wundef -Wvla
+ifneq ($(CI),)
+WERROR   ?= 1
+endif
+ifeq ($(WERROR),1)
+WARN     += -Werror
+endif
+SAN      ?=
+CPPFLAGS += -D_GNU_SOURCE -Iengine -Ibench
+CFLAGS   += -std=c11 $(OPT) -g $(WARN) -pthread -MMD -MP $(SAN)
+CXXFLAGS += -std=c++17 $(OPT) -g -Wall -Wextra -Wpedantic -Wshadow $(if $(filter 1,$(WERROR)),-Werror) -pthread -MMD -MP $(SAN)
+LDFLAGS  += -pthread $(SAN)
+
+PKGS_ENGINE := jansson
+PKGS_BENCH  := jansson hwloc inih benchmark
+PKGS_TEST   := cmocka
+pc_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
+pc_libs   = $(shell pkg-config --libs $(1) 2>/dev/null)
+
+ISA_AVX2   := -mavx2 -mfma -mf16c
+ISA_AVX512 := -mavx512f -mavx512bw -mavx512dq -mavx512vl -mfma -mf16c
+ISA_VNNI   := $(ISA_AVX512) -mavx512vnni
+
+ENGINE_SRC := $(sort $(wildcard engine/*.c))
+CLI_SRC    := $(sort $(wildcard engine/cli/*.c))
+BENCH_SRC  := $(sort $(wildcard bench/*.c))
+BENCH_CXX  := $(sort $(wildcard bench/*.cc))
+BENCH_MAIN := bench/main.c
+TEST_SRC   := $(sort $(wildcard tests/test_*.c))
+
+ENGINE_OBJ := $(ENGINE_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/%.o)
+BENCH_LIBOBJ := $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(BENCH_MAIN),$(BENCH_SRC))) \
+                $(BENCH_CXX:%.cc=$(BUILD)/%.o)
+TEST_BIN   := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+
+LIBITERA   := $(BUILD)/libitera.a
+LIBBENCH   := $(BUILD)/libiterabench.a
+ITERA      := $(BUILD)/itera
+ITERA_BENCH := $(BUILD)/itera-bench
+DEPS_STAMP := $(BUILD)/.deps-ok
+
+ENGINE_LIBS := $(call pc_libs,$(PKGS_ENGINE)) -lm
+BENCH_LIBS  := $(call pc_libs,$(PKGS_BENCH)) -lpfm -lstdc++ -lm
+
+.PHONY: all build deps test test-unit test-cli asan ubsan bench report compare ci peer clean help
+
+all: build
+
+build: $(ITERA) $(if $(wildcard $(BENCH_MAIN)),$(ITERA_BENCH))
+
+## deps: install missing Debian packages (apt-get when root, else print the command)
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): scripts/deps.sh
+	$(Q)sh scripts/deps.sh
+	$(Q)mkdir -p $(@D) && touch $@
+
+$(BUILD)/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC    $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(ISA) $(call pc_cflags,$(PKGS_ENGINE) $(PKGS_BENCH) $(PKGS_TEST)) -c $< -o $@
+
+$(BUILD)/%.o: %.cc | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CXX   $<")
+	$(Q)$(CXX) $(CPPFLAGS) $(CXXFLAGS) $(call pc_cflags,benchmark) -c $< -o $@
+
+$(BUILD)/%_avx2.o:   ISA := $(ISA_AVX2)
+$(BUILD)/%_avx512.o: ISA := $(ISA_AVX512)
+$(BUILD)/%_vnni.o:   ISA := $(ISA_VNNI)
+
+$(LIBITERA): $(ENGINE_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(LIBBENCH): $(BENCH_LIBOBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(ITERA): $(CLI_OBJ) $(LIBITERA)
+	@$(if $(Q),echo "  LD    $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIBITERA) $(ENGINE_LIBS)
+
+$(ITERA_BENCH): $(BUILD)/bench/main.o $(LIBBENCH) $(LIBITERA)
+	@$(if $(Q),echo "  LD    $@")
+	$(Q)$(CXX) $(LDFLAGS) -o $@ $< $(LIBBENCH) $(LIBITERA) $(BENCH_LIBS) $(ENGINE_LIBS)
+
+# Test binaries link the engine, and the harness library where one exists.
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIBITERA) $(if $(BENCH_LIBOBJ),$(LIBBENCH))
+	@$(if $(Q),echo "  LD    $@")
+	$(Q)$(CXX) $(LDFLAGS) -o $@ $< $(if $(BENCH_LIBOBJ),$(LIBBENCH)) $(LIBITERA) \
+	    $(call pc_libs,$(PKGS_TEST)) $(if $(BENCH_LIBOBJ),$(BENCH_LIBS)) $(ENGINE_LIBS)
+
+## test: build and run every test (cmocka unit tests, then CLI tests)
+test: build $(TEST_BIN)
+	$(Q)sh tests/run.sh $(BUILD)
+
+## asan / ubsan: the test suite under AddressSanitizer / UndefinedBehaviorSanitizer
+asan:
+	$(Q)$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
+	    SAN="-fsanitize=address -fno-omit-frame-pointer" test
+ubsan:
+	$(Q)$(MAKE) --no-print-directory BUILD=build-ubsan OPT=-O1 \
+	    SAN="-fsanitize=undefined -fno-sanitize-recover=undefined" test
+
+## bench: run a sweep (PLATFORM=embedded PROFILE=default [EMULATE=1] [RESUME=1])
+bench: build
+	$(Q)if [ -x $(ITERA_BENCH) ]; then \
+	    $(ITERA_BENCH) run --platform $(PLATFORM) --profile $(PROFILE) \
+	        $(if $(filter 1,$(EMULATE)),--emulate) $(if $(filter 1,$(RESUME)),--resume) $(BENCH_ARGS); \
+	else \
+	    sh scripts/quick_bench.sh $(ITERA); \
+	fi
+
+clean:
+	rm -rf build build-asan build-ubsan
+
+## help: this list
+help:
+	@echo "itera-bench make targets:"
+	@echo "  make                 build build/itera (and build/itera-bench)"
+	@echo "  make deps            install missing Debian packages"
+	@echo "  make test            build and run all tests"
+	@echo "  make asan|ubsan      run the tests under a sanitizer"
+	@echo "  make bench           run a benchmark sweep and render its report"
+	@echo "  make report          render reports/ from results/"
+	@echo "  make compare         compare two result files (BASE=... NEW=...)"
+	@echo "  make ci              what .ci/run runs after make test"
+	@echo "  make clean           remove build folders"
+	@echo "variables: PLATFORM=$(PLATFORM) PROFILE=$(PROFILE) EMULATE=1 RESUME=1 BUILD=$(BUILD)"
+	@echo "           WERROR=1 (warnings as errors; on when CI is set) V=1 (show commands)"
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,13 @@
+/*
+ * err.h: filling an itera_error. Internal to libitera.
+ */
+#ifndef ITERA_ERR_H
+#define ITERA_ERR_H
+
+#include "itera.h"
+
+/* Formats a one-line message into err (if not NULL) and returns code. */
+itera_status itera_fail(itera_error *err, itera_status code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,162 @@
+/*
+ * itera.h: public API of libitera, the reference engine for the Itera-Lite
+ * SSM + Mixture-of-Experts model (see ../shared/reference/itera-lite-micro/README.md).
+ *
+ * Lifecycle: load or build a model (immutable, shareable), create a context on it
+ * (thread pool, scratch, decode state, profiler), run prefill (itera_forward) and/or
+ * decode steps, free the context, free the model.
+ *
+ * Errors: every action returns an itera_status; on failure the itera_error (when not
+ * NULL) holds one line naming the file, tensor, key or argument and what was expected,
+ * and outputs are left unchanged. The library never exits or aborts on bad input.
+ */
+#ifndef ITERA_H
+#define ITERA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum itera_status {
+    ITERA_OK = 0,
+    ITERA_ERR_IO = 1,      /* a file could not be opened, read or written */
+    ITERA_ERR_FORMAT = 2,  /* a file's contents are malformed or do not match the config */
+    ITERA_ERR_ARG = 3,     /* an argument is out of range (token id, L, B, threads, ...) */
+    ITERA_ERR_NOMEM = 4,   /* allocation failed */
+    ITERA_ERR_STATE = 5,   /* call not valid in the context's state (e.g. decode past max length) */
+} itera_status;
+
+typedef struct itera_error {
+    char msg[512]; /* one line, no trailing newline */
+} itera_error;
+
+/* Weight storage of every matrix-multiply weight (see engine/quant.h for layouts). */
+typedef enum itera_quant {
+    ITERA_QUANT_FP32 = 0,
+    ITERA_QUANT_INT8 = 1,
+    ITERA_QUANT_INT4 = 2,
+    ITERA_QUANT_COUNT
+} itera_quant;
+
+/* SSM scan kernel variants (engine/scan.h). AUTO: the fastest for the shape. */
+typedef enum itera_kernel {
+    ITERA_KERNEL_AUTO = -1,
+    ITERA_KERNEL_SEQUENTIAL = 0,
+    ITERA_KERNEL_PARALLEL = 1,
+    ITERA_KERNEL_CHUNKED = 2,
+    ITERA_KERNEL_COUNT
+} itera_kernel;
+
+#define ITERA_MAX_LAYERS 32
+#define ITERA_MAX_EXPERTS 64
+#define ITERA_MAX_THREADS 64
+
+/* Model hyper-parameters, names as in config.json. */
+typedef struct itera_config {
+    int vocab_size;
+    int hidden_size;       /* D */
+    int num_layers;
+    int ssm_state_size;    /* N */
+    int ssm_expand_factor; /* E = factor * D */
+    int ssm_conv_kernel;   /* K */
+    int num_experts;
+    int expert_size;       /* F */
+    int top_k_experts;
+    int max_seq_length;
+    float layer_norm_eps;
+    bool tie_word_embeddings;
+    bool moe_layer[ITERA_MAX_LAYERS]; /* from moe_layers */
+} itera_config;
+
+typedef struct itera_model itera_model; /* config + packed weights; read-only once built */
+typedef struct itera_ctx itera_ctx;     /* threads, scratch, decode state, profiler */
+typedef struct itera_prof itera_prof;   /* zone timer (engine/zone.h) */
+
+/* Names and parsing of the enums: "fp32"/"int8"/"int4", "sequential"/"parallel"/"chunked"/"auto".
+ * The parse functions return false for an unknown name. */
+const char *itera_quant_name(itera_quant q);
+bool itera_quant_parse(const char *s, itera_quant *out);
+const char *itera_kernel_name(itera_kernel k);
+bool itera_kernel_parse(const char *s, itera_kernel *out);
+const char *itera_status_name(itera_status s);
+
+/* The seed of the built-in synthetic model used when no model folder is given. */
+#define ITERA_DEFAULT_SEED 20240501u
+
+/* Load a model folder (config.json + model.safetensors), FP32 or quantized (the file's
+ * metadata names its format). quant: storage to run with; an FP32 file can be quantized
+ * at load time; a quantized file can only run as its own quant (else ITERA_ERR_ARG). */
+itera_status itera_model_load(const char *dir, itera_quant quant, itera_model **out, itera_error *err);
+
+/* The built-in micro configuration (same shapes as the reference checkpoint) with weights
+ * drawn from a fixed seed: deterministic across runs and machines. */
+itera_status itera_model_synthetic(uint64_t seed, itera_quant quant, itera_model **out,
+                                   itera_error *err);
+
+/* The micro configuration itself (reference shapes). */
+void itera_config_micro(itera_config *cfg);
+
+void itera_model_free(itera_model *m);
+const itera_config *itera_model_config(const itera_model *m);
+itera_quant itera_model_quant(const itera_model *m);
+const char *itera_model_source(const itera_model *m); /* "synthetic seed N" or the folder path */
+size_t itera_model_param_count(const itera_model *m); /* parameters of the model (unique, tied once) */
+size_t itera_model_weight_bytes(const itera_model *m); /* bytes of all weights as stored for this quant */
+/* FLOPs of one forward token at position-independent cost (2 per multiply-add, MoE counts
+ * top_k experts), excluding the transcendentals. */
+double itera_model_flops_per_token(const itera_model *m);
+
+/* Per-tensor listing (name as in safetensors, dtype as stored, bytes as stored). */
+typedef struct itera_tensor_info {
+    const char *name;
+    const char *dtype; /* "F32", "Q8_0", "Q4_0" */
+    int rank;
+    int64_t shape[4];
+    size_t bytes;
+} itera_tensor_info;
+int itera_model_tensor_count(const itera_model *m);
+bool itera_model_tensor(const itera_model *m, int i, itera_tensor_info *out);
+
+/* Context options. Zero-initialised fields take the defaults noted. */
+typedef struct itera_ctx_opts {
+    int threads;            /* worker threads including the caller; 0 -> 1 */
+    int max_batch;          /* largest B for forward/decode; 0 -> 8 */
+    int max_seq;            /* largest L for forward; 0 -> config max_seq_length */
+    itera_kernel kernel;    /* scan kernel; set ITERA_KERNEL_AUTO explicitly for auto */
+    int chunk;              /* chunked-scan chunk length T; 0 -> measured default */
+    /* Called once on each worker thread (ith = 0 is the creating thread) before it
+     * runs any work; used by the harness to pin workers. May be NULL. */
+    void (*on_thread_start)(int ith, void *user);
+    void *user;
+} itera_ctx_opts;
+
+itera_status itera_ctx_create(const itera_model *m, const itera_ctx_opts *opts, itera_ctx **out,
+                              itera_error *err);
+void itera_ctx_free(itera_ctx *c);
+int itera_ctx_threads(const itera_ctx *c);
+itera_kernel itera_ctx_kernel(const itera_ctx *c, int B, int L); /* the kernel that runs for a shape */
+itera_prof *itera_ctx_prof(itera_ctx *c);
+const char *itera_ctx_isa(const itera_ctx *c); /* ISA path of the matmuls that run, e.g. "avx512" */
+
+/* Prefill: tokens [B, L] (row-major int32), logits [B, L, vocab] out (may be NULL: then
+ * only the state is computed). Starts from an empty state at position 0 and leaves the
+ * decode state after the last token, so itera_decode_step continues the sequences. */
+itera_status itera_forward(itera_ctx *c, const int32_t *tokens, int B, int L, float *logits,
+                           itera_error *err);
+
+/* Decode: empties the state of B sequences (position 0). */
+itera_status itera_decode_reset(itera_ctx *c, int B, itera_error *err);
+/* One token per sequence at the current position; logits [B, vocab] out (may be NULL).
+ * O(1) in the position: carries the last K-1 conv inputs and the scan state per layer. */
+itera_status itera_decode_step(itera_ctx *c, const int32_t *tokens, float *logits, itera_error *err);
+int itera_ctx_position(const itera_ctx *c); /* tokens consumed per sequence so far */
+int itera_ctx_batch(const itera_ctx *c);    /* B of the current decode state */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* ITERA_H */
