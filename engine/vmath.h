@@ -20,6 +20,7 @@ typedef struct vmath_ops {
     void (*gelu)(float *y, const float *x, int n);       /* y = x/2 · (1 + erf(x/√2)) */
     void (*softplus)(float *y, const float *x, int n);   /* y = log(1 + e^x) */
     void (*mul_silu)(float *y, const float *a, const float *g, int n); /* y = a · silu(g) */
+    float (*softplus_sum)(const float *x, int n);        /* Σ log(1 + e^x[i]) (delta: mean of it) */
     /* y = (x - mean) / sqrt(var + eps) · w + b, over n values (population variance) */
     void (*layernorm)(float *y, const float *x, const float *w, const float *b, int n, float eps);
 } vmath_ops;
