@@ -177,6 +177,17 @@ typedef struct itera_op_stat {
 } itera_op_stat;
 /* Fills up to cap entries (zones with calls > 0); returns how many were available. */
 int itera_prof_ops(itera_ctx *c, itera_op_stat *out, int cap);
+/* Tracing: while on (and profiling enabled), every zone is also kept as an event, up to
+ * 65,536 per thread (buffers allocated on first use; ITERA_ERR_NOMEM if that fails).
+ * Events are cleared by itera_prof_reset. */
+itera_status itera_prof_trace(itera_ctx *c, bool on, itera_error *err);
+/* The events since the last reset as Chrome trace-event JSON (Perfetto, chrome://tracing):
+ * {"traceEvents": [{"name", "ph": "X", "ts", "dur" (µs), "pid", "tid"}...]}, written to
+ * path atomically (path.tmp, then rename). */
+itera_status itera_prof_write_trace(itera_ctx *c, const char *path, itera_error *err);
+/* The measured cost of one zone: zone_ns, the time an empty zone reports (subtracted
+ * from every total above); pair_ns, the full cost of a begin/end pair. Either may be NULL. */
+void itera_prof_overhead(itera_ctx *c, double *zone_ns, double *pair_ns);
 
 /* ---- The standalone selective scan (engine/scan.h), for benchmarks ---- */
 

@@ -53,6 +53,10 @@ typedef struct scan_kernel {
 
 extern const scan_kernel scan_kernels[ITERA_KERNEL_COUNT];
 
+/* The chunk length the chunked kernel runs with for a shape on `threads` workers (chunk:
+ * the requested length, 0 for the default). */
+int scan_chunk_len(int B, int L, int threads, int chunk);
+
 /* The kernel AUTO picks for a shape on `threads` workers (the fastest, by measurement). */
 itera_kernel scan_auto(int B, int L, int E, int N, int threads);
 

@@ -60,7 +60,10 @@ struct itera_prof {
     bool tracing;                /* also record events (needs trace buffers) */
     double ns_per_tick;          /* calibration */
     uint64_t t_origin;           /* ticks at creation (trace time zero) */
-    double overhead_ticks;       /* measured cost of one begin/end pair, subtracted in reports */
+    double overhead_ticks;       /* measured time an empty zone reports (its own timestamps'
+                                  * cost), subtracted from every zone's total in reports */
+    double pair_ticks;           /* measured full cost of one begin/end pair as seen from
+                                  * outside (what a zone adds to its enclosing zone) */
     int nthreads;
     zone_acc acc[ITERA_MAX_THREADS][ZONE_COUNT];
     zone_event *events[ITERA_MAX_THREADS]; /* trace buffers, events_cap each */
@@ -89,7 +92,7 @@ static inline uint64_t zone_begin(const itera_prof *p)
 
 static inline void zone_end(itera_prof *p, int ith, itera_zone z, uint64_t t0)
 {
-    if (__builtin_expect(p != NULL && p->enabled, 0)) {
+    if (__builtin_expect(p != NULL && p->enabled, 0) && t0 != 0) { /* t0 0: began while off */
         uint64_t t1 = zone_ticks(), d = t1 - t0;
         zone_acc *a = &p->acc[ith][z];
         a->count++;
@@ -109,11 +112,48 @@ static inline void zone_end(itera_prof *p, int ith, itera_zone z, uint64_t t0)
     }
 }
 
+/* One sample of d ticks into an accumulator (no trace event). */
+static inline void zone_acc_add(zone_acc *a, uint64_t d)
+{
+    a->count++;
+    a->total += d;
+    if (d < a->min) a->min = d;
+    if (d > a->max) a->max = d;
+}
+
+/* Adds a locally gathered accumulator into thread ith's row (for zones timed in pieces,
+ * e.g. the sequential scan's per-token phases; these give no trace events). */
+static inline void zone_merge(itera_prof *p, int ith, itera_zone z, const zone_acc *a)
+{
+    zone_acc *d = &p->acc[ith][z];
+    d->count += a->count;
+    d->total += a->total;
+    if (a->min < d->min) d->min = a->min;
+    if (a->max > d->max) d->max = a->max;
+}
+
+static inline bool zone_on(const itera_prof *p)
+{
+    return __builtin_expect(p != NULL && p->enabled, 0);
+}
+
 /* Implemented in zone.c. */
 itera_prof *prof_create(int nthreads, itera_error *err);  /* calibrates; starts disabled */
 void prof_free(itera_prof *p);
 void prof_reset(itera_prof *p);                             /* zero accumulators and events */
 const char *zone_name(itera_zone z);
 itera_zone zone_parent(itera_zone z);                       /* ZONE_COUNT for a root */
+/* Tracing on (allocates per-thread event buffers of ZONE_TRACE_CAP events on first use)
+ * or off. Events are kept until prof_reset. */
+#define ZONE_TRACE_CAP (1u << 16)
+itera_status prof_trace(itera_prof *p, bool on, itera_error *err);
+/* Chrome trace-event JSON of the recorded events ({"traceEvents": [...]}, ph "X", ts and
+ * dur in µs from the last reset, pid 1, tid = worker index), written to path atomically
+ * (path.tmp, then rename). */
+itera_status prof_write_trace(const itera_prof *p, const char *path, itera_error *err);
+/* Totals of zone z over all threads: count, total/min/max in ticks less the measured
+ * overhead (overhead_ticks per call). false when the zone has no calls. */
+bool prof_zone_total(const itera_prof *p, itera_zone z, uint64_t *count, double *total_ticks,
+                     double *min_ticks, double *max_ticks);
 
 #endif

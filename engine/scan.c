@@ -1,0 +1,430 @@
+/*
+ * scan.c: the three selective-scan kernels (scan.h), their inner loops' scalar reference
+ * and dispatch, the AUTO rule, and the standalone scan for benchmarks (itera.h).
+ *
+ * Per batch row b (rows t = b·L + l of u and y), with Δ one scalar per token:
+ *   h[l] = exp(Δ[l]·A) ⊙ h[l−1] + Δ[l]·(Bm·u[l]);   y[l] = Cm·h[l] + D ⊙ u[l].
+ *
+ * sequential  token by token, everything fused (scan_simd.seq_row), on the calling
+ *             thread only: the reference the others are tested against.
+ * parallel    three passes across the pool: (1) Bu = u·Bmᵀ for all B·L tokens (FP32
+ *             matmul, rows split across threads), (2) the recurrence over Bu in place,
+ *             serial in l, batch rows split across threads, (3) y = H·Cmᵀ + D⊙u for all
+ *             tokens (matmul, rows split; the skip added per block of rows while hot).
+ * chunked     each row cut into chunks of T tokens. (1) per chunk, in parallel: Bu by
+ *             the matmul, a local scan from a zero state, and the running sum S of Δ;
+ *             (2) serial carry across chunk boundaries (N values per chunk):
+ *             hin[c+1] = exp(A·S_last(c)) ⊙ hin[c] + h_local_last(c); (3) per chunk, in
+ *             parallel: the fix-up h[j] += exp(A·S[j]) ⊙ hin[c] of the chunk's states,
+ *             then its outputs from the fixed states (C·h by the matmul, + D⊙u).
+ *             Chunks stay in cache, and the work is parallel along time (batch 1).
+ *
+ * Zones: ZONE_SCAN_INPUT / _STATE / _OUTPUT / _SKIP per thread (ith). The sequential
+ * kernel's phases alternate every token, so they are timed per token into local
+ * accumulators and merged (one call per token; no trace events for them).
+ *
+ * Scratch (scratch_bytes; nothing is allocated while running), 64-byte aligned parts:
+ *   sequential: 2 padded state vectors;
+ *   parallel:   H [B·L, N];
+ *   chunked:    H [B·L, N], S [B·L], hin [chunks, N].
+ */
+#include "scan.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "matmul.h"
+#include "scan_simd.h"
+
+/* ---- scalar reference of the inner loops ---- */
+
+static void seq_row_scalar(const scan_params *p, const float *u, int ldu, const float *delta, int L,
+                           float *h, float *y, int ldy, float *work, zone_acc *acc)
+{
+    const int E = p->E, N = p->N;
+    float *bu = work;
+    uint64_t t = acc ? zone_ticks() : 0;
+    for (int l = 0; l < L; l++) {
+        const float *ul = u + (size_t)l * ldu;
+        float *yl = y + (size_t)l * ldy;
+        for (int n = 0; n < N; n++) {
+            float s = 0;
+            for (int e = 0; e < E; e++) s += p->B[(size_t)n * E + e] * ul[e];
+            bu[n] = s;
+        }
+        if (acc) {
+            uint64_t t1 = zone_ticks();
+            zone_acc_add(&acc[SEQ_T_INPUT], t1 - t);
+            t = t1;
+        }
+        const float d = delta[l];
+        for (int n = 0; n < N; n++) h[n] = expf(d * p->A[n]) * h[n] + d * bu[n];
+        if (acc) {
+            uint64_t t1 = zone_ticks();
+            zone_acc_add(&acc[SEQ_T_STATE], t1 - t);
+            t = t1;
+        }
+        for (int e = 0; e < E; e++) {
+            float s = 0;
+            for (int n = 0; n < N; n++) s += p->C[(size_t)e * N + n] * h[n];
+            yl[e] = s;
+        }
+        if (acc) {
+            uint64_t t1 = zone_ticks();
+            zone_acc_add(&acc[SEQ_T_OUTPUT], t1 - t);
+            t = t1;
+        }
+        for (int e = 0; e < E; e++) yl[e] += p->D[e] * ul[e];
+        if (acc) {
+            uint64_t t1 = zone_ticks();
+            zone_acc_add(&acc[SEQ_T_SKIP], t1 - t);
+            t = t1;
+        }
+    }
+}
+
+static void recur_scalar(const float *A, int N, const float *delta, int n, float *H, int ldh, float *h)
+{
+    for (int l = 0; l < n; l++) {
+        float *row = H + (size_t)l * ldh;
+        const float d = delta[l];
+        for (int k = 0; k < N; k++) row[k] = h[k] = expf(d * A[k]) * h[k] + d * row[k];
+    }
+}
+
+static void fixup_scalar(const float *A, int N, const float *S, int n, float *H, int ldh,
+                         const float *hin)
+{
+    for (int j = 0; j < n; j++) {
+        float *row = H + (size_t)j * ldh;
+        for (int k = 0; k < N; k++) row[k] += expf(A[k] * S[j]) * hin[k];
+    }
+}
+
+static void skip_scalar(const float *D, int E, const float *u, int ldu, int n, float *y, int ldy)
+{
+    for (int r = 0; r < n; r++)
+        for (int e = 0; e < E; e++) y[(size_t)r * ldy + e] += D[e] * u[(size_t)r * ldu + e];
+}
+
+const scan_simd scan_simd_scalar = {
+    .isa = CPU_ISA_SCALAR,
+    .name = "scalar",
+    .seq_row = seq_row_scalar,
+    .recur = recur_scalar,
+    .fixup = fixup_scalar,
+    .skip = skip_scalar,
+};
+
+const scan_simd *scan_simd_best(void)
+{
+    static const scan_simd *best; /* benign race: every thread stores the same value */
+    /* TODO(scan): cpu_isa_has(CPU_ISA_AVX512) (honours ITERA_ISA) once cpu.c is in main. */
+    if (!best)
+        best = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                       __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl")
+                   ? &scan_simd_avx512
+                   : &scan_simd_scalar;
+    return best;
+}
+
+static mm_kernel_fn mm_fn(void)
+{
+    static mm_kernel_fn k; /* benign race, as above */
+    if (!k) k = mm_best()->kernel;
+    return k;
+}
+
+/* ---- helpers ---- */
+
+static size_t align64(size_t b) { return (b + 63) & ~(size_t)63; }
+
+/* Per-thread zone: begin/end around stmt on thread ith. */
+#define TZONE(prof, ith, z, stmt)                      \
+    do {                                               \
+        uint64_t tz0_ = zone_begin(prof);              \
+        stmt;                                          \
+        zone_end((prof), (ith), (z), tz0_);            \
+    } while (0)
+
+/* Below this many multiply-adds (B·L·E·N) a pass runs on the calling thread alone: a
+ * parallel region costs a few µs of wake-up and hand-off. */
+#define SCAN_SERIAL_MACS (1 << 15)
+
+static itera_pool *pool_for(itera_pool *pool, const scan_io *io, const scan_params *p)
+{
+    return (double)io->B * io->L * p->E * p->N < SCAN_SERIAL_MACS ? NULL : pool;
+}
+
+/* ---- sequential ---- */
+
+static size_t seq_scratch(int B, int L, int E, int N, int nthreads, int chunk)
+{
+    (void)B, (void)L, (void)E, (void)nthreads, (void)chunk;
+    return align64((size_t)scan_seq_work_floats(N) * sizeof(float));
+}
+
+static void seq_run(itera_pool *pool, const scan_params *p, const scan_io *io, void *scratch,
+                    int chunk, itera_prof *prof)
+{
+    (void)pool, (void)chunk;
+    const scan_simd *s = scan_simd_best();
+    zone_acc acc[SEQ_T_COUNT];
+    const bool timed = zone_on(prof);
+    for (int i = 0; i < SEQ_T_COUNT; i++) acc[i] = (zone_acc){0, 0, UINT64_MAX, 0};
+    for (int b = 0; b < io->B; b++) {
+        size_t t0 = (size_t)b * io->L;
+        s->seq_row(p, io->u + t0 * io->ldu, io->ldu, io->delta + t0, io->L, io->h + (size_t)b * p->N,
+                   io->y + t0 * io->ldy, io->ldy, scratch, timed ? acc : NULL);
+    }
+    if (timed) {
+        static const itera_zone zz[SEQ_T_COUNT] = {ZONE_SCAN_INPUT, ZONE_SCAN_STATE, ZONE_SCAN_OUTPUT,
+                                                   ZONE_SCAN_SKIP};
+        for (int i = 0; i < SEQ_T_COUNT; i++) zone_merge(prof, 0, zz[i], &acc[i]);
+    }
+}
+
+/* ---- parallel ---- */
+
+/* Rows per block of the output pass: y of a block stays in L1 for the skip add. */
+#define PAR_OUT_ROWS 24
+
+typedef struct par_task {
+    const scan_params *p;
+    const scan_io *io;
+    float *H;
+    itera_prof *prof;
+} par_task;
+
+static void par_input(int ith, int nth, void *v)
+{
+    const par_task *a = v;
+    const scan_params *p = a->p;
+    int r0, r1;
+    pool_slice(a->io->B * a->io->L, ith, nth, &r0, &r1);
+    if (r1 <= r0) return;
+    TZONE(a->prof, ith, ZONE_SCAN_INPUT,
+          mm_fn()(a->io->u + (size_t)r0 * a->io->ldu, a->io->ldu, r1 - r0, p->Bl->w, p->E, p->N, 0,
+                  mm_panels(p->N), NULL, a->H + (size_t)r0 * p->N, p->N));
+}
+
+static void par_state(int ith, int nth, void *v)
+{
+    const par_task *a = v;
+    const scan_params *p = a->p;
+    const scan_io *io = a->io;
+    int b0, b1;
+    pool_slice(io->B, ith, nth, &b0, &b1);
+    if (b1 <= b0) return;
+    uint64_t z0 = zone_begin(a->prof);
+    for (int b = b0; b < b1; b++) {
+        size_t t0 = (size_t)b * io->L;
+        scan_simd_best()->recur(p->A, p->N, io->delta + t0, io->L, a->H + t0 * p->N, p->N,
+                                io->h + (size_t)b * p->N);
+    }
+    zone_end(a->prof, ith, ZONE_SCAN_STATE, z0);
+}
+
+static void par_output(int ith, int nth, void *v)
+{
+    const par_task *a = v;
+    const scan_params *p = a->p;
+    const scan_io *io = a->io;
+    int r0, r1;
+    pool_slice(io->B * io->L, ith, nth, &r0, &r1);
+    for (int r = r0; r < r1; r += PAR_OUT_ROWS) {
+        int n = r1 - r < PAR_OUT_ROWS ? r1 - r : PAR_OUT_ROWS;
+        float *y = io->y + (size_t)r * io->ldy;
+        TZONE(a->prof, ith, ZONE_SCAN_OUTPUT,
+              mm_fn()(a->H + (size_t)r * p->N, p->N, n, p->Cl->w, p->N, p->E, 0, mm_panels(p->E),
+                      NULL, y, io->ldy));
+        TZONE(a->prof, ith, ZONE_SCAN_SKIP,
+              scan_simd_best()->skip(p->D, p->E, io->u + (size_t)r * io->ldu, io->ldu, n, y, io->ldy));
+    }
+}
+
+static size_t par_scratch(int B, int L, int E, int N, int nthreads, int chunk)
+{
+    (void)E, (void)nthreads, (void)chunk;
+    return align64((size_t)B * L * N * sizeof(float));
+}
+
+static void par_run(itera_pool *pool, const scan_params *p, const scan_io *io, void *scratch,
+                    int chunk, itera_prof *prof)
+{
+    (void)chunk;
+    par_task a = {.p = p, .io = io, .H = scratch, .prof = prof};
+    itera_pool *pl = pool_for(pool, io, p);
+    pool_run(pl, par_input, &a);
+    if (io->B > 1) pool_run(pl, par_state, &a);
+    else par_state(0, 1, &a);
+    pool_run(pl, par_output, &a);
+}
+
+/* ---- chunked ---- */
+
+/* Default chunk length, by measurement (see scan_auto's table): long enough that the
+ * matmul tiles fill, short enough that a chunk's u, H and y stay in L2. */
+#define CHUNK_DEFAULT 256
+/* Shortest chunk the default rule picks when it splits short rows for more threads. */
+#define CHUNK_MIN 32
+
+/* The chunk length that runs: chunk if given; else CHUNK_DEFAULT, shortened (down to
+ * CHUNK_MIN) so that there are at least 2 chunks per thread when the rows are short. */
+static int chunk_len(int B, int L, int nth, int chunk)
+{
+    if (chunk > 0) return chunk < L ? chunk : L;
+    int T = CHUNK_DEFAULT;
+    long want = 2L * nth; /* chunks wanted in all */
+    long per_row = (want + B - 1) / B;
+    if ((long)(L + T - 1) / T < per_row) {
+        T = (int)((L + per_row - 1) / per_row);
+        if (T < CHUNK_MIN) T = CHUNK_MIN;
+    }
+    return T < L ? T : L;
+}
+
+typedef struct chunk_task {
+    const scan_params *p;
+    const scan_io *io;
+    int T, per_row, nchunks;
+    float *H, *S, *hin;
+    itera_prof *prof;
+} chunk_task;
+
+static void chunk_bounds(const chunk_task *a, int c, int *b, int *l0, int *n)
+{
+    *b = c / a->per_row;
+    *l0 = (c % a->per_row) * a->T;
+    *n = a->io->L - *l0 < a->T ? a->io->L - *l0 : a->T;
+}
+
+static void chunk_local(int ith, int nth, void *v)
+{
+    const chunk_task *a = v;
+    const scan_params *p = a->p;
+    const scan_io *io = a->io;
+    const int N = p->N;
+    int c0, c1;
+    pool_slice(a->nchunks, ith, nth, &c0, &c1);
+    for (int c = c0; c < c1; c++) {
+        int b, l0, n;
+        chunk_bounds(a, c, &b, &l0, &n);
+        size_t t0 = (size_t)b * io->L + l0;
+        float *H = a->H + t0 * N, *S = a->S + t0;
+        TZONE(a->prof, ith, ZONE_SCAN_INPUT,
+              mm_fn()(io->u + t0 * io->ldu, io->ldu, n, p->Bl->w, p->E, N, 0, mm_panels(N), NULL, H, N));
+        uint64_t z0 = zone_begin(a->prof);
+        float *h = a->hin + (size_t)c * N; /* local end state (temporarily) */
+        memset(h, 0, (size_t)N * sizeof(float));
+        scan_simd_best()->recur(p->A, N, io->delta + t0, n, H, N, h);
+        float s = 0;
+        for (int j = 0; j < n; j++) S[j] = s += io->delta[t0 + j];
+        zone_end(a->prof, ith, ZONE_SCAN_STATE, z0);
+    }
+}
+
+/* On the caller: turns hin[c] from chunk c's local end state into its carried-in state,
+ * and leaves each row's final state in io->h. */
+static void chunk_carry(const chunk_task *a)
+{
+    const scan_params *p = a->p;
+    const scan_io *io = a->io;
+    const int N = p->N;
+    for (int b = 0; b < io->B; b++) {
+        float *h = io->h + (size_t)b * N; /* running carried state */
+        for (int k = 0; k < a->per_row; k++) {
+            int c = b * a->per_row + k, bb, l0, n;
+            chunk_bounds(a, c, &bb, &l0, &n);
+            float *loc = a->hin + (size_t)c * N;
+            float Slast = a->S[(size_t)b * io->L + l0 + n - 1];
+            for (int i = 0; i < N; i++) {
+                float in = h[i];
+                h[i] = expf(p->A[i] * Slast) * in + loc[i];
+                loc[i] = in;
+            }
+        }
+    }
+}
+
+static void chunk_output(int ith, int nth, void *v)
+{
+    const chunk_task *a = v;
+    const scan_params *p = a->p;
+    const scan_io *io = a->io;
+    const int N = p->N;
+    int c0, c1;
+    pool_slice(a->nchunks, ith, nth, &c0, &c1);
+    for (int c = c0; c < c1; c++) {
+        int b, l0, n;
+        chunk_bounds(a, c, &b, &l0, &n);
+        size_t t0 = (size_t)b * io->L + l0;
+        float *H = a->H + t0 * N;
+        const float *hin = a->hin + (size_t)c * N;
+        bool zero = true;
+        for (int i = 0; i < N; i++) zero &= hin[i] == 0.0f;
+        if (!zero) TZONE(a->prof, ith, ZONE_SCAN_STATE, scan_simd_best()->fixup(p->A, N, a->S + t0, n, H, N, hin));
+        for (int j = 0; j < n; j += PAR_OUT_ROWS) {
+            int m = n - j < PAR_OUT_ROWS ? n - j : PAR_OUT_ROWS;
+            float *y = io->y + (t0 + j) * io->ldy;
+            TZONE(a->prof, ith, ZONE_SCAN_OUTPUT,
+                  mm_fn()(H + (size_t)j * N, N, m, p->Cl->w, N, p->E, 0, mm_panels(p->E), NULL, y, io->ldy));
+            TZONE(a->prof, ith, ZONE_SCAN_SKIP,
+                  scan_simd_best()->skip(p->D, p->E, io->u + (t0 + j) * io->ldu, io->ldu, m, y, io->ldy));
+        }
+    }
+}
+
+static size_t chunk_scratch_parts(int B, int L, int N, int T, size_t *off_S, size_t *off_hin)
+{
+    long per_row = (L + T - 1) / T;
+    size_t h = align64((size_t)B * L * N * sizeof(float));
+    size_t s = align64((size_t)B * L * sizeof(float));
+    size_t c = align64((size_t)B * per_row * N * sizeof(float));
+    if (off_S) *off_S = h;
+    if (off_hin) *off_hin = h + s;
+    return h + s + c;
+}
+
+static size_t chunk_scratch(int B, int L, int E, int N, int nthreads, int chunk)
+{
+    (void)E, (void)nthreads;
+    /* Any (B' <= B, L' <= L) may run: size the chunk table for the shortest chunk. */
+    int Tmin = chunk > 0 ? chunk : CHUNK_MIN;
+    if (Tmin > L) Tmin = L;
+    return chunk_scratch_parts(B, L, N, Tmin, NULL, NULL);
+}
+
+static void chunk_run(itera_pool *pool, const scan_params *p, const scan_io *io, void *scratch,
+                      int chunk, itera_prof *prof)
+{
+    itera_pool *pl = pool_for(pool, io, p);
+    int T = chunk_len(io->B, io->L, pool_size(pl), chunk);
+    size_t oS, oH;
+    chunk_scratch_parts(io->B, io->L, p->N, T, &oS, &oH);
+    chunk_task a = {.p = p, .io = io, .T = T, .per_row = (io->L + T - 1) / T,
+                    .H = scratch, .S = (float *)((char *)scratch + oS),
+                    .hin = (float *)((char *)scratch + oH), .prof = prof};
+    a.nchunks = io->B * a.per_row;
+    pool_run(pl, chunk_local, &a);
+    TZONE(prof, 0, ZONE_SCAN_STATE, chunk_carry(&a));
+    pool_run(pl, chunk_output, &a);
+}
+
+const scan_kernel scan_kernels[ITERA_KERNEL_COUNT] = {
+    [ITERA_KERNEL_SEQUENTIAL] = {ITERA_KERNEL_SEQUENTIAL, "sequential", seq_scratch, seq_run},
+    [ITERA_KERNEL_PARALLEL] = {ITERA_KERNEL_PARALLEL, "parallel", par_scratch, par_run},
+    [ITERA_KERNEL_CHUNKED] = {ITERA_KERNEL_CHUNKED, "chunked", chunk_scratch, chunk_run},
+};
+
+int scan_chunk_len(int B, int L, int threads, int chunk) { return chunk_len(B, L, threads, chunk); }
+
+/* ---- AUTO ---- */
+
+itera_kernel scan_auto(int B, int L, int E, int N, int threads)
+{
+    (void)B, (void)L, (void)E, (void)N, (void)threads;
+    return ITERA_KERNEL_SEQUENTIAL; /* TODO: from measurements */
+}
