@@ -68,31 +68,25 @@ typedef void (*tile_fn)(const float *x, size_t ldx, const float *w, size_t pstri
                                  __mmask16 last_mask) {                                      \
         tile(x, ldx, w, pstride, K, bias, y, ldy, last_mask, mr, np);                        \
     }
-#define DEF_TILES(np)                                                                        \
-    DEF_TILE(1, np) DEF_TILE(2, np) DEF_TILE(3, np) DEF_TILE(4, np) DEF_TILE(5, np)           \
-    DEF_TILE(6, np) DEF_TILE(7, np) DEF_TILE(8, np) DEF_TILE(9, np) DEF_TILE(10, np)          \
-    DEF_TILE(11, np) DEF_TILE(12, np)
-DEF_TILES(1)
-DEF_TILES(2)
-DEF_TILES(4)
-DEF_TILE(1, 8) DEF_TILE(2, 8) DEF_TILE(3, 8)
-#define ROW_TILES(np)                                                                        \
-    {NULL, tile_1x##np, tile_2x##np, tile_3x##np, tile_4x##np, tile_5x##np, tile_6x##np,     \
-     tile_7x##np, tile_8x##np, tile_9x##np, tile_10x##np, tile_11x##np, tile_12x##np}
+// The shapes the policy below uses: up to 24 accumulators, plus NP panel rows, in 32 zmm.
+DEF_TILE(1, 1) DEF_TILE(2, 1) DEF_TILE(3, 1) DEF_TILE(4, 1)
+DEF_TILE(5, 1) DEF_TILE(6, 1) DEF_TILE(7, 1) DEF_TILE(8, 1)
+DEF_TILE(1, 2) DEF_TILE(2, 2) DEF_TILE(3, 2) DEF_TILE(4, 2) DEF_TILE(5, 2) DEF_TILE(6, 2)
+DEF_TILE(7, 2) DEF_TILE(8, 2) DEF_TILE(9, 2) DEF_TILE(10, 2) DEF_TILE(11, 2) DEF_TILE(12, 2)
+DEF_TILE(1, 4) DEF_TILE(2, 4) DEF_TILE(3, 4) DEF_TILE(4, 4) DEF_TILE(5, 4) DEF_TILE(6, 4)
+DEF_TILE(1, 8) DEF_TILE(2, 8)
 
 // tiles[np][mr]
 static const tile_fn tiles[NP_MAX + 1][MR_MAX + 1] = {
-    [1] = ROW_TILES(1),
-    [2] = ROW_TILES(2),
-    [4] = ROW_TILES(4),
-    [8] = {NULL, tile_1x8, tile_2x8, tile_3x8},
+    [1] = {NULL, tile_1x1, tile_2x1, tile_3x1, tile_4x1, tile_5x1, tile_6x1, tile_7x1, tile_8x1},
+    [2] = {NULL, tile_1x2, tile_2x2, tile_3x2, tile_4x2, tile_5x2, tile_6x2, tile_7x2, tile_8x2,
+           tile_9x2, tile_10x2, tile_11x2, tile_12x2},
+    [4] = {NULL, tile_1x4, tile_2x4, tile_3x4, tile_4x4, tile_5x4, tile_6x4},
+    [8] = {NULL, tile_1x8, tile_2x8},
 };
 
-// Tile shape policy: rows per tile for a given panel count (accumulators <= 24 or so).
-#ifndef MR2
-#define MR2 12
-#endif
-static const int mr_for_np[NP_MAX + 1] = {0, 8, MR2, 0, 6, 0, 0, 0, 3};
+// Tile shape policy: most rows per tile for each panel count.
+static const int mr_for_np[NP_MAX + 1] = {0, 8, 12, 0, 6, 0, 0, 0, 2};
 
 // Floats of x kept hot in L1 per row chunk.
 #define L1_X_FLOATS (32 * 1024 / 4)
