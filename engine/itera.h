@@ -106,6 +106,11 @@ itera_status itera_model_synthetic(uint64_t seed, itera_quant quant, itera_model
 /* The micro configuration itself (reference shapes). */
 void itera_config_micro(itera_config *cfg);
 
+/* Writes dir/config.json and dir/model.safetensors (created atomically; dir must exist)
+ * holding the model as it runs: FP32 tensors, or for a quantized model its packed
+ * integers and scales (dtype U8, metadata itera.quant / itera.format). */
+itera_status itera_model_save(const itera_model *m, const char *dir, itera_error *err);
+
 void itera_model_free(itera_model *m);
 const itera_config *itera_model_config(const itera_model *m);
 itera_quant itera_model_quant(const itera_model *m);
