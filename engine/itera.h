@@ -214,6 +214,7 @@ void itera_scan_bench_run(itera_scan_bench *s);              /* one full scan */
 double itera_scan_bench_flops(const itera_scan_bench *s);    /* FLOPs of one run */
 itera_kernel itera_scan_bench_kernel(const itera_scan_bench *s);
 int itera_scan_bench_chunk(const itera_scan_bench *s);       /* chunk length run (chunked; else 0) */
+const float *itera_scan_bench_output(const itera_scan_bench *s); /* y [B·L, E] of the last run */
 /* The kernel AUTO picks for B rows of L tokens, E channels, state N on `threads` workers. */
 itera_kernel itera_scan_auto(int B, int L, int E, int N, int threads);
 void itera_scan_bench_free(itera_scan_bench *s);

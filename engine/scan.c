@@ -115,18 +115,13 @@ const scan_simd scan_simd_scalar = {
     .seq_row = seq_row_scalar,
     .recur = recur_scalar,
     .fixup = fixup_scalar,
-    .skip = skip_scalar,
+    .skip_add = skip_scalar,
 };
 
 const scan_simd *scan_simd_best(void)
 {
     static const scan_simd *best; /* benign race: every thread stores the same value */
-    /* TODO(scan): cpu_isa_has(CPU_ISA_AVX512) (honours ITERA_ISA) once cpu.c is in main. */
-    if (!best)
-        best = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                       __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl")
-                   ? &scan_simd_avx512
-                   : &scan_simd_scalar;
+    if (!best) best = cpu_isa_has(CPU_ISA_AVX512) ? &scan_simd_avx512 : &scan_simd_scalar;
     return best;
 }
 
@@ -241,7 +236,7 @@ static void par_output(int ith, int nth, void *v)
               mm_fn()(a->H + (size_t)r * p->N, p->N, n, p->Cl->w, p->N, p->E, 0, mm_panels(p->E),
                       NULL, y, io->ldy));
         TZONE(a->prof, ith, ZONE_SCAN_SKIP,
-              scan_simd_best()->skip(p->D, p->E, io->u + (size_t)r * io->ldu, io->ldu, n, y, io->ldy));
+              scan_simd_best()->skip_add(p->D, p->E, io->u + (size_t)r * io->ldu, io->ldu, n, y, io->ldy));
     }
 }
 
@@ -372,7 +367,7 @@ static void chunk_output(int ith, int nth, void *v)
             TZONE(a->prof, ith, ZONE_SCAN_OUTPUT,
                   mm_fn()(H + (size_t)j * N, N, m, p->Cl->w, N, p->E, 0, mm_panels(p->E), NULL, y, io->ldy));
             TZONE(a->prof, ith, ZONE_SCAN_SKIP,
-                  scan_simd_best()->skip(p->D, p->E, io->u + (t0 + j) * io->ldu, io->ldu, m, y, io->ldy));
+                  scan_simd_best()->skip_add(p->D, p->E, io->u + (t0 + j) * io->ldu, io->ldu, m, y, io->ldy));
         }
     }
 }

@@ -212,5 +212,5 @@ const scan_simd scan_simd_avx512 = {
     .seq_row = seq_row,
     .recur = recur,
     .fixup = fixup,
-    .skip = skip,
+    .skip_add = skip,
 };

@@ -37,7 +37,7 @@ typedef struct scan_simd {
     void (*fixup)(const float *A, int N, const float *S, int n, float *H, int ldh,
                   const float *hin);
     /* Skip connection: y[r] += D ⊙ u[r] for r < n rows of E channels. */
-    void (*skip)(const float *D, int E, const float *u, int ldu, int n, float *y, int ldy);
+    void (*skip_add)(const float *D, int E, const float *u, int ldu, int n, float *y, int ldy);
 } scan_simd;
 
 /* Work floats of seq_row for a state of N (a padded copy of h and of B·u). */
