@@ -31,12 +31,21 @@
 #include "scan.h"
 
 #include <math.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
 #include "matmul.h"
 #include "scan_simd.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define cpu_pause() _mm_pause()
+#else
+#define cpu_pause() ((void)0)
+#endif
 
 /* ---- scalar reference of the inner loops ---- */
 
@@ -281,11 +290,46 @@ static int chunk_len(int B, int L, int nth, int chunk)
     return T < L ? T : L;
 }
 
+/* A spinning barrier for the threads of one parallel region (yields when it waits
+ * long, so oversubscribed or busy machines still make progress). */
+typedef struct spin_barrier {
+    atomic_int count;
+    atomic_int gen;
+    int n;
+} spin_barrier;
+
+static void barrier_wait(spin_barrier *b)
+{
+    if (b->n == 1) return;
+    int g = atomic_load(&b->gen);
+    if (atomic_fetch_add(&b->count, 1) == b->n - 1) {
+        atomic_store(&b->count, 0);
+        atomic_fetch_add(&b->gen, 1);
+        return;
+    }
+    for (int i = 0; atomic_load(&b->gen) == g; i++) {
+        if (i < 2000) cpu_pause();
+        else sched_yield();
+    }
+}
+
+/* Chunks are numbered row-major (c = b·per_row + k) and run in waves of nth: in wave w,
+ * thread ith takes chunk w·nth + ith. Per wave: (A) each thread scans its chunk locally
+ * (B·u by the matmul, the recurrence from zero, the running sum S of Δ) and keeps the
+ * chunk's end state in last[c]; barrier; (B) every thread walks the wave's chunks in
+ * order and carries the row's state across them (N values a chunk, the same arithmetic
+ * on every thread, so no second barrier), keeping the carried-in state of its own chunk;
+ * (C) each thread fixes its chunk's states with the decayed carried-in state and computes
+ * the chunk's outputs while its u and H are still in cache. Thread 0 stores each row's
+ * final state in io->h. */
 typedef struct chunk_task {
     const scan_params *p;
     const scan_io *io;
     int T, per_row, nchunks;
-    float *H, *S, *hin;
+    float *H, *S, *last, *priv; /* priv: per thread 2 padded state vectors (carry, hin) */
+    float *h0;                  /* [B, N] the carried-in states (io->h is overwritten) */
+    size_t priv_stride;         /* floats */
+    spin_barrier bar;
     itera_prof *prof;
 } chunk_task;
 
@@ -296,116 +340,111 @@ static void chunk_bounds(const chunk_task *a, int c, int *b, int *l0, int *n)
     *n = a->io->L - *l0 < a->T ? a->io->L - *l0 : a->T;
 }
 
-static void chunk_local(int ith, int nth, void *v)
+static void chunk_fn(int ith, int nth, void *v)
 {
-    const chunk_task *a = v;
+    chunk_task *a = v;
     const scan_params *p = a->p;
     const scan_io *io = a->io;
+    const scan_simd *sv = scan_simd_best();
     const int N = p->N;
-    int c0, c1;
-    pool_slice(a->nchunks, ith, nth, &c0, &c1);
-    for (int c = c0; c < c1; c++) {
-        int b, l0, n;
-        chunk_bounds(a, c, &b, &l0, &n);
-        size_t t0 = (size_t)b * io->L + l0;
-        float *H = a->H + t0 * N, *S = a->S + t0;
-        TZONE(a->prof, ith, ZONE_SCAN_INPUT,
-              mm_fn()(io->u + t0 * io->ldu, io->ldu, n, p->Bl->w, p->E, N, 0, mm_panels(N), NULL, H, N));
-        uint64_t z0 = zone_begin(a->prof);
-        float *h = a->hin + (size_t)c * N; /* local end state (temporarily) */
-        memset(h, 0, (size_t)N * sizeof(float));
-        scan_simd_best()->recur(p->A, N, io->delta + t0, n, H, N, h);
-        float s = 0;
-        for (int j = 0; j < n; j++) S[j] = s += io->delta[t0 + j];
-        zone_end(a->prof, ith, ZONE_SCAN_STATE, z0);
-    }
-}
-
-/* On the caller: turns hin[c] from chunk c's local end state into its carried-in state,
- * and leaves each row's final state in io->h. */
-static void chunk_carry(const chunk_task *a)
-{
-    const scan_params *p = a->p;
-    const scan_io *io = a->io;
-    const int N = p->N;
-    for (int b = 0; b < io->B; b++) {
-        float *h = io->h + (size_t)b * N; /* running carried state */
-        for (int k = 0; k < a->per_row; k++) {
-            int c = b * a->per_row + k, bb, l0, n;
-            chunk_bounds(a, c, &bb, &l0, &n);
-            float *loc = a->hin + (size_t)c * N;
-            float Slast = a->S[(size_t)b * io->L + l0 + n - 1];
-            for (int i = 0; i < N; i++) {
-                float in = h[i];
-                h[i] = expf(p->A[i] * Slast) * in + loc[i];
-                loc[i] = in;
-            }
+    float *carry = a->priv + (size_t)ith * a->priv_stride, *hin = carry + a->priv_stride / 2;
+    for (int w0 = 0; w0 < a->nchunks; w0 += nth) {
+        const int c = w0 + ith;
+        int b = 0, l0 = 0, n = 0;
+        size_t t0 = 0;
+        if (c < a->nchunks) { /* (A) local scan */
+            chunk_bounds(a, c, &b, &l0, &n);
+            t0 = (size_t)b * io->L + l0;
+            float *H = a->H + t0 * N, *S = a->S + t0, *h = a->last + (size_t)c * N;
+            TZONE(a->prof, ith, ZONE_SCAN_INPUT,
+                  mm_fn()(io->u + t0 * io->ldu, io->ldu, n, p->Bl->w, p->E, N, 0, mm_panels(N), NULL, H, N));
+            uint64_t z0 = zone_begin(a->prof);
+            memset(h, 0, (size_t)N * sizeof(float));
+            sv->recur(p->A, N, io->delta + t0, n, H, N, h);
+            float s = 0;
+            for (int j = 0; j < n; j++) S[j] = s += io->delta[t0 + j];
+            zone_end(a->prof, ith, ZONE_SCAN_STATE, z0);
         }
-    }
-}
-
-static void chunk_output(int ith, int nth, void *v)
-{
-    const chunk_task *a = v;
-    const scan_params *p = a->p;
-    const scan_io *io = a->io;
-    const int N = p->N;
-    int c0, c1;
-    pool_slice(a->nchunks, ith, nth, &c0, &c1);
-    for (int c = c0; c < c1; c++) {
-        int b, l0, n;
-        chunk_bounds(a, c, &b, &l0, &n);
-        size_t t0 = (size_t)b * io->L + l0;
+        barrier_wait(&a->bar);
+        /* (B) carry across the wave's chunks */
+        uint64_t z0 = zone_begin(a->prof);
+        bool mine_zero = true;
+        for (int cc = w0; cc < w0 + nth && cc < a->nchunks; cc++) {
+            int bb, ll0, nn;
+            chunk_bounds(a, cc, &bb, &ll0, &nn);
+            if (ll0 == 0) memcpy(carry, a->h0 + (size_t)bb * N, (size_t)N * sizeof(float));
+            if (cc == c) {
+                memcpy(hin, carry, (size_t)N * sizeof(float));
+                for (int i = 0; i < N; i++) mine_zero &= hin[i] == 0.0f;
+            }
+            const float *loc = a->last + (size_t)cc * N;
+            const float Slast = a->S[(size_t)bb * io->L + ll0 + nn - 1];
+            for (int i = 0; i < N; i++) carry[i] = expf(p->A[i] * Slast) * carry[i] + loc[i];
+            if (ll0 + nn == io->L && ith == 0) /* row done: its final state */
+                memcpy(io->h + (size_t)bb * N, carry, (size_t)N * sizeof(float));
+        }
+        zone_end(a->prof, ith, ZONE_SCAN_STATE, z0);
+        if (c >= a->nchunks) continue;
         float *H = a->H + t0 * N;
-        const float *hin = a->hin + (size_t)c * N;
-        bool zero = true;
-        for (int i = 0; i < N; i++) zero &= hin[i] == 0.0f;
-        if (!zero) TZONE(a->prof, ith, ZONE_SCAN_STATE, scan_simd_best()->fixup(p->A, N, a->S + t0, n, H, N, hin));
-        for (int j = 0; j < n; j += PAR_OUT_ROWS) {
+        if (!mine_zero) TZONE(a->prof, ith, ZONE_SCAN_STATE, sv->fixup(p->A, N, a->S + t0, n, H, N, hin));
+        for (int j = 0; j < n; j += PAR_OUT_ROWS) { /* (C) outputs */
             int m = n - j < PAR_OUT_ROWS ? n - j : PAR_OUT_ROWS;
             float *y = io->y + (t0 + j) * io->ldy;
             TZONE(a->prof, ith, ZONE_SCAN_OUTPUT,
                   mm_fn()(H + (size_t)j * N, N, m, p->Cl->w, N, p->E, 0, mm_panels(p->E), NULL, y, io->ldy));
             TZONE(a->prof, ith, ZONE_SCAN_SKIP,
-                  scan_simd_best()->skip_add(p->D, p->E, io->u + (t0 + j) * io->ldu, io->ldu, m, y, io->ldy));
+                  sv->skip_add(p->D, p->E, io->u + (t0 + j) * io->ldu, io->ldu, m, y, io->ldy));
         }
     }
 }
 
-static size_t chunk_scratch_parts(int B, int L, int N, int T, size_t *off_S, size_t *off_hin)
+/* Scratch: H [B·L, N], S [B·L], last [chunks, N], h0 [B, N], then per thread 2 padded
+ * vectors. */
+static size_t chunk_scratch_parts(int B, int L, int N, int T, int nth, size_t *off_S, size_t *off_last,
+                                  size_t *off_h0, size_t *off_priv, size_t *priv_stride)
 {
     long per_row = (L + T - 1) / T;
+    size_t pad = (size_t)((N + 15) / 16) * 16;
     size_t h = align64((size_t)B * L * N * sizeof(float));
     size_t s = align64((size_t)B * L * sizeof(float));
     size_t c = align64((size_t)B * per_row * N * sizeof(float));
+    size_t z = align64((size_t)B * N * sizeof(float));
+    size_t q = (size_t)nth * 2 * pad * sizeof(float);
     if (off_S) *off_S = h;
-    if (off_hin) *off_hin = h + s;
-    return h + s + c;
+    if (off_last) *off_last = h + s;
+    if (off_h0) *off_h0 = h + s + c;
+    if (off_priv) *off_priv = h + s + c + z;
+    if (priv_stride) *priv_stride = 2 * pad;
+    return h + s + c + z + q;
 }
 
 static size_t chunk_scratch(int B, int L, int E, int N, int nthreads, int chunk)
 {
-    (void)E, (void)nthreads;
+    (void)E;
     /* Any (B' <= B, L' <= L) may run: size the chunk table for the shortest chunk. */
     int Tmin = chunk > 0 ? chunk : CHUNK_MIN;
     if (Tmin > L) Tmin = L;
-    return chunk_scratch_parts(B, L, N, Tmin, NULL, NULL);
+    return chunk_scratch_parts(B, L, N, Tmin, nthreads, NULL, NULL, NULL, NULL, NULL);
 }
 
 static void chunk_run(itera_pool *pool, const scan_params *p, const scan_io *io, void *scratch,
                       int chunk, itera_prof *prof)
 {
     itera_pool *pl = pool_for(pool, io, p);
-    int T = chunk_len(io->B, io->L, pool_size(pl), chunk);
-    size_t oS, oH;
-    chunk_scratch_parts(io->B, io->L, p->N, T, &oS, &oH);
-    chunk_task a = {.p = p, .io = io, .T = T, .per_row = (io->L + T - 1) / T,
-                    .H = scratch, .S = (float *)((char *)scratch + oS),
-                    .hin = (float *)((char *)scratch + oH), .prof = prof};
+    int nth = pool_size(pl);
+    int T = chunk_len(io->B, io->L, nth, chunk);
+    size_t oS, oL, oZ, oP, ps;
+    chunk_scratch_parts(io->B, io->L, p->N, T, nth, &oS, &oL, &oZ, &oP, &ps);
+    chunk_task a = {.p = p, .io = io, .T = T, .per_row = (io->L + T - 1) / T, .H = scratch,
+                    .S = (float *)((char *)scratch + oS), .last = (float *)((char *)scratch + oL),
+                    .priv = (float *)((char *)scratch + oP), .priv_stride = ps,
+                    .h0 = (float *)((char *)scratch + oZ), .prof = prof};
     a.nchunks = io->B * a.per_row;
-    pool_run(pl, chunk_local, &a);
-    TZONE(prof, 0, ZONE_SCAN_STATE, chunk_carry(&a));
-    pool_run(pl, chunk_output, &a);
+    memcpy(a.h0, io->h, (size_t)io->B * p->N * sizeof(float));
+    atomic_init(&a.bar.count, 0);
+    atomic_init(&a.bar.gen, 0);
+    a.bar.n = nth;
+    pool_run(pl, chunk_fn, &a);
 }
 
 const scan_kernel scan_kernels[ITERA_KERNEL_COUNT] = {
