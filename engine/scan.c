@@ -154,8 +154,9 @@ static size_t align64(size_t b) { return (b + 63) & ~(size_t)63; }
     } while (0)
 
 /* Below this many multiply-adds (B·L·E·N) a pass runs on the calling thread alone: a
- * parallel region costs a few µs of wake-up and hand-off. */
-#define SCAN_SERIAL_MACS (1 << 15)
+ * parallel region costs a few µs of wake-up and hand-off (measured: at E/N 128/8 two
+ * threads first win at about 64 tokens). */
+#define SCAN_SERIAL_MACS (1 << 16)
 
 static itera_pool *pool_for(itera_pool *pool, const scan_io *io, const scan_params *p)
 {
@@ -455,10 +456,42 @@ const scan_kernel scan_kernels[ITERA_KERNEL_COUNT] = {
 
 int scan_chunk_len(int B, int L, int threads, int chunk) { return chunk_len(B, L, threads, chunk); }
 
-/* ---- AUTO ---- */
+/* ---- AUTO ----
+ *
+ * Measured on the 2-core Sapphire Rapids VM (AVX-512 matmul; `itera scan`, best of
+ * repeated runs, ms per scan; the machine was shared, so 2-thread figures are the
+ * undisturbed ones):
+ *
+ *   E/N     B  L     thr  sequential  parallel  chunked
+ *   128/8   1  1     1    0.0002      0.0003    0.0003    one token: sequential
+ *   128/8   4  1     1    0.0005      0.0004    0.0010
+ *   128/8   1  16    1    0.0021      0.0017    0.0011
+ *   128/8   1  128   1    0.0151      0.0110    0.0101
+ *   128/8   4  128   1    0.0606      0.0320    0.0328
+ *   128/8   8  128   1    0.1213      0.0638    0.0651
+ *   128/8   2  128   2    0.0297      0.0096    0.0102
+ *   256/64  1  1     1    0.0011      0.0012    0.0015
+ *   256/64  4  1     1    0.0056      0.0028    0.0079
+ *   256/64  4  128   1    0.5363      0.2117    0.2142
+ *   256/64  4  128   2    0.5367      0.1079    0.1090    the report's kernel table
+ *   256/64  1  2048  1    2.17        0.946     0.928
+ *   256/64  4  2048  1    8.93        4.23      3.94
+ *   256/64  1  8192  1    8.87        4.02      3.88
+ *   256/64  4  8192  1    36.1        20.9      18.9      whole-sequence passes spill L2
+ *   256/64  1  8192  2    8.86        2.25      1.94      chunked: parallel along time
+ *
+ * Rule: one token -> sequential (no product to block, no thread to wake); when the
+ * parallel kernel's whole-sequence working set (u, y and the states: B·L·(2E+N) floats)
+ * exceeds the 2 MiB L2 -> chunked; on several threads with fewer rows than threads and
+ * rows of 512+ tokens -> chunked (the parallel kernel's recurrence would run on B
+ * threads only); otherwise -> parallel. */
+#define AUTO_L2_BYTES (2.0 * 1024 * 1024)
 
 itera_kernel scan_auto(int B, int L, int E, int N, int threads)
 {
-    (void)B, (void)L, (void)E, (void)N, (void)threads;
-    return ITERA_KERNEL_SEQUENTIAL; /* TODO: from measurements */
+    double T = (double)B * L;
+    if (T <= 1) return ITERA_KERNEL_SEQUENTIAL;
+    if (T * (2.0 * E + N) * sizeof(float) > AUTO_L2_BYTES) return ITERA_KERNEL_CHUNKED;
+    if (threads > 1 && B < threads && L >= 512) return ITERA_KERNEL_CHUNKED;
+    return ITERA_KERNEL_PARALLEL;
 }
