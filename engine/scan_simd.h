@@ -17,8 +17,10 @@
 #include "scan.h"
 #include "zone.h"
 
-/* ticks[] slots of the sequential kernel's per-phase accounting. */
+/* acc[] slots of the sequential kernel's per-phase accounting. */
 enum { SEQ_T_INPUT = 0, SEQ_T_STATE, SEQ_T_OUTPUT, SEQ_T_SKIP, SEQ_T_COUNT };
+/* The sequential kernel times its phases on tokens l with l % SEQ_SAMPLE == 0. */
+#define SEQ_SAMPLE 8
 
 typedef struct scan_simd {
     cpu_isa isa;
@@ -26,7 +28,8 @@ typedef struct scan_simd {
     /* The sequential kernel on one batch row: for l < L, fused, token by token:
      *   bu = Bm·u[l]; h = exp(Δ[l]·A) ⊙ h + Δ[l]·bu; y[l] = Cm·h + D ⊙ u[l].
      * h [N] in/out; work: scan_seq_work_floats(N) floats, 64-byte aligned.
-     * acc (NULL: untimed) gets one sample per token and phase: acc[SEQ_T_*]. */
+     * acc (NULL: untimed) gets one sample per phase (acc[SEQ_T_*]) for each token
+     * l % SEQ_SAMPLE == 0. */
     void (*seq_row)(const scan_params *p, const float *u, int ldu, const float *delta, int L,
                     float *h, float *y, int ldy, float *work, zone_acc *acc);
     /* Recurrence over n tokens: on entry H[l] holds Bm·u[l]; on return the states

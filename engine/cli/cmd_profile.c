@@ -213,6 +213,9 @@ int cmd_profile(int argc, char **argv)
     printf("zone_overhead_ns=%.1f (an empty zone's own time, subtracted from every total) zone_pair_ns=%.1f "
            "(full cost of a begin/end pair) zones_per_forward=%.0f\n",
            s.zone_ns, s.pair_ns, s.zones_per_fwd);
+    if (!strcmp(s.kernel, "sequential"))
+        printf("note: the sequential kernel times its scan.* phases on a sample of tokens (every 8th of each "
+               "row) and scales the totals to all tokens (calls = tokens)\n");
     printf("wall_forward_us profiling_off=%.2f profiling_on=%.2f overhead=%+.2f%% (medians of %ld interleaved pairs)\n",
            s.wall_off_us, s.wall_on_us, 100.0 * (s.wall_on_us / s.wall_off_us - 1.0), reps);
 
