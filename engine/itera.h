@@ -156,6 +156,43 @@ itera_status itera_decode_step(itera_ctx *c, const int32_t *tokens, float *logit
 int itera_ctx_position(const itera_ctx *c); /* tokens consumed per sequence so far */
 int itera_ctx_batch(const itera_ctx *c);    /* B of the current decode state */
 
+/* ---- Profiling (engine/zone.h): µs per op from the engine's zones ---- */
+
+/* Switches zone accumulation on/off for this context (off: one branch per zone). */
+void itera_prof_enable(itera_ctx *c, bool on);
+void itera_prof_reset(itera_ctx *c);
+/* One op's totals over all threads since the last reset. Times in µs, with the measured
+ * cost of a zone already subtracted. */
+typedef struct itera_op_stat {
+    const char *name;   /* zone name, e.g. "in_proj", "scan.state_transition" */
+    const char *parent; /* enclosing zone name, or "" for a root */
+    uint64_t calls;
+    double total_us, mean_us, min_us, max_us;
+} itera_op_stat;
+/* Fills up to cap entries (zones with calls > 0); returns how many were available. */
+int itera_prof_ops(itera_ctx *c, itera_op_stat *out, int cap);
+
+/* ---- The standalone selective scan (engine/scan.h), for benchmarks ---- */
+
+/* A scan of E channels, state N, over B rows of L tokens with random inputs from seed,
+ * run by kernel k (AUTO: fastest for the shape) on its own pool of `threads` workers. */
+typedef struct itera_scan_bench itera_scan_bench;
+typedef struct itera_scan_opts {
+    int E, N, B, L;
+    int threads;
+    itera_kernel kernel;
+    int chunk;          /* 0: default */
+    uint64_t seed;
+    void (*on_thread_start)(int ith, void *user);
+    void *user;
+} itera_scan_opts;
+itera_status itera_scan_bench_create(const itera_scan_opts *o, itera_scan_bench **out,
+                                     itera_error *err);
+void itera_scan_bench_run(itera_scan_bench *s);              /* one full scan */
+double itera_scan_bench_flops(const itera_scan_bench *s);    /* FLOPs of one run */
+itera_kernel itera_scan_bench_kernel(const itera_scan_bench *s);
+void itera_scan_bench_free(itera_scan_bench *s);
+
 #ifdef __cplusplus
 }
 #endif
