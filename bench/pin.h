@@ -81,6 +81,15 @@ int pin_bind_self(const pin_plan *p, int ith, char *err, size_t n);
  * on (1 after a successful bind), with *cpu the lowest of them; -1 on error. */
 int pin_read_self(int *cpu);
 
+/* A thread's CPU affinity as saved by pin_save_self (up to 1024 CPUs). */
+typedef struct pin_affinity {
+    unsigned long mask[1024 / (8 * sizeof(unsigned long))];
+} pin_affinity;
+/* Saves / restores the calling thread's affinity (sched_getaffinity / sched_setaffinity),
+ * e.g. to give the caller thread back its CPUs after it served as worker 0. */
+int pin_save_self(pin_affinity *a);
+int pin_restore_self(const pin_affinity *a);
+
 /* Per-worker record of a pool start: the ready-made start callback's state. */
 typedef struct pin_ctx {
     const pin_plan *plan;
