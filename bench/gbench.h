@@ -24,17 +24,35 @@ typedef enum gb_counter_kind {
     GB_COUNTER_ITER_RATE = 3      /* value * iterations / seconds (kIsIterationInvariantRate) */
 } gb_counter_kind;
 
+/* Time unit of a benchmark's reported times. */
+typedef enum gb_time_unit {
+    GB_UNIT_DEFAULT = 0, /* GB's default (ns, or --benchmark_time_unit) */
+    GB_UNIT_NS = 1,
+    GB_UNIT_US = 2,
+    GB_UNIT_MS = 3,
+    GB_UNIT_S = 4,
+    GB_UNIT_COUNT
+} gb_time_unit;
+
 /* Per-benchmark options; zero fields take GB's defaults / command-line flags. */
 typedef struct gb_options {
     int repetitions;
     double min_time;     /* seconds */
     bool use_real_time;
     bool use_manual_time;
+    /* extensions (zero = default) */
+    int64_t iterations;     /* fixed iteration count instead of min_time */
+    double min_warmup_time; /* seconds of unreported warm-up before each repetition */
+    gb_time_unit unit;
 } gb_options;
 
 /* Registers benchmark `name` that calls fn(st, user) once per run; fn must loop
- * `while (gb_keep_running(st)) { ... }`. opts may be NULL. Returns 0, or -1 on failure. */
+ * `while (gb_keep_running(st)) { ... }` until it returns false (or call
+ * gb_skip_with_error and return). opts may be NULL. Returns 0, or -1 on failure
+ * (empty name, NULL fn, negative or out-of-range option; message on stderr). */
 int gb_register(const char *name, gb_fn fn, void *user, const gb_options *opts);
+/* Forgets every registered benchmark (e.g. to run cells one at a time). */
+void gb_clear(void);
 
 bool gb_keep_running(gb_state *st);
 void gb_pause_timing(gb_state *st);
@@ -46,7 +64,8 @@ void gb_set_label(gb_state *st, const char *label);
 void gb_skip_with_error(gb_state *st, const char *msg); /* JSON error_occurred/error_message */
 void gb_set_items_processed(gb_state *st, int64_t items);
 
-/* Custom context entries written into the JSON "context" object (before gb_run). */
+/* Custom context entries written into the JSON "context" object (before gb_run); a later
+ * call with the same key replaces the value. */
 void gb_add_context(const char *key, const char *value);
 
 /* One finished run or aggregate, as a reporter sees it (valid only during the callback). */
@@ -62,16 +81,33 @@ typedef struct gb_run_result {
     const char *error_message;
     int n_counters;
     const char *const *counter_names;
-    const double *counter_values;
+    const double *counter_values; /* final values, as written into the JSON */
+    /* extensions */
+    const char *run_name;       /* name without the aggregate suffix (JSON "run_name") */
+    const char *label;          /* gb_set_label's text, or "" */
+    const char *aggregate_unit; /* "time" or "percentage" (cv); "" for iteration runs */
+    int repetitions;
+    int threads;
+    int64_t family_index, per_family_instance_index;
 } gb_run_result;
 typedef void (*gb_report_fn)(const gb_run_result *r, void *user);
 
-/* Initializes GB with argv: its own --benchmark_* flags are consumed, the rest are left in
- * argv/argc. Returns 0, or -1 on a bad flag (message on stderr). */
+/* Initializes GB with argv: its own flags (--benchmark_*, --v) are consumed, the rest are
+ * left in argv/argc in their order (argv[0] stays). Returns 0, or -1 on a bad flag: an
+ * unknown --benchmark_* name, a value GB cannot parse, or a bad --benchmark_format /
+ * --benchmark_out_format / --benchmark_time_unit / --benchmark_color (one line on stderr
+ * naming the flag and the valid choices). Never exits, even where GB itself would. */
 int gb_initialize(int *argc, char **argv);
-/* Runs every registered benchmark matching --benchmark_filter with GB's console reporter
- * and --benchmark_out file reporter; on_run (may be NULL) sees each finished run as well.
- * Returns the number of benchmarks run, or -1 on error. */
+/* True when gb_initialize saw --benchmark_list_tests (gb_run then lists, runs nothing). */
+bool gb_listing_only(void);
+/* The --benchmark_out path gb_initialize saw, or NULL. */
+const char *gb_out_path(void);
+/* Runs every registered benchmark matching --benchmark_filter with GB's display reporter
+ * (--benchmark_format) and, with --benchmark_out, its file reporter
+ * (--benchmark_out_format, JSON by default); on_run (may be NULL) sees each run the
+ * display reporter sees (every repetition and aggregate, unless
+ * --benchmark_display_aggregates_only). Returns the number of benchmarks that matched,
+ * or -1 on error (e.g. the --benchmark_out file cannot be written; message on stderr). */
 int gb_run(gb_report_fn on_run, void *user);
 void gb_shutdown(void);
 
