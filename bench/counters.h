@@ -25,6 +25,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef enum counters_mode {
     COUNTERS_AUTO = 0,     /* hardware if the PMU opens, else software (ITERA_COUNTERS=auto) */
@@ -68,10 +69,11 @@ typedef struct counters_values {
 } counters_values;
 
 /* Opens the counters in the mode ITERA_COUNTERS asks for (auto when unset; a bad value
- * is an error naming the valid ones). */
+ * is an error naming the valid ones). Otherwise as counters_open_mode. */
 int counters_open(counters **c, char *err, size_t n);
-/* Opens in an explicit mode. Fails only when nothing at all can be counted in a mode
- * that asks for counting (then *c is NULL), with the reasons in err. */
+/* Opens in an explicit mode. Events that cannot open are left out and described (see
+ * counters_describe), so this succeeds even when nothing at all can be counted (n = 0 at
+ * every read); it fails (*c NULL) only for a bad mode or when out of memory. */
 int counters_open_mode(counters **c, counters_mode mode, char *err, size_t n);
 void counters_close(counters *c);
 counters_mode counters_get_mode(const counters *c);
@@ -82,6 +84,11 @@ int counters_start(counters *c);
 int counters_stop(counters *c);
 /* Reads the current totals (works while running or after stop). */
 int counters_read(const counters *c, counters_values *v);
+
+/* The estimate for a count `value` seen while the event was enabled for `enabled` ns and
+ * on the PMU for `running` ns: value * enabled / running, with *multiplexed set when
+ * running < enabled (running == 0: the event never ran; 0 is returned, multiplexed). */
+double counters_scale(uint64_t value, uint64_t enabled, uint64_t running, bool *multiplexed);
 
 /* One line for the results' `itera_counters` context key, e.g.
  * "software: task_clock_ns, context_switches, cpu_migrations, page_faults; hardware
