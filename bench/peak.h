@@ -32,7 +32,7 @@ typedef struct peak_result {
 } peak_result;
 
 /* Measures the peaks with `isa` (normally cpu_isa_best(); it must be supported here) on
- * 1 and `threads` (1..PIN_MAX_WORKERS) threads. With plan (may be NULL; it must have at
+ * 1 and `threads` (1..PIN_MAX_WORKERS) threads, best of 5 runs of ~3 ms each. With plan (may be NULL; it must have at
  * least `threads` workers) thread i is bound to plan->cpu[i] while it probes, and the
  * caller's own affinity is restored afterwards. Returns 0, or -1 with err filled. */
 int peak_measure(cpu_isa isa, int threads, const pin_plan *plan, peak_result *out,
