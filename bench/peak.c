@@ -70,15 +70,15 @@ double peak_fp32_scalar(int64_t iters)
  * 16 products are all different, so the compiler cannot share any: 16 MAC per round. */
 double peak_int8_scalar(int64_t iters)
 {
-    int32_t c0 = 0, c1 = 1, c2 = 2, c3 = 3;
+    uint32_t c0 = 0, c1 = 1, c2 = 2, c3 = 3; /* unsigned: long runs wrap, defined */
     int32_t a0 = 3, a1 = 5, a2 = 7, a3 = 9;    /* u8 values */
     int32_t b0 = -3, b1 = 5, b2 = -7, b3 = 11; /* s8 values */
     __asm__ volatile("" : "+r"(b0), "+r"(b1), "+r"(b2), "+r"(b3)); /* real multiplies, not shifts */
     for (int64_t i = 0; i < iters; i++) {
-        c0 += a0 * b0 + a1 * b1 + a2 * b2 + a3 * b3;
-        c1 += a1 * b0 + a2 * b1 + a3 * b2 + a0 * b3;
-        c2 += a2 * b0 + a3 * b1 + a0 * b2 + a1 * b3;
-        c3 += a3 * b0 + a0 * b1 + a1 * b2 + a2 * b3;
+        c0 += (uint32_t)(a0 * b0 + a1 * b1 + a2 * b2 + a3 * b3);
+        c1 += (uint32_t)(a1 * b0 + a2 * b1 + a3 * b2 + a0 * b3);
+        c2 += (uint32_t)(a2 * b0 + a3 * b1 + a0 * b2 + a1 * b3);
+        c3 += (uint32_t)(a3 * b0 + a0 * b1 + a1 * b2 + a2 * b3);
         __asm__ volatile("" : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3)); /* products stay in the loop */
     }
     peak_sink = (float)(c0 + c1 + c2 + c3);

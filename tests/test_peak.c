@@ -15,25 +15,10 @@
 
 #include "peak.h"
 
-/* Until engine/cpu.c is merged this test asks the compiler's CPUID helper; the harness
- * itself is given the ISA by its caller (cpu_isa_best()). */
+/* Every ISA the hardware has is probed, whatever ITERA_ISA caps the engine to. */
 static bool have(cpu_isa isa)
 {
-    __builtin_cpu_init();
-    switch (isa) {
-    case CPU_ISA_SCALAR:
-        return true;
-    case CPU_ISA_AVX2:
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    case CPU_ISA_AVX512:
-        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-               __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
-    case CPU_ISA_AVX512VNNI:
-        return have(CPU_ISA_AVX512) && __builtin_cpu_supports("avx512vnni");
-    case CPU_ISA_COUNT:
-        break;
-    }
-    return false;
+    return isa <= cpu_isa_hw();
 }
 
 static void test_each_isa_one_thread(void **state)
@@ -43,7 +28,7 @@ static void test_each_isa_one_thread(void **state)
     memset(r, 0, sizeof r);
     for (int i = 0; i < CPU_ISA_COUNT; i++) {
         if (!have((cpu_isa)i)) {
-            print_message("isa %d: not on this CPU, not probed\n", i);
+            print_message("%s: not on this CPU, not probed\n", cpu_isa_name((cpu_isa)i));
             continue;
         }
         char err[256] = "", d[256];
@@ -67,14 +52,6 @@ static void test_each_isa_one_thread(void **state)
     }
 }
 
-static cpu_isa best(void)
-{
-    for (int i = CPU_ISA_COUNT - 1; i > 0; i--)
-        if (have((cpu_isa)i))
-            return (cpu_isa)i;
-    return CPU_ISA_SCALAR;
-}
-
 static void test_all_cores_pinned(void **state)
 {
     (void)state;
@@ -87,7 +64,7 @@ static void test_all_cores_pinned(void **state)
     pin_affinity before, after;
     assert_int_equal(pin_save_self(&before), 0);
     peak_result r;
-    int rc = peak_measure(best(), cores, &p, &r, err, sizeof err);
+    int rc = peak_measure(cpu_isa_best(), cores, &p, &r, err, sizeof err);
     if (rc != 0)
         print_error("%s\n", err);
     assert_int_equal(rc, 0);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "pin.h"
+#include "pool.h"
 
 static pin_topo *load(const char *synthetic)
 {
@@ -242,6 +243,47 @@ static void test_ctx_on_threads(void **state)
     pin_topology_free(t);
 }
 
+static void record_cpu(int ith, int nth, void *arg)
+{
+    (void)nth;
+    int *cpus = arg;
+    pin_read_self(&cpus[ith]);
+}
+
+/* With the engine's pool: pin_on_thread_start as its start callback binds every worker,
+ * and tasks then run where the plan says. */
+static void test_engine_pool(void **state)
+{
+    (void)state;
+    pin_topo *t = load(NULL);
+    pin_affinity saved;
+    assert_int_equal(pin_save_self(&saved), 0);
+    int workers = pin_topo_cores(t);
+    pin_plan p;
+    char err[256] = "";
+    assert_int_equal(pin_plan_make(t, workers, PIN_BIND_CORE, false, &p, err, sizeof err), 0);
+    pin_ctx ctx;
+    pin_ctx_init(&ctx, &p);
+    itera_error ierr;
+    itera_pool *pool = pool_create(workers, pin_on_thread_start, &ctx, &ierr);
+    assert_non_null(pool);
+    int rc = pin_ctx_check(&ctx, err, sizeof err);
+    if (rc != 0)
+        print_error("%s\n", err);
+    assert_int_equal(rc, 0);
+    int cpus[PIN_MAX_WORKERS];
+    for (int i = 0; i < workers; i++)
+        cpus[i] = -1;
+    pool_run(pool, record_cpu, cpus);
+    for (int i = 0; i < workers; i++)
+        assert_int_equal(cpus[i], p.cpu[i]);
+    char list[256];
+    print_message("pool workers on CPUs %s\n", pin_ctx_cpus(&ctx, list, sizeof list));
+    pool_destroy(pool);
+    assert_int_equal(pin_restore_self(&saved), 0);
+    pin_topology_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -252,6 +294,7 @@ int main(void)
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_real_bind_cpu0),
         cmocka_unit_test(test_ctx_on_threads),
+        cmocka_unit_test(test_engine_pool),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
