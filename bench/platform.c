@@ -277,7 +277,7 @@ int bench_data_dir(const char *kind, char *out, size_t n)
     char roots[3][PATH_MAX];
     int k = data_roots(roots);
     for (int i = 0; i < k; i++) {
-        char d[PATH_MAX + 64];
+        char d[PATH_MAX];
         snprintf(d, sizeof d, "%.3000s/%.64s", roots[i], kind);
         if (is_dir(d)) {
             snprintf(out, n, "%s", d);

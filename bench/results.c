@@ -259,6 +259,10 @@ static json_t *num(double v)
 json_t *results_run_json(const gb_run_result *r, const char *cell_name, int family_index,
                          int repetitions, const char *label)
 {
+    if (repetitions <= 0)
+        repetitions = r->repetitions > 0 ? r->repetitions : 1;
+    if (!label)
+        label = r->label;
     bool agg = r->run_type && strcmp(r->run_type, "aggregate") == 0;
     json_t *o = json_object();
     if (!o)
@@ -280,8 +284,10 @@ json_t *results_run_json(const gb_run_result *r, const char *cell_name, int fami
     } else {
         const char *an = r->aggregate_name ? r->aggregate_name : "";
         json_object_set_new(o, "aggregate_name", json_string(an));
-        json_object_set_new(o, "aggregate_unit",
-                            json_string(strcmp(an, "cv") == 0 ? "percentage" : "time"));
+        const char *unit = r->aggregate_unit && *r->aggregate_unit
+                               ? r->aggregate_unit
+                               : strcmp(an, "cv") == 0 ? "percentage" : "time";
+        json_object_set_new(o, "aggregate_unit", json_string(unit));
     }
     if (r->error_occurred) {
         json_object_set_new(o, "error_occurred", json_true());

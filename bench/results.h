@@ -69,8 +69,10 @@ void journal_data_free(journal_data *d);
 
 /* ---- Entries ---- */
 
-/* One GB run as a GB JSON benchmark entry named after cell_name (see above). label may be
- * NULL or "". Returns a new object, or NULL on allocation failure. */
+/* One GB run as a GB JSON benchmark entry named after cell_name (see above); GB's own
+ * suffixes (/real_time, /repeats:N, ...) are not kept. repetitions <= 0 takes the run's;
+ * label NULL takes the run's label ("" for none). Returns a new object, or NULL on
+ * allocation failure. */
 json_t *results_run_json(const gb_run_result *r, const char *cell_name, int family_index,
                          int repetitions, const char *label);
 
