@@ -87,6 +87,9 @@ $(BUILD)/%.o: %.cc | $(DEPS_STAMP)
 	@$(if $(Q),echo "  CXX   $<")
 	$(Q)$(CXX) $(CPPFLAGS) $(CXXFLAGS) $(call pc_cflags,benchmark) -c $< -o $@
 
+# The compiler flags the results record (context key itera_compiler).
+$(BUILD)/bench/runner.o: CPPFLAGS += -DITERA_BUILD_FLAGS='"CFLAGS $(strip $(filter-out -W% -MMD -MP,$(CFLAGS))); ISA files $(ISA_AVX2) | $(ISA_VNNI)"'
+
 $(BUILD)/%_avx2.o:   ISA := $(ISA_AVX2)
 $(BUILD)/%_avx512.o: ISA := $(ISA_AVX512)
 $(BUILD)/%_vnni.o:   ISA := $(ISA_VNNI)
