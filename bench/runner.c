@@ -466,6 +466,14 @@ static bool peak_from_json(const json_t *j, peak_result *p)
     return p->threads > 0;
 }
 
+/* What else must match for --resume to continue a journal (platform and profile names
+ * are checked first): the overrides, emulation and the model. Returns a new object. */
+static json_t *run_signature(const profile *pr, const runner_opts *o)
+{
+    return json_pack("{s:s, s:b, s:s}", "overrides", pr->override_text, "emulated",
+                     o->emulate, "model", o->model_dir ? o->model_dir : "synthetic");
+}
+
 /* ---- the run ---- */
 
 static void on_signal(int sig)
@@ -661,6 +669,27 @@ int runner_run(const runner_opts *o)
                 rc = 2;
                 goto out;
             }
+            /* The rest of what made the journal must match too. */
+            json_t *want = run_signature(&pr, o);
+            const char *key;
+            json_t *v;
+            json_object_foreach(want, key, v)
+            {
+                json_t *had = json_object_get(jd.header, key);
+                if (!had || !json_equal(had, v)) {
+                    char *a = had ? json_dumps(had, JSON_ENCODE_ANY) : NULL;
+                    char *b = json_dumps(v, JSON_ENCODE_ANY);
+                    fprintf(stderr, "itera-bench run --resume: %s was made with %s = %s, this "
+                            "run has %s; use the same options, or run without --resume to "
+                            "start over\n", jpath, key, a ? a : "(none)", b ? b : "?");
+                    free(a);
+                    free(b);
+                    json_decref(want);
+                    rc = 2;
+                    goto out;
+                }
+            }
+            json_decref(want);
             resumed = true;
             if (peak_from_json(json_object_get(jd.header, "peak"), &peak))
                 peakp = &peak;
@@ -735,6 +764,9 @@ int runner_run(const runner_opts *o)
                               "context", context);
         if (peakp)
             json_object_set_new(h, "peak", peak_json(peakp));
+        json_t *sig = run_signature(&pr, o);
+        json_object_update(h, sig);
+        json_decref(sig);
         int jrc = journal_create(jpath, h, &r.jr, err, sizeof err);
         json_decref(h);
         if (jrc != 0) {
