@@ -256,9 +256,14 @@ static void compare_logits(const float *a, const float *b, size_t rows, int V, d
 static json_t *op_profile(fam_cell *fc, char *err, size_t n)
 {
     const bench_cell *c = fc->cell;
+    itera_error ie = { { 0 } };
+    /* One forward first, so the profile does not show first-touch costs. */
+    if (itera_forward(fc->ctx, fc->tokens, c->batch, c->seq, fc->logits, &ie) != ITERA_OK) {
+        snprintf(err, n, "op-profile warm-up forward: %s", ie.msg);
+        return NULL;
+    }
     itera_prof_enable(fc->ctx, true);
     itera_prof_reset(fc->ctx);
-    itera_error ie = { { 0 } };
     for (int i = 0; i < FAM_PROFILE_FORWARDS; i++) {
         if (itera_forward(fc->ctx, fc->tokens, c->batch, c->seq, fc->logits, &ie) != ITERA_OK) {
             itera_prof_enable(fc->ctx, false);
