@@ -584,10 +584,8 @@ static void check_gnuplot(rp *r)
     r->charts = false;
     r->term = "pngcairo";
     r->ext = "png";
-    char log[1100];
-    snprintf(log, sizeof log, "%s/gnuplot.log", r->outdir);
     char *ver[] = {(char *)r->gnuplot, (char *)"--version", NULL};
-    int st = run_quiet(ver, log);
+    int st = run_quiet(ver, NULL);
     if (st != 0) {
         snprintf(r->charts_why, sizeof r->charts_why,
                  "gnuplot (`%s`) %s; install Debian's gnuplot-nox to get them", r->gnuplot,
@@ -606,7 +604,7 @@ static void check_gnuplot(rp *r)
         }
     }
     char *png[] = {(char *)r->gnuplot, (char *)"-e", (char *)"set terminal pngcairo", NULL};
-    if (run_quiet(png, log) != 0) {
+    if (run_quiet(png, NULL) != 0) {
         r->term = "svg";
         r->ext = "svg";
     }
@@ -1639,6 +1637,9 @@ int report_main(int argc, char **argv)
         rc = 2;
         goto out;
     }
+    char oldlog[1100];
+    snprintf(oldlog, sizeof oldlog, "%s/gnuplot.log", r.outdir);
+    remove(oldlog); /* this run's messages only */
     if (build_sections(&r) != 0) {
         fprintf(stderr, "report: out of memory\n");
         rc = 2;
@@ -1711,6 +1712,12 @@ int report_main(int argc, char **argv)
         rc = 2;
         goto out;
     }
+    /* gnuplot's messages, kept only when it said something */
+    char logpath[1100];
+    snprintf(logpath, sizeof logpath, "%s/gnuplot.log", r.outdir);
+    struct stat lst;
+    if (stat(logpath, &lst) == 0 && lst.st_size == 0)
+        remove(logpath);
     printf("report: %s (%d file%s, %d platform section%s)%s\n", mdpath, r.n_files,
            r.n_files == 1 ? "" : "s", r.n_sec, r.n_sec == 1 ? "" : "s",
            r.charts ? "" : "; charts skipped");
