@@ -85,20 +85,30 @@ typedef struct num {
     char s[48];
 } num;
 
-/* Decimals by magnitude: 12345, 123.4, 12.34, 1.234, 0.1234. "n/a" for NaN. */
-static num fnum(double v)
+static int decimals_for(double v)
+{
+    double a = fabs(v);
+    return a >= 1000 ? 0 : a >= 100 ? 1 : a >= 10 ? 2 : a >= 1 ? 3 : 4;
+}
+
+/* v with the decimals that suit `like`: 12345, 123.4, 12.34, 1.234, 0.1234. "n/a" for NaN. */
+static num fnum_as(double v, double like)
 {
     num r;
     if (!isfinite(v)) {
         snprintf(r.s, sizeof r.s, "n/a");
         return r;
     }
-    double a = fabs(v);
-    int dec = a >= 1000 ? 0 : a >= 100 ? 1 : a >= 10 ? 2 : a >= 1 ? 3 : 4;
+    int dec = decimals_for(isfinite(like) ? like : v);
     snprintf(r.s, sizeof r.s, "%.*f", dec, v);
-    if (strcmp(r.s, "-0") == 0 || strcmp(r.s, "-0.0000") == 0)
-        snprintf(r.s, sizeof r.s, "%.*f", dec, 0.0);
+    if (r.s[0] == '-' && strspn(r.s + 1, "0.") == strlen(r.s + 1))
+        memmove(r.s, r.s + 1, strlen(r.s)); /* "-0.000" -> "0.000" */
     return r;
+}
+
+static num fnum(double v)
+{
+    return fnum_as(v, v);
 }
 
 /* Percentages: one decimal. */
@@ -747,11 +757,11 @@ static void table_kernels(rp *r, const section *s, want *scan_group)
         hi *= scale;
         char latcell[128], spread[128], speed[64];
         if (have_sd)
-            snprintf(latcell, sizeof latcell, "%s ± %s", fnum(lat).s, fnum(sd).s);
+            snprintf(latcell, sizeof latcell, "%s ± %s", fnum(lat).s, fnum_as(sd, lat).s);
         else
             snprintf(latcell, sizeof latcell, "%s", fnum(lat).s);
         if (n >= 2)
-            snprintf(spread, sizeof spread, "%s–%s (%d)", fnum(lo).s, fnum(hi).s, n);
+            snprintf(spread, sizeof spread, "%s–%s (%d)", fnum_as(lo, lat).s, fnum_as(hi, lat).s, n);
         else
             snprintf(spread, sizeof spread, "single run (%d)", n);
         if (isfinite(seq_lat) && lat > 0)
