@@ -501,31 +501,32 @@ int compare_main(int argc, char **argv)
     int only_base = 0, only_new = 0;
     rc = 0;
     if (two) {
+        /* matched on the canonical name: GB's repeats:N etc. may differ between runs */
         for (int i = 0; i < fa.n_cells; i++) {
-            const gb_cell *n = gb_file_cell(&fb, fa.cells[i].run_name);
+            const gb_cell *n = gb_file_cell_canon(&fb, fa.cells[i].canon);
             if (!n) {
                 only_base++;
                 continue;
             }
-            if (rows_push(&rows, fa.cells[i].run_name, &fa.cells[i], n) != 0)
+            if (rows_push(&rows, fa.cells[i].canon, &fa.cells[i], n) != 0)
                 rc = 2;
         }
         for (int i = 0; i < fb.n_cells; i++)
-            if (!gb_file_cell(&fa, fb.cells[i].run_name))
+            if (!gb_file_cell_canon(&fa, fb.cells[i].canon))
                 only_new++;
     } else {
         for (int i = 0; i < fa.n_cells; i++) {
             char other[512], label[512];
             for (int idx = 1; idx <= 2; idx++) {
-                if (!replace_part(fa.cells[i].run_name, idx, o.variant_a, o.variant_b, other,
+                if (!replace_part(fa.cells[i].canon, idx, o.variant_a, o.variant_b, other,
                                   sizeof other))
                     continue;
-                const gb_cell *n = gb_file_cell(&fa, other);
+                const gb_cell *n = gb_file_cell_canon(&fa, other);
                 if (!n)
                     continue;
                 char arrow[160];
                 snprintf(arrow, sizeof arrow, "%s→%s", o.variant_a, o.variant_b);
-                replace_part(fa.cells[i].run_name, idx, o.variant_a, arrow, label, sizeof label);
+                replace_part(fa.cells[i].canon, idx, o.variant_a, arrow, label, sizeof label);
                 if (rows_push(&rows, label, &fa.cells[i], n) != 0)
                     rc = 2;
                 break;

@@ -107,6 +107,35 @@ bool gb_parse_name(const char *name, gb_name *out)
     return ok;
 }
 
+void gb_canonical_name(const char *name, char *out, size_t cap)
+{
+    static const char *const prefixes[] = {"repeats:", "min_time:", "min_warmup_time:", "iterations:"};
+    static const char *const words[] = {"real_time", "manual_time", "process_time"};
+    size_t j = 0;
+    if (cap == 0)
+        return;
+    out[0] = '\0';
+    for (const char *p = name; p && *p;) {
+        const char *slash = strchr(p, '/');
+        size_t n = slash ? (size_t)(slash - p) : strlen(p);
+        bool drop = false;
+        if (p != name) {
+            for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+                drop = drop || strncmp(p, prefixes[i], strlen(prefixes[i])) == 0;
+            for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+                drop = drop || (n == strlen(words[i]) && strncmp(p, words[i], n) == 0);
+        }
+        if (!drop) {
+            if (j > 0 && j + 1 < cap)
+                out[j++] = '/';
+            for (size_t i = 0; i < n && j + 1 < cap; i++)
+                out[j++] = p[i];
+            out[j] = '\0';
+        }
+        p = slash ? slash + 1 : NULL;
+    }
+}
+
 /* ---- loading ---- */
 
 /* Reads the whole file; NULL with errno set on failure. */
@@ -224,8 +253,10 @@ void gb_file_free(gb_file *f)
 {
     if (!f)
         return;
-    for (int i = 0; i < f->n_cells; i++)
+    for (int i = 0; i < f->n_cells; i++) {
         free(f->cells[i].iter);
+        free(f->cells[i].canon);
+    }
     free(f->cells);
     json_decref(f->root);
     free(f->path);
@@ -236,6 +267,14 @@ const gb_cell *gb_file_cell(const gb_file *f, const char *run_name)
 {
     for (int i = 0; i < f->n_cells; i++)
         if (strcmp(f->cells[i].run_name, run_name) == 0)
+            return &f->cells[i];
+    return NULL;
+}
+
+const gb_cell *gb_file_cell_canon(const gb_file *f, const char *canon)
+{
+    for (int i = 0; i < f->n_cells; i++)
+        if (strcmp(f->cells[i].canon, canon) == 0)
             return &f->cells[i];
     return NULL;
 }
@@ -304,6 +343,11 @@ int gb_file_load(const char *path, gb_file *f, char *err, size_t errlen)
             c = &f->cells[f->n_cells++];
             memset(c, 0, sizeof *c);
             c->run_name = run_name;
+            size_t cap = strlen(run_name) + 1;
+            c->canon = malloc(cap);
+            if (!c->canon)
+                goto out_nomem;
+            gb_canonical_name(run_name, c->canon, cap);
             c->ours = gb_parse_name(run_name, &c->nm);
         }
         if (obj_bool(e, "error_occurred")) {

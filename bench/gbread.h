@@ -47,8 +47,14 @@ typedef struct gb_name {
 bool gb_parse_name(const char *name, gb_name *out);
 const char *gb_family_name(gb_family f);
 
+/* name without the parts Google Benchmark appends to a registered name (repeats:N,
+ * min_time:X, min_warmup_time:X, iterations:N, real_time, manual_time, process_time), so
+ * runs with different repetition counts still match. Truncates to cap. */
+void gb_canonical_name(const char *name, char *out, size_t cap);
+
 typedef struct gb_cell {
     const char *run_name;   /* borrowed from the file's JSON */
+    char *canon;            /* run_name without the parts GB appends (owned) */
     gb_name nm;
     bool ours;              /* nm parsed as one of our families */
     json_t **iter;          /* iteration entries in repetition_index order (borrowed) */
@@ -77,6 +83,8 @@ void gb_file_free(gb_file *f);
 const char *gb_ctx(const gb_file *f, const char *key, char *buf, size_t buflen);
 /* The cell named run_name, or NULL. */
 const gb_cell *gb_file_cell(const gb_file *f, const char *run_name);
+/* The first cell whose canonical name is canon, or NULL. */
+const gb_cell *gb_file_cell_canon(const gb_file *f, const char *canon);
 
 /* A metric of one entry: "real_time" and "cpu_time" in nanoseconds (converted from
  * time_unit), anything else a numeric field (a user counter) as stored.

@@ -277,7 +277,7 @@ static int build_sections(rp *r)
             const gb_cell *c = &f->cells[ci];
             int dup = -1;
             for (int k = 0; k < s->n_cells; k++)
-                if (strcmp(s->cells[k].c->run_name, c->run_name) == 0)
+                if (strcmp(s->cells[k].c->canon, c->canon) == 0)
                     dup = k;
             if (dup >= 0) {
                 /* the file with more repetitions wins; files come in path order */

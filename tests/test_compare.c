@@ -354,6 +354,43 @@ static void test_cli_bad_input(void **state)
     assert_non_null(strstr(cap.out, "usage: itera-bench compare"));
 }
 
+/* Writes a minimal GB file with one benchmark of the given name and latencies (ms). */
+static void write_gb(const char *path, const char *name, const double *ms, int n)
+{
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fprintf(fp, "{\"context\": {\"host_name\": \"h\"}, \"benchmarks\": [");
+    for (int i = 0; i < n; i++)
+        fprintf(fp, "%s{\"name\": \"%s\", \"run_name\": \"%s\", \"run_type\": \"iteration\", "
+                    "\"repetitions\": %d, \"repetition_index\": %d, \"iterations\": 5, "
+                    "\"real_time\": %.17g, \"cpu_time\": %.17g, \"time_unit\": \"ms\"}",
+                i ? ", " : "", name, name, n, i, ms[i], ms[i]);
+    fprintf(fp, "]}\n");
+    fclose(fp);
+}
+
+/* GB appends repeats:N (and min_time, real_time, ...) to names; runs with different
+ * repetition counts must still match. */
+static void test_cli_gb_suffixes(void **state)
+{
+    (void)state;
+    const double a[] = {1.0, 1.1, 1.2}, b[] = {2.0, 2.1, 2.2, 2.3, 2.4};
+    char pa[] = "/tmp/test_compare_aXXXXXX", pb[] = "/tmp/test_compare_bXXXXXX";
+    close(mkstemp(pa));
+    close(mkstemp(pb));
+    write_gb(pa, "prefill/fp32/chunked/seq:128/batch:1/threads:2/repeats:3", a, 3);
+    write_gb(pb, "prefill/fp32/chunked/seq:128/batch:1/threads:2/repeats:5/min_time:0.100/real_time", b, 5);
+    const char *argv[] = {"compare", pa, pb};
+    run_compare(&cap, 3, argv);
+    unlink(pa);
+    unlink(pb);
+    assert_int_equal(cap.rc, 0);
+    /* time_unit ms converted: 1.1 ms vs 2.2 ms, apart: slower by the spread rule */
+    assert_non_null(strstr(cap.out, "| `prefill/fp32/chunked/seq:128/batch:1/threads:2` | 1.100 ms "
+                                    "(1.000–1.200, n=3) | 2.200 ms (2.000–2.400, n=5) | +100.0 |"));
+    assert_non_null(strstr(cap.out, "**slower**"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -366,6 +403,7 @@ int main(void)
         cmocka_unit_test(test_cli_gate),
         cmocka_unit_test(test_cli_variants),
         cmocka_unit_test(test_cli_bad_input),
+        cmocka_unit_test(test_cli_gb_suffixes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

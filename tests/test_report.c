@@ -339,6 +339,15 @@ static void test_loader_nan_and_names(void **state)
     assert_false(gb_parse_name("BM_Other/8", &n));
     assert_int_equal(n.family, GB_FAMILY_OTHER);
     assert_false(gb_parse_name("scan/chunked/channels:x/state:64/seq:8/batch:1/threads:1", &n));
+
+    char canon[256];
+    gb_canonical_name("decode/int4/chunked/steps:64/batch:1/threads:2/repeats:5/min_time:0.100/"
+                      "real_time", canon, sizeof canon);
+    assert_string_equal(canon, "decode/int4/chunked/steps:64/batch:1/threads:2");
+    gb_canonical_name("scan/chunked/channels:256/state:64/seq:128/batch:4/threads:2", canon, sizeof canon);
+    assert_string_equal(canon, "scan/chunked/channels:256/state:64/seq:128/batch:4/threads:2");
+    gb_canonical_name("real_time/iterations:3", canon, sizeof canon); /* the first part stays */
+    assert_string_equal(canon, "real_time");
 }
 
 int main(void)
