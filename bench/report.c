@@ -970,30 +970,82 @@ static int cmp_zone(const void *a, const void *b)
 typedef struct op_profile {
     int n;
     char zone[64][96];
+    char parent[64][96]; /* "" when not recorded or a root */
     double us[64];
+    const char *source;  /* how it was stored, for the Source line */
 } op_profile;
 
-/* The op profile of a prefill cell: every numeric key "op_us.<zone>" (µs per forward,
- * mean over repetitions) of its entries. This is the one place that knows how the harness
- * stores the profile. Returns the number of zones (0: none recorded). */
-static int read_op_profile(const gb_cell *c, op_profile *p)
+static void op_add(op_profile *p, const char *zone, const char *parent, double us)
+{
+    if (p->n == 64)
+        return;
+    snprintf(p->zone[p->n], sizeof p->zone[p->n], "%s", zone);
+    snprintf(p->parent[p->n], sizeof p->parent[p->n], "%s", parent ? parent : "");
+    p->us[p->n++] = us;
+}
+
+/* The op profile of a prefill cell, in µs per forward. This is the one place that knows
+ * how the harness stores it; two layouts are read:
+ *   1. the file's top-level "itera_op_profile" object, keyed by benchmark name (without
+ *      GB's suffixes): {"forwards": F, "ops": [{"name", "parent", "total_us",
+ *      "us_per_forward", ...}]} (what bench/runner.c writes);
+ *   2. numeric "op_us.<zone>" counters on the cell's entries (mean over repetitions).
+ * Returns the number of zones (0: none recorded). */
+static int read_op_profile(const gb_file *f, const gb_cell *c, op_profile *p)
 {
     p->n = 0;
+    p->source = "";
+    if (c->error)
+        return 0;
+    const json_t *all = json_object_get(f->root, "itera_op_profile");
+    const json_t *cp = json_object_get(all, c->canon);
+    if (!cp)
+        cp = json_object_get(all, c->run_name);
+    const json_t *ops = json_object_get(cp, "ops");
+    if (json_is_array(ops)) {
+        const json_t *fw = json_object_get(cp, "forwards");
+        double forwards = json_is_number(fw) && json_number_value(fw) > 0 ? json_number_value(fw) : 1;
+        size_t i;
+        const json_t *o;
+        json_array_foreach(ops, i, o) {
+            const json_t *name = json_object_get(o, "name");
+            const json_t *par = json_object_get(o, "parent");
+            const json_t *upf = json_object_get(o, "us_per_forward");
+            const json_t *tot = json_object_get(o, "total_us");
+            if (!json_is_string(name))
+                continue;
+            double us = json_is_number(upf)   ? json_number_value(upf)
+                        : json_is_number(tot) ? json_number_value(tot) / forwards
+                                              : NAN;
+            if (isfinite(us))
+                op_add(p, json_string_value(name), json_is_string(par) ? json_string_value(par) : "",
+                       us);
+        }
+        p->source = "`itera_op_profile` (µs per forward: `us_per_forward`)";
+        return p->n;
+    }
     const json_t *e = c->mean ? c->mean : (c->n_iter ? c->iter[0] : NULL);
-    if (!e || c->error)
+    if (!e)
         return 0;
     const char *key;
     const json_t *v;
     json_object_foreach((json_t *)e, key, v) {
-        if (strncmp(key, OP_PREFIX, strlen(OP_PREFIX)) != 0 || p->n == 64)
+        if (strncmp(key, OP_PREFIX, strlen(OP_PREFIX)) != 0)
             continue;
         double x;
-        if (!gb_cell_mean(c, key, &x))
-            continue;
-        snprintf(p->zone[p->n], sizeof p->zone[p->n], "%s", key + strlen(OP_PREFIX));
-        p->us[p->n++] = x;
+        if (gb_cell_mean(c, key, &x))
+            op_add(p, key + strlen(OP_PREFIX), "", x);
     }
+    p->source = "counters `" OP_PREFIX "<zone>` (mean)";
     return p->n;
+}
+
+static const char *op_parent(const op_profile *p, const char *zone)
+{
+    for (int i = 0; i < p->n; i++)
+        if (strcmp(p->zone[i], zone) == 0)
+            return p->parent[i];
+    return "";
 }
 
 static double op_get(const op_profile *p, const char *zone)
@@ -1030,7 +1082,7 @@ static void table_ops(rp *r, const section *s)
             want x = w;
             x.kernel = all[k];
             const rp_cell *c = find(s, &x);
-            if (c && read_op_profile(c->c, &prof[nk]) > 0)
+            if (c && read_op_profile(&r->files[c->file], c->c, &prof[nk]) > 0)
                 kernels[nk++] = all[k];
         }
     }
@@ -1075,17 +1127,19 @@ static void table_ops(rp *r, const section *s)
             fprintf(dat, " \"%s\"", kernels[k]);
         fprintf(dat, "\n");
     }
-    /* a zone "a.b" is shown nested when "a" is among the zones */
+    /* a zone is shown nested when its parent (recorded, else "a" of a name "a.b") is
+     * among the zones; the root (forward) is no parent here */
     bool is_child[128];
     for (int i = 0; i < nz; i++) {
         is_child[i] = false;
+        char parent[96] = "";
+        for (int k = 0; k < nk && !parent[0]; k++)
+            snprintf(parent, sizeof parent, "%s", op_parent(&prof[k], zones[i]));
         const char *dot = strchr(zones[i], '.');
-        if (dot) {
-            char parent[96];
+        if (!parent[0] && dot)
             snprintf(parent, sizeof parent, "%.*s", (int)(dot - zones[i]), zones[i]);
-            for (int j = 0; j < nz; j++)
-                is_child[i] = is_child[i] || strcmp(zones[j], parent) == 0;
-        }
+        for (int j = 0; j < nz && parent[0]; j++)
+            is_child[i] = is_child[i] || strcmp(zones[j], parent) == 0;
     }
     bool any_original = false;
     for (int i = 0; i < nz; i++) {
@@ -1136,9 +1190,9 @@ static void table_ops(rp *r, const section *s)
     char refs[256], pat[512];
     file_refs(used, nk, refs, sizeof refs);
     name_pattern(used[0]->c->run_name, 2, "<kernel>", pat, sizeof pat);
-    sb_printf(&r->md, "\n%sSource: %s `%s`: counters `%s<zone>` (mean); %% = op / `%s%s`.\n\n",
+    sb_printf(&r->md, "\n%sSource: %s `%s`: %s; %% = op / `%s`.\n\n",
               any_original ? "¹ one of the four ops of the original report's profile. " : "", refs,
-              pat, OP_PREFIX, OP_PREFIX, OP_ROOT);
+              pat, prof[0].source, OP_ROOT);
     char extra[64];
     snprintf(extra, sizeof extra, "ncols=%d;", nk + 1);
     chart(r, s, "ops", "Operation profile: us per top-level op, one prefill", extra);

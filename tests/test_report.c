@@ -179,6 +179,26 @@ static void test_missing_platform_and_no_peer(void **state)
     free(md);
 }
 
+/* The harness's op-profile layout (top-level itera_op_profile keyed by name), a name with
+ * GB's repeats:N suffix, and a laptop row in the edge table. */
+static void test_op_profile_layout(void **state)
+{
+    (void)state;
+    const char *args[] = {DATA "laptop_opprofile.json", DATA "embedded.json", NULL};
+    int rc;
+    char *md = render_md("laptop", args, &rc);
+    assert_int_equal(rc, 0);
+    HAS(md, "## Platform: laptop");
+    HAS(md, "| ↳ `scan.state_transition` | state transition h = exp(ΔA)⊙h + Δ·Bu ¹ | 60.00 | 12.0 |");
+    HAS(md, "| `in_proj` | SSM input linear (u, g) | 75.00 | 15.0 |");
+    HAS(md, "| **`forward`** | whole prefill | **500.0** | 100.0 |");
+    HAS(md, "`itera_op_profile` (µs per forward: `us_per_forward`)");
+    HAS(md, "| laptop (fp32, chunked, L = 128, batch 1) | 4 | 2.000 | 64000 |");
+    LACKS(md, "No results for laptop");
+    HAS(md, "No results for desktop");
+    free(md);
+}
+
 static void test_deterministic(void **state)
 {
     (void)state;
@@ -355,6 +375,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_table),
         cmocka_unit_test(test_missing_platform_and_no_peer),
+        cmocka_unit_test(test_op_profile_layout),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_images),
         cmocka_unit_test(test_charts_skipped),

@@ -94,10 +94,12 @@ class Builder:
                 self.entries.append(a)
 
 
-def write(path, ctx, b):
+def write(path, ctx, b, extra=None):
+    root = {"context": ctx, "benchmarks": b.entries}
+    root.update(extra or {})
     with open(os.path.join(HERE, path), "w") as f:
         # allow_nan: Google Benchmark writes bare NaN too; the reader must cope
-        json.dump({"context": ctx, "benchmarks": b.entries}, f, indent=2, allow_nan=True)
+        json.dump(root, f, indent=2, allow_nan=True)
         f.write("\n")
 
 
@@ -157,6 +159,22 @@ def embedded():
     write("embedded.json", context("embedded", 2, False, cpus="0,1"), b)
 
 
+def laptop_op_profile():
+    """The harness's layout of the op profile: a top-level "itera_op_profile" object keyed
+    by benchmark name (without GB's suffixes), ops with name/parent/us_per_forward."""
+    b = Builder()
+    name = "prefill/fp32/chunked/seq:128/batch:1/threads:4"
+    b.bench(name + "/repeats:2", [2.0, 2.0], prefill_counters("fp32", 2.0, 4))
+    ops = []
+    for z, v in OPS.items():
+        parent = "" if z == "forward" else ("scan" if z.startswith("scan.") else "forward")
+        ops.append({"name": z, "parent": parent, "calls": 15, "total_us": 5 * v / 2,
+                    "mean_us": v / 6, "min_us": v / 7, "max_us": v / 5, "us_per_forward": v / 2})
+    prof = {name: {"forwards": 5, "tokens_per_forward": 128, "threads": 4, "ops": ops}}
+    write("laptop_opprofile.json", context("laptop", 4, False, cpus="0,1,2,3", itera_platform_cores="4"),
+          b, {"itera_op_profile": prof})
+
+
 def desktop_emulated():
     b = Builder()
     b.bench("prefill/fp32/chunked/seq:128/batch:1/threads:12", [5.0],
@@ -206,6 +224,7 @@ def variants():
 
 if __name__ == "__main__":
     embedded()
+    laptop_op_profile()
     desktop_emulated()
     peer()
     compare_pair()
