@@ -42,6 +42,9 @@ typedef enum itera_quant {
     ITERA_QUANT_COUNT
 } itera_quant;
 
+/* For itera_model_load: run with the weights' stored format (FP32 or a quantized folder). */
+#define ITERA_QUANT_AS_STORED ((itera_quant)-1)
+
 /* SSM scan kernel variants (engine/scan.h). AUTO: the fastest for the shape. */
 typedef enum itera_kernel {
     ITERA_KERNEL_AUTO = -1,
@@ -83,13 +86,16 @@ bool itera_quant_parse(const char *s, itera_quant *out);
 const char *itera_kernel_name(itera_kernel k);
 bool itera_kernel_parse(const char *s, itera_kernel *out);
 const char *itera_status_name(itera_status s);
+/* The ISA path the matrix products of format q take on this CPU, e.g. "avx512", "avx512-vnni". */
+const char *itera_quant_isa(itera_quant q);
 
 /* The seed of the built-in synthetic model used when no model folder is given. */
 #define ITERA_DEFAULT_SEED 20240501u
 
 /* Load a model folder (config.json + model.safetensors), FP32 or quantized (the file's
- * metadata names its format). quant: storage to run with; an FP32 file can be quantized
- * at load time; a quantized file can only run as its own quant (else ITERA_ERR_ARG). */
+ * metadata names its format). quant: storage to run with (ITERA_QUANT_AS_STORED: as the
+ * file holds it); an FP32 file can be quantized at load time; a quantized file can only
+ * run as its own quant (else ITERA_ERR_ARG). */
 itera_status itera_model_load(const char *dir, itera_quant quant, itera_model **out, itera_error *err);
 
 /* The built-in micro configuration (same shapes as the reference checkpoint) with weights
@@ -99,6 +105,11 @@ itera_status itera_model_synthetic(uint64_t seed, itera_quant quant, itera_model
 
 /* The micro configuration itself (reference shapes). */
 void itera_config_micro(itera_config *cfg);
+
+/* Writes dir/config.json and dir/model.safetensors (created atomically; dir must exist)
+ * holding the model as it runs: FP32 tensors, or for a quantized model its packed
+ * integers and scales (dtype U8, metadata itera.quant / itera.format). */
+itera_status itera_model_save(const itera_model *m, const char *dir, itera_error *err);
 
 void itera_model_free(itera_model *m);
 const itera_config *itera_model_config(const itera_model *m);
@@ -192,6 +203,29 @@ void itera_scan_bench_run(itera_scan_bench *s);              /* one full scan */
 double itera_scan_bench_flops(const itera_scan_bench *s);    /* FLOPs of one run */
 itera_kernel itera_scan_bench_kernel(const itera_scan_bench *s);
 void itera_scan_bench_free(itera_scan_bench *s);
+
+/* ---- Tokenizer (word level) and sampling ---- */
+
+/* tokenizer.json of a model folder: {"token_to_id": {...}, "id_to_token": {...}}. Text is
+ * lower-cased, split on ASCII white space, each word mapped; unknown words -> 1 (<UNK>). */
+typedef struct itera_tokenizer itera_tokenizer;
+itera_status itera_tokenizer_load(const char *path, itera_tokenizer **out, itera_error *err);
+/* A tokenizer for a model without one (the synthetic model): word "w<id>" is id <id>. */
+itera_status itera_tokenizer_synthetic(int vocab_size, itera_tokenizer **out, itera_error *err);
+void itera_tokenizer_free(itera_tokenizer *t);
+int itera_tokenizer_vocab(const itera_tokenizer *t);
+/* Writes up to cap ids; returns the number of words in text (may exceed cap). */
+int itera_tokenize(const itera_tokenizer *t, const char *text, int32_t *ids, int cap);
+const char *itera_token_text(const itera_tokenizer *t, int id); /* "<UNK>" style for unknown ids */
+
+#define ITERA_TOKEN_PAD 0
+#define ITERA_TOKEN_UNK 1
+#define ITERA_TOKEN_BOS 2
+#define ITERA_TOKEN_EOS 3
+
+/* Next token from logits [V]: argmax when temperature <= 0, else a draw from
+ * softmax(logits / temperature) using *rng (a 64-bit state advanced in place). */
+int itera_sample(const float *logits, int V, float temperature, uint64_t *rng);
 
 #ifdef __cplusplus
 }

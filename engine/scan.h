@@ -53,4 +53,7 @@ typedef struct scan_kernel {
 
 extern const scan_kernel scan_kernels[ITERA_KERNEL_COUNT];
 
+/* The kernel AUTO picks for a shape on `threads` workers (the fastest, by measurement). */
+itera_kernel scan_auto(int B, int L, int E, int N, int threads);
+
 #endif

@@ -1,0 +1,142 @@
+/* cli.c: shared option handling of the `itera` commands (see cli.h). */
+#include "cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+
+void cli_model_opts_init(cli_model_opts *o)
+{
+    o->model = NULL;
+    o->threads = 1;
+    o->quant = ITERA_QUANT_AS_STORED;
+    o->kernel = ITERA_KERNEL_AUTO;
+    o->chunk = 0;
+}
+
+int cli_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "itera %s: error: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return EXIT_BAD_INPUT;
+}
+
+bool cli_int(const char *cmd, const char *flag, const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi) {
+        cli_error(cmd, "%s: '%s' is not an integer in %ld..%ld", flag, s, lo, hi);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+bool cli_float(const char *cmd, const char *flag, const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !isfinite(v) || v < lo || v > hi) {
+        cli_error(cmd, "%s: '%s' is not a number in [%g, %g]", flag, s, lo, hi);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+int cli_bad_option(const char *cmd, char **argv)
+{
+    return cli_error(cmd, "bad option '%s' (see itera %s --help)", argv[optind - 1], cmd);
+}
+
+int cli_model_opt(const char *cmd, cli_model_opts *o, int opt, const char *arg)
+{
+    long v;
+    switch (opt) {
+    case OPT_MODEL:
+        o->model = arg;
+        return 1;
+    case OPT_THREADS:
+        if (!cli_int(cmd, "--threads", arg, 1, ITERA_MAX_THREADS, &v)) return -1;
+        o->threads = (int)v;
+        return 1;
+    case OPT_QUANT:
+        if (!itera_quant_parse(arg, &o->quant)) {
+            cli_error(cmd, "--quant: '%s' is not one of fp32, int8, int4", arg);
+            return -1;
+        }
+        return 1;
+    case OPT_KERNEL:
+        if (!itera_kernel_parse(arg, &o->kernel)) {
+            cli_error(cmd, "--kernel: '%s' is not one of sequential, parallel, chunked, auto", arg);
+            return -1;
+        }
+        return 1;
+    case OPT_CHUNK:
+        if (!cli_int(cmd, "--chunk", arg, 1, 1 << 20, &v)) return -1;
+        o->chunk = (int)v;
+        return 1;
+    }
+    return 0;
+}
+
+int cli_load_model(const char *cmd, const cli_model_opts *o, itera_model **m)
+{
+    itera_error err;
+    itera_status st;
+    if (o->model) {
+        struct stat sb;
+        if (stat(o->model, &sb) != 0 || !S_ISDIR(sb.st_mode))
+            return cli_error(cmd, "--model: '%s' is not a folder (expected config.json + model.safetensors)",
+                             o->model);
+        st = itera_model_load(o->model, o->quant, m, &err);
+    } else {
+        st = itera_model_synthetic(ITERA_DEFAULT_SEED, o->quant, m, &err);
+    }
+    if (st != ITERA_OK) return cli_error(cmd, "%s", err.msg);
+    return 0;
+}
+
+int cli_make_ctx(const char *cmd, const cli_model_opts *o, const itera_model *m, int max_batch,
+                 int max_seq, itera_ctx **c)
+{
+    itera_error err;
+    itera_ctx_opts co = {.threads = o->threads, .max_batch = max_batch, .max_seq = max_seq,
+                         .kernel = o->kernel, .chunk = o->chunk};
+    if (itera_ctx_create(m, &co, c, &err) != ITERA_OK) return cli_error(cmd, "%s", err.msg);
+    return 0;
+}
+
+int cli_load_tokenizer(const char *cmd, const cli_model_opts *o, const itera_model *m,
+                       itera_tokenizer **t)
+{
+    itera_error err;
+    itera_status st;
+    if (o->model) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/tokenizer.json", o->model);
+        st = itera_tokenizer_load(path, t, &err);
+    } else {
+        st = itera_tokenizer_synthetic(itera_model_config(m)->vocab_size, t, &err);
+    }
+    if (st != ITERA_OK) return cli_error(cmd, "%s", err.msg);
+    return 0;
+}
+
+double cli_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}

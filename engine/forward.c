@@ -1,0 +1,506 @@
+/*
+ * forward.c: contexts, the forward pass (prefill) and the decode step.
+ *
+ * Both run the same code, run_tokens(): L new tokens for each of B sequences, continuing
+ * from the context's state (position, the last K−1 conv inputs and the scan state per
+ * layer). A prefill resets the state and runs L tokens; a decode step runs one. Rows of
+ * the activation buffers are tokens, t = b·L + l. All buffers are allocated when the
+ * context is created: nothing is allocated on the hot path.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "model.h"
+#include "pool.h"
+#include "scan.h"
+#include "vmath.h"
+#include "zone.h"
+
+struct itera_ctx {
+    const itera_model *m;
+    itera_pool *pool;
+    itera_prof *prof;
+    const vmath_ops *vm;
+    int threads, max_batch, max_seq, max_rows;
+    itera_kernel kernel; /* requested (AUTO allowed) */
+    int chunk;
+
+    /* activations, [rows, width] */
+    float *x;       /* [R, D] residual stream */
+    float *h;       /* [R, D] normed */
+    float *add;     /* [R, D] block output to add to x */
+    float *ug;      /* [R, 2E] in_proj output: u | g */
+    float *uc;      /* [R, E] conv + SiLU output */
+    float *dz;      /* [R, E] delta projection */
+    float *delta;   /* [R] */
+    float *ys;      /* [R, E] scan output, then gated */
+    float *f1;      /* [R, F] FFN hidden */
+    float *eh;      /* [R, D] rows routed to one expert */
+    float *eo;      /* [R, D] that expert's output */
+    float *rz;      /* [R, X] router logits */
+    int *route;     /* [R, top_k] chosen experts */
+    float *gate;    /* [R, top_k] their weights */
+    int *erows;     /* [R] rows of one expert */
+    float *egate;   /* [R] their gate weights */
+    void *lin_scratch;
+    void *scan_scratch;
+    size_t scan_scratch_bytes;
+
+    /* decode state */
+    int state_b;    /* B of the current sequences */
+    int pos;        /* tokens consumed per sequence */
+    float *conv_state; /* [layers, max_batch, K−1, E] last K−1 inputs u, oldest first */
+    float *ssm_state;  /* [layers, max_batch, N] */
+};
+
+/* ---- context ---- */
+
+static void *xalloc(size_t bytes, bool *ok)
+{
+    size_t n = (bytes + 63) & ~(size_t)63;
+    void *p = aligned_alloc(64, n ? n : 64);
+    if (!p) *ok = false;
+    else memset(p, 0, n ? n : 64);
+    return p;
+}
+
+void itera_ctx_free(itera_ctx *c)
+{
+    if (!c) return;
+    pool_destroy(c->pool);
+    prof_free(c->prof);
+    float **fl[] = {&c->x, &c->h, &c->add, &c->ug, &c->uc, &c->dz, &c->delta, &c->ys, &c->f1,
+                    &c->eh, &c->eo, &c->rz, &c->gate, &c->egate, &c->conv_state, &c->ssm_state};
+    for (size_t i = 0; i < sizeof fl / sizeof fl[0]; i++) free(*fl[i]);
+    free(c->route);
+    free(c->erows);
+    free(c->lin_scratch);
+    free(c->scan_scratch);
+    free(c);
+}
+
+static size_t scan_scratch_need(const itera_ctx *c, int B, int L)
+{
+    const itera_config *cf = &c->m->cfg;
+    int E = cf->ssm_expand_factor * cf->hidden_size, N = cf->ssm_state_size;
+    size_t need = 0;
+    for (int k = 0; k < ITERA_KERNEL_COUNT; k++) {
+        if (c->kernel != ITERA_KERNEL_AUTO && k != c->kernel) continue;
+        size_t s = scan_kernels[k].scratch_bytes(B, L, E, N, c->threads, c->chunk);
+        if (s > need) need = s;
+    }
+    return need;
+}
+
+itera_status itera_ctx_create(const itera_model *m, const itera_ctx_opts *o, itera_ctx **out,
+                              itera_error *err)
+{
+    *out = NULL;
+    const itera_config *cf = &m->cfg;
+    itera_ctx_opts d = {0};
+    if (!o) {
+        d.kernel = ITERA_KERNEL_AUTO;
+        o = &d;
+    }
+    int threads = o->threads ? o->threads : 1;
+    int max_batch = o->max_batch ? o->max_batch : 8;
+    int max_seq = o->max_seq ? o->max_seq : cf->max_seq_length;
+    if (threads < 1 || threads > ITERA_MAX_THREADS)
+        return itera_fail(err, ITERA_ERR_ARG, "threads: %d is out of range (expected 1..%d)", threads,
+                          ITERA_MAX_THREADS);
+    if (max_batch < 1 || max_batch > 4096)
+        return itera_fail(err, ITERA_ERR_ARG, "max_batch: %d is out of range (expected 1..4096)", max_batch);
+    if (max_seq < 1 || max_seq > cf->max_seq_length)
+        return itera_fail(err, ITERA_ERR_ARG, "max_seq: %d is out of range (expected 1..%d, the model's max_seq_length)",
+                          max_seq, cf->max_seq_length);
+    if (o->kernel != ITERA_KERNEL_AUTO && (o->kernel < 0 || o->kernel >= ITERA_KERNEL_COUNT))
+        return itera_fail(err, ITERA_ERR_ARG, "kernel: unknown scan kernel %d", (int)o->kernel);
+    if (o->chunk < 0)
+        return itera_fail(err, ITERA_ERR_ARG, "chunk: %d must be positive", o->chunk);
+
+    itera_ctx *c = calloc(1, sizeof *c);
+    if (!c) return itera_fail(err, ITERA_ERR_NOMEM, "out of memory");
+    c->m = m;
+    c->vm = vmath_best();
+    c->threads = threads;
+    c->max_batch = max_batch;
+    c->max_seq = max_seq;
+    c->max_rows = max_batch * max_seq;
+    c->kernel = o->kernel;
+    c->chunk = o->chunk;
+
+    size_t R = (size_t)c->max_rows;
+    int D = cf->hidden_size, E = cf->ssm_expand_factor * D, N = cf->ssm_state_size,
+        K = cf->ssm_conv_kernel, F = cf->expert_size, X = cf->num_experts, k = cf->top_k_experts;
+    bool ok = true;
+    c->x = xalloc(R * D * sizeof(float), &ok);
+    c->h = xalloc(R * D * sizeof(float), &ok);
+    c->add = xalloc(R * D * sizeof(float), &ok);
+    c->ug = xalloc(R * 2 * E * sizeof(float), &ok);
+    c->uc = xalloc(R * E * sizeof(float), &ok);
+    c->dz = xalloc(R * E * sizeof(float), &ok);
+    c->delta = xalloc(R * sizeof(float), &ok);
+    c->ys = xalloc(R * E * sizeof(float), &ok);
+    c->f1 = xalloc(R * F * sizeof(float), &ok);
+    c->eh = xalloc(R * D * sizeof(float), &ok);
+    c->eo = xalloc(R * D * sizeof(float), &ok);
+    c->rz = xalloc(R * X * sizeof(float), &ok);
+    c->route = xalloc(R * k * sizeof(int), &ok);
+    c->gate = xalloc(R * k * sizeof(float), &ok);
+    c->erows = xalloc(R * sizeof(int), &ok);
+    c->egate = xalloc(R * sizeof(float), &ok);
+    c->conv_state = xalloc((size_t)cf->num_layers * max_batch * (K > 1 ? K - 1 : 1) * E * sizeof(float), &ok);
+    c->ssm_state = xalloc((size_t)cf->num_layers * max_batch * N * sizeof(float), &ok);
+    size_t ls = 0;
+    for (int i = 0; i < m->n_tensors; i++)
+        if (m->tensors[i].lin) {
+            size_t s = linear_scratch_bytes(m->tensors[i].lin, c->max_rows);
+            if (s > ls) ls = s;
+        }
+    c->lin_scratch = xalloc(ls, &ok);
+    size_t s1 = scan_scratch_need(c, max_batch, max_seq), s2 = scan_scratch_need(c, max_batch, 1);
+    c->scan_scratch_bytes = s1 > s2 ? s1 : s2;
+    c->scan_scratch = xalloc(c->scan_scratch_bytes, &ok);
+    if (!ok) {
+        itera_ctx_free(c);
+        return itera_fail(err, ITERA_ERR_NOMEM, "out of memory allocating buffers for %d x %d tokens",
+                          max_batch, max_seq);
+    }
+    c->prof = prof_create(threads, err);
+    if (!c->prof) {
+        itera_ctx_free(c);
+        return ITERA_ERR_NOMEM;
+    }
+    c->pool = pool_create(threads, o->on_thread_start, o->user, err);
+    if (!c->pool) {
+        itera_ctx_free(c);
+        return ITERA_ERR_NOMEM;
+    }
+    c->state_b = 0;
+    *out = c;
+    return ITERA_OK;
+}
+
+int itera_ctx_threads(const itera_ctx *c) { return c->threads; }
+itera_prof *itera_ctx_prof(itera_ctx *c) { return c->prof; }
+int itera_ctx_position(const itera_ctx *c) { return c->pos; }
+int itera_ctx_batch(const itera_ctx *c) { return c->state_b; }
+const char *itera_ctx_isa(const itera_ctx *c) { return linear_isa_name(c->m->quant); }
+
+itera_kernel itera_ctx_kernel(const itera_ctx *c, int B, int L)
+{
+    if (c->kernel != ITERA_KERNEL_AUTO) return c->kernel;
+    const itera_config *cf = &c->m->cfg;
+    return scan_auto(B, L, cf->ssm_expand_factor * cf->hidden_size, cf->ssm_state_size, c->threads);
+}
+
+/* ---- row-parallel element-wise ops ---- */
+
+typedef enum row_op {
+    ROW_ADD_LN,   /* x += add (when add_pending); h = LN(x; w, b) */
+    ROW_CONV,     /* uc = silu(conv(u)) using the conv state for positions before this call */
+    ROW_DELTA,    /* delta[t] = mean_c softplus(dz[t, c]) */
+    ROW_GATE,     /* ys = ys ⊙ silu(g) */
+    ROW_GELU,     /* f1 = gelu(f1) over n columns */
+} row_op;
+
+typedef struct row_task {
+    itera_ctx *c;
+    row_op op;
+    int T, B, L;  /* rows, sequences, tokens per sequence */
+    const layer_weights *lw;
+    int layer;
+    const float *ln_w, *ln_b;
+    bool add_pending;
+    float *buf;
+    int n;        /* columns for ROW_GELU */
+} row_task;
+
+static void row_fn(int ith, int nth, void *v)
+{
+    row_task *a = v;
+    itera_ctx *c = a->c;
+    const itera_config *cf = &c->m->cfg;
+    const vmath_ops *vm = c->vm;
+    int D = cf->hidden_size, E = cf->ssm_expand_factor * D, K = cf->ssm_conv_kernel;
+    int t0, t1;
+    pool_slice(a->T, ith, nth, &t0, &t1);
+    switch (a->op) {
+    case ROW_ADD_LN:
+        for (int t = t0; t < t1; t++) {
+            float *x = c->x + (size_t)t * D;
+            if (a->add_pending) {
+                const float *ad = c->add + (size_t)t * D;
+                for (int i = 0; i < D; i++) x[i] += ad[i];
+            }
+            vm->layernorm(c->h + (size_t)t * D, x, a->ln_w, a->ln_b, D, cf->layer_norm_eps);
+        }
+        break;
+    case ROW_CONV: {
+        const float *wt = a->lw->conv_wt, *bias = a->lw->conv_b;
+        for (int t = t0; t < t1; t++) {
+            int b = t / a->L, l = t % a->L;
+            const float *hist = c->conv_state + ((size_t)a->layer * c->max_batch + b) * (K - 1) * E;
+            float *o = c->uc + (size_t)t * E;
+            for (int e = 0; e < E; e++) o[e] = bias[e];
+            for (int k = 0; k < K; k++) {
+                int j = l - (K - 1) + k; /* input position relative to this call */
+                const float *u = j >= 0 ? c->ug + ((size_t)b * a->L + j) * 2 * E
+                                        : hist + (size_t)(K - 1 + j) * E;
+                const float *w = wt + (size_t)k * E;
+                for (int e = 0; e < E; e++) o[e] += w[e] * u[e];
+            }
+            vm->silu(o, o, E);
+        }
+        break;
+    }
+    case ROW_DELTA:
+        for (int t = t0; t < t1; t++)
+            c->delta[t] = vm->softplus_sum(c->dz + (size_t)t * E, E) / (float)E;
+        break;
+    case ROW_GATE:
+        for (int t = t0; t < t1; t++)
+            vm->mul_silu(c->ys + (size_t)t * E, c->ys + (size_t)t * E, c->ug + (size_t)t * 2 * E + E, E);
+        break;
+    case ROW_GELU:
+        for (int t = t0; t < t1; t++) vm->gelu(a->buf + (size_t)t * a->n, a->buf + (size_t)t * a->n, a->n);
+        break;
+    }
+}
+
+/* Below this many values an element-wise pass runs on the caller alone. */
+#define ROWS_SERIAL_MAX 2048
+
+static void rows_run(itera_ctx *c, row_task *a, int width)
+{
+    if ((size_t)a->T * width <= ROWS_SERIAL_MAX) row_fn(0, 1, a);
+    else pool_run(c->pool, row_fn, a);
+}
+
+/* ---- the blocks ---- */
+
+#define ZONE(z, stmt)                                  \
+    do {                                               \
+        uint64_t zt0_ = zone_begin(c->prof);           \
+        stmt;                                          \
+        zone_end(c->prof, 0, (z), zt0_);               \
+    } while (0)
+
+static void lin(itera_ctx *c, const linear *L, const float *x, int ldx, int M, float *y, int ldy)
+{
+    linear_forward(c->pool, L, x, ldx, M, c->lin_scratch, y, ldy);
+}
+
+/* Keeps the last K−1 inputs u of each sequence for the next call's convolution. */
+static void conv_state_update(itera_ctx *c, int layer, int B, int L)
+{
+    const itera_config *cf = &c->m->cfg;
+    int E = cf->ssm_expand_factor * cf->hidden_size, H = cf->ssm_conv_kernel - 1;
+    for (int b = 0; b < B; b++) {
+        float *hist = c->conv_state + ((size_t)layer * c->max_batch + b) * H * E;
+        if (L >= H) {
+            for (int j = 0; j < H; j++)
+                memcpy(hist + (size_t)j * E, c->ug + ((size_t)b * L + L - H + j) * 2 * E, E * sizeof(float));
+        } else {
+            memmove(hist, hist + (size_t)L * E, (size_t)(H - L) * E * sizeof(float));
+            for (int j = 0; j < L; j++)
+                memcpy(hist + (size_t)(H - L + j) * E, c->ug + ((size_t)b * L + j) * 2 * E, E * sizeof(float));
+        }
+    }
+}
+
+static void ssm_block(itera_ctx *c, int layer, int B, int L, bool add_pending)
+{
+    const itera_config *cf = &c->m->cfg;
+    const layer_weights *lw = &c->m->layers[layer];
+    int T = B * L, D = cf->hidden_size, E = cf->ssm_expand_factor * D, N = cf->ssm_state_size;
+    row_task a = {.c = c, .T = T, .B = B, .L = L, .lw = lw, .layer = layer};
+
+    a.op = ROW_ADD_LN;
+    a.ln_w = lw->ln1_w;
+    a.ln_b = lw->ln1_b;
+    a.add_pending = add_pending;
+    ZONE(ZONE_LN_SSM, rows_run(c, &a, D));
+    ZONE(ZONE_IN_PROJ, lin(c, &lw->in_proj, c->h, D, T, c->ug, 2 * E));
+    a.op = ROW_CONV;
+    ZONE(ZONE_CONV, rows_run(c, &a, E * cf->ssm_conv_kernel); conv_state_update(c, layer, B, L));
+    ZONE(ZONE_DELTA_PROJ, lin(c, &lw->delta_proj, c->uc, E, T, c->dz, E); a.op = ROW_DELTA;
+         rows_run(c, &a, E));
+
+    scan_params sp = {.E = E, .N = N, .A = lw->A, .B = lw->B, .C = lw->C, .D = lw->D,
+                      .Bl = &lw->Bl, .Cl = &lw->Cl};
+    scan_io io = {.B = B, .L = L, .u = c->uc, .ldu = E, .delta = c->delta,
+                  .h = c->ssm_state + (size_t)layer * c->max_batch * N, .y = c->ys, .ldy = E};
+    itera_kernel k = itera_ctx_kernel(c, B, L);
+    ZONE(ZONE_SCAN, scan_kernels[k].run(c->pool, &sp, &io, c->scan_scratch, c->chunk, c->prof));
+
+    a.op = ROW_GATE;
+    ZONE(ZONE_GATING, rows_run(c, &a, E));
+    ZONE(ZONE_OUT_PROJ, lin(c, &lw->out_proj, c->ys, E, T, c->add, D));
+}
+
+/* h rows -> add rows for a dense FFN. */
+static void ffn_block(itera_ctx *c, const layer_weights *lw, int T)
+{
+    const itera_config *cf = &c->m->cfg;
+    int D = cf->hidden_size, F = cf->expert_size;
+    row_task a = {.c = c, .op = ROW_GELU, .T = T, .buf = c->f1, .n = F};
+    lin(c, &lw->w1, c->h, D, T, c->f1, F);
+    rows_run(c, &a, F);
+    lin(c, &lw->w2, c->f1, F, T, c->add, D);
+}
+
+/* h rows -> add rows for a mixture of experts: top-k of the router's logits, softmax over
+ * those k, Σ gate · expert(h). Each expert runs once on the rows routed to it. */
+static void moe_block(itera_ctx *c, const layer_weights *lw, int T)
+{
+    const itera_config *cf = &c->m->cfg;
+    int D = cf->hidden_size, F = cf->expert_size, X = cf->num_experts, k = cf->top_k_experts;
+    uint64_t z0 = zone_begin(c->prof);
+    lin(c, &lw->router, c->h, D, T, c->rz, X);
+    for (int t = 0; t < T; t++) {
+        const float *z = c->rz + (size_t)t * X;
+        int *r = c->route + (size_t)t * k;
+        float *g = c->gate + (size_t)t * k;
+        for (int j = 0; j < k; j++) { /* j-th largest; ties to the lower index */
+            int best = -1;
+            for (int e = 0; e < X; e++) {
+                bool taken = false;
+                for (int q = 0; q < j; q++) taken |= r[q] == e;
+                if (!taken && (best < 0 || z[e] > z[best])) best = e;
+            }
+            r[j] = best;
+        }
+        float mx = z[r[0]], sum = 0;
+        for (int j = 0; j < k; j++) sum += (g[j] = expf(z[r[j]] - mx));
+        for (int j = 0; j < k; j++) g[j] /= sum;
+    }
+    zone_end(c->prof, 0, ZONE_ROUTER, z0);
+
+    z0 = zone_begin(c->prof);
+    memset(c->add, 0, (size_t)T * D * sizeof(float));
+    for (int e = 0; e < X; e++) {
+        int n = 0;
+        for (int t = 0; t < T; t++)
+            for (int j = 0; j < k; j++)
+                if (c->route[(size_t)t * k + j] == e) {
+                    c->erows[n] = t;
+                    c->egate[n] = c->gate[(size_t)t * k + j];
+                    memcpy(c->eh + (size_t)n * D, c->h + (size_t)t * D, D * sizeof(float));
+                    n++;
+                }
+        if (!n) continue;
+        row_task a = {.c = c, .op = ROW_GELU, .T = n, .buf = c->f1, .n = F};
+        lin(c, &lw->ew1[e], c->eh, D, n, c->f1, F);
+        rows_run(c, &a, F);
+        lin(c, &lw->ew2[e], c->f1, F, n, c->eo, D);
+        for (int i = 0; i < n; i++) {
+            float *dst = c->add + (size_t)c->erows[i] * D;
+            const float *src = c->eo + (size_t)i * D;
+            float gw = c->egate[i];
+            for (int d = 0; d < D; d++) dst[d] += gw * src[d];
+        }
+    }
+    zone_end(c->prof, 0, ZONE_EXPERTS, z0);
+}
+
+static itera_status check_tokens(const itera_ctx *c, const int32_t *tokens, int n, itera_error *err)
+{
+    int V = c->m->cfg.vocab_size;
+    for (int i = 0; i < n; i++)
+        if (tokens[i] < 0 || tokens[i] >= V)
+            return itera_fail(err, ITERA_ERR_ARG, "token id %d at index %d is outside the vocabulary (0..%d)",
+                              (int)tokens[i], i, V - 1);
+    return ITERA_OK;
+}
+
+/* L new tokens for each of B sequences from the current state; logits [B·L, V] or NULL. */
+static void run_tokens(itera_ctx *c, const int32_t *tokens, int B, int L, float *logits)
+{
+    const itera_model *m = c->m;
+    const itera_config *cf = &m->cfg;
+    int T = B * L, D = cf->hidden_size;
+
+    ZONE(ZONE_EMBEDDING, {
+        for (int t = 0; t < T; t++) {
+            float *x = c->x + (size_t)t * D;
+            const float *p = m->pos + (size_t)(c->pos + t % L) * D;
+            linear_row(&m->embed, tokens[t], x);
+            for (int d = 0; d < D; d++) x[d] += p[d];
+        }
+    });
+    bool add_pending = false;
+    for (int i = 0; i < cf->num_layers; i++) {
+        const layer_weights *lw = &m->layers[i];
+        ssm_block(c, i, B, L, add_pending);
+        row_task a = {.c = c, .op = ROW_ADD_LN, .T = T, .ln_w = lw->ln2_w, .ln_b = lw->ln2_b,
+                      .add_pending = true};
+        ZONE(ZONE_LN_FFN, rows_run(c, &a, D));
+        if (lw->moe) moe_block(c, lw, T);
+        else ZONE(ZONE_FFN, ffn_block(c, lw, T));
+        add_pending = true;
+    }
+    row_task a = {.c = c, .op = ROW_ADD_LN, .T = T, .ln_w = m->lnf_w, .ln_b = m->lnf_b,
+                  .add_pending = add_pending};
+    ZONE(ZONE_LN_FINAL, rows_run(c, &a, D));
+    if (logits) {
+        const linear *head = cf->tie_word_embeddings ? &m->embed : &m->head;
+        ZONE(ZONE_LM_HEAD, lin(c, head, c->h, D, T, logits, cf->vocab_size));
+    }
+    c->pos += L;
+}
+
+static void state_reset(itera_ctx *c, int B)
+{
+    const itera_config *cf = &c->m->cfg;
+    int E = cf->ssm_expand_factor * cf->hidden_size, N = cf->ssm_state_size,
+        H = cf->ssm_conv_kernel - 1;
+    memset(c->conv_state, 0, (size_t)cf->num_layers * c->max_batch * (H > 0 ? H : 1) * E * sizeof(float));
+    memset(c->ssm_state, 0, (size_t)cf->num_layers * c->max_batch * N * sizeof(float));
+    c->pos = 0;
+    c->state_b = B;
+}
+
+itera_status itera_forward(itera_ctx *c, const int32_t *tokens, int B, int L, float *logits,
+                           itera_error *err)
+{
+    if (B < 1 || B > c->max_batch)
+        return itera_fail(err, ITERA_ERR_ARG, "batch %d is out of range (expected 1..%d)", B, c->max_batch);
+    if (L < 1 || L > c->max_seq)
+        return itera_fail(err, ITERA_ERR_ARG,
+                          "sequence length %d is out of range (expected 1..%d, the model's max_seq_length)",
+                          L, c->max_seq);
+    itera_status st = check_tokens(c, tokens, B * L, err);
+    if (st != ITERA_OK) return st;
+    uint64_t z0 = zone_begin(c->prof);
+    state_reset(c, B);
+    run_tokens(c, tokens, B, L, logits);
+    zone_end(c->prof, 0, ZONE_FORWARD, z0);
+    return ITERA_OK;
+}
+
+itera_status itera_decode_reset(itera_ctx *c, int B, itera_error *err)
+{
+    if (B < 1 || B > c->max_batch)
+        return itera_fail(err, ITERA_ERR_ARG, "batch %d is out of range (expected 1..%d)", B, c->max_batch);
+    state_reset(c, B);
+    return ITERA_OK;
+}
+
+itera_status itera_decode_step(itera_ctx *c, const int32_t *tokens, float *logits, itera_error *err)
+{
+    if (c->state_b < 1)
+        return itera_fail(err, ITERA_ERR_STATE, "decode step before itera_decode_reset or itera_forward");
+    if (c->pos >= c->m->cfg.max_seq_length)
+        return itera_fail(err, ITERA_ERR_STATE,
+                          "position %d: the model's max_seq_length (%d) is reached", c->pos,
+                          c->m->cfg.max_seq_length);
+    itera_status st = check_tokens(c, tokens, c->state_b, err);
+    if (st != ITERA_OK) return st;
+    uint64_t z0 = zone_begin(c->prof);
+    run_tokens(c, tokens, c->state_b, 1, logits);
+    zone_end(c->prof, 0, ZONE_DECODE, z0);
+    return ITERA_OK;
+}
