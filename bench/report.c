@@ -632,6 +632,43 @@ static FILE *open_dat(rp *r, const section *s, const char *name, char *path, siz
     return fopen(path, "w");
 }
 
+/* Whether a .dat file has a point to plot: a line (not a # comment) with a finite number
+ * after its first field. */
+static bool dat_has_points(const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    if (!fp)
+        return false;
+    char line[4096];
+    bool any = false;
+    while (!any && fgets(line, sizeof line, fp)) {
+        if (line[0] == '#')
+            continue;
+        int field = 0;
+        for (char *p = line; *p && !any;) {
+            while (*p == ' ' || *p == '\t' || *p == '\n')
+                p++;
+            if (!*p)
+                break;
+            char *start = p;
+            if (*p == '"') {
+                p = strchr(p + 1, '"');
+                p = p ? p + 1 : start + strlen(start);
+            } else {
+                while (*p && *p != ' ' && *p != '\t' && *p != '\n')
+                    p++;
+            }
+            if (field++ > 0 && *start != '"') {
+                char *end;
+                double v = strtod(start, &end);
+                any = end == p && isfinite(v);
+            }
+        }
+    }
+    fclose(fp);
+    return any;
+}
+
 /* Renders <slug>/<name>.<ext> from its .dat with <tpldir>/<name>.gp, and links it in md;
  * says why when it cannot. extra: more gnuplot assignments ("ncols=4;"). */
 static void chart(rp *r, const section *s, const char *name, const char *title, const char *extra)
@@ -642,6 +679,11 @@ static void chart(rp *r, const section *s, const char *name, const char *title, 
     snprintf(dat, sizeof dat, "%s/%s/%s.dat", r->outdir, s->slug, name);
     snprintf(tpl, sizeof tpl, "%s/%s.gp", r->tpldir, name);
     snprintf(log, sizeof log, "%s/gnuplot.log", r->outdir);
+    if (!dat_has_points(dat)) {
+        sb_printf(&r->md, "No chart: no successful run to plot.\n\n");
+        r->empty_tables++;
+        return;
+    }
     if (!r->charts) {
         sb_printf(&r->md, "Chart skipped (data in `%s/%s.dat`).\n\n", s->slug, name);
         return;
@@ -828,8 +870,11 @@ static int table_sweep(rp *r, const section *s, const want *w, dim d, const char
             if (c)
                 used[nused++] = c;
             double tps = mean_of(c, "tokens_per_second");
-            sb_printf(&r->md, " %s | %s |", c ? fnum(latency_ms(c, NULL)).s : "—",
-                      c ? fnum(tps).s : "—");
+            if (c && c->c->error)
+                sb_printf(&r->md, " failed | failed |");
+            else
+                sb_printf(&r->md, " %s | %s |", c ? fnum(latency_ms(c, NULL)).s : "—",
+                          c ? fnum(tps).s : "—");
             if (dat)
                 fprintf(dat, " %s", fdat(tps).s);
         }
@@ -854,7 +899,7 @@ static int table_sweep(rp *r, const section *s, const want *w, dim d, const char
     }
     sb_printf(&r->md,
               "\nSource: %s `%s`: latency = `latency_ms` (mean), tok/s = `tokens_per_second` "
-              "(mean); — where that run is absent.\n\n",
+              "(mean); — where that run is absent; failed runs are listed under the file header.\n\n",
               refs, pat2);
     if (do_chart) {
         char extra[64];
@@ -1087,7 +1132,8 @@ static void table_ops(rp *r, const section *s)
         }
     }
     if (nk == 0) {
-        no_results(r, "an operation profile (`op_us.<zone>` counters on `prefill/…` benchmarks)");
+        no_results(r, "an operation profile (`itera_op_profile` entries or `op_us.<zone>` counters "
+                      "for `prefill/…` benchmarks)");
         return;
     }
     sb_printf(&r->md,
@@ -1355,7 +1401,9 @@ static void table_decode(rp *r, const section *s)
             const rp_cell *c = find(s, &x);
             if (c && nu < 512)
                 used[nu++] = c;
-            sb_printf(&r->md, " %s |", c ? fnum(mean_of(c, "tokens_per_second")).s : "—");
+            sb_printf(&r->md, " %s |", !c             ? "—"
+                                       : c->c->error ? "failed"
+                                                     : fnum(mean_of(c, "tokens_per_second")).s);
         }
         sb_printf(&r->md, "\n");
     }

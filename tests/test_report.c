@@ -199,6 +199,27 @@ static void test_op_profile_layout(void **state)
     free(md);
 }
 
+/* Failed runs: named in the tables, charts with nothing to plot omitted, --strict fails. */
+static void test_failures(void **state)
+{
+    (void)state;
+    const char *args[] = {DATA "host_failures.json", NULL};
+    int rc;
+    char *md = render_md("failures", args, &rc);
+    assert_int_equal(rc, 0);
+    HAS(md, "| sequential | failed: itera_scan_bench_create: not in this engine build yet | | | | |");
+    HAS(md, "| 1024 | failed | failed | failed | failed | failed | failed |");
+    HAS(md, "No chart: no successful run to plot.");
+    HAS(md, "| int8 | failed: int8 model: weight format 1 is not built in | | | | | |");
+    HAS(md, "| fp32 | 16000 |");
+    HAS(md, "| int8 | failed |");
+    HAS(md, "| Benchmarks | 10 (8 failed) |");
+    LACKS(md, "embedded/kernels.png");
+    free(md);
+    const char *strict[] = {"--strict", DATA "host_failures.json", NULL};
+    assert_int_equal(render("failures_strict", strict), 1);
+}
+
 static void test_deterministic(void **state)
 {
     (void)state;
@@ -376,6 +397,7 @@ int main(void)
         cmocka_unit_test(test_every_table),
         cmocka_unit_test(test_missing_platform_and_no_peer),
         cmocka_unit_test(test_op_profile_layout),
+        cmocka_unit_test(test_failures),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_images),
         cmocka_unit_test(test_charts_skipped),

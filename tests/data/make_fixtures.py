@@ -175,6 +175,22 @@ def laptop_op_profile():
           b, {"itera_op_profile": prof})
 
 
+def host_failures():
+    """Every scan failed, int8 failed: tables say so, charts with nothing to plot are omitted."""
+    b = Builder()
+    for k in ("sequential", "parallel", "chunked"):
+        for L in (128, 1024):
+            b.bench(f"scan/{k}/channels:256/state:64/seq:{L}/batch:4/threads:2", [0.0], {},
+                    error="itera_scan_bench_create: not in this engine build yet")
+    b.bench("prefill/fp32/chunked/seq:128/batch:1/threads:2", [4.0], prefill_counters("fp32", 4.0, 2))
+    b.bench("prefill/int8/chunked/seq:128/batch:1/threads:2", [0.0], {},
+            error="int8 model: weight format 1 is not built in")
+    b.bench("decode/fp32/sequential/steps:16/batch:1/threads:2", [1.0], {"tokens_per_second": 16000.0})
+    b.bench("decode/int8/sequential/steps:16/batch:1/threads:2", [0.0], {},
+            error="int8 model: weight format 1 is not built in")
+    write("host_failures.json", context("host", 2, False, cpus="0,1"), b)
+
+
 def desktop_emulated():
     b = Builder()
     b.bench("prefill/fp32/chunked/seq:128/batch:1/threads:12", [5.0],
@@ -225,6 +241,7 @@ def variants():
 if __name__ == "__main__":
     embedded()
     laptop_op_profile()
+    host_failures()
     desktop_emulated()
     peer()
     compare_pair()
