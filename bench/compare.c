@@ -602,7 +602,8 @@ int compare_main(int argc, char **argv)
                 compare_verdict_name(j.verdict),
                 j.verdict == VERDICT_SLOWER || j.verdict == VERDICT_FASTER ? "**" : "", rule);
     }
-    fprintf(md, "\n%d compared: %d faster, %d slower, %d no significant change", rows.n,
+    fprintf(md, "\n%d benchmark%s in both: %d faster, %d slower, %d no significant change", rows.n,
+            rows.n == 1 ? "" : "s",
             counts[VERDICT_FASTER], counts[VERDICT_SLOWER], counts[VERDICT_SAME]);
     if (counts[VERDICT_NONE])
         fprintf(md, ", %d not compared", counts[VERDICT_NONE]);

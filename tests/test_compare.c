@@ -289,7 +289,7 @@ static void test_cli_variants(void **state)
     assert_non_null(strstr(cap.out, "| `prefill/fp32/sequential→chunked/seq:128/batch:1/threads:2` |"));
     /* parallel has no sequential twin in the pair and is not listed */
     assert_null(strstr(cap.out, "parallel"));
-    assert_non_null(strstr(cap.out, "2 compared: 2 faster, 0 slower"));
+    assert_non_null(strstr(cap.out, "2 benchmarks in both: 2 faster, 0 slower"));
     /* one file: no fingerprint warning */
     assert_null(strstr(cap.err, "warning"));
     /* reversed: slower, and the gate fails */
