@@ -1,0 +1,199 @@
+/*
+ * qgemm_vnni.c: the integer products with AVX-512 VNNI (vpdpbusd: 64 u8 × s8 products
+ * summed in fours into 16 int32 lanes per instruction). Compiled with -mavx512vnni; called
+ * only when cpu_isa_best() >= CPU_ISA_AVX512VNNI. Results equal qgemm.c's references bit
+ * for bit (same integers, same per-block float operations in the same order).
+ *
+ * Tiles: MR rows of x × NP panels of 16 outputs. Per block of 32 k, the int32 accumulators
+ * start from the block's correction (int8: −128·Σw of each row; int4: −8·Σx of each x
+ * row), take 8 vpdpbusd per (row, panel), and are scaled into the float accumulators.
+ * Panels are the outer loop, so a panel group's weights stay in L1 while every row of x
+ * passes over them. Prefill uses 4 × 2 tiles; up to 3 rows (decode) use 1..3 × 4 tiles,
+ * enough independent accumulator chains to hide vpdpbusd's latency.
+ */
+#include <immintrin.h>
+#include <string.h>
+
+#include "qgemm.h"
+
+#define AI static inline __attribute__((always_inline))
+
+AI int32_t load32(const void *p)
+{
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+void qg_prepare_vnni(const float *x, int ldx, int m0, int m1, int K, bool offset128, const qg_act *a)
+{
+    const int nb = K / QG_K;
+    const __m512 absmask = _mm512_castsi512_ps(_mm512_set1_epi32(0x7fffffff));
+    const __m512i off = _mm512_set1_epi32(offset128 ? 128 : 0);
+    for (int m = m0; m < m1; m++) {
+        const float *xr = x + (size_t)m * ldx;
+        uint8_t *q = a->xq + (size_t)m * K;
+        for (int b = 0; b < nb; b++) {
+            const __m512 v0 = _mm512_loadu_ps(xr + b * QG_K), v1 = _mm512_loadu_ps(xr + b * QG_K + 16);
+            const float amax =
+                _mm512_reduce_max_ps(_mm512_max_ps(_mm512_and_ps(v0, absmask), _mm512_and_ps(v1, absmask)));
+            const __m512 id = _mm512_set1_ps(amax > 0.0f ? 127.0f / amax : 0.0f);
+            const __m512i q0 = _mm512_cvtps_epi32(_mm512_mul_ps(v0, id));
+            const __m512i q1 = _mm512_cvtps_epi32(_mm512_mul_ps(v1, id));
+            _mm_storeu_si128((__m128i *)(void *)(q + b * QG_K), _mm512_cvtepi32_epi8(_mm512_add_epi32(q0, off)));
+            _mm_storeu_si128((__m128i *)(void *)(q + b * QG_K + 16),
+                             _mm512_cvtepi32_epi8(_mm512_add_epi32(q1, off)));
+            a->xd[(size_t)m * nb + b] = amax / 127.0f;
+            if (a->xs) a->xs[(size_t)m * nb + b] = -8 * _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
+        }
+    }
+}
+
+/* Writes the float accumulators of a tile (+ bias) to y, masking past n_out. */
+AI void store_tile(const qg_args *a, int m0, int MR, int p, int NP, __m512 facc[4][4])
+{
+    for (int j = 0; j < NP; j++) {
+        const int n0 = (p + j) * QG_NR, cnt = a->n_out - n0 < QG_NR ? a->n_out - n0 : QG_NR;
+        const __mmask16 mask = (__mmask16)((1u << cnt) - 1u);
+        const __m512 bias = a->bias ? _mm512_maskz_loadu_ps(mask, a->bias + n0) : _mm512_setzero_ps();
+        for (int i = 0; i < MR; i++) {
+            __m512 v = a->bias ? _mm512_add_ps(facc[i][j], bias) : facc[i][j];
+            _mm512_mask_storeu_ps(a->y + (size_t)(m0 + i) * a->ldy + n0, mask, v);
+        }
+    }
+}
+
+AI void tile8(const qg_args *a, int m0, const int MR, int p, const int NP)
+{
+    const int nb = a->K / QG_K;
+    const qg_blk8 *W = a->w;
+    __m512 facc[4][4];
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < NP; j++) facc[i][j] = _mm512_setzero_ps();
+    const uint8_t *xr[4];
+    const float *xd[4];
+    for (int i = 0; i < MR; i++) {
+        xr[i] = a->x.xq + (size_t)(m0 + i) * a->K;
+        xd[i] = a->x.xd + (size_t)(m0 + i) * nb;
+    }
+    for (int b = 0; b < nb; b++) {
+        const qg_blk8 *blk[4];
+        __m512i acc[4][4];
+        for (int j = 0; j < NP; j++) {
+            blk[j] = W + (size_t)(p + j) * nb + b;
+            const __m512i init = _mm512_load_si512(blk[j]->nsum);
+            for (int i = 0; i < MR; i++) acc[i][j] = init;
+        }
+        for (int g = 0; g < QG_K / 4; g++) {
+            __m512i bx[4];
+            for (int i = 0; i < MR; i++) bx[i] = _mm512_set1_epi32(load32(xr[i] + b * QG_K + 4 * g));
+            for (int j = 0; j < NP; j++) {
+                const __m512i w = _mm512_load_si512(blk[j]->qs[g]);
+                for (int i = 0; i < MR; i++) acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], bx[i], w);
+            }
+        }
+        for (int j = 0; j < NP; j++) {
+            const __m512 dw = _mm512_load_ps(blk[j]->d);
+            for (int i = 0; i < MR; i++) {
+                const __m512 s = _mm512_mul_ps(dw, _mm512_set1_ps(xd[i][b]));
+                facc[i][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[i][j]), s, facc[i][j]);
+            }
+        }
+    }
+    store_tile(a, m0, MR, p, NP, facc);
+}
+
+AI void tile4(const qg_args *a, int m0, const int MR, int p, const int NP)
+{
+    const int nb = a->K / QG_K;
+    const qg_blk4 *W = a->w;
+    const __m512i lo4 = _mm512_set1_epi8(0x0F);
+    __m512 facc[4][4];
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < NP; j++) facc[i][j] = _mm512_setzero_ps();
+    const int8_t *xr[4];
+    const float *xd[4];
+    const int32_t *xs[4];
+    for (int i = 0; i < MR; i++) {
+        xr[i] = (const int8_t *)a->x.xq + (size_t)(m0 + i) * a->K;
+        xd[i] = a->x.xd + (size_t)(m0 + i) * nb;
+        xs[i] = a->x.xs + (size_t)(m0 + i) * nb;
+    }
+    for (int b = 0; b < nb; b++) {
+        const qg_blk4 *blk[4];
+        __m512i acc[4][4];
+        for (int j = 0; j < NP; j++) blk[j] = W + (size_t)(p + j) * nb + b;
+        for (int i = 0; i < MR; i++) {
+            const __m512i init = _mm512_set1_epi32(xs[i][b]);
+            for (int j = 0; j < NP; j++) acc[i][j] = init;
+        }
+        for (int g = 0; g < QG_K / 8; g++) {
+            __m512i bl[4], bh[4];
+            for (int i = 0; i < MR; i++) {
+                bl[i] = _mm512_set1_epi32(load32(xr[i] + b * QG_K + 4 * g));
+                bh[i] = _mm512_set1_epi32(load32(xr[i] + b * QG_K + 16 + 4 * g));
+            }
+            for (int j = 0; j < NP; j++) {
+                const __m512i w = _mm512_load_si512(blk[j]->qs[g]);
+                const __m512i wl = _mm512_and_si512(w, lo4);
+                const __m512i wh = _mm512_and_si512(_mm512_srli_epi16(w, 4), lo4);
+                for (int i = 0; i < MR; i++) {
+                    acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], wl, bl[i]);
+                    acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], wh, bh[i]);
+                }
+            }
+        }
+        for (int j = 0; j < NP; j++) {
+            const __m512 dw = _mm512_load_ps(blk[j]->d);
+            for (int i = 0; i < MR; i++) {
+                const __m512 s = _mm512_mul_ps(dw, _mm512_set1_ps(xd[i][b]));
+                facc[i][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[i][j]), s, facc[i][j]);
+            }
+        }
+    }
+    store_tile(a, m0, MR, p, NP, facc);
+}
+
+/* Instantiations with constant tile sizes (the loops above unroll into registers). */
+#define TILES(T)                                                                            \
+    static void T##_4x2(const qg_args *a, int m, int p) { T(a, m, 4, p, 2); }               \
+    static void T##_4x1(const qg_args *a, int m, int p) { T(a, m, 4, p, 1); }               \
+    static void T##_1x4(const qg_args *a, int m, int p) { T(a, m, 1, p, 4); }               \
+    static void T##_2x4(const qg_args *a, int m, int p) { T(a, m, 2, p, 4); }               \
+    static void T##_3x4(const qg_args *a, int m, int p) { T(a, m, 3, p, 4); }               \
+    static void T##_1x2(const qg_args *a, int m, int p) { T(a, m, 1, p, 2); }               \
+    static void T##_2x2(const qg_args *a, int m, int p) { T(a, m, 2, p, 2); }               \
+    static void T##_3x2(const qg_args *a, int m, int p) { T(a, m, 3, p, 2); }               \
+    static void T##_1x1(const qg_args *a, int m, int p) { T(a, m, 1, p, 1); }               \
+    static void T##_2x1(const qg_args *a, int m, int p) { T(a, m, 2, p, 1); }               \
+    static void T##_3x1(const qg_args *a, int m, int p) { T(a, m, 3, p, 1); }               \
+    /* rows [m0, m1) x panels [p0, p1): panel groups outer, rows inner */                  \
+    static void T##_drive(const qg_args *a, int m0, int m1, int p0, int p1)                 \
+    {                                                                                       \
+        typedef void (*tile_fn)(const qg_args *, int, int);                                 \
+        static const tile_fn by4[4] = {NULL, T##_1x4, T##_2x4, T##_3x4};                    \
+        static const tile_fn by2[4] = {NULL, T##_1x2, T##_2x2, T##_3x2};                    \
+        static const tile_fn by1[4] = {NULL, T##_1x1, T##_2x1, T##_3x1};                    \
+        int p = p0;                                                                         \
+        if (m1 - m0 < 4) { /* decode: few rows, wide panel groups */                        \
+            for (; p + 4 <= p1; p += 4) by4[m1 - m0](a, m0, p);                             \
+            for (; p < p1; p++) by1[m1 - m0](a, m0, p);                                     \
+            return;                                                                         \
+        }                                                                                   \
+        for (; p + 2 <= p1; p += 2) {                                                       \
+            int m = m0;                                                                     \
+            for (; m + 4 <= m1; m += 4) T##_4x2(a, m, p);                                   \
+            if (m < m1) by2[m1 - m](a, m, p);                                               \
+        }                                                                                   \
+        for (; p < p1; p++) {                                                               \
+            int m = m0;                                                                     \
+            for (; m + 4 <= m1; m += 4) T##_4x1(a, m, p);                                   \
+            if (m < m1) by1[m1 - m](a, m, p);                                               \
+        }                                                                                   \
+    }
+
+TILES(tile8)
+TILES(tile4)
+
+void qg_gemm8_vnni(const qg_args *a, int m0, int m1, int p0, int p1) { tile8_drive(a, m0, m1, p0, p1); }
+void qg_gemm4_vnni(const qg_args *a, int m0, int m1, int p0, int p1) { tile4_drive(a, m0, m1, p0, p1); }
