@@ -65,6 +65,8 @@ DEPS_STAMP := $(BUILD)/.deps-ok
 ENGINE_LIBS := $(call pc_libs,$(PKGS_ENGINE)) -lm
 BENCH_LIBS  := $(call pc_libs,$(PKGS_BENCH)) -lpfm -lstdc++ -lm
 
+.SECONDARY:
+
 .PHONY: all build deps test test-unit test-cli asan ubsan bench report compare ci peer clean help
 
 all: build

@@ -201,6 +201,9 @@ static void lf_compute(int ith, int nth, void *v)
 /* Below this many activation values the prepare pass runs on the caller alone: a
  * parallel region costs more than quantizing a few rows. */
 #define PREPARE_SERIAL_MAX 8192
+/* Below this many multiply-adds a product runs on the caller alone: a parallel region
+ * (~0.3 µs to start and join) costs more than it saves (decode's small GEMVs). */
+#define COMPUTE_SERIAL_MACS 65536
 
 void linear_forward(itera_pool *pool, const linear *L, const float *x, int ldx, int M,
                     void *scratch, float *y, int ldy)
@@ -210,7 +213,8 @@ void linear_forward(itera_pool *pool, const linear *L, const float *x, int ldx, 
         if ((size_t)M * L->n_in <= PREPARE_SERIAL_MAX) lf_prepare(0, 1, &a);
         else pool_run(pool, lf_prepare, &a);
     }
-    pool_run(pool, lf_compute, &a);
+    if ((size_t)M * L->n_out * L->n_in < COMPUTE_SERIAL_MACS) lf_compute(0, 1, &a);
+    else pool_run(pool, lf_compute, &a);
 }
 
 void linear_row(const linear *L, int row, float *out)

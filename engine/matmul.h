@@ -24,7 +24,9 @@ void mm_unpack_row(const float *wp, int n_out, int n_in, int row, float *out);
 
 /* y[m, n] = Σ_k x[m, k] · W[n, k] (+ bias[n] if bias) for m in [0, M) and
  * n in [p0*MM_NR, min(p1*MM_NR, n_out)). x rows have stride ldx, y rows ldy (floats).
- * Writes only those elements of y. */
+ * Writes only those elements of y. Any M >= 0 and 0 <= p0 <= p1 <= mm_panels(n_out)
+ * (threads take disjoint panel or row slices); no alignment needed; n_in == 0 writes
+ * the bias (or 0). x and y must not overlap. */
 typedef void (*mm_kernel_fn)(const float *x, int ldx, int M, const float *wp, int n_in,
                              int n_out, int p0, int p1, const float *bias, float *y, int ldy);
 

@@ -195,7 +195,7 @@ static void synth_values(const model_tensor *t, uint64_t *s, float *p, size_t n)
     else if (ENDS("conv1d.weight")) fill(s, p, n, -0.5f, 0.5f);
     else if (ENDS("conv1d.bias")) fill(s, p, n, -0.1f, 0.1f);
     else if (ENDS("position_embedding.weight")) fill(s, p, n, -0.1f, 0.1f);
-    else if (ENDS("embedding.weight")) fill(s, p, n, -1.0f, 1.0f);
+    else if (ENDS("embedding.weight")) fill(s, p, n, -0.25f, 0.25f);
     else {
         /* matrices [out, in]: U(±1/√in), PyTorch's default scale */
         float a = 1.0f / sqrtf((float)t->shape[t->rank - 1]);

@@ -29,7 +29,7 @@ static itera_status write_config(const itera_config *c, const char *path, itera_
     json_object_set_new(o, "max_seq_length", json_integer(c->max_seq_length));
     json_object_set_new(o, "layer_norm_eps", json_real(c->layer_norm_eps));
     json_object_set_new(o, "tie_word_embeddings", json_boolean(c->tie_word_embeddings));
-    char tmp[4096];
+    char tmp[4096 + 64];
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     int rc = json_dump_file(o, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(o);

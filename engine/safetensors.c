@@ -313,7 +313,7 @@ itera_status st_write(st_writer *w, const char *path, itera_error *err)
     json_decref(root);
     if (!hdr) return itera_fail(err, ITERA_ERR_NOMEM, "%s: out of memory", path);
     size_t hl = strlen(hdr), pad = (8 - hl % 8) % 8; /* data starts 8-aligned */
-    char tmp[4096];
+    char tmp[4096 + 64];
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     itera_status st = ITERA_OK;
     FILE *fp = fopen(tmp, "wb");

@@ -21,7 +21,8 @@ typedef struct vmath_ops {
     void (*softplus)(float *y, const float *x, int n);   /* y = log(1 + e^x) */
     void (*mul_silu)(float *y, const float *a, const float *g, int n); /* y = a · silu(g) */
     float (*softplus_sum)(const float *x, int n);        /* Σ log(1 + e^x[i]) (delta: mean of it) */
-    /* y = (x - mean) / sqrt(var + eps) · w + b, over n values (population variance) */
+    /* y = (x - mean) / sqrt(var + eps) · w + b, over n values (population variance);
+     * w or b may be NULL (1 or 0) */
     void (*layernorm)(float *y, const float *x, const float *w, const float *b, int n, float eps);
 } vmath_ops;
 

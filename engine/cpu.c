@@ -1,0 +1,113 @@
+/*
+ * cpu.c: run-time ISA detection (CPUID + XGETBV), capped by ITERA_ISA, cached.
+ *
+ * AVX2 means AVX2 + FMA + F16C with the OS saving YMM state; AVX512 means F/BW/DQ/VL
+ * with the OS saving opmask/ZMM state; AVX512VNNI adds avx512_vnni. The cache is filled
+ * once (pthread_once), so any thread may call these at any time.
+ */
+#include "cpu.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#define CPU_X86 1
+#else
+#define CPU_X86 0
+#endif
+
+static const char *const isa_names[CPU_ISA_COUNT] = {
+    [CPU_ISA_SCALAR] = "scalar",
+    [CPU_ISA_AVX2] = "avx2",
+    [CPU_ISA_AVX512] = "avx512",
+    [CPU_ISA_AVX512VNNI] = "avx512vnni",
+};
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static cpu_isa hw_isa = CPU_ISA_SCALAR;
+static cpu_isa best_isa = CPU_ISA_SCALAR;
+static char env_error[160];
+static int env_bad;
+
+#if CPU_X86
+static unsigned long long xgetbv0(void) {
+    unsigned lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return ((unsigned long long)hi << 32) | lo;
+}
+#endif
+
+static cpu_isa detect(void) {
+#if CPU_X86
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return CPU_ISA_SCALAR;
+    const int fma = (c >> 12) & 1, osxsave = (c >> 27) & 1, avx = (c >> 28) & 1,
+              f16c = (c >> 29) & 1;
+    if (!osxsave || !avx) return CPU_ISA_SCALAR;
+    const unsigned long long xcr0 = xgetbv0();
+    if ((xcr0 & 0x6) != 0x6) return CPU_ISA_SCALAR; /* XMM + YMM state */
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return CPU_ISA_SCALAR;
+    const int avx2 = (b >> 5) & 1, f = (b >> 16) & 1, dq = (b >> 17) & 1, bw = (b >> 30) & 1,
+              vl = (b >> 31) & 1, vnni = (c >> 11) & 1;
+    if (!(avx2 && fma && f16c)) return CPU_ISA_SCALAR;
+    if (!(f && dq && bw && vl) || (xcr0 & 0xe0) != 0xe0) return CPU_ISA_AVX2; /* opmask, ZMM */
+    return vnni ? CPU_ISA_AVX512VNNI : CPU_ISA_AVX512;
+#else
+    return CPU_ISA_SCALAR;
+#endif
+}
+
+bool cpu_isa_parse(const char *s, cpu_isa *out) {
+    if (!s) return false;
+    for (int i = 0; i < CPU_ISA_COUNT; i++) {
+        if (strcasecmp(s, isa_names[i]) == 0) {
+            *out = (cpu_isa)i;
+            return true;
+        }
+    }
+    if (strcasecmp(s, "avx512-vnni") == 0) {
+        *out = CPU_ISA_AVX512VNNI;
+        return true;
+    }
+    return false;
+}
+
+static void init(void) {
+    hw_isa = detect();
+    best_isa = hw_isa;
+    const char *env = getenv("ITERA_ISA");
+    if (!env || !*env) return;
+    cpu_isa cap;
+    if (cpu_isa_parse(env, &cap)) {
+        if (cap < best_isa) best_isa = cap;
+    } else {
+        snprintf(env_error, sizeof env_error,
+                 "ITERA_ISA='%.40s' is not one of scalar, avx2, avx512, avx512vnni; ignored",
+                 env);
+        env_bad = 1;
+    }
+}
+
+cpu_isa cpu_isa_hw(void) {
+    pthread_once(&once, init);
+    return hw_isa;
+}
+
+cpu_isa cpu_isa_best(void) {
+    pthread_once(&once, init);
+    return best_isa;
+}
+
+bool cpu_isa_has(cpu_isa isa) { return isa >= CPU_ISA_SCALAR && isa <= cpu_isa_best(); }
+
+const char *cpu_isa_name(cpu_isa isa) {
+    return (isa >= 0 && isa < CPU_ISA_COUNT) ? isa_names[isa] : "?";
+}
+
+const char *cpu_isa_env_error(void) {
+    pthread_once(&once, init);
+    return env_bad ? env_error : NULL;
+}

@@ -1,0 +1,74 @@
+/*
+ * vmath.c: scalar references of the element-wise functions (libm: expf, erff, log1pf)
+ * and the choice of the best vectorized table for this CPU.
+ */
+#include "vmath.h"
+
+#include <math.h>
+
+static void exp_ref(float *y, const float *x, int n) {
+    for (int i = 0; i < n; i++) y[i] = expf(x[i]);
+}
+
+static float silu1(float x) { return x / (1.0f + expf(-x)); }
+
+static void silu_ref(float *y, const float *x, int n) {
+    for (int i = 0; i < n; i++) y[i] = silu1(x[i]);
+}
+
+static void gelu_ref(float *y, const float *x, int n) {
+    for (int i = 0; i < n; i++) y[i] = 0.5f * x[i] * (1.0f + erff(x[i] * (float)M_SQRT1_2));
+}
+
+// log(1 + e^x) = max(x, 0) + log1p(e^-|x|): no overflow for large x.
+static float softplus1(float x) { return fmaxf(x, 0.0f) + log1pf(expf(-fabsf(x))); }
+
+static void softplus_ref(float *y, const float *x, int n) {
+    for (int i = 0; i < n; i++) y[i] = softplus1(x[i]);
+}
+
+static void mul_silu_ref(float *y, const float *a, const float *g, int n) {
+    for (int i = 0; i < n; i++) y[i] = a[i] * silu1(g[i]);
+}
+
+// Accumulates in double: the reference for the float-lane sums of the SIMD variants.
+static float softplus_sum_ref(const float *x, int n) {
+    double s = 0.0;
+    for (int i = 0; i < n; i++) s += softplus1(x[i]);
+    return (float)s;
+}
+
+// Mean and population variance in double, then y in float. w, b: NULL means 1, 0.
+static void layernorm_ref(float *y, const float *x, const float *w, const float *b, int n,
+                          float eps) {
+    if (n <= 0) return;
+    double s = 0.0;
+    for (int i = 0; i < n; i++) s += x[i];
+    const float mean = (float)(s / n);
+    double v = 0.0;
+    for (int i = 0; i < n; i++) v += ((double)x[i] - mean) * ((double)x[i] - mean);
+    const float rstd = 1.0f / sqrtf((float)(v / n) + eps);
+    for (int i = 0; i < n; i++) {
+        const float t = (x[i] - mean) * rstd;
+        y[i] = t * (w ? w[i] : 1.0f) + (b ? b[i] : 0.0f);
+    }
+}
+
+const vmath_ops vmath_scalar = {
+    .isa = CPU_ISA_SCALAR,
+    .name = "scalar",
+    .exp = exp_ref,
+    .silu = silu_ref,
+    .gelu = gelu_ref,
+    .softplus = softplus_ref,
+    .mul_silu = mul_silu_ref,
+    .softplus_sum = softplus_sum_ref,
+    .layernorm = layernorm_ref,
+};
+
+const vmath_ops *vmath_best(void) {
+    const cpu_isa isa = cpu_isa_best();
+    if (isa >= CPU_ISA_AVX512) return &vmath_avx512;
+    if (isa >= CPU_ISA_AVX2) return &vmath_avx2;
+    return &vmath_scalar;
+}

@@ -1,0 +1,208 @@
+/*
+ * vmath_avx2.c: the element-wise functions with AVX2 + FMA (8 floats per vector; tails
+ * with vmaskmov loads and stores). Call only when cpu_isa_has(CPU_ISA_AVX2).
+ *
+ * Same algorithms as vmath_avx512.c: Cephes exp (2^n applied as two exponent-field
+ * factors, so results overflow to inf and underflow through denormals), reciprocals by
+ * rcp plus one Newton step, erf-GELU from the Numerical Recipes erfc form, log1p on
+ * (0, 1] by the Cephes log polynomial with the rounding of 1 + u corrected.
+ */
+#include "vmath.h"
+
+#include <immintrin.h>
+
+#define AI static inline __attribute__((always_inline))
+
+#define S(c) _mm256_set1_ps(c)
+
+// 2^n for integral n in [-150, 128], as the product of two normal powers of two.
+AI __m256 pow2_split(__m256 n, __m256 p) {
+    const __m256i ni = _mm256_cvtps_epi32(n);
+    const __m256i n1 = _mm256_srai_epi32(ni, 1);
+    const __m256i n2 = _mm256_sub_epi32(ni, n1);
+    const __m256i bias = _mm256_set1_epi32(127);
+    const __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n1, bias), 23));
+    const __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n2, bias), 23));
+    return _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
+}
+
+// e^x; +inf above 88.72, 0 (through denormals) below -103.9, NaN kept.
+AI __m256 exp8(__m256 x) {
+    x = _mm256_max_ps(S(-104.0f), _mm256_min_ps(S(88.8f), x));
+    const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, S(1.44269504088896341f)),
+                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, S(0.693359375f), x);
+    r = _mm256_fnmadd_ps(n, S(-2.12194440e-4f), r);
+    __m256 p = S(1.9875691500e-4f);
+    p = _mm256_fmadd_ps(p, r, S(1.3981999507e-3f));
+    p = _mm256_fmadd_ps(p, r, S(8.3334519073e-3f));
+    p = _mm256_fmadd_ps(p, r, S(4.1665795894e-2f));
+    p = _mm256_fmadd_ps(p, r, S(1.6666665459e-1f));
+    p = _mm256_fmadd_ps(p, r, S(5.0000001201e-1f));
+    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, S(1.0f)));
+    // A NaN x gives a garbage n but a NaN p, and the product stays NaN.
+    return pow2_split(n, p);
+}
+
+// 1/d for d >= 1 finite: rcp (12 bits) and one Newton step.
+AI __m256 recip8(__m256 d) {
+    const __m256 r = _mm256_rcp_ps(d);
+    return _mm256_mul_ps(r, _mm256_fnmadd_ps(d, r, S(2.0f)));
+}
+
+AI __m256 abs8(__m256 x) { return _mm256_andnot_ps(S(-0.0f), x); }
+
+AI __m256 silu8(__m256 x) {
+    const __m256 e = exp8(_mm256_min_ps(_mm256_sub_ps(_mm256_setzero_ps(), x), S(87.0f)));
+    return _mm256_mul_ps(x, recip8(_mm256_add_ps(e, S(1.0f))));
+}
+
+AI __m256 gelu8(__m256 x) {
+    const __m256 z = _mm256_min_ps(_mm256_mul_ps(abs8(x), S(0.70710678118654752f)), S(1e4f));
+    const __m256 t = recip8(_mm256_fmadd_ps(z, S(0.5f), S(1.0f)));
+    __m256 p = S(0.17087277f);
+    p = _mm256_fmadd_ps(p, t, S(-0.82215223f));
+    p = _mm256_fmadd_ps(p, t, S(1.48851587f));
+    p = _mm256_fmadd_ps(p, t, S(-1.13520398f));
+    p = _mm256_fmadd_ps(p, t, S(0.27886807f));
+    p = _mm256_fmadd_ps(p, t, S(-0.18628806f));
+    p = _mm256_fmadd_ps(p, t, S(0.09678418f));
+    p = _mm256_fmadd_ps(p, t, S(0.37409196f));
+    p = _mm256_fmadd_ps(p, t, S(1.00002368f));
+    p = _mm256_fmadd_ps(p, t, S(-1.26551223f));
+    p = _mm256_fnmadd_ps(z, z, p);
+    const __m256 half_erfc = _mm256_mul_ps(_mm256_mul_ps(t, S(0.5f)), exp8(p));
+    const __m256 pos = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GT_OQ);
+    const __m256 phi = _mm256_blendv_ps(half_erfc, _mm256_sub_ps(S(1.0f), half_erfc), pos);
+    return _mm256_mul_ps(x, phi);
+}
+
+AI __m256 log1p8_unit(__m256 u) {
+    const __m256 w = _mm256_add_ps(u, S(1.0f));
+    const __m256 c = _mm256_sub_ps(u, _mm256_sub_ps(w, S(1.0f)));
+    const __m256 big = _mm256_cmp_ps(w, S(1.41421356237f), _CMP_GT_OQ);
+    const __m256 e = _mm256_and_ps(big, S(1.0f));
+    const __m256 m = _mm256_blendv_ps(w, _mm256_mul_ps(w, S(0.5f)), big);
+    const __m256 f = _mm256_sub_ps(m, S(1.0f));
+    const __m256 f2 = _mm256_mul_ps(f, f);
+    __m256 p = S(7.0376836292e-2f);
+    p = _mm256_fmadd_ps(p, f, S(-1.1514610310e-1f));
+    p = _mm256_fmadd_ps(p, f, S(1.1676998740e-1f));
+    p = _mm256_fmadd_ps(p, f, S(-1.2420140846e-1f));
+    p = _mm256_fmadd_ps(p, f, S(1.4249322787e-1f));
+    p = _mm256_fmadd_ps(p, f, S(-1.6668057665e-1f));
+    p = _mm256_fmadd_ps(p, f, S(2.0000714765e-1f));
+    p = _mm256_fmadd_ps(p, f, S(-2.4999993993e-1f));
+    p = _mm256_fmadd_ps(p, f, S(3.3333331174e-1f));
+    __m256 y = _mm256_mul_ps(_mm256_mul_ps(p, f), f2);
+    y = _mm256_fmadd_ps(e, S(-2.12194440e-4f), y);
+    y = _mm256_fmadd_ps(f2, S(-0.5f), y);
+    y = _mm256_fmadd_ps(c, _mm256_rcp_ps(w), y);
+    const __m256 r = _mm256_add_ps(f, y);
+    return _mm256_fmadd_ps(e, S(0.693359375f), r);
+}
+
+AI __m256 softplus8(__m256 x) {
+    const __m256 u = exp8(_mm256_sub_ps(_mm256_setzero_ps(), abs8(x)));
+    return _mm256_add_ps(_mm256_max_ps(x, _mm256_setzero_ps()), log1p8_unit(u));
+}
+
+// Lanes [0, r) set, r in 0..8.
+AI __m256i tail_mask(int r) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(r), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+#define UNARY(name, fn)                                                       \
+    static void name(float *y, const float *x, int n) {                       \
+        int i = 0;                                                            \
+        for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, fn(_mm256_loadu_ps(x + i))); \
+        if (i < n) {                                                          \
+            const __m256i k = tail_mask(n - i);                               \
+            _mm256_maskstore_ps(y + i, k, fn(_mm256_maskload_ps(x + i, k)));  \
+        }                                                                     \
+    }
+UNARY(exp_avx2, exp8)
+UNARY(silu_avx2, silu8)
+UNARY(gelu_avx2, gelu8)
+UNARY(softplus_avx2, softplus8)
+
+static void mul_silu_avx2(float *y, const float *a, const float *g, int n) {
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_loadu_ps(a + i),
+                                              silu8(_mm256_loadu_ps(g + i))));
+    if (i < n) {
+        const __m256i k = tail_mask(n - i);
+        const __m256 v =
+            _mm256_mul_ps(_mm256_maskload_ps(a + i, k), silu8(_mm256_maskload_ps(g + i, k)));
+        _mm256_maskstore_ps(y + i, k, v);
+    }
+}
+
+AI float hsum8(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+static float softplus_sum_avx2(const float *x, int n) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        s0 = _mm256_add_ps(s0, softplus8(_mm256_loadu_ps(x + i)));
+        s1 = _mm256_add_ps(s1, softplus8(_mm256_loadu_ps(x + i + 8)));
+    }
+    for (; i + 8 <= n; i += 8) s0 = _mm256_add_ps(s0, softplus8(_mm256_loadu_ps(x + i)));
+    if (i < n) {
+        const __m256i k = tail_mask(n - i);
+        const __m256 v = softplus8(_mm256_maskload_ps(x + i, k));
+        s1 = _mm256_add_ps(s1, _mm256_and_ps(v, _mm256_castsi256_ps(k)));
+    }
+    return hsum8(_mm256_add_ps(s0, s1));
+}
+
+static void layernorm_avx2(float *y, const float *x, const float *w, const float *b, int n,
+                           float eps) {
+    if (n <= 0) return;
+    const int nf = n & ~7;
+    const __m256i k = tail_mask(n - nf);
+    const int has_tail = nf < n;
+    __m256 s = _mm256_setzero_ps();
+    for (int i = 0; i < nf; i += 8) s = _mm256_add_ps(s, _mm256_loadu_ps(x + i));
+    if (has_tail) s = _mm256_add_ps(s, _mm256_maskload_ps(x + nf, k));
+    const float meanf = hsum8(s) / (float)n;
+    const __m256 mean = S(meanf);
+    __m256 v = _mm256_setzero_ps();
+    for (int i = 0; i < nf; i += 8) {
+        const __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + i), mean);
+        v = _mm256_fmadd_ps(d, d, v);
+    }
+    if (has_tail) {
+        const __m256 d = _mm256_and_ps(_mm256_sub_ps(_mm256_maskload_ps(x + nf, k), mean),
+                                       _mm256_castsi256_ps(k));
+        v = _mm256_fmadd_ps(d, d, v);
+    }
+    const float var = hsum8(v) / (float)n;
+    const __m256 rstd = S(1.0f / __builtin_sqrtf(var + eps));
+    const __m256i all = _mm256_set1_epi32(-1);
+    for (int i = 0; i < n; i += 8) {
+        const __m256i kk = i < nf ? all : k;
+        const __m256 t = _mm256_mul_ps(_mm256_sub_ps(_mm256_maskload_ps(x + i, kk), mean), rstd);
+        const __m256 wv = w ? _mm256_maskload_ps(w + i, kk) : S(1.0f);
+        const __m256 bv = b ? _mm256_maskload_ps(b + i, kk) : _mm256_setzero_ps();
+        _mm256_maskstore_ps(y + i, kk, _mm256_fmadd_ps(t, wv, bv));
+    }
+}
+
+const vmath_ops vmath_avx2 = {
+    .isa = CPU_ISA_AVX2,
+    .name = "avx2",
+    .exp = exp_avx2,
+    .silu = silu_avx2,
+    .gelu = gelu_avx2,
+    .softplus = softplus_avx2,
+    .mul_silu = mul_silu_avx2,
+    .softplus_sum = softplus_sum_avx2,
+    .layernorm = layernorm_avx2,
+};

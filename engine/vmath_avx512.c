@@ -1,0 +1,191 @@
+/*
+ * vmath_avx512.c: the element-wise functions with AVX-512 (16 floats per vector; tails
+ * with masked loads and stores). Call only when cpu_isa_has(CPU_ISA_AVX512).
+ *
+ * exp: Cephes range reduction x = n·ln2 + r (ln2 in two parts), degree-6 polynomial for
+ * e^r, then scalef by 2^n (handles overflow to inf and gradual underflow). Reciprocals:
+ * rcp14 plus one Newton step (~1 ulp). erf-GELU: Φ(x) from erfc by the Numerical Recipes
+ * Chebyshev form (fractional error < 1.2e-7). log1p on (0, 1]: Cephes log polynomial
+ * with the rounding of 1 + u corrected.
+ */
+#include "vmath.h"
+
+#include <immintrin.h>
+
+#define AI static inline __attribute__((always_inline))
+
+#define S(c) _mm512_set1_ps(c)
+
+// e^x; +inf above 88.72, 0 (through denormals) below -103.9, NaN kept.
+AI __m512 exp16(__m512 x) {
+    // min/max return their second operand when either is NaN: NaN passes through.
+    x = _mm512_max_ps(S(-104.0f), _mm512_min_ps(S(88.8f), x));
+    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, S(1.44269504088896341f)),
+                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, S(0.693359375f), x);
+    r = _mm512_fnmadd_ps(n, S(-2.12194440e-4f), r);
+    __m512 p = S(1.9875691500e-4f);
+    p = _mm512_fmadd_ps(p, r, S(1.3981999507e-3f));
+    p = _mm512_fmadd_ps(p, r, S(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, r, S(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, r, S(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, r, S(5.0000001201e-1f));
+    p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, S(1.0f)));
+    return _mm512_scalef_ps(p, n);
+}
+
+// 1/d for d >= 1 finite: rcp14 and one Newton step.
+AI __m512 recip16(__m512 d) {
+    const __m512 r = _mm512_rcp14_ps(d);
+    return _mm512_mul_ps(r, _mm512_fnmadd_ps(d, r, S(2.0f)));
+}
+
+// x · sigmoid(x) = x / (1 + e^-x); e^-x capped at e^87 so 1 + e^-x stays finite.
+AI __m512 silu16(__m512 x) {
+    const __m512 e = exp16(_mm512_min_ps(_mm512_sub_ps(_mm512_setzero_ps(), x), S(87.0f)));
+    return _mm512_mul_ps(x, recip16(_mm512_add_ps(e, S(1.0f))));
+}
+
+// x/2 · (1 + erf(x/√2)) = x · Φ(x), Φ from erfc(|x|/√2) so the negative side keeps its
+// relative accuracy: erfc(z) = t · exp(-z² - 1.26551223 + t·P(t)), t = 1/(1 + z/2).
+AI __m512 gelu16(__m512 x) {
+    const __m512 z = _mm512_min_ps(_mm512_mul_ps(_mm512_abs_ps(x), S(0.70710678118654752f)),
+                                   S(1e4f));
+    const __m512 t = recip16(_mm512_fmadd_ps(z, S(0.5f), S(1.0f)));
+    __m512 p = S(0.17087277f);
+    p = _mm512_fmadd_ps(p, t, S(-0.82215223f));
+    p = _mm512_fmadd_ps(p, t, S(1.48851587f));
+    p = _mm512_fmadd_ps(p, t, S(-1.13520398f));
+    p = _mm512_fmadd_ps(p, t, S(0.27886807f));
+    p = _mm512_fmadd_ps(p, t, S(-0.18628806f));
+    p = _mm512_fmadd_ps(p, t, S(0.09678418f));
+    p = _mm512_fmadd_ps(p, t, S(0.37409196f));
+    p = _mm512_fmadd_ps(p, t, S(1.00002368f));
+    p = _mm512_fmadd_ps(p, t, S(-1.26551223f));
+    p = _mm512_fnmadd_ps(z, z, p);
+    const __m512 half_erfc = _mm512_mul_ps(_mm512_mul_ps(t, S(0.5f)), exp16(p));
+    const __mmask16 pos = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_GT_OQ);
+    const __m512 phi = _mm512_mask_sub_ps(half_erfc, pos, S(1.0f), half_erfc);
+    return _mm512_mul_ps(x, phi);
+}
+
+// log(1 + u) for u in [0, 1]: w = 1 + u rounded, c = u - (w - 1) its rounding error;
+// log w by Cephes on m in [√½, √2) (w or w/2), plus c/w.
+AI __m512 log1p16_unit(__m512 u) {
+    const __m512 w = _mm512_add_ps(u, S(1.0f));
+    const __m512 c = _mm512_sub_ps(u, _mm512_sub_ps(w, S(1.0f)));
+    const __mmask16 big = _mm512_cmp_ps_mask(w, S(1.41421356237f), _CMP_GT_OQ);
+    const __m512 e = _mm512_maskz_mov_ps(big, S(1.0f));
+    const __m512 m = _mm512_mask_mul_ps(w, big, w, S(0.5f));
+    const __m512 f = _mm512_sub_ps(m, S(1.0f));
+    const __m512 f2 = _mm512_mul_ps(f, f);
+    __m512 p = S(7.0376836292e-2f);
+    p = _mm512_fmadd_ps(p, f, S(-1.1514610310e-1f));
+    p = _mm512_fmadd_ps(p, f, S(1.1676998740e-1f));
+    p = _mm512_fmadd_ps(p, f, S(-1.2420140846e-1f));
+    p = _mm512_fmadd_ps(p, f, S(1.4249322787e-1f));
+    p = _mm512_fmadd_ps(p, f, S(-1.6668057665e-1f));
+    p = _mm512_fmadd_ps(p, f, S(2.0000714765e-1f));
+    p = _mm512_fmadd_ps(p, f, S(-2.4999993993e-1f));
+    p = _mm512_fmadd_ps(p, f, S(3.3333331174e-1f));
+    __m512 y = _mm512_mul_ps(_mm512_mul_ps(p, f), f2);
+    y = _mm512_fmadd_ps(e, S(-2.12194440e-4f), y);
+    y = _mm512_fmadd_ps(f2, S(-0.5f), y);
+    y = _mm512_fmadd_ps(c, _mm512_rcp14_ps(w), y);
+    const __m512 r = _mm512_add_ps(f, y);
+    return _mm512_fmadd_ps(e, S(0.693359375f), r);
+}
+
+// log(1 + e^x) = max(x, 0) + log1p(e^-|x|).
+AI __m512 softplus16(__m512 x) {
+    const __m512 u = exp16(_mm512_sub_ps(_mm512_setzero_ps(), _mm512_abs_ps(x)));
+    return _mm512_add_ps(_mm512_max_ps(x, _mm512_setzero_ps()), log1p16_unit(u));
+}
+
+AI __mmask16 tail_mask(int r) { return (__mmask16)((1u << r) - 1u); }
+
+#define UNARY(name, fn)                                                      \
+    static void name(float *y, const float *x, int n) {                      \
+        int i = 0;                                                           \
+        for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, fn(_mm512_loadu_ps(x + i))); \
+        if (i < n) {                                                         \
+            const __mmask16 k = tail_mask(n - i);                            \
+            _mm512_mask_storeu_ps(y + i, k, fn(_mm512_maskz_loadu_ps(k, x + i))); \
+        }                                                                    \
+    }
+UNARY(exp_avx512, exp16)
+UNARY(silu_avx512, silu16)
+UNARY(gelu_avx512, gelu16)
+UNARY(softplus_avx512, softplus16)
+
+static void mul_silu_avx512(float *y, const float *a, const float *g, int n) {
+    int i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(y + i, _mm512_mul_ps(_mm512_loadu_ps(a + i),
+                                              silu16(_mm512_loadu_ps(g + i))));
+    if (i < n) {
+        const __mmask16 k = tail_mask(n - i);
+        const __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(k, a + i),
+                                       silu16(_mm512_maskz_loadu_ps(k, g + i)));
+        _mm512_mask_storeu_ps(y + i, k, v);
+    }
+}
+
+// Two vector accumulators (32 float lanes), then a tree reduction.
+static float softplus_sum_avx512(const float *x, int n) {
+    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+    int i = 0;
+    for (; i + 32 <= n; i += 32) {
+        s0 = _mm512_add_ps(s0, softplus16(_mm512_loadu_ps(x + i)));
+        s1 = _mm512_add_ps(s1, softplus16(_mm512_loadu_ps(x + i + 16)));
+    }
+    for (; i + 16 <= n; i += 16) s0 = _mm512_add_ps(s0, softplus16(_mm512_loadu_ps(x + i)));
+    if (i < n) {
+        const __mmask16 k = tail_mask(n - i);
+        s1 = _mm512_mask_add_ps(s1, k, s1, softplus16(_mm512_maskz_loadu_ps(k, x + i)));
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+}
+
+static void layernorm_avx512(float *y, const float *x, const float *w, const float *b, int n,
+                             float eps) {
+    if (n <= 0) return;
+    const int nf = n & ~15;
+    const __mmask16 k = tail_mask(n - nf);
+    __m512 s = _mm512_setzero_ps();
+    for (int i = 0; i < nf; i += 16) s = _mm512_add_ps(s, _mm512_loadu_ps(x + i));
+    if (k) s = _mm512_add_ps(s, _mm512_maskz_loadu_ps(k, x + nf));
+    const float meanf = _mm512_reduce_add_ps(s) / (float)n;
+    const __m512 mean = S(meanf);
+    __m512 v = _mm512_setzero_ps();
+    for (int i = 0; i < nf; i += 16) {
+        const __m512 d = _mm512_sub_ps(_mm512_loadu_ps(x + i), mean);
+        v = _mm512_fmadd_ps(d, d, v);
+    }
+    if (k) {
+        const __m512 d = _mm512_maskz_sub_ps(k, _mm512_maskz_loadu_ps(k, x + nf), mean);
+        v = _mm512_fmadd_ps(d, d, v);
+    }
+    const float var = _mm512_reduce_add_ps(v) / (float)n;
+    const __m512 rstd = S(1.0f / __builtin_sqrtf(var + eps));
+    for (int i = 0; i < n; i += 16) {
+        const __mmask16 kk = i < nf ? (__mmask16)0xffff : k;
+        const __m512 t =
+            _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(kk, x + i), mean), rstd);
+        const __m512 wv = w ? _mm512_maskz_loadu_ps(kk, w + i) : S(1.0f);
+        const __m512 bv = b ? _mm512_maskz_loadu_ps(kk, b + i) : _mm512_setzero_ps();
+        _mm512_mask_storeu_ps(y + i, kk, _mm512_fmadd_ps(t, wv, bv));
+    }
+}
+
+const vmath_ops vmath_avx512 = {
+    .isa = CPU_ISA_AVX512,
+    .name = "avx512",
+    .exp = exp_avx512,
+    .silu = silu_avx512,
+    .gelu = gelu_avx512,
+    .softplus = softplus_avx512,
+    .mul_silu = mul_silu_avx512,
+    .softplus_sum = softplus_sum_avx512,
+    .layernorm = layernorm_avx512,
+};

@@ -1,0 +1,293 @@
+/*
+ * test_vmath.c: the element-wise functions (engine/vmath.h).
+ *
+ * Every SIMD table this CPU runs is compared with the scalar (libm) reference within
+ * VMATH_TOL (relative, plus the same absolute floor) on random inputs, on edge values
+ * (0, ±1e-8, ±20, ±88, ±100, overflow and underflow of exp), and on every tail length
+ * 0..33 with guard values after the end; results must be NaN-free for finite inputs and
+ * in-place calls must agree. The references themselves are checked against double
+ * precision truth (erf, exp, log1p) so a wrong reference cannot hide a wrong kernel.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmath.h"
+
+#define GUARD 777.25f
+#define NMAX 20000
+/* softplus_sum: relative to the sum (all terms positive, float lanes vs double). */
+#define SUM_TOL 1e-5
+/* Accuracy of the kernels against double-precision truth, relative plus absolute. */
+#define TRUTH_TOL 1e-6
+
+static uint64_t rng = 0x243f6a8885a308d3ull;
+static float frand(float lo, float hi) {
+    rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+    return lo + (hi - lo) * (float)((rng >> 40) * (1.0 / 16777216.0));
+}
+
+static const float edges[] = {
+    0.0f, -0.0f, 1e-8f, -1e-8f, 1e-30f, -1e-30f, 1.0f, -1.0f, 0.5f, -0.5f, 3.0f, -3.0f,
+    5.5f, -5.5f, 10.0f, -10.0f, 20.0f, -20.0f, 40.0f, -40.0f, 87.0f, -87.0f, 87.5f, -87.5f,
+    88.0f, -88.0f, 88.7f, -88.7f, 88.72f, -88.72f, 88.73f, -88.73f, 89.0f, -89.0f,
+    100.0f, -100.0f, 103.9f, -103.9f, 104.5f, -104.5f, 200.0f, -200.0f, 1e30f, -1e30f,
+    0.3465736f, -0.3465736f, 0.6931472f, 1.4142135f, 0.84375f, -0.84375f, 2.5f, -2.5f,
+};
+#define NEDGE ((int)(sizeof edges / sizeof edges[0]))
+
+static int close_enough(float got, float want, double tol) {
+    if (isnan(want)) return isnan(got);
+    if (isinf(want)) return got == want;
+    if (!isfinite(got)) return 0;
+    return fabs((double)got - want) <= tol * fabs(want) + tol;
+}
+
+typedef void (*unary_fn)(float *, const float *, int);
+typedef struct unary {
+    const char *name;
+    size_t off; /* offset of the function in vmath_ops */
+} unary;
+static const unary unaries[] = {
+    {"exp", offsetof(vmath_ops, exp)},
+    {"silu", offsetof(vmath_ops, silu)},
+    {"gelu", offsetof(vmath_ops, gelu)},
+    {"softplus", offsetof(vmath_ops, softplus)},
+};
+#define NUNARY ((int)(sizeof unaries / sizeof unaries[0]))
+static unary_fn get_unary(const vmath_ops *o, const unary *u) {
+    unary_fn f;
+    memcpy(&f, (const char *)o + u->off, sizeof f);
+    return f;
+}
+
+static const vmath_ops *const simd_tables[] = {&vmath_avx2, &vmath_avx512};
+#define NSIMD ((int)(sizeof simd_tables / sizeof simd_tables[0]))
+
+static float xs[NMAX + 64], ys[NMAX + 64], rs[NMAX + 64], gs[NMAX + 64];
+
+/* Compares a unary SIMD function with the reference on xs[0:n]; checks the guard after. */
+static long check_unary(const vmath_ops *o, const unary *u, int n, const char *what) {
+    long bad = 0;
+    unary_fn f = get_unary(o, u), ref = get_unary(&vmath_scalar, u);
+    for (int i = 0; i < n + 16; i++) ys[i] = GUARD;
+    ref(rs, xs, n);
+    f(ys, xs, n);
+    for (int i = 0; i < n; i++) {
+        const int nan_from_finite = isfinite(xs[i]) && isnan(ys[i]);
+        if (nan_from_finite || !close_enough(ys[i], rs[i], VMATH_TOL)) {
+            if (bad < 4)
+                fprintf(stderr, "%s %s (%s, n=%d): x=%.9g got %.9g want %.9g\n", o->name, u->name,
+                        what, n, xs[i], ys[i], rs[i]);
+            bad++;
+        }
+    }
+    for (int i = n; i < n + 16; i++)
+        if (ys[i] != GUARD) {
+            fprintf(stderr, "%s %s (%s): wrote past n=%d at %d\n", o->name, u->name, what, n, i);
+            bad++;
+        }
+    // In place: same values.
+    memcpy(gs, xs, sizeof(float) * (size_t)n);
+    f(gs, gs, n);
+    if (n > 0 && memcmp(gs, ys, sizeof(float) * (size_t)n) != 0) {
+        fprintf(stderr, "%s %s (%s, n=%d): in-place result differs\n", o->name, u->name, what, n);
+        bad++;
+    }
+    return bad;
+}
+
+static void test_unary_random_edges_tails(void **state) {
+    (void)state;
+    long bad = 0;
+    for (int t = 0; t < NSIMD; t++) {
+        const vmath_ops *o = simd_tables[t];
+        if (!cpu_isa_has(o->isa)) {
+            printf("SKIPPED: vmath %s: not supported by this CPU (or capped by ITERA_ISA)\n", o->name);
+            continue;
+        }
+        for (int u = 0; u < NUNARY; u++) {
+            // Random over the whole useful range, and densely near 0.
+            for (int i = 0; i < NMAX; i++) xs[i] = i & 1 ? frand(-110.0f, 110.0f) : frand(-6.0f, 6.0f);
+            bad += check_unary(o, &unaries[u], NMAX, "random");
+            // Edge values, at every position of a vector (shifted by 0..16).
+            for (int s = 0; s <= 16; s++) {
+                for (int i = 0; i < s; i++) xs[i] = 0.25f;
+                memcpy(xs + s, edges, sizeof edges);
+                bad += check_unary(o, &unaries[u], s + NEDGE, "edges");
+            }
+            // Every tail length.
+            for (int n = 0; n <= 33; n++) {
+                for (int i = 0; i < n; i++) xs[i] = frand(-30.0f, 30.0f);
+                bad += check_unary(o, &unaries[u], n, "tail");
+            }
+        }
+    }
+    assert_int_equal(bad, 0);
+}
+
+static void test_mul_silu(void **state) {
+    (void)state;
+    long bad = 0;
+    static float as[NMAX + 64];
+    for (int t = 0; t < NSIMD; t++) {
+        const vmath_ops *o = simd_tables[t];
+        if (!cpu_isa_has(o->isa)) continue;
+        for (int n = 0; n <= 1100; n = n < 40 ? n + 1 : n * 3) {
+            for (int i = 0; i < n; i++) {
+                as[i] = frand(-3.0f, 3.0f);
+                gs[i] = i < NEDGE ? edges[i] : frand(-100.0f, 100.0f);
+            }
+            for (int i = 0; i < n + 16; i++) ys[i] = GUARD;
+            vmath_scalar.mul_silu(rs, as, gs, n);
+            o->mul_silu(ys, as, gs, n);
+            for (int i = 0; i < n; i++)
+                if (!close_enough(ys[i], rs[i], VMATH_TOL) || isnan(ys[i])) {
+                    if (bad < 4)
+                        fprintf(stderr, "%s mul_silu n=%d a=%g g=%g got %.9g want %.9g\n", o->name,
+                                n, as[i], gs[i], ys[i], rs[i]);
+                    bad++;
+                }
+            for (int i = n; i < n + 16; i++) bad += ys[i] != GUARD;
+            // In place over a and over g.
+            memcpy(xs, as, sizeof(float) * (size_t)n);
+            o->mul_silu(xs, xs, gs, n);
+            bad += n > 0 && memcmp(xs, ys, sizeof(float) * (size_t)n) != 0;
+            memcpy(xs, gs, sizeof(float) * (size_t)n);
+            o->mul_silu(xs, as, xs, n);
+            bad += n > 0 && memcmp(xs, ys, sizeof(float) * (size_t)n) != 0;
+        }
+    }
+    assert_int_equal(bad, 0);
+}
+
+static void test_softplus_sum(void **state) {
+    (void)state;
+    long bad = 0;
+    for (int t = 0; t < NSIMD; t++) {
+        const vmath_ops *o = simd_tables[t];
+        if (!cpu_isa_has(o->isa)) continue;
+        for (int n = 0; n <= NMAX; n = n < 40 ? n + 1 : n * 2) {
+            for (int i = 0; i < n; i++) xs[i] = i < NEDGE ? edges[i] / 4 : frand(-12.0f, 8.0f);
+            for (int i = n; i < n + 16; i++) xs[i] = 1e6f; /* would dominate if read */
+            const float want = vmath_scalar.softplus_sum(xs, n);
+            const float got = o->softplus_sum(xs, n);
+            if (!(fabs((double)got - want) <= SUM_TOL * fabs(want) + 1e-30) && !(n == 0 && got == 0.0f)) {
+                fprintf(stderr, "%s softplus_sum n=%d: got %.9g want %.9g\n", o->name, n, got, want);
+                bad++;
+            }
+        }
+    }
+    assert_int_equal(bad, 0);
+}
+
+static void test_layernorm(void **state) {
+    (void)state;
+    long bad = 0;
+    static float w[NMAX], b[NMAX];
+    static const int ns[] = {1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 64, 100, 1000};
+    for (int t = 0; t < NSIMD; t++) {
+        const vmath_ops *o = simd_tables[t];
+        if (!cpu_isa_has(o->isa)) continue;
+        for (int a = 0; a < (int)(sizeof ns / sizeof ns[0]); a++) {
+            const int n = ns[a];
+            const float offset = a % 3 == 0 ? 5.0f : 0.0f;
+            for (int i = 0; i < n; i++) {
+                xs[i] = offset + frand(-2.0f, 2.0f);
+                w[i] = frand(0.5f, 1.5f);
+                b[i] = frand(-0.5f, 0.5f);
+            }
+            for (int variant = 0; variant < 3; variant++) {
+                const float *wv = variant == 1 ? NULL : w, *bv = variant == 2 ? NULL : b;
+                for (int i = 0; i < n + 16; i++) ys[i] = GUARD;
+                vmath_scalar.layernorm(rs, xs, wv, bv, n, 1e-5f);
+                o->layernorm(ys, xs, wv, bv, n, 1e-5f);
+                for (int i = 0; i < n; i++)
+                    if (!close_enough(ys[i], rs[i], VMATH_TOL)) {
+                        if (bad < 4)
+                            fprintf(stderr, "%s layernorm n=%d [%d] got %.9g want %.9g\n", o->name,
+                                    n, i, ys[i], rs[i]);
+                        bad++;
+                    }
+                for (int i = n; i < n + 16; i++) bad += ys[i] != GUARD;
+                memcpy(gs, xs, sizeof(float) * (size_t)n);
+                o->layernorm(gs, gs, wv, bv, n, 1e-5f);
+                bad += memcmp(gs, ys, sizeof(float) * (size_t)n) != 0;
+            }
+        }
+    }
+    assert_int_equal(bad, 0);
+}
+
+/* The references, and every table this CPU runs, against double-precision truth. */
+static double truth(const char *name, double x) {
+    if (!strcmp(name, "exp")) return exp(x);
+    if (!strcmp(name, "silu")) return x / (1.0 + exp(-x));
+    if (!strcmp(name, "gelu")) return 0.5 * x * erfc(-x / sqrt(2.0));
+    return fmax(x, 0.0) + log1p(exp(-fabs(x))); /* softplus */
+}
+
+static void test_against_truth(void **state) {
+    (void)state;
+    long bad = 0;
+    const vmath_ops *tables[] = {&vmath_scalar, &vmath_avx2, &vmath_avx512};
+    const int n = 4000;
+    for (int i = 0; i < n; i++) xs[i] = i < NEDGE ? edges[i] : frand(-15.0f, 15.0f);
+    for (int t = 0; t < 3; t++) {
+        if (!cpu_isa_has(tables[t]->isa)) continue;
+        for (int u = 0; u < NUNARY; u++) {
+            get_unary(tables[t], &unaries[u])(ys, xs, n);
+            double worst = 0.0;
+            for (int i = 0; i < n; i++) {
+                const double want = truth(unaries[u].name, xs[i]);
+                if (isinf(want) || want > 3.4e38) continue;
+                const double err = fabs(ys[i] - want) / (fabs(want) + 1.0);
+                if (err > worst) worst = err;
+            }
+            printf("%s %s: max error vs double truth %.3g (relative + absolute)\n", tables[t]->name,
+                   unaries[u].name, worst);
+            bad += !(worst <= TRUTH_TOL);
+        }
+    }
+    assert_int_equal(bad, 0);
+}
+
+/* The comparison itself fails on a wrong value, a NaN and an infinity mismatch. */
+static void test_checker_catches_faults(void **state) {
+    (void)state;
+    assert_true(close_enough(1.0f, 1.0f, VMATH_TOL));
+    assert_false(close_enough(1.0f + 1e-5f, 1.0f, VMATH_TOL));
+    assert_false(close_enough(NAN, 1.0f, VMATH_TOL));
+    assert_false(close_enough(3e38f, INFINITY, VMATH_TOL));
+    assert_true(close_enough(1e-7f, 0.0f, VMATH_TOL));
+}
+
+static void test_best(void **state) {
+    (void)state;
+    const vmath_ops *b = vmath_best();
+    assert_non_null(b);
+    assert_true(cpu_isa_has(b->isa));
+    assert_true(b->isa == CPU_ISA_SCALAR || b->isa == CPU_ISA_AVX2 || b->isa == CPU_ISA_AVX512);
+    if (cpu_isa_has(CPU_ISA_AVX512)) assert_ptr_equal(b, &vmath_avx512);
+    printf("vmath_best: %s\n", b->name);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_best),
+        cmocka_unit_test(test_checker_catches_faults),
+        cmocka_unit_test(test_unary_random_edges_tails),
+        cmocka_unit_test(test_mul_silu),
+        cmocka_unit_test(test_softplus_sum),
+        cmocka_unit_test(test_layernorm),
+        cmocka_unit_test(test_against_truth),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
