@@ -55,17 +55,50 @@ const char *quant_param_dtype(itera_quant q) { return q == ITERA_QUANT_FP32 ? "F
 
 /* ---- Q8_0 ---- */
 
+/* q = clamp(round(w / d), −127, 127) for the half-precision d; returns Σ (w − d·q)². */
+static float q8_try(const float *w, uint16_t dh, int8_t *q)
+{
+    const float d = quant_f16_to_f32(dh), id = d != 0.0f ? 1.0f / d : 0.0f;
+    float err = 0.0f;
+    for (int k = 0; k < QK8_0; k++) {
+        float v = roundf(w[k] * id);
+        v = v > 127.0f ? 127.0f : v < -127.0f ? -127.0f : v;
+        q[k] = (int8_t)v;
+        const float e = w[k] - d * v;
+        err += e * e;
+    }
+    return err;
+}
+
+/* Symmetric: d = max|w| / t for t = Q8_T0..127 (t = 127 is the plain max/127), each with a
+ * least-squares refit d = Σ w·q / Σ q²; the half-precision d with the smallest squared
+ * error wins (ties: the larger t first, i.e. max/127). */
+#define Q8_T0 96
+
 static void q8_block(const float *w, block_q8_0 *out)
 {
     float amax = 0.0f;
     for (int k = 0; k < QK8_0; k++) amax = fmaxf(amax, fabsf(w[k]));
-    out->d = quant_f32_to_f16(amax / 127.0f);
-    const float d = quant_f16_to_f32(out->d), id = d > 0.0f ? 1.0f / d : 0.0f;
-    for (int k = 0; k < QK8_0; k++) {
-        float q = roundf(w[k] * id);
-        q = q > 127.0f ? 127.0f : q < -127.0f ? -127.0f : q;
-        out->qs[k] = (int8_t)q;
-    }
+    int8_t q[QK8_0];
+    uint16_t best_d = 0;
+    float best = INFINITY;
+    if (amax > 0.0f)
+        for (int t = 127; t >= Q8_T0; t--) {
+            uint16_t dh = quant_f32_to_f16(amax / (float)t);
+            float err = q8_try(w, dh, q);
+            if (err < best) best = err, best_d = dh;
+            float sqw = 0.0f, sqq = 0.0f;
+            for (int k = 0; k < QK8_0; k++) {
+                sqw += w[k] * (float)q[k];
+                sqq += (float)q[k] * (float)q[k];
+            }
+            if (sqq <= 0.0f) continue;
+            dh = quant_f32_to_f16(sqw / sqq);
+            err = q8_try(w, dh, q);
+            if (err < best) best = err, best_d = dh;
+        }
+    out->d = best_d;
+    q8_try(w, best_d, out->qs);
 }
 
 void quant_row_q8_0(const float *w, block_q8_0 *out, int n_in)

@@ -17,8 +17,13 @@
  *   Q8_0: fp16 scale d, 32 x int8 q;            w = d * q          34 bytes / 32 = 8.5 bits
  *   Q4_0: fp16 scale d, 16 bytes of nibbles;    w = d * (nib - 8)  18 bytes / 32 = 4.5 bits
  *         byte j holds element j (low nibble) and element j + 16 (high nibble).
- * Scales: Q8_0 symmetric, d = max|w| / 127. Q4_0: the d that minimizes the block's squared
- * error over a sweep of candidate scales (both signs, then a least-squares refit), not max/8.
+ * Scales (half precision): per block, the d that minimizes the block's squared error over a
+ * sweep of candidate scales, each followed by a least-squares refit. Q8_0: symmetric
+ * (q in −127..127), d = max|w| / t for t = 96..127 (max/127 included). Q4_0: d = ±max|w| / t
+ * for t in 4..9 (both signs: the extreme may land on −8 or +7; ggml's max/−8 included).
+ * On the reference model (whose weights lie near a 4-bit grid) the search brings the
+ * weights' relative RMS error from 5e-3 (max/127) to 5e-5 for int8, and makes int4 top-1
+ * agreement with FP32 >= 0.98 on every golden file.
  *
  * Memory form (what the integer kernels of qgemm.h read) is re-laid in panels of 16 rows;
  * see qgemm.h.
