@@ -54,6 +54,7 @@ static_assert(sizeof(block_q4_0) == 2 + QK4_0 / 2, "Q4_0 block: 18 bytes");
 
 /* Block size of both formats (the inner size n_in must be a multiple of it). */
 #define QUANT_BLOCK 32
+#define QUANT_BLOCK_STR "32" /* metadata itera.block_size of quantized files */
 static_assert(QK8_0 == QUANT_BLOCK && QK4_0 == QUANT_BLOCK, "one block size");
 
 extern const linear_ops linear_int8;
