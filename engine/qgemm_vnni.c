@@ -50,7 +50,7 @@ void qg_prepare_vnni(const float *x, int ldx, int m0, int m1, int K, bool offset
 }
 
 /* Writes the float accumulators of a tile (+ bias) to y, masking past n_out. */
-AI void store_tile(const qg_args *a, int m0, int MR, int p, int NP, __m512 facc[4][4])
+AI void store_tile(const qg_args *a, int m0, int MR, int p, int NP, __m512 facc[4][8])
 {
     for (int j = 0; j < NP; j++) {
         const int n0 = (p + j) * QG_NR, cnt = a->n_out - n0 < QG_NR ? a->n_out - n0 : QG_NR;
@@ -67,7 +67,7 @@ AI void tile8(const qg_args *a, int m0, const int MR, int p, const int NP)
 {
     const int nb = a->K / QG_K;
     const qg_blk8 *W = a->w;
-    __m512 facc[4][4];
+    __m512 facc[4][8];
     for (int i = 0; i < MR; i++)
         for (int j = 0; j < NP; j++) facc[i][j] = _mm512_setzero_ps();
     const uint8_t *xr[4];
@@ -77,8 +77,8 @@ AI void tile8(const qg_args *a, int m0, const int MR, int p, const int NP)
         xd[i] = a->x.xd + (size_t)(m0 + i) * nb;
     }
     for (int b = 0; b < nb; b++) {
-        const qg_blk8 *blk[4];
-        __m512i acc[4][4];
+        const qg_blk8 *blk[8];
+        __m512i acc[4][8];
         for (int j = 0; j < NP; j++) {
             blk[j] = W + (size_t)(p + j) * nb + b;
             const __m512i init = _mm512_load_si512(blk[j]->nsum);
@@ -107,8 +107,8 @@ AI void tile4(const qg_args *a, int m0, const int MR, int p, const int NP)
 {
     const int nb = a->K / QG_K;
     const qg_blk4 *W = a->w;
-    const __m512i lo4 = _mm512_set1_epi8(0x0F);
-    __m512 facc[4][4];
+    const __m512i lo4 = _mm512_set1_epi8(0x0F), hi4 = _mm512_set1_epi8((char)0xF0);
+    __m512 facc[4][8];
     for (int i = 0; i < MR; i++)
         for (int j = 0; j < NP; j++) facc[i][j] = _mm512_setzero_ps();
     const int8_t *xr[4];
@@ -120,12 +120,12 @@ AI void tile4(const qg_args *a, int m0, const int MR, int p, const int NP)
         xs[i] = a->x.xs + (size_t)(m0 + i) * nb;
     }
     for (int b = 0; b < nb; b++) {
-        const qg_blk4 *blk[4];
-        __m512i acc[4][4];
+        const qg_blk4 *blk[8];
+        __m512i acc[4][8], acch[4][8];
         for (int j = 0; j < NP; j++) blk[j] = W + (size_t)(p + j) * nb + b;
         for (int i = 0; i < MR; i++) {
             const __m512i init = _mm512_set1_epi32(xs[i][b]);
-            for (int j = 0; j < NP; j++) acc[i][j] = init;
+            for (int j = 0; j < NP; j++) acc[i][j] = init, acch[i][j] = _mm512_setzero_si512();
         }
         for (int g = 0; g < QG_K / 8; g++) {
             __m512i bl[4], bh[4];
@@ -136,18 +136,20 @@ AI void tile4(const qg_args *a, int m0, const int MR, int p, const int NP)
             for (int j = 0; j < NP; j++) {
                 const __m512i w = _mm512_load_si512(blk[j]->qs[g]);
                 const __m512i wl = _mm512_and_si512(w, lo4);
-                const __m512i wh = _mm512_and_si512(_mm512_srli_epi16(w, 4), lo4);
+                const __m512i wh = _mm512_and_si512(w, hi4); /* 16 · high nibble */
                 for (int i = 0; i < MR; i++) {
                     acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], wl, bl[i]);
-                    acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], wh, bh[i]);
+                    acch[i][j] = _mm512_dpbusd_epi32(acch[i][j], wh, bh[i]);
                 }
             }
         }
         for (int j = 0; j < NP; j++) {
             const __m512 dw = _mm512_load_ps(blk[j]->d);
             for (int i = 0; i < MR; i++) {
+                /* exact: acch is 16 · Σ hi·x */
+                const __m512i isum = _mm512_add_epi32(acc[i][j], _mm512_srai_epi32(acch[i][j], 4));
                 const __m512 s = _mm512_mul_ps(dw, _mm512_set1_ps(xd[i][b]));
-                facc[i][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[i][j]), s, facc[i][j]);
+                facc[i][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), s, facc[i][j]);
             }
         }
     }
@@ -158,6 +160,7 @@ AI void tile4(const qg_args *a, int m0, const int MR, int p, const int NP)
 #define TILES(T)                                                                            \
     static void T##_4x2(const qg_args *a, int m, int p) { T(a, m, 4, p, 2); }               \
     static void T##_4x1(const qg_args *a, int m, int p) { T(a, m, 4, p, 1); }               \
+    static void T##_1x8(const qg_args *a, int m, int p) { T(a, m, 1, p, 8); }               \
     static void T##_1x4(const qg_args *a, int m, int p) { T(a, m, 1, p, 4); }               \
     static void T##_2x4(const qg_args *a, int m, int p) { T(a, m, 2, p, 4); }               \
     static void T##_3x4(const qg_args *a, int m, int p) { T(a, m, 3, p, 4); }               \
@@ -175,7 +178,9 @@ AI void tile4(const qg_args *a, int m0, const int MR, int p, const int NP)
         static const tile_fn by2[4] = {NULL, T##_1x2, T##_2x2, T##_3x2};                    \
         static const tile_fn by1[4] = {NULL, T##_1x1, T##_2x1, T##_3x1};                    \
         int p = p0;                                                                         \
-        if (m1 - m0 < 4) { /* decode: few rows, wide panel groups */                        \
+        if (m1 - m0 < 4) { /* decode: few rows, wide panel groups (independent chains) */   \
+            if (m1 - m0 == 1)                                                               \
+                for (; p + 8 <= p1; p += 8) T##_1x8(a, m0, p);                              \
             for (; p + 4 <= p1; p += 4) by4[m1 - m0](a, m0, p);                             \
             for (; p < p1; p++) by1[m1 - m0](a, m0, p);                                     \
             return;                                                                         \
