@@ -108,6 +108,9 @@ AI void tile4(const qg_args *a, int m0, const int MR, int p, const int NP)
     const int nb = a->K / QG_K;
     const qg_blk4 *W = a->w;
     const __m512i lo4 = _mm512_set1_epi8(0x0F), hi4 = _mm512_set1_epi8((char)0xF0);
+    /* Split: high nibbles as 16·hi (one AND, no shift) into a second accumulator, shifted
+     * back once per block; only where the extra accumulators fit the 32 registers. */
+    const bool split = 3 * MR * NP + 2 * MR + 3 <= 32;
     __m512 facc[4][8];
     for (int i = 0; i < MR; i++)
         for (int j = 0; j < NP; j++) facc[i][j] = _mm512_setzero_ps();
@@ -136,10 +139,18 @@ AI void tile4(const qg_args *a, int m0, const int MR, int p, const int NP)
             for (int j = 0; j < NP; j++) {
                 const __m512i w = _mm512_load_si512(blk[j]->qs[g]);
                 const __m512i wl = _mm512_and_si512(w, lo4);
-                const __m512i wh = _mm512_and_si512(w, hi4); /* 16 · high nibble */
-                for (int i = 0; i < MR; i++) {
-                    acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], wl, bl[i]);
-                    acch[i][j] = _mm512_dpbusd_epi32(acch[i][j], wh, bh[i]);
+                if (split) {
+                    const __m512i wh = _mm512_and_si512(w, hi4); /* 16 · high nibble */
+                    for (int i = 0; i < MR; i++) {
+                        acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], wl, bl[i]);
+                        acch[i][j] = _mm512_dpbusd_epi32(acch[i][j], wh, bh[i]);
+                    }
+                } else {
+                    const __m512i wh = _mm512_and_si512(_mm512_srli_epi16(w, 4), lo4);
+                    for (int i = 0; i < MR; i++) {
+                        acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], wl, bl[i]);
+                        acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], wh, bh[i]);
+                    }
                 }
             }
         }
@@ -147,7 +158,8 @@ AI void tile4(const qg_args *a, int m0, const int MR, int p, const int NP)
             const __m512 dw = _mm512_load_ps(blk[j]->d);
             for (int i = 0; i < MR; i++) {
                 /* exact: acch is 16 · Σ hi·x */
-                const __m512i isum = _mm512_add_epi32(acc[i][j], _mm512_srai_epi32(acch[i][j], 4));
+                const __m512i isum =
+                    split ? _mm512_add_epi32(acc[i][j], _mm512_srai_epi32(acch[i][j], 4)) : acc[i][j];
                 const __m512 s = _mm512_mul_ps(dw, _mm512_set1_ps(xd[i][b]));
                 facc[i][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), s, facc[i][j]);
             }
@@ -200,5 +212,78 @@ AI void tile4(const qg_args *a, int m0, const int MR, int p, const int NP)
 TILES(tile8)
 TILES(tile4)
 
+/* Prefill int4: a panel pair's blocks unpacked once into L1 as u8 nibbles (the int8
+ * layout), then every row tile runs int8-style, without per-row unpacking. */
+#define Q4U_NB_MAX 16 /* K <= 512; larger K runs tile4_drive */
+
+typedef struct {
+    uint8_t v[QG_K / 4][64]; /* group g: k = 4g..4g+3 of 16 rows, nibble values 0..15 */
+} q4u_blk;
+
+AI void tile4u(const qg_args *a, const q4u_blk (*u)[Q4U_NB_MAX], int m0, const int MR, int p, const int NP)
+{
+    const int nb = a->K / QG_K;
+    const qg_blk4 *W = a->w;
+    __m512 facc[4][8];
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < NP; j++) facc[i][j] = _mm512_setzero_ps();
+    for (int b = 0; b < nb; b++) {
+        __m512i acc[4][2];
+        for (int i = 0; i < MR; i++) {
+            const __m512i init = _mm512_set1_epi32(a->x.xs[(size_t)(m0 + i) * nb + b]);
+            for (int j = 0; j < NP; j++) acc[i][j] = init;
+        }
+        for (int g = 0; g < QG_K / 4; g++) {
+            __m512i bx[4];
+            for (int i = 0; i < MR; i++)
+                bx[i] = _mm512_set1_epi32(load32(a->x.xq + (size_t)(m0 + i) * a->K + b * QG_K + 4 * g));
+            for (int j = 0; j < NP; j++) {
+                const __m512i w = _mm512_load_si512(u[j][b].v[g]);
+                for (int i = 0; i < MR; i++) acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], w, bx[i]);
+            }
+        }
+        for (int j = 0; j < NP; j++) {
+            const __m512 dw = _mm512_load_ps(W[(size_t)(p + j) * nb + b].d);
+            for (int i = 0; i < MR; i++) {
+                const __m512 s = _mm512_mul_ps(dw, _mm512_set1_ps(a->x.xd[(size_t)(m0 + i) * nb + b]));
+                facc[i][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[i][j]), s, facc[i][j]);
+            }
+        }
+    }
+    store_tile(a, m0, MR, p, NP, facc);
+}
+
+typedef void (*tile4u_fn)(const qg_args *, const q4u_blk (*)[Q4U_NB_MAX], int, int);
+#define T4U(R, P) \
+    static void tile4u_##R##x##P(const qg_args *a, const q4u_blk (*u)[Q4U_NB_MAX], int m, int p) { tile4u(a, u, m, R, p, P); }
+T4U(1, 1) T4U(2, 1) T4U(3, 1) T4U(4, 1) T4U(1, 2) T4U(2, 2) T4U(3, 2) T4U(4, 2)
+
+static void gemm4_unpacked(const qg_args *a, int m0, int m1, int p0, int p1)
+{
+    static const tile4u_fn fn[2][5] = {{NULL, tile4u_1x1, tile4u_2x1, tile4u_3x1, tile4u_4x1},
+                                       {NULL, tile4u_1x2, tile4u_2x2, tile4u_3x2, tile4u_4x2}};
+    const int nb = a->K / QG_K;
+    const qg_blk4 *W = a->w;
+    const __m512i lo4 = _mm512_set1_epi8(0x0F);
+    _Alignas(64) q4u_blk u[2][Q4U_NB_MAX];
+    for (int p = p0; p < p1; p += 2) {
+        const int np = p + 2 <= p1 ? 2 : 1;
+        for (int j = 0; j < np; j++)
+            for (int b = 0; b < nb; b++)
+                for (int g = 0; g < QG_K / 8; g++) {
+                    const __m512i w = _mm512_load_si512(W[(size_t)(p + j) * nb + b].qs[g]);
+                    _mm512_store_si512(u[j][b].v[g], _mm512_and_si512(w, lo4));
+                    _mm512_store_si512(u[j][b].v[g + 4], _mm512_and_si512(_mm512_srli_epi16(w, 4), lo4));
+                }
+        int m = m0;
+        for (; m + 4 <= m1; m += 4) fn[np - 1][4](a, (const q4u_blk(*)[Q4U_NB_MAX])u, m, p);
+        if (m < m1) fn[np - 1][m1 - m](a, (const q4u_blk(*)[Q4U_NB_MAX])u, m, p);
+    }
+}
+
 void qg_gemm8_vnni(const qg_args *a, int m0, int m1, int p0, int p1) { tile8_drive(a, m0, m1, p0, p1); }
-void qg_gemm4_vnni(const qg_args *a, int m0, int m1, int p0, int p1) { tile4_drive(a, m0, m1, p0, p1); }
+void qg_gemm4_vnni(const qg_args *a, int m0, int m1, int p0, int p1)
+{
+    if (m1 - m0 >= 8 && a->K / QG_K <= Q4U_NB_MAX) gemm4_unpacked(a, m0, m1, p0, p1);
+    else tile4_drive(a, m0, m1, p0, p1);
+}
