@@ -25,27 +25,89 @@ AI int32_t load32(const void *p)
     return v;
 }
 
+/* Lane b of the result: op over the 16 lanes of v[b] (a transposing tree: 15 shuffle pairs
+ * instead of 16 horizontal reductions). */
+#define REDUCE16(OP, CAST_IN, CAST_OUT, v, out)                                                     \
+    do {                                                                                            \
+        __m512 r1_[8], r2_[4], r3_[2];                                                              \
+        for (int i_ = 0; i_ < 8; i_++) {                                                            \
+            __m512 a_ = CAST_IN(v[2 * i_]), b_ = CAST_IN(v[2 * i_ + 1]);                            \
+            r1_[i_] = OP(_mm512_shuffle_f32x4(a_, b_, 0x44), _mm512_shuffle_f32x4(a_, b_, 0xEE));    \
+        }                                                                                           \
+        for (int i_ = 0; i_ < 4; i_++) {                                                            \
+            __m512 a_ = r1_[2 * i_], b_ = r1_[2 * i_ + 1];                                          \
+            r2_[i_] = OP(_mm512_shuffle_f32x4(a_, b_, 0x88), _mm512_shuffle_f32x4(a_, b_, 0xDD));    \
+        }                                                                                           \
+        for (int i_ = 0; i_ < 2; i_++) {                                                            \
+            __m512 a_ = r2_[2 * i_], b_ = r2_[2 * i_ + 1];                                          \
+            r3_[i_] = OP(_mm512_shuffle_ps(a_, b_, 0x44), _mm512_shuffle_ps(a_, b_, 0xEE));          \
+        }                                                                                           \
+        __m512 f_ = OP(_mm512_shuffle_ps(r3_[0], r3_[1], 0x88), _mm512_shuffle_ps(r3_[0], r3_[1], 0xDD)); \
+        /* lane 4c + j holds block c + 4j */                                                        \
+        const __m512i idx_ = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15); \
+        out = CAST_OUT(_mm512_permutexvar_ps(idx_, f_));                                            \
+    } while (0)
+
+#define NOCAST(x) (x)
+#define ADD_EPI32_PS(a, b) _mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(a), _mm512_castps_si512(b)))
+
+/* Blocks are numbered flat over rows [m0, m1) (xd and xs are [M, K/32], so a group of 16
+ * consecutive blocks stores its scales contiguously). Groups of 16 blocks share one
+ * transposed reduction and one division; the tail runs block by block. */
 void qg_prepare_vnni(const float *x, int ldx, int m0, int m1, int K, bool offset128, const qg_act *a)
 {
-    const int nb = K / QG_K;
+    const int nb = K / QG_K, total = (m1 - m0) * nb;
     const __m512 absmask = _mm512_castsi512_ps(_mm512_set1_epi32(0x7fffffff));
     const __m512i off = _mm512_set1_epi32(offset128 ? 128 : 0);
-    for (int m = m0; m < m1; m++) {
-        const float *xr = x + (size_t)m * ldx;
-        uint8_t *q = a->xq + (size_t)m * K;
-        for (int b = 0; b < nb; b++) {
-            const __m512 v0 = _mm512_loadu_ps(xr + b * QG_K), v1 = _mm512_loadu_ps(xr + b * QG_K + 16);
-            const float amax =
-                _mm512_reduce_max_ps(_mm512_max_ps(_mm512_and_ps(v0, absmask), _mm512_and_ps(v1, absmask)));
-            const __m512 id = _mm512_set1_ps(amax > 0.0f ? 127.0f / amax : 0.0f);
-            const __m512i q0 = _mm512_cvtps_epi32(_mm512_mul_ps(v0, id));
-            const __m512i q1 = _mm512_cvtps_epi32(_mm512_mul_ps(v1, id));
-            _mm_storeu_si128((__m128i *)(void *)(q + b * QG_K), _mm512_cvtepi32_epi8(_mm512_add_epi32(q0, off)));
-            _mm_storeu_si128((__m128i *)(void *)(q + b * QG_K + 16),
-                             _mm512_cvtepi32_epi8(_mm512_add_epi32(q1, off)));
-            a->xd[(size_t)m * nb + b] = amax / 127.0f;
-            if (a->xs) a->xs[(size_t)m * nb + b] = -8 * _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
+    float *xd = a->xd + (size_t)m0 * nb;
+    int32_t *xs = a->xs ? a->xs + (size_t)m0 * nb : NULL;
+    int i = 0;
+    for (; i + 16 <= total; i += 16) {
+        const float *src[16];
+        uint8_t *dst[16];
+        __m512 mx[16];
+        for (int j = 0; j < 16; j++) {
+            const int m = m0 + (i + j) / nb, b = (i + j) % nb;
+            src[j] = x + (size_t)m * ldx + b * QG_K;
+            dst[j] = a->xq + (size_t)m * K + b * QG_K;
+            mx[j] = _mm512_max_ps(_mm512_and_ps(_mm512_loadu_ps(src[j]), absmask),
+                                  _mm512_and_ps(_mm512_loadu_ps(src[j] + 16), absmask));
         }
+        __m512 amax;
+        REDUCE16(_mm512_max_ps, NOCAST, NOCAST, mx, amax);
+        const __mmask16 nz = _mm512_cmp_ps_mask(amax, _mm512_setzero_ps(), _CMP_GT_OQ);
+        _Alignas(64) float id[16];
+        _mm512_store_ps(id, _mm512_maskz_div_ps(nz, _mm512_set1_ps(127.0f), amax));
+        _mm512_storeu_ps(xd + i, _mm512_div_ps(amax, _mm512_set1_ps(127.0f)));
+        __m512i sum[16];
+        for (int j = 0; j < 16; j++) {
+            const __m512 s = _mm512_set1_ps(id[j]);
+            const __m512i q0 = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(src[j]), s));
+            const __m512i q1 = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(src[j] + 16), s));
+            _mm_storeu_si128((__m128i *)(void *)dst[j], _mm512_cvtepi32_epi8(_mm512_add_epi32(q0, off)));
+            _mm_storeu_si128((__m128i *)(void *)(dst[j] + 16), _mm512_cvtepi32_epi8(_mm512_add_epi32(q1, off)));
+            sum[j] = _mm512_add_epi32(q0, q1);
+        }
+        if (xs) {
+            __m512i tot;
+            REDUCE16(ADD_EPI32_PS, _mm512_castsi512_ps, _mm512_castps_si512, sum, tot);
+            _mm512_storeu_si512(xs + i, _mm512_mullo_epi32(tot, _mm512_set1_epi32(-8)));
+        }
+    }
+    for (; i < total; i++) {
+        const int m = m0 + i / nb, b = i % nb;
+        const float *xb = x + (size_t)m * ldx + b * QG_K;
+        uint8_t *q = a->xq + (size_t)m * K + b * QG_K;
+        const __m512 v0 = _mm512_loadu_ps(xb), v1 = _mm512_loadu_ps(xb + 16);
+        const float amax =
+            _mm512_reduce_max_ps(_mm512_max_ps(_mm512_and_ps(v0, absmask), _mm512_and_ps(v1, absmask)));
+        const __m512 id = _mm512_set1_ps(amax > 0.0f ? 127.0f / amax : 0.0f);
+        const __m512i q0 = _mm512_cvtps_epi32(_mm512_mul_ps(v0, id));
+        const __m512i q1 = _mm512_cvtps_epi32(_mm512_mul_ps(v1, id));
+        _mm_storeu_si128((__m128i *)(void *)q, _mm512_cvtepi32_epi8(_mm512_add_epi32(q0, off)));
+        _mm_storeu_si128((__m128i *)(void *)(q + 16), _mm512_cvtepi32_epi8(_mm512_add_epi32(q1, off)));
+        xd[i] = amax / 127.0f;
+        if (xs) xs[i] = -8 * _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
     }
 }
 
