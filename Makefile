@@ -67,7 +67,7 @@ BENCH_LIBS  := $(call pc_libs,$(PKGS_BENCH)) -lpfm -lstdc++ -lm
 
 .SECONDARY:
 
-.PHONY: all build deps test test-unit test-cli asan ubsan bench report compare ci peer clean help
+.PHONY: all build deps test test-unit test-cli asan ubsan bench report compare ci ci-run peer clean help
 
 all: build
 
@@ -88,6 +88,9 @@ $(BUILD)/%.o: %.cc | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CXX   $<")
 	$(Q)$(CXX) $(CPPFLAGS) $(CXXFLAGS) $(call pc_cflags,benchmark) -c $< -o $@
+
+# The compiler flags the results record (context key itera_compiler).
+$(BUILD)/bench/runner.o: CPPFLAGS += -DITERA_BUILD_FLAGS='"CFLAGS $(strip $(filter-out -W% -MMD -MP,$(CFLAGS))); ISA files $(ISA_AVX2) | $(ISA_VNNI)"'
 
 $(BUILD)/%_avx2.o:   ISA := $(ISA_AVX2)
 $(BUILD)/%_avx512.o: ISA := $(ISA_AVX512)
@@ -134,6 +137,60 @@ bench: build
 	    sh scripts/quick_bench.sh $(ITERA); \
 	fi
 
+## report: render reports/ from every results/**/*.json (journals and results/tmp excluded)
+REPORT_DIR  ?= reports
+RESULTS_JSON = $(shell find results -name '*.json' ! -name '*journal*' ! -path 'results/tmp/*' 2>/dev/null | LC_ALL=C sort)
+report: build
+	$(Q)if [ -z "$(RESULTS_JSON)" ]; then \
+	    echo "report: no result files under results/ (run: make bench PLATFORM=embedded)" >&2; exit 2; fi
+	$(Q)$(ITERA_BENCH) report $(RESULTS_JSON) -o $(REPORT_DIR) $(REPORT_ARGS)
+
+## compare: BASE=a.json NEW=b.json, or VARIANTS=sequential,chunked FILE=x.json [COMPARE_ARGS=...]
+compare: build
+	$(Q)if [ -n "$(VARIANTS)" ]; then \
+	    [ -n "$(FILE)" ] || { echo "compare: VARIANTS=A,B needs FILE=results/....json" >&2; exit 2; }; \
+	    $(ITERA_BENCH) compare $(COMPARE_ARGS) --variants $(VARIANTS) $(FILE); \
+	elif [ -n "$(BASE)" ] && [ -n "$(NEW)" ]; then \
+	    $(ITERA_BENCH) compare $(COMPARE_ARGS) $(BASE) $(NEW); \
+	else \
+	    echo "compare: usage: make compare BASE=results/a.json NEW=results/b.json [COMPARE_ARGS='--fail-above 5']" >&2; \
+	    echo "         or:    make compare VARIANTS=sequential,chunked FILE=results/embedded/default.json" >&2; \
+	    exit 2; \
+	fi
+
+## peer: PyTorch eager baseline -> results/$(PLATFORM)/peer_pytorch.json (needs python3-torch)
+peer:
+	$(Q)py=$$(for p in python3 /usr/bin/python3; do $$p -c 'import torch' >/dev/null 2>&1 && { echo $$p; break; }; done); \
+	if [ -z "$$py" ]; then \
+	    echo "peer: PyTorch not found; install Debian's python3-torch (apt-get install python3-torch)" >&2; exit 2; fi; \
+	$$py scripts/peer_pytorch.py --platform $(PLATFORM) $(if $(PEER_THREADS),--threads $(PEER_THREADS)) $(PEER_ARGS)
+
+## ci: run the ci profile and render it strictly; re-render the committed report and diff it
+CI_DIR      ?= $(BUILD)/ci
+CI_PLATFORM ?= embedded
+ci: build
+	$(Q)if [ ! -f $(BENCH_MAIN) ]; then \
+	    echo "ci: SKIPPED: $(BENCH_MAIN) (the itera-bench CLI) is not in this tree yet"; exit 0; fi; \
+	$(MAKE) --no-print-directory ci-run
+
+ci-run:
+	$(Q)rm -rf $(CI_DIR) && mkdir -p $(CI_DIR)
+	$(Q)emu=""; if [ "$$(nproc)" -lt 2 ]; then emu="--emulate"; echo "ci: fewer than 2 cores: running $(CI_PLATFORM) emulated" >&2; fi; \
+	$(ITERA_BENCH) run --platform $(CI_PLATFORM) --profile ci --out $(CI_DIR)/ci.json $$emu
+	$(Q)$(ITERA_BENCH) report --strict $(CI_DIR)/ci.json -o $(CI_DIR)/report
+	$(Q)committed=$$(git ls-files 'results/*.json' 2>/dev/null | grep -v journal | LC_ALL=C sort); \
+	if [ -z "$$committed" ]; then \
+	    echo "ci: no committed results under results/: committed-report check skipped"; \
+	elif [ ! -f $(REPORT_DIR)/README.md ]; then \
+	    echo "ci: results/ is committed but $(REPORT_DIR)/README.md is not: run make report and commit it" >&2; exit 1; \
+	else \
+	    $(ITERA_BENCH) report $$committed -o $(CI_DIR)/committed && \
+	    if ! diff -u $(REPORT_DIR)/README.md $(CI_DIR)/committed/README.md; then \
+	        echo "ci: $(REPORT_DIR)/README.md differs from a fresh render of the committed results: run make report and commit" >&2; exit 1; \
+	    fi; \
+	    echo "ci: committed report matches its results"; \
+	fi
+
 clean:
 	rm -rf build build-asan build-ubsan
 
@@ -146,7 +203,9 @@ help:
 	@echo "  make asan|ubsan      run the tests under a sanitizer"
 	@echo "  make bench           run a benchmark sweep and render its report"
 	@echo "  make report          render reports/ from results/"
-	@echo "  make compare         compare two result files (BASE=... NEW=...)"
+	@echo "  make compare         compare two result files (BASE=... NEW=...) or two variants"
+	@echo "                       (VARIANTS=sequential,chunked FILE=...); COMPARE_ARGS='--fail-above 5'"
+	@echo "  make peer            PyTorch eager baseline into results/PLATFORM/ (python3-torch)"
 	@echo "  make ci              what .ci/run runs after make test"
 	@echo "  make clean           remove build folders"
 	@echo "variables: PLATFORM=$(PLATFORM) PROFILE=$(PROFILE) EMULATE=1 RESUME=1 BUILD=$(BUILD)"

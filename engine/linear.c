@@ -12,10 +12,13 @@
 
 #include "err.h"
 #include "matmul.h"
+#include "quant.h"
 
 /* The quantized formats (quant.c) join this table as they are built. */
 const linear_ops *const linear_formats[ITERA_QUANT_COUNT] = {
     [ITERA_QUANT_FP32] = &linear_fp32,
+    [ITERA_QUANT_INT8] = &linear_int8,
+    [ITERA_QUANT_INT4] = &linear_int4,
 };
 
 /* ---- FP32 ---- */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "quant.h"
 #include "safetensors.h"
 
 float *model_alloc(size_t n)
@@ -235,7 +236,11 @@ itera_status itera_model_synthetic(uint64_t seed, itera_quant quant, itera_model
             size_t n = model_tensor_elems(t);
             if (pass == 0 && t->f32) {
                 if (!(*t->f32 = model_alloc(n))) st = itera_fail(err, ITERA_ERR_NOMEM, "out of memory");
-                else synth_values(t, &s, *t->f32, n);
+                else {
+                    synth_values(t, &s, *t->f32, n);
+                    /* quantized models hold their FP32 parameters at half precision (quant.h) */
+                    if (quant != ITERA_QUANT_FP32) quant_round_f16(*t->f32, n);
+                }
             } else if (pass == 1 && t->lin) {
                 float *W = model_alloc(n);
                 if (!W) {
@@ -286,7 +291,8 @@ static itera_status load_tensors(itera_model *m, const st_file *f, itera_quant s
                 expect.shape[0] = n_out;
                 expect.shape[1] = (int64_t)(sops->file_bytes((int)n_out, (int)n_in) / (size_t)n_out);
             } else {
-                snprintf(expect.dtype, sizeof expect.dtype, "F32");
+                /* FP32 parameters: F16 in a quantized file (quant.h) */
+                snprintf(expect.dtype, sizeof expect.dtype, "%s", t->f32 ? quant_param_dtype(stored) : "F32");
                 for (int d = 0; d < t->rank; d++) expect.shape[d] = t->shape[d];
             }
             st_describe(&expect, want, sizeof want);
@@ -303,7 +309,14 @@ static itera_status load_tensors(itera_model *m, const st_file *f, itera_quant s
                                   f->path, t->name, got, want);
             if (t->f32) {
                 if (!(*t->f32 = model_alloc(n))) return itera_fail(err, ITERA_ERR_NOMEM, "out of memory");
-                memcpy(*t->f32, ft->data, n * sizeof(float));
+                if (stored == ITERA_QUANT_FP32) {
+                    memcpy(*t->f32, ft->data, n * sizeof(float));
+                    if (m->quant != ITERA_QUANT_FP32) quant_round_f16(*t->f32, n);
+                } else {
+                    const uint8_t *h = ft->data;
+                    for (size_t k = 0; k < n; k++)
+                        (*t->f32)[k] = quant_f16_to_f32((uint16_t)(h[2 * k] | h[2 * k + 1] << 8));
+                }
                 for (size_t k = 0; k < n; k++)
                     if (!isfinite((*t->f32)[k]))
                         return itera_fail(err, ITERA_ERR_FORMAT,
@@ -364,6 +377,19 @@ itera_status itera_model_load(const char *dir, itera_quant quant, itera_model **
                         itera_quant_name(stored));
         goto out;
     }
+    const char *ffmt = st_meta(f, "itera.format"), *fblock = st_meta(f, "itera.block_size");
+    if (stored != ITERA_QUANT_FP32 && ffmt && strcmp(ffmt, linear_formats[stored]->dtype) != 0) {
+        st = itera_fail(err, ITERA_ERR_FORMAT,
+                        "%s: metadata itera.format = '%s' does not match itera.quant = '%s' (expected %s)",
+                        path, ffmt, fmt, linear_formats[stored]->dtype);
+        goto out;
+    }
+    if (stored != ITERA_QUANT_FP32 && fblock && strtol(fblock, NULL, 10) != QUANT_BLOCK) {
+        st = itera_fail(err, ITERA_ERR_FORMAT,
+                        "%s: metadata itera.block_size = '%s' is not supported (expected %d)", path,
+                        fblock, QUANT_BLOCK);
+        goto out;
+    }
     if (quant == ITERA_QUANT_AS_STORED) quant = stored;
     if (quant < 0 || quant >= ITERA_QUANT_COUNT) {
         st = itera_fail(err, ITERA_ERR_ARG, "quant: unknown format %d", (int)quant);
@@ -409,7 +435,7 @@ size_t itera_model_weight_bytes(const itera_model *m)
     size_t n = 0;
     for (int i = 0; i < m->n_tensors; i++) {
         const model_tensor *t = &m->tensors[i];
-        n += t->lin ? t->lin->w_bytes : model_tensor_elems(t) * sizeof(float);
+        n += t->lin ? t->lin->w_bytes : model_tensor_elems(t) * st_dtype_size(quant_param_dtype(m->quant));
     }
     return n;
 }
@@ -423,8 +449,8 @@ bool itera_model_tensor(const itera_model *m, int i, itera_tensor_info *out)
     out->name = t->name;
     out->rank = t->rank;
     for (int d = 0; d < 4; d++) out->shape[d] = d < t->rank ? t->shape[d] : 0;
-    out->dtype = t->lin ? linear_formats[t->lin->quant]->dtype : "F32";
-    out->bytes = t->lin ? t->lin->w_bytes : model_tensor_elems(t) * sizeof(float);
+    out->dtype = t->lin ? linear_formats[t->lin->quant]->dtype : quant_param_dtype(m->quant);
+    out->bytes = t->lin ? t->lin->w_bytes : model_tensor_elems(t) * st_dtype_size(out->dtype);
     return true;
 }
 

@@ -8,6 +8,7 @@
 
 #include "err.h"
 #include "model.h"
+#include "quant.h"
 #include "safetensors.h"
 
 static itera_status write_config(const itera_config *c, const char *path, itera_error *err)
@@ -55,11 +56,26 @@ itera_status itera_model_save(const itera_model *m, const char *dir, itera_error
     const linear_ops *ops = linear_formats[m->quant];
     st_writer_meta(w, "itera.quant", itera_quant_name(m->quant));
     st_writer_meta(w, "itera.format", ops->dtype);
+    if (m->quant != ITERA_QUANT_FP32) st_writer_meta(w, "itera.block_size", QUANT_BLOCK_STR);
     st_writer_meta(w, "source", m->source);
     for (int i = 0; i < m->n_tensors && st == ITERA_OK; i++) {
         const model_tensor *t = &m->tensors[i];
         int rc;
-        if (t->f32) {
+        if (t->f32 && m->quant != ITERA_QUANT_FP32) {
+            /* quantized models keep their FP32 parameters at half precision (quant.h) */
+            size_t n = model_tensor_elems(t);
+            uint8_t *h = bufs[i] = malloc(2 * n);
+            if (!h) {
+                st = itera_fail(err, ITERA_ERR_NOMEM, "out of memory");
+                break;
+            }
+            for (size_t k = 0; k < n; k++) {
+                uint16_t v = quant_f32_to_f16((*t->f32)[k]);
+                h[2 * k] = (uint8_t)(v & 0xff);
+                h[2 * k + 1] = (uint8_t)(v >> 8);
+            }
+            rc = st_writer_add(w, t->name, "F16", t->rank, t->shape, h, 2 * n);
+        } else if (t->f32) {
             rc = st_writer_add(w, t->name, "F32", t->rank, t->shape, *t->f32,
                                model_tensor_elems(t) * sizeof(float));
         } else {

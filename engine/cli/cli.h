@@ -74,6 +74,7 @@ int cmd_info(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_perplexity(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
+int cmd_quantize(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
 

@@ -94,8 +94,8 @@ int cmd_generate(int argc, char **argv)
         next = itera_sample(logits, V, (float)temp, &rng);
     }
     printf("\n");
-    printf("model=%s quant=%s kernel=%s threads=%d prompt_tokens=%d generated=%ld\n",
-           itera_model_source(m), itera_quant_name(itera_model_quant(m)),
+    printf("model=%s quant=%s isa=%s kernel=%s threads=%d prompt_tokens=%d generated=%ld\n",
+           itera_model_source(m), itera_quant_name(itera_model_quant(m)), itera_ctx_isa(c),
            itera_kernel_name(itera_ctx_kernel(c, 1, 1)), mo.threads, np, n_gen);
     printf("tokens_per_second=%.0f\n", n_gen > 1 ? (double)(n_gen - 1) / secs : 0.0);
     rc = 0;

@@ -145,8 +145,8 @@ int cmd_perplexity(int argc, char **argv)
             }
         if (w >= full) break;
     }
-    printf("model=%s quant=%s kernel=%s threads=%d seq=%d batch=%ld windows=%d%s\n",
-           itera_model_source(m), itera_quant_name(itera_model_quant(m)),
+    printf("model=%s quant=%s isa=%s kernel=%s threads=%d seq=%d batch=%ld windows=%d%s\n",
+           itera_model_source(m), itera_quant_name(itera_model_quant(m)), itera_ctx_isa(c),
            itera_kernel_name(itera_ctx_kernel(c, (int)batch, L)), mo.threads, L, batch,
            full + (rem >= 2), rem >= 2 ? " (last one shorter)" : "");
     printf("perplexity=%.4f tokens=%ld tokens_per_second=%.0f\n", exp(total_nll / (double)predicted),

@@ -98,9 +98,9 @@ static int verify_file(const char *path, itera_model *m, const cli_model_opts *m
         agree += argmax(a, V) == argmax(b, V);
     }
     bool pass = max_err <= tol;
-    printf("%s: max_abs_err=%.3g top1_agree=%.4f B=%d L=%d path=%s quant=%s kernel=%s threads=%d %s\n",
+    printf("%s: max_abs_err=%.3g top1_agree=%.4f B=%d L=%d path=%s quant=%s isa=%s kernel=%s threads=%d %s\n",
            path, max_err, (double)agree / ((double)B * L), B, L, decode ? "decode" : "prefill",
-           itera_quant_name(itera_model_quant(m)), itera_kernel_name(itera_ctx_kernel(c, B, decode ? 1 : L)),
+           itera_quant_name(itera_model_quant(m)), itera_ctx_isa(c), itera_kernel_name(itera_ctx_kernel(c, B, decode ? 1 : L)),
            itera_ctx_threads(c), pass ? "PASS" : "FAIL");
     rc = pass ? 0 : EXIT_CHECK_FAILED;
 out:

@@ -15,6 +15,7 @@ static const command commands[] = {
     {"verify", cmd_verify, "check logits against golden safetensors files"},
     {"perplexity", cmd_perplexity, "perplexity of a text, and the prefill rate"},
     {"generate", cmd_generate, "generate text, and the decode rate"},
+    {"quantize", cmd_quantize, "write an int8 / int4 model folder"},
     {"profile", cmd_profile, "time every op of the forward pass in µs (zones), trace it"},
     {"scan", cmd_scan, "time the standalone selective scan kernels"},
 };

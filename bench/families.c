@@ -1,0 +1,553 @@
+/*
+ * families.c: the scan, prefill and decode benchmark functions, their once-per-cell
+ * preparation (pinned engine state, accuracy against FP32, the prefill op profile) and
+ * their counters. See families.h for the names and counters.
+ */
+#include "families.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#define MAX_OPS 64
+
+static pin_affinity caller_affinity; /* the main thread's affinity before any binding */
+static bool caller_affinity_saved;
+
+/* ---- small helpers ---- */
+
+static double now_s(clockid_t clk)
+{
+    struct timespec ts;
+    clock_gettime(clk, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Deterministic token ids in [0, vocab) from a 64-bit xorshift state. */
+static void fill_tokens(int32_t *t, size_t n, int vocab, uint64_t seed)
+{
+    uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
+    for (size_t i = 0; i < n; i++) {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        t[i] = (int32_t)(s % (uint64_t)vocab);
+    }
+}
+
+static void restore_caller(void)
+{
+    if (caller_affinity_saved)
+        pin_restore_self(&caller_affinity);
+}
+
+/* Resets the kernel's peak-RSS mark of this process (Linux: "5" to clear_refs). */
+static bool rss_reset(void)
+{
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    if (!f)
+        return false;
+    bool ok = fputs("5", f) >= 0;
+    ok &= fclose(f) == 0;
+    return ok;
+}
+
+/* Peak resident set in MB: VmHWM when the mark can be reset per cell, else ru_maxrss. */
+static double peak_rss_mb(bool use_hwm)
+{
+    if (use_hwm) {
+        FILE *f = fopen("/proc/self/status", "r");
+        if (f) {
+            char line[256];
+            long kb = -1;
+            while (fgets(line, sizeof line, f))
+                if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+                    break;
+            fclose(f);
+            if (kb >= 0)
+                return (double)kb / 1024.0;
+        }
+    }
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_maxrss / 1024.0;
+}
+
+/* ---- the environment ---- */
+
+int fam_model(fam_env *e, itera_quant q, const itera_model **out, char *err, size_t n)
+{
+    if (!e->models[q]) {
+        itera_error ie = { { 0 } };
+        itera_status s = e->model_dir
+                             ? itera_model_load(e->model_dir, q, &e->models[q], &ie)
+                             : itera_model_synthetic(e->seed, q, &e->models[q], &ie);
+        if (s != ITERA_OK) {
+            snprintf(err, n, "%s model%s%s: %s", itera_quant_name(q),
+                     e->model_dir ? " " : "", e->model_dir ? e->model_dir : "", ie.msg);
+            return -1;
+        }
+    }
+    *out = e->models[q];
+    return 0;
+}
+
+int fam_env_init(fam_env *e, char *err, size_t n)
+{
+    if (!caller_affinity_saved && pin_save_self(&caller_affinity) == 0)
+        caller_affinity_saved = true;
+    const itera_model *m;
+    if (fam_model(e, ITERA_QUANT_FP32, &m, err, n) != 0)
+        return -1;
+    const itera_config *cf = itera_model_config(m);
+    e->acc_seq = cf->max_seq_length < FAM_ACC_SEQ ? cf->max_seq_length : FAM_ACC_SEQ;
+    e->acc_tokens = malloc((size_t)FAM_ACC_BATCH * (size_t)e->acc_seq * sizeof(int32_t));
+    if (!e->acc_tokens) {
+        snprintf(err, n, "out of memory");
+        return -1;
+    }
+    fill_tokens(e->acc_tokens, (size_t)FAM_ACC_BATCH * (size_t)e->acc_seq, cf->vocab_size,
+                FAM_ACC_SEED);
+    e->rss_reset_ok = rss_reset();
+    return 0;
+}
+
+void fam_env_free(fam_env *e)
+{
+    for (int q = 0; q < ITERA_QUANT_COUNT; q++) {
+        itera_model_free(e->models[q]);
+        e->models[q] = NULL;
+    }
+    for (int i = 0; i < e->nrefs; i++)
+        free(e->refs[i].logits);
+    e->nrefs = 0;
+    free(e->acc_tokens);
+    e->acc_tokens = NULL;
+}
+
+int fam_cell_check(fam_env *e, const bench_cell *c, char *err, size_t n)
+{
+    if (c->family == BENCH_SCAN)
+        return 0;
+    const itera_model *m;
+    if (fam_model(e, ITERA_QUANT_FP32, &m, err, n) != 0)
+        return -1;
+    int maxlen = itera_model_config(m)->max_seq_length;
+    if (c->family == BENCH_PREFILL && c->seq > maxlen) {
+        snprintf(err, n, "%s: seq %d is longer than the model's max_seq_length %d (prefill "
+                 "lengths: seq = 1..%d)", c->name, c->seq, maxlen, maxlen);
+        return -1;
+    }
+    if (c->family == BENCH_DECODE && c->steps > maxlen) {
+        snprintf(err, n, "%s: steps %d is more than the model's max_seq_length %d (decode "
+                 "steps: steps = 1..%d)", c->name, c->steps, maxlen, maxlen);
+        return -1;
+    }
+    return 0;
+}
+
+/* A context on model m with the cell's kernel and threads, workers bound per plan.
+ * On a binding that did not take, frees it and fails. */
+static int make_ctx(const itera_model *m, itera_kernel k, int threads, int max_batch,
+                    pin_ctx *pc, itera_ctx **out, char *err, size_t n)
+{
+    itera_ctx_opts o = { 0 };
+    o.threads = threads;
+    o.max_batch = max_batch;
+    o.kernel = k;
+    o.on_thread_start = pin_on_thread_start;
+    o.user = pc;
+    itera_error ie = { { 0 } };
+    if (itera_ctx_create(m, &o, out, &ie) != ITERA_OK) {
+        snprintf(err, n, "itera_ctx_create: %s", ie.msg);
+        return -1;
+    }
+    char msg[400];
+    if (pin_ctx_check(pc, msg, sizeof msg) != 0) {
+        snprintf(err, n, "binding did not take: %s", msg);
+        itera_ctx_free(*out);
+        *out = NULL;
+        restore_caller();
+        return -1;
+    }
+    return 0;
+}
+
+/* FP32 logits of the accuracy input for (kernel, threads), computed once per run with
+ * the same binding plan as the cell. */
+static const float *fp32_ref(fam_env *e, itera_kernel k, int threads, const pin_plan *plan,
+                             char *err, size_t n)
+{
+    for (int i = 0; i < e->nrefs; i++)
+        if (e->refs[i].kernel == k && e->refs[i].threads == threads)
+            return e->refs[i].logits;
+    if (e->nrefs == FAM_MAX_REFS) {
+        snprintf(err, n, "more than %d (kernel, threads) pairs", FAM_MAX_REFS);
+        return NULL;
+    }
+    const itera_model *m;
+    if (fam_model(e, ITERA_QUANT_FP32, &m, err, n) != 0)
+        return NULL;
+    int V = itera_model_config(m)->vocab_size;
+    size_t count = (size_t)FAM_ACC_BATCH * (size_t)e->acc_seq * (size_t)V;
+    float *logits = malloc(count * sizeof *logits);
+    if (!logits) {
+        snprintf(err, n, "out of memory");
+        return NULL;
+    }
+    pin_ctx *pc = malloc(sizeof *pc);
+    itera_ctx *ctx = NULL;
+    if (!pc) {
+        free(logits);
+        snprintf(err, n, "out of memory");
+        return NULL;
+    }
+    pin_ctx_init(pc, plan);
+    if (make_ctx(m, k, threads, FAM_ACC_BATCH, pc, &ctx, err, n) != 0) {
+        free(pc);
+        free(logits);
+        return NULL;
+    }
+    itera_error ie = { { 0 } };
+    itera_status s = itera_forward(ctx, e->acc_tokens, FAM_ACC_BATCH, e->acc_seq, logits, &ie);
+    itera_ctx_free(ctx);
+    free(pc);
+    restore_caller();
+    if (s != ITERA_OK) {
+        snprintf(err, n, "fp32 reference forward: %s", ie.msg);
+        free(logits);
+        return NULL;
+    }
+    e->refs[e->nrefs].kernel = k;
+    e->refs[e->nrefs].threads = threads;
+    e->refs[e->nrefs].logits = logits;
+    return e->refs[e->nrefs++].logits;
+}
+
+/* max |a − b| and the share of rows whose argmax agree, over rows of V logits. */
+static void compare_logits(const float *a, const float *b, size_t rows, int V, double *max_err,
+                           double *top1)
+{
+    double mx = 0;
+    size_t agree = 0;
+    for (size_t r = 0; r < rows; r++) {
+        const float *x = a + r * (size_t)V, *y = b + r * (size_t)V;
+        int ax = 0, ay = 0;
+        for (int v = 0; v < V; v++) {
+            double d = fabs((double)x[v] - (double)y[v]);
+            if (d > mx || isnan(d))
+                mx = isnan(d) ? INFINITY : d;
+            if (x[v] > x[ax])
+                ax = v;
+            if (y[v] > y[ay])
+                ay = v;
+        }
+        agree += ax == ay;
+    }
+    *max_err = mx;
+    *top1 = rows ? (double)agree / (double)rows : 0;
+}
+
+/* The op profile of a prefill: FAM_PROFILE_FORWARDS untimed forwards with zones on. */
+static json_t *op_profile(fam_cell *fc, char *err, size_t n)
+{
+    const bench_cell *c = fc->cell;
+    itera_error ie = { { 0 } };
+    /* One forward first, so the profile does not show first-touch costs. */
+    if (itera_forward(fc->ctx, fc->tokens, c->batch, c->seq, fc->logits, &ie) != ITERA_OK) {
+        snprintf(err, n, "op-profile warm-up forward: %s", ie.msg);
+        return NULL;
+    }
+    itera_prof_enable(fc->ctx, true);
+    itera_prof_reset(fc->ctx);
+    for (int i = 0; i < FAM_PROFILE_FORWARDS; i++) {
+        if (itera_forward(fc->ctx, fc->tokens, c->batch, c->seq, fc->logits, &ie) != ITERA_OK) {
+            itera_prof_enable(fc->ctx, false);
+            snprintf(err, n, "op-profile forward: %s", ie.msg);
+            return NULL;
+        }
+    }
+    itera_op_stat ops[MAX_OPS];
+    int total = itera_prof_ops(fc->ctx, ops, MAX_OPS);
+    itera_prof_enable(fc->ctx, false);
+    itera_prof_reset(fc->ctx);
+    int k = total < MAX_OPS ? total : MAX_OPS;
+    json_t *arr = json_array();
+    for (int i = 0; i < k; i++) {
+        json_t *o = json_pack("{s:s, s:s, s:I, s:f, s:f, s:f, s:f, s:f}", "name",
+                              ops[i].name ? ops[i].name : "?", "parent",
+                              ops[i].parent ? ops[i].parent : "", "calls",
+                              (json_int_t)ops[i].calls, "total_us", ops[i].total_us, "mean_us",
+                              ops[i].mean_us, "min_us", ops[i].min_us, "max_us", ops[i].max_us,
+                              "us_per_forward", ops[i].total_us / FAM_PROFILE_FORWARDS);
+        if (o)
+            json_array_append_new(arr, o);
+    }
+    return json_pack("{s:i, s:i, s:i, s:o}", "forwards", FAM_PROFILE_FORWARDS,
+                     "tokens_per_forward", c->batch * c->seq, "threads", c->threads, "ops",
+                     arr);
+}
+
+/* The pct_peak denominator for the cell: GFLOP/s (fp32, scan) or G int ops/s. */
+static double cell_peak(const fam_env *e, const bench_cell *c)
+{
+    const peak_result *p = e->peak;
+    if (!p)
+        return 0;
+    int cores = c->threads < e->peak_slots ? c->threads : e->peak_slots;
+    bool integer = c->family != BENCH_SCAN && c->quant != ITERA_QUANT_FP32;
+    double core = integer ? 2 * p->int8_gmacs_core : p->fp32_gflops_core;
+    double all = integer ? 2 * p->int8_gmacs_all : p->fp32_gflops_all;
+    if (c->threads == p->threads)
+        return all;
+    return core * cores;
+}
+
+/* Makes the cell's engine state; on failure fc->failed and fc->err. */
+static void prepare(fam_cell *fc)
+{
+    fam_env *e = fc->env;
+    const bench_cell *c = fc->cell;
+    char *err = fc->err;
+    size_t n = sizeof fc->err;
+    const itera_model *m = NULL;
+
+    if (pin_plan_make(e->topo, c->threads, e->binding, e->oversubscribe, &fc->plan, err, n) != 0)
+        goto fail;
+    if (e->rss_reset_ok)
+        rss_reset();
+    fc->peak_gflops = cell_peak(e, c);
+
+    if (c->family == BENCH_SCAN) {
+        pin_ctx_init(&fc->pin, &fc->plan);
+        itera_scan_opts o = { 0 };
+        o.E = c->channels;
+        o.N = c->state;
+        o.B = c->batch;
+        o.L = c->seq;
+        o.threads = c->threads;
+        o.kernel = c->kernel;
+        o.seed = ITERA_DEFAULT_SEED;
+        o.on_thread_start = pin_on_thread_start;
+        o.user = &fc->pin;
+        itera_error ie = { { 0 } };
+        if (itera_scan_bench_create(&o, &fc->scan, &ie) != ITERA_OK) {
+            snprintf(err, n, "itera_scan_bench_create: %s", ie.msg);
+            goto fail;
+        }
+        char msg[400];
+        if (pin_ctx_check(&fc->pin, msg, sizeof msg) != 0) {
+            snprintf(err, n, "binding did not take: %s", msg);
+            goto fail;
+        }
+        fc->tokens_per_iter = (double)c->batch * c->seq;
+        fc->work_per_iter = 1;
+        fc->flops_per_iter = itera_scan_bench_flops(fc->scan);
+    } else {
+        if (fam_model(e, c->quant, &m, err, n) != 0)
+            goto fail;
+        const itera_config *cf = itera_model_config(m);
+        int V = cf->vocab_size;
+        /* The FP32 reference first, so two pools never run at once. */
+        const float *ref = fp32_ref(e, c->kernel, c->threads, &fc->plan, err, n);
+        if (!ref)
+            goto fail;
+        pin_ctx_init(&fc->pin, &fc->plan);
+        int max_batch = c->batch > FAM_ACC_BATCH ? c->batch : FAM_ACC_BATCH;
+        if (make_ctx(m, c->kernel, c->threads, max_batch, &fc->pin, &fc->ctx, err, n) != 0)
+            goto fail;
+        size_t ntok = c->family == BENCH_PREFILL ? (size_t)c->batch * (size_t)c->seq
+                                                 : (size_t)c->steps * (size_t)c->batch;
+        size_t nlog = c->family == BENCH_PREFILL ? ntok * (size_t)V : (size_t)c->batch * (size_t)V;
+        size_t nacc = (size_t)FAM_ACC_BATCH * (size_t)e->acc_seq * (size_t)V;
+        fc->tokens = malloc(ntok * sizeof *fc->tokens);
+        fc->logits = malloc((nlog > nacc ? nlog : nacc) * sizeof *fc->logits);
+        if (!fc->tokens || !fc->logits) {
+            snprintf(err, n, "out of memory");
+            goto fail;
+        }
+        fill_tokens(fc->tokens, ntok, V, (uint64_t)fc->index + 1);
+        if (!fc->have_acc) {
+            itera_error ie = { { 0 } };
+            if (itera_forward(fc->ctx, e->acc_tokens, FAM_ACC_BATCH, e->acc_seq, fc->logits,
+                              &ie) != ITERA_OK) {
+                snprintf(err, n, "accuracy forward: %s", ie.msg);
+                goto fail;
+            }
+            compare_logits(fc->logits, ref, (size_t)FAM_ACC_BATCH * (size_t)e->acc_seq, V,
+                           &fc->max_abs_err, &fc->top1);
+            fc->have_acc = true;
+        }
+        if (c->family == BENCH_PREFILL && !fc->op_profile) {
+            fc->op_profile = op_profile(fc, err, n);
+            if (!fc->op_profile)
+                goto fail;
+        }
+        double fpt = itera_model_flops_per_token(m);
+        fc->tokens_per_iter = (double)ntok;
+        fc->flops_per_iter = fpt * (double)ntok;
+        fc->work_per_iter = c->family == BENCH_PREFILL ? 1 : c->steps;
+        fc->weight_bytes = (double)itera_model_weight_bytes(m);
+    }
+    pin_ctx_cpus(&fc->pin, fc->cpus, sizeof fc->cpus);
+    if (e->emulated)
+        snprintf(fc->label, sizeof fc->label, "emulated; cpus %s", fc->cpus);
+    else
+        snprintf(fc->label, sizeof fc->label, "cpus %s", fc->cpus);
+    fc->ready = true;
+    return;
+fail:
+    fc->failed = true;
+    fam_cell_release(fc);
+}
+
+void fam_cell_init(fam_cell *fc, fam_env *e, const bench_cell *c, int index)
+{
+    memset(fc, 0, sizeof *fc);
+    fc->cell = c;
+    fc->env = e;
+    fc->index = index;
+}
+
+void fam_cell_release(fam_cell *fc)
+{
+    itera_ctx_free(fc->ctx);
+    fc->ctx = NULL;
+    if (fc->scan)
+        itera_scan_bench_free(fc->scan);
+    fc->scan = NULL;
+    free(fc->tokens);
+    fc->tokens = NULL;
+    free(fc->logits);
+    fc->logits = NULL;
+    fc->ready = false;
+    restore_caller();
+}
+
+void fam_cell_free(fam_cell *fc)
+{
+    fam_cell_release(fc);
+    json_decref(fc->op_profile);
+    fc->op_profile = NULL;
+}
+
+/* ---- the benchmark function ---- */
+
+void fam_bench(gb_state *st, void *user)
+{
+    fam_cell *fc = user;
+    fam_env *e = fc->env;
+    const bench_cell *c = fc->cell;
+    if (e->on_enter)
+        e->on_enter(fc, e->user);
+    fc->entered = true;
+    if (!fc->ready && !fc->failed)
+        prepare(fc);
+    if (fc->failed) {
+        gb_skip_with_error(st, fc->err);
+        return;
+    }
+    gb_set_label(st, fc->label);
+
+    itera_error ie = { { 0 } };
+    itera_status s = ITERA_OK;
+    double c0 = now_s(CLOCK_PROCESS_CPUTIME_ID), w0 = now_s(CLOCK_MONOTONIC);
+    if (e->ctr)
+        counters_start(e->ctr);
+    switch (c->family) {
+    case BENCH_SCAN:
+        while (gb_keep_running(st))
+            itera_scan_bench_run(fc->scan);
+        break;
+    case BENCH_PREFILL:
+        while (gb_keep_running(st)) {
+            s = itera_forward(fc->ctx, fc->tokens, c->batch, c->seq, fc->logits, &ie);
+            if (s != ITERA_OK) {
+                gb_skip_with_error(st, ie.msg);
+                break;
+            }
+        }
+        break;
+    case BENCH_DECODE:
+        while (gb_keep_running(st)) {
+            s = itera_decode_reset(fc->ctx, c->batch, &ie);
+            for (int k = 0; k < c->steps && s == ITERA_OK; k++)
+                s = itera_decode_step(fc->ctx, fc->tokens + (size_t)k * (size_t)c->batch,
+                                      fc->logits, &ie);
+            if (s != ITERA_OK) {
+                gb_skip_with_error(st, ie.msg);
+                break;
+            }
+        }
+        break;
+    default:
+        break;
+    }
+    if (e->ctr)
+        counters_stop(e->ctr);
+    double wall = now_s(CLOCK_MONOTONIC) - w0, cpu = now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    if (s != ITERA_OK)
+        return;
+
+    double iters = (double)gb_iterations(st);
+    double tokens = fc->tokens_per_iter * iters;
+    if (iters <= 0 || wall <= 0)
+        return;
+    double gflops = fc->flops_per_iter * iters / wall * 1e-9;
+    gb_set_counter(st, "tokens_per_second", tokens, GB_COUNTER_RATE);
+    gb_set_counter(st, "latency_ms", wall * 1e3 / (iters * fc->work_per_iter), GB_COUNTER_PLAIN);
+    gb_set_counter(st, "gflops", gflops, GB_COUNTER_PLAIN);
+    if (fc->peak_gflops > 0)
+        gb_set_counter(st, "pct_peak", 100.0 * gflops / fc->peak_gflops, GB_COUNTER_PLAIN);
+    gb_set_counter(st, "cpu_util", cpu / (wall * c->threads), GB_COUNTER_PLAIN);
+    gb_set_counter(st, "peak_rss_mb", peak_rss_mb(e->rss_reset_ok), GB_COUNTER_PLAIN);
+    if (c->family != BENCH_SCAN) {
+        gb_set_counter(st, "weight_bytes", fc->weight_bytes, GB_COUNTER_PLAIN);
+        gb_set_counter(st, "max_abs_logit_err", fc->max_abs_err, GB_COUNTER_PLAIN);
+        gb_set_counter(st, "top1_agreement", fc->top1, GB_COUNTER_PLAIN);
+    }
+    if (e->ctr) {
+        counters_values v;
+        if (counters_read(e->ctr, &v) == 0) {
+            for (int i = 0; i < v.n; i++) {
+                char name[96];
+                snprintf(name, sizeof name, "%s_per_token", v.name[i]);
+                gb_set_counter(st, name, v.value[i] / tokens, GB_COUNTER_PLAIN);
+            }
+            if (v.any_multiplexed)
+                gb_set_counter(st, "counters_multiplexed", 1, GB_COUNTER_PLAIN);
+        }
+    }
+}
+
+int fam_binding_check(fam_env *e, int threads, char *cpus, size_t cpus_n, char *isa,
+                      size_t isa_n, char *err, size_t n)
+{
+    pin_plan plan;
+    if (pin_plan_make(e->topo, threads, e->binding, e->oversubscribe, &plan, err, n) != 0)
+        return -1;
+    const itera_model *m;
+    if (fam_model(e, ITERA_QUANT_FP32, &m, err, n) != 0)
+        return -1;
+    pin_ctx *pc = malloc(sizeof *pc);
+    if (!pc) {
+        snprintf(err, n, "out of memory");
+        return -1;
+    }
+    pin_ctx_init(pc, &plan);
+    itera_ctx *ctx = NULL;
+    if (make_ctx(m, ITERA_KERNEL_SEQUENTIAL, threads, 1, pc, &ctx, err, n) != 0) {
+        free(pc);
+        return -1;
+    }
+    pin_ctx_cpus(pc, cpus, cpus_n);
+    snprintf(isa, isa_n, "%s", itera_ctx_isa(ctx));
+    itera_ctx_free(ctx);
+    free(pc);
+    restore_caller();
+    return 0;
+}

@@ -1,0 +1,103 @@
+/*
+ * gbread.h: reading Google Benchmark JSON result files (the schema of GB 1.7.1's
+ * JSONReporter) for the report and compare tools.
+ *
+ * A file is a top-level object with a "context" object and a "benchmarks" array. Each
+ * entry has name, run_name, run_type ("iteration" or "aggregate"), repetitions,
+ * repetition_index, iterations, real_time, cpu_time, time_unit, aggregate_name for
+ * aggregates (mean/median/stddev/cv), error_occurred/error_message when skipped, and the
+ * user counters as extra numeric keys. Entries are grouped by run_name into cells: one
+ * benchmark of one file, with its iteration runs (one per repetition) and aggregates.
+ *
+ * GB writes NaN and Infinity as bare words, which are not JSON; the loader reads them as
+ * null (a value that is absent) rather than refusing the file.
+ *
+ * Benchmark names follow DESIGN.md:
+ *   scan/<kernel>/channels:C/state:N/seq:L/batch:B/threads:T
+ *   prefill/<quant>/<kernel>/seq:L/batch:B/threads:T
+ *   decode/<quant>/<kernel>/steps:S/batch:B/threads:T
+ * GB may append its own parts (repeats:N, min_time:X, real_time, ...); they are kept in
+ * the name and ignored by the parser.
+ */
+#ifndef ITERA_GBREAD_H
+#define ITERA_GBREAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <jansson.h>
+
+typedef enum gb_family {
+    GB_FAMILY_OTHER = 0, /* a name that is not one of ours */
+    GB_FAMILY_SCAN,
+    GB_FAMILY_PREFILL,
+    GB_FAMILY_DECODE,
+    GB_FAMILY_COUNT
+} gb_family;
+
+/* A parsed benchmark name; numeric parts are -1 where the name has none. */
+typedef struct gb_name {
+    gb_family family;
+    char quant[32];  /* "" for scan */
+    char kernel[32];
+    int channels, state, seq, batch, threads, steps;
+} gb_name;
+
+/* Parses name into out (always filled; family GB_FAMILY_OTHER when not ours).
+ * Returns true for one of our three families with every part it requires. */
+bool gb_parse_name(const char *name, gb_name *out);
+const char *gb_family_name(gb_family f);
+
+/* name without the parts Google Benchmark appends to a registered name (repeats:N,
+ * min_time:X, min_warmup_time:X, iterations:N, real_time, manual_time, process_time), so
+ * runs with different repetition counts still match. Truncates to cap. */
+void gb_canonical_name(const char *name, char *out, size_t cap);
+
+typedef struct gb_cell {
+    const char *run_name;   /* borrowed from the file's JSON */
+    char *canon;            /* run_name without the parts GB appends (owned) */
+    gb_name nm;
+    bool ours;              /* nm parsed as one of our families */
+    json_t **iter;          /* iteration entries in repetition_index order (borrowed) */
+    int n_iter;
+    json_t *mean, *median, *stddev, *cv; /* aggregates, NULL when absent (borrowed) */
+    bool error;             /* some entry has error_occurred */
+    const char *error_message;
+} gb_cell;
+
+typedef struct gb_file {
+    char *path;
+    json_t *root;
+    json_t *context;        /* borrowed from root */
+    gb_cell *cells;         /* in order of first appearance in the file */
+    int n_cells;
+} gb_file;
+
+/* Loads and validates path. On failure returns -1, leaves f empty and writes one line
+ * naming the file and what was wrong into err. */
+int gb_file_load(const char *path, gb_file *f, char *err, size_t errlen);
+void gb_file_free(gb_file *f);
+
+/* A context value as text (strings as they are, integers in decimal, reals with %g,
+ * booleans true/false); NULL when absent or null. The text lives until the next call
+ * with the same buf. */
+const char *gb_ctx(const gb_file *f, const char *key, char *buf, size_t buflen);
+/* The cell named run_name, or NULL. */
+const gb_cell *gb_file_cell(const gb_file *f, const char *run_name);
+/* The first cell whose canonical name is canon, or NULL. */
+const gb_cell *gb_file_cell_canon(const gb_file *f, const char *canon);
+
+/* A metric of one entry: "real_time" and "cpu_time" in nanoseconds (converted from
+ * time_unit), anything else a numeric field (a user counter) as stored.
+ * Returns false when absent, null or not a number. */
+bool gb_entry_metric(const json_t *entry, const char *metric, double *out);
+/* The values of metric over the cell's iteration runs (at most cap); returns how many. */
+int gb_cell_values(const gb_cell *c, const char *metric, double *out, int cap);
+/* Mean of metric: the "mean" aggregate when present, else the mean of the iteration runs.
+ * Returns false when neither has it. */
+bool gb_cell_mean(const gb_cell *c, const char *metric, double *out);
+/* Standard deviation: the "stddev" aggregate when present; false otherwise. */
+bool gb_cell_stddev(const gb_cell *c, const char *metric, double *out);
+/* min and max over the iteration runs; returns how many runs had the metric. */
+int gb_cell_range(const gb_cell *c, const char *metric, double *min, double *max);
+
+#endif

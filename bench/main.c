@@ -1,0 +1,328 @@
+/*
+ * main.c: the `itera-bench` command line: run, list, info, report, compare.
+ *
+ * Exit status: 0 success, 1 a failed check (a cell failed, a file could not be written),
+ * 2 bad usage or input. Every command answers --help.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "counters.h"
+#include "cpu.h"
+#include "itera.h"
+#include "peak.h"
+#include "pin.h"
+#include "platform.h"
+#include "profile.h"
+#include "runner.h"
+
+#if defined(__has_include)
+#if __has_include("report.h") && __has_include("compare.h")
+#include "compare.h"
+#include "report.h"
+#define HAVE_REPORT_H 1
+#endif
+#endif
+#ifndef HAVE_REPORT_H
+int report_main(int argc, char **argv);
+int compare_main(int argc, char **argv);
+#endif
+
+static void usage(FILE *f)
+{
+    fputs("usage: itera-bench <command> [options]\n"
+          "\n"
+          "Benchmarks the Itera-Lite reference engine (libitera) on platform profiles and\n"
+          "writes Google Benchmark JSON results.\n"
+          "\n"
+          "commands:\n"
+          "  run       run a sweep: a platform x a profile -> results/<platform>/<profile>.json\n"
+          "  list      the platforms, profiles, kernels, quants and counters you can use\n"
+          "  info      this machine: topology, ISA path, measured peak, counters\n"
+          "  report    render markdown tables and charts from result files\n"
+          "  compare   compare two result files (or two variants within one)\n"
+          "  help      this text\n"
+          "\n"
+          "`itera-bench <command> --help` explains a command. Start with:\n"
+          "  itera-bench list\n"
+          "  itera-bench run --platform embedded --profile ci\n"
+          "or from the repository: make bench PLATFORM=embedded PROFILE=ci\n",
+          f);
+}
+
+static void run_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: itera-bench run [--platform P] [--profile X] [--out FILE] [--resume]\n"
+            "                       [--emulate] [--model DIR] [--set KEY=VALUE]...\n"
+            "                       [Google Benchmark flags...]\n"
+            "\n"
+            "Runs every cell of profile X (the cartesian product of its axes) on platform P\n"
+            "and writes Google Benchmark JSON (GB's compare.py reads it).\n"
+            "\n"
+            "  --platform P   platforms/P.ini or a path (default embedded); see `itera-bench list`\n"
+            "  --profile X    profiles/X.ini or a path (default default)\n"
+            "  --out FILE     results file (default results/<platform>/<profile>.json); each\n"
+            "                 finished cell is also appended to FILE.journal as it completes\n"
+            "  --resume       keep the cells FILE.journal already has, run only the missing\n"
+            "                 ones, then write the complete FILE (make bench RESUME=1)\n"
+            "  --emulate      run a platform with more cores than this host has: its worker\n"
+            "                 threads share the cores there are, and every result is marked\n"
+            "                 emulated (make bench EMULATE=1). Without it such a platform is\n"
+            "                 refused with exit 2.\n"
+            "  --model DIR    a model folder (config.json + model.safetensors); default: the\n"
+            "                 engine's synthetic model (seed %u)\n"
+            "  --set K=V      override profile key K (same syntax as the file), repeatable,\n"
+            "                 e.g. --set seq=64,128 --set threads=1,platform --set quants=int8\n"
+            "                 keys: %s\n"
+            "  --benchmark_*  passed to Google Benchmark, e.g. --benchmark_filter=REGEX,\n"
+            "                 --benchmark_repetitions=N, --benchmark_min_time=SECONDS,\n"
+            "                 --benchmark_enable_random_interleaving=true (these win over the\n"
+            "                 profile's repetitions and min_time)\n"
+            "\n"
+            "Progress goes to stderr, one line per cell; the results path to stdout at the end.\n"
+            "Exit: 0 all cells ran, 1 a cell failed or is missing, 2 bad usage or input.\n",
+            ITERA_DEFAULT_SEED, profile_keys());
+}
+
+/* Takes the value of option `name` from argv[*i] ("--name V" or "--name=V"). */
+static bool opt_value(int argc, char **argv, int *i, const char *name, const char **out)
+{
+    const char *a = argv[*i];
+    size_t len = strlen(name);
+    if (strncmp(a, name, len) != 0)
+        return false;
+    if (a[len] == '=') {
+        *out = a + len + 1;
+        return true;
+    }
+    if (a[len] != '\0')
+        return false;
+    if (*i + 1 >= argc) {
+        *out = NULL;
+        return true;
+    }
+    *out = argv[++*i];
+    return true;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    runner_opts o = { 0 };
+    const char **sets = calloc((size_t)argc + 1, sizeof *sets);
+    char **gb = calloc((size_t)argc + 2, sizeof *gb);
+    int rc = 2;
+    if (!sets || !gb) {
+        fprintf(stderr, "itera-bench run: out of memory\n");
+        goto out;
+    }
+    gb[0] = (char *)"itera-bench";
+    o.gb_argc = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = NULL;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            run_usage(stdout);
+            rc = 0;
+            goto out;
+        } else if (strcmp(a, "--resume") == 0) {
+            o.resume = true;
+        } else if (strcmp(a, "--emulate") == 0) {
+            o.emulate = true;
+        } else if (opt_value(argc, argv, &i, "--platform", &v) ||
+                   opt_value(argc, argv, &i, "--profile", &v) ||
+                   opt_value(argc, argv, &i, "--out", &v) ||
+                   opt_value(argc, argv, &i, "--model", &v) ||
+                   opt_value(argc, argv, &i, "--set", &v)) {
+            if (!v || !*v) {
+                fprintf(stderr, "itera-bench run: %s needs a value (see itera-bench run "
+                        "--help)\n", a);
+                goto out;
+            }
+            if (strncmp(a, "--platform", 10) == 0)
+                o.platform = v;
+            else if (strncmp(a, "--profile", 9) == 0)
+                o.profile = v;
+            else if (strncmp(a, "--out", 5) == 0)
+                o.out = v;
+            else if (strncmp(a, "--model", 7) == 0)
+                o.model_dir = v;
+            else
+                sets[o.nsets++] = v;
+        } else {
+            gb[o.gb_argc++] = argv[i]; /* Google Benchmark's, or unknown (reported) */
+        }
+    }
+    o.sets = sets;
+    o.gb_argv = gb;
+    rc = runner_run(&o);
+out:
+    free(sets);
+    free(gb);
+    return rc;
+}
+
+static int cmd_list(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            puts("usage: itera-bench list\n\nLists the platforms (platforms/*.ini), the "
+                 "profiles (profiles/*.ini) with their cell counts, the kernels, quants, "
+                 "profile keys and the counters written per benchmark.");
+            return 0;
+        }
+        fprintf(stderr, "itera-bench list: unknown argument '%s' (see --help)\n", argv[i]);
+        return 2;
+    }
+    char names[2048], err[1024], path[PATH_MAX];
+    printf("platforms (platforms/NAME.ini; itera-bench run --platform NAME, make bench "
+           "PLATFORM=NAME):\n");
+    bench_data_list("platforms", names, sizeof names);
+    for (char *s = names, *e; *s; s = e) {
+        e = strstr(s, ", ");
+        if (e) {
+            *e = '\0';
+            e += 2;
+        } else {
+            e = s + strlen(s);
+        }
+        platform p;
+        if (bench_data_find("platforms", s, path, sizeof path, err, sizeof err) == 0 &&
+            platform_load(path, &p, err, sizeof err) == 0) {
+            char cores[32];
+            if (p.cores)
+                snprintf(cores, sizeof cores, "%d cores", p.cores);
+            else
+                snprintf(cores, sizeof cores, "all cores");
+            printf("  %-10s %-10s %s\n", s, cores, p.description);
+        } else {
+            printf("  %-10s (invalid: %s)\n", s, err);
+        }
+    }
+    printf("\nprofiles (profiles/NAME.ini; --profile NAME, PROFILE=NAME; cells on a 2-thread "
+           "platform):\n");
+    bench_data_list("profiles", names, sizeof names);
+    for (char *s = names, *e; *s; s = e) {
+        e = strstr(s, ", ");
+        if (e) {
+            *e = '\0';
+            e += 2;
+        } else {
+            e = s + strlen(s);
+        }
+        profile p;
+        bench_cell *cells = NULL;
+        int n = 0;
+        if (bench_data_find("profiles", s, path, sizeof path, err, sizeof err) == 0 &&
+            profile_load(path, &p, err, sizeof err) == 0 &&
+            profile_cells(&p, 2, &cells, &n, err, sizeof err) == 0) {
+            printf("  %-10s %4d cells  %s\n", s, n, p.description);
+            free(cells);
+        } else {
+            printf("  %-10s (invalid: %s)\n", s, err);
+        }
+    }
+    printf("\nfamilies: scan, prefill, decode\n");
+    printf("  scan/<kernel>/channels:C/state:N/seq:L/batch:B/threads:T\n");
+    printf("  prefill/<quant>/<kernel>/seq:L/batch:B/threads:T\n");
+    printf("  decode/<quant>/<kernel>/steps:S/batch:B/threads:T\n");
+    printf("kernels: ");
+    for (int k = 0; k < ITERA_KERNEL_COUNT; k++)
+        printf("%s%s", k ? ", " : "", itera_kernel_name((itera_kernel)k));
+    printf("\nquants:  ");
+    for (int q = 0; q < ITERA_QUANT_COUNT; q++)
+        printf("%s%s", q ? ", " : "", itera_quant_name((itera_quant)q));
+    printf("\nprofile keys (files and --set KEY=VALUE): %s\n", profile_keys());
+    printf("\ncounters per benchmark: tokens_per_second, latency_ms, gflops, pct_peak, "
+           "cpu_util, peak_rss_mb;\n  prefill and decode also weight_bytes, "
+           "max_abs_logit_err, top1_agreement;\n  events per token (<event>_per_token, "
+           "ITERA_COUNTERS=auto|software|off):");
+    for (int e = 0; e < CTR_EVENT_COUNT; e++)
+        printf("%s %s%s", e ? "," : "", counters_event_name((counters_event)e),
+               counters_event_is_hardware((counters_event)e) ? " (hw)" : "");
+    printf("\n");
+    return 0;
+}
+
+static int cmd_info(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            puts("usage: itera-bench info\n\nShows this machine's topology (hwloc), CPU "
+                 "model, ISA paths, the peak measured by the FMA / int8 probe on one core "
+                 "and on every core (bound), and which counters can be read.");
+            return 0;
+        }
+        fprintf(stderr, "itera-bench info: unknown argument '%s' (see --help)\n", argv[i]);
+        return 2;
+    }
+    char err[1024], buf[2048];
+    pin_topo *topo = NULL;
+    if (pin_topology_load(&topo, NULL, err, sizeof err) != 0) {
+        fprintf(stderr, "itera-bench info: topology: %s\n", err);
+        return 1;
+    }
+    printf("topology: %s\n", pin_topo_describe(topo, buf, sizeof buf));
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (f) {
+        while (fgets(buf, sizeof buf, f))
+            if (strncmp(buf, "model name", 10) == 0) {
+                char *v = strchr(buf, ':');
+                printf("cpu: %s", v ? v + 2 : buf);
+                break;
+            }
+        fclose(f);
+    }
+    printf("isa: %s (best usable; ITERA_ISA caps it)\n", cpu_isa_name(cpu_isa_best()));
+    for (int q = 0; q < ITERA_QUANT_COUNT; q++)
+        printf("  %s matmul path: %s\n", itera_quant_name((itera_quant)q),
+               itera_quant_isa((itera_quant)q));
+    int cores = pin_topo_cores(topo);
+    int threads = cores < PIN_MAX_WORKERS ? cores : PIN_MAX_WORKERS;
+    pin_plan plan;
+    peak_result pk;
+    int rc = 0;
+    if (pin_plan_make(topo, threads, PIN_BIND_CORE, false, &plan, err, sizeof err) == 0 &&
+        peak_measure(cpu_isa_best(), threads, &plan, &pk, err, sizeof err) == 0) {
+        printf("peak: %s\n", peak_describe(&pk, buf, sizeof buf));
+    } else {
+        printf("peak: unavailable: %s\n", err);
+        rc = 1;
+    }
+    counters *c = NULL;
+    if (counters_open(&c, err, sizeof err) == 0) {
+        printf("counters: %s\n", counters_describe(c, buf, sizeof buf));
+        counters_close(c);
+    } else {
+        printf("counters: none: %s\n", err);
+    }
+    pin_topology_free(topo);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "list") == 0)
+        return cmd_list(argc - 1, argv + 1);
+    if (strcmp(cmd, "info") == 0)
+        return cmd_info(argc - 1, argv + 1);
+    if (strcmp(cmd, "report") == 0)
+        return report_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "compare") == 0)
+        return compare_main(argc - 1, argv + 1);
+    fprintf(stderr, "itera-bench: unknown command '%s'; commands: run, list, info, report, "
+            "compare, help\n", cmd);
+    return 2;
+}

@@ -1,0 +1,299 @@
+/*
+ * peak.c: the machine-peak probe (see peak.h): picks the loops for the ISA, calibrates an
+ * iteration count, and times them on one thread and on N threads at once (best of 5).
+ */
+#include "peak.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "peak_impl.h"
+
+volatile float peak_sink;
+
+#define PEAK_TARGET_S 0.003 /* each timed run */
+#define PEAK_RUNS 5         /* best of (a shared machine has noisy neighbours) */
+
+static int fail(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t n, const char *fmt, ...)
+{
+    if (err && n) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, n, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* ---- scalar references (baseline x86-64 build) ---- */
+
+/* 12 independent chains acc = acc * a + b (a multiply and an add: 2 FLOP each), kept in
+ * registers and opaque to the compiler so it neither vectorizes nor folds them. */
+double peak_fp32_scalar(int64_t iters)
+{
+    float c0 = 0.0f, c1 = 0.1f, c2 = 0.2f, c3 = 0.3f, c4 = 0.4f, c5 = 0.5f, c6 = 0.6f, c7 = 0.7f,
+          c8 = 0.8f, c9 = 0.9f, c10 = 1.0f, c11 = 1.1f;
+    const float a = 0.999999f, b = 1e-6f;
+    for (int64_t i = 0; i < iters; i++) {
+        c0 = c0 * a + b;
+        c1 = c1 * a + b;
+        c2 = c2 * a + b;
+        c3 = c3 * a + b;
+        c4 = c4 * a + b;
+        c5 = c5 * a + b;
+        c6 = c6 * a + b;
+        c7 = c7 * a + b;
+        c8 = c8 * a + b;
+        c9 = c9 * a + b;
+        c10 = c10 * a + b;
+        c11 = c11 * a + b;
+        __asm__ volatile("" : "+x"(c0), "+x"(c1), "+x"(c2), "+x"(c3), "+x"(c4), "+x"(c5));
+        __asm__ volatile("" : "+x"(c6), "+x"(c7), "+x"(c8), "+x"(c9), "+x"(c10), "+x"(c11));
+    }
+    peak_sink = c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11;
+    return (double)iters * 12 * 2;
+}
+
+/* 4 chains of 4 u8 x s8 products each (one s32 lane of a dot product), in registers; the
+ * 16 products are all different, so the compiler cannot share any: 16 MAC per round. */
+double peak_int8_scalar(int64_t iters)
+{
+    uint32_t c0 = 0, c1 = 1, c2 = 2, c3 = 3; /* unsigned: long runs wrap, defined */
+    int32_t a0 = 3, a1 = 5, a2 = 7, a3 = 9;    /* u8 values */
+    int32_t b0 = -3, b1 = 5, b2 = -7, b3 = 11; /* s8 values */
+    __asm__ volatile("" : "+r"(b0), "+r"(b1), "+r"(b2), "+r"(b3)); /* real multiplies, not shifts */
+    for (int64_t i = 0; i < iters; i++) {
+        c0 += (uint32_t)(a0 * b0 + a1 * b1 + a2 * b2 + a3 * b3);
+        c1 += (uint32_t)(a1 * b0 + a2 * b1 + a3 * b2 + a0 * b3);
+        c2 += (uint32_t)(a2 * b0 + a3 * b1 + a0 * b2 + a1 * b3);
+        c3 += (uint32_t)(a3 * b0 + a0 * b1 + a1 * b2 + a2 * b3);
+        __asm__ volatile("" : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3)); /* products stay in the loop */
+    }
+    peak_sink = (float)(c0 + c1 + c2 + c3);
+    return (double)iters * 4 * 4;
+}
+
+/* ---- picking the loops ---- */
+
+typedef struct loops {
+    peak_loop_fn fp32, int8;
+    const char *fp32_path, *int8_path;
+} loops;
+
+static int pick(cpu_isa isa, loops *l)
+{
+    switch (isa) {
+    case CPU_ISA_SCALAR:
+        *l = (loops){peak_fp32_scalar, peak_int8_scalar, "scalar", "scalar"};
+        return 0;
+    case CPU_ISA_AVX2:
+        *l = (loops){peak_fp32_avx2, peak_int8_avx2, "avx2", "avx2"};
+        return 0;
+    case CPU_ISA_AVX512:
+        *l = (loops){peak_fp32_avx512, peak_int8_avx512, "avx512", "avx512"};
+        return 0;
+    case CPU_ISA_AVX512VNNI:
+        *l = (loops){peak_fp32_avx512, peak_int8_vnni, "avx512", "avx512vnni"};
+        return 0;
+    case CPU_ISA_COUNT:
+        break;
+    }
+    return -1;
+}
+
+/* ---- timing on N threads ---- */
+
+typedef struct job {
+    peak_loop_fn fn;
+    int64_t iters;
+    int threads;
+    const pin_plan *plan;
+    pthread_mutex_t gate_mu; /* workers wait here until every thread exists */
+    pthread_cond_t gate_cv;
+    int gate;                /* 0 wait, 1 go, -1 give up */
+    pthread_barrier_t start, done;
+    double ops[PIN_MAX_WORKERS];
+    bool failed[PIN_MAX_WORKERS];
+    char err[PIN_MAX_WORKERS][160];
+} job;
+
+typedef struct worker_arg {
+    job *j;
+    int ith;
+} worker_arg;
+
+static void *worker(void *p)
+{
+    worker_arg *w = p;
+    job *j = w->j;
+    pthread_mutex_lock(&j->gate_mu);
+    while (j->gate == 0)
+        pthread_cond_wait(&j->gate_cv, &j->gate_mu);
+    int gate = j->gate;
+    pthread_mutex_unlock(&j->gate_mu);
+    if (gate < 0)
+        return NULL;
+    if (j->plan && pin_bind_self(j->plan, w->ith, j->err[w->ith], sizeof j->err[w->ith]) != 0)
+        j->failed[w->ith] = true;
+    for (int r = 0; r < PEAK_RUNS; r++) {
+        pthread_barrier_wait(&j->start);
+        j->ops[w->ith] = j->failed[w->ith] ? 0 : j->fn(j->iters);
+        pthread_barrier_wait(&j->done);
+    }
+    return NULL;
+}
+
+static void open_gate(job *j, int value)
+{
+    pthread_mutex_lock(&j->gate_mu);
+    j->gate = value;
+    pthread_cond_broadcast(&j->gate_cv);
+    pthread_mutex_unlock(&j->gate_mu);
+}
+
+/* Best rate (ops / s) of PEAK_RUNS runs of fn(iters) on j->threads threads at once; the
+ * caller is thread 0 (already bound by peak_measure). */
+static int timed(job *j, peak_loop_fn fn, int64_t iters, double *rate, char *err, size_t n)
+{
+    j->fn = fn;
+    j->iters = iters;
+    j->gate = 0;
+    memset(j->failed, 0, sizeof j->failed);
+    pthread_t th[PIN_MAX_WORKERS];
+    worker_arg wa[PIN_MAX_WORKERS];
+    for (int i = 1; i < j->threads; i++) {
+        wa[i] = (worker_arg){j, i};
+        if (pthread_create(&th[i], NULL, worker, &wa[i]) != 0) {
+            open_gate(j, -1);
+            for (int k = 1; k < i; k++)
+                pthread_join(th[k], NULL);
+            return fail(err, n, "peak: cannot create probe thread %d of %d", i, j->threads);
+        }
+    }
+    pthread_barrier_init(&j->start, NULL, (unsigned)j->threads);
+    pthread_barrier_init(&j->done, NULL, (unsigned)j->threads);
+    open_gate(j, 1);
+    double best = 0;
+    for (int r = 0; r < PEAK_RUNS; r++) {
+        pthread_barrier_wait(&j->start);
+        double t0 = now_s();
+        j->ops[0] = fn(iters);
+        pthread_barrier_wait(&j->done);
+        double dt = now_s() - t0, ops = 0;
+        for (int i = 0; i < j->threads; i++)
+            ops += j->ops[i];
+        if (dt > 0 && ops / dt > best)
+            best = ops / dt;
+    }
+    for (int i = 1; i < j->threads; i++)
+        pthread_join(th[i], NULL);
+    pthread_barrier_destroy(&j->start);
+    pthread_barrier_destroy(&j->done);
+    for (int i = 1; i < j->threads; i++)
+        if (j->failed[i])
+            return fail(err, n, "%s", j->err[i]);
+    *rate = best;
+    return 0;
+}
+
+/* Iterations that take about PEAK_TARGET_S on one thread (doubling from a small count). */
+static int64_t calibrate(peak_loop_fn fn)
+{
+    int64_t iters = 1000;
+    for (;;) {
+        double t0 = now_s();
+        fn(iters);
+        double dt = now_s() - t0;
+        if (dt >= PEAK_TARGET_S / 4 || iters > ((int64_t)1 << 40))
+            return dt > 0 ? (int64_t)((double)iters * PEAK_TARGET_S / dt) + 1 : iters;
+        iters *= 2;
+    }
+}
+
+int peak_measure(cpu_isa isa, int threads, const pin_plan *plan, peak_result *out, char *err, size_t n)
+{
+    loops l;
+    if (pick(isa, &l) != 0)
+        return fail(err, n, "peak: bad ISA %d", (int)isa);
+    if (threads < 1 || threads > PIN_MAX_WORKERS)
+        return fail(err, n, "peak: %d threads asked; expected 1..%d", threads, PIN_MAX_WORKERS);
+    if (plan && plan->workers < threads)
+        return fail(err, n, "peak: the pinning plan has %d workers, the probe wants %d threads",
+                    plan->workers, threads);
+
+    double t_start = now_s();
+    pin_affinity saved;
+    bool restore = plan && plan->mode != PIN_BIND_NONE;
+    if (restore && pin_save_self(&saved) != 0)
+        return fail(err, n, "peak: cannot read this thread's affinity");
+    job j; /* gate, barriers and per-thread results */
+    memset(&j, 0, sizeof j);
+    j.plan = plan;
+    pthread_mutex_init(&j.gate_mu, NULL);
+    pthread_cond_init(&j.gate_cv, NULL);
+    int rc = 0;
+    if (plan && pin_bind_self(plan, 0, err, n) != 0) {
+        rc = -1;
+        goto out_restore;
+    }
+
+    peak_result r;
+    memset(&r, 0, sizeof r);
+    r.isa = isa;
+    r.fp32_path = l.fp32_path;
+    r.int8_path = l.int8_path;
+    r.threads = threads;
+    int64_t it_fp32 = calibrate(l.fp32), it_int8 = calibrate(l.int8);
+    double rate;
+    j.threads = 1;
+    if ((rc = timed(&j, l.fp32, it_fp32, &rate, err, n)) != 0)
+        goto out_restore;
+    r.fp32_gflops_core = rate * 1e-9;
+    if ((rc = timed(&j, l.int8, it_int8, &rate, err, n)) != 0)
+        goto out_restore;
+    r.int8_gmacs_core = rate * 1e-9;
+    if (threads == 1) {
+        r.fp32_gflops_all = r.fp32_gflops_core;
+        r.int8_gmacs_all = r.int8_gmacs_core;
+    } else {
+        j.threads = threads;
+        if ((rc = timed(&j, l.fp32, it_fp32, &rate, err, n)) != 0)
+            goto out_restore;
+        r.fp32_gflops_all = rate * 1e-9;
+        if ((rc = timed(&j, l.int8, it_int8, &rate, err, n)) != 0)
+            goto out_restore;
+        r.int8_gmacs_all = rate * 1e-9;
+    }
+    r.seconds = now_s() - t_start;
+    *out = r;
+
+out_restore:
+    pthread_cond_destroy(&j.gate_cv);
+    pthread_mutex_destroy(&j.gate_mu);
+    if (restore && pin_restore_self(&saved) != 0 && rc == 0)
+        rc = fail(err, n, "peak: cannot restore this thread's affinity");
+    return rc;
+}
+
+const char *peak_describe(const peak_result *r, char *buf, size_t n)
+{
+    snprintf(buf, n,
+             "fp32 %s: %.1f GFLOP/s/core, %.1f GFLOP/s on %d thread%s; "
+             "int8 %s: %.1f G MAC/s/core, %.1f G MAC/s on %d thread%s (probe %.0f ms)",
+             r->fp32_path, r->fp32_gflops_core, r->fp32_gflops_all, r->threads, r->threads == 1 ? "" : "s",
+             r->int8_path, r->int8_gmacs_core, r->int8_gmacs_all, r->threads, r->threads == 1 ? "" : "s",
+             r->seconds * 1e3);
+    return buf;
+}

@@ -1,0 +1,362 @@
+/*
+ * platform.c: platform files (platforms/NAME.ini) through libinih, the line-counting INI
+ * reader shared with profile.c, and the lookup of data files by name.
+ */
+#include "platform.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+/* ---- INI reading with line numbers ---- */
+
+typedef struct ini_reader_state {
+    FILE *f;          /* file source, or NULL */
+    const char *text; /* string source (f == NULL) */
+    int line;         /* line of the chunk handed out last */
+    int next_line;    /* line the next chunk starts on */
+    int long_line;    /* first line longer than the reader's buffer, 0 if none */
+    bench_ini_fn fn;
+    void *user;
+    int err_line;     /* line of the first handler error, 0 if none */
+    char msg[400];    /* its message */
+} ini_reader_state;
+
+static char *ini_read_chunk(char *buf, int num, void *stream)
+{
+    ini_reader_state *s = stream;
+    char *r = NULL;
+    if (s->f) {
+        r = fgets(buf, num, s->f);
+    } else if (*s->text) {
+        int i = 0;
+        while (i < num - 1 && s->text[i] && s->text[i] != '\n')
+            i++;
+        if (i < num - 1 && s->text[i] == '\n')
+            i++;
+        memcpy(buf, s->text, (size_t)i);
+        buf[i] = '\0';
+        s->text += i;
+        r = buf;
+    }
+    if (!r)
+        return NULL;
+    s->line = s->next_line;
+    size_t len = strlen(buf);
+    if (len > 0 && buf[len - 1] == '\n') {
+        s->next_line++;
+    } else if ((int)len == num - 1 && !s->long_line) {
+        bool at_end = s->f ? feof(s->f) : *s->text == '\0';
+        if (!at_end)
+            s->long_line = s->line;
+    }
+    return r;
+}
+
+static int ini_dispatch(void *user, const char *section, const char *name, const char *value)
+{
+    ini_reader_state *s = user;
+    if (s->err_line)
+        return 1; /* keep only the first error */
+    if (s->long_line)
+        return 1;
+    if (s->fn(s->user, section, name, value, s->msg, sizeof s->msg) != 0) {
+        s->err_line = s->line;
+        return 0;
+    }
+    return 1;
+}
+
+int bench_ini_parse(const char *path, const char *text, bench_ini_fn fn, void *user,
+                    char *err, size_t n)
+{
+    ini_reader_state s = { .text = text, .line = 0, .next_line = 1, .fn = fn, .user = user };
+    if (!text) {
+        s.f = fopen(path, "r");
+        if (!s.f) {
+            snprintf(err, n, "%s: cannot open: %s", path, strerror(errno));
+            return -1;
+        }
+    }
+    int rc = ini_parse_stream(ini_read_chunk, &s, ini_dispatch, &s);
+    if (s.f)
+        fclose(s.f);
+    if (s.long_line && (!s.err_line || s.long_line <= s.err_line)) {
+        snprintf(err, n, "%s:%d: line too long (at most %d characters)", path, s.long_line,
+                 INI_MAX_LINE - 3);
+        return -1;
+    }
+    if (s.err_line && (rc <= 0 || s.err_line <= rc)) {
+        snprintf(err, n, "%s:%d: %s", path, s.err_line, s.msg);
+        return -1;
+    }
+    if (rc > 0) {
+        snprintf(err, n, "%s:%d: syntax error: expected '[section]', 'key = value' or a "
+                 "comment (';' or '#')", path, rc);
+        return -1;
+    }
+    if (rc < 0) {
+        snprintf(err, n, "%s: cannot read (ini_parse_stream returned %d)", path, rc);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- Platforms ---- */
+
+static const char *const platform_keys = "name, description, cores, threads, binding";
+
+/* Parses a whole decimal number in [lo, hi]; false for anything else. */
+static bool parse_int(const char *s, long lo, long hi, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end != '\0' || errno == ERANGE || v < lo || v > hi)
+        return false;
+    *out = (int)v;
+    return true;
+}
+
+typedef struct platform_parse {
+    platform *p;
+    bool seen_name;
+} platform_parse;
+
+static int platform_key(void *user, const char *section, const char *key, const char *value,
+                        char *err, size_t n)
+{
+    platform_parse *pp = user;
+    platform *p = pp->p;
+    if (strcmp(section, "platform") != 0) {
+        if (*section)
+            snprintf(err, n, "unknown section [%s]; valid sections: [platform]", section);
+        else
+            snprintf(err, n, "key '%s' before any section; put it under [platform]", key);
+        return -1;
+    }
+    if (strcmp(key, "name") == 0) {
+        if (!*value || strlen(value) >= sizeof p->name || strpbrk(value, "/ \t")) {
+            snprintf(err, n, "name: '%s' is not a valid name (1..%zu characters, no '/' "
+                     "or spaces)", value, sizeof p->name - 1);
+            return -1;
+        }
+        snprintf(p->name, sizeof p->name, "%s", value);
+        pp->seen_name = true;
+    } else if (strcmp(key, "description") == 0) {
+        snprintf(p->description, sizeof p->description, "%s", value);
+    } else if (strcmp(key, "cores") == 0) {
+        if (!parse_int(value, 0, PLATFORM_MAX_CORES, &p->cores)) {
+            snprintf(err, n, "cores: '%s' is not a whole number in 0..%d (0 = every core "
+                     "of the host)", value, PLATFORM_MAX_CORES);
+            return -1;
+        }
+    } else if (strcmp(key, "threads") == 0) {
+        if (!parse_int(value, 0, PIN_MAX_WORKERS, &p->threads)) {
+            snprintf(err, n, "threads: '%s' is not a whole number in 0..%d (0 = one per "
+                     "core)", value, PIN_MAX_WORKERS);
+            return -1;
+        }
+    } else if (strcmp(key, "binding") == 0) {
+        if (pin_binding_parse(value, &p->binding) != 0) {
+            snprintf(err, n, "binding: '%s' is not a binding; valid: core, pu, none", value);
+            return -1;
+        }
+    } else {
+        snprintf(err, n, "unknown key '%s' in [platform]; valid keys: %s", key,
+                 platform_keys);
+        return -1;
+    }
+    return 0;
+}
+
+/* The stem of path: "platforms/desktop.ini" -> "desktop". */
+static void file_stem(const char *path, char *out, size_t n)
+{
+    const char *b = strrchr(path, '/');
+    b = b ? b + 1 : path;
+    size_t len = strlen(b);
+    if (len > 4 && strcmp(b + len - 4, ".ini") == 0)
+        len -= 4;
+    if (len >= n)
+        len = n - 1;
+    memcpy(out, b, len);
+    out[len] = '\0';
+}
+
+static int platform_parse_any(const char *text, const char *path, platform *out, char *err,
+                              size_t n)
+{
+    memset(out, 0, sizeof *out);
+    out->binding = PIN_BIND_CORE;
+    snprintf(out->path, sizeof out->path, "%s", path);
+    platform_parse pp = { .p = out };
+    if (bench_ini_parse(path, text, platform_key, &pp, err, n) != 0)
+        return -1;
+    if (!pp.seen_name)
+        file_stem(path, out->name, sizeof out->name);
+    if (out->cores > 0 && out->threads > 0 && out->binding == PIN_BIND_CORE &&
+        out->threads > out->cores) {
+        snprintf(err, n, "%s: threads = %d is more than cores = %d with binding = core (one "
+                 "worker per core); lower threads or use binding = pu or none", path,
+                 out->threads, out->cores);
+        return -1;
+    }
+    return 0;
+}
+
+int platform_load(const char *path, platform *out, char *err, size_t n)
+{
+    return platform_parse_any(NULL, path, out, err, n);
+}
+
+int platform_load_string(const char *text, const char *path, platform *out, char *err,
+                         size_t n)
+{
+    return platform_parse_any(text, path, out, err, n);
+}
+
+void platform_resolve(platform *p, int host_cores)
+{
+    if (p->cores == 0)
+        p->cores = host_cores;
+    if (p->threads == 0)
+        p->threads = p->cores < PIN_MAX_WORKERS ? p->cores : PIN_MAX_WORKERS;
+}
+
+bool platform_fits(const platform *p, int host_cores, char *err, size_t n)
+{
+    if (p->cores <= host_cores)
+        return true;
+    snprintf(err, n, "platform '%s' asks for %d cores but this host has %d; run it emulated "
+             "(%d worker threads on %d cores, results marked emulated) with EMULATE=1 "
+             "(make bench) or --emulate (itera-bench run), or pick a platform that fits "
+             "(e.g. PLATFORM=host)", p->name, p->cores, host_cores, p->threads, host_cores);
+    return false;
+}
+
+/* ---- Data folders ---- */
+
+static bool is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Candidate roots, in search order; returns how many (at most 3). */
+static int data_roots(char roots[3][PATH_MAX])
+{
+    int k = 0;
+    const char *env = getenv("ITERA_BENCH_ROOT");
+    if (env && *env)
+        snprintf(roots[k++], PATH_MAX, "%s", env);
+    snprintf(roots[k++], PATH_MAX, ".");
+    char exe[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len > 0) {
+        exe[len] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            snprintf(roots[k++], PATH_MAX, "%.*s/..", PATH_MAX - 8, exe);
+        }
+    }
+    return k;
+}
+
+int bench_data_dir(const char *kind, char *out, size_t n)
+{
+    char roots[3][PATH_MAX];
+    int k = data_roots(roots);
+    for (int i = 0; i < k; i++) {
+        char d[PATH_MAX];
+        snprintf(d, sizeof d, "%.3000s/%.64s", roots[i], kind);
+        if (is_dir(d)) {
+            snprintf(out, n, "%s", d);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int bench_data_list(const char *kind, char *out, size_t n)
+{
+    if (n)
+        out[0] = '\0';
+    char dir[PATH_MAX];
+    if (bench_data_dir(kind, dir, sizeof dir) != 0)
+        return 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    char *names[256];
+    int count = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && count < 256) {
+        size_t len = strlen(e->d_name);
+        if (len > 4 && strcmp(e->d_name + len - 4, ".ini") == 0 && e->d_name[0] != '.')
+            names[count++] = strndup(e->d_name, len - 4);
+    }
+    closedir(d);
+    qsort(names, (size_t)count, sizeof names[0], cmp_str);
+    size_t used = 0;
+    for (int i = 0; i < count; i++) {
+        if (names[i] && used < n) {
+            int w = snprintf(out + used, n - used, "%s%s", i ? ", " : "", names[i]);
+            if (w > 0)
+                used += (size_t)w;
+        }
+        free(names[i]);
+    }
+    return count;
+}
+
+int bench_data_find(const char *kind, const char *name, char *out, size_t n, char *err,
+                    size_t errn)
+{
+    size_t len = strlen(name);
+    if (strchr(name, '/') || (len > 4 && strcmp(name + len - 4, ".ini") == 0)) {
+        if (access(name, R_OK) != 0) {
+            snprintf(err, errn, "%s: cannot open: %s", name, strerror(errno));
+            return -1;
+        }
+        snprintf(out, n, "%s", name);
+        return 0;
+    }
+    if (!*name) {
+        snprintf(err, errn, "empty %s name", kind);
+        return -1;
+    }
+    char roots[3][PATH_MAX];
+    int k = data_roots(roots);
+    for (int i = 0; i < k; i++) {
+        char p[PATH_MAX + 300];
+        snprintf(p, sizeof p, "%.3000s/%.64s/%.200s.ini", roots[i], kind, name);
+        if (access(p, R_OK) == 0) {
+            snprintf(out, n, "%s", p);
+            return 0;
+        }
+    }
+    char have[1024];
+    int count = bench_data_list(kind, have, sizeof have);
+    char dir[PATH_MAX];
+    if (bench_data_dir(kind, dir, sizeof dir) != 0)
+        snprintf(dir, sizeof dir, "./%s (not found; set ITERA_BENCH_ROOT to the repository)",
+                 kind);
+    snprintf(err, errn, "unknown %.*s '%s' (no %s/%s.ini); valid: %s", (int)strlen(kind) - 1,
+             kind, name, dir, name, count ? have : "(none)");
+    return -1;
+}

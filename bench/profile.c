@@ -1,0 +1,566 @@
+/*
+ * profile.c: sweep profiles: defaults, the key table, INI reading (libinih through
+ * bench_ini_parse), --set overrides, and the cartesian product into benchmark cells.
+ */
+#include "profile.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "platform.h"
+
+static const char *const family_names[BENCH_FAMILY_COUNT] = { "scan", "prefill", "decode" };
+
+const char *bench_family_name(bench_family f)
+{
+    return f >= 0 && f < BENCH_FAMILY_COUNT ? family_names[f] : "?";
+}
+
+bool bench_family_parse(const char *s, bench_family *out)
+{
+    for (int i = 0; i < BENCH_FAMILY_COUNT; i++)
+        if (strcmp(s, family_names[i]) == 0) {
+            *out = (bench_family)i;
+            return true;
+        }
+    return false;
+}
+
+/* ---- The key table ---- */
+
+typedef enum key_kind {
+    KEY_TEXT,     /* a string field */
+    KEY_FAMILIES, /* list of family names */
+    KEY_KERNELS,  /* list of kernel names (no auto) */
+    KEY_QUANTS,   /* list of quant names */
+    KEY_INTS,     /* list of whole numbers in [lo, hi] */
+    KEY_THREADS,  /* list of whole numbers in [lo, hi] or `platform` */
+    KEY_INT,      /* one whole number in [lo, hi] */
+    KEY_SECONDS,  /* one positive real in (0, hi] */
+} key_kind;
+
+typedef struct key_def {
+    const char *name;
+    key_kind kind;
+    size_t offset;
+    long lo, hi;
+} key_def;
+
+#define OFF(f) offsetof(profile, f)
+static const key_def keys[] = {
+    { "name", KEY_TEXT, OFF(name), 0, sizeof(((profile *)0)->name) - 1 },
+    { "description", KEY_TEXT, OFF(description), 0, sizeof(((profile *)0)->description) - 1 },
+    { "families", KEY_FAMILIES, OFF(families), 0, 0 },
+    { "kernels", KEY_KERNELS, OFF(kernels), 0, 0 },
+    { "decode_kernels", KEY_KERNELS, OFF(decode_kernels), 0, 0 },
+    { "quants", KEY_QUANTS, OFF(quants), 0, 0 },
+    { "seq", KEY_INTS, OFF(seq), 1, 8192 },
+    { "batch", KEY_INTS, OFF(batch), 1, 64 },
+    { "threads", KEY_THREADS, OFF(threads), 1, ITERA_MAX_THREADS },
+    { "steps", KEY_INTS, OFF(steps), 1, 8192 },
+    { "repetitions", KEY_INT, OFF(repetitions), 1, 1000 },
+    { "min_time", KEY_SECONDS, OFF(min_time), 0, 600 },
+    { "scan_channels", KEY_INTS, OFF(scan_channels), 1, 65536 },
+    { "scan_state", KEY_INTS, OFF(scan_state), 1, 4096 },
+    { "scan_seq", KEY_INTS, OFF(scan_seq), 1, 1 << 20 },
+    { "scan_batch", KEY_INTS, OFF(scan_batch), 1, 1024 },
+};
+#define NKEYS (int)(sizeof keys / sizeof keys[0])
+
+const char *profile_keys(void)
+{
+    static char buf[512];
+    if (!buf[0]) {
+        size_t used = 0;
+        for (int i = 0; i < NKEYS; i++)
+            used += (size_t)snprintf(buf + used, sizeof buf - used, "%s%s", i ? ", " : "",
+                                     keys[i].name);
+    }
+    return buf;
+}
+
+static const key_def *key_find(const char *name)
+{
+    for (int i = 0; i < NKEYS; i++)
+        if (strcmp(keys[i].name, name) == 0)
+            return &keys[i];
+    return NULL;
+}
+
+static void list_set(profile_list *l, int n, ...)
+{
+    va_list ap;
+    va_start(ap, n);
+    l->n = n;
+    for (int i = 0; i < n; i++)
+        l->v[i] = va_arg(ap, int);
+    va_end(ap);
+}
+
+void profile_defaults(profile *p)
+{
+    memset(p, 0, sizeof *p);
+    snprintf(p->name, sizeof p->name, "default");
+    list_set(&p->families, 3, BENCH_SCAN, BENCH_PREFILL, BENCH_DECODE);
+    list_set(&p->kernels, 3, ITERA_KERNEL_SEQUENTIAL, ITERA_KERNEL_PARALLEL, ITERA_KERNEL_CHUNKED);
+    list_set(&p->decode_kernels, 1, ITERA_KERNEL_SEQUENTIAL);
+    list_set(&p->quants, 3, ITERA_QUANT_FP32, ITERA_QUANT_INT8, ITERA_QUANT_INT4);
+    list_set(&p->seq, 1, 128);
+    list_set(&p->batch, 1, 1);
+    list_set(&p->threads, 1, PROFILE_THREADS_PLATFORM);
+    list_set(&p->steps, 1, 64);
+    p->repetitions = 3;
+    p->min_time = 0.05;
+    list_set(&p->scan_channels, 1, 256);
+    list_set(&p->scan_state, 1, 64);
+    list_set(&p->scan_seq, 1, 128);
+    list_set(&p->scan_batch, 1, 4);
+}
+
+/* Valid names of a list kind, for messages. */
+static const char *kind_choices(key_kind k)
+{
+    switch (k) {
+    case KEY_FAMILIES: return "scan, prefill, decode";
+    case KEY_KERNELS: return "sequential, parallel, chunked";
+    case KEY_QUANTS: return "fp32, int8, int4";
+    default: return "";
+    }
+}
+
+/* Trims spaces at both ends of s in place; returns s. */
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t len = strlen(s);
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+        s[--len] = '\0';
+    return s;
+}
+
+/* Parses one list item of kind k into *v; false with a message otherwise. */
+static bool parse_item(const key_def *k, const char *item, int *v, char *err, size_t n)
+{
+    switch (k->kind) {
+    case KEY_FAMILIES: {
+        bench_family f;
+        if (bench_family_parse(item, &f)) {
+            *v = (int)f;
+            return true;
+        }
+        snprintf(err, n, "%s: '%s' is not a family; valid: %s", k->name, item,
+                 kind_choices(k->kind));
+        return false;
+    }
+    case KEY_KERNELS: {
+        itera_kernel kk;
+        if (itera_kernel_parse(item, &kk) && kk >= 0 && kk < ITERA_KERNEL_COUNT) {
+            *v = (int)kk;
+            return true;
+        }
+        snprintf(err, n, "%s: '%s' is not a kernel; valid: %s", k->name, item,
+                 kind_choices(k->kind));
+        return false;
+    }
+    case KEY_QUANTS: {
+        itera_quant q;
+        if (itera_quant_parse(item, &q)) {
+            *v = (int)q;
+            return true;
+        }
+        snprintf(err, n, "%s: '%s' is not a quant; valid: %s", k->name, item,
+                 kind_choices(k->kind));
+        return false;
+    }
+    case KEY_THREADS:
+        if (strcmp(item, "platform") == 0) {
+            *v = PROFILE_THREADS_PLATFORM;
+            return true;
+        }
+        /* fall through */
+    case KEY_INTS:
+    case KEY_INT: {
+        char *end;
+        errno = 0;
+        long x = strtol(item, &end, 10);
+        if (end != item && *end == '\0' && errno != ERANGE && x >= k->lo && x <= k->hi) {
+            *v = (int)x;
+            return true;
+        }
+        snprintf(err, n, "%s: '%s' is not a whole number in %ld..%ld%s", k->name, item, k->lo,
+                 k->hi, k->kind == KEY_THREADS ? " or 'platform'" : "");
+        return false;
+    }
+    default:
+        snprintf(err, n, "%s: internal: not a list", k->name);
+        return false;
+    }
+}
+
+int profile_set(profile *p, const char *key, const char *value, const char *origin, char *err,
+                size_t n)
+{
+    (void)origin;
+    const key_def *k = key_find(key);
+    if (!k) {
+        snprintf(err, n, "unknown key '%s'; valid keys: %s", key, profile_keys());
+        return -1;
+    }
+    char *field = (char *)p + k->offset;
+    char buf[1024];
+    if (strlen(value) >= sizeof buf) {
+        snprintf(err, n, "%s: value too long", key);
+        return -1;
+    }
+    snprintf(buf, sizeof buf, "%s", value);
+    char *v = trim(buf);
+    switch (k->kind) {
+    case KEY_TEXT:
+        if (strlen(v) > (size_t)k->hi) {
+            snprintf(err, n, "%s: at most %ld characters", key, k->hi);
+            return -1;
+        }
+        if (strcmp(key, "name") == 0 && (!*v || strpbrk(v, "/ \t"))) {
+            snprintf(err, n, "name: '%s' is not a valid name (no '/' or spaces)", v);
+            return -1;
+        }
+        snprintf(field, (size_t)k->hi + 1, "%s", v);
+        return 0;
+    case KEY_INT: {
+        int x;
+        if (!parse_item(k, v, &x, err, n))
+            return -1;
+        *(int *)field = x;
+        return 0;
+    }
+    case KEY_SECONDS: {
+        char *end;
+        errno = 0;
+        double x = strtod(v, &end);
+        if (end == v || *end != '\0' || errno == ERANGE || !isfinite(x) || x <= 0 ||
+            x > (double)k->hi) {
+            snprintf(err, n, "%s: '%s' is not a number of seconds in (0, %ld]", key, v, k->hi);
+            return -1;
+        }
+        *(double *)field = x;
+        return 0;
+    }
+    default:
+        break;
+    }
+    /* A comma-separated list: parse into a temporary, then replace the field. */
+    profile_list l = { 0 };
+    if (!*v) {
+        if (k->kind == KEY_FAMILIES || k->kind == KEY_KERNELS || k->kind == KEY_QUANTS)
+            snprintf(err, n, "%s: empty list; give one or more of: %s", key,
+                     kind_choices(k->kind));
+        else
+            snprintf(err, n, "%s: empty list; give one or more numbers", key);
+        return -1;
+    }
+    char *save = NULL;
+    /* strtok_r would merge empty items; walk commas by hand to reject "64,,128". */
+    for (char *item = v;; item = save + 1) {
+        save = strchr(item, ',');
+        if (save)
+            *save = '\0';
+        char *t = trim(item);
+        if (!*t) {
+            snprintf(err, n, "%s: empty item in the list (stray comma?)", key);
+            return -1;
+        }
+        int x;
+        if (!parse_item(k, t, &x, err, n))
+            return -1;
+        bool dup = false;
+        for (int i = 0; i < l.n; i++)
+            dup |= l.v[i] == x;
+        if (!dup) {
+            if (l.n == PROFILE_MAX_VALUES) {
+                snprintf(err, n, "%s: more than %d values", key, PROFILE_MAX_VALUES);
+                return -1;
+            }
+            l.v[l.n++] = x;
+        }
+        if (!save)
+            break;
+    }
+    *(profile_list *)field = l;
+    return 0;
+}
+
+int profile_override(profile *p, const char *assignment, char *err, size_t n)
+{
+    const char *eq = strchr(assignment, '=');
+    if (!eq || eq == assignment) {
+        snprintf(err, n, "--set %s: expected key=value; valid keys: %s", assignment,
+                 profile_keys());
+        return -1;
+    }
+    char key[64];
+    size_t klen = (size_t)(eq - assignment);
+    if (klen >= sizeof key) {
+        snprintf(err, n, "--set %s: unknown key; valid keys: %s", assignment, profile_keys());
+        return -1;
+    }
+    memcpy(key, assignment, klen);
+    key[klen] = '\0';
+    char *k = trim(key);
+    char msg[600];
+    if (profile_set(p, k, eq + 1, "--set", msg, sizeof msg) != 0) {
+        snprintf(err, n, "--set %s: %s", assignment, msg);
+        return -1;
+    }
+    size_t used = strlen(p->override_text);
+    snprintf(p->override_text + used, sizeof p->override_text - used, "%s%s",
+             used ? "; " : "", assignment);
+    p->overrides++;
+    return 0;
+}
+
+int profile_format(const profile *p, const char *key, char *out, size_t n)
+{
+    const key_def *k = key_find(key);
+    if (!k)
+        return -1;
+    const char *field = (const char *)p + k->offset;
+    out[0] = '\0';
+    switch (k->kind) {
+    case KEY_TEXT:
+        snprintf(out, n, "%s", field);
+        return 0;
+    case KEY_INT:
+        snprintf(out, n, "%d", *(const int *)field);
+        return 0;
+    case KEY_SECONDS:
+        snprintf(out, n, "%g", *(const double *)field);
+        return 0;
+    default:
+        break;
+    }
+    const profile_list *l = (const profile_list *)field;
+    size_t used = 0;
+    for (int i = 0; i < l->n && used < n; i++) {
+        const char *sep = i ? ", " : "";
+        int w;
+        switch (k->kind) {
+        case KEY_FAMILIES: w = snprintf(out + used, n - used, "%s%s", sep, bench_family_name((bench_family)l->v[i])); break;
+        case KEY_KERNELS: w = snprintf(out + used, n - used, "%s%s", sep, itera_kernel_name((itera_kernel)l->v[i])); break;
+        case KEY_QUANTS: w = snprintf(out + used, n - used, "%s%s", sep, itera_quant_name((itera_quant)l->v[i])); break;
+        case KEY_THREADS:
+            if (l->v[i] == PROFILE_THREADS_PLATFORM) {
+                w = snprintf(out + used, n - used, "%splatform", sep);
+                break;
+            }
+            /* fall through */
+        default: w = snprintf(out + used, n - used, "%s%d", sep, l->v[i]); break;
+        }
+        if (w > 0)
+            used += (size_t)w;
+    }
+    return 0;
+}
+
+/* ---- Reading files ---- */
+
+static int profile_key(void *user, const char *section, const char *key, const char *value,
+                       char *err, size_t n)
+{
+    profile *p = user;
+    if (strcmp(section, "profile") != 0) {
+        if (*section)
+            snprintf(err, n, "unknown section [%s]; valid sections: [profile]", section);
+        else
+            snprintf(err, n, "key '%s' before any section; put it under [profile]", key);
+        return -1;
+    }
+    if (!key_find(key)) {
+        snprintf(err, n, "unknown key '%s' in [profile]; valid keys: %s", key, profile_keys());
+        return -1;
+    }
+    return profile_set(p, key, value, NULL, err, n);
+}
+
+static int profile_parse_any(const char *text, const char *path, profile *p, char *err,
+                             size_t n)
+{
+    profile_defaults(p);
+    /* The name defaults to the file's stem. */
+    const char *b = strrchr(path, '/');
+    b = b ? b + 1 : path;
+    size_t len = strlen(b);
+    if (len > 4 && strcmp(b + len - 4, ".ini") == 0)
+        len -= 4;
+    snprintf(p->name, sizeof p->name, "%.*s", (int)(len < sizeof p->name ? len : sizeof p->name - 1), b);
+    snprintf(p->path, sizeof p->path, "%s", path);
+    return bench_ini_parse(path, text, profile_key, p, err, n);
+}
+
+int profile_load(const char *path, profile *p, char *err, size_t n)
+{
+    return profile_parse_any(NULL, path, p, err, n);
+}
+
+int profile_load_string(const char *text, const char *path, profile *p, char *err, size_t n)
+{
+    return profile_parse_any(text, path, p, err, n);
+}
+
+/* ---- Cells ---- */
+
+void bench_cell_format_name(bench_cell *c)
+{
+    switch (c->family) {
+    case BENCH_SCAN:
+        snprintf(c->name, sizeof c->name, "scan/%s/channels:%d/state:%d/seq:%d/batch:%d/threads:%d",
+                 itera_kernel_name(c->kernel), c->channels, c->state, c->seq, c->batch, c->threads);
+        break;
+    case BENCH_PREFILL:
+        snprintf(c->name, sizeof c->name, "prefill/%s/%s/seq:%d/batch:%d/threads:%d",
+                 itera_quant_name(c->quant), itera_kernel_name(c->kernel), c->seq, c->batch,
+                 c->threads);
+        break;
+    case BENCH_DECODE:
+        snprintf(c->name, sizeof c->name, "decode/%s/%s/steps:%d/batch:%d/threads:%d",
+                 itera_quant_name(c->quant), itera_kernel_name(c->kernel), c->steps, c->batch,
+                 c->threads);
+        break;
+    default:
+        snprintf(c->name, sizeof c->name, "?");
+    }
+}
+
+typedef struct cell_vec {
+    bench_cell *v;
+    int n, cap;
+} cell_vec;
+
+static int cell_push(cell_vec *cv, const bench_cell *c)
+{
+    for (int i = 0; i < cv->n; i++)
+        if (strcmp(cv->v[i].name, c->name) == 0)
+            return 0; /* a duplicate (e.g. threads 2 and `platform` = 2) */
+    if (cv->n == cv->cap) {
+        int cap = cv->cap ? cv->cap * 2 : 64;
+        bench_cell *nv = realloc(cv->v, (size_t)cap * sizeof *nv);
+        if (!nv)
+            return -1;
+        cv->v = nv;
+        cv->cap = cap;
+    }
+    cv->v[cv->n++] = *c;
+    return 0;
+}
+
+#define MAX_CELLS 100000
+
+int profile_cells(const profile *p, int platform_threads, bench_cell **out, int *count,
+                  char *err, size_t n)
+{
+    /* Resolve `platform` in the threads list, keeping order and dropping repeats. */
+    profile_list th = { 0 };
+    for (int i = 0; i < p->threads.n; i++) {
+        int t = p->threads.v[i] == PROFILE_THREADS_PLATFORM ? platform_threads : p->threads.v[i];
+        bool dup = false;
+        for (int j = 0; j < th.n; j++)
+            dup |= th.v[j] == t;
+        if (!dup)
+            th.v[th.n++] = t;
+    }
+    /* Size check before allocating. */
+    double total = 0;
+    for (int f = 0; f < p->families.n; f++) {
+        switch ((bench_family)p->families.v[f]) {
+        case BENCH_SCAN:
+            total += (double)p->kernels.n * p->scan_channels.n * p->scan_state.n *
+                     p->scan_seq.n * p->scan_batch.n * th.n;
+            break;
+        case BENCH_PREFILL:
+            total += (double)p->quants.n * p->kernels.n * p->seq.n * p->batch.n * th.n;
+            break;
+        case BENCH_DECODE:
+            total += (double)p->quants.n * p->decode_kernels.n * p->steps.n * p->batch.n * th.n;
+            break;
+        default:
+            break;
+        }
+    }
+    if (total > MAX_CELLS) {
+        snprintf(err, n, "profile '%s' expands to %.0f cells (at most %d)", p->name, total,
+                 MAX_CELLS);
+        return -1;
+    }
+    cell_vec cv = { 0 };
+    bench_cell c;
+    for (int f = 0; f < p->families.n; f++) {
+        bench_family fam = (bench_family)p->families.v[f];
+        if (fam == BENCH_SCAN) {
+            for (int a = 0; a < p->kernels.n; a++)
+            for (int b = 0; b < p->scan_channels.n; b++)
+            for (int d = 0; d < p->scan_state.n; d++)
+            for (int e = 0; e < p->scan_seq.n; e++)
+            for (int g = 0; g < p->scan_batch.n; g++)
+            for (int t = 0; t < th.n; t++) {
+                memset(&c, 0, sizeof c);
+                c.family = fam;
+                c.kernel = (itera_kernel)p->kernels.v[a];
+                c.quant = ITERA_QUANT_FP32;
+                c.channels = p->scan_channels.v[b];
+                c.state = p->scan_state.v[d];
+                c.seq = p->scan_seq.v[e];
+                c.batch = p->scan_batch.v[g];
+                c.threads = th.v[t];
+                bench_cell_format_name(&c);
+                if (cell_push(&cv, &c) != 0)
+                    goto nomem;
+            }
+        } else if (fam == BENCH_PREFILL) {
+            for (int a = 0; a < p->quants.n; a++)
+            for (int b = 0; b < p->kernels.n; b++)
+            for (int d = 0; d < p->seq.n; d++)
+            for (int e = 0; e < p->batch.n; e++)
+            for (int t = 0; t < th.n; t++) {
+                memset(&c, 0, sizeof c);
+                c.family = fam;
+                c.quant = (itera_quant)p->quants.v[a];
+                c.kernel = (itera_kernel)p->kernels.v[b];
+                c.seq = p->seq.v[d];
+                c.batch = p->batch.v[e];
+                c.threads = th.v[t];
+                bench_cell_format_name(&c);
+                if (cell_push(&cv, &c) != 0)
+                    goto nomem;
+            }
+        } else if (fam == BENCH_DECODE) {
+            for (int a = 0; a < p->quants.n; a++)
+            for (int b = 0; b < p->decode_kernels.n; b++)
+            for (int d = 0; d < p->steps.n; d++)
+            for (int e = 0; e < p->batch.n; e++)
+            for (int t = 0; t < th.n; t++) {
+                memset(&c, 0, sizeof c);
+                c.family = fam;
+                c.quant = (itera_quant)p->quants.v[a];
+                c.kernel = (itera_kernel)p->decode_kernels.v[b];
+                c.steps = p->steps.v[d];
+                c.batch = p->batch.v[e];
+                c.threads = th.v[t];
+                bench_cell_format_name(&c);
+                if (cell_push(&cv, &c) != 0)
+                    goto nomem;
+            }
+        }
+    }
+    *out = cv.v;
+    *count = cv.n;
+    return 0;
+nomem:
+    free(cv.v);
+    snprintf(err, n, "out of memory expanding profile '%s'", p->name);
+    return -1;
+}

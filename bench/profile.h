@@ -1,0 +1,122 @@
+/*
+ * profile.h: sweep profiles (profiles/<name>.ini), read with libinih, overridable from the
+ * command line, and the cells they expand to.
+ *
+ * A profile says what a run sweeps. One section, every key optional (defaults below):
+ *
+ *   [profile]
+ *   description    = ...
+ *   families       = scan, prefill, decode      ; which benchmark families run
+ *   kernels        = sequential, parallel, chunked   ; scan kernels (scan, prefill)
+ *   decode_kernels = sequential                 ; scan kernel names for decode cells (a
+ *                                               ; one-token step runs the same code for
+ *                                               ; every kernel, so one is the default)
+ *   quants         = fp32, int8, int4           ; weight storage (prefill, decode)
+ *   seq            = 128                        ; prefill lengths L
+ *   batch          = 1                          ; prefill / decode batches B
+ *   threads        = platform                   ; worker threads: numbers or `platform`
+ *   steps          = 64                         ; decode steps S
+ *   repetitions    = 3                          ; Google Benchmark repetitions per cell
+ *   min_time       = 0.05                       ; seconds per repetition (GB min time)
+ *   scan_channels  = 256                        ; the standalone scan's shape: channels C,
+ *   scan_state     = 64                         ;   state N,
+ *   scan_seq       = 128                        ;   lengths L,
+ *   scan_batch     = 4                          ;   batches B
+ *
+ * List values are comma-separated; every value is checked (unknown key, section, name
+ * or a bad number is an error naming the file, line, key and the valid choices).
+ * Command-line overrides use the same keys and syntax: `--set key=value` (profile_set).
+ *
+ * The run is the cartesian product of the axes per family, in this order:
+ *   scan:    kernels × scan_channels × scan_state × scan_seq × scan_batch × threads
+ *   prefill: quants × kernels × seq × batch × threads
+ *   decode:  quants × decode_kernels × steps × batch × threads
+ * with `platform` threads resolved to the platform's count and duplicates dropped.
+ */
+#ifndef ITERA_PROFILE_H
+#define ITERA_PROFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "itera.h"
+
+#define PROFILE_MAX_VALUES 32
+#define PROFILE_THREADS_PLATFORM 0 /* the `platform` entry of a threads list */
+
+typedef enum bench_family {
+    BENCH_SCAN = 0,
+    BENCH_PREFILL = 1,
+    BENCH_DECODE = 2,
+    BENCH_FAMILY_COUNT
+} bench_family;
+
+const char *bench_family_name(bench_family f); /* "scan", "prefill", "decode" */
+bool bench_family_parse(const char *s, bench_family *out);
+
+/* An ordered list of distinct values (enum values or numbers). */
+typedef struct profile_list {
+    int n;
+    int v[PROFILE_MAX_VALUES];
+} profile_list;
+
+typedef struct profile {
+    char name[64];        /* file stem (or the `name` key) */
+    char description[256];
+    char path[512];       /* file read, "" for profile_defaults only */
+    profile_list families, kernels, decode_kernels, quants;
+    profile_list seq, batch, threads, steps;
+    profile_list scan_channels, scan_state, scan_seq, scan_batch;
+    int repetitions;
+    double min_time;      /* seconds */
+    int overrides;        /* how many --set values were applied */
+    char override_text[512]; /* "seq=64; batch=1" as given, for the results' context */
+} profile;
+
+/* The defaults listed above, name "default". */
+void profile_defaults(profile *p);
+
+/* Reads path over the defaults. Returns 0, or -1 with err[n] naming the file, line, key
+ * and the valid choices. */
+int profile_load(const char *path, profile *p, char *err, size_t n);
+/* Same from text (path used in messages only). For tests. */
+int profile_load_string(const char *text, const char *path, profile *p, char *err, size_t n);
+
+/* Sets one key from text ("seq", "64, 128"), as a file line would. origin names where
+ * the value came from in messages (e.g. "--set"). Returns 0 or -1 with err[n]. */
+int profile_set(profile *p, const char *key, const char *value, const char *origin, char *err,
+                size_t n);
+/* Applies one override "key=value" (the argument of --set). Returns 0 or -1 with err. */
+int profile_override(profile *p, const char *assignment, char *err, size_t n);
+
+/* The keys, comma-separated (for help and messages). */
+const char *profile_keys(void);
+
+/* The value of key as text ("sequential, chunked"), for `list` and the results. */
+int profile_format(const profile *p, const char *key, char *out, size_t n);
+
+/* One benchmark cell: a point of the product. Fields a family does not use are 0. */
+typedef struct bench_cell {
+    bench_family family;
+    itera_kernel kernel;
+    itera_quant quant;   /* prefill, decode */
+    int channels, state; /* scan */
+    int seq;             /* scan, prefill */
+    int batch;
+    int threads;
+    int steps;           /* decode */
+    char name[192];      /* the benchmark name (DESIGN.md) */
+} bench_cell;
+
+/* Writes the cell's benchmark name (DESIGN.md):
+ *   scan/<kernel>/channels:C/state:N/seq:L/batch:B/threads:T
+ *   prefill/<quant>/<kernel>/seq:L/batch:B/threads:T
+ *   decode/<quant>/<kernel>/steps:S/batch:B/threads:T */
+void bench_cell_format_name(bench_cell *c);
+
+/* Expands p into cells with `platform` threads = platform_threads. On success *out is a
+ * malloc'd array of *count cells (free with free()); returns 0, or -1 with err. */
+int profile_cells(const profile *p, int platform_threads, bench_cell **out, int *count,
+                  char *err, size_t n);
+
+#endif

@@ -1,0 +1,399 @@
+/*
+ * results.c: the journal (append + fsync per finished cell, read back for --resume) and
+ * the final Google Benchmark JSON file (assembled in cell order, written atomically).
+ */
+#include "results.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct journal {
+    int fd;
+    char path[PATH_MAX];
+};
+
+/* Writes all of buf[len] to fd. */
+static int write_all(int fd, const char *buf, size_t len)
+{
+    while (len) {
+        ssize_t w = write(fd, buf, len);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        buf += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Appends obj + '\n' with a single write and fsyncs. */
+static int write_line(int fd, const json_t *obj)
+{
+    char *s = json_dumps(obj, JSON_COMPACT);
+    if (!s) {
+        errno = ENOMEM;
+        return -1;
+    }
+    size_t len = strlen(s);
+    char *line = malloc(len + 2);
+    if (!line) {
+        free(s);
+        errno = ENOMEM;
+        return -1;
+    }
+    memcpy(line, s, len);
+    line[len] = '\n';
+    free(s);
+    int rc = write_all(fd, line, len + 1);
+    free(line);
+    if (rc == 0)
+        rc = fsync(fd);
+    return rc;
+}
+
+int results_make_parent(const char *path, char *err, size_t n)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash || slash == dir)
+        return 0;
+    *slash = '\0';
+    for (char *p = dir + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char c = *p;
+            *p = '\0';
+            if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+                snprintf(err, n, "%s: cannot create folder: %s", dir, strerror(errno));
+                return -1;
+            }
+            *p = c;
+            if (c == '\0')
+                break;
+        }
+    }
+    return 0;
+}
+
+int journal_create(const char *path, const json_t *header, journal **out, char *err, size_t n)
+{
+    *out = NULL;
+    if (results_make_parent(path, err, n) != 0)
+        return -1;
+    journal *j = calloc(1, sizeof *j);
+    if (!j) {
+        snprintf(err, n, "%s: out of memory", path);
+        return -1;
+    }
+    snprintf(j->path, sizeof j->path, "%s", path);
+    j->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0666);
+    if (j->fd < 0 || write_line(j->fd, header) != 0) {
+        snprintf(err, n, "%s: cannot write the journal: %s", path, strerror(errno));
+        if (j->fd >= 0)
+            close(j->fd);
+        free(j);
+        return -1;
+    }
+    *out = j;
+    return 0;
+}
+
+int journal_reopen(const char *path, long valid_bytes, journal **out, char *err, size_t n)
+{
+    *out = NULL;
+    journal *j = calloc(1, sizeof *j);
+    if (!j) {
+        snprintf(err, n, "%s: out of memory", path);
+        return -1;
+    }
+    snprintf(j->path, sizeof j->path, "%s", path);
+    j->fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (j->fd < 0 || ftruncate(j->fd, (off_t)valid_bytes) != 0 || fsync(j->fd) != 0) {
+        snprintf(err, n, "%s: cannot reopen the journal: %s", path, strerror(errno));
+        if (j->fd >= 0)
+            close(j->fd);
+        free(j);
+        return -1;
+    }
+    *out = j;
+    return 0;
+}
+
+int journal_append(journal *j, const json_t *entry, char *err, size_t n)
+{
+    if (write_line(j->fd, entry) != 0) {
+        snprintf(err, n, "%s: cannot append to the journal: %s", j->path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+void journal_close(journal *j)
+{
+    if (!j)
+        return;
+    close(j->fd);
+    free(j);
+}
+
+/* Reads a whole file into a malloc'd NUL-terminated buffer. */
+static char *read_file(const char *path, size_t *len, int *errno_out)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        *errno_out = errno;
+        return NULL;
+    }
+    size_t cap = 1 << 16, used = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        size_t r = fread(buf + used, 1, cap - used - 1, f);
+        used += r;
+        if (used < cap - 1)
+            break;
+        char *nb = realloc(buf, cap * 2);
+        if (!nb) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = nb;
+        cap *= 2;
+    }
+    if (buf && ferror(f)) {
+        free(buf);
+        buf = NULL;
+    }
+    *errno_out = buf ? 0 : (errno ? errno : ENOMEM);
+    fclose(f);
+    if (buf) {
+        buf[used] = '\0';
+        *len = used;
+    }
+    return buf;
+}
+
+int journal_read(const char *path, journal_data *out, bool *missing, char *err, size_t n)
+{
+    memset(out, 0, sizeof *out);
+    if (missing)
+        *missing = false;
+    size_t len;
+    int e;
+    char *buf = read_file(path, &len, &e);
+    if (!buf) {
+        if (missing)
+            *missing = e == ENOENT;
+        snprintf(err, n, "%s: cannot read the journal: %s", path, strerror(e));
+        return -1;
+    }
+    out->cells = json_object();
+    char *line = buf;
+    int lineno = 0;
+    while (line < buf + len) {
+        char *nl = memchr(line, '\n', (size_t)(buf + len - line));
+        if (!nl) {
+            out->partial_tail = true; /* a write cut short: ignored */
+            break;
+        }
+        *nl = '\0';
+        lineno++;
+        json_error_t je;
+        json_t *obj = json_loads(line, 0, &je);
+        if (lineno == 1) {
+            if (!obj || !json_is_object(obj) || !json_object_get(obj, "itera_journal")) {
+                snprintf(err, n, "%s:1: not an itera-bench journal (no header line)", path);
+                json_decref(obj);
+                journal_data_free(out);
+                free(buf);
+                return -1;
+            }
+            out->header = obj;
+        } else {
+            const char *name = json_string_value(json_object_get(obj, "cell"));
+            if (!obj || !json_is_object(obj) || !name ||
+                !json_is_array(json_object_get(obj, "runs"))) {
+                out->bad_lines++;
+            } else if (json_object_get(out->cells, name)) {
+                out->duplicates++;
+            } else {
+                json_object_set(out->cells, name, obj);
+                out->entries++;
+            }
+            json_decref(obj);
+        }
+        line = nl + 1;
+        out->valid_bytes = (long)(line - buf);
+    }
+    free(buf);
+    if (!out->header) {
+        snprintf(err, n, "%s: empty journal (no header line)", path);
+        journal_data_free(out);
+        return -1;
+    }
+    return 0;
+}
+
+void journal_data_free(journal_data *d)
+{
+    json_decref(d->header);
+    json_decref(d->cells);
+    d->header = d->cells = NULL;
+}
+
+/* A number, or null when not finite (jansson refuses NaN and infinities). */
+static json_t *num(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+json_t *results_run_json(const gb_run_result *r, const char *cell_name, int family_index,
+                         int repetitions, const char *label)
+{
+    if (repetitions <= 0)
+        repetitions = r->repetitions > 0 ? r->repetitions : 1;
+    if (!label)
+        label = r->label;
+    bool agg = r->run_type && strcmp(r->run_type, "aggregate") == 0;
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    char name[512];
+    if (agg && r->aggregate_name && *r->aggregate_name)
+        snprintf(name, sizeof name, "%s_%s", cell_name, r->aggregate_name);
+    else
+        snprintf(name, sizeof name, "%s", cell_name);
+    json_object_set_new(o, "name", json_string(name));
+    json_object_set_new(o, "family_index", json_integer(family_index));
+    json_object_set_new(o, "per_family_instance_index", json_integer(0));
+    json_object_set_new(o, "run_name", json_string(cell_name));
+    json_object_set_new(o, "run_type", json_string(agg ? "aggregate" : "iteration"));
+    json_object_set_new(o, "repetitions", json_integer(repetitions));
+    json_object_set_new(o, "threads", json_integer(1));
+    if (!agg) {
+        json_object_set_new(o, "repetition_index", json_integer(r->repetition_index));
+    } else {
+        const char *an = r->aggregate_name ? r->aggregate_name : "";
+        json_object_set_new(o, "aggregate_name", json_string(an));
+        const char *unit = r->aggregate_unit && *r->aggregate_unit
+                               ? r->aggregate_unit
+                               : strcmp(an, "cv") == 0 ? "percentage" : "time";
+        json_object_set_new(o, "aggregate_unit", json_string(unit));
+    }
+    if (r->error_occurred) {
+        json_object_set_new(o, "error_occurred", json_true());
+        json_object_set_new(o, "error_message",
+                            json_string(r->error_message ? r->error_message : ""));
+    }
+    json_object_set_new(o, "iterations", json_integer(r->iterations));
+    json_object_set_new(o, "real_time", num(r->real_time));
+    json_object_set_new(o, "cpu_time", num(r->cpu_time));
+    json_object_set_new(o, "time_unit", json_string(r->time_unit ? r->time_unit : "ns"));
+    for (int i = 0; i < r->n_counters; i++)
+        json_object_set_new(o, r->counter_names[i], num(r->counter_values[i]));
+    if (label && *label)
+        json_object_set_new(o, "label", json_string(label));
+    return o;
+}
+
+json_t *results_cell_entry(const char *name, json_t *runs, json_t *op_profile)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    json_object_set_new(o, "cell", json_string(name));
+    json_object_set_new(o, "runs", runs ? json_incref(runs) : json_array());
+    if (op_profile)
+        json_object_set(o, "op_profile", op_profile);
+    return o;
+}
+
+json_t *results_assemble(const json_t *context, const char *const *names, int n,
+                         const json_t *cells, int *missing)
+{
+    json_t *root = json_object();
+    json_t *benches = json_array();
+    json_t *prof = json_object();
+    int miss = 0;
+    json_object_set_new(root, "context", context ? json_deep_copy(context) : json_object());
+    for (int i = 0; i < n; i++) {
+        json_t *cell = json_object_get(cells, names[i]);
+        if (!cell) {
+            miss++;
+            continue;
+        }
+        size_t k;
+        json_t *run;
+        json_array_foreach(json_object_get(cell, "runs"), k, run)
+        {
+            /* family_index follows the final order so it is unique and increasing. */
+            json_t *copy = json_deep_copy(run);
+            json_object_set_new(copy, "family_index", json_integer(i));
+            json_array_append_new(benches, copy);
+        }
+        json_t *op = json_object_get(cell, "op_profile");
+        if (op)
+            json_object_set(prof, names[i], op);
+    }
+    json_object_set_new(root, "benchmarks", benches);
+    json_object_set_new(root, "itera_op_profile", prof);
+    if (missing)
+        *missing = miss;
+    return root;
+}
+
+int results_write_atomic(const char *path, const json_t *root, char *err, size_t n)
+{
+    if (results_make_parent(path, err, n) != 0)
+        return -1;
+    char tmp[PATH_MAX + 32];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    char *s = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+    if (!s) {
+        snprintf(err, n, "%s: cannot serialise the results", path);
+        return -1;
+    }
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    int rc = -1;
+    if (fd >= 0 && write_all(fd, s, strlen(s)) == 0 && write_all(fd, "\n", 1) == 0 &&
+        fsync(fd) == 0) {
+        rc = 0;
+    }
+    int e = errno;
+    if (fd >= 0)
+        close(fd);
+    free(s);
+    if (rc != 0) {
+        snprintf(err, n, "%s: cannot write: %s", tmp, strerror(e));
+        unlink(tmp);
+        return -1;
+    }
+    if (rename(tmp, path) != 0) {
+        snprintf(err, n, "%s: cannot rename %s over it: %s", path, tmp, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    /* Make the rename itself durable. */
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof dir, ".");
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    return 0;
+}

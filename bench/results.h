@@ -1,0 +1,97 @@
+/*
+ * results.h: result files. Every finished cell goes to a journal as it completes; at the
+ * end the whole run is written once, atomically, as a Google Benchmark JSON file.
+ *
+ * Journal (`<out>.journal`): one JSON object per line, each written with one write() and
+ * fsync'd, so a kill at any moment leaves every finished cell and at most one partial last
+ * line (ignored, then cut off when the journal is reopened for --resume).
+ *   line 1:  {"itera_journal": 1, "platform": P, "profile": X, "cells": N, "context": {...}}
+ *   then:    {"cell": NAME, "runs": [GB benchmark entries...], "op_profile": {...}?}
+ *
+ * Final file (Google Benchmark 1.7.1's JSONReporter schema, so GB's compare.py reads it):
+ *   {"context": {GB's keys + itera_* keys, values as GB's custom context writes them:
+ *                strings},
+ *    "benchmarks": [entries of every cell, in cell order: its iteration runs, then its
+ *                   aggregates (mean, median, stddev, cv)],
+ *    "itera_op_profile": {NAME: {"forwards": K, "tokens_per_forward": T,
+ *                                "ops": [{"name", "parent", "calls", "total_us",
+ *                                         "mean_us", "min_us", "max_us",
+ *                                         "us_per_forward"}...]}}}
+ * A benchmark entry: name (run_name, plus "_<aggregate>" for aggregates), family_index,
+ * per_family_instance_index, run_name, run_type, repetitions, threads, repetition_index
+ * (iterations only), aggregate_name + aggregate_unit (aggregates only), error_occurred +
+ * error_message (when skipped), iterations, real_time, cpu_time, time_unit, the user
+ * counters, label. Non-finite counter values are written as null.
+ *
+ * Errors: int functions return 0, or -1 with a one-line message naming the file in err[n].
+ */
+#ifndef ITERA_RESULTS_H
+#define ITERA_RESULTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "gbench.h"
+
+#define JOURNAL_VERSION 1
+
+/* ---- Writing the journal ---- */
+
+typedef struct journal journal;
+
+/* Creates (truncates) path and writes the header line. */
+int journal_create(const char *path, const json_t *header, journal **out, char *err, size_t n);
+/* Reopens an existing journal for appending after --resume: cuts the file to valid_bytes
+ * (journal_data.valid_bytes: the end of its last complete line) first. */
+int journal_reopen(const char *path, long valid_bytes, journal **out, char *err, size_t n);
+/* Appends one object as one line; flushed and fsync'd before returning. */
+int journal_append(journal *j, const json_t *entry, char *err, size_t n);
+void journal_close(journal *j);
+
+/* ---- Reading it back ---- */
+
+typedef struct journal_data {
+    json_t *header;     /* the header object (owned) */
+    json_t *cells;      /* object: cell name -> entry; the first complete entry wins (owned) */
+    int entries;        /* cell lines read */
+    int duplicates;     /* cell lines for a name already seen (ignored) */
+    int bad_lines;      /* complete lines that are not a cell object (ignored) */
+    bool partial_tail;  /* the file ended in a partial line (a write cut short) */
+    long valid_bytes;   /* offset just after the last complete line */
+} journal_data;
+
+/* Reads path. Returns 0; -1 with err when it cannot be read or its first line is not a
+ * journal header (*missing set when the file does not exist). */
+int journal_read(const char *path, journal_data *out, bool *missing, char *err, size_t n);
+void journal_data_free(journal_data *d);
+
+/* ---- Entries ---- */
+
+/* One GB run as a GB JSON benchmark entry named after cell_name (see above); GB's own
+ * suffixes (/real_time, /repeats:N, ...) are not kept. repetitions <= 0 takes the run's;
+ * label NULL takes the run's label ("" for none). Returns a new object, or NULL on
+ * allocation failure. */
+json_t *results_run_json(const gb_run_result *r, const char *cell_name, int family_index,
+                         int repetitions, const char *label);
+
+/* A journal cell line: {"cell": name, "runs": runs, "op_profile": op_profile?}. Takes
+ * references to neither argument (they are copied by reference count: json_incref). */
+json_t *results_cell_entry(const char *name, json_t *runs, json_t *op_profile);
+
+/* ---- The final file ---- */
+
+/* Builds {"context", "benchmarks", "itera_op_profile"} from the cells named names[0..n)
+ * as found in cells (name -> cell entry); *missing counts names with no entry. */
+json_t *results_assemble(const json_t *context, const char *const *names, int n,
+                         const json_t *cells, int *missing);
+
+/* Writes root to path atomically: path.tmp, fsync, rename over path, fsync the folder.
+ * Creates the missing parent folders first. */
+int results_write_atomic(const char *path, const json_t *root, char *err, size_t n);
+
+/* mkdir -p of the folder holding path. */
+int results_make_parent(const char *path, char *err, size_t n);
+
+#endif

@@ -1,0 +1,42 @@
+/*
+ * runner.h: a sweep, from a platform and a profile to a results file.
+ *
+ * runner_run: loads the platform and the profile (+ --set overrides), refuses a platform
+ * bigger than the host unless emulating, expands the cells, measures the machine peak,
+ * opens the counters, checks the binding, then runs every cell through Google Benchmark
+ * (one GB run over the cells still to do, each cell's engine state made when GB enters
+ * it). Each cell's runs go to the journal `<out>.journal` as soon as the cell finishes
+ * (its results reported and the next cell entered, or the run over); a progress line
+ * per cell goes to stderr. At the end the Google Benchmark JSON file is written
+ * atomically. With resume, finished cells are read from the journal and only the
+ * missing ones run.
+ */
+#ifndef ITERA_RUNNER_H
+#define ITERA_RUNNER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct runner_opts {
+    const char *platform;   /* name or path; NULL: "embedded" */
+    const char *profile;    /* name or path; NULL: "default" */
+    const char *out;        /* NULL: <root>/results/<platform>/<profile>.json */
+    const char *model_dir;  /* NULL: the engine's synthetic model (ITERA_DEFAULT_SEED) */
+    bool resume;
+    bool emulate;
+    const char *const *sets; /* "key=value" overrides (--set), nsets of them */
+    int nsets;
+    int gb_argc;            /* Google Benchmark flags: gb_argv[0] is the program name */
+    char **gb_argv;
+} runner_opts;
+
+/* Runs the sweep. Returns the process exit status: 0 every cell ran; 1 some cell failed
+ * or is missing, or a file could not be written; 2 bad input (platform, profile, flag,
+ * a platform bigger than the host without emulation). Messages go to stderr; the
+ * results path to stdout. */
+int runner_run(const runner_opts *o);
+
+/* The folder holding platforms/ and profiles/ (the repository), "." when not found. */
+void runner_root(char *out, size_t n);
+
+#endif

@@ -1,0 +1,123 @@
+/*
+ * qgemm.c: the scalar references of the integer products (qgemm.h), the activation
+ * scratch layout, and the table of ISA variants (qgemm_avx2.c, qgemm_vnni.c).
+ */
+#include "qgemm.h"
+
+#include <math.h>
+
+static size_t up64(size_t n) { return (n + 63) & ~(size_t)63; }
+
+size_t qg_act_bytes(int M, int K)
+{
+    size_t nb = (size_t)M * (size_t)(K / QG_K);
+    return up64((size_t)M * (size_t)K) + 2 * up64(nb * 4) + 64;
+}
+
+qg_act qg_act_view(void *scratch, int M, int K)
+{
+    uint8_t *p = (uint8_t *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
+    size_t nb = (size_t)M * (size_t)(K / QG_K);
+    qg_act a;
+    a.xq = p;
+    p += up64((size_t)M * (size_t)K);
+    a.xd = (float *)(void *)p;
+    p += up64(nb * 4);
+    a.xs = (int32_t *)(void *)p;
+    return a;
+}
+
+/* Per block: dx = max|x| / 127, q = rint(x · (127 / max|x|)) (nearest even), all zero for a
+ * zero block. Every variant computes exactly these values. */
+void qg_prepare_scalar(const float *x, int ldx, int m0, int m1, int K, bool offset128, const qg_act *a)
+{
+    const int nb = K / QG_K;
+    for (int m = m0; m < m1; m++) {
+        const float *xr = x + (size_t)m * ldx;
+        uint8_t *q = a->xq + (size_t)m * K;
+        for (int b = 0; b < nb; b++) {
+            const float *xb = xr + b * QG_K;
+            float amax = 0.0f;
+            for (int k = 0; k < QG_K; k++) amax = fmaxf(amax, fabsf(xb[k]));
+            const float id = amax > 0.0f ? 127.0f / amax : 0.0f;
+            int32_t sum = 0;
+            for (int k = 0; k < QG_K; k++) {
+                const int v = (int)lrintf(xb[k] * id);
+                sum += v;
+                q[b * QG_K + k] = offset128 ? (uint8_t)(v + 128) : (uint8_t)(int8_t)v;
+            }
+            a->xd[(size_t)m * nb + b] = amax / 127.0f;
+            if (a->xs) a->xs[(size_t)m * nb + b] = -8 * sum;
+        }
+    }
+}
+
+void qg_gemm8_scalar(const qg_args *a, int m0, int m1, int p0, int p1)
+{
+    const int nb = a->K / QG_K;
+    const qg_blk8 *W = a->w;
+    for (int m = m0; m < m1; m++) {
+        const uint8_t *xq = a->x.xq + (size_t)m * a->K;
+        const float *xd = a->x.xd + (size_t)m * nb;
+        float *yr = a->y + (size_t)m * a->ldy;
+        for (int p = p0; p < p1; p++)
+            for (int r = 0; r < QG_NR && p * QG_NR + r < a->n_out; r++) {
+                float acc = 0.0f;
+                for (int b = 0; b < nb; b++) {
+                    const qg_blk8 *blk = W + (size_t)p * nb + b;
+                    const uint8_t *xb = xq + b * QG_K;
+                    int32_t isum = 0;
+                    for (int g = 0; g < QG_K / 4; g++)
+                        for (int j = 0; j < 4; j++)
+                            isum += (int32_t)blk->qs[g][r][j] * ((int32_t)xb[4 * g + j] - 128);
+                    acc = fmaf((float)isum, blk->d[r] * xd[b], acc);
+                }
+                const int n = p * QG_NR + r;
+                yr[n] = a->bias ? acc + a->bias[n] : acc;
+            }
+    }
+}
+
+void qg_gemm4_scalar(const qg_args *a, int m0, int m1, int p0, int p1)
+{
+    const int nb = a->K / QG_K;
+    const qg_blk4 *W = a->w;
+    for (int m = m0; m < m1; m++) {
+        const int8_t *xq = (const int8_t *)a->x.xq + (size_t)m * a->K;
+        const float *xd = a->x.xd + (size_t)m * nb;
+        const int32_t *xs = a->x.xs + (size_t)m * nb;
+        float *yr = a->y + (size_t)m * a->ldy;
+        for (int p = p0; p < p1; p++)
+            for (int r = 0; r < QG_NR && p * QG_NR + r < a->n_out; r++) {
+                float acc = 0.0f;
+                for (int b = 0; b < nb; b++) {
+                    const qg_blk4 *blk = W + (size_t)p * nb + b;
+                    const int8_t *xb = xq + b * QG_K;
+                    int32_t isum = xs[b];
+                    for (int g = 0; g < QG_K / 8; g++)
+                        for (int j = 0; j < 4; j++) {
+                            const int v = blk->qs[g][r][j];
+                            isum += (v & 15) * xb[4 * g + j] + (v >> 4) * xb[16 + 4 * g + j];
+                        }
+                    acc = fmaf((float)isum, blk->d[r] * xd[b], acc);
+                }
+                const int n = p * QG_NR + r;
+                yr[n] = a->bias ? acc + a->bias[n] : acc;
+            }
+    }
+}
+
+const qg_impl qg_impls[] = {
+    {CPU_ISA_SCALAR, "scalar", qg_prepare_scalar, qg_gemm8_scalar, qg_gemm4_scalar},
+    {CPU_ISA_AVX2, "avx2", qg_prepare_avx2, qg_gemm8_avx2, qg_gemm4_avx2},
+    {CPU_ISA_AVX512VNNI, "avx512-vnni", qg_prepare_vnni, qg_gemm8_vnni, qg_gemm4_vnni},
+};
+const int qg_impl_count = (int)(sizeof qg_impls / sizeof qg_impls[0]);
+
+const qg_impl *qg_best(void)
+{
+    const cpu_isa isa = cpu_isa_best();
+    for (int i = qg_impl_count - 1; i > 0; i--)
+        if (qg_impls[i].isa <= isa) return &qg_impls[i];
+    return &qg_impls[0];
+}

@@ -1,0 +1,10 @@
+# kernels.gp: scan kernel comparison: mean latency bars with min-max error bars.
+# datafile: "kernel" mean_ms min_ms max_ms (one row per kernel)
+load tpldir.'/common.gp'
+set ylabel 'latency (ms), lower is better'
+set yrange [0:*]
+set boxwidth 0.6
+set key off
+set xrange [-0.6:*]
+plot datafile using 0:2:xtic(1) with boxes lc rgb '#4477aa' title 'mean', \
+     datafile using 0:2:3:4 with yerrorbars lc rgb '#000000' pt 0 lw 1.5 title 'min-max'
