@@ -71,7 +71,7 @@ BENCH_LIBS  := $(call pc_libs,$(PKGS_BENCH)) -lpfm -lstdc++ -lm
 
 all: build
 
-build: $(ITERA) $(if $(wildcard $(BENCH_MAIN)),$(ITERA_BENCH))
+build: $(ITERA) $(ITERA_BENCH)
 
 ## deps: install missing Debian packages (apt-get when root, else print the command)
 deps: $(DEPS_STAMP)
@@ -128,14 +128,14 @@ ubsan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build-ubsan OPT=-O1 \
 	    SAN="-fsanitize=undefined -fno-sanitize-recover=undefined" test
 
-## bench: run a sweep (PLATFORM=embedded PROFILE=default [EMULATE=1] [RESUME=1])
+## bench: run a sweep (PLATFORM=embedded PROFILE=default [EMULATE=1] [RESUME=1] [MODEL=DIR]),
+##        writing results/PLATFORM/PROFILE.json, then render reports/ from every result file
 bench: build
-	$(Q)if [ -x $(ITERA_BENCH) ]; then \
-	    $(ITERA_BENCH) run --platform $(PLATFORM) --profile $(PROFILE) \
-	        $(if $(filter 1,$(EMULATE)),--emulate) $(if $(filter 1,$(RESUME)),--resume) $(BENCH_ARGS); \
-	else \
-	    sh scripts/quick_bench.sh $(ITERA); \
-	fi
+	$(Q)$(ITERA_BENCH) run --platform $(PLATFORM) --profile $(PROFILE) \
+	    $(if $(filter 1,$(EMULATE)),--emulate) $(if $(filter 1,$(RESUME)),--resume) \
+	    $(if $(MODEL),--model $(MODEL)) $(BENCH_ARGS)
+	$(Q)$(MAKE) --no-print-directory report
+	@echo "bench: results in results/$(PLATFORM)/$(PROFILE).json, report in $(REPORT_DIR)/README.md"
 
 ## report: render reports/ from every results/**/*.json (journals and results/tmp excluded)
 REPORT_DIR  ?= reports
