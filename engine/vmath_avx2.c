@@ -195,6 +195,26 @@ static void layernorm_avx2(float *y, const float *x, const float *w, const float
     }
 }
 
+// Full vectors, then one masked tail; the taps accumulate by FMA in order k = 0..K−1.
+static void conv_silu_avx2(float *y, const float *const *u, const float *wt, const float *bias,
+                           int K, int n) {
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 s = bias ? _mm256_loadu_ps(bias + i) : _mm256_setzero_ps();
+        for (int k = 0; k < K; k++)
+            s = _mm256_fmadd_ps(_mm256_loadu_ps(wt + (size_t)k * n + i), _mm256_loadu_ps(u[k] + i), s);
+        _mm256_storeu_ps(y + i, silu8(s));
+    }
+    if (i < n) {
+        const __m256i m = tail_mask(n - i);
+        __m256 s = bias ? _mm256_maskload_ps(bias + i, m) : _mm256_setzero_ps();
+        for (int k = 0; k < K; k++)
+            s = _mm256_fmadd_ps(_mm256_maskload_ps(wt + (size_t)k * n + i, m),
+                                _mm256_maskload_ps(u[k] + i, m), s);
+        _mm256_maskstore_ps(y + i, m, silu8(s));
+    }
+}
+
 const vmath_ops vmath_avx2 = {
     .isa = CPU_ISA_AVX2,
     .name = "avx2",
@@ -205,4 +225,5 @@ const vmath_ops vmath_avx2 = {
     .mul_silu = mul_silu_avx2,
     .softplus_sum = softplus_sum_avx2,
     .layernorm = layernorm_avx2,
+    .conv_silu = conv_silu_avx2,
 };

@@ -178,6 +178,19 @@ static void layernorm_avx512(float *y, const float *x, const float *w, const flo
     }
 }
 
+// Full vectors, then one masked tail; the taps accumulate by FMA in order k = 0..K−1.
+static void conv_silu_avx512(float *y, const float *const *u, const float *wt, const float *bias,
+                             int K, int n) {
+    for (int i = 0; i < n; i += 16) {
+        const __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : tail_mask(n - i);
+        __m512 s = bias ? _mm512_maskz_loadu_ps(m, bias + i) : _mm512_setzero_ps();
+        for (int k = 0; k < K; k++)
+            s = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, wt + (size_t)k * n + i),
+                                _mm512_maskz_loadu_ps(m, u[k] + i), s);
+        _mm512_mask_storeu_ps(y + i, m, silu16(s));
+    }
+}
+
 const vmath_ops vmath_avx512 = {
     .isa = CPU_ISA_AVX512,
     .name = "avx512",
@@ -188,4 +201,5 @@ const vmath_ops vmath_avx512 = {
     .mul_silu = mul_silu_avx512,
     .softplus_sum = softplus_sum_avx512,
     .layernorm = layernorm_avx512,
+    .conv_silu = conv_silu_avx512,
 };

@@ -226,6 +226,73 @@ static void test_layernorm(void **state) {
     assert_int_equal(bad, 0);
 }
 
+/* conv_silu: every tap count 1..5 and 8, channel counts over all tail lengths, with and
+ * without bias, in place over a tap row; against the scalar reference and against double
+ * truth for the scalar one. */
+static void test_conv_silu(void **state) {
+    (void)state;
+    long bad = 0;
+    enum { KMAX = 8, CMAX = 300 };
+    static float wt[KMAX * CMAX], bias[CMAX], u[KMAX][CMAX + 16], r[CMAX + 16], y[CMAX + 16];
+    static const int ks[] = {1, 2, 3, 4, 5, 8};
+    for (int a = 0; a < (int)(sizeof ks / sizeof ks[0]); a++) {
+        const int K = ks[a];
+        for (int n = 0; n <= CMAX; n = n < 40 ? n + 1 : n + 37) {
+            const float *up[KMAX];
+            for (int k = 0; k < K; k++) {
+                for (int i = 0; i < n; i++) {
+                    wt[k * n + i] = frand(-1.0f, 1.0f);
+                    u[k][i] = i < NEDGE ? edges[i] / 8 : frand(-4.0f, 4.0f);
+                }
+                up[k] = u[k];
+            }
+            for (int i = 0; i < n; i++) bias[i] = frand(-0.5f, 0.5f);
+            for (int withb = 0; withb < 2; withb++) {
+                const float *bv = withb ? bias : NULL;
+                vmath_scalar.conv_silu(r, up, wt, bv, K, n);
+                for (int i = 0; i < n; i++) { /* the reference against double truth */
+                    double s = bv ? bv[i] : 0.0;
+                    for (int k = 0; k < K; k++) s += (double)wt[k * n + i] * u[k][i];
+                    const double want = s / (1.0 + exp(-s));
+                    if (!(fabs(r[i] - want) <= 1e-5 * (fabs(want) + 1.0))) {
+                        if (bad < 4) fprintf(stderr, "scalar conv_silu K=%d n=%d [%d] got %.9g want %.9g\n", K, n, i, r[i], want);
+                        bad++;
+                    }
+                }
+                for (int t = 0; t < NSIMD; t++) {
+                    const vmath_ops *o = simd_tables[t];
+                    if (!cpu_isa_has(o->isa)) continue;
+                    for (int i = 0; i < n + 16; i++) y[i] = GUARD;
+                    o->conv_silu(y, up, wt, bv, K, n);
+                    for (int i = 0; i < n; i++)
+                        if (!close_enough(y[i], r[i], VMATH_TOL) || isnan(y[i])) {
+                            if (bad < 4)
+                                fprintf(stderr, "%s conv_silu K=%d n=%d [%d] got %.9g want %.9g\n",
+                                        o->name, K, n, i, y[i], r[i]);
+                            bad++;
+                        }
+                    for (int i = n; i < n + 16; i++) bad += y[i] != GUARD;
+                    /* in place over the last tap row */
+                    float save[CMAX];
+                    memcpy(save, u[K - 1], sizeof(float) * (size_t)n);
+                    o->conv_silu(u[K - 1], up, wt, bv, K, n);
+                    bad += n > 0 && memcmp(u[K - 1], y, sizeof(float) * (size_t)n) != 0;
+                    memcpy(u[K - 1], save, sizeof(float) * (size_t)n);
+                }
+            }
+        }
+    }
+    /* the checker notices a wrong tap order weight: swapping two taps changes the result */
+    if (cpu_isa_has(vmath_best()->isa)) {
+        const float *up[2] = {u[0], u[1]};
+        for (int i = 0; i < 16; i++) { u[0][i] = 1.0f; u[1][i] = 2.0f; wt[i] = 0.5f; wt[16 + i] = -1.0f; }
+        vmath_best()->conv_silu(y, up, wt, NULL, 2, 16);
+        const float want = -1.5f / (1.0f + expf(1.5f));
+        for (int i = 0; i < 16; i++) bad += !close_enough(y[i], want, VMATH_TOL);
+    }
+    assert_int_equal(bad, 0);
+}
+
 /* The references, and every table this CPU runs, against double-precision truth. */
 static double truth(const char *name, double x) {
     if (!strcmp(name, "exp")) return exp(x);
@@ -287,6 +354,7 @@ int main(void) {
         cmocka_unit_test(test_mul_silu),
         cmocka_unit_test(test_softplus_sum),
         cmocka_unit_test(test_layernorm),
+        cmocka_unit_test(test_conv_silu),
         cmocka_unit_test(test_against_truth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
