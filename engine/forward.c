@@ -36,15 +36,16 @@ struct itera_ctx {
     float *dz;      /* [R, E] delta projection */
     float *delta;   /* [R] */
     float *ys;      /* [R, E] scan output, then gated */
-    float *f1;      /* [R, F] FFN hidden */
-    float *eh;      /* [R, D] rows routed to one expert */
-    float *eo;      /* [R, D] that expert's output */
+    float *f1;      /* [R·k, F] FFN / expert hidden */
+    float *eh;      /* [R·k, D] rows routed to experts, grouped per thread then per expert */
+    float *eo;      /* [R·k, D] the experts' outputs */
     float *rz;      /* [R, X] router logits */
     int *route;     /* [R, top_k] chosen experts */
     float *gate;    /* [R, top_k] their weights */
-    int *erows;     /* [R] rows of one expert */
-    float *egate;   /* [R] their gate weights */
-    void *lin_scratch;
+    int *erows;     /* [R·k] rows routed to experts (same layout as eh) */
+    float *egate;   /* [R·k] their gate weights */
+    void *lin_scratch;  /* [threads] slices of lin_scratch_stride bytes, one per worker */
+    size_t lin_scratch_stride;
     void *scan_scratch;
     size_t scan_scratch_bytes;
 
@@ -143,14 +144,15 @@ itera_status itera_ctx_create(const itera_model *m, const itera_ctx_opts *o, ite
     c->dz = xalloc(R * E * sizeof(float), &ok);
     c->delta = xalloc(R * sizeof(float), &ok);
     c->ys = xalloc(R * E * sizeof(float), &ok);
-    c->f1 = xalloc(R * F * sizeof(float), &ok);
-    c->eh = xalloc(R * D * sizeof(float), &ok);
-    c->eo = xalloc(R * D * sizeof(float), &ok);
+    size_t Rk = R * (size_t)(k > 1 ? k : 1);
+    c->f1 = xalloc(Rk * F * sizeof(float), &ok);
+    c->eh = xalloc(Rk * D * sizeof(float), &ok);
+    c->eo = xalloc(Rk * D * sizeof(float), &ok);
     c->rz = xalloc(R * X * sizeof(float), &ok);
     c->route = xalloc(R * k * sizeof(int), &ok);
     c->gate = xalloc(R * k * sizeof(float), &ok);
-    c->erows = xalloc(R * sizeof(int), &ok);
-    c->egate = xalloc(R * sizeof(float), &ok);
+    c->erows = xalloc(Rk * sizeof(int), &ok);
+    c->egate = xalloc(Rk * sizeof(float), &ok);
     c->conv_state = xalloc((size_t)cf->num_layers * max_batch * (K > 1 ? K - 1 : 1) * E * sizeof(float), &ok);
     c->ssm_state = xalloc((size_t)cf->num_layers * max_batch * N * sizeof(float), &ok);
     size_t ls = 0;
@@ -159,7 +161,8 @@ itera_status itera_ctx_create(const itera_model *m, const itera_ctx_opts *o, ite
             size_t s = linear_scratch_bytes(m->tensors[i].lin, c->max_rows);
             if (s > ls) ls = s;
         }
-    c->lin_scratch = xalloc(ls, &ok);
+    c->lin_scratch_stride = (ls + 63) & ~(size_t)63;
+    c->lin_scratch = xalloc(c->lin_scratch_stride * threads, &ok);
     size_t s1 = scan_scratch_need(c, max_batch, max_seq), s2 = scan_scratch_need(c, max_batch, 1);
     c->scan_scratch_bytes = s1 > s2 ? s1 : s2;
     c->scan_scratch = xalloc(c->scan_scratch_bytes, &ok);
@@ -196,14 +199,25 @@ itera_kernel itera_ctx_kernel(const itera_ctx *c, int B, int L)
     return scan_auto(B, L, cf->ssm_expand_factor * cf->hidden_size, cf->ssm_state_size, c->threads);
 }
 
-/* ---- row-parallel element-wise ops ---- */
+/* ---- row-parallel ops ----
+ *
+ * Every op below splits the B·L token rows the same way (pool_slice over rows), so a
+ * thread keeps working on the rows it produced in the previous op (they stay in its
+ * cache). Linear maps inside a row op run on the caller's rows only (linear_forward with
+ * no pool and the thread's own scratch): one parallel region per op, the activation
+ * quantization of the int8/int4 formats included, instead of one to three. */
 
 typedef enum row_op {
+    ROW_EMBED,    /* x = embed[token] + pos */
     ROW_ADD_LN,   /* x += add (when add_pending); h = LN(x; w, b) */
+    ROW_IN_PROJ,  /* ug = h · in_projᵀ */
     ROW_CONV,     /* uc = silu(conv(u)) using the conv state for positions before this call */
-    ROW_DELTA,    /* delta[t] = mean_c softplus(dz[t, c]) */
+    ROW_DELTA,    /* dz = uc · delta_projᵀ + b; delta[t] = mean_c softplus(dz[t, c]) */
     ROW_GATE,     /* ys = ys ⊙ silu(g) */
-    ROW_GELU,     /* f1 = gelu(f1) over n columns */
+    ROW_OUT_PROJ, /* add = ys · out_projᵀ */
+    ROW_FFN,      /* add = gelu(h · w1ᵀ) · w2ᵀ */
+    ROW_ROUTER,   /* rz = h · routerᵀ; route, gate = top-k of rz, softmax over those k */
+    ROW_EXPERTS,  /* add = Σ_j gate[t, j] · expert_{route[t, j]}(h[t]) */
 } row_op;
 
 typedef struct row_task {
@@ -214,49 +228,124 @@ typedef struct row_task {
     int layer;
     const float *ln_w, *ln_b;
     bool add_pending;
-    float *buf;
-    int n;        /* columns for ROW_GELU */
+    const int32_t *tokens; /* ROW_EMBED */
 } row_task;
+
+/* y rows [t0, t1) = x rows · Wᵀ (+ b) on the calling thread, with its own scratch. */
+static void lin_rows(itera_ctx *c, int ith, const linear *L, const float *x, int ldx, int t0,
+                     int t1, float *y, int ldy)
+{
+    if (t1 <= t0) return;
+    linear_forward(NULL, L, x + (size_t)t0 * ldx, ldx, t1 - t0,
+                   (char *)c->lin_scratch + (size_t)ith * c->lin_scratch_stride,
+                   y + (size_t)t0 * ldy, ldy);
+}
+
+/* The experts for token rows [t0, t1): each routed (row, expert) pair is gathered into
+ * eh (rows from t0·k on, grouped by expert), each expert runs once on its group, and the
+ * gated outputs are added to the rows' add, which only this thread writes. */
+static void experts_rows(itera_ctx *c, int ith, const layer_weights *lw, int t0, int t1)
+{
+    const itera_config *cf = &c->m->cfg;
+    const vmath_ops *vm = c->vm;
+    int D = cf->hidden_size, F = cf->expert_size, X = cf->num_experts, k = cf->top_k_experts;
+    if (t1 <= t0) return;
+    memset(c->add + (size_t)t0 * D, 0, (size_t)(t1 - t0) * D * sizeof(float));
+    size_t base = (size_t)t0 * k;
+    for (int e = 0; e < X; e++) {
+        int n = 0;
+        int *rows = c->erows + base;
+        float *gw = c->egate + base;
+        float *eh = c->eh + base * D, *eo = c->eo + base * D, *f1 = c->f1 + base * F;
+        for (int t = t0; t < t1; t++)
+            for (int j = 0; j < k; j++)
+                if (c->route[(size_t)t * k + j] == e) {
+                    rows[n] = t;
+                    gw[n] = c->gate[(size_t)t * k + j];
+                    memcpy(eh + (size_t)n * D, c->h + (size_t)t * D, D * sizeof(float));
+                    n++;
+                }
+        if (!n) continue;
+        lin_rows(c, ith, &lw->ew1[e], eh, D, 0, n, f1, F);
+        for (int i = 0; i < n; i++) vm->gelu(f1 + (size_t)i * F, f1 + (size_t)i * F, F);
+        lin_rows(c, ith, &lw->ew2[e], f1, F, 0, n, eo, D);
+        for (int i = 0; i < n; i++) {
+            float *dst = c->add + (size_t)rows[i] * D;
+            const float *src = eo + (size_t)i * D;
+            float g = gw[i];
+            for (int d = 0; d < D; d++) dst[d] += g * src[d];
+        }
+    }
+}
+
+/* One token's routing: r = the k largest of z[0..X) (ties to the lower index), g = softmax
+ * over those k logits. */
+static void route_row(const itera_config *cf, const float *z, int *r, float *g)
+{
+    int X = cf->num_experts, k = cf->top_k_experts;
+    for (int j = 0; j < k; j++) { /* j-th largest; ties to the lower index */
+        int best = -1;
+        for (int e = 0; e < X; e++) {
+            bool taken = false;
+            for (int q = 0; q < j; q++) taken |= r[q] == e;
+            if (!taken && (best < 0 || z[e] > z[best])) best = e;
+        }
+        r[j] = best;
+    }
+    float mx = z[r[0]], sum = 0;
+    for (int j = 0; j < k; j++) sum += (g[j] = expf(z[r[j]] - mx));
+    for (int j = 0; j < k; j++) g[j] /= sum;
+}
 
 static void row_fn(int ith, int nth, void *v)
 {
     row_task *a = v;
     itera_ctx *c = a->c;
-    const itera_config *cf = &c->m->cfg;
+    const itera_model *m = c->m;
+    const itera_config *cf = &m->cfg;
     const vmath_ops *vm = c->vm;
-    int D = cf->hidden_size, E = cf->ssm_expand_factor * D, K = cf->ssm_conv_kernel;
+    const layer_weights *lw = a->lw;
+    int D = cf->hidden_size, E = cf->ssm_expand_factor * D, K = cf->ssm_conv_kernel,
+        F = cf->expert_size;
     int t0, t1;
     pool_slice(a->T, ith, nth, &t0, &t1);
     switch (a->op) {
+    case ROW_EMBED:
+        for (int t = t0; t < t1; t++) {
+            float *x = c->x + (size_t)t * D;
+            const float *p = m->pos + (size_t)(c->pos + t % a->L) * D;
+            linear_row(&m->embed, a->tokens[t], x);
+            for (int d = 0; d < D; d++) x[d] += p[d];
+        }
+        break;
     case ROW_ADD_LN:
         for (int t = t0; t < t1; t++) {
             float *x = c->x + (size_t)t * D;
-            if (a->add_pending) {
-                const float *ad = c->add + (size_t)t * D;
-                for (int i = 0; i < D; i++) x[i] += ad[i];
-            }
-            vm->layernorm(c->h + (size_t)t * D, x, a->ln_w, a->ln_b, D, cf->layer_norm_eps);
+            if (a->add_pending)
+                vm->add_layernorm(c->h + (size_t)t * D, x, c->add + (size_t)t * D, a->ln_w,
+                                  a->ln_b, D, cf->layer_norm_eps);
+            else
+                vm->layernorm(c->h + (size_t)t * D, x, a->ln_w, a->ln_b, D, cf->layer_norm_eps);
         }
         break;
+    case ROW_IN_PROJ:
+        lin_rows(c, ith, &lw->in_proj, c->h, D, t0, t1, c->ug, 2 * E);
+        break;
     case ROW_CONV: {
-        const float *wt = a->lw->conv_wt, *bias = a->lw->conv_b;
+        const float *u[64]; /* K <= 64 (config.c) */
         for (int t = t0; t < t1; t++) {
             int b = t / a->L, l = t % a->L;
             const float *hist = c->conv_state + ((size_t)a->layer * c->max_batch + b) * (K - 1) * E;
-            float *o = c->uc + (size_t)t * E;
-            for (int e = 0; e < E; e++) o[e] = bias[e];
-            for (int k = 0; k < K; k++) {
-                int j = l - (K - 1) + k; /* input position relative to this call */
-                const float *u = j >= 0 ? c->ug + ((size_t)b * a->L + j) * 2 * E
-                                        : hist + (size_t)(K - 1 + j) * E;
-                const float *w = wt + (size_t)k * E;
-                for (int e = 0; e < E; e++) o[e] += w[e] * u[e];
+            for (int q = 0; q < K; q++) {
+                int j = l - (K - 1) + q; /* input position relative to this call */
+                u[q] = j >= 0 ? c->ug + ((size_t)b * a->L + j) * 2 * E : hist + (size_t)(K - 1 + j) * E;
             }
-            vm->silu(o, o, E);
+            vm->conv_silu(c->uc + (size_t)t * E, u, lw->conv_wt, lw->conv_b, K, E);
         }
         break;
     }
     case ROW_DELTA:
+        lin_rows(c, ith, &lw->delta_proj, c->uc, E, t0, t1, c->dz, E);
         for (int t = t0; t < t1; t++)
             c->delta[t] = vm->softplus_sum(c->dz + (size_t)t * E, E) / (float)E;
         break;
@@ -264,18 +353,35 @@ static void row_fn(int ith, int nth, void *v)
         for (int t = t0; t < t1; t++)
             vm->mul_silu(c->ys + (size_t)t * E, c->ys + (size_t)t * E, c->ug + (size_t)t * 2 * E + E, E);
         break;
-    case ROW_GELU:
-        for (int t = t0; t < t1; t++) vm->gelu(a->buf + (size_t)t * a->n, a->buf + (size_t)t * a->n, a->n);
+    case ROW_OUT_PROJ:
+        lin_rows(c, ith, &lw->out_proj, c->ys, E, t0, t1, c->add, D);
+        break;
+    case ROW_FFN:
+        lin_rows(c, ith, &lw->w1, c->h, D, t0, t1, c->f1, F);
+        for (int t = t0; t < t1; t++) vm->gelu(c->f1 + (size_t)t * F, c->f1 + (size_t)t * F, F);
+        lin_rows(c, ith, &lw->w2, c->f1, F, t0, t1, c->add, D);
+        break;
+    case ROW_EXPERTS:
+        experts_rows(c, ith, lw, t0, t1);
+        break;
+    case ROW_ROUTER:
+        lin_rows(c, ith, &lw->router, c->h, D, t0, t1, c->rz, cf->num_experts);
+        for (int t = t0; t < t1; t++) route_row(cf, c->rz + (size_t)t * cf->num_experts,
+                                                c->route + (size_t)t * cf->top_k_experts,
+                                                c->gate + (size_t)t * cf->top_k_experts);
         break;
     }
 }
 
-/* Below this many values an element-wise pass runs on the caller alone. */
+/* Work below this (values touched by an element-wise pass, or multiply-adds of a product)
+ * runs on the caller alone: a parallel region (~0.3 µs to start and join, plus moving
+ * cache lines between cores) costs more than it saves. */
 #define ROWS_SERIAL_MAX 2048
+#define MACS_SERIAL_MAX 65536
 
-static void rows_run(itera_ctx *c, row_task *a, int width)
+static void rows_run(itera_ctx *c, row_task *a, size_t work, size_t serial_max)
 {
-    if ((size_t)a->T * width <= ROWS_SERIAL_MAX) row_fn(0, 1, a);
+    if (work <= serial_max) row_fn(0, 1, a);
     else pool_run(c->pool, row_fn, a);
 }
 
@@ -315,19 +421,22 @@ static void ssm_block(itera_ctx *c, int layer, int B, int L, bool add_pending)
 {
     const itera_config *cf = &c->m->cfg;
     const layer_weights *lw = &c->m->layers[layer];
-    int T = B * L, D = cf->hidden_size, E = cf->ssm_expand_factor * D, N = cf->ssm_state_size;
+    int T = B * L, D = cf->hidden_size, E = cf->ssm_expand_factor * D, N = cf->ssm_state_size,
+        K = cf->ssm_conv_kernel;
+    size_t t = (size_t)T;
     row_task a = {.c = c, .T = T, .B = B, .L = L, .lw = lw, .layer = layer};
 
     a.op = ROW_ADD_LN;
     a.ln_w = lw->ln1_w;
     a.ln_b = lw->ln1_b;
     a.add_pending = add_pending;
-    ZONE(ZONE_LN_SSM, rows_run(c, &a, D));
-    ZONE(ZONE_IN_PROJ, lin(c, &lw->in_proj, c->h, D, T, c->ug, 2 * E));
+    ZONE(ZONE_LN_SSM, rows_run(c, &a, t * D, ROWS_SERIAL_MAX));
+    a.op = ROW_IN_PROJ;
+    ZONE(ZONE_IN_PROJ, rows_run(c, &a, t * D * 2 * E, MACS_SERIAL_MAX));
     a.op = ROW_CONV;
-    ZONE(ZONE_CONV, rows_run(c, &a, E * cf->ssm_conv_kernel); conv_state_update(c, layer, B, L));
-    ZONE(ZONE_DELTA_PROJ, lin(c, &lw->delta_proj, c->uc, E, T, c->dz, E); a.op = ROW_DELTA;
-         rows_run(c, &a, E));
+    ZONE(ZONE_CONV, rows_run(c, &a, t * E * K, ROWS_SERIAL_MAX); conv_state_update(c, layer, B, L));
+    a.op = ROW_DELTA;
+    ZONE(ZONE_DELTA_PROJ, rows_run(c, &a, t * E * E, MACS_SERIAL_MAX));
 
     scan_params sp = {.E = E, .N = N, .A = lw->A, .B = lw->B, .C = lw->C, .D = lw->D,
                       .Bl = &lw->Bl, .Cl = &lw->Cl};
@@ -337,8 +446,9 @@ static void ssm_block(itera_ctx *c, int layer, int B, int L, bool add_pending)
     ZONE(ZONE_SCAN, scan_kernels[k].run(c->pool, &sp, &io, c->scan_scratch, c->chunk, c->prof));
 
     a.op = ROW_GATE;
-    ZONE(ZONE_GATING, rows_run(c, &a, E));
-    ZONE(ZONE_OUT_PROJ, lin(c, &lw->out_proj, c->ys, E, T, c->add, D));
+    ZONE(ZONE_GATING, rows_run(c, &a, t * E, ROWS_SERIAL_MAX));
+    a.op = ROW_OUT_PROJ;
+    ZONE(ZONE_OUT_PROJ, rows_run(c, &a, t * E * D, MACS_SERIAL_MAX));
 }
 
 /* h rows -> add rows for a dense FFN. */
@@ -346,64 +456,21 @@ static void ffn_block(itera_ctx *c, const layer_weights *lw, int T)
 {
     const itera_config *cf = &c->m->cfg;
     int D = cf->hidden_size, F = cf->expert_size;
-    row_task a = {.c = c, .op = ROW_GELU, .T = T, .buf = c->f1, .n = F};
-    lin(c, &lw->w1, c->h, D, T, c->f1, F);
-    rows_run(c, &a, F);
-    lin(c, &lw->w2, c->f1, F, T, c->add, D);
+    row_task a = {.c = c, .op = ROW_FFN, .T = T, .lw = lw};
+    rows_run(c, &a, (size_t)T * 2 * D * F, MACS_SERIAL_MAX);
 }
 
 /* h rows -> add rows for a mixture of experts: top-k of the router's logits, softmax over
- * those k, Σ gate · expert(h). Each expert runs once on the rows routed to it. */
+ * those k, Σ gate · expert(h). Each thread runs every expert once on the rows of its
+ * share of the tokens that are routed to it (experts_rows). */
 static void moe_block(itera_ctx *c, const layer_weights *lw, int T)
 {
     const itera_config *cf = &c->m->cfg;
-    int D = cf->hidden_size, F = cf->expert_size, X = cf->num_experts, k = cf->top_k_experts;
-    uint64_t z0 = zone_begin(c->prof);
-    lin(c, &lw->router, c->h, D, T, c->rz, X);
-    for (int t = 0; t < T; t++) {
-        const float *z = c->rz + (size_t)t * X;
-        int *r = c->route + (size_t)t * k;
-        float *g = c->gate + (size_t)t * k;
-        for (int j = 0; j < k; j++) { /* j-th largest; ties to the lower index */
-            int best = -1;
-            for (int e = 0; e < X; e++) {
-                bool taken = false;
-                for (int q = 0; q < j; q++) taken |= r[q] == e;
-                if (!taken && (best < 0 || z[e] > z[best])) best = e;
-            }
-            r[j] = best;
-        }
-        float mx = z[r[0]], sum = 0;
-        for (int j = 0; j < k; j++) sum += (g[j] = expf(z[r[j]] - mx));
-        for (int j = 0; j < k; j++) g[j] /= sum;
-    }
-    zone_end(c->prof, 0, ZONE_ROUTER, z0);
-
-    z0 = zone_begin(c->prof);
-    memset(c->add, 0, (size_t)T * D * sizeof(float));
-    for (int e = 0; e < X; e++) {
-        int n = 0;
-        for (int t = 0; t < T; t++)
-            for (int j = 0; j < k; j++)
-                if (c->route[(size_t)t * k + j] == e) {
-                    c->erows[n] = t;
-                    c->egate[n] = c->gate[(size_t)t * k + j];
-                    memcpy(c->eh + (size_t)n * D, c->h + (size_t)t * D, D * sizeof(float));
-                    n++;
-                }
-        if (!n) continue;
-        row_task a = {.c = c, .op = ROW_GELU, .T = n, .buf = c->f1, .n = F};
-        lin(c, &lw->ew1[e], c->eh, D, n, c->f1, F);
-        rows_run(c, &a, F);
-        lin(c, &lw->ew2[e], c->f1, F, n, c->eo, D);
-        for (int i = 0; i < n; i++) {
-            float *dst = c->add + (size_t)c->erows[i] * D;
-            const float *src = c->eo + (size_t)i * D;
-            float gw = c->egate[i];
-            for (int d = 0; d < D; d++) dst[d] += gw * src[d];
-        }
-    }
-    zone_end(c->prof, 0, ZONE_EXPERTS, z0);
+    int D = cf->hidden_size, F = cf->expert_size, k = cf->top_k_experts;
+    row_task r = {.c = c, .op = ROW_ROUTER, .T = T, .lw = lw};
+    ZONE(ZONE_ROUTER, rows_run(c, &r, (size_t)T * D, ROWS_SERIAL_MAX));
+    row_task a = {.c = c, .op = ROW_EXPERTS, .T = T, .lw = lw};
+    ZONE(ZONE_EXPERTS, rows_run(c, &a, (size_t)T * k * 2 * D * F, MACS_SERIAL_MAX));
 }
 
 static itera_status check_tokens(const itera_ctx *c, const int32_t *tokens, int n, itera_error *err)
@@ -423,28 +490,22 @@ static void run_tokens(itera_ctx *c, const int32_t *tokens, int B, int L, float 
     const itera_config *cf = &m->cfg;
     int T = B * L, D = cf->hidden_size;
 
-    ZONE(ZONE_EMBEDDING, {
-        for (int t = 0; t < T; t++) {
-            float *x = c->x + (size_t)t * D;
-            const float *p = m->pos + (size_t)(c->pos + t % L) * D;
-            linear_row(&m->embed, tokens[t], x);
-            for (int d = 0; d < D; d++) x[d] += p[d];
-        }
-    });
+    row_task e = {.c = c, .op = ROW_EMBED, .T = T, .B = B, .L = L, .tokens = tokens};
+    ZONE(ZONE_EMBEDDING, rows_run(c, &e, (size_t)T * D, ROWS_SERIAL_MAX));
     bool add_pending = false;
     for (int i = 0; i < cf->num_layers; i++) {
         const layer_weights *lw = &m->layers[i];
         ssm_block(c, i, B, L, add_pending);
         row_task a = {.c = c, .op = ROW_ADD_LN, .T = T, .ln_w = lw->ln2_w, .ln_b = lw->ln2_b,
                       .add_pending = true};
-        ZONE(ZONE_LN_FFN, rows_run(c, &a, D));
+        ZONE(ZONE_LN_FFN, rows_run(c, &a, (size_t)T * D, ROWS_SERIAL_MAX));
         if (lw->moe) moe_block(c, lw, T);
         else ZONE(ZONE_FFN, ffn_block(c, lw, T));
         add_pending = true;
     }
     row_task a = {.c = c, .op = ROW_ADD_LN, .T = T, .ln_w = m->lnf_w, .ln_b = m->lnf_b,
                   .add_pending = add_pending};
-    ZONE(ZONE_LN_FINAL, rows_run(c, &a, D));
+    ZONE(ZONE_LN_FINAL, rows_run(c, &a, (size_t)T * D, ROWS_SERIAL_MAX));
     if (logits) {
         const linear *head = cf->tie_word_embeddings ? &m->embed : &m->head;
         ZONE(ZONE_LM_HEAD, lin(c, head, c->h, D, T, logits, cf->vocab_size));

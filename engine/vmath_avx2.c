@@ -195,6 +195,20 @@ static void layernorm_avx2(float *y, const float *x, const float *w, const float
     }
 }
 
+// The add in vectors (a scalar add before a vector layer norm stalls on store forwarding).
+static void add_layernorm_avx2(float *y, float *x, const float *a, const float *w, const float *b,
+                               int n, float eps) {
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(x + i, _mm256_add_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(a + i)));
+    if (i < n) {
+        const __m256i m = tail_mask(n - i);
+        _mm256_maskstore_ps(x + i, m, _mm256_add_ps(_mm256_maskload_ps(x + i, m),
+                                                    _mm256_maskload_ps(a + i, m)));
+    }
+    layernorm_avx2(y, x, w, b, n, eps);
+}
+
 // Full vectors, then one masked tail; the taps accumulate by FMA in order k = 0..K−1.
 static void conv_silu_avx2(float *y, const float *const *u, const float *wt, const float *bias,
                            int K, int n) {
@@ -225,5 +239,6 @@ const vmath_ops vmath_avx2 = {
     .mul_silu = mul_silu_avx2,
     .softplus_sum = softplus_sum_avx2,
     .layernorm = layernorm_avx2,
+    .add_layernorm = add_layernorm_avx2,
     .conv_silu = conv_silu_avx2,
 };

@@ -178,6 +178,17 @@ static void layernorm_avx512(float *y, const float *x, const float *w, const flo
     }
 }
 
+// The add in vectors (a scalar add before a vector layer norm stalls on store forwarding).
+static void add_layernorm_avx512(float *y, float *x, const float *a, const float *w,
+                                 const float *b, int n, float eps) {
+    for (int i = 0; i < n; i += 16) {
+        const __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : tail_mask(n - i);
+        _mm512_mask_storeu_ps(x + i, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, x + i),
+                                                      _mm512_maskz_loadu_ps(m, a + i)));
+    }
+    layernorm_avx512(y, x, w, b, n, eps);
+}
+
 // Full vectors, then one masked tail; the taps accumulate by FMA in order k = 0..K−1.
 static void conv_silu_avx512(float *y, const float *const *u, const float *wt, const float *bias,
                              int K, int n) {
@@ -201,5 +212,6 @@ const vmath_ops vmath_avx512 = {
     .mul_silu = mul_silu_avx512,
     .softplus_sum = softplus_sum_avx512,
     .layernorm = layernorm_avx512,
+    .add_layernorm = add_layernorm_avx512,
     .conv_silu = conv_silu_avx512,
 };

@@ -220,6 +220,29 @@ static void test_layernorm(void **state) {
                 memcpy(gs, xs, sizeof(float) * (size_t)n);
                 o->layernorm(gs, gs, wv, bv, n, 1e-5f);
                 bad += memcmp(gs, ys, sizeof(float) * (size_t)n) != 0;
+                /* add_layernorm: x + d must leave x holding the float sum and give the
+                 * reference norm of that sum */
+                static float xa[NMAX + 16], da[NMAX], ra[NMAX + 16], xr[NMAX + 16];
+                for (int i = 0; i < n; i++) {
+                    da[i] = (float)((i % 15) - 7) / 8.0f;
+                    xa[i] = xs[i] - da[i];
+                    xr[i] = xa[i] + da[i];
+                }
+                for (int i = n; i < n + 16; i++) xa[i] = ra[i] = GUARD;
+                vmath_scalar.layernorm(rs, xr, wv, bv, n, 1e-5f);
+                o->add_layernorm(ra, xa, da, wv, bv, n, 1e-5f);
+                bad += memcmp(xa, xr, sizeof(float) * (size_t)n) != 0;
+                for (int i = 0; i < n; i++)
+                    if (!close_enough(ra[i], rs[i], VMATH_TOL)) {
+                        if (bad < 4)
+                            fprintf(stderr, "%s add_layernorm n=%d [%d] got %.9g want %.9g\n",
+                                    o->name, n, i, ra[i], rs[i]);
+                        bad++;
+                    }
+                for (int i = n; i < n + 16; i++) bad += xa[i] != GUARD || ra[i] != GUARD;
+                for (int i = 0; i < n; i++) xa[i] = xs[i] - da[i];
+                vmath_scalar.add_layernorm(ra, xa, da, wv, bv, n, 1e-5f);
+                bad += memcmp(xa, xr, sizeof(float) * (size_t)n) != 0;
             }
         }
     }
