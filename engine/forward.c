@@ -205,7 +205,14 @@ itera_kernel itera_ctx_kernel(const itera_ctx *c, int B, int L)
  * thread keeps working on the rows it produced in the previous op (they stay in its
  * cache). Linear maps inside a row op run on the caller's rows only (linear_forward with
  * no pool and the thread's own scratch): one parallel region per op, the activation
- * quantization of the int8/int4 formats included, instead of one to three. */
+ * quantization of the int8/int4 formats included, instead of one to three.
+ *
+ * Ops whose rows depend only on the same rows of the previous op's output run back to
+ * back in one parallel region, a chain (e.g. gating, out_proj, LN, FFN, LN, in_proj):
+ * no join between them. Each op keeps its own profiling zone, timed on thread 0 (the
+ * caller; the other threads do the same work on their rows at the same time); the last
+ * op's zone also holds the join. Ops that read other threads' rows (conv: the K−1
+ * previous rows; the scan) end a chain. */
 
 typedef enum row_op {
     ROW_EMBED,    /* x = embed[token] + pos */
@@ -218,17 +225,28 @@ typedef enum row_op {
     ROW_FFN,      /* add = gelu(h · w1ᵀ) · w2ᵀ */
     ROW_ROUTER,   /* rz = h · routerᵀ; route, gate = top-k of rz, softmax over those k */
     ROW_EXPERTS,  /* add = Σ_j gate[t, j] · expert_{route[t, j]}(h[t]) */
+    ROW_LM_HEAD,  /* logits = h · headᵀ */
 } row_op;
+
+typedef struct row_step {
+    row_op op;
+    itera_zone zone;
+    const layer_weights *lw;
+    int layer;
+    const float *ln_w, *ln_b; /* ROW_ADD_LN */
+    bool add_pending;         /* ROW_ADD_LN */
+} row_step;
+
+#define CHAIN_MAX 16
 
 typedef struct row_task {
     itera_ctx *c;
-    row_op op;
     int T, B, L;  /* rows, sequences, tokens per sequence */
-    const layer_weights *lw;
-    int layer;
-    const float *ln_w, *ln_b;
-    bool add_pending;
     const int32_t *tokens; /* ROW_EMBED */
+    float *logits;         /* ROW_LM_HEAD */
+    int n;                 /* steps */
+    row_step step[CHAIN_MAX];
+    uint64_t last_t0;      /* thread 0's start of the last step (its zone ends after the join) */
 } row_task;
 
 /* y rows [t0, t1) = x rows · Wᵀ (+ b) on the calling thread, with its own scratch. */
@@ -297,19 +315,16 @@ static void route_row(const itera_config *cf, const float *z, int *r, float *g)
     for (int j = 0; j < k; j++) g[j] /= sum;
 }
 
-static void row_fn(int ith, int nth, void *v)
+static void step_run(row_task *a, const row_step *st, int ith, int t0, int t1)
 {
-    row_task *a = v;
     itera_ctx *c = a->c;
     const itera_model *m = c->m;
     const itera_config *cf = &m->cfg;
     const vmath_ops *vm = c->vm;
-    const layer_weights *lw = a->lw;
+    const layer_weights *lw = st->lw;
     int D = cf->hidden_size, E = cf->ssm_expand_factor * D, K = cf->ssm_conv_kernel,
         F = cf->expert_size;
-    int t0, t1;
-    pool_slice(a->T, ith, nth, &t0, &t1);
-    switch (a->op) {
+    switch (st->op) {
     case ROW_EMBED:
         for (int t = t0; t < t1; t++) {
             float *x = c->x + (size_t)t * D;
@@ -321,11 +336,11 @@ static void row_fn(int ith, int nth, void *v)
     case ROW_ADD_LN:
         for (int t = t0; t < t1; t++) {
             float *x = c->x + (size_t)t * D;
-            if (a->add_pending)
-                vm->add_layernorm(c->h + (size_t)t * D, x, c->add + (size_t)t * D, a->ln_w,
-                                  a->ln_b, D, cf->layer_norm_eps);
+            if (st->add_pending)
+                vm->add_layernorm(c->h + (size_t)t * D, x, c->add + (size_t)t * D, st->ln_w,
+                                  st->ln_b, D, cf->layer_norm_eps);
             else
-                vm->layernorm(c->h + (size_t)t * D, x, a->ln_w, a->ln_b, D, cf->layer_norm_eps);
+                vm->layernorm(c->h + (size_t)t * D, x, st->ln_w, st->ln_b, D, cf->layer_norm_eps);
         }
         break;
     case ROW_IN_PROJ:
@@ -335,7 +350,7 @@ static void row_fn(int ith, int nth, void *v)
         const float *u[64]; /* K <= 64 (config.c) */
         for (int t = t0; t < t1; t++) {
             int b = t / a->L, l = t % a->L;
-            const float *hist = c->conv_state + ((size_t)a->layer * c->max_batch + b) * (K - 1) * E;
+            const float *hist = c->conv_state + ((size_t)st->layer * c->max_batch + b) * (K - 1) * E;
             for (int q = 0; q < K; q++) {
                 int j = l - (K - 1) + q; /* input position relative to this call */
                 u[q] = j >= 0 ? c->ug + ((size_t)b * a->L + j) * 2 * E : hist + (size_t)(K - 1 + j) * E;
@@ -370,6 +385,25 @@ static void row_fn(int ith, int nth, void *v)
                                                 c->route + (size_t)t * cf->top_k_experts,
                                                 c->gate + (size_t)t * cf->top_k_experts);
         break;
+    case ROW_LM_HEAD:
+        lin_rows(c, ith, cf->tie_word_embeddings ? &m->embed : &m->head, c->h, D, t0, t1,
+                 a->logits, cf->vocab_size);
+        break;
+    }
+}
+
+static void row_fn(int ith, int nth, void *v)
+{
+    row_task *a = v;
+    itera_ctx *c = a->c;
+    int t0, t1;
+    pool_slice(a->T, ith, nth, &t0, &t1);
+    for (int i = 0; i < a->n; i++) {
+        uint64_t z0 = ith == 0 ? zone_begin(c->prof) : 0;
+        step_run(a, &a->step[i], ith, t0, t1);
+        if (ith != 0) continue;
+        if (i + 1 < a->n) zone_end(c->prof, 0, a->step[i].zone, z0);
+        else a->last_t0 = z0;
     }
 }
 
@@ -379,10 +413,55 @@ static void row_fn(int ith, int nth, void *v)
 #define ROWS_SERIAL_MAX 2048
 #define MACS_SERIAL_MAX 65536
 
-static void rows_run(itera_ctx *c, row_task *a, size_t work, size_t serial_max)
+/* Whether one step alone is worth a parallel region for T rows. */
+static bool step_parallel(const itera_ctx *c, const row_step *st, size_t T)
 {
-    if (work <= serial_max) row_fn(0, 1, a);
-    else pool_run(c->pool, row_fn, a);
+    const itera_config *cf = &c->m->cfg;
+    size_t D = cf->hidden_size, E = (size_t)cf->ssm_expand_factor * D, K = cf->ssm_conv_kernel,
+           F = cf->expert_size, k = cf->top_k_experts, V = cf->vocab_size;
+    switch (st->op) {
+    case ROW_EMBED: case ROW_ADD_LN: case ROW_ROUTER: return T * D > ROWS_SERIAL_MAX;
+    case ROW_CONV: return T * E * K > ROWS_SERIAL_MAX;
+    case ROW_GATE: return T * E > ROWS_SERIAL_MAX;
+    case ROW_IN_PROJ: return T * D * 2 * E >= MACS_SERIAL_MAX;
+    case ROW_DELTA: return T * E * E >= MACS_SERIAL_MAX;
+    case ROW_OUT_PROJ: return T * E * D >= MACS_SERIAL_MAX;
+    case ROW_FFN: return T * 2 * D * F >= MACS_SERIAL_MAX;
+    case ROW_EXPERTS: return T * k * 2 * D * F >= MACS_SERIAL_MAX;
+    case ROW_LM_HEAD: return T * D * V >= MACS_SERIAL_MAX;
+    }
+    return true;
+}
+
+static void chain_add(row_task *a, row_op op, itera_zone zone, const layer_weights *lw, int layer)
+{
+    a->step[a->n++] = (row_step){.op = op, .zone = zone, .lw = lw, .layer = layer};
+}
+
+static void chain_add_ln(row_task *a, itera_zone zone, const float *w, const float *b,
+                         bool add_pending)
+{
+    a->step[a->n++] = (row_step){.op = ROW_ADD_LN, .zone = zone, .ln_w = w, .ln_b = b,
+                                 .add_pending = add_pending};
+}
+
+/* Runs the chain's steps (one parallel region when any step is worth one, else on the
+ * caller), closes every zone but the last and returns the last one's start: the caller
+ * ends it (zone_end) after what else belongs to it. Empties the chain. */
+static uint64_t chain_run_open(itera_ctx *c, row_task *a)
+{
+    bool par = false;
+    for (int i = 0; i < a->n; i++) par |= step_parallel(c, &a->step[i], (size_t)a->T);
+    if (par) pool_run(c->pool, row_fn, a);
+    else row_fn(0, 1, a);
+    a->n = 0;
+    return a->last_t0;
+}
+
+static void chain_run(itera_ctx *c, row_task *a)
+{
+    itera_zone z = a->step[a->n - 1].zone;
+    zone_end(c->prof, 0, z, chain_run_open(c, a));
 }
 
 /* ---- the blocks ---- */
@@ -393,11 +472,6 @@ static void rows_run(itera_ctx *c, row_task *a, size_t work, size_t serial_max)
         stmt;                                          \
         zone_end(c->prof, 0, (z), zt0_);               \
     } while (0)
-
-static void lin(itera_ctx *c, const linear *L, const float *x, int ldx, int M, float *y, int ldy)
-{
-    linear_forward(c->pool, L, x, ldx, M, c->lin_scratch, y, ldy);
-}
 
 /* Keeps the last K−1 inputs u of each sequence for the next call's convolution. */
 static void conv_state_update(itera_ctx *c, int layer, int B, int L)
@@ -417,26 +491,20 @@ static void conv_state_update(itera_ctx *c, int layer, int B, int L)
     }
 }
 
-static void ssm_block(itera_ctx *c, int layer, int B, int L, bool add_pending)
+/* The SSM block of one layer after its LN and in_proj (which end the previous chain):
+ * conv, delta, scan, then starts the next chain with gating and out_proj. */
+static void ssm_block(itera_ctx *c, row_task *a, int layer)
 {
     const itera_config *cf = &c->m->cfg;
     const layer_weights *lw = &c->m->layers[layer];
-    int T = B * L, D = cf->hidden_size, E = cf->ssm_expand_factor * D, N = cf->ssm_state_size,
-        K = cf->ssm_conv_kernel;
-    size_t t = (size_t)T;
-    row_task a = {.c = c, .T = T, .B = B, .L = L, .lw = lw, .layer = layer};
+    int B = a->B, L = a->L, E = cf->ssm_expand_factor * cf->hidden_size, N = cf->ssm_state_size;
 
-    a.op = ROW_ADD_LN;
-    a.ln_w = lw->ln1_w;
-    a.ln_b = lw->ln1_b;
-    a.add_pending = add_pending;
-    ZONE(ZONE_LN_SSM, rows_run(c, &a, t * D, ROWS_SERIAL_MAX));
-    a.op = ROW_IN_PROJ;
-    ZONE(ZONE_IN_PROJ, rows_run(c, &a, t * D * 2 * E, MACS_SERIAL_MAX));
-    a.op = ROW_CONV;
-    ZONE(ZONE_CONV, rows_run(c, &a, t * E * K, ROWS_SERIAL_MAX); conv_state_update(c, layer, B, L));
-    a.op = ROW_DELTA;
-    ZONE(ZONE_DELTA_PROJ, rows_run(c, &a, t * E * E, MACS_SERIAL_MAX));
+    chain_add(a, ROW_CONV, ZONE_CONV, lw, layer);
+    uint64_t z0 = chain_run_open(c, a);
+    conv_state_update(c, layer, B, L);
+    zone_end(c->prof, 0, ZONE_CONV, z0);
+    chain_add(a, ROW_DELTA, ZONE_DELTA_PROJ, lw, layer);
+    chain_run(c, a);
 
     scan_params sp = {.E = E, .N = N, .A = lw->A, .B = lw->B, .C = lw->C, .D = lw->D,
                       .Bl = &lw->Bl, .Cl = &lw->Cl};
@@ -445,32 +513,8 @@ static void ssm_block(itera_ctx *c, int layer, int B, int L, bool add_pending)
     itera_kernel k = itera_ctx_kernel(c, B, L);
     ZONE(ZONE_SCAN, scan_kernels[k].run(c->pool, &sp, &io, c->scan_scratch, c->chunk, c->prof));
 
-    a.op = ROW_GATE;
-    ZONE(ZONE_GATING, rows_run(c, &a, t * E, ROWS_SERIAL_MAX));
-    a.op = ROW_OUT_PROJ;
-    ZONE(ZONE_OUT_PROJ, rows_run(c, &a, t * E * D, MACS_SERIAL_MAX));
-}
-
-/* h rows -> add rows for a dense FFN. */
-static void ffn_block(itera_ctx *c, const layer_weights *lw, int T)
-{
-    const itera_config *cf = &c->m->cfg;
-    int D = cf->hidden_size, F = cf->expert_size;
-    row_task a = {.c = c, .op = ROW_FFN, .T = T, .lw = lw};
-    rows_run(c, &a, (size_t)T * 2 * D * F, MACS_SERIAL_MAX);
-}
-
-/* h rows -> add rows for a mixture of experts: top-k of the router's logits, softmax over
- * those k, Σ gate · expert(h). Each thread runs every expert once on the rows of its
- * share of the tokens that are routed to it (experts_rows). */
-static void moe_block(itera_ctx *c, const layer_weights *lw, int T)
-{
-    const itera_config *cf = &c->m->cfg;
-    int D = cf->hidden_size, F = cf->expert_size, k = cf->top_k_experts;
-    row_task r = {.c = c, .op = ROW_ROUTER, .T = T, .lw = lw};
-    ZONE(ZONE_ROUTER, rows_run(c, &r, (size_t)T * D, ROWS_SERIAL_MAX));
-    row_task a = {.c = c, .op = ROW_EXPERTS, .T = T, .lw = lw};
-    ZONE(ZONE_EXPERTS, rows_run(c, &a, (size_t)T * k * 2 * D * F, MACS_SERIAL_MAX));
+    chain_add(a, ROW_GATE, ZONE_GATING, lw, layer);
+    chain_add(a, ROW_OUT_PROJ, ZONE_OUT_PROJ, lw, layer);
 }
 
 static itera_status check_tokens(const itera_ctx *c, const int32_t *tokens, int n, itera_error *err)
@@ -483,33 +527,38 @@ static itera_status check_tokens(const itera_ctx *c, const int32_t *tokens, int 
     return ITERA_OK;
 }
 
-/* L new tokens for each of B sequences from the current state; logits [B·L, V] or NULL. */
+/* L new tokens for each of B sequences from the current state; logits [B·L, V] or NULL.
+ * Chains: [embedding, LN, in_proj] [conv] [delta] scan [gating, out_proj, LN, FFN or
+ * router + experts, LN, in_proj of the next layer] ... [..., final LN, lm_head]. A dense
+ * FFN is w1, GELU, w2 on each thread's rows; a mixture of experts routes each row (top-k
+ * of the router's logits, softmax over those k), then each thread runs every expert once
+ * on its rows routed to it (experts_rows). */
 static void run_tokens(itera_ctx *c, const int32_t *tokens, int B, int L, float *logits)
 {
     const itera_model *m = c->m;
     const itera_config *cf = &m->cfg;
-    int T = B * L, D = cf->hidden_size;
+    row_task a = {.c = c, .T = B * L, .B = B, .L = L, .tokens = tokens, .logits = logits};
 
-    row_task e = {.c = c, .op = ROW_EMBED, .T = T, .B = B, .L = L, .tokens = tokens};
-    ZONE(ZONE_EMBEDDING, rows_run(c, &e, (size_t)T * D, ROWS_SERIAL_MAX));
+    chain_add(&a, ROW_EMBED, ZONE_EMBEDDING, NULL, 0);
     bool add_pending = false;
     for (int i = 0; i < cf->num_layers; i++) {
         const layer_weights *lw = &m->layers[i];
-        ssm_block(c, i, B, L, add_pending);
-        row_task a = {.c = c, .op = ROW_ADD_LN, .T = T, .ln_w = lw->ln2_w, .ln_b = lw->ln2_b,
-                      .add_pending = true};
-        ZONE(ZONE_LN_FFN, rows_run(c, &a, (size_t)T * D, ROWS_SERIAL_MAX));
-        if (lw->moe) moe_block(c, lw, T);
-        else ZONE(ZONE_FFN, ffn_block(c, lw, T));
+        chain_add_ln(&a, ZONE_LN_SSM, lw->ln1_w, lw->ln1_b, add_pending);
+        chain_add(&a, ROW_IN_PROJ, ZONE_IN_PROJ, lw, i);
+        chain_run(c, &a);
+        ssm_block(c, &a, i);
+        chain_add_ln(&a, ZONE_LN_FFN, lw->ln2_w, lw->ln2_b, true);
+        if (lw->moe) {
+            chain_add(&a, ROW_ROUTER, ZONE_ROUTER, lw, i);
+            chain_add(&a, ROW_EXPERTS, ZONE_EXPERTS, lw, i);
+        } else {
+            chain_add(&a, ROW_FFN, ZONE_FFN, lw, i);
+        }
         add_pending = true;
     }
-    row_task a = {.c = c, .op = ROW_ADD_LN, .T = T, .ln_w = m->lnf_w, .ln_b = m->lnf_b,
-                  .add_pending = add_pending};
-    ZONE(ZONE_LN_FINAL, rows_run(c, &a, (size_t)T * D, ROWS_SERIAL_MAX));
-    if (logits) {
-        const linear *head = cf->tie_word_embeddings ? &m->embed : &m->head;
-        ZONE(ZONE_LM_HEAD, lin(c, head, c->h, D, T, logits, cf->vocab_size));
-    }
+    chain_add_ln(&a, ZONE_LN_FINAL, m->lnf_w, m->lnf_b, add_pending);
+    if (logits) chain_add(&a, ROW_LM_HEAD, ZONE_LM_HEAD, NULL, 0);
+    chain_run(c, &a);
     c->pos += L;
 }
 
