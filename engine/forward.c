@@ -52,7 +52,11 @@ struct itera_ctx {
     /* decode state */
     int state_b;    /* B of the current sequences */
     int pos;        /* tokens consumed per sequence */
-    float *conv_state; /* [layers, max_batch, K−1, E] last K−1 inputs u, oldest first */
+    float *conv_state; /* [2][layers, max_batch, K−1, E] last K−1 inputs u, oldest first:
+                        * a call reads half conv_cur and writes the other (conv_state_update
+                        * runs while other threads still read), then flips conv_cur */
+    size_t conv_half;  /* floats in one half */
+    int conv_cur;
     float *ssm_state;  /* [layers, max_batch, N] */
 };
 
@@ -153,7 +157,8 @@ itera_status itera_ctx_create(const itera_model *m, const itera_ctx_opts *o, ite
     c->gate = xalloc(R * k * sizeof(float), &ok);
     c->erows = xalloc(Rk * sizeof(int), &ok);
     c->egate = xalloc(Rk * sizeof(float), &ok);
-    c->conv_state = xalloc((size_t)cf->num_layers * max_batch * (K > 1 ? K - 1 : 1) * E * sizeof(float), &ok);
+    c->conv_half = (size_t)cf->num_layers * max_batch * (K > 1 ? K - 1 : 1) * E;
+    c->conv_state = xalloc(2 * c->conv_half * sizeof(float), &ok);
     c->ssm_state = xalloc((size_t)cf->num_layers * max_batch * N * sizeof(float), &ok);
     size_t ls = 0;
     for (int i = 0; i < m->n_tensors; i++)
@@ -211,8 +216,8 @@ itera_kernel itera_ctx_kernel(const itera_ctx *c, int B, int L)
  * back in one parallel region, a chain (e.g. gating, out_proj, LN, FFN, LN, in_proj):
  * no join between them. Each op keeps its own profiling zone, timed on thread 0 (the
  * caller; the other threads do the same work on their rows at the same time); the last
- * op's zone also holds the join. Ops that read other threads' rows (conv: the K−1
- * previous rows; the scan) end a chain. */
+ * op's zone also holds the join. Ops that read rows other threads wrote (conv: the K−1
+ * previous rows of in_proj's output; the scan) start a new chain. */
 
 typedef enum row_op {
     ROW_EMBED,    /* x = embed[token] + pos */
@@ -315,6 +320,30 @@ static void route_row(const itera_config *cf, const float *z, int *r, float *g)
     for (int j = 0; j < k; j++) g[j] /= sum;
 }
 
+/* Sequence b's conv history in half `which` for a layer: [K−1, E]. */
+static float *conv_hist(itera_ctx *c, int which, int layer, int b)
+{
+    const itera_config *cf = &c->m->cfg;
+    size_t HE = (size_t)(cf->ssm_conv_kernel - 1) * cf->ssm_expand_factor * cf->hidden_size;
+    return c->conv_state + (size_t)which * c->conv_half + ((size_t)layer * c->max_batch + b) * HE;
+}
+
+/* Keeps the last K−1 inputs u of each sequence for the next call's convolution: reads
+ * the current half and this call's u, writes the other half. */
+static void conv_state_update(itera_ctx *c, int layer, int B, int L)
+{
+    const itera_config *cf = &c->m->cfg;
+    int E = cf->ssm_expand_factor * cf->hidden_size, H = cf->ssm_conv_kernel - 1;
+    for (int b = 0; b < B; b++) {
+        const float *old = conv_hist(c, c->conv_cur, layer, b);
+        float *hist = conv_hist(c, !c->conv_cur, layer, b);
+        int keep = L >= H ? 0 : H - L; /* rows kept from the old history */
+        if (keep) memcpy(hist, old + (size_t)L * E, (size_t)keep * E * sizeof(float));
+        for (int j = keep; j < H; j++)
+            memcpy(hist + (size_t)j * E, c->ug + ((size_t)b * L + L - H + j) * 2 * E, E * sizeof(float));
+    }
+}
+
 static void step_run(row_task *a, const row_step *st, int ith, int t0, int t1)
 {
     itera_ctx *c = a->c;
@@ -350,13 +379,14 @@ static void step_run(row_task *a, const row_step *st, int ith, int t0, int t1)
         const float *u[64]; /* K <= 64 (config.c) */
         for (int t = t0; t < t1; t++) {
             int b = t / a->L, l = t % a->L;
-            const float *hist = c->conv_state + ((size_t)st->layer * c->max_batch + b) * (K - 1) * E;
+            const float *hist = conv_hist(c, c->conv_cur, st->layer, b);
             for (int q = 0; q < K; q++) {
                 int j = l - (K - 1) + q; /* input position relative to this call */
                 u[q] = j >= 0 ? c->ug + ((size_t)b * a->L + j) * 2 * E : hist + (size_t)(K - 1 + j) * E;
             }
             vm->conv_silu(c->uc + (size_t)t * E, u, lw->conv_wt, lw->conv_b, K, E);
         }
+        if (ith == 0) conv_state_update(c, st->layer, a->B, a->L);
         break;
     }
     case ROW_DELTA:
@@ -473,26 +503,8 @@ static void chain_run(itera_ctx *c, row_task *a)
         zone_end(c->prof, 0, (z), zt0_);               \
     } while (0)
 
-/* Keeps the last K−1 inputs u of each sequence for the next call's convolution. */
-static void conv_state_update(itera_ctx *c, int layer, int B, int L)
-{
-    const itera_config *cf = &c->m->cfg;
-    int E = cf->ssm_expand_factor * cf->hidden_size, H = cf->ssm_conv_kernel - 1;
-    for (int b = 0; b < B; b++) {
-        float *hist = c->conv_state + ((size_t)layer * c->max_batch + b) * H * E;
-        if (L >= H) {
-            for (int j = 0; j < H; j++)
-                memcpy(hist + (size_t)j * E, c->ug + ((size_t)b * L + L - H + j) * 2 * E, E * sizeof(float));
-        } else {
-            memmove(hist, hist + (size_t)L * E, (size_t)(H - L) * E * sizeof(float));
-            for (int j = 0; j < L; j++)
-                memcpy(hist + (size_t)(H - L + j) * E, c->ug + ((size_t)b * L + j) * 2 * E, E * sizeof(float));
-        }
-    }
-}
-
 /* The SSM block of one layer after its LN and in_proj (which end the previous chain):
- * conv, delta, scan, then starts the next chain with gating and out_proj. */
+ * [conv, delta], the scan, then starts the next chain with gating and out_proj. */
 static void ssm_block(itera_ctx *c, row_task *a, int layer)
 {
     const itera_config *cf = &c->m->cfg;
@@ -500,9 +512,6 @@ static void ssm_block(itera_ctx *c, row_task *a, int layer)
     int B = a->B, L = a->L, E = cf->ssm_expand_factor * cf->hidden_size, N = cf->ssm_state_size;
 
     chain_add(a, ROW_CONV, ZONE_CONV, lw, layer);
-    uint64_t z0 = chain_run_open(c, a);
-    conv_state_update(c, layer, B, L);
-    zone_end(c->prof, 0, ZONE_CONV, z0);
     chain_add(a, ROW_DELTA, ZONE_DELTA_PROJ, lw, layer);
     chain_run(c, a);
 
@@ -528,7 +537,7 @@ static itera_status check_tokens(const itera_ctx *c, const int32_t *tokens, int 
 }
 
 /* L new tokens for each of B sequences from the current state; logits [B·L, V] or NULL.
- * Chains: [embedding, LN, in_proj] [conv] [delta] scan [gating, out_proj, LN, FFN or
+ * Chains: [embedding, LN, in_proj] [conv, delta] scan [gating, out_proj, LN, FFN or
  * router + experts, LN, in_proj of the next layer] ... [..., final LN, lm_head]. A dense
  * FFN is w1, GELU, w2 on each thread's rows; a mixture of experts routes each row (top-k
  * of the router's logits, softmax over those k), then each thread runs every expert once
@@ -559,15 +568,16 @@ static void run_tokens(itera_ctx *c, const int32_t *tokens, int B, int L, float 
     chain_add_ln(&a, ZONE_LN_FINAL, m->lnf_w, m->lnf_b, add_pending);
     if (logits) chain_add(&a, ROW_LM_HEAD, ZONE_LM_HEAD, NULL, 0);
     chain_run(c, &a);
+    c->conv_cur = !c->conv_cur;
     c->pos += L;
 }
 
 static void state_reset(itera_ctx *c, int B)
 {
     const itera_config *cf = &c->m->cfg;
-    int E = cf->ssm_expand_factor * cf->hidden_size, N = cf->ssm_state_size,
-        H = cf->ssm_conv_kernel - 1;
-    memset(c->conv_state, 0, (size_t)cf->num_layers * c->max_batch * (H > 0 ? H : 1) * E * sizeof(float));
+    int N = cf->ssm_state_size;
+    memset(c->conv_state, 0, 2 * c->conv_half * sizeof(float));
+    c->conv_cur = 0;
     memset(c->ssm_state, 0, (size_t)cf->num_layers * c->max_batch * N * sizeof(float));
     c->pos = 0;
     c->state_b = B;
