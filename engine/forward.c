@@ -442,6 +442,10 @@ static void row_fn(int ith, int nth, void *v)
  * cache lines between cores) costs more than it saves. */
 #define ROWS_SERIAL_MAX 2048
 #define MACS_SERIAL_MAX 65536
+/* A row split needs a few rows per thread (decode steps have B rows): below this many
+ * per thread a chain runs on the caller, and a big product (the head) runs on its own
+ * across the pool, split by outputs. */
+#define CHAIN_MIN_ROWS 4
 
 /* Whether one step alone is worth a parallel region for T rows. */
 static bool step_parallel(const itera_ctx *c, const row_step *st, size_t T)
@@ -481,7 +485,8 @@ static void chain_add_ln(row_task *a, itera_zone zone, const float *w, const flo
 static uint64_t chain_run_open(itera_ctx *c, row_task *a)
 {
     bool par = false;
-    for (int i = 0; i < a->n; i++) par |= step_parallel(c, &a->step[i], (size_t)a->T);
+    if (a->T >= CHAIN_MIN_ROWS * c->threads)
+        for (int i = 0; i < a->n; i++) par |= step_parallel(c, &a->step[i], (size_t)a->T);
     if (par) pool_run(c->pool, row_fn, a);
     else row_fn(0, 1, a);
     a->n = 0;
@@ -569,9 +574,10 @@ static void run_tokens(itera_ctx *c, const int32_t *tokens, int B, int L, float 
     /* The FP32 head (V·D floats, 512 KB for the micro model) runs on its own, split by
      * output panels: each thread streams half of it (row split: all of it; measured ~5%
      * slower at B=1, L=128 on 2 threads). The quantized heads are 4-8x smaller and gain
-     * from skipping the extra region and their separate activation-quantization pass. */
+     * from skipping the extra region and their separate activation-quantization pass,
+     * unless there are too few rows to split (decode). */
     const linear *head = cf->tie_word_embeddings ? &m->embed : &m->head;
-    bool head_alone = logits && head->quant == ITERA_QUANT_FP32;
+    bool head_alone = logits && (head->quant == ITERA_QUANT_FP32 || a.T < CHAIN_MIN_ROWS * c->threads);
     if (logits && !head_alone) chain_add(&a, ROW_LM_HEAD, ZONE_LM_HEAD, NULL, 0);
     chain_run(c, &a);
     if (head_alone)
