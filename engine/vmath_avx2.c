@@ -97,7 +97,7 @@ AI __m256 log1p8_unit(__m256 u) {
     __m256 y = _mm256_mul_ps(_mm256_mul_ps(p, f), f2);
     y = _mm256_fmadd_ps(e, S(-2.12194440e-4f), y);
     y = _mm256_fmadd_ps(f2, S(-0.5f), y);
-    y = _mm256_fmadd_ps(c, _mm256_rcp_ps(w), y);
+    y = _mm256_fmadd_ps(c, recip8(w), y); /* rcp alone is 2^-12 off, even for w = 1: tiny u */
     const __m256 r = _mm256_add_ps(f, y);
     return _mm256_fmadd_ps(e, S(0.693359375f), r);
 }
