@@ -189,9 +189,50 @@ static float softplus_sum_avx512(const float *x, int n) {
     return _mm512_reduce_add_ps(_mm512_add_ps(s, lg));
 }
 
+// Rows of up to LN_REG_MAX values (4 vectors) stay in registers: one load of x (and a:
+// x + a is then stored to xout), the two-pass mean and variance on the registers, one
+// store of y.
+#define LN_REG_MAX 64
+
+AI void layernorm_regs(float *y, const float *x, float *xout, const float *a, const float *w,
+                       const float *b, int n, float eps) {
+    __m512 v[4];
+    __mmask16 mk[4];
+    __m512 s = _mm512_setzero_ps();
+    for (int j = 0; j < 4; j++) {
+        const int i = 16 * j;
+        mk[j] = i >= n ? 0 : n - i >= 16 ? (__mmask16)0xffff : tail_mask(n - i);
+        v[j] = _mm512_maskz_loadu_ps(mk[j], x + i);
+        if (a) {
+            v[j] = _mm512_add_ps(v[j], _mm512_maskz_loadu_ps(mk[j], a + i));
+            _mm512_mask_storeu_ps(xout + i, mk[j], v[j]);
+        }
+        s = _mm512_add_ps(s, v[j]);
+    }
+    const __m512 mean = S(_mm512_reduce_add_ps(s) / (float)n);
+    __m512 q = _mm512_setzero_ps();
+    for (int j = 0; j < 4; j++) {
+        v[j] = _mm512_maskz_sub_ps(mk[j], v[j], mean);
+        q = _mm512_fmadd_ps(v[j], v[j], q);
+    }
+    const __m512 rstd = S(1.0f / __builtin_sqrtf(_mm512_reduce_add_ps(q) / (float)n + eps));
+    for (int j = 0; j < 4; j++) {
+        if (!mk[j]) break;
+        const int i = 16 * j;
+        const __m512 t = _mm512_mul_ps(v[j], rstd);
+        const __m512 wv = w ? _mm512_maskz_loadu_ps(mk[j], w + i) : S(1.0f);
+        const __m512 bv = b ? _mm512_maskz_loadu_ps(mk[j], b + i) : _mm512_setzero_ps();
+        _mm512_mask_storeu_ps(y + i, mk[j], _mm512_fmadd_ps(t, wv, bv));
+    }
+}
+
 static void layernorm_avx512(float *y, const float *x, const float *w, const float *b, int n,
                              float eps) {
     if (n <= 0) return;
+    if (n <= LN_REG_MAX) {
+        layernorm_regs(y, x, NULL, NULL, w, b, n, eps);
+        return;
+    }
     const int nf = n & ~15;
     const __mmask16 k = tail_mask(n - nf);
     __m512 s = _mm512_setzero_ps();
@@ -223,6 +264,11 @@ static void layernorm_avx512(float *y, const float *x, const float *w, const flo
 // The add in vectors (a scalar add before a vector layer norm stalls on store forwarding).
 static void add_layernorm_avx512(float *y, float *x, const float *a, const float *w,
                                  const float *b, int n, float eps) {
+    if (n <= 0) return;
+    if (n <= LN_REG_MAX) {
+        layernorm_regs(y, x, x, a, w, b, n, eps);
+        return;
+    }
     for (int i = 0; i < n; i += 16) {
         const __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : tail_mask(n - i);
         _mm512_mask_storeu_ps(x + i, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, x + i),
