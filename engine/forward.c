@@ -223,7 +223,8 @@ typedef enum row_op {
     ROW_EMBED,    /* x = embed[token] + pos */
     ROW_ADD_LN,   /* x += add (when add_pending); h = LN(x; w, b) */
     ROW_IN_PROJ,  /* ug = h · in_projᵀ */
-    ROW_CONV,     /* uc = silu(conv(u)) using the conv state for positions before this call */
+    ROW_CONV,     /* uc = silu(conv(u)) using the conv state for positions before this call;
+                   * thread 0 also writes the next call's state (conv_state_update) */
     ROW_DELTA,    /* dz = uc · delta_projᵀ + b; delta[t] = mean_c softplus(dz[t, c]) */
     ROW_GATE,     /* ys = ys ⊙ silu(g) */
     ROW_OUT_PROJ, /* add = ys · out_projᵀ */
@@ -480,23 +481,16 @@ static void chain_add_ln(row_task *a, itera_zone zone, const float *w, const flo
 }
 
 /* Runs the chain's steps (one parallel region when any step is worth one, else on the
- * caller), closes every zone but the last and returns the last one's start: the caller
- * ends it (zone_end) after what else belongs to it. Empties the chain. */
-static uint64_t chain_run_open(itera_ctx *c, row_task *a)
+ * caller) and ends the last step's zone after the join. Empties the chain. */
+static void chain_run(itera_ctx *c, row_task *a)
 {
     bool par = false;
     if (a->T >= CHAIN_MIN_ROWS * c->threads)
         for (int i = 0; i < a->n; i++) par |= step_parallel(c, &a->step[i], (size_t)a->T);
     if (par) pool_run(c->pool, row_fn, a);
     else row_fn(0, 1, a);
+    zone_end(c->prof, 0, a->step[a->n - 1].zone, a->last_t0);
     a->n = 0;
-    return a->last_t0;
-}
-
-static void chain_run(itera_ctx *c, row_task *a)
-{
-    itera_zone z = a->step[a->n - 1].zone;
-    zone_end(c->prof, 0, z, chain_run_open(c, a));
 }
 
 /* ---- the blocks ---- */
