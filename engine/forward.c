@@ -36,22 +36,27 @@ struct itera_ctx {
     float *dz;      /* [R, E] delta projection */
     float *delta;   /* [R] */
     float *ys;      /* [R, E] scan output, then gated */
-    float *f1;      /* [R, F] FFN hidden */
-    float *eh;      /* [R, D] rows routed to one expert */
-    float *eo;      /* [R, D] that expert's output */
+    float *f1;      /* [R·k, F] FFN / expert hidden */
+    float *eh;      /* [R·k, D] rows routed to experts, grouped per thread then per expert */
+    float *eo;      /* [R·k, D] the experts' outputs */
     float *rz;      /* [R, X] router logits */
     int *route;     /* [R, top_k] chosen experts */
     float *gate;    /* [R, top_k] their weights */
-    int *erows;     /* [R] rows of one expert */
-    float *egate;   /* [R] their gate weights */
-    void *lin_scratch;
+    int *erows;     /* [R·k] rows routed to experts (same layout as eh) */
+    float *egate;   /* [R·k] their gate weights */
+    void *lin_scratch;  /* [threads] slices of lin_scratch_stride bytes, one per worker */
+    size_t lin_scratch_stride;
     void *scan_scratch;
     size_t scan_scratch_bytes;
 
     /* decode state */
     int state_b;    /* B of the current sequences */
     int pos;        /* tokens consumed per sequence */
-    float *conv_state; /* [layers, max_batch, K−1, E] last K−1 inputs u, oldest first */
+    float *conv_state; /* [2][layers, max_batch, K−1, E] last K−1 inputs u, oldest first:
+                        * a call reads half conv_cur and writes the other (conv_state_update
+                        * runs while other threads still read), then flips conv_cur */
+    size_t conv_half;  /* floats in one half */
+    int conv_cur;
     float *ssm_state;  /* [layers, max_batch, N] */
 };
 
@@ -143,15 +148,17 @@ itera_status itera_ctx_create(const itera_model *m, const itera_ctx_opts *o, ite
     c->dz = xalloc(R * E * sizeof(float), &ok);
     c->delta = xalloc(R * sizeof(float), &ok);
     c->ys = xalloc(R * E * sizeof(float), &ok);
-    c->f1 = xalloc(R * F * sizeof(float), &ok);
-    c->eh = xalloc(R * D * sizeof(float), &ok);
-    c->eo = xalloc(R * D * sizeof(float), &ok);
+    size_t Rk = R * (size_t)(k > 1 ? k : 1);
+    c->f1 = xalloc(Rk * F * sizeof(float), &ok);
+    c->eh = xalloc(Rk * D * sizeof(float), &ok);
+    c->eo = xalloc(Rk * D * sizeof(float), &ok);
     c->rz = xalloc(R * X * sizeof(float), &ok);
     c->route = xalloc(R * k * sizeof(int), &ok);
     c->gate = xalloc(R * k * sizeof(float), &ok);
-    c->erows = xalloc(R * sizeof(int), &ok);
-    c->egate = xalloc(R * sizeof(float), &ok);
-    c->conv_state = xalloc((size_t)cf->num_layers * max_batch * (K > 1 ? K - 1 : 1) * E * sizeof(float), &ok);
+    c->erows = xalloc(Rk * sizeof(int), &ok);
+    c->egate = xalloc(Rk * sizeof(float), &ok);
+    c->conv_half = (size_t)cf->num_layers * max_batch * (K > 1 ? K - 1 : 1) * E;
+    c->conv_state = xalloc(2 * c->conv_half * sizeof(float), &ok);
     c->ssm_state = xalloc((size_t)cf->num_layers * max_batch * N * sizeof(float), &ok);
     size_t ls = 0;
     for (int i = 0; i < m->n_tensors; i++)
@@ -159,7 +166,8 @@ itera_status itera_ctx_create(const itera_model *m, const itera_ctx_opts *o, ite
             size_t s = linear_scratch_bytes(m->tensors[i].lin, c->max_rows);
             if (s > ls) ls = s;
         }
-    c->lin_scratch = xalloc(ls, &ok);
+    c->lin_scratch_stride = (ls + 63) & ~(size_t)63;
+    c->lin_scratch = xalloc(c->lin_scratch_stride * threads, &ok);
     size_t s1 = scan_scratch_need(c, max_batch, max_seq), s2 = scan_scratch_need(c, max_batch, 1);
     c->scan_scratch_bytes = s1 > s2 ? s1 : s2;
     c->scan_scratch = xalloc(c->scan_scratch_bytes, &ok);
@@ -196,67 +204,194 @@ itera_kernel itera_ctx_kernel(const itera_ctx *c, int B, int L)
     return scan_auto(B, L, cf->ssm_expand_factor * cf->hidden_size, cf->ssm_state_size, c->threads);
 }
 
-/* ---- row-parallel element-wise ops ---- */
+/* ---- row-parallel ops ----
+ *
+ * Every op below splits the B·L token rows the same way (pool_slice over rows), so a
+ * thread keeps working on the rows it produced in the previous op (they stay in its
+ * cache). Linear maps inside a row op run on the caller's rows only (linear_forward with
+ * no pool and the thread's own scratch): one parallel region per op, the activation
+ * quantization of the int8/int4 formats included, instead of one to three.
+ *
+ * Ops whose rows depend only on the same rows of the previous op's output run back to
+ * back in one parallel region, a chain (e.g. gating, out_proj, LN, FFN, LN, in_proj):
+ * no join between them. Each op keeps its own profiling zone, timed on thread 0 (the
+ * caller; the other threads do the same work on their rows at the same time); the last
+ * op's zone also holds the join. Ops that read rows other threads wrote (conv: the K−1
+ * previous rows of in_proj's output; the scan) start a new chain. */
 
 typedef enum row_op {
+    ROW_EMBED,    /* x = embed[token] + pos */
     ROW_ADD_LN,   /* x += add (when add_pending); h = LN(x; w, b) */
-    ROW_CONV,     /* uc = silu(conv(u)) using the conv state for positions before this call */
-    ROW_DELTA,    /* delta[t] = mean_c softplus(dz[t, c]) */
+    ROW_IN_PROJ,  /* ug = h · in_projᵀ */
+    ROW_CONV,     /* uc = silu(conv(u)) using the conv state for positions before this call;
+                   * thread 0 also writes the next call's state (conv_state_update) */
+    ROW_DELTA,    /* dz = uc · delta_projᵀ + b; delta[t] = mean_c softplus(dz[t, c]) */
     ROW_GATE,     /* ys = ys ⊙ silu(g) */
-    ROW_GELU,     /* f1 = gelu(f1) over n columns */
+    ROW_OUT_PROJ, /* add = ys · out_projᵀ */
+    ROW_FFN,      /* add = gelu(h · w1ᵀ) · w2ᵀ */
+    ROW_ROUTER,   /* rz = h · routerᵀ; route, gate = top-k of rz, softmax over those k */
+    ROW_EXPERTS,  /* add = Σ_j gate[t, j] · expert_{route[t, j]}(h[t]) */
+    ROW_LM_HEAD,  /* logits = h · headᵀ */
 } row_op;
+
+typedef struct row_step {
+    row_op op;
+    itera_zone zone;
+    const layer_weights *lw;
+    int layer;
+    const float *ln_w, *ln_b; /* ROW_ADD_LN */
+    bool add_pending;         /* ROW_ADD_LN */
+} row_step;
+
+#define CHAIN_MAX 16
 
 typedef struct row_task {
     itera_ctx *c;
-    row_op op;
     int T, B, L;  /* rows, sequences, tokens per sequence */
-    const layer_weights *lw;
-    int layer;
-    const float *ln_w, *ln_b;
-    bool add_pending;
-    float *buf;
-    int n;        /* columns for ROW_GELU */
+    const int32_t *tokens; /* ROW_EMBED */
+    float *logits;         /* ROW_LM_HEAD */
+    int n;                 /* steps */
+    row_step step[CHAIN_MAX];
+    uint64_t last_t0;      /* thread 0's start of the last step (its zone ends after the join) */
 } row_task;
 
-static void row_fn(int ith, int nth, void *v)
+/* y rows [t0, t1) = x rows · Wᵀ (+ b) on the calling thread, with its own scratch. */
+static void lin_rows(itera_ctx *c, int ith, const linear *L, const float *x, int ldx, int t0,
+                     int t1, float *y, int ldy)
 {
-    row_task *a = v;
-    itera_ctx *c = a->c;
+    if (t1 <= t0) return;
+    linear_forward(NULL, L, x + (size_t)t0 * ldx, ldx, t1 - t0,
+                   (char *)c->lin_scratch + (size_t)ith * c->lin_scratch_stride,
+                   y + (size_t)t0 * ldy, ldy);
+}
+
+/* The experts for token rows [t0, t1): each routed (row, expert) pair is gathered into
+ * eh (rows from t0·k on, grouped by expert), each expert runs once on its group, and the
+ * gated outputs are added to the rows' add, which only this thread writes. */
+static void experts_rows(itera_ctx *c, int ith, const layer_weights *lw, int t0, int t1)
+{
     const itera_config *cf = &c->m->cfg;
     const vmath_ops *vm = c->vm;
-    int D = cf->hidden_size, E = cf->ssm_expand_factor * D, K = cf->ssm_conv_kernel;
-    int t0, t1;
-    pool_slice(a->T, ith, nth, &t0, &t1);
-    switch (a->op) {
+    int D = cf->hidden_size, F = cf->expert_size, X = cf->num_experts, k = cf->top_k_experts;
+    if (t1 <= t0) return;
+    memset(c->add + (size_t)t0 * D, 0, (size_t)(t1 - t0) * D * sizeof(float));
+    size_t base = (size_t)t0 * k;
+    for (int e = 0; e < X; e++) {
+        int n = 0;
+        int *rows = c->erows + base;
+        float *gw = c->egate + base;
+        float *eh = c->eh + base * D, *eo = c->eo + base * D, *f1 = c->f1 + base * F;
+        for (int t = t0; t < t1; t++)
+            for (int j = 0; j < k; j++)
+                if (c->route[(size_t)t * k + j] == e) {
+                    rows[n] = t;
+                    gw[n] = c->gate[(size_t)t * k + j];
+                    memcpy(eh + (size_t)n * D, c->h + (size_t)t * D, D * sizeof(float));
+                    n++;
+                }
+        if (!n) continue;
+        lin_rows(c, ith, &lw->ew1[e], eh, D, 0, n, f1, F);
+        for (int i = 0; i < n; i++) vm->gelu(f1 + (size_t)i * F, f1 + (size_t)i * F, F);
+        lin_rows(c, ith, &lw->ew2[e], f1, F, 0, n, eo, D);
+        for (int i = 0; i < n; i++) {
+            float *dst = c->add + (size_t)rows[i] * D;
+            const float *src = eo + (size_t)i * D;
+            float g = gw[i];
+            for (int d = 0; d < D; d++) dst[d] += g * src[d];
+        }
+    }
+}
+
+/* One token's routing: r = the k largest of z[0..X) (ties to the lower index), g = softmax
+ * over those k logits. */
+static void route_row(const itera_config *cf, const float *z, int *r, float *g)
+{
+    int X = cf->num_experts, k = cf->top_k_experts;
+    for (int j = 0; j < k; j++) { /* j-th largest; ties to the lower index */
+        int best = -1;
+        for (int e = 0; e < X; e++) {
+            bool taken = false;
+            for (int q = 0; q < j; q++) taken |= r[q] == e;
+            if (!taken && (best < 0 || z[e] > z[best])) best = e;
+        }
+        r[j] = best;
+    }
+    float mx = z[r[0]], sum = 0;
+    for (int j = 0; j < k; j++) sum += (g[j] = expf(z[r[j]] - mx));
+    for (int j = 0; j < k; j++) g[j] /= sum;
+}
+
+/* Sequence b's conv history in half `which` for a layer: [K−1, E]. */
+static float *conv_hist(itera_ctx *c, int which, int layer, int b)
+{
+    const itera_config *cf = &c->m->cfg;
+    size_t HE = (size_t)(cf->ssm_conv_kernel - 1) * cf->ssm_expand_factor * cf->hidden_size;
+    return c->conv_state + (size_t)which * c->conv_half + ((size_t)layer * c->max_batch + b) * HE;
+}
+
+/* Keeps the last K−1 inputs u of each sequence for the next call's convolution: reads
+ * the current half and this call's u, writes the other half. */
+static void conv_state_update(itera_ctx *c, int layer, int B, int L)
+{
+    const itera_config *cf = &c->m->cfg;
+    int E = cf->ssm_expand_factor * cf->hidden_size, H = cf->ssm_conv_kernel - 1;
+    for (int b = 0; b < B; b++) {
+        const float *old = conv_hist(c, c->conv_cur, layer, b);
+        float *hist = conv_hist(c, !c->conv_cur, layer, b);
+        int keep = L >= H ? 0 : H - L; /* rows kept from the old history */
+        if (keep) memcpy(hist, old + (size_t)L * E, (size_t)keep * E * sizeof(float));
+        for (int j = keep; j < H; j++)
+            memcpy(hist + (size_t)j * E, c->ug + ((size_t)b * L + L - H + j) * 2 * E, E * sizeof(float));
+    }
+}
+
+static void step_run(row_task *a, const row_step *st, int ith, int t0, int t1)
+{
+    itera_ctx *c = a->c;
+    const itera_model *m = c->m;
+    const itera_config *cf = &m->cfg;
+    const vmath_ops *vm = c->vm;
+    const layer_weights *lw = st->lw;
+    int D = cf->hidden_size, E = cf->ssm_expand_factor * D, K = cf->ssm_conv_kernel,
+        F = cf->expert_size;
+    switch (st->op) {
+    case ROW_EMBED:
+        for (int t = t0; t < t1; t++) {
+            float *x = c->x + (size_t)t * D;
+            const float *p = m->pos + (size_t)(c->pos + t % a->L) * D;
+            linear_row(&m->embed, a->tokens[t], x);
+            for (int d = 0; d < D; d++) x[d] += p[d];
+        }
+        break;
     case ROW_ADD_LN:
         for (int t = t0; t < t1; t++) {
             float *x = c->x + (size_t)t * D;
-            if (a->add_pending) {
-                const float *ad = c->add + (size_t)t * D;
-                for (int i = 0; i < D; i++) x[i] += ad[i];
-            }
-            vm->layernorm(c->h + (size_t)t * D, x, a->ln_w, a->ln_b, D, cf->layer_norm_eps);
+            if (st->add_pending)
+                vm->add_layernorm(c->h + (size_t)t * D, x, c->add + (size_t)t * D, st->ln_w,
+                                  st->ln_b, D, cf->layer_norm_eps);
+            else
+                vm->layernorm(c->h + (size_t)t * D, x, st->ln_w, st->ln_b, D, cf->layer_norm_eps);
         }
         break;
+    case ROW_IN_PROJ:
+        lin_rows(c, ith, &lw->in_proj, c->h, D, t0, t1, c->ug, 2 * E);
+        break;
     case ROW_CONV: {
-        const float *wt = a->lw->conv_wt, *bias = a->lw->conv_b;
+        const float *u[64]; /* K <= 64 (config.c) */
         for (int t = t0; t < t1; t++) {
             int b = t / a->L, l = t % a->L;
-            const float *hist = c->conv_state + ((size_t)a->layer * c->max_batch + b) * (K - 1) * E;
-            float *o = c->uc + (size_t)t * E;
-            for (int e = 0; e < E; e++) o[e] = bias[e];
-            for (int k = 0; k < K; k++) {
-                int j = l - (K - 1) + k; /* input position relative to this call */
-                const float *u = j >= 0 ? c->ug + ((size_t)b * a->L + j) * 2 * E
-                                        : hist + (size_t)(K - 1 + j) * E;
-                const float *w = wt + (size_t)k * E;
-                for (int e = 0; e < E; e++) o[e] += w[e] * u[e];
+            const float *hist = conv_hist(c, c->conv_cur, st->layer, b);
+            for (int q = 0; q < K; q++) {
+                int j = l - (K - 1) + q; /* input position relative to this call */
+                u[q] = j >= 0 ? c->ug + ((size_t)b * a->L + j) * 2 * E : hist + (size_t)(K - 1 + j) * E;
             }
-            vm->silu(o, o, E);
+            vm->conv_silu(c->uc + (size_t)t * E, u, lw->conv_wt, lw->conv_b, K, E);
         }
+        if (ith == 0) conv_state_update(c, st->layer, a->B, a->L);
         break;
     }
     case ROW_DELTA:
+        lin_rows(c, ith, &lw->delta_proj, c->uc, E, t0, t1, c->dz, E);
         for (int t = t0; t < t1; t++)
             c->delta[t] = vm->softplus_sum(c->dz + (size_t)t * E, E) / (float)E;
         break;
@@ -264,19 +399,98 @@ static void row_fn(int ith, int nth, void *v)
         for (int t = t0; t < t1; t++)
             vm->mul_silu(c->ys + (size_t)t * E, c->ys + (size_t)t * E, c->ug + (size_t)t * 2 * E + E, E);
         break;
-    case ROW_GELU:
-        for (int t = t0; t < t1; t++) vm->gelu(a->buf + (size_t)t * a->n, a->buf + (size_t)t * a->n, a->n);
+    case ROW_OUT_PROJ:
+        lin_rows(c, ith, &lw->out_proj, c->ys, E, t0, t1, c->add, D);
+        break;
+    case ROW_FFN:
+        lin_rows(c, ith, &lw->w1, c->h, D, t0, t1, c->f1, F);
+        for (int t = t0; t < t1; t++) vm->gelu(c->f1 + (size_t)t * F, c->f1 + (size_t)t * F, F);
+        lin_rows(c, ith, &lw->w2, c->f1, F, t0, t1, c->add, D);
+        break;
+    case ROW_EXPERTS:
+        experts_rows(c, ith, lw, t0, t1);
+        break;
+    case ROW_ROUTER:
+        lin_rows(c, ith, &lw->router, c->h, D, t0, t1, c->rz, cf->num_experts);
+        for (int t = t0; t < t1; t++) route_row(cf, c->rz + (size_t)t * cf->num_experts,
+                                                c->route + (size_t)t * cf->top_k_experts,
+                                                c->gate + (size_t)t * cf->top_k_experts);
+        break;
+    case ROW_LM_HEAD:
+        lin_rows(c, ith, cf->tie_word_embeddings ? &m->embed : &m->head, c->h, D, t0, t1,
+                 a->logits, cf->vocab_size);
         break;
     }
 }
 
-/* Below this many values an element-wise pass runs on the caller alone. */
-#define ROWS_SERIAL_MAX 2048
-
-static void rows_run(itera_ctx *c, row_task *a, int width)
+static void row_fn(int ith, int nth, void *v)
 {
-    if ((size_t)a->T * width <= ROWS_SERIAL_MAX) row_fn(0, 1, a);
-    else pool_run(c->pool, row_fn, a);
+    row_task *a = v;
+    itera_ctx *c = a->c;
+    int t0, t1;
+    pool_slice(a->T, ith, nth, &t0, &t1);
+    for (int i = 0; i < a->n; i++) {
+        uint64_t z0 = ith == 0 ? zone_begin(c->prof) : 0;
+        step_run(a, &a->step[i], ith, t0, t1);
+        if (ith != 0) continue;
+        if (i + 1 < a->n) zone_end(c->prof, 0, a->step[i].zone, z0);
+        else a->last_t0 = z0;
+    }
+}
+
+/* Work below this (values touched by an element-wise pass, or multiply-adds of a product)
+ * runs on the caller alone: a parallel region (~0.3 µs to start and join, plus moving
+ * cache lines between cores) costs more than it saves. */
+#define ROWS_SERIAL_MAX 2048
+#define MACS_SERIAL_MAX 65536
+/* A row split needs a few rows per thread (decode steps have B rows): below this many
+ * per thread a chain runs on the caller, and a big product (the head) runs on its own
+ * across the pool, split by outputs. */
+#define CHAIN_MIN_ROWS 4
+
+/* Whether one step alone is worth a parallel region for T rows. */
+static bool step_parallel(const itera_ctx *c, const row_step *st, size_t T)
+{
+    const itera_config *cf = &c->m->cfg;
+    size_t D = cf->hidden_size, E = (size_t)cf->ssm_expand_factor * D, K = cf->ssm_conv_kernel,
+           F = cf->expert_size, k = cf->top_k_experts, V = cf->vocab_size;
+    switch (st->op) {
+    case ROW_EMBED: case ROW_ADD_LN: case ROW_ROUTER: return T * D > ROWS_SERIAL_MAX;
+    case ROW_CONV: return T * E * K > ROWS_SERIAL_MAX;
+    case ROW_GATE: return T * E > ROWS_SERIAL_MAX;
+    case ROW_IN_PROJ: return T * D * 2 * E >= MACS_SERIAL_MAX;
+    case ROW_DELTA: return T * E * E >= MACS_SERIAL_MAX;
+    case ROW_OUT_PROJ: return T * E * D >= MACS_SERIAL_MAX;
+    case ROW_FFN: return T * 2 * D * F >= MACS_SERIAL_MAX;
+    case ROW_EXPERTS: return T * k * 2 * D * F >= MACS_SERIAL_MAX;
+    case ROW_LM_HEAD: return T * D * V >= MACS_SERIAL_MAX;
+    }
+    return true;
+}
+
+static void chain_add(row_task *a, row_op op, itera_zone zone, const layer_weights *lw, int layer)
+{
+    a->step[a->n++] = (row_step){.op = op, .zone = zone, .lw = lw, .layer = layer};
+}
+
+static void chain_add_ln(row_task *a, itera_zone zone, const float *w, const float *b,
+                         bool add_pending)
+{
+    a->step[a->n++] = (row_step){.op = ROW_ADD_LN, .zone = zone, .ln_w = w, .ln_b = b,
+                                 .add_pending = add_pending};
+}
+
+/* Runs the chain's steps (one parallel region when any step is worth one, else on the
+ * caller) and ends the last step's zone after the join. Empties the chain. */
+static void chain_run(itera_ctx *c, row_task *a)
+{
+    bool par = false;
+    if (a->T >= CHAIN_MIN_ROWS * c->threads)
+        for (int i = 0; i < a->n; i++) par |= step_parallel(c, &a->step[i], (size_t)a->T);
+    if (par) pool_run(c->pool, row_fn, a);
+    else row_fn(0, 1, a);
+    zone_end(c->prof, 0, a->step[a->n - 1].zone, a->last_t0);
+    a->n = 0;
 }
 
 /* ---- the blocks ---- */
@@ -288,46 +502,17 @@ static void rows_run(itera_ctx *c, row_task *a, int width)
         zone_end(c->prof, 0, (z), zt0_);               \
     } while (0)
 
-static void lin(itera_ctx *c, const linear *L, const float *x, int ldx, int M, float *y, int ldy)
-{
-    linear_forward(c->pool, L, x, ldx, M, c->lin_scratch, y, ldy);
-}
-
-/* Keeps the last K−1 inputs u of each sequence for the next call's convolution. */
-static void conv_state_update(itera_ctx *c, int layer, int B, int L)
-{
-    const itera_config *cf = &c->m->cfg;
-    int E = cf->ssm_expand_factor * cf->hidden_size, H = cf->ssm_conv_kernel - 1;
-    for (int b = 0; b < B; b++) {
-        float *hist = c->conv_state + ((size_t)layer * c->max_batch + b) * H * E;
-        if (L >= H) {
-            for (int j = 0; j < H; j++)
-                memcpy(hist + (size_t)j * E, c->ug + ((size_t)b * L + L - H + j) * 2 * E, E * sizeof(float));
-        } else {
-            memmove(hist, hist + (size_t)L * E, (size_t)(H - L) * E * sizeof(float));
-            for (int j = 0; j < L; j++)
-                memcpy(hist + (size_t)(H - L + j) * E, c->ug + ((size_t)b * L + j) * 2 * E, E * sizeof(float));
-        }
-    }
-}
-
-static void ssm_block(itera_ctx *c, int layer, int B, int L, bool add_pending)
+/* The SSM block of one layer after its LN and in_proj (which end the previous chain):
+ * [conv, delta], the scan, then starts the next chain with gating and out_proj. */
+static void ssm_block(itera_ctx *c, row_task *a, int layer)
 {
     const itera_config *cf = &c->m->cfg;
     const layer_weights *lw = &c->m->layers[layer];
-    int T = B * L, D = cf->hidden_size, E = cf->ssm_expand_factor * D, N = cf->ssm_state_size;
-    row_task a = {.c = c, .T = T, .B = B, .L = L, .lw = lw, .layer = layer};
+    int B = a->B, L = a->L, E = cf->ssm_expand_factor * cf->hidden_size, N = cf->ssm_state_size;
 
-    a.op = ROW_ADD_LN;
-    a.ln_w = lw->ln1_w;
-    a.ln_b = lw->ln1_b;
-    a.add_pending = add_pending;
-    ZONE(ZONE_LN_SSM, rows_run(c, &a, D));
-    ZONE(ZONE_IN_PROJ, lin(c, &lw->in_proj, c->h, D, T, c->ug, 2 * E));
-    a.op = ROW_CONV;
-    ZONE(ZONE_CONV, rows_run(c, &a, E * cf->ssm_conv_kernel); conv_state_update(c, layer, B, L));
-    ZONE(ZONE_DELTA_PROJ, lin(c, &lw->delta_proj, c->uc, E, T, c->dz, E); a.op = ROW_DELTA;
-         rows_run(c, &a, E));
+    chain_add(a, ROW_CONV, ZONE_CONV, lw, layer);
+    chain_add(a, ROW_DELTA, ZONE_DELTA_PROJ, lw, layer);
+    chain_run(c, a);
 
     scan_params sp = {.E = E, .N = N, .A = lw->A, .B = lw->B, .C = lw->C, .D = lw->D,
                       .Bl = &lw->Bl, .Cl = &lw->Cl};
@@ -336,74 +521,8 @@ static void ssm_block(itera_ctx *c, int layer, int B, int L, bool add_pending)
     itera_kernel k = itera_ctx_kernel(c, B, L);
     ZONE(ZONE_SCAN, scan_kernels[k].run(c->pool, &sp, &io, c->scan_scratch, c->chunk, c->prof));
 
-    a.op = ROW_GATE;
-    ZONE(ZONE_GATING, rows_run(c, &a, E));
-    ZONE(ZONE_OUT_PROJ, lin(c, &lw->out_proj, c->ys, E, T, c->add, D));
-}
-
-/* h rows -> add rows for a dense FFN. */
-static void ffn_block(itera_ctx *c, const layer_weights *lw, int T)
-{
-    const itera_config *cf = &c->m->cfg;
-    int D = cf->hidden_size, F = cf->expert_size;
-    row_task a = {.c = c, .op = ROW_GELU, .T = T, .buf = c->f1, .n = F};
-    lin(c, &lw->w1, c->h, D, T, c->f1, F);
-    rows_run(c, &a, F);
-    lin(c, &lw->w2, c->f1, F, T, c->add, D);
-}
-
-/* h rows -> add rows for a mixture of experts: top-k of the router's logits, softmax over
- * those k, Σ gate · expert(h). Each expert runs once on the rows routed to it. */
-static void moe_block(itera_ctx *c, const layer_weights *lw, int T)
-{
-    const itera_config *cf = &c->m->cfg;
-    int D = cf->hidden_size, F = cf->expert_size, X = cf->num_experts, k = cf->top_k_experts;
-    uint64_t z0 = zone_begin(c->prof);
-    lin(c, &lw->router, c->h, D, T, c->rz, X);
-    for (int t = 0; t < T; t++) {
-        const float *z = c->rz + (size_t)t * X;
-        int *r = c->route + (size_t)t * k;
-        float *g = c->gate + (size_t)t * k;
-        for (int j = 0; j < k; j++) { /* j-th largest; ties to the lower index */
-            int best = -1;
-            for (int e = 0; e < X; e++) {
-                bool taken = false;
-                for (int q = 0; q < j; q++) taken |= r[q] == e;
-                if (!taken && (best < 0 || z[e] > z[best])) best = e;
-            }
-            r[j] = best;
-        }
-        float mx = z[r[0]], sum = 0;
-        for (int j = 0; j < k; j++) sum += (g[j] = expf(z[r[j]] - mx));
-        for (int j = 0; j < k; j++) g[j] /= sum;
-    }
-    zone_end(c->prof, 0, ZONE_ROUTER, z0);
-
-    z0 = zone_begin(c->prof);
-    memset(c->add, 0, (size_t)T * D * sizeof(float));
-    for (int e = 0; e < X; e++) {
-        int n = 0;
-        for (int t = 0; t < T; t++)
-            for (int j = 0; j < k; j++)
-                if (c->route[(size_t)t * k + j] == e) {
-                    c->erows[n] = t;
-                    c->egate[n] = c->gate[(size_t)t * k + j];
-                    memcpy(c->eh + (size_t)n * D, c->h + (size_t)t * D, D * sizeof(float));
-                    n++;
-                }
-        if (!n) continue;
-        row_task a = {.c = c, .op = ROW_GELU, .T = n, .buf = c->f1, .n = F};
-        lin(c, &lw->ew1[e], c->eh, D, n, c->f1, F);
-        rows_run(c, &a, F);
-        lin(c, &lw->ew2[e], c->f1, F, n, c->eo, D);
-        for (int i = 0; i < n; i++) {
-            float *dst = c->add + (size_t)c->erows[i] * D;
-            const float *src = c->eo + (size_t)i * D;
-            float gw = c->egate[i];
-            for (int d = 0; d < D; d++) dst[d] += gw * src[d];
-        }
-    }
-    zone_end(c->prof, 0, ZONE_EXPERTS, z0);
+    chain_add(a, ROW_GATE, ZONE_GATING, lw, layer);
+    chain_add(a, ROW_OUT_PROJ, ZONE_OUT_PROJ, lw, layer);
 }
 
 static itera_status check_tokens(const itera_ctx *c, const int32_t *tokens, int n, itera_error *err)
@@ -416,48 +535,58 @@ static itera_status check_tokens(const itera_ctx *c, const int32_t *tokens, int 
     return ITERA_OK;
 }
 
-/* L new tokens for each of B sequences from the current state; logits [B·L, V] or NULL. */
+/* L new tokens for each of B sequences from the current state; logits [B·L, V] or NULL.
+ * Chains: [embedding, LN, in_proj] [conv, delta] scan [gating, out_proj, LN, FFN or
+ * router + experts, LN, in_proj of the next layer] ... [..., final LN, lm_head]. A dense
+ * FFN is w1, GELU, w2 on each thread's rows; a mixture of experts routes each row (top-k
+ * of the router's logits, softmax over those k), then each thread runs every expert once
+ * on its rows routed to it (experts_rows). */
 static void run_tokens(itera_ctx *c, const int32_t *tokens, int B, int L, float *logits)
 {
     const itera_model *m = c->m;
     const itera_config *cf = &m->cfg;
-    int T = B * L, D = cf->hidden_size;
+    row_task a = {.c = c, .T = B * L, .B = B, .L = L, .tokens = tokens, .logits = logits};
 
-    ZONE(ZONE_EMBEDDING, {
-        for (int t = 0; t < T; t++) {
-            float *x = c->x + (size_t)t * D;
-            const float *p = m->pos + (size_t)(c->pos + t % L) * D;
-            linear_row(&m->embed, tokens[t], x);
-            for (int d = 0; d < D; d++) x[d] += p[d];
-        }
-    });
+    chain_add(&a, ROW_EMBED, ZONE_EMBEDDING, NULL, 0);
     bool add_pending = false;
     for (int i = 0; i < cf->num_layers; i++) {
         const layer_weights *lw = &m->layers[i];
-        ssm_block(c, i, B, L, add_pending);
-        row_task a = {.c = c, .op = ROW_ADD_LN, .T = T, .ln_w = lw->ln2_w, .ln_b = lw->ln2_b,
-                      .add_pending = true};
-        ZONE(ZONE_LN_FFN, rows_run(c, &a, D));
-        if (lw->moe) moe_block(c, lw, T);
-        else ZONE(ZONE_FFN, ffn_block(c, lw, T));
+        chain_add_ln(&a, ZONE_LN_SSM, lw->ln1_w, lw->ln1_b, add_pending);
+        chain_add(&a, ROW_IN_PROJ, ZONE_IN_PROJ, lw, i);
+        chain_run(c, &a);
+        ssm_block(c, &a, i);
+        chain_add_ln(&a, ZONE_LN_FFN, lw->ln2_w, lw->ln2_b, true);
+        if (lw->moe) {
+            chain_add(&a, ROW_ROUTER, ZONE_ROUTER, lw, i);
+            chain_add(&a, ROW_EXPERTS, ZONE_EXPERTS, lw, i);
+        } else {
+            chain_add(&a, ROW_FFN, ZONE_FFN, lw, i);
+        }
         add_pending = true;
     }
-    row_task a = {.c = c, .op = ROW_ADD_LN, .T = T, .ln_w = m->lnf_w, .ln_b = m->lnf_b,
-                  .add_pending = add_pending};
-    ZONE(ZONE_LN_FINAL, rows_run(c, &a, D));
-    if (logits) {
-        const linear *head = cf->tie_word_embeddings ? &m->embed : &m->head;
-        ZONE(ZONE_LM_HEAD, lin(c, head, c->h, D, T, logits, cf->vocab_size));
-    }
+    chain_add_ln(&a, ZONE_LN_FINAL, m->lnf_w, m->lnf_b, add_pending);
+    /* The FP32 head (V·D floats, 512 KB for the micro model) runs on its own, split by
+     * output panels: each thread streams half of it (row split: all of it; measured ~5%
+     * slower at B=1, L=128 on 2 threads). The quantized heads are 4-8x smaller and gain
+     * from skipping the extra region and their separate activation-quantization pass,
+     * unless there are too few rows to split (decode). */
+    const linear *head = cf->tie_word_embeddings ? &m->embed : &m->head;
+    bool head_alone = logits && (head->quant == ITERA_QUANT_FP32 || a.T < CHAIN_MIN_ROWS * c->threads);
+    if (logits && !head_alone) chain_add(&a, ROW_LM_HEAD, ZONE_LM_HEAD, NULL, 0);
+    chain_run(c, &a);
+    if (head_alone)
+        ZONE(ZONE_LM_HEAD, linear_forward(c->pool, head, c->h, cf->hidden_size, a.T, c->lin_scratch,
+                                          logits, cf->vocab_size));
+    c->conv_cur = !c->conv_cur;
     c->pos += L;
 }
 
 static void state_reset(itera_ctx *c, int B)
 {
     const itera_config *cf = &c->m->cfg;
-    int E = cf->ssm_expand_factor * cf->hidden_size, N = cf->ssm_state_size,
-        H = cf->ssm_conv_kernel - 1;
-    memset(c->conv_state, 0, (size_t)cf->num_layers * c->max_batch * (H > 0 ? H : 1) * E * sizeof(float));
+    int N = cf->ssm_state_size;
+    memset(c->conv_state, 0, 2 * c->conv_half * sizeof(float));
+    c->conv_cur = 0;
     memset(c->ssm_state, 0, (size_t)cf->num_layers * c->max_batch * N * sizeof(float));
     c->pos = 0;
     c->state_b = B;

@@ -5,6 +5,7 @@
 #include "vmath.h"
 
 #include <math.h>
+#include <stddef.h>
 
 static void exp_ref(float *y, const float *x, int n) {
     for (int i = 0; i < n; i++) y[i] = expf(x[i]);
@@ -54,6 +55,22 @@ static void layernorm_ref(float *y, const float *x, const float *w, const float 
     }
 }
 
+static void add_layernorm_ref(float *y, float *x, const float *a, const float *w, const float *b,
+                              int n, float eps) {
+    for (int i = 0; i < n; i++) x[i] += a[i];
+    layernorm_ref(y, x, w, b, n, eps);
+}
+
+// Taps summed in float in order k = 0..K−1 (the SIMD variants use FMA, within VMATH_TOL).
+static void conv_silu_ref(float *y, const float *const *u, const float *wt, const float *bias,
+                          int K, int n) {
+    for (int i = 0; i < n; i++) {
+        float s = bias ? bias[i] : 0.0f;
+        for (int k = 0; k < K; k++) s += wt[(size_t)k * n + i] * u[k][i];
+        y[i] = silu1(s);
+    }
+}
+
 const vmath_ops vmath_scalar = {
     .isa = CPU_ISA_SCALAR,
     .name = "scalar",
@@ -64,6 +81,8 @@ const vmath_ops vmath_scalar = {
     .mul_silu = mul_silu_ref,
     .softplus_sum = softplus_sum_ref,
     .layernorm = layernorm_ref,
+    .add_layernorm = add_layernorm_ref,
+    .conv_silu = conv_silu_ref,
 };
 
 const vmath_ops *vmath_best(void) {

@@ -24,6 +24,15 @@ typedef struct vmath_ops {
     /* y = (x - mean) / sqrt(var + eps) · w + b, over n values (population variance);
      * w or b may be NULL (1 or 0) */
     void (*layernorm)(float *y, const float *x, const float *w, const float *b, int n, float eps);
+    /* x += a (x is updated in place), then y = layernorm(x) as above. y must not alias a. */
+    void (*add_layernorm)(float *y, float *x, const float *a, const float *w, const float *b,
+                          int n, float eps);
+    /* Causal depthwise convolution tap sum + SiLU over n channels:
+     * y[i] = silu(bias[i] + Σ_{k<K} wt[k·n + i] · u[k][i]), the taps added in order k = 0..K−1
+     * (u[k]: the input row at offset k of the window, oldest first; wt: [K, n]). bias may be
+     * NULL (0). y may equal any u[k] (each element is read before it is written). */
+    void (*conv_silu)(float *y, const float *const *u, const float *wt, const float *bias, int K,
+                      int n);
 } vmath_ops;
 
 extern const vmath_ops vmath_scalar;

@@ -97,7 +97,7 @@ AI __m256 log1p8_unit(__m256 u) {
     __m256 y = _mm256_mul_ps(_mm256_mul_ps(p, f), f2);
     y = _mm256_fmadd_ps(e, S(-2.12194440e-4f), y);
     y = _mm256_fmadd_ps(f2, S(-0.5f), y);
-    y = _mm256_fmadd_ps(c, _mm256_rcp_ps(w), y);
+    y = _mm256_fmadd_ps(c, recip8(w), y); /* rcp alone is 2^-12 off, even for w = 1: tiny u */
     const __m256 r = _mm256_add_ps(f, y);
     return _mm256_fmadd_ps(e, S(0.693359375f), r);
 }
@@ -195,6 +195,40 @@ static void layernorm_avx2(float *y, const float *x, const float *w, const float
     }
 }
 
+// The add in vectors (a scalar add before a vector layer norm stalls on store forwarding).
+static void add_layernorm_avx2(float *y, float *x, const float *a, const float *w, const float *b,
+                               int n, float eps) {
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(x + i, _mm256_add_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(a + i)));
+    if (i < n) {
+        const __m256i m = tail_mask(n - i);
+        _mm256_maskstore_ps(x + i, m, _mm256_add_ps(_mm256_maskload_ps(x + i, m),
+                                                    _mm256_maskload_ps(a + i, m)));
+    }
+    layernorm_avx2(y, x, w, b, n, eps);
+}
+
+// Full vectors, then one masked tail; the taps accumulate by FMA in order k = 0..K−1.
+static void conv_silu_avx2(float *y, const float *const *u, const float *wt, const float *bias,
+                           int K, int n) {
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 s = bias ? _mm256_loadu_ps(bias + i) : _mm256_setzero_ps();
+        for (int k = 0; k < K; k++)
+            s = _mm256_fmadd_ps(_mm256_loadu_ps(wt + (size_t)k * n + i), _mm256_loadu_ps(u[k] + i), s);
+        _mm256_storeu_ps(y + i, silu8(s));
+    }
+    if (i < n) {
+        const __m256i m = tail_mask(n - i);
+        __m256 s = bias ? _mm256_maskload_ps(bias + i, m) : _mm256_setzero_ps();
+        for (int k = 0; k < K; k++)
+            s = _mm256_fmadd_ps(_mm256_maskload_ps(wt + (size_t)k * n + i, m),
+                                _mm256_maskload_ps(u[k] + i, m), s);
+        _mm256_maskstore_ps(y + i, m, silu8(s));
+    }
+}
+
 const vmath_ops vmath_avx2 = {
     .isa = CPU_ISA_AVX2,
     .name = "avx2",
@@ -205,4 +239,6 @@ const vmath_ops vmath_avx2 = {
     .mul_silu = mul_silu_avx2,
     .softplus_sum = softplus_sum_avx2,
     .layernorm = layernorm_avx2,
+    .add_layernorm = add_layernorm_avx2,
+    .conv_silu = conv_silu_avx2,
 };

@@ -6,7 +6,8 @@
  * e^r, then scalef by 2^n (handles overflow to inf and gradual underflow). Reciprocals:
  * rcp14 plus one Newton step (~1 ulp). erf-GELU: Φ(x) from erfc by the Numerical Recipes
  * Chebyshev form (fractional error < 1.2e-7). log1p on (0, 1]: Cephes log polynomial
- * with the rounding of 1 + u corrected.
+ * with the rounding of 1 + u corrected. softplus_sum: the log1p terms as the log of
+ * per-lane products with the roundings carried as corrections (one log per 16 terms).
  */
 #include "vmath.h"
 
@@ -131,25 +132,107 @@ static void mul_silu_avx512(float *y, const float *a, const float *g, int n) {
     }
 }
 
-// Two vector accumulators (32 float lanes), then a tree reduction.
+// log(P) for P in [1, 2^24], finite: P = 2^k · m with m in [√½, √2) (getexp/getmant, then
+// halve m above √2), f = m − 1 exact, Cephes log polynomial as in log1p16_unit.
+AI __m512 log16_ge1(__m512 P) {
+    __m512 k = _mm512_getexp_ps(P);
+    __m512 m = _mm512_getmant_ps(P, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_src);
+    const __mmask16 big = _mm512_cmp_ps_mask(m, S(1.41421356237f), _CMP_GT_OQ);
+    m = _mm512_mask_mul_ps(m, big, m, S(0.5f));
+    k = _mm512_mask_add_ps(k, big, k, S(1.0f));
+    const __m512 f = _mm512_sub_ps(m, S(1.0f));
+    const __m512 f2 = _mm512_mul_ps(f, f);
+    __m512 p = S(7.0376836292e-2f);
+    p = _mm512_fmadd_ps(p, f, S(-1.1514610310e-1f));
+    p = _mm512_fmadd_ps(p, f, S(1.1676998740e-1f));
+    p = _mm512_fmadd_ps(p, f, S(-1.2420140846e-1f));
+    p = _mm512_fmadd_ps(p, f, S(1.4249322787e-1f));
+    p = _mm512_fmadd_ps(p, f, S(-1.6668057665e-1f));
+    p = _mm512_fmadd_ps(p, f, S(2.0000714765e-1f));
+    p = _mm512_fmadd_ps(p, f, S(-2.4999993993e-1f));
+    p = _mm512_fmadd_ps(p, f, S(3.3333331174e-1f));
+    __m512 y = _mm512_mul_ps(_mm512_mul_ps(p, f), f2);
+    y = _mm512_fmadd_ps(k, S(-2.12194440e-4f), y);
+    y = _mm512_fmadd_ps(f2, S(-0.5f), y);
+    return _mm512_fmadd_ps(k, S(0.693359375f), _mm512_add_ps(f, y));
+}
+
+// Σ softplus(x) = Σ max(x, 0) + Σ log1p(u), u = e^-|x| in [0, 1]. The log1p terms are
+// summed per lane as the log of a product P = Π w, w = fl(1 + u), one log per 16 terms
+// instead of one log1p per element. The roundings are carried as first-order
+// corrections: c = u − (w − 1) (exact) adds c/w, and each product's error
+// e = P·w − fl(P·w) (exact by FMA) adds e/fl(P·w); both are below 2^-24 relative, so
+// rcp14 reciprocals are plenty. P stays below 2^16 (16 factors of at most 2).
 static float softplus_sum_avx512(const float *x, int n) {
-    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
-    int i = 0;
-    for (; i + 32 <= n; i += 32) {
-        s0 = _mm512_add_ps(s0, softplus16(_mm512_loadu_ps(x + i)));
-        s1 = _mm512_add_ps(s1, softplus16(_mm512_loadu_ps(x + i + 16)));
+    __m512 s = _mm512_setzero_ps(), lg = _mm512_setzero_ps(), P = S(1.0f);
+    int terms = 0;
+    for (int i = 0; i < n; i += 16) {
+        const __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : tail_mask(n - i);
+        const __m512 v = _mm512_maskz_loadu_ps(m, x + i);
+        const __m512 u = _mm512_maskz_mov_ps(
+            m, exp16(_mm512_sub_ps(_mm512_setzero_ps(), _mm512_abs_ps(v))));
+        s = _mm512_add_ps(s, _mm512_max_ps(v, _mm512_setzero_ps()));
+        const __m512 w = _mm512_add_ps(u, S(1.0f));
+        const __m512 c = _mm512_sub_ps(u, _mm512_sub_ps(w, S(1.0f)));
+        const __m512 Pw = _mm512_mul_ps(P, w);
+        const __m512 e = _mm512_fmsub_ps(P, w, Pw);
+        s = _mm512_fmadd_ps(c, _mm512_rcp14_ps(w), s);
+        s = _mm512_fmadd_ps(e, _mm512_rcp14_ps(Pw), s);
+        P = Pw;
+        if (++terms == 16) {
+            lg = _mm512_add_ps(lg, log16_ge1(P));
+            P = S(1.0f);
+            terms = 0;
+        }
     }
-    for (; i + 16 <= n; i += 16) s0 = _mm512_add_ps(s0, softplus16(_mm512_loadu_ps(x + i)));
-    if (i < n) {
-        const __mmask16 k = tail_mask(n - i);
-        s1 = _mm512_mask_add_ps(s1, k, s1, softplus16(_mm512_maskz_loadu_ps(k, x + i)));
+    if (terms) lg = _mm512_add_ps(lg, log16_ge1(P));
+    return _mm512_reduce_add_ps(_mm512_add_ps(s, lg));
+}
+
+// Rows of up to LN_REG_MAX values (4 vectors) stay in registers: one load of x (and a:
+// x + a is then stored to xout), the two-pass mean and variance on the registers, one
+// store of y.
+#define LN_REG_MAX 64
+
+AI void layernorm_regs(float *y, const float *x, float *xout, const float *a, const float *w,
+                       const float *b, int n, float eps) {
+    __m512 v[4];
+    __mmask16 mk[4];
+    __m512 s = _mm512_setzero_ps();
+    for (int j = 0; j < 4; j++) {
+        const int i = 16 * j;
+        mk[j] = i >= n ? 0 : n - i >= 16 ? (__mmask16)0xffff : tail_mask(n - i);
+        v[j] = _mm512_maskz_loadu_ps(mk[j], x + i);
+        if (a) {
+            v[j] = _mm512_add_ps(v[j], _mm512_maskz_loadu_ps(mk[j], a + i));
+            _mm512_mask_storeu_ps(xout + i, mk[j], v[j]);
+        }
+        s = _mm512_add_ps(s, v[j]);
     }
-    return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+    const __m512 mean = S(_mm512_reduce_add_ps(s) / (float)n);
+    __m512 q = _mm512_setzero_ps();
+    for (int j = 0; j < 4; j++) {
+        v[j] = _mm512_maskz_sub_ps(mk[j], v[j], mean);
+        q = _mm512_fmadd_ps(v[j], v[j], q);
+    }
+    const __m512 rstd = S(1.0f / __builtin_sqrtf(_mm512_reduce_add_ps(q) / (float)n + eps));
+    for (int j = 0; j < 4; j++) {
+        if (!mk[j]) break;
+        const int i = 16 * j;
+        const __m512 t = _mm512_mul_ps(v[j], rstd);
+        const __m512 wv = w ? _mm512_maskz_loadu_ps(mk[j], w + i) : S(1.0f);
+        const __m512 bv = b ? _mm512_maskz_loadu_ps(mk[j], b + i) : _mm512_setzero_ps();
+        _mm512_mask_storeu_ps(y + i, mk[j], _mm512_fmadd_ps(t, wv, bv));
+    }
 }
 
 static void layernorm_avx512(float *y, const float *x, const float *w, const float *b, int n,
                              float eps) {
     if (n <= 0) return;
+    if (n <= LN_REG_MAX) {
+        layernorm_regs(y, x, NULL, NULL, w, b, n, eps);
+        return;
+    }
     const int nf = n & ~15;
     const __mmask16 k = tail_mask(n - nf);
     __m512 s = _mm512_setzero_ps();
@@ -178,6 +261,35 @@ static void layernorm_avx512(float *y, const float *x, const float *w, const flo
     }
 }
 
+// The add in vectors (a scalar add before a vector layer norm stalls on store forwarding).
+static void add_layernorm_avx512(float *y, float *x, const float *a, const float *w,
+                                 const float *b, int n, float eps) {
+    if (n <= 0) return;
+    if (n <= LN_REG_MAX) {
+        layernorm_regs(y, x, x, a, w, b, n, eps);
+        return;
+    }
+    for (int i = 0; i < n; i += 16) {
+        const __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : tail_mask(n - i);
+        _mm512_mask_storeu_ps(x + i, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, x + i),
+                                                      _mm512_maskz_loadu_ps(m, a + i)));
+    }
+    layernorm_avx512(y, x, w, b, n, eps);
+}
+
+// Full vectors, then one masked tail; the taps accumulate by FMA in order k = 0..K−1.
+static void conv_silu_avx512(float *y, const float *const *u, const float *wt, const float *bias,
+                             int K, int n) {
+    for (int i = 0; i < n; i += 16) {
+        const __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : tail_mask(n - i);
+        __m512 s = bias ? _mm512_maskz_loadu_ps(m, bias + i) : _mm512_setzero_ps();
+        for (int k = 0; k < K; k++)
+            s = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, wt + (size_t)k * n + i),
+                                _mm512_maskz_loadu_ps(m, u[k] + i), s);
+        _mm512_mask_storeu_ps(y + i, m, silu16(s));
+    }
+}
+
 const vmath_ops vmath_avx512 = {
     .isa = CPU_ISA_AVX512,
     .name = "avx512",
@@ -188,4 +300,6 @@ const vmath_ops vmath_avx512 = {
     .mul_silu = mul_silu_avx512,
     .softplus_sum = softplus_sum_avx512,
     .layernorm = layernorm_avx512,
+    .add_layernorm = add_layernorm_avx512,
+    .conv_silu = conv_silu_avx512,
 };

@@ -174,16 +174,22 @@ static void test_softplus_sum(void **state) {
     for (int t = 0; t < NSIMD; t++) {
         const vmath_ops *o = simd_tables[t];
         if (!cpu_isa_has(o->isa)) continue;
-        for (int n = 0; n <= NMAX; n = n < 40 ? n + 1 : n * 2) {
-            for (int i = 0; i < n; i++) xs[i] = i < NEDGE ? edges[i] / 4 : frand(-12.0f, 8.0f);
-            for (int i = n; i < n + 16; i++) xs[i] = 1e6f; /* would dominate if read */
-            const float want = vmath_scalar.softplus_sum(xs, n);
-            const float got = o->softplus_sum(xs, n);
-            if (!(fabs((double)got - want) <= SUM_TOL * fabs(want) + 1e-30) && !(n == 0 && got == 0.0f)) {
-                fprintf(stderr, "%s softplus_sum n=%d: got %.9g want %.9g\n", o->name, n, got, want);
-                bad++;
+        /* mixed signs with the edges; all small terms (the log1p part only, sums far below
+         * 1: relative accuracy of tiny terms); all large terms (the max part dominates) */
+        static const float lo[] = {-12.0f, -20.0f, 4.0f}, hi[] = {8.0f, -8.0f, 30.0f};
+        for (int d = 0; d < 3; d++)
+            for (int n = 0; n <= NMAX; n = n < 40 ? n + 1 : n * 2) {
+                for (int i = 0; i < n; i++)
+                    xs[i] = d == 0 && i < NEDGE ? edges[i] / 4 : frand(lo[d], hi[d]);
+                for (int i = n; i < n + 16; i++) xs[i] = 1e6f; /* would dominate if read */
+                const float want = vmath_scalar.softplus_sum(xs, n);
+                const float got = o->softplus_sum(xs, n);
+                if (!(fabs((double)got - want) <= SUM_TOL * fabs(want) + 1e-30) && !(n == 0 && got == 0.0f)) {
+                    fprintf(stderr, "%s softplus_sum [%g, %g] n=%d: got %.9g want %.9g\n", o->name,
+                            lo[d], hi[d], n, got, want);
+                    bad++;
+                }
             }
-        }
     }
     assert_int_equal(bad, 0);
 }
@@ -220,8 +226,100 @@ static void test_layernorm(void **state) {
                 memcpy(gs, xs, sizeof(float) * (size_t)n);
                 o->layernorm(gs, gs, wv, bv, n, 1e-5f);
                 bad += memcmp(gs, ys, sizeof(float) * (size_t)n) != 0;
+                /* add_layernorm: x + d must leave x holding the float sum and give the
+                 * reference norm of that sum */
+                static float xa[NMAX + 16], da[NMAX], ra[NMAX + 16], xr[NMAX + 16];
+                for (int i = 0; i < n; i++) {
+                    da[i] = (float)((i % 15) - 7) / 8.0f;
+                    xa[i] = xs[i] - da[i];
+                    xr[i] = xa[i] + da[i];
+                }
+                for (int i = n; i < n + 16; i++) xa[i] = ra[i] = GUARD;
+                vmath_scalar.layernorm(rs, xr, wv, bv, n, 1e-5f);
+                o->add_layernorm(ra, xa, da, wv, bv, n, 1e-5f);
+                bad += memcmp(xa, xr, sizeof(float) * (size_t)n) != 0;
+                for (int i = 0; i < n; i++)
+                    if (!close_enough(ra[i], rs[i], VMATH_TOL)) {
+                        if (bad < 4)
+                            fprintf(stderr, "%s add_layernorm n=%d [%d] got %.9g want %.9g\n",
+                                    o->name, n, i, ra[i], rs[i]);
+                        bad++;
+                    }
+                for (int i = n; i < n + 16; i++) bad += xa[i] != GUARD || ra[i] != GUARD;
+                for (int i = 0; i < n; i++) xa[i] = xs[i] - da[i];
+                vmath_scalar.add_layernorm(ra, xa, da, wv, bv, n, 1e-5f);
+                bad += memcmp(xa, xr, sizeof(float) * (size_t)n) != 0;
             }
         }
+    }
+    assert_int_equal(bad, 0);
+}
+
+/* conv_silu: every tap count 1..5 and 8, channel counts over all tail lengths, with and
+ * without bias, in place over a tap row; against the scalar reference and against double
+ * truth for the scalar one. Weights are multiples of 1/8 and inputs of 1/16 (exact
+ * products), so FMA and multiply-then-add sum to the same float; the bias carries the
+ * edge values into SiLU. */
+static void test_conv_silu(void **state) {
+    (void)state;
+    long bad = 0;
+    enum { KMAX = 8, CMAX = 300 };
+    static float wt[KMAX * CMAX], bias[CMAX], u[KMAX][CMAX + 16], r[CMAX + 16], y[CMAX + 16];
+    static const int ks[] = {1, 2, 3, 4, 5, 8};
+    for (int a = 0; a < (int)(sizeof ks / sizeof ks[0]); a++) {
+        const int K = ks[a];
+        for (int n = 0; n <= CMAX; n = n < 40 ? n + 1 : n + 37) {
+            const float *up[KMAX];
+            for (int k = 0; k < K; k++) {
+                for (int i = 0; i < n; i++) {
+                    wt[k * n + i] = floorf(frand(-8.0f, 9.0f)) / 8.0f;
+                    u[k][i] = floorf(frand(-64.0f, 65.0f)) / 16.0f;
+                }
+                up[k] = u[k];
+            }
+            for (int i = 0; i < n; i++) bias[i] = i < NEDGE ? edges[i] : frand(-0.5f, 0.5f);
+            for (int withb = 0; withb < 2; withb++) {
+                const float *bv = withb ? bias : NULL;
+                vmath_scalar.conv_silu(r, up, wt, bv, K, n);
+                for (int i = 0; i < n; i++) { /* the reference against double truth */
+                    double s = bv ? bv[i] : 0.0;
+                    for (int k = 0; k < K; k++) s += (double)wt[k * n + i] * u[k][i];
+                    const double want = s / (1.0 + exp(-s));
+                    if (!(fabs(r[i] - want) <= 1e-5 * (fabs(want) + 1.0))) {
+                        if (bad < 4) fprintf(stderr, "scalar conv_silu K=%d n=%d [%d] got %.9g want %.9g\n", K, n, i, r[i], want);
+                        bad++;
+                    }
+                }
+                for (int t = 0; t < NSIMD; t++) {
+                    const vmath_ops *o = simd_tables[t];
+                    if (!cpu_isa_has(o->isa)) continue;
+                    for (int i = 0; i < n + 16; i++) y[i] = GUARD;
+                    o->conv_silu(y, up, wt, bv, K, n);
+                    for (int i = 0; i < n; i++)
+                        if (!close_enough(y[i], r[i], VMATH_TOL) || isnan(y[i])) {
+                            if (bad < 4)
+                                fprintf(stderr, "%s conv_silu K=%d n=%d [%d] got %.9g want %.9g\n",
+                                        o->name, K, n, i, y[i], r[i]);
+                            bad++;
+                        }
+                    for (int i = n; i < n + 16; i++) bad += y[i] != GUARD;
+                    /* in place over the last tap row */
+                    float save[CMAX];
+                    memcpy(save, u[K - 1], sizeof(float) * (size_t)n);
+                    o->conv_silu(u[K - 1], up, wt, bv, K, n);
+                    bad += n > 0 && memcmp(u[K - 1], y, sizeof(float) * (size_t)n) != 0;
+                    memcpy(u[K - 1], save, sizeof(float) * (size_t)n);
+                }
+            }
+        }
+    }
+    /* a case worked by hand: tap k of row u[k] takes weight row k (0.5·1 − 1·2 = −1.5) */
+    if (cpu_isa_has(vmath_best()->isa)) {
+        const float *up[2] = {u[0], u[1]};
+        for (int i = 0; i < 16; i++) { u[0][i] = 1.0f; u[1][i] = 2.0f; wt[i] = 0.5f; wt[16 + i] = -1.0f; }
+        vmath_best()->conv_silu(y, up, wt, NULL, 2, 16);
+        const float want = -1.5f / (1.0f + expf(1.5f));
+        for (int i = 0; i < 16; i++) bad += !close_enough(y[i], want, VMATH_TOL);
     }
     assert_int_equal(bad, 0);
 }
@@ -287,6 +385,7 @@ int main(void) {
         cmocka_unit_test(test_mul_silu),
         cmocka_unit_test(test_softplus_sum),
         cmocka_unit_test(test_layernorm),
+        cmocka_unit_test(test_conv_silu),
         cmocka_unit_test(test_against_truth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
