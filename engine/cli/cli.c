@@ -55,6 +55,26 @@ bool cli_float(const char *cmd, const char *flag, const char *s, double lo, doub
     return true;
 }
 
+int cli_next_opt(const char *cmd, int argc, char **argv, const char *shortopts,
+                 const struct option *longopts, const char *usage, cli_model_opts *mo, int *rc)
+{
+    opterr = 0;
+    for (;;) {
+        int opt = getopt_long(argc, argv, shortopts, longopts, NULL);
+        if (opt == OPT_HELP) {
+            fputs(usage, stdout);
+            *rc = 0;
+            return CLI_STOP;
+        }
+        int r = mo && opt != -1 ? cli_model_opt(cmd, mo, opt, optarg) : 0;
+        if (r < 0) {
+            *rc = EXIT_BAD_INPUT;
+            return CLI_STOP;
+        }
+        if (r == 0) return opt;
+    }
+}
+
 int cli_bad_option(const char *cmd, char **argv)
 {
     return cli_error(cmd, "bad option '%s' (see itera %s --help)", argv[optind - 1], cmd);

@@ -57,6 +57,14 @@ int cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(print
 /* Numbers: false (and an error printed naming the flag) if s is not a number in [lo, hi]. */
 bool cli_int(const char *cmd, const char *flag, const char *s, long lo, long hi, long *out);
 bool cli_float(const char *cmd, const char *flag, const char *s, double lo, double hi, double *out);
+/* The option loop every command shares: returns the next command-specific option id,
+ * -1 when the options are done, or CLI_STOP with *rc set when the command must return
+ * at once (--help printed: 0; a bad shared option, reported: 2). Shared model options are
+ * handled here when mo is not NULL. */
+#define CLI_STOP (-2)
+int cli_next_opt(const char *cmd, int argc, char **argv, const char *shortopts,
+                 const struct option *longopts, const char *usage, cli_model_opts *mo, int *rc);
+
 /* The usual getopt error for an unknown option or missing argument. */
 int cli_bad_option(const char *cmd, char **argv);
 

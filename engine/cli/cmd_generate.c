@@ -26,16 +26,9 @@ int cmd_generate(int argc, char **argv)
     const char *prompt = "once upon a time";
     long n_gen = 32, seed = 1;
     double temp = 0.8;
-    int opt;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "n:", longopts, NULL)) != -1) {
-        if (opt == OPT_HELP) {
-            fputs(usage, stdout);
-            return 0;
-        }
-        int r = cli_model_opt("generate", &mo, opt, optarg);
-        if (r < 0) return EXIT_BAD_INPUT;
-        if (r > 0) continue;
+    int opt, rc;
+    while ((opt = cli_next_opt("generate", argc, argv, "n:", longopts, usage, &mo, &rc)) != -1) {
+        if (opt == CLI_STOP) return rc;
         if (opt == OPT_PROMPT) prompt = optarg;
         else if (opt == 'n') {
             if (!cli_int("generate", "-n", optarg, 1, 1 << 20, &n_gen)) return EXIT_BAD_INPUT;
@@ -47,7 +40,7 @@ int cmd_generate(int argc, char **argv)
     }
     if (optind < argc) return cli_error("generate", "unexpected argument '%s'", argv[optind]);
 
-    int rc = EXIT_BAD_INPUT;
+    rc = EXIT_BAD_INPUT;
     itera_model *m = NULL;
     itera_tokenizer *tok = NULL;
     itera_ctx *c = NULL;

@@ -13,16 +13,10 @@ int cmd_info(int argc, char **argv)
     static const struct option longopts[] = {CLI_MODEL_LONGOPTS, {0, 0, 0, 0}};
     cli_model_opts mo;
     cli_model_opts_init(&mo);
-    int opt;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (opt == OPT_HELP) {
-            fputs(usage, stdout);
-            return 0;
-        }
-        int r = cli_model_opt("info", &mo, opt, optarg);
-        if (r < 0) return EXIT_BAD_INPUT;
-        if (r == 0) return cli_bad_option("info", argv);
+    int opt, rc;
+    while ((opt = cli_next_opt("info", argc, argv, "", longopts, usage, &mo, &rc)) != -1) {
+        if (opt == CLI_STOP) return rc;
+        return cli_bad_option("info", argv);
     }
     if (optind < argc) return cli_error("info", "unexpected argument '%s'", argv[optind]);
     itera_model *m;

@@ -63,16 +63,9 @@ int cmd_perplexity(int argc, char **argv)
     cli_model_opts_init(&mo);
     const char *text_path = NULL;
     long seq = 0, batch = 1;
-    int opt;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (opt == OPT_HELP) {
-            fputs(usage, stdout);
-            return 0;
-        }
-        int r = cli_model_opt("perplexity", &mo, opt, optarg);
-        if (r < 0) return EXIT_BAD_INPUT;
-        if (r > 0) continue;
+    int opt, rc;
+    while ((opt = cli_next_opt("perplexity", argc, argv, "", longopts, usage, &mo, &rc)) != -1) {
+        if (opt == CLI_STOP) return rc;
         if (opt == OPT_TEXT) text_path = optarg;
         else if (opt == OPT_SEQ) {
             if (!cli_int("perplexity", "--seq", optarg, 2, 1 << 20, &seq)) return EXIT_BAD_INPUT;
@@ -85,7 +78,7 @@ int cmd_perplexity(int argc, char **argv)
     char *text = read_text(text_path);
     if (!text) return cli_error("perplexity", "--text: cannot read '%s': %s", text_path, strerror(errno));
 
-    int rc = EXIT_BAD_INPUT;
+    rc = EXIT_BAD_INPUT;
     itera_model *m = NULL;
     itera_tokenizer *tok = NULL;
     itera_ctx *c = NULL;

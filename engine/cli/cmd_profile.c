@@ -99,17 +99,10 @@ int cmd_profile(int argc, char **argv)
     cli_model_opts_init(&mo);
     long L = 128, B = 1, reps = 20;
     const char *json_path = NULL, *trace_path = NULL;
-    optind = 1;
-    opterr = 0;
-    int c, r;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (c == OPT_HELP) {
-            fputs(usage, stdout);
-            return 0;
-        }
-        if ((r = cli_model_opt("profile", &mo, c, optarg)) < 0) return EXIT_BAD_INPUT;
-        if (r) continue;
+    int c, rc;
+    while ((c = cli_next_opt("profile", argc, argv, "", longopts, usage, &mo, &rc)) != -1) {
         switch (c) {
+        case CLI_STOP: return rc;
         case OPT_SEQ:
             if (!cli_int("profile", "--seq", optarg, 1, 1 << 20, &L)) return EXIT_BAD_INPUT;
             break;
@@ -131,7 +124,7 @@ int cmd_profile(int argc, char **argv)
     itera_ctx *ctx = NULL;
     int32_t *tok = NULL;
     double *t_off = NULL, *t_on = NULL;
-    int rc = cli_load_model("profile", &mo, &m);
+    rc = cli_load_model("profile", &mo, &m);
     if (rc) return rc;
     const itera_config *cf = itera_model_config(m);
     if (L > cf->max_seq_length) {

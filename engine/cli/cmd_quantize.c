@@ -50,16 +50,9 @@ int cmd_quantize(int argc, char **argv)
     cli_model_opts mo;
     cli_model_opts_init(&mo);
     const char *out = NULL;
-    int opt;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (opt == OPT_HELP) {
-            fputs(usage, stdout);
-            return 0;
-        }
-        int r = cli_model_opt("quantize", &mo, opt, optarg);
-        if (r < 0) return EXIT_BAD_INPUT;
-        if (r > 0) continue;
+    int opt, rc;
+    while ((opt = cli_next_opt("quantize", argc, argv, "", longopts, usage, &mo, &rc)) != -1) {
+        if (opt == CLI_STOP) return rc;
         if (opt == OPT_OUT) out = optarg;
         else return cli_bad_option("quantize", argv);
     }
@@ -77,7 +70,7 @@ int cmd_quantize(int argc, char **argv)
     itera_model *m;
     if (cli_load_model("quantize", &mo, &m)) return EXIT_BAD_INPUT;
     itera_error err;
-    int rc = 0;
+    rc = 0;
     if (itera_model_save(m, out, &err) != ITERA_OK) {
         rc = cli_error("quantize", "%s", err.msg);
         goto done;

@@ -92,12 +92,10 @@ int cmd_scan(int argc, char **argv)
     long v, reps = 0;
     cli_model_opts mo;
     cli_model_opts_init(&mo);
-    optind = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    int c, rc;
+    while ((c = cli_next_opt("scan", argc, argv, "", longopts, usage, NULL, &rc)) != -1) {
         switch (c) {
-        case OPT_HELP: fputs(usage, stdout); return 0;
+        case CLI_STOP: return rc;
         case OPT_CHANNELS:
             if (!cli_int("scan", "--channels", optarg, 1, 65536, &v)) return EXIT_BAD_INPUT;
             o.E = (int)v;
@@ -138,12 +136,12 @@ int cmd_scan(int argc, char **argv)
     double med, best, seq_ms = 0;
     itera_kernel ran;
     if (!all) {
-        int rc = time_kernel(o, mo.kernel, reps, &med, &best, &ran);
+        rc = time_kernel(o, mo.kernel, reps, &med, &best, &ran);
         if (!rc) printf("%s\n", mo.kernel == ITERA_KERNEL_AUTO ? " (auto)" : "");
         return rc;
     }
     for (int k = 0; k < ITERA_KERNEL_COUNT; k++) {
-        int rc = time_kernel(o, (itera_kernel)k, reps, &med, &best, &ran);
+        rc = time_kernel(o, (itera_kernel)k, reps, &med, &best, &ran);
         if (rc) return rc;
         if (k == ITERA_KERNEL_SEQUENTIAL) seq_ms = med;
         printf(" speedup=%.2f\n", seq_ms / med);

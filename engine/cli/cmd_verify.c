@@ -121,16 +121,9 @@ int cmd_verify(int argc, char **argv)
     cli_model_opts_init(&mo);
     bool decode = false;
     double tol = 1e-4;
-    int opt;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (opt == OPT_HELP) {
-            fputs(usage, stdout);
-            return 0;
-        }
-        int r = cli_model_opt("verify", &mo, opt, optarg);
-        if (r < 0) return EXIT_BAD_INPUT;
-        if (r > 0) continue;
+    int opt, rc;
+    while ((opt = cli_next_opt("verify", argc, argv, "", longopts, usage, &mo, &rc)) != -1) {
+        if (opt == CLI_STOP) return rc;
         if (opt == OPT_DECODE) decode = true;
         else if (opt == OPT_TOL) {
             if (!cli_float("verify", "--tol", optarg, 0, 1e30, &tol)) return EXIT_BAD_INPUT;
@@ -141,7 +134,7 @@ int cmd_verify(int argc, char **argv)
     if (cli_load_model("verify", &mo, &m)) return EXIT_BAD_INPUT;
     int worst = 0;
     for (int i = optind; i < argc; i++) {
-        int rc = verify_file(argv[i], m, &mo, decode, tol);
+        rc = verify_file(argv[i], m, &mo, decode, tol);
         if (rc > worst) worst = rc;
     }
     itera_model_free(m);

@@ -6,18 +6,7 @@ ITERA="$BUILD/itera"
 REF=../shared/reference/itera-lite-micro
 TMP=$(mktemp -d /tmp/itera-cli-XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
-pass=0; fail=0
-
-# expect CODE NEEDLE CMD...: runs CMD, checks its exit code and that stderr+stdout holds NEEDLE
-expect() {
-    code=$1; needle=$2; shift 2
-    out=$("$@" 2>&1); rc=$?
-    if [ "$rc" -eq "$code" ] && printf '%s' "$out" | grep -qF -- "$needle"; then
-        pass=$((pass + 1)); echo "ok   [$rc] $*"
-    else
-        fail=$((fail + 1)); echo "FAIL [$rc, wanted $code with '$needle'] $*"; printf '%s\n' "$out" | tail -3
-    fi
-}
+. tests/cli_lib.sh
 
 expect 0 "usage: itera COMMAND" "$ITERA" --help
 for c in info verify perplexity generate; do expect 0 "usage: itera $c" "$ITERA" "$c" --help; done
@@ -82,5 +71,4 @@ if [ -f "$REF/model.safetensors" ]; then
 else
     echo "SKIPPED golden CLI checks: $REF is absent (reference data lives in ../shared)"
 fi
-echo "engine CLI: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish "engine CLI"

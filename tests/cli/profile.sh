@@ -6,18 +6,7 @@ BUILD=${BUILD:-build}
 ITERA="$BUILD/itera"
 TMP=$(mktemp -d /tmp/itera-prof-XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
-pass=0; fail=0
-
-# expect CODE NEEDLE CMD...: exit code CODE and NEEDLE in stdout+stderr
-expect() {
-    code=$1; needle=$2; shift 2
-    out=$("$@" 2>&1); rc=$?
-    if [ "$rc" -eq "$code" ] && printf '%s' "$out" | grep -qF -- "$needle"; then
-        pass=$((pass + 1)); echo "ok   [$rc] $*"
-    else
-        fail=$((fail + 1)); echo "FAIL [$rc, wanted $code with '$needle'] $*"; printf '%s\n' "$out" | tail -3
-    fi
-}
+. tests/cli_lib.sh
 # check NAME CMD...: CMD must exit 0
 check() {
     name=$1; shift
@@ -84,5 +73,4 @@ expect 2 "--kernel: 'fast' is not one of" "$ITERA" scan --kernel fast
 expect 2 "bad option '--model'" "$ITERA" scan --model x
 expect 2 "scan shape:" "$ITERA" scan --channels 65536 --batch 4096 --seq 1048576
 
-echo "profile/scan CLI: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish "profile/scan CLI"

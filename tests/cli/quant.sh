@@ -8,18 +8,7 @@ ITERA="$BUILD/itera"
 REF=../shared/reference/itera-lite-micro
 TMP=$(mktemp -d /tmp/itera-quant-XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
-pass=0; fail=0
-
-# expect CODE NEEDLE CMD...: runs CMD, checks its exit code and that stderr+stdout holds NEEDLE
-expect() {
-    code=$1; needle=$2; shift 2
-    out=$("$@" 2>&1); rc=$?
-    if [ "$rc" -eq "$code" ] && printf '%s' "$out" | grep -qF -- "$needle"; then
-        pass=$((pass + 1)); echo "ok   [$rc] $*"
-    else
-        fail=$((fail + 1)); echo "FAIL [$rc, wanted $code with '$needle'] $*"; printf '%s\n' "$out" | tail -3
-    fi
-}
+. tests/cli_lib.sh
 
 expect 0 "usage: itera quantize" "$ITERA" quantize --help
 expect 2 "--quant: expected int8 or int4" "$ITERA" quantize --out "$TMP/x"
@@ -132,5 +121,4 @@ if [ -f "$REF/model.safetensors" ]; then
 else
     echo "SKIPPED reference quantize checks: $REF is absent (reference data lives in ../shared)"
 fi
-echo "quant CLI: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish "quant CLI"
