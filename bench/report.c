@@ -677,7 +677,8 @@ static void chart(rp *r, const section *s, const char *name, const char *title, 
     snprintf(rel, sizeof rel, "%s/%s.%s", s->slug, name, r->ext);
     snprintf(img, sizeof img, "%s/%s", r->outdir, rel);
     snprintf(dat, sizeof dat, "%s/%s/%s.dat", r->outdir, s->slug, name);
-    snprintf(tpl, sizeof tpl, "%s/%s.gp", r->tpldir, name);
+    /* a chart named X_variant (e.g. seqlen_b1) is drawn by template X.gp */
+    snprintf(tpl, sizeof tpl, "%s/%.*s.gp", r->tpldir, (int)strcspn(name, "_"), name);
     snprintf(log, sizeof log, "%s/gnuplot.log", r->outdir);
     if (!dat_has_points(dat)) {
         sb_printf(&r->md, "No chart: no successful run to plot.\n\n");
@@ -920,6 +921,16 @@ static void table_seqlen(rp *r, const section *s, const want *scan_group)
                   w.channels, w.state, w.batch, w.threads, w.threads == 1 ? "" : "s");
         shown = table_sweep(r, s, &w, DIM_SEQ, "L", "seqlen",
                             "Scan: tokens/s against sequence length", true);
+        /* one long sequence (batch 1): where splitting along time matters */
+        int lens[64];
+        want b1 = w;
+        b1.batch = 1;
+        if (w.batch != 1 && find(s, &b1) && distinct_dim(s, &b1, DIM_SEQ, lens, 64) >= 2) {
+            sb_printf(&r->md, "Standalone scan, %d channels, state %d, batch 1, %d thread%s:\n\n",
+                      b1.channels, b1.state, b1.threads, b1.threads == 1 ? "" : "s");
+            shown += table_sweep(r, s, &b1, DIM_SEQ, "L", "seqlen_b1",
+                                 "Scan, batch 1: tokens/s against sequence length", true);
+        }
     }
     want p = WANT(GB_FAMILY_PREFILL);
     p.no_peer = true;
@@ -959,13 +970,8 @@ static const struct {
     {"scan", "selective scan (the four below)"},
     {"scan.state_transition", "state transition h = exp(ΔA)⊙h + Δ·Bu ¹"},
     {"scan.input_projection", "input projection B·u ¹"},
-    {"scan.input_proj", "input projection B·u ¹"},
-    {"scan.input", "input projection B·u ¹"},
     {"scan.output_projection", "output projection C·h ¹"},
-    {"scan.output_proj", "output projection C·h ¹"},
-    {"scan.output", "output projection C·h ¹"},
     {"scan.skip_connection", "skip connection D⊙u ¹"},
-    {"scan.skip", "skip connection D⊙u ¹"},
     {"gating", "y ⊙ silu(g)"},
     {"out_proj", "SSM output linear"},
     {"ln_ffn", "layer norm before each FFN / MoE block"},
