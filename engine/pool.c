@@ -17,6 +17,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "err.h"
 
@@ -27,13 +28,18 @@
 #define cpu_relax() ((void)0)
 #endif
 
-/* Spin iterations before sleeping (a pause is ~40-140 cycles: tens of µs in all). */
+/* Checks before sleeping, when every thread can have a CPU of its own: pauses first (a
+ * pause is ~40-140 cycles), then yields; tens of µs in all. */
 #define POOL_SPIN 20000
-/* After this many spins, yield between checks: helps when threads outnumber cores. */
 #define POOL_SPIN_YIELD 2000
+/* With more threads than online CPUs (an emulated platform) a waiting thread yields at
+ * every check instead of pausing: the thread it waits for needs its CPU. */
+#define POOL_SPIN_OVERSUBSCRIBED 200
 
 struct itera_pool {
     int n;
+    int spin;             /* checks before sleeping */
+    int spin_yield;       /* from this check on, yield instead of pausing */
     pthread_t threads[ITERA_MAX_THREADS];
     pool_start_fn on_start;
     void *user;
@@ -59,9 +65,9 @@ typedef struct worker_arg {
 
 static void wait_for_gen(itera_pool *p, unsigned seen)
 {
-    for (int i = 0; i < POOL_SPIN; i++) {
+    for (int i = 0; i < p->spin; i++) {
         if (atomic_load(&p->gen) != seen || atomic_load(&p->stop)) return;
-        if (i >= POOL_SPIN_YIELD) sched_yield();
+        if (i >= p->spin_yield) sched_yield();
         else cpu_relax();
     }
     pthread_mutex_lock(&p->mu);
@@ -108,6 +114,10 @@ itera_pool *pool_create(int nthreads, pool_start_fn on_start, void *user, itera_
         return NULL;
     }
     p->n = nthreads;
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    bool over = online > 0 && nthreads > online;
+    p->spin = over ? POOL_SPIN_OVERSUBSCRIBED : POOL_SPIN;
+    p->spin_yield = over ? 0 : POOL_SPIN_YIELD;
     p->on_start = on_start;
     p->user = user;
     pthread_mutex_init(&p->mu, NULL);
@@ -168,9 +178,9 @@ void pool_run(itera_pool *p, pool_task_fn fn, void *arg)
         pthread_mutex_unlock(&p->mu);
     }
     fn(0, p->n, arg);
-    for (int i = 0; i < POOL_SPIN; i++) {
+    for (int i = 0; i < p->spin; i++) {
         if (atomic_load(&p->pending) == 0) return;
-        if (i >= POOL_SPIN_YIELD) sched_yield();
+        if (i >= p->spin_yield) sched_yield();
         else cpu_relax();
     }
     pthread_mutex_lock(&p->mu);
