@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -318,6 +319,10 @@ static void prepare(fam_cell *fc)
 
     if (pin_plan_make(e->topo, c->threads, e->binding, e->oversubscribe, &fc->plan, err, n) != 0)
         goto fail;
+    /* Give freed heap back to the OS first, so the mark starts from what is live: glibc
+     * keeps freed blocks of earlier cells' contexts (its mmap threshold grows after large
+     * frees), which would otherwise count into every later cell's peak. */
+    malloc_trim(0);
     if (e->rss_reset_ok)
         rss_reset();
     fc->peak_gflops = cell_peak(e, c);
