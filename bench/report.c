@@ -411,11 +411,12 @@ static int narrow(const section *s, want *w, dim d, long pref, bool prefer_large
     return best;
 }
 
-/* The preferred kernel among cells matching w (chunked, parallel, sequential, then the
- * alphabetically first), or NULL. */
+/* The preferred kernel among cells matching w (parallel, chunked, sequential, then the
+ * alphabetically first), or NULL. Parallel first: it is the engine's default (scan_auto)
+ * for the prefill shapes the tables show (L <= 128 on a few threads). */
 static const char *pick_kernel(const section *s, const want *w)
 {
-    static const char *const pref[] = {"chunked", "parallel", "sequential"};
+    static const char *const pref[] = {"parallel", "chunked", "sequential"};
     for (int k = 0; k < 3; k++) {
         want x = *w;
         x.kernel = pref[k];
@@ -1516,7 +1517,7 @@ static void table_edge(rp *r)
     }
     sb_printf(&r->md,
               "One prefill per platform: fp32 (else the first quant), the preferred kernel "
-              "(chunked, parallel, sequential), L closest to %d, the smallest batch, the "
+              "(parallel, the engine's default at this shape; else chunked, sequential), L closest to %d, the smallest batch, the "
               "platform's own thread count. Emulated rows ran the platform's threads on fewer "
               "cores than it has: they do not measure that machine.\n\n",
               PREFILL_SEQ);
