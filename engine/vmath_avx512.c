@@ -70,6 +70,21 @@ AI __m512 gelu16(__m512 x) {
     return _mm512_mul_ps(x, phi);
 }
 
+/* Cephes logf's polynomial: log(1 + f) − f + f²/2 for f in [√½ − 1, √2 − 1], f2 = f². */
+AI __m512 log_poly16(__m512 f, __m512 f2)
+{
+    __m512 p = S(7.0376836292e-2f);
+    p = _mm512_fmadd_ps(p, f, S(-1.1514610310e-1f));
+    p = _mm512_fmadd_ps(p, f, S(1.1676998740e-1f));
+    p = _mm512_fmadd_ps(p, f, S(-1.2420140846e-1f));
+    p = _mm512_fmadd_ps(p, f, S(1.4249322787e-1f));
+    p = _mm512_fmadd_ps(p, f, S(-1.6668057665e-1f));
+    p = _mm512_fmadd_ps(p, f, S(2.0000714765e-1f));
+    p = _mm512_fmadd_ps(p, f, S(-2.4999993993e-1f));
+    p = _mm512_fmadd_ps(p, f, S(3.3333331174e-1f));
+    return _mm512_mul_ps(_mm512_mul_ps(p, f), f2);
+}
+
 // log(1 + u) for u in [0, 1]: w = 1 + u rounded, c = u - (w - 1) its rounding error;
 // log w by Cephes on m in [√½, √2) (w or w/2), plus c/w.
 AI __m512 log1p16_unit(__m512 u) {
@@ -80,16 +95,7 @@ AI __m512 log1p16_unit(__m512 u) {
     const __m512 m = _mm512_mask_mul_ps(w, big, w, S(0.5f));
     const __m512 f = _mm512_sub_ps(m, S(1.0f));
     const __m512 f2 = _mm512_mul_ps(f, f);
-    __m512 p = S(7.0376836292e-2f);
-    p = _mm512_fmadd_ps(p, f, S(-1.1514610310e-1f));
-    p = _mm512_fmadd_ps(p, f, S(1.1676998740e-1f));
-    p = _mm512_fmadd_ps(p, f, S(-1.2420140846e-1f));
-    p = _mm512_fmadd_ps(p, f, S(1.4249322787e-1f));
-    p = _mm512_fmadd_ps(p, f, S(-1.6668057665e-1f));
-    p = _mm512_fmadd_ps(p, f, S(2.0000714765e-1f));
-    p = _mm512_fmadd_ps(p, f, S(-2.4999993993e-1f));
-    p = _mm512_fmadd_ps(p, f, S(3.3333331174e-1f));
-    __m512 y = _mm512_mul_ps(_mm512_mul_ps(p, f), f2);
+    __m512 y = log_poly16(f, f2);
     y = _mm512_fmadd_ps(e, S(-2.12194440e-4f), y);
     y = _mm512_fmadd_ps(f2, S(-0.5f), y);
     y = _mm512_fmadd_ps(c, _mm512_rcp14_ps(w), y);
@@ -142,16 +148,7 @@ AI __m512 log16_ge1(__m512 P) {
     k = _mm512_mask_add_ps(k, big, k, S(1.0f));
     const __m512 f = _mm512_sub_ps(m, S(1.0f));
     const __m512 f2 = _mm512_mul_ps(f, f);
-    __m512 p = S(7.0376836292e-2f);
-    p = _mm512_fmadd_ps(p, f, S(-1.1514610310e-1f));
-    p = _mm512_fmadd_ps(p, f, S(1.1676998740e-1f));
-    p = _mm512_fmadd_ps(p, f, S(-1.2420140846e-1f));
-    p = _mm512_fmadd_ps(p, f, S(1.4249322787e-1f));
-    p = _mm512_fmadd_ps(p, f, S(-1.6668057665e-1f));
-    p = _mm512_fmadd_ps(p, f, S(2.0000714765e-1f));
-    p = _mm512_fmadd_ps(p, f, S(-2.4999993993e-1f));
-    p = _mm512_fmadd_ps(p, f, S(3.3333331174e-1f));
-    __m512 y = _mm512_mul_ps(_mm512_mul_ps(p, f), f2);
+    __m512 y = log_poly16(f, f2);
     y = _mm512_fmadd_ps(k, S(-2.12194440e-4f), y);
     y = _mm512_fmadd_ps(f2, S(-0.5f), y);
     return _mm512_fmadd_ps(k, S(0.693359375f), _mm512_add_ps(f, y));
