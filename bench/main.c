@@ -163,6 +163,15 @@ out:
     return rc;
 }
 
+/* Cuts the first name off a ", "-separated list in place; returns the rest. */
+static char *split_name(char *s)
+{
+    char *e = strstr(s, ", ");
+    if (!e) return s + strlen(s);
+    *e = '\0';
+    return e + 2;
+}
+
 static int cmd_list(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
@@ -180,13 +189,7 @@ static int cmd_list(int argc, char **argv)
            "PLATFORM=NAME):\n");
     bench_data_list("platforms", names, sizeof names);
     for (char *s = names, *e; *s; s = e) {
-        e = strstr(s, ", ");
-        if (e) {
-            *e = '\0';
-            e += 2;
-        } else {
-            e = s + strlen(s);
-        }
+        e = split_name(s);
         platform p;
         if (bench_data_find("platforms", s, path, sizeof path, err, sizeof err) == 0 &&
             platform_load(path, &p, err, sizeof err) == 0) {
@@ -204,13 +207,7 @@ static int cmd_list(int argc, char **argv)
            "platform):\n");
     bench_data_list("profiles", names, sizeof names);
     for (char *s = names, *e; *s; s = e) {
-        e = strstr(s, ", ");
-        if (e) {
-            *e = '\0';
-            e += 2;
-        } else {
-            e = s + strlen(s);
-        }
+        e = split_name(s);
         profile p;
         bench_cell *cells = NULL;
         int n = 0;
