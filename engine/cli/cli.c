@@ -160,3 +160,14 @@ double cli_now(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
+
+int cli_check_logits(const char *cmd, const float *logits, size_t n, const char *where)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(logits[i]))
+            return cli_error(cmd,
+                             "the model's logits are not finite (%s at %s): its weights make the "
+                             "activations overflow",
+                             isnan(logits[i]) ? "NaN" : "infinity", where);
+    return 0;
+}

@@ -1,5 +1,4 @@
 /* cmd_perplexity.c: `itera perplexity`: perplexity of a text over consecutive windows. */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,32 +12,25 @@ static const char usage[] =
     "token after the first is predicted from those before it. Windows run B at a time.\n"
     "Last line: perplexity=... tokens=... (predicted tokens) tokens_per_second=... (prefill\n"
     "rate: window tokens per second of forward passes alone).\n\n"
-    "  --text FILE       plain text\n"
+    "  --text FILE       UTF-8 text (a NUL byte or invalid UTF-8 is an error naming its offset)\n"
     "  --seq L           window length (default: the model's max_seq_length)\n"
     "  --batch B         windows per forward (default 1)\n" CLI_MODEL_USAGE;
 
 enum { OPT_TEXT = OPT_FIRST_COMMAND_OPT, OPT_SEQ, OPT_BATCH };
 
+/* The text file: a regular file of UTF-8 without NUL bytes (else an error naming the byte
+ * offset: a NUL would otherwise end the text early). NULL after printing the error. */
 static char *read_text(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    size_t r;
-    while (buf && (r = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-        n += r;
-        if (n + 1 == cap) {
-            char *nb = realloc(buf, cap *= 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-            }
-            buf = nb;
-        }
+    char *buf;
+    size_t len;
+    itera_error err;
+    if (itera_read_file(path, 0, &buf, &len, &err) != ITERA_OK ||
+        itera_check_text(path, buf, len, &err) != ITERA_OK) {
+        if (buf) free(buf);
+        cli_error("perplexity", "--text: %s", err.msg);
+        return NULL;
     }
-    if (buf) buf[n] = 0;
-    fclose(f);
     return buf;
 }
 
@@ -76,7 +68,7 @@ int cmd_perplexity(int argc, char **argv)
     if (optind < argc) return cli_error("perplexity", "unexpected argument '%s'", argv[optind]);
     if (!text_path) return cli_error("perplexity", "--text FILE is required");
     char *text = read_text(text_path);
-    if (!text) return cli_error("perplexity", "--text: cannot read '%s': %s", text_path, strerror(errno));
+    if (!text) return EXIT_BAD_INPUT;
 
     rc = EXIT_BAD_INPUT;
     itera_model *m = NULL;
@@ -130,6 +122,10 @@ int cmd_perplexity(int argc, char **argv)
             goto out;
         }
         secs += cli_now() - t0;
+        char where[64];
+        snprintf(where, sizeof where, "window %d", w);
+        if ((rc = cli_check_logits("perplexity", logits, (size_t)Bn * Ln * V, where))) goto out;
+        rc = EXIT_BAD_INPUT;
         processed += (long)Bn * Ln;
         for (int b = 0; b < Bn; b++)
             for (int l = 0; l + 1 < Ln; l++) {
