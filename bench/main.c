@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "counters.h"
-#include "cpu.h"
 #include "itera.h"
 #include "peak.h"
 #include "pin.h"
@@ -271,7 +270,7 @@ static int cmd_info(int argc, char **argv)
             }
         fclose(f);
     }
-    printf("isa: %s (best usable; ITERA_ISA caps it)\n", cpu_isa_name(cpu_isa_best()));
+    printf("isa: %s (best usable; ITERA_ISA caps it)\n", itera_isa_name(itera_isa_best()));
     for (int q = 0; q < ITERA_QUANT_COUNT; q++)
         printf("  %s matmul path: %s\n", itera_quant_name((itera_quant)q),
                itera_quant_isa((itera_quant)q));
@@ -281,7 +280,7 @@ static int cmd_info(int argc, char **argv)
     peak_result pk;
     int rc = 0;
     if (pin_plan_make(topo, threads, PIN_BIND_CORE, false, &plan, err, sizeof err) == 0 &&
-        peak_measure(cpu_isa_best(), threads, &plan, &pk, err, sizeof err) == 0) {
+        peak_measure(itera_isa_best(), threads, &plan, &pk, err, sizeof err) == 0) {
         printf("peak: %s\n", peak_describe(&pk, buf, sizeof buf));
     } else {
         printf("peak: unavailable: %s\n", err);

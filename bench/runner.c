@@ -18,7 +18,6 @@
 #include <jansson.h>
 
 #include "counters.h"
-#include "cpu.h"
 #include "families.h"
 #include "gbench.h"
 #include "itera.h"
@@ -401,7 +400,7 @@ static json_t *build_context(const ctx_inputs *in)
     snprintf(buf, sizeof buf, "unknown compiler; %s", ITERA_BUILD_FLAGS);
 #endif
     ctx_set(c, "itera_compiler", buf);
-    size_t used = (size_t)snprintf(buf, sizeof buf, "cpu %s; matmul", cpu_isa_name(cpu_isa_best()));
+    size_t used = (size_t)snprintf(buf, sizeof buf, "cpu %s; matmul", itera_isa_name(itera_isa_best()));
     for (int q = 0; q < ITERA_QUANT_COUNT && used < sizeof buf; q++)
         used += (size_t)snprintf(buf + used, sizeof buf - used, " %s:%s",
                                  itera_quant_name((itera_quant)q),
@@ -728,7 +727,7 @@ int runner_run(const runner_opts *o)
         snprintf(ctr_desc, sizeof ctr_desc, "none: %s", err);
     env.ctr = ctr;
     if (!peakp && r.total_todo > 0) {
-        if (peak_measure(cpu_isa_best(), pl.threads, pl.binding == PIN_BIND_NONE ? NULL : &plan,
+        if (peak_measure(itera_isa_best(), pl.threads, pl.binding == PIN_BIND_NONE ? NULL : &plan,
                          &peak, peak_err, sizeof peak_err) == 0)
             peakp = &peak;
         else
