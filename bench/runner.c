@@ -22,11 +22,13 @@
 #include "families.h"
 #include "gbench.h"
 #include "itera.h"
+#include "machine.h"
 #include "peak.h"
 #include "pin.h"
 #include "platform.h"
 #include "profile.h"
 #include "results.h"
+#include "sha256.h"
 
 #ifndef ITERA_BUILD_FLAGS
 #define ITERA_BUILD_FLAGS "unknown (not passed by the build)"
@@ -203,118 +205,8 @@ static void run_cmd(const char *cmd, char *out, size_t n)
     pclose(p);
 }
 
-/* The value of "key : value" in /proc/cpuinfo (first CPU), or "". */
-static void cpuinfo(const char *key, char *out, size_t n)
-{
-    out[0] = '\0';
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (!f)
-        return;
-    char line[512];
-    size_t klen = strlen(key);
-    while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, key, klen) == 0 && (line[klen] == ' ' || line[klen] == '\t' ||
-                                              line[klen] == ':')) {
-            char *v = strchr(line, ':');
-            if (v) {
-                v++;
-                while (*v == ' ')
-                    v++;
-                size_t len = strlen(v);
-                while (len && (v[len - 1] == '\n' || v[len - 1] == ' '))
-                    v[--len] = '\0';
-                snprintf(out, n, "%s", v);
-            }
-            break;
-        }
-    }
-    fclose(f);
-}
-
-static int read_sys(const char *path, char *out, size_t n)
-{
-    out[0] = '\0';
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    if (!fgets(out, (int)n, f))
-        out[0] = '\0';
-    fclose(f);
-    size_t len = strlen(out);
-    while (len && (out[len - 1] == '\n' || out[len - 1] == ' '))
-        out[--len] = '\0';
-    return 0;
-}
-
-/* GB's "caches": [{type, level, size, num_sharing}] from sysfs, as GB reads them. */
-static json_t *caches_json(void)
-{
-    json_t *a = json_array();
-    for (int i = 0; i < 16; i++) {
-        char base[128], path[192], type[64], level[16], size[32], shared[256];
-        snprintf(base, sizeof base, "/sys/devices/system/cpu/cpu0/cache/index%d", i);
-        snprintf(path, sizeof path, "%s/type", base);
-        if (read_sys(path, type, sizeof type) != 0)
-            break;
-        snprintf(path, sizeof path, "%s/level", base);
-        read_sys(path, level, sizeof level);
-        snprintf(path, sizeof path, "%s/size", base);
-        read_sys(path, size, sizeof size);
-        snprintf(path, sizeof path, "%s/shared_cpu_list", base);
-        read_sys(path, shared, sizeof shared);
-        long bytes = strtol(size, NULL, 10);
-        if (strchr(size, 'K'))
-            bytes *= 1024;
-        else if (strchr(size, 'M'))
-            bytes *= 1024 * 1024;
-        /* count CPUs in a list like "0-1,4" */
-        int sharing = 0;
-        for (char *s = shared; *s;) {
-            long a0 = strtol(s, &s, 10), a1 = a0;
-            if (*s == '-')
-                a1 = strtol(s + 1, &s, 10);
-            sharing += (int)(a1 - a0 + 1);
-            if (*s == ',')
-                s++;
-            else
-                break;
-        }
-        if (strcmp(type, "Unified") == 0 || strcmp(type, "Data") == 0 ||
-            strcmp(type, "Instruction") == 0)
-            json_array_append_new(a, json_pack("{s:s, s:i, s:I, s:i}", "type", type, "level",
-                                               atoi(level), "size", (json_int_t)bytes,
-                                               "num_sharing", sharing));
-    }
-    return a;
-}
-
-static void sha256_file(const char *path, char *out, size_t n)
-{
-    /* Quote the path for the shell: '...' with ' written as '\'' */
-    char q[PATH_MAX * 4 + 64];
-    size_t k = 0;
-    q[k++] = '\'';
-    for (const char *p = path; *p && k < sizeof q - 8; p++) {
-        if (*p == '\'') {
-            memcpy(q + k, "'\\''", 4);
-            k += 4;
-        } else {
-            q[k++] = *p;
-        }
-    }
-    q[k++] = '\'';
-    q[k] = '\0';
-    char cmd[sizeof q + 64];
-    snprintf(cmd, sizeof cmd, "sha256sum -- %s 2>/dev/null", q);
-    char line[256];
-    run_cmd(cmd, line, sizeof line);
-    char *sp = strchr(line, ' ');
-    if (sp)
-        *sp = '\0';
-    snprintf(out, n, "%s", line[0] ? line : "unknown");
-}
-
 typedef struct ctx_inputs {
+    const machine_info *machine;
     const platform *pl;
     const profile *pr;
     const pin_topo *topo;
@@ -346,21 +238,10 @@ static json_t *build_context(const ctx_inputs *in)
         buf[len - 2] = ':';
     }
     ctx_set(c, "date", buf);
-    gethostname(buf, sizeof buf);
-    buf[sizeof buf - 1] = '\0';
-    ctx_set(c, "host_name", buf);
+    machine_to_gb_context(in->machine, c); /* host_name, num_cpus, mhz, scaling, caches */
     ssize_t el = readlink("/proc/self/exe", buf, sizeof buf - 1);
     buf[el > 0 ? el : 0] = '\0';
     ctx_set(c, "executable", buf);
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    json_object_set_new(c, "num_cpus", json_integer(ncpu));
-    cpuinfo("cpu MHz", buf, sizeof buf);
-    json_object_set_new(c, "mhz_per_cpu", json_integer((json_int_t)(atof(buf) + 0.5)));
-    char gov[64];
-    bool scaling = read_sys("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor", gov,
-                            sizeof gov) == 0 && strcmp(gov, "performance") != 0;
-    json_object_set_new(c, "cpu_scaling_enabled", json_boolean(scaling));
-    json_object_set_new(c, "caches", caches_json());
     double la[3] = { 0, 0, 0 };
     getloadavg(la, 3);
     json_object_set_new(c, "load_avg", json_pack("[f,f,f]", la[0], la[1], la[2]));
@@ -379,9 +260,10 @@ static json_t *build_context(const ctx_inputs *in)
     ctx_set(c, "itera_worker_cpus", in->worker_cpus);
     ctx_set(c, "itera_emulated", in->emulated ? "true" : "false");
     if (in->model_dir) {
-        char st[PATH_MAX + 32], sha[128];
+        char st[PATH_MAX + 32], sha[SHA256_HEX_LEN + 1];
         snprintf(st, sizeof st, "%s/model.safetensors", in->model_dir);
-        sha256_file(st, sha, sizeof sha);
+        if (sha256_file_hex(st, sha, NULL) != BENCH_OK)
+            snprintf(sha, sizeof sha, "unknown");
         snprintf(buf, sizeof buf, "%s sha256:%s", in->model_dir, sha);
     } else {
         snprintf(buf, sizeof buf, "synthetic seed %llu",
@@ -425,8 +307,7 @@ static json_t *build_context(const ctx_inputs *in)
             "min(threads, cores) cores");
     pin_topo_describe(in->topo, buf, sizeof buf);
     ctx_set(c, "itera_topology", buf);
-    cpuinfo("model name", buf, sizeof buf);
-    ctx_set(c, "itera_cpu_model", buf);
+    machine_to_context(in->machine, c);
     snprintf(buf, sizeof buf, "%d", in->pr->repetitions);
     ctx_set(c, "itera_repetitions", buf);
     snprintf(buf, sizeof buf, "%g", in->pr->min_time);
@@ -554,6 +435,17 @@ int runner_run(const runner_opts *o)
     }
 
     /* The host. */
+    machine_info machine;
+    bench_error be;
+    if (machine_read(NULL, cpu_isa_name(cpu_isa_best()), &machine, &be) != BENCH_OK) {
+        fprintf(stderr, "itera-bench run: %s\n", be.msg);
+        rc = 1;
+        goto out;
+    }
+    if (machine_choose_name(&machine, o->machine, &be) != BENCH_OK) {
+        fprintf(stderr, "itera-bench run: %s\n", be.msg);
+        goto out;
+    }
     if (pin_topology_load(&topo, NULL, err, sizeof err) != 0) {
         fprintf(stderr, "itera-bench run: topology: %s\n", err);
         rc = 1;
@@ -694,6 +586,16 @@ int runner_run(const runner_opts *o)
             if (peak_from_json(json_object_get(jd.header, "peak"), &peak))
                 peakp = &peak;
             context = json_deep_copy(json_object_get(jd.header, "context"));
+            /* Cells of another machine must not join this file. */
+            machine_info had;
+            char why[1024];
+            if (machine_from_context(context, &had, &be) == BENCH_OK &&
+                !machine_same(&had, &machine, why, sizeof why)) {
+                fprintf(stderr, "itera-bench run --resume: %s was made on another machine "
+                        "(%s); run without --resume to start over\n", jpath, why);
+                rc = 2;
+                goto out;
+            }
             if (jd.partial_tail)
                 fprintf(stderr, "itera-bench: --resume: the journal's last line was cut "
                         "short (a cell being written when the run stopped); it runs again\n");
@@ -743,7 +645,7 @@ int runner_run(const runner_opts *o)
         goto out;
     }
     if (!context) {
-        ctx_inputs in = { .pl = &pl, .pr = &pr, .topo = topo, .emulated = o->emulate,
+        ctx_inputs in = { .machine = &machine, .pl = &pl, .pr = &pr, .topo = topo, .emulated = o->emulate,
                           .worker_cpus = cpus, .counters_desc = ctr_desc, .peak = peakp,
                           .peak_err = peak_err, .env = &env, .model_dir = o->model_dir,
                           .ncells = ncells };
