@@ -179,7 +179,11 @@ static int cmd_run(int argc, char **argv)
     }
     o.sets = sets;
     o.gb_argv = gb;
-    rc = runner_run(&o);
+    runner_error err;
+    runner_status st = runner_run(&o, &err);
+    if (st != RUNNER_OK && err.msg[0])
+        fprintf(stderr, "itera-bench run: %s\n", err.msg);
+    rc = st == RUNNER_OK ? 0 : st == RUNNER_BAD_INPUT ? 2 : 1;
 out:
     free(sets);
     free(gb);
