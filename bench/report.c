@@ -1663,8 +1663,12 @@ static void file_header(rp *r, int fi)
                *ncpu = CTX("num_cpus"), *mhz = CTX("mhz_per_cpu"), *topo = CTX("itera_topology"),
                *isa = CTX("itera_isa"), *ctr = CTX("itera_counters"), *peak = CTX("itera_peak_gflops"),
                *model = CTX("itera_model"), *git = CTX("itera_git"), *cc = CTX("itera_compiler"),
-               *bt = CTX("library_build_type"), *date = CTX("date"), *peer = CTX("itera_peer");
+               *bt = CTX("library_build_type"), *date = CTX("date"), *peer = CTX("itera_peer"),
+               *mname = CTX("itera_machine"), *mid = CTX("itera_machine_id"),
+               *mcpu = CTX("itera_machine_cpu_model");
 #undef CTX
+    if (mcpu)
+        cpu = mcpu; /* itera_cpu_model: files written before the machine fingerprint */
 #define NR(x) ((x) ? (x) : "not recorded")
     char cell[2048];
     sb_printf(&r->md, "### [%d] `%s`\n\n| | |\n| --- | --- |\n", fi + 1, f->path);
@@ -1674,7 +1678,12 @@ static void file_header(rp *r, int fi)
     sb_printf(&r->md, "| Platform | %s |\n", b[k]);
     md_cell(b[k], sizeof b[0], NR(prof));
     sb_printf(&r->md, "| Profile | %s |\n", b[k]);
-    snprintf(cell, sizeof cell, "%s; CPU %s; %s CPUs at %s MHz", NR(host), NR(cpu), NR(ncpu), NR(mhz));
+    if (mname)
+        snprintf(cell, sizeof cell, "%s (id %.12s); host %s; CPU %s; %s CPUs at %s MHz", mname,
+                 NR(mid), NR(host), NR(cpu), NR(ncpu), NR(mhz));
+    else
+        snprintf(cell, sizeof cell, "%s; CPU %s; %s CPUs at %s MHz", NR(host), NR(cpu), NR(ncpu),
+                 NR(mhz));
     md_cell(b[k], sizeof b[0], cell);
     sb_printf(&r->md, "| Machine | %s |\n", b[k]);
     md_cell(b[k], sizeof b[0], NR(topo));

@@ -1,5 +1,5 @@
 /*
- * test_cpu.c: run-time ISA detection and the ITERA_ISA cap (engine/cpu.h).
+ * test_cpu.c: run-time ISA detection and the ITERA_ISA cap (itera.h, engine/cpu.c).
  *
  * The cap is read once per process, so the cap tests re-run this binary as a child
  * (`--probe`, which prints what it detected) with ITERA_ISA set in its environment.
