@@ -28,6 +28,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "itera.h"
 #include "status.h"
 
@@ -146,7 +148,9 @@ bench_status bench_cell_from_name(const bench_name *n, bench_cell *out, bench_er
     X(TOP1_AGREEMENT, "top1_agreement", "fraction", "prefill decode",                         \
       "share of positions whose argmax agrees with FP32")                                    \
     X(COUNTERS_MULTIPLEXED, "counters_multiplexed", "flag", "all",                            \
-      "1 when some <event>_per_token values were estimated (multiplexed)")
+      "1 when some <event>_per_token values were estimated (multiplexed)")                   \
+    X(SESSION_CREATE_MS, "session_create_ms", "ms", "peer",                                   \
+      "a peer's session set-up time (ONNX Runtime), outside the timed loop")
 
 /* Hardware / software event counters: "<event>_per_token" (counters.h's event names). */
 #define MET_PER_TOKEN_SUFFIX "_per_token"
@@ -158,7 +162,8 @@ SCHEMA_COUNTERS(SCHEMA_X_CONST)
 /* ---- context keys: X(ID, key, source, meaning) -> CTX_<ID> ----
  * source: "gb" Google Benchmark's own key (written as GB writes it: numbers, booleans,
  * arrays); "itera" the harness's (strings, as GB's custom context writes them);
- * "machine" the fingerprint (machine.h, strings); "legacy" read from older files only. */
+ * "machine" the fingerprint (machine.h, strings); "peer" written by the peers
+ * (scripts/peer_*.py) only; "legacy" read from older files only. */
 
 #define SCHEMA_CONTEXT_KEYS(X)                                                                \
     X(DATE, "date", "gb", "start of the run, ISO 8601 with the zone as +HH:MM")               \
@@ -197,7 +202,9 @@ SCHEMA_COUNTERS(SCHEMA_X_CONST)
     X(CELLS, "itera_cells", "itera", "cells in the profile")                                  \
     X(MISSING_CELLS, "itera_missing_cells", "itera", "cells without results")                 \
     X(RESUMED, "itera_resumed", "itera", "true when --resume completed the file")             \
-    X(PEER, "itera_peer", "itera", "a peer's implementation and settings (peer files)")       \
+    X(PEER, "itera_peer", "peer", "a peer's implementation and settings")                     \
+    X(PEER_THREADS, "itera_peer_threads", "peer", "the thread counts a peer ran")             \
+    X(PEER_INPUTS, "itera_peer_inputs", "peer", "a peer's input tokens")                      \
     X(MACHINE, "itera_machine", "machine", "machine name")                                    \
     X(MACHINE_NAME_SOURCE, "itera_machine_name_source", "machine", "where the name came from")\
     X(MACHINE_ID, "itera_machine_id", "machine", "hashed machine id")                         \
@@ -224,6 +231,12 @@ SCHEMA_COUNTERS(SCHEMA_X_CONST)
 #define SCHEMA_X_CONST(id, key, ...) static const char CTX_##id[] = key;
 SCHEMA_CONTEXT_KEYS(SCHEMA_X_CONST)
 #undef SCHEMA_X_CONST
+
+/* ---- peers: X(ID, name) ----
+ * A peer (scripts/peer_<name>*.py) may add keys of its own under its prefix: context and
+ * top-level keys "itera_<name>_...", counters "<name>_..." (e.g. itera_ort_best,
+ * ort_intra_op_threads). Everything else a peer writes is a name of this schema. */
+#define SCHEMA_PEERS(X) X(PYTORCH, "pytorch") X(ORT, "ort")
 
 /* ---- the file's top level and the op profile (results.h): X(ID, key, meaning) -> RES_<ID> ---- */
 
@@ -279,6 +292,7 @@ typedef struct schema_entry {
     const char *a, *b;  /* counters: unit, families; context keys: source, meaning;
                            top keys and entry fields: meaning, NULL */
     const char *c;      /* counters: meaning; otherwise NULL */
+    const char *constant; /* its C constant, "CTX_PLATFORM" */
 } schema_entry;
 
 int schema_counters(const schema_entry **out);
@@ -289,5 +303,17 @@ int schema_entry_fields(const schema_entry **out);
 bool schema_is_counter(const char *name);
 /* Whether key is a context key of the schema. */
 bool schema_is_context_key(const char *key);
+
+/* The whole schema as JSON (what `itera-bench schema --json` prints; scripts read it
+ * through scripts/itera_schema.py):
+ *   {"schema": SCHEMA_VERSION, "families": [{"name", "pattern", "parts": [...]}],
+ *    "kernels": [engine kernels], "quants": [engine formats],
+ *    "gb_name_suffixes": [...], "counters": [{"name", "unit", "families", "meaning"}],
+ *    "per_token_suffix": "_per_token", "context_keys": [{"key", "source", "meaning"}],
+ *    (every entry also has "constant": its C name, e.g. "CTX_PLATFORM")
+ *    "peers": [{"name", "context_prefix", "counter_prefix"}],
+ *    "top_keys": [{"key", "meaning"}], "entry_fields": [{"key", "meaning"}]}
+ * A new reference (json_decref it); NULL when out of memory. */
+json_t *schema_json(void);
 
 #endif
