@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "alloc.h"
 #include "counters.h"
 #include "cpu.h"
 #include "families.h"
@@ -27,6 +28,7 @@
 #include "platform.h"
 #include "profile.h"
 #include "results.h"
+#include "shard.h"
 
 #ifndef ITERA_BUILD_FLAGS
 #define ITERA_BUILD_FLAGS "unknown (not passed by the build)"
@@ -325,7 +327,8 @@ typedef struct ctx_inputs {
     const char *peak_err;
     fam_env *env;
     const char *model_dir;
-    int ncells;
+    const shard_info *shard;
+    const alloc_info *alloc;
 } ctx_inputs;
 
 static json_t *build_context(const ctx_inputs *in)
@@ -423,8 +426,8 @@ static json_t *build_context(const ctx_inputs *in)
     ctx_set(c, "itera_pct_peak_basis",
             "FP32 FMA peak (fp32, scan) or 2 x int8 MAC peak (int8, int4) at "
             "min(threads, cores) cores");
-    pin_topo_describe(in->topo, buf, sizeof buf);
-    ctx_set(c, "itera_topology", buf);
+    /* The machine's, not the allocation's (itera_allocation says which CPUs ran). */
+    ctx_set(c, "itera_topology", pin_topo_machine_describe(in->topo));
     cpuinfo("model name", buf, sizeof buf);
     ctx_set(c, "itera_cpu_model", buf);
     snprintf(buf, sizeof buf, "%d", in->pr->repetitions);
@@ -437,8 +440,8 @@ static json_t *build_context(const ctx_inputs *in)
     ctx_set(c, "itera_rss", in->env->rss_reset_ok
                                 ? "per cell: VmHWM after a reset through /proc/self/clear_refs"
                                 : "process peak (ru_maxrss), not reset between cells");
-    snprintf(buf, sizeof buf, "%d", in->ncells);
-    ctx_set(c, "itera_cells", buf);
+    shard_context_add(c, in->shard, in->pl, in->pr);
+    alloc_context_add(c, in->alloc);
     return c;
 }
 
@@ -470,8 +473,10 @@ static bool peak_from_json(const json_t *j, peak_result *p)
  * are checked first): the overrides, emulation and the model. Returns a new object. */
 static json_t *run_signature(const profile *pr, const runner_opts *o)
 {
-    return json_pack("{s:s, s:b, s:s}", "overrides", pr->override_text, "emulated",
-                     o->emulate, "model", o->model_dir ? o->model_dir : "synthetic");
+    char sh[32];
+    return json_pack("{s:s, s:b, s:s, s:s}", "overrides", pr->override_text, "emulated",
+                     o->emulate, "model", o->model_dir ? o->model_dir : "synthetic", "shard",
+                     shard_format(&o->shard, sh, sizeof sh));
 }
 
 /* ---- the run ---- */
@@ -503,6 +508,8 @@ int runner_run(const runner_opts *o)
     json_t *context = NULL, *root = NULL;
     char **gargv = NULL;
     char out[PATH_MAX], jpath[PATH_MAX + 16];
+    shard_info shard = { 0 };
+    alloc_info alloc;
 
     /* Google Benchmark flags: the profile's repetitions and min time first, so the
      * user's own --benchmark_* flags (later) win. */
@@ -560,8 +567,11 @@ int runner_run(const runner_opts *o)
         goto out;
     }
     int host_cores = pin_topo_cores(topo);
+    alloc_read(&alloc, topo);
     platform_resolve(&pl, host_cores);
     if (!platform_fits(&pl, host_cores, err, sizeof err) && !o->emulate) {
+        if (alloc.slurm || alloc.restricted) /* the allocation is the limit, not the host */
+            alloc_too_small(&alloc, pl.name, pl.cores, false, err, sizeof err);
         fprintf(stderr, "itera-bench run: %s\n", err);
         goto out;
     }
@@ -578,6 +588,17 @@ int runner_run(const runner_opts *o)
     }
     if (ncells == 0) {
         fprintf(stderr, "itera-bench run: profile %s has no cells\n", pr.name);
+        goto out;
+    }
+    if (shard_apply(&o->shard, cells, &ncells, &shard) != 0) {
+        fprintf(stderr, "itera-bench run: out of memory\n");
+        goto out;
+    }
+    if (ncells == 0) {
+        char sh[32];
+        fprintf(stderr, "itera-bench run: shard %s of profile %s has no cells (the profile has "
+                "%d; use at most %d shards)\n", shard_format(&o->shard, sh, sizeof sh), pr.name,
+                shard.total_cells, shard.total_cells);
         goto out;
     }
     for (int i = 0; i < ncells; i++)
@@ -613,8 +634,11 @@ int runner_run(const runner_opts *o)
     } else {
         char root_dir[PATH_MAX];
         runner_root(root_dir, sizeof root_dir);
-        snprintf(out, sizeof out, "%.2000s/results/%.200s/%.200s.json", root_dir, pl.name,
-                 pr.name);
+        char suffix[64] = "";
+        if (o->shard.count > 0)
+            snprintf(suffix, sizeof suffix, ".shard-%d-of-%d", o->shard.index, o->shard.count);
+        snprintf(out, sizeof out, "%.2000s/results/%.200s/%.200s%s.json", root_dir, pl.name,
+                 pr.name, suffix);
         if (strncmp(out, "./", 2) == 0)
             memmove(out, out + 2, strlen(out + 2) + 1);
     }
@@ -746,7 +770,7 @@ int runner_run(const runner_opts *o)
         ctx_inputs in = { .pl = &pl, .pr = &pr, .topo = topo, .emulated = o->emulate,
                           .worker_cpus = cpus, .counters_desc = ctr_desc, .peak = peakp,
                           .peak_err = peak_err, .env = &env, .model_dir = o->model_dir,
-                          .ncells = ncells };
+                          .shard = &shard, .alloc = &alloc };
         context = build_context(&in);
     } else {
         ctx_set(context, "itera_resumed", "true");
@@ -818,6 +842,7 @@ int runner_run(const runner_opts *o)
     char buf[64];
     snprintf(buf, sizeof buf, "%d", missing);
     ctx_set(rc_ctx, "itera_missing_cells", buf);
+    shard_results_add(root, &shard);
     if (results_write_atomic(out, root, err, sizeof err) != 0) {
         fprintf(stderr, "itera-bench run: %s\n", err);
         goto out;
@@ -882,6 +907,7 @@ out:
         fam_env_free(&env);
     counters_close(ctr);
     free(cells);
+    shard_info_free(&shard);
     pin_topology_free(topo);
     free(gargv);
     return rc;
