@@ -34,7 +34,7 @@ CXXFLAGS += -std=c++17 $(OPT) -g -Wall -Wextra -Wpedantic -Wshadow $(if $(filter
 LDFLAGS  += -pthread $(SAN)
 
 PKGS_ENGINE := jansson
-PKGS_BENCH  := jansson hwloc inih benchmark
+PKGS_BENCH  := jansson hwloc inih benchmark nettle
 PKGS_TEST   := cmocka
 pc_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
 pc_libs   = $(shell pkg-config --libs $(1) 2>/dev/null)
@@ -128,12 +128,13 @@ ubsan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build-ubsan OPT=-O1 \
 	    SAN="-fsanitize=undefined -fno-sanitize-recover=undefined" test
 
-## bench: run a sweep (PLATFORM=embedded PROFILE=default [EMULATE=1] [RESUME=1] [MODEL=DIR]),
+## bench: run a sweep (PLATFORM=embedded PROFILE=default [EMULATE=1] [RESUME=1] [MODEL=DIR]
+##        [MACHINE=name: the results' machine name, default derived from the CPU]),
 ##        writing results/PLATFORM/PROFILE.json, then render reports/ from every result file
 bench: build
 	$(Q)$(ITERA_BENCH) run --platform $(PLATFORM) --profile $(PROFILE) \
 	    $(if $(filter 1,$(EMULATE)),--emulate) $(if $(filter 1,$(RESUME)),--resume) \
-	    $(if $(MODEL),--model $(MODEL)) $(BENCH_ARGS)
+	    $(if $(MODEL),--model $(MODEL)) $(if $(MACHINE),--machine $(MACHINE)) $(BENCH_ARGS)
 	$(Q)$(MAKE) --no-print-directory report
 	@echo "bench: results in results/$(PLATFORM)/$(PROFILE).json, report in $(REPORT_DIR)/README.md"
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "gbread.h"
+#include "machine.h"
 
 /* ---- Mann-Whitney U ---- */
 
@@ -371,36 +372,64 @@ static bool replace_part(const char *name, int idx, const char *from, const char
     return w > 0 && (size_t)w < cap;
 }
 
-/* Build-and-machine fingerprint keys whose difference makes a comparison suspect. */
+/* Context keys whose difference makes a comparison suspect. The machine is compared by
+ * its fingerprint (machine.h) when both files carry one, else by the keys older files
+ * have. */
 static const struct {
     const char *what, *key;
 } fingerprint[] = {
-    {"machine", "host_name"},      {"machine", "itera_cpu_model"}, {"machine", "num_cpus"},
     {"platform", "itera_platform"}, {"platform", "itera_emulated"}, {"threads", "itera_threads"},
     {"build", "itera_git"},        {"build", "itera_compiler"},    {"build", "library_build_type"},
     {"build", "itera_isa"},        {"model", "itera_model"},
 };
+static const char *const legacy_machine_keys[] = {"host_name", "itera_cpu_model", "num_cpus"};
+
+static void warn_differ(const char *what, const char *key, const char *va, const char *vb,
+                        const gb_file *a, const gb_file *b, FILE *md)
+{
+    fprintf(stderr, "compare: warning: the files differ in %s: %s is '%s' in %s but '%s' in %s\n",
+            what, key, va ? va : "(absent)", a->path, vb ? vb : "(absent)", b->path);
+    fprintf(md, "> **Warning**: the files differ in %s: `%s` is `%s` in base but `%s` in new.\n",
+            what, key, va ? va : "(absent)", vb ? vb : "(absent)");
+}
+
+/* One warning for key when it differs; returns 1 when it did. */
+static int warn_key(const char *what, const char *key, const gb_file *a, const gb_file *b,
+                    FILE *md)
+{
+    char ba[256], bb[256];
+    const char *va = gb_ctx(a, key, ba, sizeof ba);
+    const char *vb = gb_ctx(b, key, bb, sizeof bb);
+    if ((!va && !vb) || (va && vb && strcmp(va, vb) == 0))
+        return 0;
+    warn_differ(what, key, va, vb, a, b, md);
+    return 1;
+}
 
 /* Writes one warning line per difference to stderr and into md (as markdown quotes).
  * Returns the number of differences. */
 static int fingerprint_warnings(const gb_file *a, const gb_file *b, FILE *md)
 {
     int n = 0;
-    for (size_t i = 0; i < sizeof fingerprint / sizeof fingerprint[0]; i++) {
-        char ba[256], bb[256];
-        const char *va = gb_ctx(a, fingerprint[i].key, ba, sizeof ba);
-        const char *vb = gb_ctx(b, fingerprint[i].key, bb, sizeof bb);
-        if (!va && !vb)
-            continue;
-        if (va && vb && strcmp(va, vb) == 0)
-            continue;
-        fprintf(stderr, "compare: warning: the files differ in %s: %s is '%s' in %s but '%s' in %s\n",
-                fingerprint[i].what, fingerprint[i].key, va ? va : "(absent)", a->path,
-                vb ? vb : "(absent)", b->path);
-        fprintf(md, "> **Warning**: the files differ in %s: `%s` is `%s` in base but `%s` in new.\n",
-                fingerprint[i].what, fingerprint[i].key, va ? va : "(absent)", vb ? vb : "(absent)");
-        n++;
+    machine_info ma, mb;
+    if (machine_from_context(a->context, &ma, NULL) == BENCH_OK &&
+        machine_from_context(b->context, &mb, NULL) == BENCH_OK) {
+        uint32_t d = machine_diff(&ma, &mb) & machine_identity_mask();
+        for (int f = 0; f < MACHINE_F_COUNT; f++) {
+            if (!(d & (1u << f)))
+                continue;
+            char va[512], vb[512];
+            machine_field_format(&ma, (machine_field)f, va, sizeof va);
+            machine_field_format(&mb, (machine_field)f, vb, sizeof vb);
+            warn_differ("machine", machine_field_key((machine_field)f), va, vb, a, b, md);
+            n++;
+        }
+    } else {
+        for (size_t i = 0; i < sizeof legacy_machine_keys / sizeof legacy_machine_keys[0]; i++)
+            n += warn_key("machine", legacy_machine_keys[i], a, b, md);
     }
+    for (size_t i = 0; i < sizeof fingerprint / sizeof fingerprint[0]; i++)
+        n += warn_key(fingerprint[i].what, fingerprint[i].key, a, b, md);
     if (n)
         fprintf(md, "\n");
     return n;

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "machine.h"
 #include "results.h"
 #include "shard.h"
 
@@ -51,11 +52,6 @@ static const struct {
     { "build", "itera_git" },           { "build", "itera_compiler" },
     { "sweep", "itera_shard_count" },   { "sweep", "itera_cells" },
     { "sweep", "itera_cell_list_hash" },
-};
-
-/* What tells machines apart. (To be replaced by the machine fingerprint's own check.) */
-static const char *const machine_keys[] = {
-    "host_name", "itera_cpu_model", "itera_topology", "itera_isa", "num_cpus",
 };
 
 /* Context keys that describe one shard's run rather than the sweep: left out of the
@@ -278,6 +274,7 @@ static json_t *shard_record(const shard_file *f, int cells)
         const char *out, *key;
     } keep[] = {
         { "node", "itera_node" },
+        { "machine", "itera_machine" },
         { "host_name", "host_name" },
         { "allocation", "itera_allocation" },
         { "worker_cpus", "itera_worker_cpus" },
@@ -372,30 +369,28 @@ int merge_shards(const char *const *files, int nfiles, bool allow_machines, json
         }
     }
 
-    /* One machine, unless allowed. */
+    /* One machine (machine.h's fingerprint), unless allowed. */
     bool machines_differ = false;
+    machine_info mref;
+    bench_error be;
+    if (machine_from_context(ref->ctx, &mref, &be) != BENCH_OK) {
+        fail(err, n, "%s: no machine fingerprint: %s", ref->path, be.msg);
+        goto out;
+    }
     for (int i = 1; i < nfiles; i++) {
-        char diff[1024] = "";
-        size_t len = 0;
-        for (size_t k = 0; k < sizeof machine_keys / sizeof machine_keys[0]; k++) {
-            json_t *a = json_object_get(ref->ctx, machine_keys[k]);
-            json_t *b = json_object_get(fs[i].ctx, machine_keys[k]);
-            if (a && b && json_equal(a, b))
-                continue;
-            char va[256], vb[256];
-            value_text(a, va, sizeof va);
-            value_text(b, vb, sizeof vb);
-            if (len < sizeof diff)
-                len += (size_t)snprintf(diff + len, sizeof diff - len, "%s%s %s vs %s",
-                                        len ? "; " : "", machine_keys[k], va, vb);
+        machine_info m;
+        char why[1024];
+        if (machine_from_context(fs[i].ctx, &m, &be) != BENCH_OK) {
+            fail(err, n, "%s: no machine fingerprint: %s", fs[i].path, be.msg);
+            goto out;
         }
-        if (!len)
+        if (machine_same(&mref, &m, why, sizeof why))
             continue;
         machines_differ = true;
         if (!allow_machines) {
             fail(err, n, "%s and %s come from different machines (%s); merge them only when "
                  "the platform stands for any such machine: --allow-machines (each cell then "
-                 "keeps its machine)", ref->path, fs[i].path, diff);
+                 "keeps its machine)", ref->path, fs[i].path, why);
             goto out;
         }
     }
@@ -461,6 +456,7 @@ int merge_shards(const char *const *files, int nfiles, bool allow_machines, json
             json_t *entry = json_deep_copy(b);
             if (machines_differ) {
                 json_object_set(entry, "itera_node", json_object_get(f->ctx, "itera_node"));
+                json_object_set(entry, "itera_machine", json_object_get(f->ctx, "itera_machine"));
                 json_object_set_new(entry, "itera_shard", json_integer(f->spec.index));
             }
             json_array_append_new(json_object_get(cell, "runs"), entry);
@@ -488,8 +484,12 @@ int merge_shards(const char *const *files, int nfiles, bool allow_machines, json
         json_object_set_new(ctx, "itera_node", json_string(buf));
         distinct_values(fs, nfiles, "host_name", buf, sizeof buf);
         json_object_set_new(ctx, "host_name", json_string(buf));
-        json_object_set_new(ctx, "itera_machines", json_string("several: each benchmark entry "
-                                                               "names its itera_node"));
+        distinct_values(fs, nfiles, "itera_machine", buf, sizeof buf);
+        json_object_set_new(ctx, "itera_machines", json_string(buf));
+        json_object_set_new(ctx, "itera_machines_note",
+                            json_string("shards from several machines (--allow-machines): the "
+                                        "machine keys are the first shard's; each benchmark "
+                                        "entry names its own itera_machine and itera_node"));
     }
     int missing = 0;
     root = results_assemble(ctx, names, total, cells, &missing);
@@ -594,7 +594,7 @@ static void merge_usage(FILE *f)
           f);
 }
 
-int merge_main(int argc, char **argv)
+bench_status merge_main(int argc, char **argv)
 {
     const char **files = calloc((size_t)argc + 1, sizeof *files);
     const char *outp = NULL, *status = NULL;
@@ -602,21 +602,21 @@ int merge_main(int argc, char **argv)
     int nf = 0;
     if (!files) {
         fprintf(stderr, "itera-bench merge: out of memory\n");
-        return 2;
+        return BENCH_ERR_INPUT;
     }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             merge_usage(stdout);
             free(files);
-            return 0;
+            return BENCH_OK;
         } else if (strcmp(a, "--allow-machines") == 0) {
             allow = true;
         } else if (strcmp(a, "--out") == 0 || strcmp(a, "-o") == 0) {
             if (i + 1 >= argc || !*argv[i + 1]) {
                 fprintf(stderr, "itera-bench merge: %s needs a file name\n", a);
                 free(files);
-                return 2;
+                return BENCH_ERR_INPUT;
             }
             outp = argv[++i];
         } else if (strncmp(a, "--out=", 6) == 0 && a[6]) {
@@ -625,14 +625,14 @@ int merge_main(int argc, char **argv)
             if (i + 1 >= argc || !*argv[i + 1]) {
                 fprintf(stderr, "itera-bench merge: --status needs a file name\n");
                 free(files);
-                return 2;
+                return BENCH_ERR_INPUT;
             }
             status = argv[++i];
         } else if (a[0] == '-' && a[1] != '\0') {
             fprintf(stderr, "itera-bench merge: unknown option '%s' (see itera-bench merge "
                     "--help)\n", a);
             free(files);
-            return 2;
+            return BENCH_ERR_INPUT;
         } else {
             files[nf++] = a;
         }
@@ -641,14 +641,14 @@ int merge_main(int argc, char **argv)
         fprintf(stderr, "itera-bench merge: %s (usage: itera-bench merge SHARD.json... --out "
                 "FILE)\n", !outp ? "--out FILE is required" : "no shard files given");
         free(files);
-        return 2;
+        return BENCH_ERR_INPUT;
     }
     for (int i = 0; i < nf; i++)
         if (strcmp(files[i], outp) == 0) {
             fprintf(stderr, "itera-bench merge: --out %s is also an input; write the merged "
                     "file elsewhere\n", outp);
             free(files);
-            return 2;
+            return BENCH_ERR_INPUT;
         }
     json_t *root = NULL;
     merge_summary sum;
@@ -659,14 +659,14 @@ int merge_main(int argc, char **argv)
     if (merge_shards(files, nf, allow, &root, &sum, err, sizeof err) != 0) {
         fprintf(stderr, "itera-bench merge: %s\n", err);
         free(files);
-        return 2;
+        return BENCH_ERR_INPUT;
     }
     free(files);
-    int rc = 0;
+    bench_status rc = BENCH_OK;
     bool written = results_write_atomic(outp, root, err, sizeof err) == 0;
     if (!written) {
         fprintf(stderr, "itera-bench merge: %s\n", err);
-        rc = 1;
+        rc = BENCH_ERR_IO;
     }
     json_decref(root);
     fprintf(stderr, "itera-bench merge: %d of %d cells from %d of %d shards %s %s\n",
@@ -694,17 +694,18 @@ int merge_main(int argc, char **argv)
                 "with the new files):\n");
         json_array_foreach(sum.rerun, k, m)
             fprintf(stderr, "  %s\n", json_string_value(m));
-        rc = 1;
+        if (rc == BENCH_OK)
+            rc = BENCH_ERR_FAILED;
     }
     if (status) {
         json_t *st = json_pack("{s:b, s:s, s:b, s:i, s:i, s:i, s:i, s:O, s:O}", "complete",
-                               rc == 0, "out", outp, "written", written, "cells",
+                               rc == BENCH_OK, "out", outp, "written", written, "cells",
                                sum.total_cells, "present", sum.present_cells, "shards",
                                sum.shard_count, "shards_given", sum.shards_given, "missing",
                                sum.missing, "rerun", sum.rerun);
         if (!st || results_write_atomic(status, st, err, sizeof err) != 0) {
             fprintf(stderr, "itera-bench merge: --status: %s\n", st ? err : "out of memory");
-            rc = 1;
+            rc = BENCH_ERR_IO;
         }
         json_decref(st);
     }

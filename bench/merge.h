@@ -31,6 +31,8 @@
 
 #include <jansson.h>
 
+#include "status.h"
+
 /* What a merge found. */
 typedef struct merge_summary {
     int total_cells;     /* in the sweep */
@@ -52,9 +54,10 @@ int merge_shards(const char *const *files, int nfiles, bool allow_machines, json
 void merge_set_program(const char *path);
 void merge_summary_free(merge_summary *sum);
 
-/* `itera-bench merge SHARD.json... --out FILE [--allow-machines]` (argv[0] "merge").
- * Exit: 0 every cell merged; 1 cells missing (the file is written, the missing cells and
- * the re-run commands printed) or the file could not be written; 2 bad usage or input. */
-int merge_main(int argc, char **argv);
+/* `itera-bench merge SHARD.json... --out FILE [--allow-machines] [--status S]` (argv[0]
+ * "merge"). BENCH_OK: every cell merged; BENCH_ERR_FAILED: cells missing (the file is
+ * written, the missing cells and the re-run commands printed); BENCH_ERR_IO: a file could
+ * not be written; BENCH_ERR_INPUT: bad usage or input. */
+bench_status merge_main(int argc, char **argv);
 
 #endif

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "gbread.h"
+#include "itera.h"
 
 /* The original report's kernel-comparison configuration. */
 #define REF_CHANNELS 256
@@ -193,6 +194,7 @@ typedef struct rp {
     bool strict;
     int empty_tables;   /* tables that rendered "no results" (for --strict) */
     int missing_images; /* charts that should exist but do not */
+    int write_errors;   /* files that could not be written (each reported on stderr) */
 } rp;
 
 static const char *const platform_order[] = {"desktop", "laptop", "embedded", "host"};
@@ -622,15 +624,41 @@ static void check_gnuplot(rp *r)
     r->charts = true;
 }
 
-/* Opens <outdir>/<slug>/<name>.dat for writing. */
-static FILE *open_dat(rp *r, const section *s, const char *name, char *path, size_t cap)
+/* Reports a file that could not be written (the report then exits 2). */
+static void write_failed(rp *r, const char *msg)
+{
+    fprintf(stderr, "report: %s\n", msg);
+    r->write_errors++;
+}
+
+/* Starts <outdir>/<slug>/<name>.dat (written atomically by close_dat); NULL when it
+ * cannot (reported). */
+static itera_file *open_dat(rp *r, const section *s, const char *name, char *path, size_t cap)
 {
     char dir[1100];
     snprintf(dir, sizeof dir, "%s/%s", r->outdir, s->slug);
-    if (mkdir_p(dir) != 0)
+    if (mkdir_p(dir) != 0) {
+        char msg[1300];
+        snprintf(msg, sizeof msg, "%s: cannot create the folder: %s", dir, strerror(errno));
+        write_failed(r, msg);
         return NULL;
+    }
     snprintf(path, cap, "%s/%s.dat", dir, name);
-    return fopen(path, "w");
+    itera_file *f;
+    itera_error err;
+    if (itera_file_create(path, &f, &err) != ITERA_OK) {
+        write_failed(r, err.msg);
+        return NULL;
+    }
+    return f;
+}
+
+/* Puts a .dat file in place (before its chart reads it). */
+static void close_dat(rp *r, itera_file *dat)
+{
+    itera_error err;
+    if (dat && itera_file_commit(dat, &err) != ITERA_OK)
+        write_failed(r, err.msg);
 }
 
 /* Whether a .dat file has a point to plot: a line (not a # comment) with a finite number
@@ -670,6 +698,48 @@ static bool dat_has_points(const char *path)
     return any;
 }
 
+/* Moves what a program wrote to tmp into path through itera_write_file (fsynced, renamed
+ * atomically; path is never a partial image); 0, or -1 reported. tmp is removed. */
+static int install_file(rp *r, const char *tmp, const char *path)
+{
+    char msg[1600];
+    FILE *in = fopen(tmp, "rb");
+    char *data = NULL;
+    size_t n = 0, cap = 0;
+    bool ok = in != NULL;
+    while (ok) {
+        if (n == cap) {
+            char *d = realloc(data, cap = cap ? 2 * cap : 65536);
+            if (!d) {
+                ok = false;
+                break;
+            }
+            data = d;
+        }
+        size_t got = fread(data + n, 1, cap - n, in);
+        n += got;
+        if (got == 0) {
+            ok = !ferror(in);
+            break;
+        }
+    }
+    if (in)
+        fclose(in);
+    remove(tmp);
+    itera_error err;
+    int rc = 0;
+    if (!ok) {
+        snprintf(msg, sizeof msg, "%.700s: cannot read gnuplot's output %.700s", path, tmp);
+        write_failed(r, msg);
+        rc = -1;
+    } else if (itera_write_file(path, data, n, &err) != ITERA_OK) {
+        write_failed(r, err.msg);
+        rc = -1;
+    }
+    free(data);
+    return rc;
+}
+
 /* Renders <slug>/<name>.<ext> from its .dat with <tpldir>/<name>.gp, and links it in md;
  * says why when it cannot. extra: more gnuplot assignments ("ncols=4;"). */
 static void chart(rp *r, const section *s, const char *name, const char *title, const char *extra)
@@ -701,15 +771,25 @@ static void chart(rp *r, const section *s, const char *name, const char *title, 
         t[j++] = *p == '\'' ? ' ' : *p;
     t[j] = '\0';
     char vars[4096];
+    /* gnuplot draws into a temporary file beside the image, which then replaces the image
+     * atomically (itera_write_file) */
+    char tmpimg[1500];
+    snprintf(tmpimg, sizeof tmpimg, "%s.gnuplot.%ld", img, (long)getpid());
     snprintf(vars, sizeof vars,
              "tpldir='%s'; datafile='%s'; outfile='%s'; term='%s'; chart_title='%s'; %s", r->tpldir,
-             dat, img, r->term, t, extra ? extra : "");
-    remove(img);
+             dat, tmpimg, r->term, t, extra ? extra : "");
+    remove(tmpimg);
     char *argv[] = {(char *)r->gnuplot, (char *)"-e", vars, tpl, NULL};
     int st = run_quiet(argv, log);
-    if (st != 0 || !file_nonempty(img)) {
+    if (st != 0 || !file_nonempty(tmpimg)) {
+        remove(tmpimg);
+        remove(img);
         sb_printf(&r->md, "Chart `%s` failed: gnuplot exited with status %d (see `gnuplot.log`).\n\n",
                   rel, st);
+        r->missing_images++;
+        return;
+    }
+    if (install_file(r, tmpimg, img) != 0) {
         r->missing_images++;
         return;
     }
@@ -772,9 +852,9 @@ static void table_kernels(rp *r, const section *s, want *scan_group)
     double seq_lat = seq ? latency_ms(seq, NULL) : NAN;
 
     char datpath[1200];
-    FILE *dat = open_dat(r, s, "kernels", datpath, sizeof datpath);
+    itera_file *dat = open_dat(r, s, "kernels", datpath, sizeof datpath);
     if (dat)
-        fprintf(dat, "# kernel latency_ms_mean latency_ms_min latency_ms_max\n");
+        itera_file_printf(dat, "# kernel latency_ms_mean latency_ms_min latency_ms_max\n");
 
     sb_printf(&r->md, "| Kernel | Latency (ms) | Spread: min–max (n) | Speedup vs sequential | "
                       "GFLOP/s | %% of peak |\n");
@@ -815,11 +895,10 @@ static void table_kernels(rp *r, const section *s, want *scan_group)
         sb_printf(&r->md, "| %s | %s | %s | %s | %s | %s |\n", kernels[k], latcell, spread, speed,
                   fnum(mean_of(c, "gflops")).s, fnum(mean_of(c, "pct_peak")).s);
         if (dat)
-            fprintf(dat, "\"%s\" %s %s %s\n", kernels[k], fdat(lat).s, fdat(n ? lo : lat).s,
+            itera_file_printf(dat, "\"%s\" %s %s %s\n", kernels[k], fdat(lat).s, fdat(n ? lo : lat).s,
                     fdat(n ? hi : lat).s);
     }
-    if (dat)
-        fclose(dat);
+    close_dat(r, dat);
     char refs[256], pat[512];
     file_refs(used, nk, refs, sizeof refs);
     name_pattern(used[0]->c->run_name, 1, "<kernel>", pat, sizeof pat);
@@ -851,19 +930,19 @@ static int table_sweep(rp *r, const section *s, const want *w, dim d, const char
     sb_printf(&r->md, "\n");
 
     char datpath[1200];
-    FILE *dat = do_chart ? open_dat(r, s, chart_name, datpath, sizeof datpath) : NULL;
+    itera_file *dat = do_chart ? open_dat(r, s, chart_name, datpath, sizeof datpath) : NULL;
     if (dat) {
-        fprintf(dat, "%s", dname);
+        itera_file_printf(dat, "%s", dname);
         for (int k = 0; k < nk; k++)
-            fprintf(dat, " \"%s\"", kernels[k]);
-        fprintf(dat, "\n");
+            itera_file_printf(dat, " \"%s\"", kernels[k]);
+        itera_file_printf(dat, "\n");
     }
     const rp_cell *used[64 * 16];
     int nused = 0;
     for (int i = 0; i < nv; i++) {
         sb_printf(&r->md, "| %d |", vals[i]);
         if (dat)
-            fprintf(dat, "%d", vals[i]);
+            itera_file_printf(dat, "%d", vals[i]);
         for (int k = 0; k < nk; k++) {
             want x = *w;
             x.kernel = kernels[k];
@@ -878,14 +957,13 @@ static int table_sweep(rp *r, const section *s, const want *w, dim d, const char
                 sb_printf(&r->md, " %s | %s |", c ? fnum(latency_ms(c, NULL)).s : "—",
                           c ? fnum(tps).s : "—");
             if (dat)
-                fprintf(dat, " %s", fdat(tps).s);
+                itera_file_printf(dat, " %s", fdat(tps).s);
         }
         sb_printf(&r->md, "\n");
         if (dat)
-            fprintf(dat, "\n");
+            itera_file_printf(dat, "\n");
     }
-    if (dat)
-        fclose(dat);
+    close_dat(r, dat);
     char refs[256], pat[512], pat2[512], key[32];
     file_refs(used, nused, refs, sizeof refs);
     name_pattern(used[0]->c->run_name, w->fam == GB_FAMILY_SCAN ? 1 : 2, "<kernel>", pat, sizeof pat);
@@ -1173,12 +1251,12 @@ static void table_ops(rp *r, const section *s)
     sb_printf(&r->md, "\n");
 
     char datpath[1200];
-    FILE *dat = open_dat(r, s, "ops", datpath, sizeof datpath);
+    itera_file *dat = open_dat(r, s, "ops", datpath, sizeof datpath);
     if (dat) {
-        fprintf(dat, "op");
+        itera_file_printf(dat, "op");
         for (int k = 0; k < nk; k++)
-            fprintf(dat, " \"%s\"", kernels[k]);
-        fprintf(dat, "\n");
+            itera_file_printf(dat, " \"%s\"", kernels[k]);
+        itera_file_printf(dat, "\n");
     }
     /* a zone is shown nested when its parent (recorded, else "a" of a name "a.b") is
      * among the zones; the root (forward) is no parent here */
@@ -1201,17 +1279,17 @@ static void table_ops(rp *r, const section *s)
         any_original = any_original || strstr(what, "¹") != NULL;
         sb_printf(&r->md, "| %s`%s` | %s |", child ? "↳ " : "", zones[i], what);
         if (dat && !child)
-            fprintf(dat, "\"%s\"", zones[i]);
+            itera_file_printf(dat, "\"%s\"", zones[i]);
         for (int k = 0; k < nk; k++) {
             double us = op_get(&prof[k], zones[i]), fwd = op_get(&prof[k], OP_ROOT);
             sb_printf(&r->md, " %s | %s |", fnum(us).s,
                       isfinite(fwd) && fwd > 0 && isfinite(us) ? fpct(100.0 * us / fwd).s : "n/a");
             if (dat && !child)
-                fprintf(dat, " %s", fdat(us).s);
+                itera_file_printf(dat, " %s", fdat(us).s);
         }
         sb_printf(&r->md, "\n");
         if (dat && !child)
-            fprintf(dat, "\n");
+            itera_file_printf(dat, "\n");
     }
     /* the rest of the forward, outside every top-level zone */
     sb_printf(&r->md, "| (outside the ops above) | forward − sum of the top-level ops |");
@@ -1232,8 +1310,7 @@ static void table_ops(rp *r, const section *s)
         sb_printf(&r->md, " **%s** | %s |", fnum(fwd).s, isfinite(fwd) ? "100.0" : "n/a");
     }
     sb_printf(&r->md, "\n");
-    if (dat)
-        fclose(dat);
+    close_dat(r, dat);
     const rp_cell *used[16];
     for (int k = 0; k < nk; k++) {
         want x = w;
@@ -1310,9 +1387,9 @@ static void table_quant(rp *r, const section *s)
                       "error | top-1 agreement |\n");
     sb_printf(&r->md, "| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
     char datpath[1200];
-    FILE *dat = open_dat(r, s, "quant", datpath, sizeof datpath);
+    itera_file *dat = open_dat(r, s, "quant", datpath, sizeof datpath);
     if (dat)
-        fprintf(dat, "# method size_mb latency_ms\n");
+        itera_file_printf(dat, "# method size_mb latency_ms\n");
     const rp_cell *used[17];
     int nu = 0;
     for (int q = 0; q <= nq; q++) {
@@ -1346,11 +1423,10 @@ static void table_quant(rp *r, const section *s)
                   fnum(lat).s, spd, fsci(mean_of(c, "max_abs_logit_err")).s,
                   fnum(mean_of(c, "top1_agreement")).s);
         if (dat)
-            fprintf(dat, "\"%s\" %s %s\n", q < nq ? quants[q] : "PyTorch", fdat(bytes / MIB).s,
+            itera_file_printf(dat, "\"%s\" %s %s\n", q < nq ? quants[q] : "PyTorch", fdat(bytes / MIB).s,
                     fdat(lat).s);
     }
-    if (dat)
-        fclose(dat);
+    close_dat(r, dat);
     char refs[256], pat[512];
     file_refs(used, nu, refs, sizeof refs);
     name_pattern(used[0]->c->run_name, 1, "<quant>", pat, sizeof pat);
@@ -1390,12 +1466,12 @@ static void table_decode(rp *r, const section *s)
         sb_printf(&r->md, " ---: |");
     sb_printf(&r->md, "\n");
     char datpath[1200];
-    FILE *dat = open_dat(r, s, "decode", datpath, sizeof datpath);
+    itera_file *dat = open_dat(r, s, "decode", datpath, sizeof datpath);
     if (dat) {
-        fprintf(dat, "threads");
+        itera_file_printf(dat, "threads");
         for (int q = 0; q < nq; q++)
-            fprintf(dat, " \"%s\"", quants[q]);
-        fprintf(dat, "\n");
+            itera_file_printf(dat, " \"%s\"", quants[q]);
+        itera_file_printf(dat, "\n");
     }
     const rp_cell *used[512];
     int nu = 0;
@@ -1415,17 +1491,16 @@ static void table_decode(rp *r, const section *s)
         sb_printf(&r->md, "\n");
     }
     for (int t = 0; t < nt && dat; t++) {
-        fprintf(dat, "%d", th[t]);
+        itera_file_printf(dat, "%d", th[t]);
         for (int q = 0; q < nq; q++) {
             want x = w;
             x.quant = quants[q];
             x.threads = th[t];
-            fprintf(dat, " %s", fdat(mean_of(find(s, &x), "tokens_per_second")).s);
+            itera_file_printf(dat, " %s", fdat(mean_of(find(s, &x), "tokens_per_second")).s);
         }
-        fprintf(dat, "\n");
+        itera_file_printf(dat, "\n");
     }
-    if (dat)
-        fclose(dat);
+    close_dat(r, dat);
     char refs[256], pat[512], pat2[512];
     file_refs(used, nu, refs, sizeof refs);
     name_pattern(used[0]->c->run_name, 1, "<quant>", pat, sizeof pat);
@@ -1478,7 +1553,7 @@ static void table_threads(rp *r, const section *s)
 
 /* ---- edge platforms (all sections) ---- */
 
-static void edge_row(rp *r, const char *label, const rp_cell *c, FILE *dat, const char *datlabel)
+static void edge_row(rp *r, const char *label, const rp_cell *c, itera_file *dat, const char *datlabel)
 {
     if (c->c->error) {
         sb_printf(&r->md, "| %s | %d | failed: %s | | | |\n", label, c->c->nm.threads,
@@ -1494,7 +1569,7 @@ static void edge_row(rp *r, const char *label, const rp_cell *c, FILE *dat, cons
     sb_printf(&r->md, "| %s | %d | %s | %s | %s | %s | [%d] |\n", label, c->c->nm.threads,
               fnum(lat).s, fnum(tps).s, fpct(100.0 * util).s, fnum(rss).s, c->file + 1);
     if (dat)
-        fprintf(dat, "\"%s\" %s %s\n", datlabel, fdat(tps).s, fdat(lat).s);
+        itera_file_printf(dat, "\"%s\" %s %s\n", datlabel, fdat(tps).s, fdat(lat).s);
 }
 
 static void table_edge(rp *r)
@@ -1530,9 +1605,9 @@ static void table_edge(rp *r)
     memset(&all, 0, sizeof all);
     snprintf(all.slug, sizeof all.slug, "all");
     char datpath[1200];
-    FILE *dat = open_dat(r, &all, "edge", datpath, sizeof datpath);
+    itera_file *dat = open_dat(r, &all, "edge", datpath, sizeof datpath);
     if (dat)
-        fprintf(dat, "# platform tokens_per_second latency_ms\n");
+        itera_file_printf(dat, "# platform tokens_per_second latency_ms\n");
     for (int i = 0; i < r->n_sec; i++) {
         const section *s = &r->sec[i];
         want w;
@@ -1561,8 +1636,7 @@ static void table_edge(rp *r)
             edge_row(r, label, p, dat, dl);
         }
     }
-    if (dat)
-        fclose(dat);
+    close_dat(r, dat);
     sb_printf(&r->md,
               "\nSource: the file named in each row: cores = `threads:` of the benchmark name, "
               "latency = `latency_ms` (mean), throughput = `tokens_per_second` (mean), CPU usage = "
@@ -1589,8 +1663,12 @@ static void file_header(rp *r, int fi)
                *ncpu = CTX("num_cpus"), *mhz = CTX("mhz_per_cpu"), *topo = CTX("itera_topology"),
                *isa = CTX("itera_isa"), *ctr = CTX("itera_counters"), *peak = CTX("itera_peak_gflops"),
                *model = CTX("itera_model"), *git = CTX("itera_git"), *cc = CTX("itera_compiler"),
-               *bt = CTX("library_build_type"), *date = CTX("date"), *peer = CTX("itera_peer");
+               *bt = CTX("library_build_type"), *date = CTX("date"), *peer = CTX("itera_peer"),
+               *mname = CTX("itera_machine"), *mid = CTX("itera_machine_id"),
+               *mcpu = CTX("itera_machine_cpu_model");
 #undef CTX
+    if (mcpu)
+        cpu = mcpu; /* itera_cpu_model: files written before the machine fingerprint */
 #define NR(x) ((x) ? (x) : "not recorded")
     char cell[2048];
     sb_printf(&r->md, "### [%d] `%s`\n\n| | |\n| --- | --- |\n", fi + 1, f->path);
@@ -1600,7 +1678,12 @@ static void file_header(rp *r, int fi)
     sb_printf(&r->md, "| Platform | %s |\n", b[k]);
     md_cell(b[k], sizeof b[0], NR(prof));
     sb_printf(&r->md, "| Profile | %s |\n", b[k]);
-    snprintf(cell, sizeof cell, "%s; CPU %s; %s CPUs at %s MHz", NR(host), NR(cpu), NR(ncpu), NR(mhz));
+    if (mname)
+        snprintf(cell, sizeof cell, "%s (id %.12s); host %s; CPU %s; %s CPUs at %s MHz", mname,
+                 NR(mid), NR(host), NR(cpu), NR(ncpu), NR(mhz));
+    else
+        snprintf(cell, sizeof cell, "%s; CPU %s; %s CPUs at %s MHz", NR(host), NR(cpu), NR(ncpu),
+                 NR(mhz));
     md_cell(b[k], sizeof b[0], cell);
     sb_printf(&r->md, "| Machine | %s |\n", b[k]);
     md_cell(b[k], sizeof b[0], NR(topo));
@@ -1663,22 +1746,6 @@ static void usage(FILE *fp)
 static int cmp_path(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static int write_atomic(const char *path, const char *data, size_t n)
-{
-    char tmp[1200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *fp = fopen(tmp, "wb");
-    if (!fp)
-        return -1;
-    bool ok = fwrite(data, 1, n, fp) == n;
-    ok = (fclose(fp) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        remove(tmp);
-        return -1;
-    }
-    return 0;
 }
 
 int report_main(int argc, char **argv)
@@ -1826,8 +1893,12 @@ int report_main(int argc, char **argv)
     }
     char mdpath[1100];
     snprintf(mdpath, sizeof mdpath, "%s/README.md", r.outdir);
-    if (write_atomic(mdpath, r.md.p, r.md.n) != 0) {
-        fprintf(stderr, "report: cannot write %s: %s\n", mdpath, strerror(errno));
+    itera_error werr;
+    if (itera_write_file(mdpath, r.md.p, r.md.n, &werr) != ITERA_OK)
+        write_failed(&r, werr.msg);
+    if (r.write_errors) {
+        fprintf(stderr, "report: %d file%s could not be written (see above)\n", r.write_errors,
+                r.write_errors == 1 ? "" : "s");
         rc = 2;
         goto out;
     }

@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "itera.h"
+
 struct journal {
     int fd;
     char path[PATH_MAX];
@@ -355,45 +357,23 @@ int results_write_atomic(const char *path, const json_t *root, char *err, size_t
 {
     if (results_make_parent(path, err, n) != 0)
         return -1;
-    char tmp[PATH_MAX + 32];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     char *s = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
     if (!s) {
         snprintf(err, n, "%s: cannot serialise the results", path);
         return -1;
     }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    int rc = -1;
-    if (fd >= 0 && write_all(fd, s, strlen(s)) == 0 && write_all(fd, "\n", 1) == 0 &&
-        fsync(fd) == 0) {
-        rc = 0;
+    itera_error ie;
+    itera_file *f;
+    itera_status st = itera_file_create(path, &f, &ie);
+    if (st == ITERA_OK) {
+        itera_file_write(f, s, strlen(s));
+        itera_file_write(f, "\n", 1);
+        st = itera_file_commit(f, &ie);
     }
-    int e = errno;
-    if (fd >= 0)
-        close(fd);
     free(s);
-    if (rc != 0) {
-        snprintf(err, n, "%s: cannot write: %s", tmp, strerror(e));
-        unlink(tmp);
+    if (st != ITERA_OK) {
+        snprintf(err, n, "%s", ie.msg);
         return -1;
-    }
-    if (rename(tmp, path) != 0) {
-        snprintf(err, n, "%s: cannot rename %s over it: %s", path, tmp, strerror(errno));
-        unlink(tmp);
-        return -1;
-    }
-    /* Make the rename itself durable. */
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *slash = '\0';
-    else
-        snprintf(dir, sizeof dir, ".");
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
     }
     return 0;
 }

@@ -252,23 +252,24 @@ static bool opt(int argc, char **argv, int *i, const char *name, const char **v)
     return true;
 }
 
-int shard_list_cells_main(int argc, char **argv)
+bench_status shard_list_cells_main(int argc, char **argv)
 {
     const char *pname = "embedded", *xname = "default", *v = NULL;
     const char **sets = calloc((size_t)argc + 1, sizeof *sets);
-    int nsets = 0, rc = 2, shards = 0;
+    int nsets = 0, shards = 0;
+    bench_status rc = BENCH_ERR_INPUT;
     shard_spec only = { 0, 0 };
     char err[1024];
     bench_cell *cells = NULL;
     if (!sets) {
         fprintf(stderr, "itera-bench list: out of memory\n");
-        return 2;
+        return BENCH_ERR_NOMEM;
     }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             list_cells_usage(stdout);
-            rc = 0;
+            rc = BENCH_OK;
             goto out;
         }
         if (strcmp(a, "--cells") == 0)
@@ -337,7 +338,7 @@ int shard_list_cells_main(int argc, char **argv)
                 shard_size(&(shard_spec){ shards - 1, shards }, n),
                 shard_size(&(shard_spec){ 0, shards }, n), shards);
     fprintf(stderr, "\n");
-    rc = 0;
+    rc = BENCH_OK;
 out:
     free(cells);
     free(sets);

@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "platform.h"
+#include "status.h"
 #include "profile.h"
 
 #define SHARD_MAX 10000        /* the most shards a sweep can be split into */
@@ -68,9 +69,9 @@ int shard_sweep_cells(const char *platform_name, const char *profile_name,
                       int nsets, platform *pl, profile *pr, bench_cell **cells, int *ncells,
                       char *err, size_t n);
 
-/* `itera-bench list --cells ...` (argv[0] is "list"): prints the cell order. Returns the
- * exit status (0, or 2 for bad usage or input, with a message on stderr). */
-int shard_list_cells_main(int argc, char **argv);
+/* `itera-bench list --cells ...` (argv[0] is "list"): prints the cell order. BENCH_OK, or
+ * BENCH_ERR_INPUT for bad usage or input (a message on stderr). */
+bench_status shard_list_cells_main(int argc, char **argv);
 
 /* What a run records about its shard. */
 typedef struct shard_info {

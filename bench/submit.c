@@ -19,6 +19,7 @@
 
 #include <jansson.h>
 
+#include "itera.h"
 #include "merge.h"
 #include "platform.h"
 #include "profile.h"
@@ -320,34 +321,14 @@ static char *merge_script(const sweep *s)
 
 /* ---- files ---- */
 
-/* Writes text to path atomically (path.tmp.PID, fsync, rename), mode 0755 for scripts. */
-static int write_text(const char *path, const char *text, int mode, char *err, size_t n)
+/* Writes text to path atomically (the engine's atomic write), its folders made first. */
+static int write_text(const char *path, const char *text, char *err, size_t n)
 {
     if (results_make_parent(path, err, n) != 0)
         return -1;
-    char tmp[PATH_MAX + 32];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-    if (fd < 0) {
-        snprintf(err, n, "%s: cannot create: %s", tmp, strerror(errno));
-        return -1;
-    }
-    size_t len = strlen(text), off = 0;
-    while (off < len) {
-        ssize_t w = write(fd, text + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            snprintf(err, n, "%s: write failed: %s", tmp, strerror(errno));
-            close(fd);
-            unlink(tmp);
-            return -1;
-        }
-        off += (size_t)w;
-    }
-    if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
-        snprintf(err, n, "%s: cannot write: %s", path, strerror(errno));
-        unlink(tmp);
+    itera_error ie;
+    if (itera_write_file(path, text, strlen(text), &ie) != ITERA_OK) {
+        snprintf(err, n, "%s", ie.msg);
         return -1;
     }
     return 0;
@@ -849,7 +830,7 @@ out:
     return rc;
 }
 
-int submit_main(int argc, char **argv)
+static int submit_cmd(int argc, char **argv)
 {
     sweep s;
     memset(&s, 0, sizeof s);
@@ -1038,11 +1019,11 @@ int submit_main(int argc, char **argv)
     int wrc = results_make_parent(path, err, sizeof err);
     if (wrc == 0) {
         snprintf(path, sizeof path, "%s/sweep.sbatch", s.dir);
-        wrc = write_text(path, arr, 0755, err, sizeof err);
+        wrc = write_text(path, arr, err, sizeof err);
     }
     if (wrc == 0) {
         snprintf(path, sizeof path, "%s/merge.sbatch", s.dir);
-        wrc = write_text(path, mrg, 0755, err, sizeof err);
+        wrc = write_text(path, mrg, err, sizeof err);
     }
     free(arr);
     free(mrg);
@@ -1059,4 +1040,10 @@ int submit_main(int argc, char **argv)
 out:
     sweep_free(&s);
     return rc;
+}
+
+bench_status submit_main(int argc, char **argv)
+{
+    int rc = submit_cmd(argc, argv); /* 0 done, 1 Slurm refused or still queued, 2 bad input */
+    return rc == 0 ? BENCH_OK : rc == 2 ? BENCH_ERR_INPUT : BENCH_ERR_FAILED;
 }

@@ -23,9 +23,11 @@
 #ifndef ITERA_SUBMIT_H
 #define ITERA_SUBMIT_H
 
-/* `itera-bench submit ...` (argv[0] "submit"). Exit: 0 submitted (or dry run printed, or
- * nothing left to resume); 1 sbatch failed, or the sweep is still queued (--resume);
- * 2 bad usage or input. */
-int submit_main(int argc, char **argv);
+#include "status.h"
+
+/* `itera-bench submit ...` (argv[0] "submit"). BENCH_OK: submitted (or the dry run printed,
+ * or nothing left to resume); BENCH_ERR_FAILED: sbatch failed, or the sweep is still queued
+ * (--resume); BENCH_ERR_INPUT: bad usage or input. Messages on stderr, ids on stdout. */
+bench_status submit_main(int argc, char **argv);
 
 #endif

@@ -20,6 +20,14 @@ expect 2 "--out: '$TMP/file' exists and is not a folder" "$ITERA" quantize --qua
 # the synthetic model, quantized both ways; info shows the stored dtypes and bytes
 expect 0 "quant=int8" "$ITERA" quantize --quant int8 --out "$TMP/s8"
 expect 0 "quant=int4" "$ITERA" quantize --quant int4 --out "$TMP/s4"
+# the folder is written as a whole: replacing one holds only the new files; a folder with
+# something else in it is refused and left alone; no temporary folder is left behind
+expect 0 "quant=int8" "$ITERA" quantize --quant int8 --out "$TMP/s8/"
+: > "$TMP/s8/notes.txt"
+expect 2 "holds 'notes.txt', which the new folder would not have" "$ITERA" quantize --quant int8 --out "$TMP/s8"
+expect 0 "notes.txt" ls "$TMP/s8"
+rm "$TMP/s8/notes.txt"
+expect 0 "config.json model.safetensors s4 s8 " sh -c "cd '$TMP' && echo \$(ls -A s8) \$(ls -A | grep -v '^file\$') ''"
 expect 0 "embedding.weight                                 Q4_0  [2000, 64]          72000" "$ITERA" info --model "$TMP/s4"
 expect 0 "embedding.weight                                 Q8_0  [2000, 64]         136000" "$ITERA" info --model "$TMP/s8"
 expect 0 "position_embedding.weight                        F16   [128, 64]           16384" "$ITERA" info --model "$TMP/s4"
