@@ -4,7 +4,7 @@
 #
 #   sh scripts/slurm-local.sh start     # munged, slurmctld, slurmd; waits for the node
 #   sh scripts/slurm-local.sh status    # exit 0 when up (prints sinfo), 1 when down
-#   sh scripts/slurm-local.sh env       # prints `export SLURM_CONF=...` (eval it)
+#   sh scripts/slurm-local.sh env       # prints `export SLURM_CONF=...` when up (eval it)
 #   sh scripts/slurm-local.sh stop      # stops the daemons this folder started
 #   sh scripts/slurm-local.sh clean     # stop, then remove the state folder
 #
@@ -203,7 +203,8 @@ case ${1:-} in
     clean) stop_daemons; rm -rf "$DIR"; say "removed $DIR" ;;
     status) status ;;
     env)
-        [ -f "$CONF" ] || { say "no cluster in $DIR (run: sh scripts/slurm-local.sh start)"; exit 1; }
+        live_pid "$DIR/slurmctld.pid" >/dev/null && [ -f "$CONF" ] ||
+            { say "no cluster running in $DIR (run: sh scripts/slurm-local.sh start)"; exit 1; }
         echo "export SLURM_CONF=$CONF" ;;
     -h|--help|help) usage ;;
     *) say "unknown command '${1:-}' (start, stop, status, env, clean)"; usage ;;
