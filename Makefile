@@ -182,12 +182,23 @@ compare: build
 	    exit 2; \
 	fi
 
-## peer: PyTorch eager baseline -> results/$(PLATFORM)/peer_pytorch.json (needs python3-torch)
-peer:
+## peer: both peers beside the engine, same model and inputs: PyTorch eager
+##       -> results/$(PLATFORM)/peer_pytorch.json (python3-torch) and ONNX Runtime
+##       -> results/$(PLATFORM)/peer_ort.json (optional deps group `ort`: sh scripts/deps.sh ort)
+##       [PEER_THREADS=1,2 (default 1 and the platform's)] [MODEL=DIR] [MACHINE=name] [EMULATE=1]
+##       [PEER_ARGS=... (both)] [PEER_ORT_ARGS=... (ONNX Runtime only, e.g. --sweep quick)]
+PEER_COMMON = --platform $(PLATFORM) $(if $(PEER_THREADS),--threads $(PEER_THREADS)) \
+              $(if $(MODEL),--model $(MODEL)) $(if $(MACHINE),--machine $(MACHINE)) \
+              $(if $(filter 1,$(EMULATE)),--emulate) $(PEER_ARGS)
+peer: build
 	$(Q)py=$$(for p in python3 /usr/bin/python3; do $$p -c 'import torch' >/dev/null 2>&1 && { echo $$p; break; }; done); \
 	if [ -z "$$py" ]; then \
 	    echo "peer: PyTorch not found; install Debian's python3-torch (apt-get install python3-torch)" >&2; exit 2; fi; \
-	$$py scripts/peer_pytorch.py --platform $(PLATFORM) $(if $(PEER_THREADS),--threads $(PEER_THREADS)) $(PEER_ARGS)
+	rc=0; \
+	$$py scripts/peer_pytorch.py $(PEER_COMMON) || rc=$$?; \
+	$$py scripts/peer_ort.py $(PEER_COMMON) $(PEER_ORT_ARGS) || rc=$$?; \
+	if [ $$rc -ne 0 ]; then echo "peer: a peer failed (exit $$rc; its message is above)" >&2; fi; \
+	exit $$rc
 
 ## ci: run the ci profile and render it strictly; re-render the committed report and diff it
 CI_DIR      ?= $(BUILD)/ci
@@ -232,7 +243,8 @@ help:
 	@echo "  make report          render reports/ from results/"
 	@echo "  make compare         compare two result files (BASE=... NEW=...) or two variants"
 	@echo "                       (VARIANTS=sequential,chunked FILE=...); COMPARE_ARGS='--fail-above 5'"
-	@echo "  make peer            PyTorch eager baseline into results/PLATFORM/ (python3-torch)"
+	@echo "  make peer            PyTorch eager and ONNX Runtime peers into results/PLATFORM/"
+	@echo "                       (python3-torch; ONNX Runtime: sh scripts/deps.sh ort)"
 	@echo "  make ci              what .ci/run runs after make test"
 	@echo "  make clean           remove build folders"
 	@echo "variables: PLATFORM=$(PLATFORM) PROFILE=$(PROFILE) EMULATE=1 RESUME=1 BUILD=$(BUILD)"
