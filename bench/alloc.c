@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "schema.h"
 #include <unistd.h>
 
 static void env_copy(const char *name, char *out, size_t n)
@@ -99,15 +101,15 @@ static void set(json_t *c, const char *key, const char *v)
 void alloc_context_add(json_t *ctx, const alloc_info *a)
 {
     char buf[512];
-    set(ctx, "itera_node", a->node);
-    set(ctx, "itera_allocation", alloc_describe(a, buf, sizeof buf));
-    set(ctx, "itera_scheduler", a->slurm ? "slurm" : "none");
+    set(ctx, CTX_NODE, a->node);
+    set(ctx, CTX_ALLOCATION, alloc_describe(a, buf, sizeof buf));
+    set(ctx, CTX_SCHEDULER, a->slurm ? "slurm" : "none");
     if (!a->slurm)
         return;
-    set(ctx, "itera_slurm_job_id", a->job_id);
-    set(ctx, "itera_slurm_array_job_id", a->array_job_id);
-    set(ctx, "itera_slurm_array_task_id", a->array_task_id);
-    set(ctx, "itera_slurm_partition", a->partition);
-    set(ctx, "itera_slurm_cluster", a->cluster);
-    set(ctx, "itera_slurm_cpus_per_task", a->cpus_per_task);
+    set(ctx, CTX_SLURM_JOB_ID, a->job_id);
+    set(ctx, CTX_SLURM_ARRAY_JOB_ID, a->array_job_id);
+    set(ctx, CTX_SLURM_ARRAY_TASK_ID, a->array_task_id);
+    set(ctx, CTX_SLURM_PARTITION, a->partition);
+    set(ctx, CTX_SLURM_CLUSTER, a->cluster);
+    set(ctx, CTX_SLURM_CPUS_PER_TASK, a->cpus_per_task);
 }

@@ -20,6 +20,7 @@
 #include "alloc.h"
 #include "merge.h"
 #include "runner.h"
+#include "schema.h"
 #include "shard.h"
 #include "status.h"
 #include "submit.h"
@@ -269,10 +270,9 @@ static int cmd_list(int argc, char **argv)
             printf("  %-10s (invalid: %s)\n", s, err);
         }
     }
-    printf("\nfamilies: scan, prefill, decode\n");
-    printf("  scan/<kernel>/channels:C/state:N/seq:L/batch:B/threads:T\n");
-    printf("  prefill/<quant>/<kernel>/seq:L/batch:B/threads:T\n");
-    printf("  decode/<quant>/<kernel>/steps:S/batch:B/threads:T\n");
+    printf("\nfamilies: %s\n", bench_family_list());
+    for (int f = 0; f < BENCH_FAMILY_COUNT; f++)
+        printf("  %s\n", bench_family_pattern((bench_family)f));
     printf("kernels: ");
     for (int k = 0; k < ITERA_KERNEL_COUNT; k++)
         printf("%s%s", k ? ", " : "", itera_kernel_name((itera_kernel)k));
@@ -280,10 +280,18 @@ static int cmd_list(int argc, char **argv)
     for (int q = 0; q < ITERA_QUANT_COUNT; q++)
         printf("%s%s", q ? ", " : "", itera_quant_name((itera_quant)q));
     printf("\nprofile keys (files and --set KEY=VALUE): %s\n", profile_keys());
-    printf("\ncounters per benchmark: tokens_per_second, latency_ms, gflops, pct_peak, "
-           "cpu_util, peak_rss_mb;\n  prefill and decode also weight_bytes, "
-           "max_abs_logit_err, top1_agreement;\n  events per token (<event>_per_token, "
-           "ITERA_COUNTERS=auto|software|off):");
+    const schema_entry *ctrs;
+    int nctr = schema_counters(&ctrs);
+    for (int pass = 0; pass < 2; pass++) {
+        printf(pass == 0 ? "\ncounters per benchmark:" : ";\n  prefill and decode also");
+        /* pass 0: every family's (not GB's own times); pass 1: prefill and decode's */
+        for (int i = 0, k = 0; i < nctr; i++)
+            if (strcmp(ctrs[i].a, "time_unit") != 0 &&
+                strcmp(ctrs[i].b, pass == 0 ? "all" : "prefill decode") == 0)
+                printf("%s %s", k++ ? "," : "", ctrs[i].name);
+    }
+    printf(";\n  events per token (<event>%s, ITERA_COUNTERS=auto|software|off):",
+           MET_PER_TOKEN_SUFFIX);
     for (int e = 0; e < CTR_EVENT_COUNT; e++)
         printf("%s %s%s", e ? "," : "", counters_event_name((counters_event)e),
                counters_event_is_hardware((counters_event)e) ? " (hw)" : "");

@@ -13,6 +13,7 @@
 
 #include "machine.h"
 #include "results.h"
+#include "schema.h"
 #include "shard.h"
 
 typedef struct shard_file {
@@ -44,21 +45,21 @@ static const struct {
     const char *what;
     const char *key;
 } same_sweep[] = {
-    { "profile", "itera_profile" },     { "profile", "itera_overrides" },
-    { "profile", "itera_repetitions" }, { "profile", "itera_min_time" },
-    { "platform", "itera_platform" },   { "platform", "itera_platform_cores" },
-    { "platform", "itera_threads" },    { "platform", "itera_binding" },
-    { "platform", "itera_emulated" },   { "model", "itera_model" },
-    { "build", "itera_git" },           { "build", "itera_compiler" },
-    { "sweep", "itera_shard_count" },   { "sweep", "itera_cells" },
-    { "sweep", "itera_cell_list_hash" },
+    { "profile", CTX_PROFILE },     { "profile", CTX_OVERRIDES },
+    { "profile", CTX_REPETITIONS }, { "profile", CTX_MIN_TIME },
+    { "platform", CTX_PLATFORM },   { "platform", CTX_PLATFORM_CORES },
+    { "platform", CTX_THREADS },    { "platform", CTX_BINDING },
+    { "platform", CTX_EMULATED },   { "model", CTX_MODEL },
+    { "build", CTX_GIT },           { "build", CTX_COMPILER },
+    { "sweep", CTX_SHARD_COUNT },   { "sweep", CTX_CELLS },
+    { "sweep", CTX_CELL_LIST_HASH },
 };
 
 /* Context keys that describe one shard's run rather than the sweep: left out of the
  * merged context, kept per shard under "itera_shards". */
 static const char *const per_shard_keys[] = {
-    "itera_shard", "itera_shard_index", "itera_shard_count", "itera_shard_cells",
-    "itera_slurm_job_id", "itera_slurm_array_job_id", "itera_slurm_array_task_id",
+    CTX_SHARD, CTX_SHARD_INDEX, CTX_SHARD_COUNT, CTX_SHARD_CELLS,
+    CTX_SLURM_JOB_ID, CTX_SLURM_ARRAY_JOB_ID, CTX_SLURM_ARRAY_TASK_ID,
 };
 
 /* A context value as text, for messages (strings as they are, others as JSON). */
@@ -88,26 +89,26 @@ static int load_shard(const char *path, shard_file *f, char *err, size_t n)
     f->root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
     if (!f->root)
         return fail(err, n, "%s:%d:%d: not valid JSON: %s", path, je.line, je.column, je.text);
-    f->ctx = json_object_get(f->root, "context");
-    if (!json_is_object(f->ctx) || !json_is_array(json_object_get(f->root, "benchmarks")))
+    f->ctx = json_object_get(f->root, RES_CONTEXT);
+    if (!json_is_object(f->ctx) || !json_is_array(json_object_get(f->root, RES_BENCHMARKS)))
         return fail(err, n, "%s: not a Google Benchmark results file (no context object or "
                     "benchmarks array)", path);
-    const char *sh = ctx_str(f->ctx, "itera_shard");
+    const char *sh = ctx_str(f->ctx, CTX_SHARD);
     if (!sh)
         return fail(err, n, "%s: not a shard file (no itera_shard in its context): merge takes "
                     "the files of `itera-bench run --shard I/N`", path);
     char msg[256];
     if (shard_parse(sh, &f->spec, msg, sizeof msg) != 0)
         return fail(err, n, "%s: context itera_shard: %s", path, msg);
-    json_t *list = json_object_get(f->root, "itera_cell_list");
-    const char *total = ctx_str(f->ctx, "itera_cells");
-    const char *hash = ctx_str(f->ctx, "itera_cell_list_hash");
+    json_t *list = json_object_get(f->root, RES_CELL_LIST);
+    const char *total = ctx_str(f->ctx, CTX_CELLS);
+    const char *hash = ctx_str(f->ctx, CTX_CELL_LIST_HASH);
     if (!json_is_array(list) || !total || !hash)
         return fail(err, n, "%s: a shard file needs itera_cell_list, itera_cells and "
                     "itera_cell_list_hash; it lacks %s", path,
                     !json_is_array(list) ? "itera_cell_list (an array of names)"
-                    : !total             ? "itera_cells"
-                                         : "itera_cell_list_hash");
+                    : !total             ? CTX_CELLS
+                                         : CTX_CELL_LIST_HASH);
     size_t k = json_array_size(list);
     if (k == 0 || k > INT_MAX || (size_t)atol(total) != k)
         return fail(err, n, "%s: itera_cell_list has %zu names but itera_cells is '%s'", path,
@@ -218,14 +219,14 @@ static void rerun_command(const json_t *ctx, int index, int count, const char *o
     add_word(buf, n, program);
     add_word(buf, n, "run");
     add_word(buf, n, "--platform");
-    data_arg(ctx_str(ctx, "itera_platform_file"), ctx_str(ctx, "itera_platform"), "platforms",
+    data_arg(ctx_str(ctx, CTX_PLATFORM_FILE), ctx_str(ctx, CTX_PLATFORM), "platforms",
              arg, sizeof arg);
     add_word(buf, n, arg);
     add_word(buf, n, "--profile");
-    data_arg(ctx_str(ctx, "itera_profile_file"), ctx_str(ctx, "itera_profile"), "profiles", arg,
+    data_arg(ctx_str(ctx, CTX_PROFILE_FILE), ctx_str(ctx, CTX_PROFILE), "profiles", arg,
              sizeof arg);
     add_word(buf, n, arg);
-    const char *ov = ctx_str(ctx, "itera_overrides");
+    const char *ov = ctx_str(ctx, CTX_OVERRIDES);
     if (ov && *ov) {
         char tmp[1024];
         snprintf(tmp, sizeof tmp, "%s", ov);
@@ -239,7 +240,7 @@ static void rerun_command(const json_t *ctx, int index, int count, const char *o
             add_word(buf, n, s);
         }
     }
-    const char *model = ctx_str(ctx, "itera_model");
+    const char *model = ctx_str(ctx, CTX_MODEL);
     if (model && strncmp(model, "synthetic", 9) != 0) {
         snprintf(arg, sizeof arg, "%s", model);
         char *sha = strstr(arg, " sha256:");
@@ -248,7 +249,7 @@ static void rerun_command(const json_t *ctx, int index, int count, const char *o
         add_word(buf, n, "--model");
         add_word(buf, n, arg);
     }
-    const char *emu = ctx_str(ctx, "itera_emulated");
+    const char *emu = ctx_str(ctx, CTX_EMULATED);
     if (emu && strcmp(emu, "true") == 0)
         add_word(buf, n, "--emulate");
     snprintf(arg, sizeof arg, "%d/%d", index, count);
@@ -273,19 +274,19 @@ static json_t *shard_record(const shard_file *f, int cells)
     static const struct {
         const char *out, *key;
     } keep[] = {
-        { "node", "itera_node" },
-        { "machine", "itera_machine" },
-        { "host_name", "host_name" },
-        { "allocation", "itera_allocation" },
-        { "worker_cpus", "itera_worker_cpus" },
-        { "date", "date" },
-        { "scheduler", "itera_scheduler" },
-        { "slurm_job_id", "itera_slurm_job_id" },
-        { "slurm_array_job_id", "itera_slurm_array_job_id" },
-        { "slurm_array_task_id", "itera_slurm_array_task_id" },
-        { "slurm_partition", "itera_slurm_partition" },
-        { "peak_gflops", "itera_peak_gflops" },
-        { "missing_cells", "itera_missing_cells" },
+        { "node", CTX_NODE },
+        { "machine", CTX_MACHINE },
+        { CTX_HOST_NAME, CTX_HOST_NAME },
+        { "allocation", CTX_ALLOCATION },
+        { "worker_cpus", CTX_WORKER_CPUS },
+        { CTX_DATE, CTX_DATE },
+        { "scheduler", CTX_SCHEDULER },
+        { "slurm_job_id", CTX_SLURM_JOB_ID },
+        { "slurm_array_job_id", CTX_SLURM_ARRAY_JOB_ID },
+        { "slurm_array_task_id", CTX_SLURM_ARRAY_TASK_ID },
+        { "slurm_partition", CTX_SLURM_PARTITION },
+        { "peak_gflops", CTX_PEAK_GFLOPS },
+        { "missing_cells", CTX_MISSING_CELLS },
     };
     char sh[32];
     json_t *o = json_pack("{s:s, s:i, s:s, s:i}", "shard", shard_format(&f->spec, sh, sizeof sh),
@@ -362,8 +363,8 @@ int merge_shards(const char *const *files, int nfiles, bool allow_machines, json
                  f->path, same_sweep[k].what, same_sweep[k].key, va, vb);
             goto out;
         }
-        if (!json_equal(json_object_get(ref->root, "itera_cell_list"),
-                        json_object_get(f->root, "itera_cell_list"))) {
+        if (!json_equal(json_object_get(ref->root, RES_CELL_LIST),
+                        json_object_get(f->root, RES_CELL_LIST))) {
             fail(err, n, "%s and %s list different cells (itera_cell_list)", ref->path, f->path);
             goto out;
         }
@@ -396,7 +397,7 @@ int merge_shards(const char *const *files, int nfiles, bool allow_machines, json
     }
 
     /* The full cell list. */
-    json_t *list = json_object_get(ref->root, "itera_cell_list");
+    json_t *list = json_object_get(ref->root, RES_CELL_LIST);
     int total = (int)json_array_size(list);
     int count = ref->spec.count;
     names = malloc((size_t)total * sizeof *names);
@@ -416,12 +417,12 @@ int merge_shards(const char *const *files, int nfiles, bool allow_machines, json
     /* Every benchmark entry into its cell. */
     for (int i = 0; i < nfiles; i++) {
         const shard_file *f = &fs[i];
-        json_t *prof = json_object_get(f->root, "itera_op_profile");
+        json_t *prof = json_object_get(f->root, RES_OP_PROFILE);
         size_t k;
         json_t *b;
-        json_array_foreach(json_object_get(f->root, "benchmarks"), k, b)
+        json_array_foreach(json_object_get(f->root, RES_BENCHMARKS), k, b)
         {
-            const char *rn = json_string_value(json_object_get(b, "run_name"));
+            const char *rn = json_string_value(json_object_get(b, ENT_RUN_NAME));
             if (!rn) {
                 fail(err, n, "%s: benchmarks[%zu] has no run_name", f->path, k);
                 goto out;
@@ -455,9 +456,9 @@ int merge_shards(const char *const *files, int nfiles, bool allow_machines, json
             }
             json_t *entry = json_deep_copy(b);
             if (machines_differ) {
-                json_object_set(entry, "itera_node", json_object_get(f->ctx, "itera_node"));
-                json_object_set(entry, "itera_machine", json_object_get(f->ctx, "itera_machine"));
-                json_object_set_new(entry, "itera_shard", json_integer(f->spec.index));
+                json_object_set(entry, ENT_ITERA_NODE, json_object_get(f->ctx, CTX_NODE));
+                json_object_set(entry, ENT_ITERA_MACHINE, json_object_get(f->ctx, CTX_MACHINE));
+                json_object_set_new(entry, ENT_ITERA_SHARD, json_integer(f->spec.index));
             }
             json_array_append_new(json_object_get(cell, "runs"), entry);
         }
@@ -467,8 +468,8 @@ int merge_shards(const char *const *files, int nfiles, bool allow_machines, json
     json_t *ctx = json_deep_copy(ref->ctx);
     for (size_t k = 0; k < sizeof per_shard_keys / sizeof per_shard_keys[0]; k++)
         json_object_del(ctx, per_shard_keys[k]);
-    json_object_del(ctx, "itera_platform_file");
-    json_object_del(ctx, "itera_profile_file");
+    json_object_del(ctx, CTX_PLATFORM_FILE);
+    json_object_del(ctx, CTX_PROFILE_FILE);
     char buf[2048];
     int missing_shards = 0;
     for (int s = 0, j = 0; s < count; s++) {
@@ -478,15 +479,15 @@ int merge_shards(const char *const *files, int nfiles, bool allow_machines, json
             missing_shards++;
     }
     snprintf(buf, sizeof buf, "%d of %d shards", count - missing_shards, count);
-    json_object_set_new(ctx, "itera_merged", json_string(buf));
+    json_object_set_new(ctx, CTX_MERGED, json_string(buf));
     if (machines_differ) {
-        distinct_values(fs, nfiles, "itera_node", buf, sizeof buf);
-        json_object_set_new(ctx, "itera_node", json_string(buf));
-        distinct_values(fs, nfiles, "host_name", buf, sizeof buf);
-        json_object_set_new(ctx, "host_name", json_string(buf));
-        distinct_values(fs, nfiles, "itera_machine", buf, sizeof buf);
-        json_object_set_new(ctx, "itera_machines", json_string(buf));
-        json_object_set_new(ctx, "itera_machines_note",
+        distinct_values(fs, nfiles, CTX_NODE, buf, sizeof buf);
+        json_object_set_new(ctx, CTX_NODE, json_string(buf));
+        distinct_values(fs, nfiles, CTX_HOST_NAME, buf, sizeof buf);
+        json_object_set_new(ctx, CTX_HOST_NAME, json_string(buf));
+        distinct_values(fs, nfiles, CTX_MACHINE, buf, sizeof buf);
+        json_object_set_new(ctx, CTX_MACHINES, json_string(buf));
+        json_object_set_new(ctx, CTX_MACHINES_NOTE,
                             json_string("shards from several machines (--allow-machines): the "
                                         "machine keys are the first shard's; each benchmark "
                                         "entry names its own itera_machine and itera_node"));
@@ -499,7 +500,7 @@ int merge_shards(const char *const *files, int nfiles, bool allow_machines, json
         goto out;
     }
     snprintf(buf, sizeof buf, "%d", missing);
-    json_object_set_new(json_object_get(root, "context"), "itera_missing_cells",
+    json_object_set_new(json_object_get(root, RES_CONTEXT), CTX_MISSING_CELLS,
                         json_string(buf));
 
     /* Where each cell came from, and what is missing. */
@@ -511,7 +512,7 @@ int merge_shards(const char *const *files, int nfiles, bool allow_machines, json
                 have++;
         json_array_append_new(shards, shard_record(&fs[i], have));
     }
-    json_object_set_new(root, "itera_shards", shards);
+    json_object_set_new(root, RES_SHARDS, shards);
     sum->total_cells = total;
     sum->present_cells = total - missing;
     sum->shard_count = count;
@@ -523,7 +524,7 @@ int merge_shards(const char *const *files, int nfiles, bool allow_machines, json
         for (int k = 0; k < total; k++)
             if (!json_object_get(cells, names[k]))
                 json_array_append_new(all, json_string(names[k]));
-        json_object_set_new(root, "itera_missing", all);
+        json_object_set_new(root, RES_MISSING, all);
         for (int s = 0; s < count; s++) {
             json_t *mine = json_array();
             for (int k = s; k < total; k += count)
@@ -542,7 +543,7 @@ int merge_shards(const char *const *files, int nfiles, bool allow_machines, json
                 snprintf(path, sizeof path, "%s", have->path);
             else if (!sibling_path(ref->path, ref->spec.index, s, path, sizeof path))
                 snprintf(path, sizeof path, "%s.shard-%d-of-%d.json",
-                         ctx_str(ref->ctx, "itera_profile") ? ctx_str(ref->ctx, "itera_profile")
+                         ctx_str(ref->ctx, CTX_PROFILE) ? ctx_str(ref->ctx, CTX_PROFILE)
                                                             : "sweep", s, count);
             rerun_command(ref->ctx, s, count, path, cmd, sizeof cmd);
             json_array_append_new(sum->missing,

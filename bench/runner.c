@@ -30,6 +30,7 @@
 #include "platform.h"
 #include "profile.h"
 #include "results.h"
+#include "schema.h"
 #include "shard.h"
 #include "sha256.h"
 
@@ -241,28 +242,29 @@ static json_t *build_context(const ctx_inputs *in)
         memmove(buf + len - 1, buf + len - 2, 3);
         buf[len - 2] = ':';
     }
-    ctx_set(c, "date", buf);
+    ctx_set(c, CTX_DATE, buf);
     machine_to_gb_context(in->machine, c); /* host_name, num_cpus, mhz, scaling, caches */
     ssize_t el = readlink("/proc/self/exe", buf, sizeof buf - 1);
     buf[el > 0 ? el : 0] = '\0';
-    ctx_set(c, "executable", buf);
+    ctx_set(c, CTX_EXECUTABLE, buf);
     double la[3] = { 0, 0, 0 };
     getloadavg(la, 3);
-    json_object_set_new(c, "load_avg", json_pack("[f,f,f]", la[0], la[1], la[2]));
-    ctx_set(c, "library_build_type", "release");
+    json_object_set_new(c, CTX_LOAD_AVG, json_pack("[f,f,f]", la[0], la[1], la[2]));
+    ctx_set(c, CTX_LIBRARY_BUILD_TYPE, "release");
 
-    /* itera keys (DESIGN.md), strings as GB's custom context writes them. */
-    ctx_set(c, "itera_platform", in->pl->name);
+    /* itera keys (DESIGN.md, schema.h), strings as GB's custom context writes them. */
+    ctx_set(c, CTX_SCHEMA, SCHEMA_VERSION);
+    ctx_set(c, CTX_PLATFORM, in->pl->name);
     snprintf(buf, sizeof buf, "%d", in->pl->cores);
-    ctx_set(c, "itera_platform_cores", buf);
-    ctx_set(c, "itera_platform_description", in->pl->description);
-    ctx_set(c, "itera_binding", pin_binding_name(in->pl->binding));
-    ctx_set(c, "itera_profile", in->pr->name);
-    ctx_set(c, "itera_overrides", in->pr->override_text);
+    ctx_set(c, CTX_PLATFORM_CORES, buf);
+    ctx_set(c, CTX_PLATFORM_DESCRIPTION, in->pl->description);
+    ctx_set(c, CTX_BINDING, pin_binding_name(in->pl->binding));
+    ctx_set(c, CTX_PROFILE, in->pr->name);
+    ctx_set(c, CTX_OVERRIDES, in->pr->override_text);
     snprintf(buf, sizeof buf, "%d", in->pl->threads);
-    ctx_set(c, "itera_threads", buf);
-    ctx_set(c, "itera_worker_cpus", in->worker_cpus);
-    ctx_set(c, "itera_emulated", in->emulated ? "true" : "false");
+    ctx_set(c, CTX_THREADS, buf);
+    ctx_set(c, CTX_WORKER_CPUS, in->worker_cpus);
+    ctx_set(c, CTX_EMULATED, in->emulated ? "true" : "false");
     if (in->model_dir) {
         char st[PATH_MAX + 32], sha[SHA256_HEX_LEN + 1];
         snprintf(st, sizeof st, "%s/model.safetensors", in->model_dir);
@@ -273,12 +275,12 @@ static json_t *build_context(const ctx_inputs *in)
         snprintf(buf, sizeof buf, "synthetic seed %llu",
                  (unsigned long long)in->env->seed);
     }
-    ctx_set(c, "itera_model", buf);
+    ctx_set(c, CTX_MODEL, buf);
     char git[256], cmd[PATH_MAX + 128];
     snprintf(cmd, sizeof cmd, "git -C '%s' describe --always --dirty --abbrev=12 2>/dev/null",
              root);
     run_cmd(cmd, git, sizeof git);
-    ctx_set(c, "itera_git", git[0] ? git : "unknown (not a git checkout)");
+    ctx_set(c, CTX_GIT, git[0] ? git : "unknown (not a git checkout)");
 #if defined(__clang__)
     snprintf(buf, sizeof buf, "clang %s; %s", __clang_version__, ITERA_BUILD_FLAGS);
 #elif defined(__GNUC__)
@@ -286,40 +288,40 @@ static json_t *build_context(const ctx_inputs *in)
 #else
     snprintf(buf, sizeof buf, "unknown compiler; %s", ITERA_BUILD_FLAGS);
 #endif
-    ctx_set(c, "itera_compiler", buf);
+    ctx_set(c, CTX_COMPILER, buf);
     size_t used = (size_t)snprintf(buf, sizeof buf, "cpu %s; matmul", cpu_isa_name(cpu_isa_best()));
     for (int q = 0; q < ITERA_QUANT_COUNT && used < sizeof buf; q++)
         used += (size_t)snprintf(buf + used, sizeof buf - used, " %s:%s",
                                  itera_quant_name((itera_quant)q),
                                  itera_quant_isa((itera_quant)q));
-    ctx_set(c, "itera_isa", buf);
-    ctx_set(c, "itera_counters", in->counters_desc);
+    ctx_set(c, CTX_ISA, buf);
+    ctx_set(c, CTX_COUNTERS, in->counters_desc);
     if (in->peak) {
         snprintf(buf, sizeof buf, "%.1f", in->peak->fp32_gflops_all);
-        ctx_set(c, "itera_peak_gflops", buf);
+        ctx_set(c, CTX_PEAK_GFLOPS, buf);
         snprintf(buf, sizeof buf, "%.1f", in->peak->int8_gmacs_all);
-        ctx_set(c, "itera_peak_int8_gmacs", buf);
+        ctx_set(c, CTX_PEAK_INT8_GMACS, buf);
         peak_describe(in->peak, buf, sizeof buf);
-        ctx_set(c, "itera_peak", buf);
+        ctx_set(c, CTX_PEAK, buf);
     } else {
-        ctx_set(c, "itera_peak_gflops", "unavailable");
+        ctx_set(c, CTX_PEAK_GFLOPS, "unavailable");
         snprintf(buf, sizeof buf, "unavailable: %s", in->peak_err ? in->peak_err : "?");
-        ctx_set(c, "itera_peak", buf);
+        ctx_set(c, CTX_PEAK, buf);
     }
-    ctx_set(c, "itera_pct_peak_basis",
+    ctx_set(c, CTX_PCT_PEAK_BASIS,
             "FP32 FMA peak (fp32, scan) or 2 x int8 MAC peak (int8, int4) at "
             "min(threads, cores) cores");
     /* The machine's, not the allocation's (itera_allocation says which CPUs ran). */
-    ctx_set(c, "itera_topology", pin_topo_machine_describe(in->topo));
+    ctx_set(c, CTX_TOPOLOGY, pin_topo_machine_describe(in->topo));
     machine_to_context(in->machine, c);
     snprintf(buf, sizeof buf, "%d", in->pr->repetitions);
-    ctx_set(c, "itera_repetitions", buf);
+    ctx_set(c, CTX_REPETITIONS, buf);
     snprintf(buf, sizeof buf, "%g", in->pr->min_time);
-    ctx_set(c, "itera_min_time", buf);
+    ctx_set(c, CTX_MIN_TIME, buf);
     snprintf(buf, sizeof buf, "%d rows x %d tokens, seed %u, vs FP32 with the same kernel and "
              "threads", FAM_ACC_BATCH, in->env->acc_seq, FAM_ACC_SEED);
-    ctx_set(c, "itera_accuracy_input", buf);
-    ctx_set(c, "itera_rss", in->env->rss_reset_ok
+    ctx_set(c, CTX_ACCURACY_INPUT, buf);
+    ctx_set(c, CTX_RSS, in->env->rss_reset_ok
                                 ? "per cell: VmHWM after a reset through /proc/self/clear_refs"
                                 : "process peak (ru_maxrss), not reset between cells");
     shard_context_add(c, in->shard, in->pl, in->pr); /* itera_cells, the cell list hash */
@@ -674,7 +676,7 @@ static runner_status probe_machine(sweep *s)
                           .shard = &s->shard, .alloc = &s->alloc };
         s->context = build_context(&in);
     } else {
-        ctx_set(s->context, "itera_resumed", "true");
+        ctx_set(s->context, CTX_RESUMED, "true");
     }
 
     if (s->resumed) {
@@ -682,7 +684,7 @@ static runner_status probe_machine(sweep *s)
             return fail(s, RUNNER_FAILED, "%s", s->msg);
         return RUNNER_OK;
     }
-    json_t *h = json_pack("{s:i, s:s, s:s, s:i, s:O}", "itera_journal", JOURNAL_VERSION,
+    json_t *h = json_pack("{s:i, s:s, s:s, s:i, s:O}", RES_JOURNAL, JOURNAL_VERSION,
                           "platform", s->pl.name, "profile", s->pr.name, "cells", s->ncells,
                           "context", s->context);
     if (s->peakp)
@@ -746,10 +748,10 @@ static runner_status finish(sweep *s)
     int missing = 0;
     s->root = results_assemble(s->context, names, s->ncells, r->done, &missing);
     free(names);
-    json_t *rc_ctx = json_object_get(s->root, "context");
+    json_t *rc_ctx = json_object_get(s->root, RES_CONTEXT);
     char buf[64];
     snprintf(buf, sizeof buf, "%d", missing);
-    ctx_set(rc_ctx, "itera_missing_cells", buf);
+    ctx_set(rc_ctx, CTX_MISSING_CELLS, buf);
     shard_results_add(s->root, &s->shard);
     if (results_write_atomic(s->out, s->root, s->msg, sizeof s->msg) != 0)
         return fail(s, RUNNER_FAILED, "%s", s->msg);
@@ -758,14 +760,14 @@ static runner_status finish(sweep *s)
     const char *first_fail = NULL, *first_msg = NULL;
     size_t k;
     json_t *b;
-    json_array_foreach(json_object_get(s->root, "benchmarks"), k, b)
+    json_array_foreach(json_object_get(s->root, RES_BENCHMARKS), k, b)
     {
-        if (json_is_true(json_object_get(b, "error_occurred")) &&
-            json_integer_value(json_object_get(b, "repetition_index")) == 0 &&
-            !json_object_get(b, "aggregate_name")) {
+        if (json_is_true(json_object_get(b, ENT_ERROR_OCCURRED)) &&
+            json_integer_value(json_object_get(b, ENT_REPETITION_INDEX)) == 0 &&
+            !json_object_get(b, ENT_AGGREGATE_NAME)) {
             if (!failed++) {
-                first_fail = json_string_value(json_object_get(b, "run_name"));
-                first_msg = json_string_value(json_object_get(b, "error_message"));
+                first_fail = json_string_value(json_object_get(b, ENT_RUN_NAME));
+                first_msg = json_string_value(json_object_get(b, ENT_ERROR_MESSAGE));
             }
         }
     }

@@ -6,6 +6,7 @@
 #include <limits.h>
 
 #include "pin.h"
+#include "schema.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -175,24 +176,24 @@ static void ctx_int(json_t *ctx, const char *key, int v)
 void shard_context_add(json_t *ctx, const shard_info *info, const platform *pl,
                        const profile *pr)
 {
-    ctx_int(ctx, "itera_cells", info->total_cells);
-    json_object_set_new(ctx, "itera_cell_list_hash", json_string(info->hash));
+    ctx_int(ctx, CTX_CELLS, info->total_cells);
+    json_object_set_new(ctx, CTX_CELL_LIST_HASH, json_string(info->hash));
     if (info->spec.count <= 0)
         return;
     char buf[32];
-    json_object_set_new(ctx, "itera_shard", json_string(shard_format(&info->spec, buf,
+    json_object_set_new(ctx, CTX_SHARD, json_string(shard_format(&info->spec, buf,
                                                                        sizeof buf)));
-    ctx_int(ctx, "itera_shard_index", info->spec.index);
-    ctx_int(ctx, "itera_shard_count", info->spec.count);
-    ctx_int(ctx, "itera_shard_cells", shard_size(&info->spec, info->total_cells));
-    json_object_set_new(ctx, "itera_platform_file", json_string(pl->path));
-    json_object_set_new(ctx, "itera_profile_file", json_string(pr->path));
+    ctx_int(ctx, CTX_SHARD_INDEX, info->spec.index);
+    ctx_int(ctx, CTX_SHARD_COUNT, info->spec.count);
+    ctx_int(ctx, CTX_SHARD_CELLS, shard_size(&info->spec, info->total_cells));
+    json_object_set_new(ctx, CTX_PLATFORM_FILE, json_string(pl->path));
+    json_object_set_new(ctx, CTX_PROFILE_FILE, json_string(pr->path));
 }
 
 void shard_results_add(json_t *root, const shard_info *info)
 {
     if (info->spec.count > 0 && info->names)
-        json_object_set(root, "itera_cell_list", info->names);
+        json_object_set(root, RES_CELL_LIST, info->names);
 }
 
 int shard_sweep_cells(const char *platform_name, const char *profile_name,

@@ -25,6 +25,7 @@
 #include "profile.h"
 #include "results.h"
 #include "runner.h"
+#include "schema.h"
 #include "shard.h"
 
 #define SWEEP_VERSION 1
@@ -793,8 +794,8 @@ static int resume_sweep(const char *dir_arg, bool dry_run)
             /* The merge may not have run, or ran before the last shard came in. */
             json_error_t e2;
             json_t *m = json_load_file(s.out, 0, &e2);
-            const char *mc = m ? json_string_value(json_object_get(json_object_get(m, "context"),
-                                                                   "itera_missing_cells"))
+            const char *mc = m ? json_string_value(json_object_get(json_object_get(m, RES_CONTEXT),
+                                                                   CTX_MISSING_CELLS))
                                : NULL;
             bool merged = mc && strcmp(mc, "0") == 0;
             json_decref(m);
