@@ -3,7 +3,7 @@
 # Layout: engine/*.c -> build/libitera.a; engine/cli/*.c -> build/itera;
 # bench/*.c + bench/*.cc -> build/itera-bench; tests/test_*.c -> one cmocka binary each.
 # Files named *_avx2.c, *_avx512.c, *_vnni.c are compiled with their ISA flags and are
-# only called after a run-time CPUID check (engine/cpu.h), so the binaries run on any x86-64.
+# only called after a run-time CPUID check (itera_isa_best, engine/cpu.c), so the binaries run on any x86-64.
 
 BUILD    ?= build
 PLATFORM ?= embedded
@@ -34,7 +34,7 @@ CXXFLAGS += -std=c++17 $(OPT) -g -Wall -Wextra -Wpedantic -Wshadow $(if $(filter
 LDFLAGS  += -pthread $(SAN)
 
 PKGS_ENGINE := jansson
-PKGS_BENCH  := jansson hwloc inih benchmark
+PKGS_BENCH  := jansson hwloc inih benchmark nettle
 PKGS_TEST   := cmocka
 pc_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
 pc_libs   = $(shell pkg-config --libs $(1) 2>/dev/null)
@@ -128,12 +128,13 @@ ubsan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build-ubsan OPT=-O1 \
 	    SAN="-fsanitize=undefined -fno-sanitize-recover=undefined" test
 
-## bench: run a sweep (PLATFORM=embedded PROFILE=default [EMULATE=1] [RESUME=1] [MODEL=DIR]),
+## bench: run a sweep (PLATFORM=embedded PROFILE=default [EMULATE=1] [RESUME=1] [MODEL=DIR]
+##        [MACHINE=name: the results' machine name, default derived from the CPU]),
 ##        writing results/PLATFORM/PROFILE.json, then render reports/ from every result file
 bench: build
 	$(Q)$(ITERA_BENCH) run --platform $(PLATFORM) --profile $(PROFILE) \
 	    $(if $(filter 1,$(EMULATE)),--emulate) $(if $(filter 1,$(RESUME)),--resume) \
-	    $(if $(MODEL),--model $(MODEL)) $(BENCH_ARGS)
+	    $(if $(MODEL),--model $(MODEL)) $(if $(MACHINE),--machine $(MACHINE)) $(BENCH_ARGS)
 	$(Q)$(MAKE) --no-print-directory report
 	@echo "bench: results in results/$(PLATFORM)/$(PROFILE).json, report in $(REPORT_DIR)/README.md"
 
@@ -158,12 +159,23 @@ compare: build
 	    exit 2; \
 	fi
 
-## peer: PyTorch eager baseline -> results/$(PLATFORM)/peer_pytorch.json (needs python3-torch)
-peer:
+## peer: both peers beside the engine, same model and inputs: PyTorch eager
+##       -> results/$(PLATFORM)/peer_pytorch.json (python3-torch) and ONNX Runtime
+##       -> results/$(PLATFORM)/peer_ort.json (optional deps group `ort`: sh scripts/deps.sh ort)
+##       [PEER_THREADS=1,2 (default 1 and the platform's)] [MODEL=DIR] [MACHINE=name] [EMULATE=1]
+##       [PEER_ARGS=... (both)] [PEER_ORT_ARGS=... (ONNX Runtime only, e.g. --sweep quick)]
+PEER_COMMON = --platform $(PLATFORM) $(if $(PEER_THREADS),--threads $(PEER_THREADS)) \
+              $(if $(MODEL),--model $(MODEL)) $(if $(MACHINE),--machine $(MACHINE)) \
+              $(if $(filter 1,$(EMULATE)),--emulate) $(PEER_ARGS)
+peer: build
 	$(Q)py=$$(for p in python3 /usr/bin/python3; do $$p -c 'import torch' >/dev/null 2>&1 && { echo $$p; break; }; done); \
 	if [ -z "$$py" ]; then \
 	    echo "peer: PyTorch not found; install Debian's python3-torch (apt-get install python3-torch)" >&2; exit 2; fi; \
-	$$py scripts/peer_pytorch.py --platform $(PLATFORM) $(if $(PEER_THREADS),--threads $(PEER_THREADS)) $(PEER_ARGS)
+	rc=0; \
+	$$py scripts/peer_pytorch.py $(PEER_COMMON) || rc=$$?; \
+	$$py scripts/peer_ort.py $(PEER_COMMON) $(PEER_ORT_ARGS) || rc=$$?; \
+	if [ $$rc -ne 0 ]; then echo "peer: a peer failed (exit $$rc; its message is above)" >&2; fi; \
+	exit $$rc
 
 ## ci: run the ci profile and render it strictly; re-render the committed report and diff it
 CI_DIR      ?= $(BUILD)/ci
@@ -205,7 +217,8 @@ help:
 	@echo "  make report          render reports/ from results/"
 	@echo "  make compare         compare two result files (BASE=... NEW=...) or two variants"
 	@echo "                       (VARIANTS=sequential,chunked FILE=...); COMPARE_ARGS='--fail-above 5'"
-	@echo "  make peer            PyTorch eager baseline into results/PLATFORM/ (python3-torch)"
+	@echo "  make peer            PyTorch eager and ONNX Runtime peers into results/PLATFORM/"
+	@echo "                       (python3-torch; ONNX Runtime: sh scripts/deps.sh ort)"
 	@echo "  make ci              what .ci/run runs after make test"
 	@echo "  make clean           remove build folders"
 	@echo "variables: PLATFORM=$(PLATFORM) PROFILE=$(PROFILE) EMULATE=1 RESUME=1 BUILD=$(BUILD)"

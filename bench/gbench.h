@@ -49,7 +49,7 @@ typedef struct gb_options {
 /* Registers benchmark `name` that calls fn(st, user) once per run; fn must loop
  * `while (gb_keep_running(st)) { ... }` until it returns false (or call
  * gb_skip_with_error and return). opts may be NULL. Returns 0, or -1 on failure
- * (empty name, NULL fn, negative or out-of-range option; message on stderr). */
+ * (empty name, NULL fn, negative or out-of-range option; message in gb_error()). */
 int gb_register(const char *name, gb_fn fn, void *user, const gb_options *opts);
 /* Forgets every registered benchmark (e.g. to run cells one at a time). */
 void gb_clear(void);
@@ -95,20 +95,39 @@ typedef void (*gb_report_fn)(const gb_run_result *r, void *user);
 /* Initializes GB with argv: its own flags (--benchmark_*, --v) are consumed, the rest are
  * left in argv/argc in their order (argv[0] stays). Returns 0, or -1 on a bad flag: an
  * unknown --benchmark_* name, a value GB cannot parse, or a bad --benchmark_format /
- * --benchmark_out_format / --benchmark_time_unit / --benchmark_color (one line on stderr
- * naming the flag and the valid choices). Never exits, even where GB itself would. */
+ * --benchmark_out_format / --benchmark_time_unit / --benchmark_color (gb_error() names
+ * the flag and the valid choices). Never exits, even where GB itself would. */
 int gb_initialize(int *argc, char **argv);
 /* True when gb_initialize saw --benchmark_list_tests (gb_run then lists, runs nothing). */
 bool gb_listing_only(void);
 /* The --benchmark_out path gb_initialize saw, or NULL. */
 const char *gb_out_path(void);
+/* The --benchmark_filter value gb_initialize saw ("" when given empty), or NULL. */
+const char *gb_filter(void);
+/* The one-line message of the last call that failed (gb_register, gb_initialize, gb_run):
+ * what was wrong and the valid choices. "" before any failure. */
+const char *gb_error(void);
+
 /* Runs every registered benchmark matching --benchmark_filter with GB's display reporter
  * (--benchmark_format) and, with --benchmark_out, its file reporter
  * (--benchmark_out_format, JSON by default); on_run (may be NULL) sees each run the
  * display reporter sees (every repetition and aggregate, unless
  * --benchmark_display_aggregates_only). Returns the number of benchmarks that matched,
- * or -1 on error (e.g. the --benchmark_out file cannot be written; message on stderr). */
+ * or -1 on error (e.g. the --benchmark_out file cannot be written; gb_error() says why).
+ * The display reporter writes to stdout (runs) and stderr (the context header). */
 int gb_run(gb_report_fn on_run, void *user);
+
+/* gb_run with the display output sent elsewhere and the filter chosen by the caller. */
+typedef struct gb_run_opts {
+    const char *log_path; /* NULL: stdout/stderr as gb_run; else GB's display text (context
+                             header, one line per repetition and aggregate) goes to this
+                             file, without colour codes, flushed after every report */
+    bool log_append;      /* append to log_path (a resumed run) instead of truncating it */
+    bool echo;            /* with log_path: the same text to stderr too (--verbose) */
+    const char *filter;   /* NULL: --benchmark_filter; else this regex ("all": every
+                             registered benchmark) */
+} gb_run_opts;
+int gb_run_with(const gb_run_opts *o, gb_report_fn on_run, void *user);
 void gb_shutdown(void);
 
 #ifdef __cplusplus

@@ -16,9 +16,13 @@
 #include <benchmark/benchmark.h>
 
 #include <cerrno>
+#include <cstdarg>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <iostream>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -28,6 +32,12 @@ benchmark::State &S(gb_state *st) { return *reinterpret_cast<benchmark::State *>
 const benchmark::State &S(const gb_state *st) { return *reinterpret_cast<const benchmark::State *>(st); }
 
 std::string g_out_path;
+std::string g_error; // the last failed call's message
+std::string g_filter;
+bool g_have_filter = false;
+bool g_console = true;  // --benchmark_format is console (the default)
+bool g_tabular = false; // --benchmark_counters_tabular
+
 bool g_have_out = false;
 bool g_list_only = false;
 
@@ -95,6 +105,43 @@ std::string all_gb_flags()
     return s;
 }
 
+// A stream buffer writing everything to two others (the log and stderr).
+class TeeBuf : public std::streambuf {
+  public:
+    TeeBuf(std::streambuf *a, std::streambuf *b) : a_(a), b_(b) {}
+
+  protected:
+    int overflow(int c) override
+    {
+        if (c == EOF)
+            return !EOF;
+        int ra = a_->sputc(static_cast<char>(c)), rb = b_->sputc(static_cast<char>(c));
+        return ra == EOF || rb == EOF ? EOF : c;
+    }
+    std::streamsize xsputn(const char *s, std::streamsize n) override
+    {
+        std::streamsize ra = a_->sputn(s, n), rb = b_->sputn(s, n);
+        return ra < rb ? ra : rb;
+    }
+    int sync() override { return a_->pubsync() == 0 && b_->pubsync() == 0 ? 0 : -1; }
+
+  private:
+    std::streambuf *a_, *b_;
+};
+
+// Keeps the message of a failed call for gb_error(); returns -1.
+int set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int set_error(const char *fmt, ...)
+{
+    char buf[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    std::vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    g_error = buf;
+    return -1;
+}
+
 // Display reporter that forwards to GB's default one and to the C callback.
 class ForwardingReporter : public benchmark::BenchmarkReporter {
   public:
@@ -114,6 +161,7 @@ class ForwardingReporter : public benchmark::BenchmarkReporter {
             for (const Run &r : reports)
                 forward(r);
         inner_->ReportRuns(reports);
+        GetOutputStream().flush(); // a log keeps every finished run, even after a kill
     }
 
     void Finalize() override { inner_->Finalize(); }
@@ -173,22 +221,19 @@ extern "C" {
 int gb_register(const char *name, gb_fn fn, void *user, const gb_options *opts)
 {
     if (!name || !*name || !fn) {
-        std::fprintf(stderr, "gb_register: a benchmark needs a non-empty name and a function\n");
-        return -1;
+        return set_error("gb_register: a benchmark needs a non-empty name and a function");
     }
     if (opts && (opts->repetitions < 0 || opts->min_time < 0 || opts->iterations < 0 ||
                  opts->min_warmup_time < 0 || static_cast<unsigned>(opts->unit) >= GB_UNIT_COUNT)) {
-        std::fprintf(stderr,
-                     "gb_register: %s: bad options (repetitions %d, min_time %g, iterations %lld, "
-                     "min_warmup_time %g, unit %d); expected non-negative values and a gb_time_unit\n",
-                     name, opts->repetitions, opts->min_time, static_cast<long long>(opts->iterations),
-                     opts->min_warmup_time, static_cast<int>(opts->unit));
-        return -1;
+        return set_error("gb_register: %s: bad options (repetitions %d, min_time %g, iterations %lld, "
+                     "min_warmup_time %g, unit %d); expected non-negative values and a gb_time_unit",
+                         name, opts->repetitions, opts->min_time, static_cast<long long>(opts->iterations),
+                         opts->min_warmup_time, static_cast<int>(opts->unit));
     }
     benchmark::internal::Benchmark *b = benchmark::RegisterBenchmark(
         name, [fn, user](benchmark::State &st) { fn(reinterpret_cast<gb_state *>(&st), user); });
     if (!b)
-        return -1;
+        return set_error("gb_register: %s: Google Benchmark refused it", name);
     if (opts) {
         if (opts->repetitions > 0)
             b->Repetitions(opts->repetitions);
@@ -253,12 +298,15 @@ void gb_add_context(const char *key, const char *value)
 int gb_initialize(int *argc, char **argv)
 {
     if (!argc || *argc < 1 || !argv)
-        return -1;
+        return set_error("gb_initialize: needs argv[0]");
     // Split argv: GB-looking flags go to GB, everything else stays for the caller.
     std::vector<char *> gb_args{argv[0]};
     std::vector<char *> rest{argv[0]};
     g_have_out = false;
     g_list_only = false;
+    g_have_filter = false;
+    g_console = true;
+    g_tabular = false;
     for (int i = 1; i < *argc; i++) {
         std::string value;
         bool has_value = false;
@@ -268,27 +316,31 @@ int gb_initialize(int *argc, char **argv)
             continue;
         }
         if (!known_gb_flag(name)) {
-            std::fprintf(stderr, "unknown Google Benchmark flag '%s'; valid: %s\n", argv[i],
-                         all_gb_flags().c_str());
-            return -1;
+            return set_error("unknown Google Benchmark flag '%s'; valid: %s", argv[i],
+                             all_gb_flags().c_str());
         }
         if ((name == "benchmark_format" || name == "benchmark_out_format") &&
             !(has_value && one_of(value, {"console", "json", "csv"}))) {
-            std::fprintf(stderr, "bad value in '%s'; valid: console, json, csv\n", argv[i]);
-            return -1;
+            return set_error("bad value in '%s'; valid: console, json, csv", argv[i]);
         }
         if (name == "benchmark_time_unit" && !(has_value && one_of(value, {"", "ns", "us", "ms", "s"}))) {
-            std::fprintf(stderr, "bad value in '%s'; valid: ns, us, ms, s\n", argv[i]);
-            return -1;
+            return set_error("bad value in '%s'; valid: ns, us, ms, s", argv[i]);
         }
         if (name == "benchmark_color" && (!has_value || value.empty())) {
-            std::fprintf(stderr, "bad value in '%s'; valid: auto, true, false\n", argv[i]);
-            return -1;
+            return set_error("bad value in '%s'; valid: auto, true, false", argv[i]);
         }
         if (name == "benchmark_out" && has_value) {
             g_out_path = value;
             g_have_out = !value.empty();
         }
+        if (name == "benchmark_filter") {
+            g_filter = has_value ? value : "";
+            g_have_filter = true;
+        }
+        if (name == "benchmark_format")
+            g_console = value == "console";
+        if (name == "benchmark_counters_tabular")
+            g_tabular = !has_value || one_of(value, {"true", "1", "yes", "y", "t"});
         if (name == "benchmark_list_tests")
             g_list_only = !has_value || one_of(value, {"true", "1", "yes", "y", "t"});
         gb_args.push_back(argv[i]);
@@ -298,9 +350,8 @@ int gb_initialize(int *argc, char **argv)
     benchmark::Initialize(&gb_argc, gb_args.data());
     // What GB did not consume is a GB flag whose value it could not parse.
     if (gb_argc > 1) {
-        std::fprintf(stderr, "bad Google Benchmark flag value '%s' (e.g. --benchmark_repetitions=3, "
-                     "--benchmark_min_time=0.5 in seconds as a plain number)\n", gb_args[1]);
-        return -1;
+        return set_error("bad Google Benchmark flag value '%s' (e.g. --benchmark_repetitions=3, "
+                         "--benchmark_min_time=0.5 in seconds as a plain number)", gb_args[1]);
     }
     for (size_t i = 0; i < rest.size(); i++)
         argv[i] = rest[i];
@@ -312,20 +363,56 @@ int gb_initialize(int *argc, char **argv)
 bool gb_listing_only(void) { return g_list_only; }
 const char *gb_out_path(void) { return g_have_out ? g_out_path.c_str() : nullptr; }
 
-int gb_run(gb_report_fn on_run, void *user)
+const char *gb_filter(void) { return g_have_filter ? g_filter.c_str() : nullptr; }
+const char *gb_error(void) { return g_error.c_str(); }
+
+int gb_run(gb_report_fn on_run, void *user) { return gb_run_with(nullptr, on_run, user); }
+
+int gb_run_with(const gb_run_opts *o, gb_report_fn on_run, void *user)
 {
     // GB exits when it cannot open --benchmark_out; check first and report instead.
     if (g_have_out && !g_list_only) {
         FILE *f = std::fopen(g_out_path.c_str(), "a");
-        if (!f) {
-            std::fprintf(stderr, "--benchmark_out=%s: cannot write: %s\n", g_out_path.c_str(),
-                         std::strerror(errno));
-            return -1;
-        }
+        if (!f)
+            return set_error("--benchmark_out=%s: cannot write: %s", g_out_path.c_str(),
+                             std::strerror(errno));
         std::fclose(f);
     }
-    ForwardingReporter display(benchmark::CreateDefaultDisplayReporter(), on_run, user);
-    size_t n = benchmark::RunSpecifiedBenchmarks(&display);
+    const bool to_log = o && o->log_path;
+    std::ofstream log;
+    std::unique_ptr<TeeBuf> tee;
+    std::unique_ptr<std::ostream> tee_stream;
+    std::ostream *stream = nullptr;
+    if (to_log) {
+        log.open(o->log_path, o->log_append ? std::ios::app : std::ios::trunc);
+        if (!log.is_open())
+            return set_error("%s: cannot write the Google Benchmark log: %s", o->log_path,
+                             std::strerror(errno));
+        stream = &log;
+        if (o->echo) {
+            tee.reset(new TeeBuf(log.rdbuf(), std::cerr.rdbuf()));
+            tee_stream.reset(new std::ostream(tee.get()));
+            stream = tee_stream.get();
+        }
+    }
+    // A log gets GB's console text without colour codes; elsewhere GB's own choice
+    // (--benchmark_format, --benchmark_color).
+    std::unique_ptr<benchmark::BenchmarkReporter> inner(
+        to_log && g_console
+            ? new benchmark::ConsoleReporter(g_tabular ? benchmark::ConsoleReporter::OO_Tabular
+                                                       : benchmark::ConsoleReporter::OO_None)
+            : benchmark::CreateDefaultDisplayReporter());
+    ForwardingReporter display(inner.get(), on_run, user);
+    if (stream) {
+        display.SetOutputStream(stream);
+        display.SetErrorStream(stream);
+    }
+    size_t n = o && o->filter ? benchmark::RunSpecifiedBenchmarks(&display, o->filter)
+                              : benchmark::RunSpecifiedBenchmarks(&display);
+    if (stream)
+        stream->flush();
+    if (to_log && !log.good())
+        return set_error("%s: writing the Google Benchmark log failed", o->log_path);
     return static_cast<int>(n);
 }
 

@@ -26,6 +26,8 @@
 #include <unistd.h>
 
 #include "gbread.h"
+#include "itera.h"
+#include "schema.h"
 
 /* The original report's kernel-comparison configuration. */
 #define REF_CHANNELS 256
@@ -193,6 +195,7 @@ typedef struct rp {
     bool strict;
     int empty_tables;   /* tables that rendered "no results" (for --strict) */
     int missing_images; /* charts that should exist but do not */
+    int write_errors;   /* files that could not be written (each reported on stderr) */
 } rp;
 
 static const char *const platform_order[] = {"desktop", "laptop", "embedded", "host"};
@@ -241,10 +244,10 @@ static int build_sections(rp *r)
     for (int fi = 0; fi < r->n_files; fi++) {
         const gb_file *f = &r->files[fi];
         char b[128];
-        const char *plat = gb_ctx(f, "itera_platform", b, sizeof b);
+        const char *plat = gb_ctx(f, CTX_PLATFORM, b, sizeof b);
         if (!plat || !*plat)
             plat = "unknown";
-        bool emu = ctx_true(f, "itera_emulated");
+        bool emu = ctx_true(f, CTX_EMULATED);
         section *s = NULL;
         for (int i = 0; i < r->n_sec; i++)
             if (strcmp(r->sec[i].platform, plat) == 0 && r->sec[i].emulated == emu)
@@ -258,7 +261,7 @@ static int build_sections(rp *r)
             memset(s, 0, sizeof *s);
             snprintf(s->platform, sizeof s->platform, "%s", plat);
             s->emulated = emu;
-            s->threads = ctx_int(f, "itera_threads");
+            s->threads = ctx_int(f, CTX_THREADS);
             size_t j = 0;
             for (const char *p = s->platform; *p && j + 1 < sizeof s->slug; p++)
                 s->slug[j++] = (char)((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
@@ -272,7 +275,7 @@ static int build_sections(rp *r)
         if (s->n_files < (int)(sizeof s->files / sizeof s->files[0]))
             s->files[s->n_files++] = fi;
         if (s->threads < 0)
-            s->threads = ctx_int(f, "itera_threads");
+            s->threads = ctx_int(f, CTX_THREADS);
         for (int ci = 0; ci < f->n_cells; ci++) {
             const gb_cell *c = &f->cells[ci];
             int dup = -1;
@@ -330,7 +333,7 @@ static int cmp_named(const char *a, const char *b, int (*rank)(const char *))
 
 /* A filter on parsed names: NULL / -1 fields match anything. */
 typedef struct want {
-    gb_family fam;
+    bench_family fam;
     const char *quant, *kernel;
     int channels, state, seq, batch, threads, steps;
     bool no_peer; /* exclude the PyTorch peer */
@@ -341,7 +344,7 @@ typedef struct want {
 
 static bool matches(const gb_cell *c, const want *w)
 {
-    const gb_name *n = &c->nm;
+    const bench_name *n = &c->nm;
     if (!c->ours || n->family != w->fam)
         return false;
     if (w->quant && strcmp(n->quant, w->quant) != 0)
@@ -365,7 +368,7 @@ static const rp_cell *find(const section *s, const want *w)
 
 typedef enum dim { DIM_CHANNELS, DIM_STATE, DIM_SEQ, DIM_BATCH, DIM_THREADS, DIM_STEPS } dim;
 
-static int dim_of(const gb_name *n, dim d)
+static int dim_of(const bench_name *n, dim d)
 {
     switch (d) {
     case DIM_CHANNELS: return n->channels;
@@ -488,15 +491,15 @@ static double mean_of(const rp_cell *c, const char *metric)
 /* Latency in ms: the latency_ms counter, else real_time. *from names the field used. */
 static double latency_ms(const rp_cell *c, const char **from)
 {
-    double v = mean_of(c, "latency_ms");
+    double v = mean_of(c, MET_LATENCY_MS);
     if (isfinite(v)) {
         if (from)
-            *from = "latency_ms";
+            *from = MET_LATENCY_MS;
         return v;
     }
-    v = mean_of(c, "real_time");
+    v = mean_of(c, MET_REAL_TIME);
     if (from)
-        *from = "real_time";
+        *from = MET_REAL_TIME;
     return v / 1e6;
 }
 
@@ -622,15 +625,41 @@ static void check_gnuplot(rp *r)
     r->charts = true;
 }
 
-/* Opens <outdir>/<slug>/<name>.dat for writing. */
-static FILE *open_dat(rp *r, const section *s, const char *name, char *path, size_t cap)
+/* Reports a file that could not be written (the report then exits 2). */
+static void write_failed(rp *r, const char *msg)
+{
+    fprintf(stderr, "report: %s\n", msg);
+    r->write_errors++;
+}
+
+/* Starts <outdir>/<slug>/<name>.dat (written atomically by close_dat); NULL when it
+ * cannot (reported). */
+static itera_file *open_dat(rp *r, const section *s, const char *name, char *path, size_t cap)
 {
     char dir[1100];
     snprintf(dir, sizeof dir, "%s/%s", r->outdir, s->slug);
-    if (mkdir_p(dir) != 0)
+    if (mkdir_p(dir) != 0) {
+        char msg[1300];
+        snprintf(msg, sizeof msg, "%s: cannot create the folder: %s", dir, strerror(errno));
+        write_failed(r, msg);
         return NULL;
+    }
     snprintf(path, cap, "%s/%s.dat", dir, name);
-    return fopen(path, "w");
+    itera_file *f;
+    itera_error err;
+    if (itera_file_create(path, &f, &err) != ITERA_OK) {
+        write_failed(r, err.msg);
+        return NULL;
+    }
+    return f;
+}
+
+/* Puts a .dat file in place (before its chart reads it). */
+static void close_dat(rp *r, itera_file *dat)
+{
+    itera_error err;
+    if (dat && itera_file_commit(dat, &err) != ITERA_OK)
+        write_failed(r, err.msg);
 }
 
 /* Whether a .dat file has a point to plot: a line (not a # comment) with a finite number
@@ -670,6 +699,48 @@ static bool dat_has_points(const char *path)
     return any;
 }
 
+/* Moves what a program wrote to tmp into path through itera_write_file (fsynced, renamed
+ * atomically; path is never a partial image); 0, or -1 reported. tmp is removed. */
+static int install_file(rp *r, const char *tmp, const char *path)
+{
+    char msg[1600];
+    FILE *in = fopen(tmp, "rb");
+    char *data = NULL;
+    size_t n = 0, cap = 0;
+    bool ok = in != NULL;
+    while (ok) {
+        if (n == cap) {
+            char *d = realloc(data, cap = cap ? 2 * cap : 65536);
+            if (!d) {
+                ok = false;
+                break;
+            }
+            data = d;
+        }
+        size_t got = fread(data + n, 1, cap - n, in);
+        n += got;
+        if (got == 0) {
+            ok = !ferror(in);
+            break;
+        }
+    }
+    if (in)
+        fclose(in);
+    remove(tmp);
+    itera_error err;
+    int rc = 0;
+    if (!ok) {
+        snprintf(msg, sizeof msg, "%.700s: cannot read gnuplot's output %.700s", path, tmp);
+        write_failed(r, msg);
+        rc = -1;
+    } else if (itera_write_file(path, data, n, &err) != ITERA_OK) {
+        write_failed(r, err.msg);
+        rc = -1;
+    }
+    free(data);
+    return rc;
+}
+
 /* Renders <slug>/<name>.<ext> from its .dat with <tpldir>/<name>.gp, and links it in md;
  * says why when it cannot. extra: more gnuplot assignments ("ncols=4;"). */
 static void chart(rp *r, const section *s, const char *name, const char *title, const char *extra)
@@ -701,15 +772,25 @@ static void chart(rp *r, const section *s, const char *name, const char *title, 
         t[j++] = *p == '\'' ? ' ' : *p;
     t[j] = '\0';
     char vars[4096];
+    /* gnuplot draws into a temporary file beside the image, which then replaces the image
+     * atomically (itera_write_file) */
+    char tmpimg[1500];
+    snprintf(tmpimg, sizeof tmpimg, "%s.gnuplot.%ld", img, (long)getpid());
     snprintf(vars, sizeof vars,
              "tpldir='%s'; datafile='%s'; outfile='%s'; term='%s'; chart_title='%s'; %s", r->tpldir,
-             dat, img, r->term, t, extra ? extra : "");
-    remove(img);
+             dat, tmpimg, r->term, t, extra ? extra : "");
+    remove(tmpimg);
     char *argv[] = {(char *)r->gnuplot, (char *)"-e", vars, tpl, NULL};
     int st = run_quiet(argv, log);
-    if (st != 0 || !file_nonempty(img)) {
+    if (st != 0 || !file_nonempty(tmpimg)) {
+        remove(tmpimg);
+        remove(img);
         sb_printf(&r->md, "Chart `%s` failed: gnuplot exited with status %d (see `gnuplot.log`).\n\n",
                   rel, st);
+        r->missing_images++;
+        return;
+    }
+    if (install_file(r, tmpimg, img) != 0) {
         r->missing_images++;
         return;
     }
@@ -728,17 +809,17 @@ static void no_results(rp *r, const char *what)
 static void table_kernels(rp *r, const section *s, want *scan_group)
 {
     sb_printf(&r->md, "### Kernel comparison\n\n");
-    want w = WANT(GB_FAMILY_SCAN);
+    want w = WANT(BENCH_SCAN);
     w.channels = REF_CHANNELS;
     w.state = REF_STATE;
     w.seq = REF_SEQ;
     w.batch = REF_BATCH;
     bool ref = narrow(s, &w, DIM_THREADS, s->threads > 0 ? s->threads : INT_MAX, true) >= 0;
     if (!ref) {
-        w = WANT(GB_FAMILY_SCAN);
+        w = WANT(BENCH_SCAN);
         if (narrow(s, &w, DIM_CHANNELS, REF_CHANNELS, true) < 0) {
             *scan_group = w;
-            scan_group->fam = GB_FAMILY_OTHER;
+            scan_group->fam = BENCH_FAMILY_NONE;
             no_results(r, "the standalone scan (`scan/…` benchmarks)");
             return;
         }
@@ -768,13 +849,13 @@ static void table_kernels(rp *r, const section *s, want *scan_group)
     want ws = w;
     ws.kernel = "sequential";
     const rp_cell *seq = find(s, &ws);
-    const char *lat_from = "latency_ms";
+    const char *lat_from = MET_LATENCY_MS;
     double seq_lat = seq ? latency_ms(seq, NULL) : NAN;
 
     char datpath[1200];
-    FILE *dat = open_dat(r, s, "kernels", datpath, sizeof datpath);
+    itera_file *dat = open_dat(r, s, "kernels", datpath, sizeof datpath);
     if (dat)
-        fprintf(dat, "# kernel latency_ms_mean latency_ms_min latency_ms_max\n");
+        itera_file_printf(dat, "# kernel latency_ms_mean latency_ms_min latency_ms_max\n");
 
     sb_printf(&r->md, "| Kernel | Latency (ms) | Spread: min–max (n) | Speedup vs sequential | "
                       "GFLOP/s | %% of peak |\n");
@@ -794,7 +875,7 @@ static void table_kernels(rp *r, const section *s, want *scan_group)
         double sd, lo = NAN, hi = NAN;
         bool have_sd = gb_cell_stddev(c->c, lat_from, &sd);
         int n = gb_cell_range(c->c, lat_from, &lo, &hi);
-        double scale = strcmp(lat_from, "real_time") == 0 ? 1e-6 : 1.0;
+        double scale = strcmp(lat_from, MET_REAL_TIME) == 0 ? 1e-6 : 1.0;
         if (have_sd)
             sd *= scale;
         lo *= scale;
@@ -813,16 +894,16 @@ static void table_kernels(rp *r, const section *s, want *scan_group)
         else
             snprintf(speed, sizeof speed, "n/a (no sequential run)");
         sb_printf(&r->md, "| %s | %s | %s | %s | %s | %s |\n", kernels[k], latcell, spread, speed,
-                  fnum(mean_of(c, "gflops")).s, fnum(mean_of(c, "pct_peak")).s);
+                  fnum(mean_of(c, MET_GFLOPS)).s, fnum(mean_of(c, MET_PCT_PEAK)).s);
         if (dat)
-            fprintf(dat, "\"%s\" %s %s %s\n", kernels[k], fdat(lat).s, fdat(n ? lo : lat).s,
+            itera_file_printf(dat, "\"%s\" %s %s %s\n", kernels[k], fdat(lat).s, fdat(n ? lo : lat).s,
                     fdat(n ? hi : lat).s);
     }
-    if (dat)
-        fclose(dat);
+    close_dat(r, dat);
     char refs[256], pat[512];
     file_refs(used, nk, refs, sizeof refs);
-    name_pattern(used[0]->c->run_name, 1, "<kernel>", pat, sizeof pat);
+    name_pattern(used[0]->c->run_name, bench_family_part_position(BENCH_SCAN, NAME_KERNEL),
+                 "<kernel>", pat, sizeof pat);
     sb_printf(&r->md,
               "\nSource: %s `%s`: latency = `%s` (mean and stddev aggregates; min–max and n over "
               "the iteration runs), speedup = sequential latency / kernel latency, `gflops`, "
@@ -851,19 +932,19 @@ static int table_sweep(rp *r, const section *s, const want *w, dim d, const char
     sb_printf(&r->md, "\n");
 
     char datpath[1200];
-    FILE *dat = do_chart ? open_dat(r, s, chart_name, datpath, sizeof datpath) : NULL;
+    itera_file *dat = do_chart ? open_dat(r, s, chart_name, datpath, sizeof datpath) : NULL;
     if (dat) {
-        fprintf(dat, "%s", dname);
+        itera_file_printf(dat, "%s", dname);
         for (int k = 0; k < nk; k++)
-            fprintf(dat, " \"%s\"", kernels[k]);
-        fprintf(dat, "\n");
+            itera_file_printf(dat, " \"%s\"", kernels[k]);
+        itera_file_printf(dat, "\n");
     }
     const rp_cell *used[64 * 16];
     int nused = 0;
     for (int i = 0; i < nv; i++) {
         sb_printf(&r->md, "| %d |", vals[i]);
         if (dat)
-            fprintf(dat, "%d", vals[i]);
+            itera_file_printf(dat, "%d", vals[i]);
         for (int k = 0; k < nk; k++) {
             want x = *w;
             x.kernel = kernels[k];
@@ -871,26 +952,28 @@ static int table_sweep(rp *r, const section *s, const want *w, dim d, const char
             const rp_cell *c = find(s, &x);
             if (c)
                 used[nused++] = c;
-            double tps = mean_of(c, "tokens_per_second");
+            double tps = mean_of(c, MET_TOKENS_PER_SECOND);
             if (c && c->c->error)
                 sb_printf(&r->md, " failed | failed |");
             else
                 sb_printf(&r->md, " %s | %s |", c ? fnum(latency_ms(c, NULL)).s : "—",
                           c ? fnum(tps).s : "—");
             if (dat)
-                fprintf(dat, " %s", fdat(tps).s);
+                itera_file_printf(dat, " %s", fdat(tps).s);
         }
         sb_printf(&r->md, "\n");
         if (dat)
-            fprintf(dat, "\n");
+            itera_file_printf(dat, "\n");
     }
-    if (dat)
-        fclose(dat);
+    close_dat(r, dat);
     char refs[256], pat[512], pat2[512], key[32];
     file_refs(used, nused, refs, sizeof refs);
-    name_pattern(used[0]->c->run_name, w->fam == GB_FAMILY_SCAN ? 1 : 2, "<kernel>", pat, sizeof pat);
+    name_pattern(used[0]->c->run_name, bench_family_part_position(w->fam, NAME_KERNEL),
+                 "<kernel>", pat, sizeof pat);
     /* the varying part shown as <dname> */
-    snprintf(key, sizeof key, "%s:", d == DIM_SEQ ? "seq" : d == DIM_THREADS ? "threads" : "?");
+    snprintf(key, sizeof key, "%s:", d == DIM_SEQ       ? name_part_key(NAME_SEQ)
+                                     : d == DIM_THREADS ? name_part_key(NAME_THREADS)
+                                                        : "?");
     const char *kp = strstr(pat, key);
     if (kp) {
         const char *end = strchr(kp, '/');
@@ -915,7 +998,7 @@ static void table_seqlen(rp *r, const section *s, const want *scan_group)
 {
     sb_printf(&r->md, "### Sequence length\n\n");
     int shown = 0;
-    if (scan_group->fam == GB_FAMILY_SCAN) {
+    if (scan_group->fam == BENCH_SCAN) {
         want w = *scan_group;
         w.kernel = NULL;
         sb_printf(&r->md, "Standalone scan, %d channels, state %d, batch %d, %d thread%s:\n\n",
@@ -933,7 +1016,7 @@ static void table_seqlen(rp *r, const section *s, const want *scan_group)
                                  "Scan, batch 1: tokens/s against sequence length", true);
         }
     }
-    want p = WANT(GB_FAMILY_PREFILL);
+    want p = WANT(BENCH_PREFILL);
     p.no_peer = true;
     p.quant = "fp32";
     if (!find(s, &p))
@@ -1049,21 +1132,21 @@ static int read_op_profile(const gb_file *f, const gb_cell *c, op_profile *p)
     p->source = "";
     if (c->error)
         return 0;
-    const json_t *all = json_object_get(f->root, "itera_op_profile");
+    const json_t *all = json_object_get(f->root, RES_OP_PROFILE);
     const json_t *cp = json_object_get(all, c->canon);
     if (!cp)
         cp = json_object_get(all, c->run_name);
-    const json_t *ops = json_object_get(cp, "ops");
+    const json_t *ops = json_object_get(cp, RES_OP_OPS);
     if (json_is_array(ops)) {
-        const json_t *fw = json_object_get(cp, "forwards");
+        const json_t *fw = json_object_get(cp, RES_OP_FORWARDS);
         double forwards = json_is_number(fw) && json_number_value(fw) > 0 ? json_number_value(fw) : 1;
         size_t i;
         const json_t *o;
         json_array_foreach(ops, i, o) {
-            const json_t *name = json_object_get(o, "name");
-            const json_t *par = json_object_get(o, "parent");
-            const json_t *upf = json_object_get(o, "us_per_forward");
-            const json_t *tot = json_object_get(o, "total_us");
+            const json_t *name = json_object_get(o, RES_OP_NAME);
+            const json_t *par = json_object_get(o, RES_OP_PARENT);
+            const json_t *upf = json_object_get(o, RES_OP_US_PER_FORWARD);
+            const json_t *tot = json_object_get(o, RES_OP_TOTAL_US);
             if (!json_is_string(name))
                 continue;
             double us = json_is_number(upf)   ? json_number_value(upf)
@@ -1111,7 +1194,7 @@ static double op_get(const op_profile *p, const char *zone)
 static void table_ops(rp *r, const section *s)
 {
     sb_printf(&r->md, "### Operation profile\n\n");
-    want w = WANT(GB_FAMILY_PREFILL);
+    want w = WANT(BENCH_PREFILL);
     w.no_peer = true;
     w.quant = "fp32";
     if (!find(s, &w))
@@ -1173,12 +1256,12 @@ static void table_ops(rp *r, const section *s)
     sb_printf(&r->md, "\n");
 
     char datpath[1200];
-    FILE *dat = open_dat(r, s, "ops", datpath, sizeof datpath);
+    itera_file *dat = open_dat(r, s, "ops", datpath, sizeof datpath);
     if (dat) {
-        fprintf(dat, "op");
+        itera_file_printf(dat, "op");
         for (int k = 0; k < nk; k++)
-            fprintf(dat, " \"%s\"", kernels[k]);
-        fprintf(dat, "\n");
+            itera_file_printf(dat, " \"%s\"", kernels[k]);
+        itera_file_printf(dat, "\n");
     }
     /* a zone is shown nested when its parent (recorded, else "a" of a name "a.b") is
      * among the zones; the root (forward) is no parent here */
@@ -1201,17 +1284,17 @@ static void table_ops(rp *r, const section *s)
         any_original = any_original || strstr(what, "¹") != NULL;
         sb_printf(&r->md, "| %s`%s` | %s |", child ? "↳ " : "", zones[i], what);
         if (dat && !child)
-            fprintf(dat, "\"%s\"", zones[i]);
+            itera_file_printf(dat, "\"%s\"", zones[i]);
         for (int k = 0; k < nk; k++) {
             double us = op_get(&prof[k], zones[i]), fwd = op_get(&prof[k], OP_ROOT);
             sb_printf(&r->md, " %s | %s |", fnum(us).s,
                       isfinite(fwd) && fwd > 0 && isfinite(us) ? fpct(100.0 * us / fwd).s : "n/a");
             if (dat && !child)
-                fprintf(dat, " %s", fdat(us).s);
+                itera_file_printf(dat, " %s", fdat(us).s);
         }
         sb_printf(&r->md, "\n");
         if (dat && !child)
-            fprintf(dat, "\n");
+            itera_file_printf(dat, "\n");
     }
     /* the rest of the forward, outside every top-level zone */
     sb_printf(&r->md, "| (outside the ops above) | forward − sum of the top-level ops |");
@@ -1232,8 +1315,7 @@ static void table_ops(rp *r, const section *s)
         sb_printf(&r->md, " **%s** | %s |", fnum(fwd).s, isfinite(fwd) ? "100.0" : "n/a");
     }
     sb_printf(&r->md, "\n");
-    if (dat)
-        fclose(dat);
+    close_dat(r, dat);
     const rp_cell *used[16];
     for (int k = 0; k < nk; k++) {
         want x = w;
@@ -1242,7 +1324,8 @@ static void table_ops(rp *r, const section *s)
     }
     char refs[256], pat[512];
     file_refs(used, nk, refs, sizeof refs);
-    name_pattern(used[0]->c->run_name, 2, "<kernel>", pat, sizeof pat);
+    name_pattern(used[0]->c->run_name, bench_family_part_position(BENCH_PREFILL, NAME_KERNEL),
+                 "<kernel>", pat, sizeof pat);
     sb_printf(&r->md, "\n%sSource: %s `%s`: %s; %% = op / `%s`.\n\n",
               any_original ? "¹ one of the four ops of the original report's profile. " : "", refs,
               pat, prof[0].source, OP_ROOT);
@@ -1259,7 +1342,7 @@ static void table_ops(rp *r, const section *s)
  * preferred kernel, L closest to 128, smallest batch, the platform's threads. */
 static bool prefill_config(const section *s, want *w)
 {
-    *w = WANT(GB_FAMILY_PREFILL);
+    *w = WANT(BENCH_PREFILL);
     w->no_peer = true;
     w->quant = "fp32";
     if (!find(s, w))
@@ -1304,15 +1387,15 @@ static void table_quant(rp *r, const section *s)
     want wf = w;
     wf.quant = "fp32";
     const rp_cell *fp = find(s, &wf);
-    double fp_bytes = mean_of(fp, "weight_bytes"), fp_lat = fp ? latency_ms(fp, NULL) : NAN;
+    double fp_bytes = mean_of(fp, MET_WEIGHT_BYTES), fp_lat = fp ? latency_ms(fp, NULL) : NAN;
 
     sb_printf(&r->md, "| Method | Size (MB) | Compression | Latency (ms) | Speedup | max abs logit "
                       "error | top-1 agreement |\n");
     sb_printf(&r->md, "| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
     char datpath[1200];
-    FILE *dat = open_dat(r, s, "quant", datpath, sizeof datpath);
+    itera_file *dat = open_dat(r, s, "quant", datpath, sizeof datpath);
     if (dat)
-        fprintf(dat, "# method size_mb latency_ms\n");
+        itera_file_printf(dat, "# method size_mb latency_ms\n");
     const rp_cell *used[17];
     int nu = 0;
     for (int q = 0; q <= nq; q++) {
@@ -1336,24 +1419,24 @@ static void table_quant(rp *r, const section *s)
                       c->c->error_message ? c->c->error_message : "error");
             continue;
         }
-        double bytes = mean_of(c, "weight_bytes"), lat = latency_ms(c, NULL);
+        double bytes = mean_of(c, MET_WEIGHT_BYTES), lat = latency_ms(c, NULL);
         char comp[32] = "n/a", spd[32] = "n/a";
         if (isfinite(fp_bytes) && bytes > 0)
             snprintf(comp, sizeof comp, "%.2f×", fp_bytes / bytes);
         if (isfinite(fp_lat) && lat > 0)
             snprintf(spd, sizeof spd, "%.2f×", fp_lat / lat);
         sb_printf(&r->md, "| %s | %s | %s | %s | %s | %s | %s |\n", label, fnum(bytes / MIB).s, comp,
-                  fnum(lat).s, spd, fsci(mean_of(c, "max_abs_logit_err")).s,
-                  fnum(mean_of(c, "top1_agreement")).s);
+                  fnum(lat).s, spd, fsci(mean_of(c, MET_MAX_ABS_LOGIT_ERR)).s,
+                  fnum(mean_of(c, MET_TOP1_AGREEMENT)).s);
         if (dat)
-            fprintf(dat, "\"%s\" %s %s\n", q < nq ? quants[q] : "PyTorch", fdat(bytes / MIB).s,
+            itera_file_printf(dat, "\"%s\" %s %s\n", q < nq ? quants[q] : "PyTorch", fdat(bytes / MIB).s,
                     fdat(lat).s);
     }
-    if (dat)
-        fclose(dat);
+    close_dat(r, dat);
     char refs[256], pat[512];
     file_refs(used, nu, refs, sizeof refs);
-    name_pattern(used[0]->c->run_name, 1, "<quant>", pat, sizeof pat);
+    name_pattern(used[0]->c->run_name, bench_family_part_position(BENCH_PREFILL, NAME_QUANT),
+                 "<quant>", pat, sizeof pat);
     sb_printf(&r->md,
               "\nSource: %s `%s`%s: size = `weight_bytes` (the stored weights; 1 MB = 2^20 bytes), "
               "compression = fp32 bytes / bytes, latency = `latency_ms` (mean), speedup = fp32 "
@@ -1368,7 +1451,7 @@ static void table_quant(rp *r, const section *s)
 static void table_decode(rp *r, const section *s)
 {
     sb_printf(&r->md, "### Decode\n\n");
-    want w = WANT(GB_FAMILY_DECODE);
+    want w = WANT(BENCH_DECODE);
     w.no_peer = true;
     if (narrow(s, &w, DIM_BATCH, 1, false) < 0) {
         no_results(r, "decode (`decode/<quant>/…` benchmarks)");
@@ -1390,12 +1473,12 @@ static void table_decode(rp *r, const section *s)
         sb_printf(&r->md, " ---: |");
     sb_printf(&r->md, "\n");
     char datpath[1200];
-    FILE *dat = open_dat(r, s, "decode", datpath, sizeof datpath);
+    itera_file *dat = open_dat(r, s, "decode", datpath, sizeof datpath);
     if (dat) {
-        fprintf(dat, "threads");
+        itera_file_printf(dat, "threads");
         for (int q = 0; q < nq; q++)
-            fprintf(dat, " \"%s\"", quants[q]);
-        fprintf(dat, "\n");
+            itera_file_printf(dat, " \"%s\"", quants[q]);
+        itera_file_printf(dat, "\n");
     }
     const rp_cell *used[512];
     int nu = 0;
@@ -1410,25 +1493,25 @@ static void table_decode(rp *r, const section *s)
                 used[nu++] = c;
             sb_printf(&r->md, " %s |", !c             ? "—"
                                        : c->c->error ? "failed"
-                                                     : fnum(mean_of(c, "tokens_per_second")).s);
+                                                     : fnum(mean_of(c, MET_TOKENS_PER_SECOND)).s);
         }
         sb_printf(&r->md, "\n");
     }
     for (int t = 0; t < nt && dat; t++) {
-        fprintf(dat, "%d", th[t]);
+        itera_file_printf(dat, "%d", th[t]);
         for (int q = 0; q < nq; q++) {
             want x = w;
             x.quant = quants[q];
             x.threads = th[t];
-            fprintf(dat, " %s", fdat(mean_of(find(s, &x), "tokens_per_second")).s);
+            itera_file_printf(dat, " %s", fdat(mean_of(find(s, &x), MET_TOKENS_PER_SECOND)).s);
         }
-        fprintf(dat, "\n");
+        itera_file_printf(dat, "\n");
     }
-    if (dat)
-        fclose(dat);
+    close_dat(r, dat);
     char refs[256], pat[512], pat2[512];
     file_refs(used, nu, refs, sizeof refs);
-    name_pattern(used[0]->c->run_name, 1, "<quant>", pat, sizeof pat);
+    name_pattern(used[0]->c->run_name, bench_family_part_position(BENCH_DECODE, NAME_QUANT),
+                 "<quant>", pat, sizeof pat);
     const char *kp = strstr(pat, "threads:");
     if (kp) {
         const char *end = strchr(kp, '/');
@@ -1478,23 +1561,23 @@ static void table_threads(rp *r, const section *s)
 
 /* ---- edge platforms (all sections) ---- */
 
-static void edge_row(rp *r, const char *label, const rp_cell *c, FILE *dat, const char *datlabel)
+static void edge_row(rp *r, const char *label, const rp_cell *c, itera_file *dat, const char *datlabel)
 {
     if (c->c->error) {
         sb_printf(&r->md, "| %s | %d | failed: %s | | | |\n", label, c->c->nm.threads,
                   c->c->error_message ? c->c->error_message : "error");
         return;
     }
-    double lat = latency_ms(c, NULL), tps = mean_of(c, "tokens_per_second");
-    double util = mean_of(c, "cpu_util"), lo, hi, rss = NAN;
-    if (gb_cell_range(c->c, "peak_rss_mb", &lo, &hi) > 0)
+    double lat = latency_ms(c, NULL), tps = mean_of(c, MET_TOKENS_PER_SECOND);
+    double util = mean_of(c, MET_CPU_UTIL), lo, hi, rss = NAN;
+    if (gb_cell_range(c->c, MET_PEAK_RSS_MB, &lo, &hi) > 0)
         rss = hi;
     else
-        rss = mean_of(c, "peak_rss_mb");
+        rss = mean_of(c, MET_PEAK_RSS_MB);
     sb_printf(&r->md, "| %s | %d | %s | %s | %s | %s | [%d] |\n", label, c->c->nm.threads,
               fnum(lat).s, fnum(tps).s, fpct(100.0 * util).s, fnum(rss).s, c->file + 1);
     if (dat)
-        fprintf(dat, "\"%s\" %s %s\n", datlabel, fdat(tps).s, fdat(lat).s);
+        itera_file_printf(dat, "\"%s\" %s %s\n", datlabel, fdat(tps).s, fdat(lat).s);
 }
 
 static void table_edge(rp *r)
@@ -1530,9 +1613,9 @@ static void table_edge(rp *r)
     memset(&all, 0, sizeof all);
     snprintf(all.slug, sizeof all.slug, "all");
     char datpath[1200];
-    FILE *dat = open_dat(r, &all, "edge", datpath, sizeof datpath);
+    itera_file *dat = open_dat(r, &all, "edge", datpath, sizeof datpath);
     if (dat)
-        fprintf(dat, "# platform tokens_per_second latency_ms\n");
+        itera_file_printf(dat, "# platform tokens_per_second latency_ms\n");
     for (int i = 0; i < r->n_sec; i++) {
         const section *s = &r->sec[i];
         want w;
@@ -1561,8 +1644,7 @@ static void table_edge(rp *r)
             edge_row(r, label, p, dat, dl);
         }
     }
-    if (dat)
-        fclose(dat);
+    close_dat(r, dat);
     sb_printf(&r->md,
               "\nSource: the file named in each row: cores = `threads:` of the benchmark name, "
               "latency = `latency_ms` (mean), throughput = `tokens_per_second` (mean), CPU usage = "
@@ -1582,15 +1664,19 @@ static void file_header(rp *r, int fi)
     const gb_file *f = &r->files[fi];
     char b[32][512];
     int k = 0;
-#define CTX(key) gb_ctx(f, (key), b[k++], sizeof b[0])
-    const char *plat = CTX("itera_platform"), *prof = CTX("itera_profile"),
-               *thr = CTX("itera_threads"), *cpus = CTX("itera_worker_cpus"),
-               *emu = CTX("itera_emulated"), *host = CTX("host_name"), *cpu = CTX("itera_cpu_model"),
-               *ncpu = CTX("num_cpus"), *mhz = CTX("mhz_per_cpu"), *topo = CTX("itera_topology"),
-               *isa = CTX("itera_isa"), *ctr = CTX("itera_counters"), *peak = CTX("itera_peak_gflops"),
-               *model = CTX("itera_model"), *git = CTX("itera_git"), *cc = CTX("itera_compiler"),
-               *bt = CTX("library_build_type"), *date = CTX("date"), *peer = CTX("itera_peer");
-#undef CTX
+#define VAL(key) gb_ctx(f, (key), b[k++], sizeof b[0])
+    const char *plat = VAL(CTX_PLATFORM), *prof = VAL(CTX_PROFILE),
+               *thr = VAL(CTX_THREADS), *cpus = VAL(CTX_WORKER_CPUS),
+               *emu = VAL(CTX_EMULATED), *host = VAL(CTX_HOST_NAME), *cpu = VAL(CTX_CPU_MODEL),
+               *ncpu = VAL(CTX_NUM_CPUS), *mhz = VAL(CTX_MHZ_PER_CPU), *topo = VAL(CTX_TOPOLOGY),
+               *isa = VAL(CTX_ISA), *ctr = VAL(CTX_COUNTERS), *peak = VAL(CTX_PEAK_GFLOPS),
+               *model = VAL(CTX_MODEL), *git = VAL(CTX_GIT), *cc = VAL(CTX_COMPILER),
+               *bt = VAL(CTX_LIBRARY_BUILD_TYPE), *date = VAL(CTX_DATE), *peer = VAL(CTX_PEER),
+               *mname = VAL(CTX_MACHINE), *mid = VAL(CTX_MACHINE_ID),
+               *mcpu = VAL(CTX_MACHINE_CPU_MODEL);
+#undef VAL
+    if (mcpu)
+        cpu = mcpu; /* itera_cpu_model: files written before the machine fingerprint */
 #define NR(x) ((x) ? (x) : "not recorded")
     char cell[2048];
     sb_printf(&r->md, "### [%d] `%s`\n\n| | |\n| --- | --- |\n", fi + 1, f->path);
@@ -1600,7 +1686,12 @@ static void file_header(rp *r, int fi)
     sb_printf(&r->md, "| Platform | %s |\n", b[k]);
     md_cell(b[k], sizeof b[0], NR(prof));
     sb_printf(&r->md, "| Profile | %s |\n", b[k]);
-    snprintf(cell, sizeof cell, "%s; CPU %s; %s CPUs at %s MHz", NR(host), NR(cpu), NR(ncpu), NR(mhz));
+    if (mname)
+        snprintf(cell, sizeof cell, "%s (id %.12s); host %s; CPU %s; %s CPUs at %s MHz", mname,
+                 NR(mid), NR(host), NR(cpu), NR(ncpu), NR(mhz));
+    else
+        snprintf(cell, sizeof cell, "%s; CPU %s; %s CPUs at %s MHz", NR(host), NR(cpu), NR(ncpu),
+                 NR(mhz));
     md_cell(b[k], sizeof b[0], cell);
     sb_printf(&r->md, "| Machine | %s |\n", b[k]);
     md_cell(b[k], sizeof b[0], NR(topo));
@@ -1663,22 +1754,6 @@ static void usage(FILE *fp)
 static int cmp_path(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static int write_atomic(const char *path, const char *data, size_t n)
-{
-    char tmp[1200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *fp = fopen(tmp, "wb");
-    if (!fp)
-        return -1;
-    bool ok = fwrite(data, 1, n, fp) == n;
-    ok = (fclose(fp) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        remove(tmp);
-        return -1;
-    }
-    return 0;
 }
 
 int report_main(int argc, char **argv)
@@ -1826,8 +1901,12 @@ int report_main(int argc, char **argv)
     }
     char mdpath[1100];
     snprintf(mdpath, sizeof mdpath, "%s/README.md", r.outdir);
-    if (write_atomic(mdpath, r.md.p, r.md.n) != 0) {
-        fprintf(stderr, "report: cannot write %s: %s\n", mdpath, strerror(errno));
+    itera_error werr;
+    if (itera_write_file(mdpath, r.md.p, r.md.n, &werr) != ITERA_OK)
+        write_failed(&r, werr.msg);
+    if (r.write_errors) {
+        fprintf(stderr, "report: %d file%s could not be written (see above)\n", r.write_errors,
+                r.write_errors == 1 ? "" : "s");
         rc = 2;
         goto out;
     }

@@ -87,7 +87,8 @@ json_t *results_cell_entry(const char *name, json_t *runs, json_t *op_profile);
 json_t *results_assemble(const json_t *context, const char *const *names, int n,
                          const json_t *cells, int *missing);
 
-/* Writes root to path atomically: path.tmp, fsync, rename over path, fsync the folder.
+/* Writes root to path with itera_write_file (temporary file, fsync, rename over path, fsync
+ * the folder; refuses a path that is not a regular file).
  * Creates the missing parent folders first. */
 int results_write_atomic(const char *path, const json_t *root, char *err, size_t n);
 

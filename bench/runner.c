@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,15 +19,17 @@
 #include <jansson.h>
 
 #include "counters.h"
-#include "cpu.h"
 #include "families.h"
 #include "gbench.h"
 #include "itera.h"
+#include "machine.h"
 #include "peak.h"
 #include "pin.h"
 #include "platform.h"
 #include "profile.h"
 #include "results.h"
+#include "schema.h"
+#include "sha256.h"
 
 #ifndef ITERA_BUILD_FLAGS
 #define ITERA_BUILD_FLAGS "unknown (not passed by the build)"
@@ -203,118 +206,8 @@ static void run_cmd(const char *cmd, char *out, size_t n)
     pclose(p);
 }
 
-/* The value of "key : value" in /proc/cpuinfo (first CPU), or "". */
-static void cpuinfo(const char *key, char *out, size_t n)
-{
-    out[0] = '\0';
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (!f)
-        return;
-    char line[512];
-    size_t klen = strlen(key);
-    while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, key, klen) == 0 && (line[klen] == ' ' || line[klen] == '\t' ||
-                                              line[klen] == ':')) {
-            char *v = strchr(line, ':');
-            if (v) {
-                v++;
-                while (*v == ' ')
-                    v++;
-                size_t len = strlen(v);
-                while (len && (v[len - 1] == '\n' || v[len - 1] == ' '))
-                    v[--len] = '\0';
-                snprintf(out, n, "%s", v);
-            }
-            break;
-        }
-    }
-    fclose(f);
-}
-
-static int read_sys(const char *path, char *out, size_t n)
-{
-    out[0] = '\0';
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    if (!fgets(out, (int)n, f))
-        out[0] = '\0';
-    fclose(f);
-    size_t len = strlen(out);
-    while (len && (out[len - 1] == '\n' || out[len - 1] == ' '))
-        out[--len] = '\0';
-    return 0;
-}
-
-/* GB's "caches": [{type, level, size, num_sharing}] from sysfs, as GB reads them. */
-static json_t *caches_json(void)
-{
-    json_t *a = json_array();
-    for (int i = 0; i < 16; i++) {
-        char base[128], path[192], type[64], level[16], size[32], shared[256];
-        snprintf(base, sizeof base, "/sys/devices/system/cpu/cpu0/cache/index%d", i);
-        snprintf(path, sizeof path, "%s/type", base);
-        if (read_sys(path, type, sizeof type) != 0)
-            break;
-        snprintf(path, sizeof path, "%s/level", base);
-        read_sys(path, level, sizeof level);
-        snprintf(path, sizeof path, "%s/size", base);
-        read_sys(path, size, sizeof size);
-        snprintf(path, sizeof path, "%s/shared_cpu_list", base);
-        read_sys(path, shared, sizeof shared);
-        long bytes = strtol(size, NULL, 10);
-        if (strchr(size, 'K'))
-            bytes *= 1024;
-        else if (strchr(size, 'M'))
-            bytes *= 1024 * 1024;
-        /* count CPUs in a list like "0-1,4" */
-        int sharing = 0;
-        for (char *s = shared; *s;) {
-            long a0 = strtol(s, &s, 10), a1 = a0;
-            if (*s == '-')
-                a1 = strtol(s + 1, &s, 10);
-            sharing += (int)(a1 - a0 + 1);
-            if (*s == ',')
-                s++;
-            else
-                break;
-        }
-        if (strcmp(type, "Unified") == 0 || strcmp(type, "Data") == 0 ||
-            strcmp(type, "Instruction") == 0)
-            json_array_append_new(a, json_pack("{s:s, s:i, s:I, s:i}", "type", type, "level",
-                                               atoi(level), "size", (json_int_t)bytes,
-                                               "num_sharing", sharing));
-    }
-    return a;
-}
-
-static void sha256_file(const char *path, char *out, size_t n)
-{
-    /* Quote the path for the shell: '...' with ' written as '\'' */
-    char q[PATH_MAX * 4 + 64];
-    size_t k = 0;
-    q[k++] = '\'';
-    for (const char *p = path; *p && k < sizeof q - 8; p++) {
-        if (*p == '\'') {
-            memcpy(q + k, "'\\''", 4);
-            k += 4;
-        } else {
-            q[k++] = *p;
-        }
-    }
-    q[k++] = '\'';
-    q[k] = '\0';
-    char cmd[sizeof q + 64];
-    snprintf(cmd, sizeof cmd, "sha256sum -- %s 2>/dev/null", q);
-    char line[256];
-    run_cmd(cmd, line, sizeof line);
-    char *sp = strchr(line, ' ');
-    if (sp)
-        *sp = '\0';
-    snprintf(out, n, "%s", line[0] ? line : "unknown");
-}
-
 typedef struct ctx_inputs {
+    const machine_info *machine;
     const platform *pl;
     const profile *pr;
     const pin_topo *topo;
@@ -345,54 +238,45 @@ static json_t *build_context(const ctx_inputs *in)
         memmove(buf + len - 1, buf + len - 2, 3);
         buf[len - 2] = ':';
     }
-    ctx_set(c, "date", buf);
-    gethostname(buf, sizeof buf);
-    buf[sizeof buf - 1] = '\0';
-    ctx_set(c, "host_name", buf);
+    ctx_set(c, CTX_DATE, buf);
+    machine_to_gb_context(in->machine, c); /* host_name, num_cpus, mhz, scaling, caches */
     ssize_t el = readlink("/proc/self/exe", buf, sizeof buf - 1);
     buf[el > 0 ? el : 0] = '\0';
-    ctx_set(c, "executable", buf);
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    json_object_set_new(c, "num_cpus", json_integer(ncpu));
-    cpuinfo("cpu MHz", buf, sizeof buf);
-    json_object_set_new(c, "mhz_per_cpu", json_integer((json_int_t)(atof(buf) + 0.5)));
-    char gov[64];
-    bool scaling = read_sys("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor", gov,
-                            sizeof gov) == 0 && strcmp(gov, "performance") != 0;
-    json_object_set_new(c, "cpu_scaling_enabled", json_boolean(scaling));
-    json_object_set_new(c, "caches", caches_json());
+    ctx_set(c, CTX_EXECUTABLE, buf);
     double la[3] = { 0, 0, 0 };
     getloadavg(la, 3);
-    json_object_set_new(c, "load_avg", json_pack("[f,f,f]", la[0], la[1], la[2]));
-    ctx_set(c, "library_build_type", "release");
+    json_object_set_new(c, CTX_LOAD_AVG, json_pack("[f,f,f]", la[0], la[1], la[2]));
+    ctx_set(c, CTX_LIBRARY_BUILD_TYPE, "release");
 
-    /* itera keys (DESIGN.md), strings as GB's custom context writes them. */
-    ctx_set(c, "itera_platform", in->pl->name);
+    /* itera keys (DESIGN.md, schema.h), strings as GB's custom context writes them. */
+    ctx_set(c, CTX_SCHEMA, SCHEMA_VERSION);
+    ctx_set(c, CTX_PLATFORM, in->pl->name);
     snprintf(buf, sizeof buf, "%d", in->pl->cores);
-    ctx_set(c, "itera_platform_cores", buf);
-    ctx_set(c, "itera_platform_description", in->pl->description);
-    ctx_set(c, "itera_binding", pin_binding_name(in->pl->binding));
-    ctx_set(c, "itera_profile", in->pr->name);
-    ctx_set(c, "itera_overrides", in->pr->override_text);
+    ctx_set(c, CTX_PLATFORM_CORES, buf);
+    ctx_set(c, CTX_PLATFORM_DESCRIPTION, in->pl->description);
+    ctx_set(c, CTX_BINDING, pin_binding_name(in->pl->binding));
+    ctx_set(c, CTX_PROFILE, in->pr->name);
+    ctx_set(c, CTX_OVERRIDES, in->pr->override_text);
     snprintf(buf, sizeof buf, "%d", in->pl->threads);
-    ctx_set(c, "itera_threads", buf);
-    ctx_set(c, "itera_worker_cpus", in->worker_cpus);
-    ctx_set(c, "itera_emulated", in->emulated ? "true" : "false");
+    ctx_set(c, CTX_THREADS, buf);
+    ctx_set(c, CTX_WORKER_CPUS, in->worker_cpus);
+    ctx_set(c, CTX_EMULATED, in->emulated ? "true" : "false");
     if (in->model_dir) {
-        char st[PATH_MAX + 32], sha[128];
+        char st[PATH_MAX + 32], sha[SHA256_HEX_LEN + 1];
         snprintf(st, sizeof st, "%s/model.safetensors", in->model_dir);
-        sha256_file(st, sha, sizeof sha);
+        if (sha256_file_hex(st, sha, NULL) != BENCH_OK)
+            snprintf(sha, sizeof sha, "unknown");
         snprintf(buf, sizeof buf, "%s sha256:%s", in->model_dir, sha);
     } else {
         snprintf(buf, sizeof buf, "synthetic seed %llu",
                  (unsigned long long)in->env->seed);
     }
-    ctx_set(c, "itera_model", buf);
+    ctx_set(c, CTX_MODEL, buf);
     char git[256], cmd[PATH_MAX + 128];
     snprintf(cmd, sizeof cmd, "git -C '%s' describe --always --dirty --abbrev=12 2>/dev/null",
              root);
     run_cmd(cmd, git, sizeof git);
-    ctx_set(c, "itera_git", git[0] ? git : "unknown (not a git checkout)");
+    ctx_set(c, CTX_GIT, git[0] ? git : "unknown (not a git checkout)");
 #if defined(__clang__)
     snprintf(buf, sizeof buf, "clang %s; %s", __clang_version__, ITERA_BUILD_FLAGS);
 #elif defined(__GNUC__)
@@ -400,45 +284,44 @@ static json_t *build_context(const ctx_inputs *in)
 #else
     snprintf(buf, sizeof buf, "unknown compiler; %s", ITERA_BUILD_FLAGS);
 #endif
-    ctx_set(c, "itera_compiler", buf);
-    size_t used = (size_t)snprintf(buf, sizeof buf, "cpu %s; matmul", cpu_isa_name(cpu_isa_best()));
+    ctx_set(c, CTX_COMPILER, buf);
+    size_t used = (size_t)snprintf(buf, sizeof buf, "cpu %s; matmul", itera_isa_name(itera_isa_best()));
     for (int q = 0; q < ITERA_QUANT_COUNT && used < sizeof buf; q++)
         used += (size_t)snprintf(buf + used, sizeof buf - used, " %s:%s",
                                  itera_quant_name((itera_quant)q),
                                  itera_quant_isa((itera_quant)q));
-    ctx_set(c, "itera_isa", buf);
-    ctx_set(c, "itera_counters", in->counters_desc);
+    ctx_set(c, CTX_ISA, buf);
+    ctx_set(c, CTX_COUNTERS, in->counters_desc);
     if (in->peak) {
         snprintf(buf, sizeof buf, "%.1f", in->peak->fp32_gflops_all);
-        ctx_set(c, "itera_peak_gflops", buf);
+        ctx_set(c, CTX_PEAK_GFLOPS, buf);
         snprintf(buf, sizeof buf, "%.1f", in->peak->int8_gmacs_all);
-        ctx_set(c, "itera_peak_int8_gmacs", buf);
+        ctx_set(c, CTX_PEAK_INT8_GMACS, buf);
         peak_describe(in->peak, buf, sizeof buf);
-        ctx_set(c, "itera_peak", buf);
+        ctx_set(c, CTX_PEAK, buf);
     } else {
-        ctx_set(c, "itera_peak_gflops", "unavailable");
+        ctx_set(c, CTX_PEAK_GFLOPS, "unavailable");
         snprintf(buf, sizeof buf, "unavailable: %s", in->peak_err ? in->peak_err : "?");
-        ctx_set(c, "itera_peak", buf);
+        ctx_set(c, CTX_PEAK, buf);
     }
-    ctx_set(c, "itera_pct_peak_basis",
+    ctx_set(c, CTX_PCT_PEAK_BASIS,
             "FP32 FMA peak (fp32, scan) or 2 x int8 MAC peak (int8, int4) at "
             "min(threads, cores) cores");
     pin_topo_describe(in->topo, buf, sizeof buf);
-    ctx_set(c, "itera_topology", buf);
-    cpuinfo("model name", buf, sizeof buf);
-    ctx_set(c, "itera_cpu_model", buf);
+    ctx_set(c, CTX_TOPOLOGY, buf);
+    machine_to_context(in->machine, c);
     snprintf(buf, sizeof buf, "%d", in->pr->repetitions);
-    ctx_set(c, "itera_repetitions", buf);
+    ctx_set(c, CTX_REPETITIONS, buf);
     snprintf(buf, sizeof buf, "%g", in->pr->min_time);
-    ctx_set(c, "itera_min_time", buf);
+    ctx_set(c, CTX_MIN_TIME, buf);
     snprintf(buf, sizeof buf, "%d rows x %d tokens, seed %u, vs FP32 with the same kernel and "
              "threads", FAM_ACC_BATCH, in->env->acc_seq, FAM_ACC_SEED);
-    ctx_set(c, "itera_accuracy_input", buf);
-    ctx_set(c, "itera_rss", in->env->rss_reset_ok
+    ctx_set(c, CTX_ACCURACY_INPUT, buf);
+    ctx_set(c, CTX_RSS, in->env->rss_reset_ok
                                 ? "per cell: VmHWM after a reset through /proc/self/clear_refs"
                                 : "process peak (ru_maxrss), not reset between cells");
     snprintf(buf, sizeof buf, "%d", in->ncells);
-    ctx_set(c, "itera_cells", buf);
+    ctx_set(c, CTX_CELLS, buf);
     return c;
 }
 
@@ -474,7 +357,7 @@ static json_t *run_signature(const profile *pr, const runner_opts *o)
                      o->emulate, "model", o->model_dir ? o->model_dir : "synthetic");
 }
 
-/* ---- the run ---- */
+/* ---- the run: phases over one sweep state, one unwind (sweep_free) ---- */
 
 static void on_signal(int sig)
 {
@@ -486,403 +369,465 @@ static void on_signal(int sig)
     raise(sig);
 }
 
-int runner_run(const runner_opts *o)
-{
-    int rc = 2;
-    char err[ERRN], path[PATH_MAX];
+/* Everything one sweep makes, in the order the phases make it. sweep_free undoes all of
+ * it (what is still zero is skipped), so a phase fails by returning its status. */
+typedef struct sweep {
+    const runner_opts *o;
+    runner_error *err;
+    char msg[ERRN];         /* scratch for the modules' (char *err, size_t n) messages */
+    /* load_inputs */
     platform pl;
     profile pr;
-    pin_topo *topo = NULL;
-    counters *ctr = NULL;
-    bench_cell *cells = NULL;
-    int ncells = 0;
-    fam_env env = { 0 };
-    bool env_ready = false;
-    runner r = { 0 };
-    journal_data jd = { 0 };
-    json_t *context = NULL, *root = NULL;
-    char **gargv = NULL;
-    char out[PATH_MAX], jpath[PATH_MAX + 16];
-
-    /* Google Benchmark flags: the profile's repetitions and min time first, so the
-     * user's own --benchmark_* flags (later) win. */
-    /* (filled after the profile is read; checked here for unknown arguments first) */
-
-    /* Platform and profile. */
-    const char *pname = o->platform ? o->platform : "embedded";
-    if (bench_data_find("platforms", pname, path, sizeof path, err, sizeof err) != 0 ||
-        platform_load(path, &pl, err, sizeof err) != 0) {
-        fprintf(stderr, "itera-bench run: %s\n", err);
-        goto out;
-    }
-    const char *prname = o->profile ? o->profile : "default";
-    if (bench_data_find("profiles", prname, path, sizeof path, err, sizeof err) != 0 ||
-        profile_load(path, &pr, err, sizeof err) != 0) {
-        fprintf(stderr, "itera-bench run: %s\n", err);
-        goto out;
-    }
-    for (int i = 0; i < o->nsets; i++)
-        if (profile_override(&pr, o->sets[i], err, sizeof err) != 0) {
-            fprintf(stderr, "itera-bench run: %s\n", err);
-            goto out;
-        }
-
-    /* GB flags. */
-    enum { NPRE = 3 };
-    int gargc = o->gb_argc + NPRE;
-    gargv = calloc((size_t)gargc + 1, sizeof *gargv);
-    if (!gargv)
-        goto out;
-    char reps[64], mint[64], warm[64];
-    snprintf(reps, sizeof reps, "--benchmark_repetitions=%d", pr.repetitions);
-    snprintf(mint, sizeof mint, "--benchmark_min_time=%g", pr.min_time);
-    /* One warm-up of min_time per cell (GB runs it once, before the first repetition). */
-    snprintf(warm, sizeof warm, "--benchmark_min_warmup_time=%g", pr.min_time);
-    gargv[0] = o->gb_argc > 0 ? o->gb_argv[0] : (char *)"itera-bench";
-    gargv[1] = reps;
-    gargv[2] = mint;
-    gargv[3] = warm;
-    for (int i = 1; i < o->gb_argc; i++)
-        gargv[i + NPRE] = o->gb_argv[i];
-    gargc = (o->gb_argc > 0 ? o->gb_argc : 1) + NPRE;
-    if (gb_initialize(&gargc, gargv) != 0)
-        goto out;
-    if (gargc > 1) {
-        fprintf(stderr, "itera-bench run: unknown option '%s' (see itera-bench run --help)\n",
-                gargv[1]);
-        goto out;
-    }
-
-    /* The host. */
-    if (pin_topology_load(&topo, NULL, err, sizeof err) != 0) {
-        fprintf(stderr, "itera-bench run: topology: %s\n", err);
-        rc = 1;
-        goto out;
-    }
-    int host_cores = pin_topo_cores(topo);
-    platform_resolve(&pl, host_cores);
-    if (!platform_fits(&pl, host_cores, err, sizeof err) && !o->emulate) {
-        fprintf(stderr, "itera-bench run: %s\n", err);
-        goto out;
-    }
+    char **gargv;           /* the flags Google Benchmark saw */
+    char gb_reps[64], gb_mint[64], gb_warm[64];
+    /* plan_cells */
+    machine_info machine;   /* this host's fingerprint (machine.h) */
+    pin_topo *topo;
     pin_plan plan;
-    if (pin_plan_make(topo, pl.threads, pl.binding, o->emulate, &plan, err, sizeof err) != 0) {
-        fprintf(stderr, "itera-bench run: platform %s: %s\n", pl.name, err);
-        goto out;
-    }
+    bench_cell *cells;
+    int ncells;
+    fam_env env;
+    bool env_ready;
+    char out[PATH_MAX], jpath[PATH_MAX + 16];
+    /* load_journal */
+    journal_data jd;
+    bool resumed;
+    /* probe_machine */
+    counters *ctr;
+    char ctr_desc[ERRN + 16];
+    peak_result peak;
+    const peak_result *peakp;
+    char peak_err[512];
+    json_t *context;
+    /* run_cells: the state the Google Benchmark callbacks share */
+    runner r;
+    /* finish */
+    json_t *root;
+} sweep;
 
-    /* The cells. */
-    if (profile_cells(&pr, pl.threads, &cells, &ncells, err, sizeof err) != 0) {
-        fprintf(stderr, "itera-bench run: %s\n", err);
-        goto out;
+static runner_status fail(sweep *s, runner_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static runner_status fail(sweep *s, runner_status st, const char *fmt, ...)
+{
+    if (s->err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(s->err->msg, sizeof s->err->msg, fmt, ap);
+        va_end(ap);
     }
-    if (ncells == 0) {
-        fprintf(stderr, "itera-bench run: profile %s has no cells\n", pr.name);
-        goto out;
-    }
-    for (int i = 0; i < ncells; i++)
-        if (cells[i].threads > pl.threads) {
-            fprintf(stderr, "itera-bench run: %s: threads %d is more than platform %s's %d "
-                    "worker threads; use threads = platform or a bigger platform\n",
-                    cells[i].name, cells[i].threads, pl.name, pl.threads);
-            goto out;
-        }
+    return st;
+}
 
-    /* The engine environment. */
-    env.topo = topo;
-    env.binding = pl.binding;
-    env.oversubscribe = o->emulate;
-    env.emulated = o->emulate;
-    env.model_dir = o->model_dir;
-    env.seed = ITERA_DEFAULT_SEED;
-    env.peak_slots = plan.slots;
-    if (fam_env_init(&env, err, sizeof err) != 0) {
-        fprintf(stderr, "itera-bench run: %s\n", err);
-        goto out;
-    }
-    env_ready = true;
-    for (int i = 0; i < ncells; i++)
-        if (fam_cell_check(&env, &cells[i], err, sizeof err) != 0) {
-            fprintf(stderr, "itera-bench run: profile %s: %s\n", pr.name, err);
-            goto out;
-        }
+/* Platform, profile (+ --set overrides) and the Google Benchmark flags: the profile's
+ * repetitions and min time first, so the user's own --benchmark_* flags (later) win. */
+static runner_status load_inputs(sweep *s)
+{
+    const runner_opts *o = s->o;
+    char path[PATH_MAX];
+    const char *pname = o->platform ? o->platform : "embedded";
+    if (bench_data_find("platforms", pname, path, sizeof path, s->msg, sizeof s->msg) != 0 ||
+        platform_load(path, &s->pl, s->msg, sizeof s->msg) != 0)
+        return fail(s, RUNNER_BAD_INPUT, "%s", s->msg);
+    const char *prname = o->profile ? o->profile : "default";
+    if (bench_data_find("profiles", prname, path, sizeof path, s->msg, sizeof s->msg) != 0 ||
+        profile_load(path, &s->pr, s->msg, sizeof s->msg) != 0)
+        return fail(s, RUNNER_BAD_INPUT, "%s", s->msg);
+    for (int i = 0; i < o->nsets; i++)
+        if (profile_override(&s->pr, o->sets[i], s->msg, sizeof s->msg) != 0)
+            return fail(s, RUNNER_BAD_INPUT, "%s", s->msg);
 
-    /* Where results go. */
+    enum { NPRE = 3 };
+    s->gargv = calloc((size_t)o->gb_argc + NPRE + 1, sizeof *s->gargv);
+    if (!s->gargv)
+        return fail(s, RUNNER_FAILED, "out of memory");
+    snprintf(s->gb_reps, sizeof s->gb_reps, "--benchmark_repetitions=%d", s->pr.repetitions);
+    snprintf(s->gb_mint, sizeof s->gb_mint, "--benchmark_min_time=%g", s->pr.min_time);
+    /* One warm-up of min_time per cell (GB runs it once, before the first repetition). */
+    snprintf(s->gb_warm, sizeof s->gb_warm, "--benchmark_min_warmup_time=%g", s->pr.min_time);
+    s->gargv[0] = o->gb_argc > 0 ? o->gb_argv[0] : (char *)"itera-bench";
+    s->gargv[1] = s->gb_reps;
+    s->gargv[2] = s->gb_mint;
+    s->gargv[3] = s->gb_warm;
+    for (int i = 1; i < o->gb_argc; i++)
+        s->gargv[i + NPRE] = o->gb_argv[i];
+    int gargc = (o->gb_argc > 0 ? o->gb_argc : 1) + NPRE;
+    if (gb_initialize(&gargc, s->gargv) != 0)
+        return fail(s, RUNNER_BAD_INPUT, "%s", gb_error());
+    if (gargc > 1)
+        return fail(s, RUNNER_BAD_INPUT, "unknown option '%s' (see itera-bench run --help)",
+                    s->gargv[1]);
+    return RUNNER_OK;
+}
+
+/* The host, the worker plan, the cells and the model they run on, and where results go. */
+static runner_status plan_cells(sweep *s)
+{
+    const runner_opts *o = s->o;
+    bench_error be;
+    if (machine_read(NULL, itera_isa_name(itera_isa_best()), &s->machine, &be) != BENCH_OK)
+        return fail(s, RUNNER_FAILED, "%s", be.msg);
+    if (machine_choose_name(&s->machine, o->machine, &be) != BENCH_OK)
+        return fail(s, RUNNER_BAD_INPUT, "%s", be.msg);
+    if (pin_topology_load(&s->topo, NULL, s->msg, sizeof s->msg) != 0)
+        return fail(s, RUNNER_FAILED, "topology: %s", s->msg);
+    int host_cores = pin_topo_cores(s->topo);
+    platform_resolve(&s->pl, host_cores);
+    if (!platform_fits(&s->pl, host_cores, s->msg, sizeof s->msg) && !o->emulate)
+        return fail(s, RUNNER_BAD_INPUT, "%s", s->msg);
+    if (pin_plan_make(s->topo, s->pl.threads, s->pl.binding, o->emulate, &s->plan, s->msg,
+                      sizeof s->msg) != 0)
+        return fail(s, RUNNER_BAD_INPUT, "platform %s: %s", s->pl.name, s->msg);
+
+    if (profile_cells(&s->pr, s->pl.threads, &s->cells, &s->ncells, s->msg, sizeof s->msg) != 0)
+        return fail(s, RUNNER_BAD_INPUT, "%s", s->msg);
+    if (s->ncells == 0)
+        return fail(s, RUNNER_BAD_INPUT, "profile %s has no cells", s->pr.name);
+    for (int i = 0; i < s->ncells; i++)
+        if (s->cells[i].threads > s->pl.threads)
+            return fail(s, RUNNER_BAD_INPUT, "%s: threads %d is more than platform %s's %d "
+                        "worker threads; use threads = platform or a bigger platform",
+                        s->cells[i].name, s->cells[i].threads, s->pl.name, s->pl.threads);
+
+    fam_env *env = &s->env;
+    env->topo = s->topo;
+    env->binding = s->pl.binding;
+    env->oversubscribe = o->emulate;
+    env->emulated = o->emulate;
+    env->model_dir = o->model_dir;
+    env->seed = ITERA_DEFAULT_SEED;
+    env->peak_slots = s->plan.slots;
+    if (fam_env_init(env, s->msg, sizeof s->msg) != 0)
+        return fail(s, RUNNER_BAD_INPUT, "%s", s->msg);
+    s->env_ready = true;
+    for (int i = 0; i < s->ncells; i++)
+        if (fam_cell_check(env, &s->cells[i], s->msg, sizeof s->msg) != 0)
+            return fail(s, RUNNER_BAD_INPUT, "profile %s: %s", s->pr.name, s->msg);
+
     if (o->out) {
-        snprintf(out, sizeof out, "%s", o->out);
+        snprintf(s->out, sizeof s->out, "%s", o->out);
     } else {
         char root_dir[PATH_MAX];
         runner_root(root_dir, sizeof root_dir);
-        snprintf(out, sizeof out, "%.2000s/results/%.200s/%.200s.json", root_dir, pl.name,
-                 pr.name);
-        if (strncmp(out, "./", 2) == 0)
-            memmove(out, out + 2, strlen(out + 2) + 1);
+        snprintf(s->out, sizeof s->out, "%.2000s/results/%.200s/%.200s.json", root_dir,
+                 s->pl.name, s->pr.name);
+        if (strncmp(s->out, "./", 2) == 0)
+            memmove(s->out, s->out + 2, strlen(s->out + 2) + 1);
     }
-    snprintf(jpath, sizeof jpath, "%s.journal", out);
-    rc = 1;
+    snprintf(s->jpath, sizeof s->jpath, "%s.journal", s->out);
+    return RUNNER_OK;
+}
 
-    if (gb_listing_only()) {
-        for (int i = 0; i < ncells; i++)
-            printf("%s\n", cells[i].name);
-        rc = 0;
-        goto out;
-    }
+/* The runner state the callbacks share: one slot per cell. */
+static runner_status init_runner(sweep *s)
+{
+    runner *r = &s->r;
+    r->pl = &s->pl;
+    r->pr = &s->pr;
+    r->cells = s->cells;
+    r->ncells = s->ncells;
+    r->fc = calloc((size_t)s->ncells, sizeof *r->fc);
+    r->todo = calloc((size_t)s->ncells, sizeof *r->todo);
+    r->pending = calloc((size_t)s->ncells, sizeof *r->pending);
+    r->journaled = calloc((size_t)s->ncells, sizeof *r->journaled);
+    r->done = json_object();
+    r->last_reported = -1;
+    r->emulated = s->o->emulate;
+    if (!r->fc || !r->todo || !r->pending || !r->journaled || !r->done)
+        return fail(s, RUNNER_FAILED, "out of memory");
+    return RUNNER_OK;
+}
 
-    /* The runner state. */
-    r.pl = &pl;
-    r.pr = &pr;
-    r.cells = cells;
-    r.ncells = ncells;
-    r.fc = calloc((size_t)ncells, sizeof *r.fc);
-    r.todo = calloc((size_t)ncells, sizeof *r.todo);
-    r.pending = calloc((size_t)ncells, sizeof *r.pending);
-    r.journaled = calloc((size_t)ncells, sizeof *r.journaled);
-    r.done = json_object();
-    r.last_reported = -1;
-    r.emulated = o->emulate;
-    if (!r.fc || !r.todo || !r.pending || !r.journaled || !r.done) {
-        fprintf(stderr, "itera-bench run: out of memory\n");
-        goto out;
-    }
-
-    /* Resume: the finished cells from the journal. */
-    peak_result peak, *peakp = NULL;
-    char peak_err[512] = "";
-    bool resumed = false;
+/* --resume: the journal must be of this platform, profile and signature; its finished
+ * cells, peak and context are taken over. Marks the cells still to run. */
+static runner_status load_journal(sweep *s)
+{
+    const runner_opts *o = s->o;
+    runner *r = &s->r;
     if (o->resume) {
         bool missing = false;
-        if (journal_read(jpath, &jd, &missing, err, sizeof err) != 0) {
-            if (!missing) {
-                fprintf(stderr, "itera-bench run --resume: %s\n", err);
-                rc = 2;
-                goto out;
-            }
+        if (journal_read(s->jpath, &s->jd, &missing, s->msg, sizeof s->msg) != 0) {
+            if (!missing)
+                return fail(s, RUNNER_BAD_INPUT, "--resume: %s", s->msg);
             fprintf(stderr, "itera-bench: --resume: no journal at %s; running every cell\n",
-                    jpath);
+                    s->jpath);
         } else {
-            const char *jp = json_string_value(json_object_get(jd.header, "platform"));
-            const char *jx = json_string_value(json_object_get(jd.header, "profile"));
-            if (!jp || !jx || strcmp(jp, pl.name) != 0 || strcmp(jx, pr.name) != 0) {
-                fprintf(stderr, "itera-bench run --resume: %s is a journal of platform %s, "
-                        "profile %s, not %s, %s; run without --resume to start over\n",
-                        jpath, jp ? jp : "?", jx ? jx : "?", pl.name, pr.name);
-                rc = 2;
-                goto out;
-            }
+            const char *jp = json_string_value(json_object_get(s->jd.header, "platform"));
+            const char *jx = json_string_value(json_object_get(s->jd.header, "profile"));
+            if (!jp || !jx || strcmp(jp, s->pl.name) != 0 || strcmp(jx, s->pr.name) != 0)
+                return fail(s, RUNNER_BAD_INPUT, "--resume: %s is a journal of platform %s, "
+                            "profile %s, not %s, %s; run without --resume to start over",
+                            s->jpath, jp ? jp : "?", jx ? jx : "?", s->pl.name, s->pr.name);
             /* The rest of what made the journal must match too. */
-            json_t *want = run_signature(&pr, o);
+            json_t *want = run_signature(&s->pr, o);
             const char *key;
             json_t *v;
+            runner_status st = RUNNER_OK;
             json_object_foreach(want, key, v)
             {
-                json_t *had = json_object_get(jd.header, key);
+                json_t *had = json_object_get(s->jd.header, key);
                 if (!had || !json_equal(had, v)) {
                     char *a = had ? json_dumps(had, JSON_ENCODE_ANY) : NULL;
                     char *b = json_dumps(v, JSON_ENCODE_ANY);
-                    fprintf(stderr, "itera-bench run --resume: %s was made with %s = %s, this "
-                            "run has %s; use the same options, or run without --resume to "
-                            "start over\n", jpath, key, a ? a : "(none)", b ? b : "?");
+                    st = fail(s, RUNNER_BAD_INPUT, "--resume: %s was made with %s = %s, this "
+                              "run has %s; use the same options, or run without --resume to "
+                              "start over", s->jpath, key, a ? a : "(none)", b ? b : "?");
                     free(a);
                     free(b);
-                    json_decref(want);
-                    rc = 2;
-                    goto out;
+                    break;
                 }
             }
             json_decref(want);
-            resumed = true;
-            if (peak_from_json(json_object_get(jd.header, "peak"), &peak))
-                peakp = &peak;
-            context = json_deep_copy(json_object_get(jd.header, "context"));
-            if (jd.partial_tail)
+            if (st != RUNNER_OK)
+                return st;
+            s->resumed = true;
+            if (peak_from_json(json_object_get(s->jd.header, "peak"), &s->peak))
+                s->peakp = &s->peak;
+            s->context = json_deep_copy(json_object_get(s->jd.header, "context"));
+            /* Cells of another machine must not join this file. */
+            machine_info had;
+            bench_error be;
+            char why[ERRN - 128];
+            if (machine_from_context(s->context, &had, &be) == BENCH_OK &&
+                !machine_same(&had, &s->machine, why, sizeof why))
+                return fail(s, RUNNER_BAD_INPUT, "--resume: %s was made on another machine "
+                            "(%s); run without --resume to start over", s->jpath, why);
+            if (s->jd.partial_tail)
                 fprintf(stderr, "itera-bench: --resume: the journal's last line was cut "
                         "short (a cell being written when the run stopped); it runs again\n");
         }
     }
     int ndone = 0;
-    for (int i = 0; i < ncells; i++) {
-        json_t *e = resumed ? json_object_get(jd.cells, cells[i].name) : NULL;
+    for (int i = 0; i < s->ncells; i++) {
+        json_t *e = s->resumed ? json_object_get(s->jd.cells, s->cells[i].name) : NULL;
         if (e) {
-            json_object_set(r.done, cells[i].name, e);
-            r.journaled[i] = true;
+            json_object_set(r->done, s->cells[i].name, e);
+            r->journaled[i] = true;
             ndone++;
         } else {
-            r.todo[i] = true;
+            r->todo[i] = true;
         }
     }
-    r.done_before = ndone;
-    r.total_todo = ncells - ndone;
-    if (resumed)
-        fprintf(stderr, "itera-bench: resuming %s: %d of %d cells done, %d to run\n", jpath,
-                ndone, ncells, ncells - ndone);
+    r->done_before = ndone;
+    r->total_todo = s->ncells - ndone;
+    if (s->resumed)
+        fprintf(stderr, "itera-bench: resuming %s: %d of %d cells done, %d to run\n", s->jpath,
+                ndone, s->ncells, s->ncells - ndone);
+    return RUNNER_OK;
+}
 
-    /* Counters, peak, binding check: the context. */
-    if (counters_open(&ctr, err, sizeof err) != 0) {
-        ctr = NULL;
-        fprintf(stderr, "itera-bench: counters: %s\n", err);
+/* Counters, the peak probe and the binding check, then the results' context and the
+ * journal (created, or reopened after --resume). */
+static runner_status probe_machine(sweep *s)
+{
+    const runner_opts *o = s->o;
+    runner *r = &s->r;
+    if (counters_open(&s->ctr, s->msg, sizeof s->msg) != 0) {
+        s->ctr = NULL;
+        fprintf(stderr, "itera-bench: counters: %s\n", s->msg);
     }
-    char ctr_desc[ERRN + 16];
-    if (ctr)
-        counters_describe(ctr, ctr_desc, sizeof ctr_desc);
+    if (s->ctr)
+        counters_describe(s->ctr, s->ctr_desc, sizeof s->ctr_desc);
     else
-        snprintf(ctr_desc, sizeof ctr_desc, "none: %s", err);
-    env.ctr = ctr;
-    if (!peakp && r.total_todo > 0) {
-        if (peak_measure(cpu_isa_best(), pl.threads, pl.binding == PIN_BIND_NONE ? NULL : &plan,
-                         &peak, peak_err, sizeof peak_err) == 0)
-            peakp = &peak;
+        snprintf(s->ctr_desc, sizeof s->ctr_desc, "none: %s", s->msg);
+    s->env.ctr = s->ctr;
+    if (!s->peakp && r->total_todo > 0) {
+        if (peak_measure(itera_isa_best(), s->pl.threads,
+                         s->pl.binding == PIN_BIND_NONE ? NULL : &s->plan, &s->peak,
+                         s->peak_err, sizeof s->peak_err) == 0)
+            s->peakp = &s->peak;
         else
-            fprintf(stderr, "itera-bench: peak probe: %s (no pct_peak)\n", peak_err);
+            fprintf(stderr, "itera-bench: peak probe: %s (no pct_peak)\n", s->peak_err);
     }
-    env.peak = peakp;
+    s->env.peak = s->peakp;
     char cpus[512] = "", isa[64] = "";
-    if (r.total_todo > 0 &&
-        fam_binding_check(&env, pl.threads, cpus, sizeof cpus, isa, sizeof isa, err,
-                          sizeof err) != 0) {
-        fprintf(stderr, "itera-bench run: platform %s: %s\n", pl.name, err);
-        goto out;
-    }
-    if (!context) {
-        ctx_inputs in = { .pl = &pl, .pr = &pr, .topo = topo, .emulated = o->emulate,
-                          .worker_cpus = cpus, .counters_desc = ctr_desc, .peak = peakp,
-                          .peak_err = peak_err, .env = &env, .model_dir = o->model_dir,
-                          .ncells = ncells };
-        context = build_context(&in);
+    if (r->total_todo > 0 &&
+        fam_binding_check(&s->env, s->pl.threads, cpus, sizeof cpus, isa, sizeof isa, s->msg,
+                          sizeof s->msg) != 0)
+        return fail(s, RUNNER_FAILED, "platform %s: %s", s->pl.name, s->msg);
+    if (!s->context) {
+        ctx_inputs in = { .machine = &s->machine, .pl = &s->pl, .pr = &s->pr, .topo = s->topo, .emulated = o->emulate,
+                          .worker_cpus = cpus, .counters_desc = s->ctr_desc, .peak = s->peakp,
+                          .peak_err = s->peak_err, .env = &s->env, .model_dir = o->model_dir,
+                          .ncells = s->ncells };
+        s->context = build_context(&in);
     } else {
-        ctx_set(context, "itera_resumed", "true");
+        ctx_set(s->context, CTX_RESUMED, "true");
     }
 
-    /* The journal. */
-    if (resumed) {
-        if (journal_reopen(jpath, jd.valid_bytes, &r.jr, err, sizeof err) != 0) {
-            fprintf(stderr, "itera-bench run: %s\n", err);
-            goto out;
-        }
-    } else {
-        json_t *h = json_pack("{s:i, s:s, s:s, s:i, s:O}", "itera_journal", JOURNAL_VERSION,
-                              "platform", pl.name, "profile", pr.name, "cells", ncells,
-                              "context", context);
-        if (peakp)
-            json_object_set_new(h, "peak", peak_json(peakp));
-        json_t *sig = run_signature(&pr, o);
-        json_object_update(h, sig);
-        json_decref(sig);
-        int jrc = journal_create(jpath, h, &r.jr, err, sizeof err);
-        json_decref(h);
-        if (jrc != 0) {
-            fprintf(stderr, "itera-bench run: %s\n", err);
-            goto out;
-        }
+    if (s->resumed) {
+        if (journal_reopen(s->jpath, s->jd.valid_bytes, &r->jr, s->msg, sizeof s->msg) != 0)
+            return fail(s, RUNNER_FAILED, "%s", s->msg);
+        return RUNNER_OK;
     }
+    json_t *h = json_pack("{s:i, s:s, s:s, s:i, s:O}", RES_JOURNAL, JOURNAL_VERSION,
+                          "platform", s->pl.name, "profile", s->pr.name, "cells", s->ncells,
+                          "context", s->context);
+    if (s->peakp)
+        json_object_set_new(h, "peak", peak_json(s->peakp));
+    json_t *sig = run_signature(&s->pr, o);
+    json_object_update(h, sig);
+    json_decref(sig);
+    int jrc = journal_create(s->jpath, h, &r->jr, s->msg, sizeof s->msg);
+    json_decref(h);
+    if (jrc != 0)
+        return fail(s, RUNNER_FAILED, "%s", s->msg);
+    return RUNNER_OK;
+}
 
-    /* Register the cells to run and run them. */
-    env.on_enter = on_enter;
-    env.user = &r;
+/* Registers the cells still to run and runs them through Google Benchmark; every
+ * finished cell is journaled as it completes (the callbacks above). */
+static runner_status run_cells(sweep *s)
+{
+    const runner_opts *o = s->o;
+    runner *r = &s->r;
+    s->env.on_enter = on_enter;
+    s->env.user = r;
     gb_options gopt = { 0 };
     gopt.use_real_time = true;
     gopt.unit = GB_UNIT_US;
-    for (int i = 0; i < ncells; i++) {
-        fam_cell_init(&r.fc[i], &env, &cells[i], i);
-        if (r.todo[i] && gb_register(cells[i].name, fam_bench, &r.fc[i], &gopt) != 0)
-            goto out;
+    for (int i = 0; i < s->ncells; i++) {
+        fam_cell_init(&r->fc[i], &s->env, &s->cells[i], i);
+        if (r->todo[i] && gb_register(s->cells[i].name, fam_bench, &r->fc[i], &gopt) != 0)
+            return fail(s, RUNNER_FAILED, "%s", gb_error());
     }
     fprintf(stderr, "itera-bench: platform %s (%d cores, %d threads%s), profile %s: %d cells "
-            "-> %s\n", pl.name, pl.cores, pl.threads, o->emulate ? ", EMULATED" : "", pr.name,
-            ncells, out);
+            "-> %s\n", s->pl.name, s->pl.cores, s->pl.threads, o->emulate ? ", EMULATED" : "",
+            s->pr.name, s->ncells, s->out);
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    r.t0 = mono_s();
-    int ran = r.total_todo > 0 ? gb_run(on_run, &r) : 0;
-    flush_all(&r);
-    if (r.active)
-        fam_cell_release(r.active);
+    r->t0 = mono_s();
+    int ran = r->total_todo > 0 ? gb_run(on_run, r) : 0;
+    flush_all(r);
+    if (r->active)
+        fam_cell_release(r->active);
+    r->active = NULL;
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
-    journal_close(r.jr);
-    r.jr = NULL;
-    if (ran < 0) {
-        fprintf(stderr, "itera-bench run: Google Benchmark run failed\n");
-        goto out;
-    }
+    journal_close(r->jr);
+    r->jr = NULL;
+    if (ran < 0)
+        return fail(s, RUNNER_FAILED, "Google Benchmark run failed: %s", gb_error());
+    return RUNNER_OK;
+}
 
-    /* The final file. */
-    const char **names = malloc((size_t)ncells * sizeof *names);
+/* The final file, written atomically, then what failed and what is missing. */
+static runner_status finish(sweep *s)
+{
+    const runner_opts *o = s->o;
+    runner *r = &s->r;
+    const char **names = malloc((size_t)s->ncells * sizeof *names);
     if (!names)
-        goto out;
-    for (int i = 0; i < ncells; i++)
-        names[i] = cells[i].name;
+        return fail(s, RUNNER_FAILED, "out of memory");
+    for (int i = 0; i < s->ncells; i++)
+        names[i] = s->cells[i].name;
     int missing = 0;
-    root = results_assemble(context, names, ncells, r.done, &missing);
+    s->root = results_assemble(s->context, names, s->ncells, r->done, &missing);
     free(names);
-    json_t *rc_ctx = json_object_get(root, "context");
+    json_t *rc_ctx = json_object_get(s->root, RES_CONTEXT);
     char buf[64];
     snprintf(buf, sizeof buf, "%d", missing);
-    ctx_set(rc_ctx, "itera_missing_cells", buf);
-    if (results_write_atomic(out, root, err, sizeof err) != 0) {
-        fprintf(stderr, "itera-bench run: %s\n", err);
-        goto out;
-    }
+    ctx_set(rc_ctx, CTX_MISSING_CELLS, buf);
+    if (results_write_atomic(s->out, s->root, s->msg, sizeof s->msg) != 0)
+        return fail(s, RUNNER_FAILED, "%s", s->msg);
 
-    /* Summary: failed cells and missing ones. */
     int failed = 0;
     const char *first_fail = NULL, *first_msg = NULL;
     size_t k;
     json_t *b;
-    json_array_foreach(json_object_get(root, "benchmarks"), k, b)
+    json_array_foreach(json_object_get(s->root, RES_BENCHMARKS), k, b)
     {
-        if (json_is_true(json_object_get(b, "error_occurred")) &&
-            json_integer_value(json_object_get(b, "repetition_index")) == 0 &&
-            !json_object_get(b, "aggregate_name")) {
+        if (json_is_true(json_object_get(b, ENT_ERROR_OCCURRED)) &&
+            json_integer_value(json_object_get(b, ENT_REPETITION_INDEX)) == 0 &&
+            !json_object_get(b, ENT_AGGREGATE_NAME)) {
             if (!failed++) {
-                first_fail = json_string_value(json_object_get(b, "run_name"));
-                first_msg = json_string_value(json_object_get(b, "error_message"));
+                first_fail = json_string_value(json_object_get(b, ENT_RUN_NAME));
+                first_msg = json_string_value(json_object_get(b, ENT_ERROR_MESSAGE));
             }
         }
     }
-    double total = mono_s() - r.t0;
+    double total = mono_s() - r->t0;
     char tdur[32];
     fmt_dur(total, tdur, sizeof tdur);
     fprintf(stderr, "itera-bench: %d of %d cells in %s (%d this run, %s)%s\n",
-            ncells - missing, ncells, out, r.finished, tdur, o->emulate ? ", EMULATED" : "");
-    rc = 0;
-    if (failed) {
-        fprintf(stderr, "itera-bench: %d cell(s) failed; first: %s: %s\n", failed,
-                first_fail ? first_fail : "?", first_msg ? first_msg : "?");
-        rc = 1;
-    }
-    if (missing) {
-        fprintf(stderr, "itera-bench: %d cell(s) have no results (filtered out by "
-                "--benchmark_filter, or lost); rerun with --resume to complete the file\n",
-                missing);
-        rc = 1;
-    }
-    if (r.journal_failed)
-        rc = 1;
-    printf("%s\n", out);
+            s->ncells - missing, s->ncells, s->out, r->finished, tdur,
+            o->emulate ? ", EMULATED" : "");
+    /* One message for everything that went wrong (main prints it). */
+    char why[ERRN] = "";
+    size_t used = 0;
+    if (failed)
+        used += (size_t)snprintf(why + used, sizeof why - used, "%d cell(s) failed; first: "
+                                 "%s: %s", failed, first_fail ? first_fail : "?",
+                                 first_msg ? first_msg : "?");
+    if (missing && used < sizeof why)
+        used += (size_t)snprintf(why + used, sizeof why - used, "%s%d cell(s) have no results "
+                                 "(filtered out by --benchmark_filter, or lost); rerun with "
+                                 "--resume to complete the file", used ? "; " : "", missing);
+    if (r->journal_failed && used < sizeof why)
+        snprintf(why + used, sizeof why - used, "%sthe journal %.400s could not be written",
+                 used ? "; " : "", s->jpath);
+    runner_status st = why[0] ? fail(s, RUNNER_INCOMPLETE, "%s", why) : RUNNER_OK;
+    printf("%s\n", s->out);
     fflush(stdout);
+    return st;
+}
 
-out:
-    if (r.fc) {
-        for (int i = 0; i < ncells; i++)
-            fam_cell_free(&r.fc[i]);
+static void sweep_free(sweep *s)
+{
+    runner *r = &s->r;
+    if (r->fc)
+        for (int i = 0; i < s->ncells; i++)
+            fam_cell_free(&r->fc[i]);
+    if (r->pending)
+        for (int i = 0; i < s->ncells; i++)
+            json_decref(r->pending[i]);
+    journal_close(r->jr);
+    free(r->fc);
+    free(r->todo);
+    free(r->pending);
+    free(r->journaled);
+    json_decref(r->done);
+    json_decref(s->root);
+    json_decref(s->context);
+    journal_data_free(&s->jd);
+    if (s->env_ready)
+        fam_env_free(&s->env);
+    counters_close(s->ctr);
+    free(s->cells);
+    pin_topology_free(s->topo);
+    free(s->gargv);
+}
+
+runner_status runner_run(const runner_opts *o, runner_error *err)
+{
+    sweep *s = calloc(1, sizeof *s);
+    if (err)
+        err->msg[0] = '\0';
+    if (!s) {
+        if (err)
+            snprintf(err->msg, sizeof err->msg, "out of memory");
+        return RUNNER_FAILED;
     }
-    if (r.pending)
-        for (int i = 0; i < ncells; i++)
-            json_decref(r.pending[i]);
-    journal_close(r.jr);
-    free(r.fc);
-    free(r.todo);
-    free(r.pending);
-    free(r.journaled);
-    json_decref(r.done);
-    json_decref(root);
-    json_decref(context);
-    journal_data_free(&jd);
-    if (env_ready)
-        fam_env_free(&env);
-    counters_close(ctr);
-    free(cells);
-    pin_topology_free(topo);
-    free(gargv);
-    return rc;
+    s->o = o;
+    s->err = err;
+    runner_status st = load_inputs(s);
+    if (st == RUNNER_OK)
+        st = plan_cells(s);
+    if (st == RUNNER_OK && gb_listing_only()) {
+        for (int i = 0; i < s->ncells; i++)
+            printf("%s\n", s->cells[i].name);
+    } else {
+        if (st == RUNNER_OK)
+            st = init_runner(s);
+        if (st == RUNNER_OK)
+            st = load_journal(s);
+        if (st == RUNNER_OK)
+            st = probe_machine(s);
+        if (st == RUNNER_OK)
+            st = run_cells(s);
+        if (st == RUNNER_OK)
+            st = finish(s);
+    }
+    sweep_free(s);
+    free(s);
+    return st;
 }

@@ -1,7 +1,11 @@
 /*
  * runner.h: a sweep, from a platform and a profile to a results file.
  *
- * runner_run: loads the platform and the profile (+ --set overrides), refuses a platform
+ * runner_run, in phases over one sweep state with one unwind: load_inputs (platform,
+ * profile, --set, Google Benchmark flags), plan_cells (host topology, worker plan, cells,
+ * model, output path), load_journal (--resume), probe_machine (counters, peak, binding
+ * check, context, journal), run_cells, finish (final file, failures, missing cells).
+ * It loads the platform and the profile (+ --set overrides), refuses a platform
  * bigger than the host unless emulating, expands the cells, measures the machine peak,
  * opens the counters, checks the binding, then runs every cell through Google Benchmark
  * (one GB run over the cells still to do, each cell's engine state made when GB enters
@@ -22,6 +26,7 @@ typedef struct runner_opts {
     const char *profile;    /* name or path; NULL: "default" */
     const char *out;        /* NULL: <root>/results/<platform>/<profile>.json */
     const char *model_dir;  /* NULL: the engine's synthetic model (ITERA_DEFAULT_SEED) */
+    const char *machine;    /* machine name (--machine); NULL: ITERA_MACHINE or derived */
     bool resume;
     bool emulate;
     const char *const *sets; /* "key=value" overrides (--set), nsets of them */
@@ -30,11 +35,25 @@ typedef struct runner_opts {
     char **gb_argv;
 } runner_opts;
 
-/* Runs the sweep. Returns the process exit status: 0 every cell ran; 1 some cell failed
- * or is missing, or a file could not be written; 2 bad input (platform, profile, flag,
- * a platform bigger than the host without emulation). Messages go to stderr; the
- * results path to stdout. */
-int runner_run(const runner_opts *o);
+/* How a sweep ended. main.c alone turns it into an exit status. */
+typedef enum runner_status {
+    RUNNER_OK = 0,     /* every cell ran (or --benchmark_list_tests listed them) */
+    RUNNER_BAD_INPUT,  /* a platform, profile, flag, model or journal that does not fit;
+                          a platform bigger than the host without emulation */
+    RUNNER_FAILED,     /* the machine or a file refused: topology, binding, journal,
+                          results file, Google Benchmark itself, memory */
+    RUNNER_INCOMPLETE  /* the results file is written but a cell failed or has no results,
+                          or the journal could not be kept */
+} runner_status;
+
+typedef struct runner_error {
+    char msg[1024]; /* one line naming what failed and the way out; "" with RUNNER_OK */
+} runner_error;
+
+/* Runs the sweep. Progress, warnings and per-cell failures go to stderr as they happen;
+ * the results path to stdout at the end. Returns the status, with err (when not NULL)
+ * holding the message of a failure. Never exits. */
+runner_status runner_run(const runner_opts *o, runner_error *err);
 
 /* The folder holding platforms/ and profiles/ (the repository), "." when not found. */
 void runner_root(char *out, size_t n);

@@ -89,6 +89,46 @@ const char *itera_status_name(itera_status s);
 /* The ISA path the matrix products of format q take on this CPU, e.g. "avx512", "avx512-vnni". */
 const char *itera_quant_isa(itera_quant q);
 
+/* ---- Instruction sets (engine/cpu.c, engine/isa_select.c) ----
+ *
+ * Every kernel family (FP32 and integer matrix products, element-wise math, the scan's
+ * inner loops) keeps one scalar reference and SIMD variants as rows of a table ordered by
+ * ISA. One selection, made once per process at first use (pthread_once), picks each
+ * family's row for itera_isa_best(); results record the rows' names. */
+typedef enum itera_isa {
+    ITERA_ISA_SCALAR = 0,
+    ITERA_ISA_AVX2 = 1,       /* AVX2 + FMA + F16C */
+    ITERA_ISA_AVX512 = 2,     /* AVX-512 F/BW/DQ/VL */
+    ITERA_ISA_AVX512VNNI = 3, /* AVX-512 + VNNI (vpdpbusd) */
+    ITERA_ISA_COUNT
+} itera_isa;
+
+/* Highest ISA usable here: CPUID + OS (XGETBV) support, capped by the environment variable
+ * ITERA_ISA=scalar|avx2|avx512|avx512vnni when set. Read once. */
+itera_isa itera_isa_best(void);
+/* isa <= itera_isa_best(). */
+bool itera_isa_has(itera_isa isa);
+/* Highest ISA the CPU and OS support, ignoring ITERA_ISA. */
+itera_isa itera_isa_hw(void);
+/* "scalar", "avx2", "avx512", "avx512vnni" (the ITERA_ISA spellings); "?" out of range. */
+const char *itera_isa_name(itera_isa isa);
+/* Parses an ITERA_ISA value (the itera_isa_name spellings, case-insensitive; "avx512-vnni"
+ * also accepted). false (and *out unchanged) for NULL or an unknown name. */
+bool itera_isa_parse(const char *s, itera_isa *out);
+/* ITERA_ISA was set to an unknown value: a one-line message naming it and the valid
+ * choices (the value is then ignored: no cap). NULL when unset or valid. */
+const char *itera_isa_env_error(void);
+
+/* The head every ISA-variant row starts with: the lowest ISA it needs, and its name as
+ * results record it (e.g. "avx512-vnni"). */
+typedef struct itera_variant {
+    itera_isa isa;
+    const char *name;
+} itera_variant;
+/* The one selection rule: the index of the last of rows[0..n) (ordered by ISA, rows[0]
+ * the scalar reference) whose ISA is <= cap; 0 when none is. */
+int itera_isa_pick(const itera_variant *const *rows, int n, itera_isa cap);
+
 /* The seed of the built-in synthetic model used when no model folder is given. */
 #define ITERA_DEFAULT_SEED 20240501u
 
@@ -188,7 +228,7 @@ int itera_prof_ops(itera_ctx *c, itera_op_stat *out, int cap);
 itera_status itera_prof_trace(itera_ctx *c, bool on, itera_error *err);
 /* The events since the last reset as Chrome trace-event JSON (Perfetto, chrome://tracing):
  * {"traceEvents": [{"name", "ph": "X", "ts", "dur" (µs), "pid", "tid"}...]}, written to
- * path atomically (path.tmp, then rename). */
+ * path atomically (itera_write_file). */
 itera_status itera_prof_write_trace(itera_ctx *c, const char *path, itera_error *err);
 /* The measured cost of one zone: zone_ns, the time an empty zone reports (subtracted
  * from every total above); pair_ns, the full cost of a begin/end pair. Either may be NULL. */
@@ -271,6 +311,48 @@ const char *itera_token_text(const itera_tokenizer *t, int id); /* "<UNK>" style
 /* Next token from logits [V]: argmax when temperature <= 0, else a draw from
  * softmax(logits / temperature) using *rng (a 64-bit state advanced in place). */
 int itera_sample(const float *logits, int V, float temperature, uint64_t *rng);
+
+/* ---- Writing files atomically (engine/atomic_file.c): every writer of the engine, the
+ * CLI and the harness goes through these ----
+ *
+ * A file is written to a temporary file in its own folder (created exclusively, never
+ * following a link), fsynced, closed, renamed over the path, and the folder fsynced: a
+ * reader sees the old file or the whole new one, never a part, and a crash leaves one of
+ * the two. A path that exists and is not a regular file (folder, symbolic link, FIFO,
+ * device node, socket) is refused with ITERA_ERR_ARG before anything is created. Errors
+ * (ITERA_ERR_IO) name the path and the failing step; the path is then left as it was.
+ *
+ *   itera_file *f;
+ *   if (itera_file_create(path, &f, &err) != ITERA_OK) ...;
+ *   itera_file_write(f, data, n); itera_file_printf(f, "%d\n", x);   (errors are kept)
+ *   if (itera_file_commit(f, &err) != ITERA_OK) ...;                  (frees f)
+ */
+typedef struct itera_file itera_file;
+itera_status itera_file_create(const char *path, itera_file **out, itera_error *err);
+/* Appends bytes; the first failure is kept and reported by itera_file_commit (later
+ * writes are then ignored). Writes are buffered (64 KiB). */
+void itera_file_write(itera_file *f, const void *data, size_t n);
+void itera_file_printf(itera_file *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool itera_file_ok(const itera_file *f); /* false once a write has failed */
+/* Flushes, fsyncs, closes, renames into place, fsyncs the folder; frees f either way.
+ * On failure the temporary file is removed and the path is untouched, except when only
+ * the final folder fsync fails (the new file is then in place; the error says so). */
+itera_status itera_file_commit(itera_file *f, itera_error *err);
+void itera_file_discard(itera_file *f); /* removes the temporary file; frees f; NULL is a no-op */
+/* The whole file in one call: create, write n bytes, commit. */
+itera_status itera_write_file(const char *path, const void *data, size_t n, itera_error *err);
+
+/* A folder written as a whole (e.g. a quantized model): itera_dir_begin checks what is at
+ * path (nothing, or a folder holding only regular files) and creates an empty temporary
+ * folder beside it, *tmp (malloc'd: free it). Fill it with itera_file_* or
+ * itera_model_save. itera_dir_commit moves it into place: a rename when path does not
+ * exist; an existing folder is exchanged with it atomically and its old files removed,
+ * but only when every one of them is a regular file the new folder also has (otherwise
+ * ITERA_ERR_ARG naming the file in the way, and nothing changes). After a failed commit,
+ * itera_dir_discard(tmp) removes the temporary folder. */
+itera_status itera_dir_begin(const char *path, char **tmp, itera_error *err);
+itera_status itera_dir_commit(const char *tmp, const char *path, itera_error *err);
+void itera_dir_discard(const char *tmp);
 
 #ifdef __cplusplus
 }

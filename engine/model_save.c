@@ -1,10 +1,8 @@
 /* model_save.c: writing a model folder (config.json + model.safetensors). */
-#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "err.h"
 #include "model.h"
@@ -30,15 +28,12 @@ static itera_status write_config(const itera_config *c, const char *path, itera_
     json_object_set_new(o, "max_seq_length", json_integer(c->max_seq_length));
     json_object_set_new(o, "layer_norm_eps", json_real(c->layer_norm_eps));
     json_object_set_new(o, "tie_word_embeddings", json_boolean(c->tie_word_embeddings));
-    char tmp[4096 + 64];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    int rc = json_dump_file(o, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(o);
-    if (rc != 0 || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return itera_fail(err, ITERA_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-    }
-    return ITERA_OK;
+    if (!text) return itera_fail(err, ITERA_ERR_NOMEM, "%s: out of memory", path);
+    itera_status st = itera_write_file(path, text, strlen(text), err);
+    free(text);
+    return st;
 }
 
 itera_status itera_model_save(const itera_model *m, const char *dir, itera_error *err)

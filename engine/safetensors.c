@@ -313,28 +313,20 @@ itera_status st_write(st_writer *w, const char *path, itera_error *err)
     json_decref(root);
     if (!hdr) return itera_fail(err, ITERA_ERR_NOMEM, "%s: out of memory", path);
     size_t hl = strlen(hdr), pad = (8 - hl % 8) % 8; /* data starts 8-aligned */
-    char tmp[4096 + 64];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    itera_status st = ITERA_OK;
-    FILE *fp = fopen(tmp, "wb");
-    if (!fp) {
-        st = itera_fail(err, ITERA_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
+    itera_file *f;
+    itera_status st = itera_file_create(path, &f, err);
+    if (st != ITERA_OK) {
         free(hdr);
         return st;
     }
     uint8_t len8[8];
     uint64_t total = hl + pad;
     for (int i = 0; i < 8; i++) len8[i] = (uint8_t)(total >> (8 * i));
-    bool ok = fwrite(len8, 1, 8, fp) == 8 && fwrite(hdr, 1, hl, fp) == hl &&
-              fwrite("        ", 1, pad, fp) == pad;
-    for (int i = 0; ok && i < w->n; i++)
-        ok = fwrite(w->e[i].data, 1, w->e[i].nbytes, fp) == w->e[i].nbytes;
-    ok = ok && fflush(fp) == 0 && fsync(fileno(fp)) == 0;
-    ok = (fclose(fp) == 0) && ok;
+    itera_file_write(f, len8, 8);
+    itera_file_write(f, hdr, hl);
+    itera_file_write(f, "        ", pad);
     free(hdr);
-    if (!ok || rename(tmp, path) != 0) {
-        st = itera_fail(err, ITERA_ERR_IO, "%s: write failed: %s", path, strerror(errno));
-        unlink(tmp);
-    }
+    for (int i = 0; i < w->n; i++) itera_file_write(f, w->e[i].data, w->e[i].nbytes);
+    st = itera_file_commit(f, err);
     return st;
 }

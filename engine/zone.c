@@ -267,22 +267,12 @@ itera_status prof_write_trace(const itera_prof *p, const char *path, itera_error
         json_decref(root);
         return itera_fail(err, ITERA_ERR_NOMEM, "%s: out of memory building the trace", path);
     }
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
-        json_decref(root);
-        return itera_fail(err, ITERA_ERR_ARG, "trace path too long: %s", path);
-    }
-    int rc = json_dump_file(root, tmp, JSON_COMPACT);
+    char *text = json_dumps(root, JSON_COMPACT);
     json_decref(root);
-    if (rc != 0) {
-        remove(tmp);
-        return itera_fail(err, ITERA_ERR_IO, "%s: cannot write the trace file", tmp);
-    }
-    if (rename(tmp, path) != 0) {
-        remove(tmp);
-        return itera_fail(err, ITERA_ERR_IO, "%s: cannot rename %s into place", path, tmp);
-    }
-    return ITERA_OK;
+    if (!text) return itera_fail(err, ITERA_ERR_NOMEM, "%s: out of memory serialising the trace", path);
+    itera_status st = itera_write_file(path, text, strlen(text), err);
+    free(text);
+    return st;
 }
 
 /* ---- public API (itera.h) ---- */

@@ -149,7 +149,7 @@ itera_zone zone_parent(itera_zone z);                       /* ZONE_COUNT for a 
 itera_status prof_trace(itera_prof *p, bool on, itera_error *err);
 /* Chrome trace-event JSON of the recorded events ({"traceEvents": [...]}, ph "X", ts and
  * dur in µs from the last reset, pid 1, tid = worker index), written to path atomically
- * (path.tmp, then rename). */
+ * (itera_write_file). */
 itera_status prof_write_trace(const itera_prof *p, const char *path, itera_error *err);
 /* Totals of zone z over all threads: count, total/min/max in ticks less the measured
  * overhead (overhead_ticks per call). false when the zone has no calls. */

@@ -3,7 +3,7 @@
 # Root: apt-get install -y; otherwise print the command to run and fail.
 set -u
 PKGS="build-essential pkg-config libjansson-dev libcmocka-dev libhwloc-dev hwloc \
-libpfm4-dev libinih-dev libbenchmark-dev gnuplot-nox python3"
+libpfm4-dev libinih-dev libbenchmark-dev nettle-dev gnuplot-nox python3"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

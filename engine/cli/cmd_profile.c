@@ -73,14 +73,13 @@ static int write_json(const char *path, const summary *s, const itera_op_stat *o
         "zone_overhead_ns", s->zone_ns, "zone_pair_ns", s->pair_ns, "zones_per_forward", s->zones_per_fwd,
         "ops", arr);
     if (!root) return cli_error("profile", "%s: out of memory building JSON", path);
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    int rc = json_dump_file(root, tmp, JSON_INDENT(2));
+    char *text = json_dumps(root, JSON_INDENT(2));
     json_decref(root);
-    if (rc != 0 || rename(tmp, path) != 0) {
-        remove(tmp);
-        return cli_error("profile", "--json: cannot write '%s'", path);
-    }
+    if (!text) return cli_error("profile", "%s: out of memory serialising JSON", path);
+    itera_error err;
+    itera_status st = itera_write_file(path, text, strlen(text), &err);
+    free(text);
+    if (st != ITERA_OK) return cli_error("profile", "--json: %s", err.msg);
     return 0;
 }
 

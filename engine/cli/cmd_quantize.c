@@ -3,18 +3,22 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
+#include <stdlib.h>
 
 #include "cli.h"
 
 static const char usage[] =
-    "usage: itera quantize [--model DIR] --quant int8|int4 --out DIR2\n"
+    "usage: itera quantize [--model DIR] --quant int8|int4|fp32 --out DIR2\n"
     "Quantizes every matrix-multiply weight (Q8_0: 8.5 bits per weight, Q4_0: 4.5; blocks of\n"
     "32 with a half-precision scale) and writes DIR2/config.json, DIR2/model.safetensors\n"
     "(packed integers and scales as U8 tensors, FP32 parameters as F16; metadata itera.quant,\n"
     "itera.format, itera.block_size) and a copy of DIR/tokenizer.json when there is one.\n"
-    "`--model DIR2` then loads it directly. Prints the file sizes and their ratio.\n\n"
-    "  --out DIR2        output folder (created if missing; files in it are replaced)\n" CLI_MODEL_USAGE;
+    "`--model DIR2` then loads it directly. Prints the file sizes and their ratio.\n"
+    "--quant fp32 writes the FP32 weights unchanged (e.g. the built-in synthetic model as a\n"
+    "folder, for tools outside the engine such as the PyTorch and ONNX Runtime peers).\n\n"
+    "  --out DIR2        output folder, written as a whole (a temporary folder beside it,\n"
+    "                    renamed into place); an existing DIR2 is replaced only when it\n"
+    "                    holds nothing but the files the new folder has\n" CLI_MODEL_USAGE;
 
 enum { OPT_OUT = OPT_FIRST_COMMAND_OPT };
 
@@ -24,23 +28,30 @@ static long file_size(const char *path)
     return stat(path, &sb) == 0 ? (long)sb.st_size : -1;
 }
 
-/* Copies src to dst (through a temporary file, renamed); 0 on success. */
-static int copy_file(const char *src, const char *dst)
+static itera_status read_error(itera_error *err, const char *src)
 {
-    char tmp[4400];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", dst, (long)getpid());
-    FILE *in = fopen(src, "rb"), *out = in ? fopen(tmp, "wb") : NULL;
-    int rc = in && out ? 0 : -1;
+    snprintf(err->msg, sizeof err->msg, "%.400s: cannot read: %s", src, strerror(errno));
+    return ITERA_ERR_IO;
+}
+
+/* Copies src to dst (itera_write_file's temporary file, renamed). */
+static itera_status copy_file(const char *src, const char *dst, itera_error *err)
+{
+    FILE *in = fopen(src, "rb");
+    if (!in) return read_error(err, src);
+    itera_file *out;
+    itera_status st = itera_file_create(dst, &out, err);
     char buf[65536];
     size_t n;
-    while (rc == 0 && (n = fread(buf, 1, sizeof buf, in)) > 0)
-        if (fwrite(buf, 1, n, out) != n) rc = -1;
-    if (in && ferror(in)) rc = -1;
-    if (in) fclose(in);
-    if (out && fclose(out) != 0) rc = -1;
-    if (rc == 0 && rename(tmp, dst) != 0) rc = -1;
-    if (rc != 0) unlink(tmp);
-    return rc;
+    while (st == ITERA_OK && (n = fread(buf, 1, sizeof buf, in)) > 0) itera_file_write(out, buf, n);
+    if (st == ITERA_OK && ferror(in)) {
+        itera_file_discard(out);
+        st = read_error(err, src);
+    } else if (st == ITERA_OK) {
+        st = itera_file_commit(out, err);
+    }
+    fclose(in);
+    return st;
 }
 
 int cmd_quantize(int argc, char **argv)
@@ -57,32 +68,34 @@ int cmd_quantize(int argc, char **argv)
         else return cli_bad_option("quantize", argv);
     }
     if (optind < argc) return cli_error("quantize", "unexpected argument '%s'", argv[optind]);
-    if (mo.quant != ITERA_QUANT_INT8 && mo.quant != ITERA_QUANT_INT4)
-        return cli_error("quantize", "--quant: expected int8 or int4 (see itera quantize --help)");
+    if (mo.quant == ITERA_QUANT_AS_STORED)
+        return cli_error("quantize", "--quant: expected int8, int4 or fp32 (see itera quantize --help)");
     if (!out || !*out) return cli_error("quantize", "--out: missing (the folder to write)");
     struct stat sb;
-    if (stat(out, &sb) == 0) {
-        if (!S_ISDIR(sb.st_mode)) return cli_error("quantize", "--out: '%s' exists and is not a folder", out);
-    } else if (mkdir(out, 0777) != 0) {
-        return cli_error("quantize", "--out: cannot create folder '%s': %s", out, strerror(errno));
-    }
+    if (lstat(out, &sb) == 0 && !S_ISDIR(sb.st_mode))
+        return cli_error("quantize", "--out: '%s' exists and is not a folder", out);
 
     itera_model *m;
     if (cli_load_model("quantize", &mo, &m)) return EXIT_BAD_INPUT;
     itera_error err;
+    char *tmp = NULL;
     rc = 0;
-    if (itera_model_save(m, out, &err) != ITERA_OK) {
-        rc = cli_error("quantize", "%s", err.msg);
+    if (itera_dir_begin(out, &tmp, &err) != ITERA_OK || itera_model_save(m, tmp, &err) != ITERA_OK) {
+        rc = cli_error("quantize", "--out: %s", err.msg);
         goto done;
     }
     char src[4200], dst[4200];
     if (mo.model) {
         snprintf(src, sizeof src, "%s/tokenizer.json", mo.model);
-        snprintf(dst, sizeof dst, "%s/tokenizer.json", out);
-        if (file_size(src) >= 0 && copy_file(src, dst) != 0) {
-            rc = cli_error("quantize", "%s: cannot copy %s: %s", dst, src, strerror(errno));
+        snprintf(dst, sizeof dst, "%s/tokenizer.json", tmp);
+        if (file_size(src) >= 0 && copy_file(src, dst, &err) != ITERA_OK) {
+            rc = cli_error("quantize", "%s", err.msg);
             goto done;
         }
+    }
+    if (itera_dir_commit(tmp, out, &err) != ITERA_OK) {
+        rc = cli_error("quantize", "--out: %s", err.msg);
+        goto done;
     }
     snprintf(dst, sizeof dst, "%s/model.safetensors", out);
     long out_bytes = file_size(dst), in_bytes = -1;
@@ -95,6 +108,8 @@ int cmd_quantize(int argc, char **argv)
     if (in_bytes > 0) printf(" source_file_bytes=%ld ratio=%.4f", in_bytes, (double)out_bytes / (double)in_bytes);
     printf("\n");
 done:
+    if (rc != 0 && tmp) itera_dir_discard(tmp);
+    free(tmp);
     itera_model_free(m);
     return rc;
 }

@@ -60,7 +60,7 @@ expect 2 "exceeds the model's max_seq_length" "$ITERA" profile --seq 4096
 expect 2 "--kernel: 'fast' is not one of" "$ITERA" profile --kernel fast
 expect 2 "bad option '--bogus'" "$ITERA" profile --bogus
 expect 2 "unexpected argument 'extra'" "$ITERA" profile extra
-expect 2 "--json: cannot write" "$ITERA" profile --seq 4 --reps 1 --json /nonexistent-dir/p.json
+expect 2 "--json: /nonexistent-dir/p.json: cannot write" "$ITERA" profile --seq 4 --reps 1 --json /nonexistent-dir/p.json
 expect 2 "--trace:" "$ITERA" profile --seq 4 --reps 1 --trace /nonexistent-dir/t.json
 expect 0 "speedup=" "$ITERA" scan --channels 32 --state 8 --seq 16 --batch 2 --reps 3
 expect 0 "kernel=parallel" "$ITERA" scan --channels 32 --state 8 --seq 16 --batch 2 --threads 2 --kernel parallel --reps 3

@@ -11,8 +11,14 @@ trap 'rm -rf "$TMP"' EXIT
 . tests/cli_lib.sh
 
 expect 0 "usage: itera quantize" "$ITERA" quantize --help
-expect 2 "--quant: expected int8 or int4" "$ITERA" quantize --out "$TMP/x"
-expect 2 "--quant: expected int8 or int4" "$ITERA" quantize --quant fp32 --out "$TMP/x"
+expect 2 "--quant: expected int8, int4 or fp32" "$ITERA" quantize --out "$TMP/x"
+# fp32: the synthetic model written as a folder (for the peers) runs as the built-in model does
+F32=$(mktemp -d /tmp/itera-quant-fp32-XXXXXX)
+expect 0 "quant=fp32 weight_bytes=" "$ITERA" quantize --quant fp32 --out "$F32/s32"
+"$ITERA" info --model "$F32/s32" | sed 1d > "$F32/s32.info"
+"$ITERA" info | sed 1d > "$F32/builtin.info"
+expect 0 "same tensors" sh -c "cmp \"$F32/s32.info\" \"$F32/builtin.info\" && echo same tensors"
+rm -rf "$F32"
 expect 2 "--out: missing" "$ITERA" quantize --quant int8
 : > "$TMP/file"
 expect 2 "--out: '$TMP/file' exists and is not a folder" "$ITERA" quantize --quant int8 --out "$TMP/file"
@@ -20,6 +26,14 @@ expect 2 "--out: '$TMP/file' exists and is not a folder" "$ITERA" quantize --qua
 # the synthetic model, quantized both ways; info shows the stored dtypes and bytes
 expect 0 "quant=int8" "$ITERA" quantize --quant int8 --out "$TMP/s8"
 expect 0 "quant=int4" "$ITERA" quantize --quant int4 --out "$TMP/s4"
+# the folder is written as a whole: replacing one holds only the new files; a folder with
+# something else in it is refused and left alone; no temporary folder is left behind
+expect 0 "quant=int8" "$ITERA" quantize --quant int8 --out "$TMP/s8/"
+: > "$TMP/s8/notes.txt"
+expect 2 "holds 'notes.txt', which the new folder would not have" "$ITERA" quantize --quant int8 --out "$TMP/s8"
+expect 0 "notes.txt" ls "$TMP/s8"
+rm "$TMP/s8/notes.txt"
+expect 0 "config.json model.safetensors s4 s8 " sh -c "cd '$TMP' && echo \$(ls -A s8) \$(ls -A | grep -v '^file\$') ''"
 expect 0 "embedding.weight                                 Q4_0  [2000, 64]          72000" "$ITERA" info --model "$TMP/s4"
 expect 0 "embedding.weight                                 Q8_0  [2000, 64]         136000" "$ITERA" info --model "$TMP/s8"
 expect 0 "position_embedding.weight                        F16   [128, 64]           16384" "$ITERA" info --model "$TMP/s4"
