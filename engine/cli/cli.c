@@ -162,11 +162,19 @@ double cli_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* The whole file as a NUL-terminated string (malloc'd), or NULL with errno set. */
+/* The whole file as a NUL-terminated string (malloc'd), or NULL with errno set (EISDIR or
+ * EINVAL for a folder or another file that is not a regular one). */
 static char *read_text(const char *path)
 {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
+    struct stat sb;
+    const int e = fstat(fileno(f), &sb) != 0 ? errno : !S_ISREG(sb.st_mode) ? (S_ISDIR(sb.st_mode) ? EISDIR : EINVAL) : 0;
+    if (e) {
+        fclose(f);
+        errno = e;
+        return NULL;
+    }
     size_t cap = 1 << 16, n = 0, r;
     char *buf = malloc(cap);
     while (buf && (r = fread(buf + n, 1, cap - n - 1, f)) > 0) {
@@ -195,7 +203,9 @@ int cli_text_tokens(const char *cmd, const cli_model_opts *o, const itera_model 
     *ids = NULL;
     *n = 0;
     char *text = read_text(path);
-    if (!text) return cli_error(cmd, "--text: cannot read '%s': %s", path, strerror(errno));
+    if (!text)
+        return cli_error(cmd, "--text: cannot read '%s': %s", path,
+                         errno == EINVAL ? "not a regular file" : strerror(errno));
     itera_tokenizer *tok = NULL;
     int rc = EXIT_BAD_INPUT;
     if (cli_load_tokenizer(cmd, o, m, &tok)) goto out;

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
@@ -183,19 +182,15 @@ static int report_input(const acc_input *in, const acc_model *ms, int nm, json_t
     return 0;
 }
 
-/* Replaced by the engine's itera_write_file once it lands: temp file beside path, fsync,
- * rename. */
+/* The figures as indented JSON, written atomically (itera_write_file). */
 static int write_json(const char *path, json_t *root)
 {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    int rc = f ? json_dumpf(root, f, JSON_INDENT(2)) : -1;
-    if (f) rc |= fflush(f) | fsync(fileno(f)) | fclose(f);
-    if (rc != 0 || rename(tmp, path) != 0) {
-        remove(tmp);
-        return cli_error("accuracy", "--json: cannot write '%s'", path);
-    }
+    char *text = json_dumps(root, JSON_INDENT(2));
+    if (!text) return cli_error("accuracy", "--json: out of memory");
+    itera_error err;
+    itera_status st = itera_write_file(path, text, strlen(text), &err);
+    free(text);
+    if (st != ITERA_OK) return cli_error("accuracy", "--json: %s", err.msg);
     return 0;
 }
 

@@ -21,6 +21,8 @@ done
 expect 0 "usage: itera accuracy" "$ITERA" accuracy --help
 expect 2 "no input: give --text FILE or golden FILE.safetensors" "$ITERA" accuracy
 expect 2 "--text: cannot read '$TMP/none.txt'" "$ITERA" accuracy --text "$TMP/none.txt"
+expect 2 "--text: cannot read '$TMP': Is a directory" "$ITERA" accuracy --text "$TMP"
+expect 2 "--text: cannot read '/dev/null': not a regular file" "$ITERA" accuracy --text /dev/null
 printf 'w5 w6 w7 w8 w9 w10 w11 w12 w13 w14 w15 w16 w17 w18 w19 w20 w21 w22 w23\n' > "$TMP/t.txt"
 expect 2 "give either --text or golden files, not both" "$ITERA" accuracy --text "$TMP/t.txt" "$TMP/g.safetensors"
 expect 2 "--seq and --batch apply to --text only" "$ITERA" accuracy --seq 8 "$TMP/g.safetensors"
@@ -38,6 +40,8 @@ expect 2 "$TMP/empty.safetensors" "$ITERA" accuracy "$TMP/empty.safetensors"
 expect 0 "windows=3 (last one shorter) positions=19 predicted=16" \
     "$ITERA" accuracy --seq 8 --text "$TMP/t.txt" --json "$TMP/a.json"
 expect 0 "fp32   " "$ITERA" accuracy --seq 8 --quant int4 --text "$TMP/t.txt"
+mkdir "$TMP/dir"
+expect 2 "--json: $TMP/dir: is a folder, not a regular file" "$ITERA" accuracy --seq 8 --text "$TMP/t.txt" --json "$TMP/dir"
 ppl=$("$ITERA" perplexity --seq 8 --text "$TMP/t.txt" | sed -n 's/^perplexity=\([0-9.]*\).*/\1/p')
 # a golden-style file (input_ids only) and a quantized folder (not an FP32 base)
 python3 - "$TMP" <<'PY'
