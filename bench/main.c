@@ -16,9 +16,13 @@
 #include "pin.h"
 #include "platform.h"
 #include "profile.h"
+#include "alloc.h"
+#include "merge.h"
 #include "runner.h"
 #include "schema.h"
+#include "shard.h"
 #include "status.h"
+#include "submit.h"
 
 #include <jansson.h>
 
@@ -59,6 +63,8 @@ static void usage(FILE *f)
           "  info      this machine: topology, ISA path, measured peak, counters\n"
           "  report    render markdown tables and charts from result files\n"
           "  compare   compare two result files (or two variants within one)\n"
+          "  merge     join the shard files of `run --shard I/N` into one results file\n"
+          "  submit    run a sweep on a Slurm cluster: a job array of shards + a merge job\n"
           "  help      this text\n"
           "\n"
           "`itera-bench <command> --help` explains a command. Start with:\n"
@@ -73,7 +79,7 @@ static void run_usage(FILE *f)
     fprintf(f,
             "usage: itera-bench run [--platform P] [--profile X] [--out FILE] [--resume]\n"
             "                       [--emulate] [--model DIR] [--machine NAME]\n"
-            "                       [--set KEY=VALUE]...\n"
+            "                       [--set KEY=VALUE]... [--shard I/N]\n"
             "                       [Google Benchmark flags...]\n"
             "\n"
             "Runs every cell of profile X (the cartesian product of its axes) on platform P\n"
@@ -97,6 +103,10 @@ static void run_usage(FILE *f)
             "  --set K=V      override profile key K (same syntax as the file), repeatable,\n"
             "                 e.g. --set seq=64,128 --set threads=1,platform --set quants=int8\n"
             "                 keys: %s\n"
+            "  --shard I/N    run only shard I (0..N-1) of N: the cells whose index in the\n"
+            "                 profile's order (itera-bench list --cells) is I mod N; the file\n"
+            "                 (default results/<platform>/<profile>.shard-I-of-N.json) records\n"
+            "                 the shard and the full cell list; itera-bench merge joins shards\n"
             "  --benchmark_*  passed to Google Benchmark, e.g. --benchmark_filter=REGEX,\n"
             "                 --benchmark_repetitions=N, --benchmark_min_time=SECONDS,\n"
             "                 --benchmark_enable_random_interleaving=true (these win over the\n"
@@ -150,6 +160,12 @@ static int cmd_run(int argc, char **argv)
             o.resume = true;
         } else if (strcmp(a, "--emulate") == 0) {
             o.emulate = true;
+        } else if (opt_value(argc, argv, &i, "--shard", &v)) {
+            char err[256];
+            if (shard_parse(v, &o.shard, err, sizeof err) != 0) {
+                fprintf(stderr, "itera-bench run: %s\n", err);
+                goto out;
+            }
         } else if (opt_value(argc, argv, &i, "--platform", &v) ||
                    opt_value(argc, argv, &i, "--profile", &v) ||
                    opt_value(argc, argv, &i, "--out", &v) ||
@@ -201,11 +217,17 @@ static char *split_name(char *s)
 
 static int cmd_list(int argc, char **argv)
 {
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--cells") == 0)
+            return bench_exit_code(shard_list_cells_main(argc, argv));
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            puts("usage: itera-bench list\n\nLists the platforms (platforms/*.ini), the "
-                 "profiles (profiles/*.ini) with their cell counts, the kernels, quants, "
-                 "profile keys and the counters written per benchmark.");
+            puts("usage: itera-bench list\n       itera-bench list --cells [--profile X] "
+                 "[--platform P] [--set K=V]... [--shard I/N | --shards N]\n\nLists the "
+                 "platforms (platforms/*.ini), the profiles (profiles/*.ini) with their cell "
+                 "counts, the kernels, quants, profile keys and the counters written per "
+                 "benchmark. With --cells: the cells of one profile in run order, with their "
+                 "shard (see itera-bench list --cells --help).");
             return 0;
         }
         fprintf(stderr, "itera-bench list: unknown argument '%s' (see --help)\n", argv[i]);
@@ -357,7 +379,12 @@ static int cmd_info(int argc, char **argv)
         fprintf(stderr, "itera-bench info: topology: %s\n", err);
         return 1;
     }
-    printf("topology: %s\n", pin_topo_describe(topo, buf, sizeof buf));
+    printf("topology: %s\n", pin_topo_machine_describe(topo));
+    alloc_info alloc;
+    alloc_read(&alloc, topo);
+    char where[256];
+    printf("allocation: %s; %s\n", alloc_describe(&alloc, buf, sizeof buf),
+           alloc_where(&alloc, where, sizeof where));
     printf("isa: %s (best usable; ITERA_ISA caps it)\n", itera_isa_name(itera_isa_best()));
     for (int q = 0; q < ITERA_QUANT_COUNT; q++)
         printf("  %s matmul path: %s\n", itera_quant_name((itera_quant)q),
@@ -406,7 +433,11 @@ int main(int argc, char **argv)
         return report_main(argc - 1, argv + 1);
     if (strcmp(cmd, "compare") == 0)
         return compare_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "merge") == 0)
+        return bench_exit_code(merge_main(argc - 1, argv + 1));
+    if (strcmp(cmd, "submit") == 0)
+        return bench_exit_code(submit_main(argc - 1, argv + 1));
     fprintf(stderr, "itera-bench: unknown command '%s'; commands: run, list, info, report, "
-            "compare, help\n", cmd);
+            "compare, merge, submit, help\n", cmd);
     return 2;
 }

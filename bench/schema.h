@@ -198,6 +198,25 @@ SCHEMA_COUNTERS(SCHEMA_X_CONST)
     X(MISSING_CELLS, "itera_missing_cells", "itera", "cells without results")                 \
     X(RESUMED, "itera_resumed", "itera", "true when --resume completed the file")             \
     X(PEER, "itera_peer", "itera", "a peer's implementation and settings (peer files)")       \
+    X(CELL_LIST_HASH, "itera_cell_list_hash", "itera", "hash of the full cell list (shard.h)")\
+    X(SHARD, "itera_shard", "itera", "shard files: I/N (shard.h)")                            \
+    X(SHARD_INDEX, "itera_shard_index", "itera", "shard files: I")                            \
+    X(SHARD_COUNT, "itera_shard_count", "itera", "shard files: N")                            \
+    X(SHARD_CELLS, "itera_shard_cells", "itera", "shard files: cells of this shard")          \
+    X(PLATFORM_FILE, "itera_platform_file", "itera", "shard files: the platform file read")   \
+    X(PROFILE_FILE, "itera_profile_file", "itera", "shard files: the profile file read")      \
+    X(MERGED, "itera_merged", "itera", "merged files: \"K of N shards\" (merge.h)")            \
+    X(MACHINES, "itera_machines", "itera", "merged across machines: their names")             \
+    X(MACHINES_NOTE, "itera_machines_note", "itera", "merged across machines: what that means")\
+    X(NODE, "itera_node", "itera", "node name: SLURMD_NODENAME, else the host name (alloc.h)")\
+    X(ALLOCATION, "itera_allocation", "itera", "the CPUs the run was given")                  \
+    X(SCHEDULER, "itera_scheduler", "itera", "slurm or none")                                 \
+    X(SLURM_JOB_ID, "itera_slurm_job_id", "itera", "Slurm: SLURM_JOB_ID")                     \
+    X(SLURM_ARRAY_JOB_ID, "itera_slurm_array_job_id", "itera", "Slurm: SLURM_ARRAY_JOB_ID")   \
+    X(SLURM_ARRAY_TASK_ID, "itera_slurm_array_task_id", "itera", "Slurm: SLURM_ARRAY_TASK_ID")\
+    X(SLURM_PARTITION, "itera_slurm_partition", "itera", "Slurm: SLURM_JOB_PARTITION")        \
+    X(SLURM_CLUSTER, "itera_slurm_cluster", "itera", "Slurm: SLURM_CLUSTER_NAME")             \
+    X(SLURM_CPUS_PER_TASK, "itera_slurm_cpus_per_task", "itera", "Slurm: SLURM_CPUS_PER_TASK")\
     X(MACHINE, "itera_machine", "machine", "machine name")                                    \
     X(MACHINE_NAME_SOURCE, "itera_machine_name_source", "machine", "where the name came from")\
     X(MACHINE_ID, "itera_machine_id", "machine", "hashed machine id")                         \
@@ -232,6 +251,9 @@ SCHEMA_CONTEXT_KEYS(SCHEMA_X_CONST)
     X(BENCHMARKS, "benchmarks", "Google Benchmark's entries")                                 \
     X(OP_PROFILE, "itera_op_profile", "benchmark name -> op profile (prefill cells)")         \
     X(JOURNAL, "itera_journal", "a journal's first line: its format version")                 \
+    X(CELL_LIST, "itera_cell_list", "shard files: the full sweep's cell names, in order")      \
+    X(SHARDS, "itera_shards", "merged files: one record per shard (file, node, job, ...)")     \
+    X(MISSING, "itera_missing", "merged files: the names of the missing cells")                \
     X(OP_FORWARDS, "forwards", "op profile: forwards profiled")                               \
     X(OP_TOKENS_PER_FORWARD, "tokens_per_forward", "op profile: B x L")                       \
     X(OP_THREADS, "threads", "op profile: worker threads")                                    \
@@ -266,7 +288,10 @@ SCHEMA_TOP_KEYS(SCHEMA_X_CONST)
     X(AGGREGATE_UNIT, "aggregate_unit", "time or percentage")                                 \
     X(ERROR_OCCURRED, "error_occurred", "true when the cell was skipped with an error")       \
     X(ERROR_MESSAGE, "error_message", "why")                                                  \
-    X(LABEL, "label", "cpus the workers ran on; emulated")
+    X(LABEL, "label", "cpus the workers ran on; emulated")                                    \
+    X(ITERA_MACHINE, "itera_machine", "merged across machines: the entry's machine name")      \
+    X(ITERA_NODE, "itera_node", "merged across machines: the entry's node")                    \
+    X(ITERA_SHARD, "itera_shard", "merged across machines: the entry's shard index")
 
 #define SCHEMA_X_CONST(id, key, ...) static const char ENT_##id[] = key;
 SCHEMA_ENTRY_FIELDS(SCHEMA_X_CONST)
