@@ -67,7 +67,7 @@ BENCH_LIBS  := $(call pc_libs,$(PKGS_BENCH)) -lpfm -lstdc++ -lm
 
 .SECONDARY:
 
-.PHONY: all build deps test test-unit test-cli test-slurm asan ubsan bench bench-slurm report compare ci ci-run peer clean help
+.PHONY: all build deps test test-unit test-cli test-slurm asan ubsan tsan fuzz bench bench-slurm report compare ci ci-run peer clean help
 
 all: build
 
@@ -116,8 +116,36 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIBITERA) $(if $(BENCH_LIBOBJ),$(LIBBENCH
 	$(Q)$(CXX) $(LDFLAGS) -o $@ $< $(if $(BENCH_LIBOBJ),$(LIBBENCH)) $(LIBITERA) \
 	    $(call pc_libs,$(PKGS_TEST)) $(if $(BENCH_LIBOBJ),$(BENCH_LIBS)) $(ENGINE_LIBS)
 
+# ---- Fuzzing: fuzz/<target>.c is one libFuzzer harness per reader (fuzz/README.md). Each
+# is built twice: as $(BUILD)/fuzz/replay-<target> with the normal compiler (make test runs
+# every file of fuzz/corpus/<target>/ through it once), and with clang's libFuzzer and
+# ASan + UBSan as $(FUZZ_BUILD)/fuzz/fuzz-<target> for `make fuzz`.
+FUZZ_SRC     := $(filter-out fuzz/replay.c,$(sort $(wildcard fuzz/*.c)))
+FUZZ_TARGETS := $(FUZZ_SRC:fuzz/%.c=%)
+FUZZ_REPLAY  := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay-%)
+FUZZ_LINK    := $(BUILD)/engine/cli/golden.o $(LIBBENCH) $(LIBITERA)
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_SAN     := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
+                -fno-omit-frame-pointer
+
+# In the libFuzzer build the numeric kernels are compiled without comparison tracing: it
+# guides nothing there and made the load-time quantizer 10x slower (sanitizers stay on).
+FUZZ_NOCMP   := $(filter engine/quant.c engine/matmul% engine/qgemm% engine/vmath% engine/scan%,$(ENGINE_SRC))
+ifneq ($(findstring fuzzer-no-link,$(SAN)),)
+$(FUZZ_NOCMP:%.c=$(BUILD)/%.o): CFLAGS += -fno-sanitize-coverage=trace-cmp
+endif
+
+# The fault-injection shim (tests/cli/faults.sh preloads it): no sanitizer, position
+# independent, whatever the build.
+FAULTINJ   := $(BUILD)/tests/libfaultinj.so
+$(FAULTINJ): tests/faultinj.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC    $@")
+	$(Q)$(CC) -O1 -g -Wall -Wextra -fPIC -shared -o $@ $< -ldl
+
 ## test: build and run every test (cmocka unit tests, then CLI tests)
-test: build $(TEST_BIN)
+test: build $(TEST_BIN) $(FUZZ_REPLAY) $(FAULTINJ)
 	$(Q)sh tests/run.sh $(BUILD)
 
 ## test-slurm: the end-to-end Slurm tests on a local one-node cluster (scripts/slurm-local.sh;
@@ -133,6 +161,31 @@ asan:
 ubsan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build-ubsan OPT=-O1 \
 	    SAN="-fsanitize=undefined -fno-sanitize-recover=undefined" test
+
+## tsan: the test suite under ThreadSanitizer. Skipped there, and said so: the slowest
+##       single-threaded ones (minutes under TSan; make test, asan and ubsan run them)
+TSAN_SKIP := test_matmul faults.sh accuracy.sh
+tsan:
+	$(Q)SKIP_TESTS="$(TSAN_SKIP)" SKIP_WHY="single-threaded and slow under ThreadSanitizer; run by make test, asan, ubsan" \
+	    $(MAKE) --no-print-directory BUILD=build-tsan OPT=-O1 SAN="-fsanitize=thread" test
+
+$(BUILD)/fuzz/replay-%: $(BUILD)/fuzz/%.o $(BUILD)/fuzz/replay.o $(FUZZ_LINK)
+	@$(if $(Q),echo "  LD    $@")
+	$(Q)$(CXX) $(LDFLAGS) -o $@ $< $(BUILD)/fuzz/replay.o $(FUZZ_LINK) $(BENCH_LIBS) $(ENGINE_LIBS)
+
+$(BUILD)/fuzz/fuzz-%: $(BUILD)/fuzz/%.o $(FUZZ_LINK)
+	@$(if $(Q),echo "  LD    $@")
+	$(Q)$(CXX) $(LDFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LINK) $(BENCH_LIBS) $(ENGINE_LIBS)
+
+## fuzz: build the libFuzzer harnesses (clang; deps group fuzz) and run each in turn for
+##       FUZZ_SECONDS seconds (per target, default 60) [FUZZ_TARGETS="model ini"]; prints
+##       the executions per target; crashes go to $(FUZZ_BUILD)/fuzz/<target>/
+fuzz:
+	$(Q)sh scripts/deps.sh fuzz >/dev/null 2>&1 || command -v clang >/dev/null || \
+	    { echo "fuzz: needs clang and libclang-rt-14-dev (sh scripts/deps.sh fuzz)" >&2; exit 2; }
+	$(Q)$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang CXX=clang++ OPT="-O1" \
+	    SAN="$(FUZZ_SAN)" $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz/fuzz-%)
+	$(Q)sh fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 ## bench: run a sweep (PLATFORM=embedded PROFILE=default [EMULATE=1] [RESUME=1] [MODEL=DIR]
 ##        [MACHINE=name: the results' machine name, default derived from the CPU]),
@@ -227,7 +280,7 @@ ci-run:
 	fi
 
 clean:
-	rm -rf build build-asan build-ubsan
+	rm -rf build build-asan build-ubsan build-tsan build-fuzz
 
 ## help: this list
 help:
@@ -235,7 +288,9 @@ help:
 	@echo "  make                 build build/itera (and build/itera-bench)"
 	@echo "  make deps            install missing Debian packages"
 	@echo "  make test            build and run all tests"
-	@echo "  make asan|ubsan      run the tests under a sanitizer"
+	@echo "  make asan|ubsan|tsan run the tests under a sanitizer"
+	@echo "  make fuzz            run each libFuzzer harness FUZZ_SECONDS=$(FUZZ_SECONDS) s (per target;"
+	@echo "                       FUZZ_TARGETS=\"$(FUZZ_TARGETS)\")"
 	@echo "  make test-slurm      end-to-end Slurm tests on a local one-node cluster (root)"
 	@echo "  make bench           run a benchmark sweep and render its report"
 	@echo "  make bench-slurm     the sweep on Slurm: job array of SHARDS shards + merge job"

@@ -363,7 +363,17 @@ itera_status itera_model_load(const char *dir, itera_quant quant, itera_model **
     st_file *f = NULL;
     st = st_open(path, &f, err);
     if (st != ITERA_OK) return st;
+    st = model_from_file(dir, &cfg, f, quant, out, err);
+    st_close(f);
+    return st;
+}
 
+itera_status model_from_file(const char *dir, const itera_config *cfg, const st_file *f,
+                             itera_quant quant, itera_model **out, itera_error *err)
+{
+    *out = NULL;
+    const char *path = f->path;
+    itera_status st = ITERA_OK;
     itera_quant stored = ITERA_QUANT_FP32;
     const char *fmt = st_meta(f, "itera.quant");
     if (fmt && !itera_quant_parse(fmt, &stored)) {
@@ -402,7 +412,7 @@ itera_status itera_model_load(const char *dir, itera_quant quant, itera_model **
                         dir, itera_quant_name(stored), itera_quant_name(quant), itera_quant_name(stored));
         goto out;
     }
-    itera_model *m = model_new(&cfg, quant);
+    itera_model *m = model_new(cfg, quant);
     if (!m) {
         st = itera_fail(err, ITERA_ERR_NOMEM, "out of memory");
         goto out;
@@ -413,7 +423,6 @@ itera_status itera_model_load(const char *dir, itera_quant quant, itera_model **
     if (st != ITERA_OK) itera_model_free(m);
     else *out = m;
 out:
-    st_close(f);
     return st;
 }
 
