@@ -1910,12 +1910,14 @@ int report_main(int argc, char **argv)
     }
     char mdpath[1100];
     snprintf(mdpath, sizeof mdpath, "%s/README.md", r.outdir);
+    /* README.md last, and only when every file it links to was written: after a failure
+     * the folder keeps its previous README.md (each other file is whole: old or new). */
     itera_error werr;
-    if (itera_write_file(mdpath, r.md.p, r.md.n, &werr) != ITERA_OK)
+    if (!r.write_errors && itera_write_file(mdpath, r.md.p, r.md.n, &werr) != ITERA_OK)
         write_failed(&r, werr.msg);
     if (r.write_errors) {
-        fprintf(stderr, "report: %d file%s could not be written (see above)\n", r.write_errors,
-                r.write_errors == 1 ? "" : "s");
+        fprintf(stderr, "report: %d file%s could not be written (see above); %s not replaced\n",
+                r.write_errors, r.write_errors == 1 ? "" : "s", mdpath);
         rc = 2;
         goto out;
     }

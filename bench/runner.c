@@ -727,7 +727,10 @@ static runner_status run_cells(sweep *s)
     r->active = NULL;
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
-    journal_close(r->jr);
+    if (journal_close(r->jr) != 0) {
+        fprintf(stderr, "itera-bench: %s: closing the journal failed: %s\n", s->jpath, strerror(errno));
+        r->journal_failed = true;
+    }
     r->jr = NULL;
     if (ran < 0)
         return fail(s, RUNNER_FAILED, "Google Benchmark run failed: %s", gb_error());
