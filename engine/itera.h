@@ -100,17 +100,18 @@ typedef enum itera_isa {
     ITERA_ISA_AVX2 = 1,       /* AVX2 + FMA + F16C */
     ITERA_ISA_AVX512 = 2,     /* AVX-512 F/BW/DQ/VL */
     ITERA_ISA_AVX512VNNI = 3, /* AVX-512 + VNNI (vpdpbusd) */
+    ITERA_ISA_AMX = 4,        /* AVX512VNNI + AMX-TILE/INT8, tile data granted by the OS */
     ITERA_ISA_COUNT
 } itera_isa;
 
 /* Highest ISA usable here: CPUID + OS (XGETBV) support, capped by the environment variable
- * ITERA_ISA=scalar|avx2|avx512|avx512vnni when set. Read once. */
+ * ITERA_ISA=scalar|avx2|avx512|avx512vnni|amx when set. Read once. */
 itera_isa itera_isa_best(void);
 /* isa <= itera_isa_best(). */
 bool itera_isa_has(itera_isa isa);
 /* Highest ISA the CPU and OS support, ignoring ITERA_ISA. */
 itera_isa itera_isa_hw(void);
-/* "scalar", "avx2", "avx512", "avx512vnni" (the ITERA_ISA spellings); "?" out of range. */
+/* "scalar", "avx2", "avx512", "avx512vnni", "amx" (the ITERA_ISA spellings); "?" out of range. */
 const char *itera_isa_name(itera_isa isa);
 /* Parses an ITERA_ISA value (the itera_isa_name spellings, case-insensitive; "avx512-vnni"
  * also accepted). false (and *out unchanged) for NULL or an unknown name. */
