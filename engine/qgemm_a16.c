@@ -6,6 +6,7 @@
 #include "qgemm_a16.h"
 
 #include <math.h>
+#include <string.h>
 
 static size_t up64(size_t n) { return (n + 63) & ~(size_t)63; }
 
@@ -49,8 +50,10 @@ float qa16_take_row(const void *w, int K, int row, int8_t *q)
 }
 
 /* Per chunk: dx = max|x| / 32767, q = rint(x · (32767 / max|x|)) (nearest even), all zero
- * for a zero chunk. |x · (32767 / max|x|)| stays below 32767.5 (two roundings of at most
- * half an ulp each), so q fits int16. Every variant computes exactly these values. */
+ * when max|x| < QA16_AMAX_MIN. |x · (32767 / max|x|)| stays below 32767.5 (two roundings of
+ * at most half an ulp each), so q fits int16. max|x| is taken on the bits (NaN is then the
+ * largest value): a chunk holding a NaN or an infinity quantizes to zeros with dx = NaN.
+ * Every variant computes exactly these values. */
 void qa16_prepare_scalar(const float *x, int ldx, int m0, int m1, int K, const qa16_act *a)
 {
     const int nc = qa16_chunks(K);
@@ -60,16 +63,23 @@ void qa16_prepare_scalar(const float *x, int ldx, int m0, int m1, int K, const q
         uint8_t *lo = a->lo + (size_t)m * K, *hi = a->hi + (size_t)m * K;
         for (int c = 0; c < nc; c++) {
             const int k0 = c * QA16_CHUNK, k1 = k0 + QA16_CHUNK < K ? k0 + QA16_CHUNK : K;
-            float amax = 0.0f;
-            for (int k = k0; k < k1; k++) amax = fmaxf(amax, fabsf(xr[k]));
-            const float id = amax > 0.0f ? (float)QA16_XMAX / amax : 0.0f;
+            uint32_t abits = 0;
             for (int k = k0; k < k1; k++) {
-                const int v = (int)lrintf(xr[k] * id);
+                uint32_t v;
+                memcpy(&v, &xr[k], 4);
+                if ((v & 0x7fffffffu) > abits) abits = v & 0x7fffffffu;
+            }
+            float amax;
+            memcpy(&amax, &abits, 4);
+            const bool finite = amax < INFINITY;
+            const float id = finite && amax >= QA16_AMAX_MIN ? (float)QA16_XMAX / amax : 0.0f;
+            for (int k = k0; k < k1; k++) {
+                const int v = finite ? (int)lrintf(xr[k] * id) : 0;
                 q[k] = (int16_t)v;
                 lo[k] = (uint8_t)(v & 255);
                 hi[k] = (uint8_t)((v >> 8) + 128); /* arithmetic shift: floor(v / 256) */
             }
-            a->xd[(size_t)m * nc + c] = amax / (float)QA16_XMAX;
+            a->xd[(size_t)m * nc + c] = finite ? amax / (float)QA16_XMAX : NAN;
         }
     }
 }

@@ -6,7 +6,9 @@
  *
  * Activations are quantized on the fly (prepare): per row and chunk of QA16_CHUNK (256) k
  * — one chunk per row when K <= 256 — symmetric int16 with a float scale
- * dx = max|x| / 32767: 258× finer steps than int8's max|x| / 127. Each chunk's dot product
+ * dx = max|x| / 32767: 258× finer steps than int8's max|x| / 127 (a chunk holding a NaN or
+ * an infinity quantizes to zeros with dx = NaN, so its products are NaN as in FP32; one
+ * with max|x| < QA16_AMAX_MIN is a zero chunk). Each chunk's dot product
  * runs in integers (|Σ| <= 256 · 127 · 32767 < 2³¹: exact), then
  *   y += (float)isum · (dw · dx)        one fused multiply-add per chunk, chunks in order
  * then + bias; every ISA variant gives the scalar reference's result bit for bit. With one
@@ -38,6 +40,7 @@
 
 #define QA16_CHUNK 256   /* k per activation scale and per int32 accumulation */
 #define QA16_XMAX 32767  /* activation levels: x in −32767..32767 */
+#define QA16_AMAX_MIN 0x1p-112f /* smallest max|x| of a non-zero chunk: 32767 / it is finite */
 static_assert((int64_t)QA16_CHUNK * 127 * QA16_XMAX < INT32_MAX, "a chunk's integer sum fits int32");
 /* the two-byte form's partial sums: |Σ q·(hi − 128)| <= 256·127·128 before the shift by 8 */
 static_assert((int64_t)QA16_CHUNK * 127 * 128 * 256 + (int64_t)QA16_CHUNK * 127 * 255 < INT32_MAX,

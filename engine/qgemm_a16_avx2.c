@@ -9,6 +9,7 @@
  * lane permutation give the 16 row sums. Tiles: up to 2 rows × 1 panel.
  */
 #include <immintrin.h>
+#include <math.h>
 #include <string.h>
 
 #include "qgemm_a16.h"
@@ -22,12 +23,13 @@ AI int64_t load64(const void *p)
     return v;
 }
 
-AI float hmax8(__m256 v)
+/* The largest of 8 non-negative int32 (float bits of |x|: NaN is the largest). */
+AI int32_t hmax8_epi32(__m256i v)
 {
-    __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
-    m = _mm_max_ss(m, _mm_shuffle_ps(m, m, 1));
-    return _mm_cvtss_f32(m);
+    __m128i m = _mm_max_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    m = _mm_max_epi32(m, _mm_shuffle_epi32(m, 0x4E));
+    m = _mm_max_epi32(m, _mm_shuffle_epi32(m, 0xB1));
+    return _mm_cvtsi128_si32(m);
 }
 
 void qa16_prepare_avx2(const float *x, int ldx, int m0, int m1, int K, const qa16_act *a)
@@ -40,13 +42,19 @@ void qa16_prepare_avx2(const float *x, int ldx, int m0, int m1, int K, const qa1
         uint8_t *lo = a->lo + (size_t)m * K, *hi = a->hi + (size_t)m * K;
         for (int c = 0; c < nc; c++) {
             const int k0 = c * QA16_CHUNK, k1 = k0 + QA16_CHUNK < K ? k0 + QA16_CHUNK : K;
-            __m256 am = _mm256_setzero_ps();
-            for (int k = k0; k < k1; k += 8) am = _mm256_max_ps(am, _mm256_and_ps(_mm256_loadu_ps(xr + k), absmask));
-            const float amax = hmax8(am);
-            const __m256 id = _mm256_set1_ps(amax > 0.0f ? (float)QA16_XMAX / amax : 0.0f);
+            __m256i am = _mm256_setzero_si256();
+            for (int k = k0; k < k1; k += 8)
+                am = _mm256_max_epi32(am, _mm256_castps_si256(_mm256_and_ps(_mm256_loadu_ps(xr + k), absmask)));
+            const int32_t abits = hmax8_epi32(am);
+            float amax;
+            memcpy(&amax, &abits, 4);
+            const bool finite = amax < INFINITY;
+            const __m256 id = _mm256_set1_ps(finite && amax >= QA16_AMAX_MIN ? (float)QA16_XMAX / amax : 0.0f);
+            /* a non-finite chunk: q = 0 (NaN · 0 is not) */
+            const __m256 keep = _mm256_castsi256_ps(_mm256_set1_epi32(finite ? -1 : 0));
             for (int k = k0; k < k1; k += 16) {
-                const __m256i q0 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(xr + k), id));
-                const __m256i q1 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(xr + k + 8), id));
+                const __m256i q0 = _mm256_cvtps_epi32(_mm256_and_ps(_mm256_mul_ps(_mm256_loadu_ps(xr + k), id), keep));
+                const __m256i q1 = _mm256_cvtps_epi32(_mm256_and_ps(_mm256_mul_ps(_mm256_loadu_ps(xr + k + 8), id), keep));
                 /* packs works per 128-bit lane: restore the element order */
                 const __m256i v = _mm256_permute4x64_epi64(_mm256_packs_epi32(q0, q1), 0xD8);
                 _mm256_storeu_si256((__m256i *)(void *)(q + k), v);
@@ -57,7 +65,7 @@ void qa16_prepare_avx2(const float *x, int ldx, int m0, int m1, int K, const qa1
                 _mm_storeu_si128((__m128i *)(void *)(lo + k), _mm256_castsi256_si128(lh));
                 _mm_storeu_si128((__m128i *)(void *)(hi + k), _mm256_extracti128_si256(lh, 1));
             }
-            a->xd[(size_t)m * nc + c] = amax / (float)QA16_XMAX;
+            a->xd[(size_t)m * nc + c] = finite ? amax / (float)QA16_XMAX : NAN;
         }
     }
 }

@@ -11,6 +11,7 @@
  * accumulators); decode (up to 3 rows) 1 × 8 and 1..3 × 4 / 2 / 1.
  */
 #include <immintrin.h>
+#include <math.h>
 #include <string.h>
 
 #include "qgemm_a16.h"
@@ -35,18 +36,24 @@ void qa16_prepare_vnni(const float *x, int ldx, int m0, int m1, int K, const qa1
         uint8_t *lo = a->lo + (size_t)m * K, *hi = a->hi + (size_t)m * K;
         for (int c = 0; c < nc; c++) {
             const int k0 = c * QA16_CHUNK, k1 = k0 + QA16_CHUNK < K ? k0 + QA16_CHUNK : K;
-            __m512 am = _mm512_setzero_ps();
-            for (int k = k0; k < k1; k += 16) am = _mm512_max_ps(am, _mm512_and_ps(_mm512_loadu_ps(xr + k), absmask));
-            const float amax = _mm512_reduce_max_ps(am);
-            const __m512 id = _mm512_set1_ps(amax > 0.0f ? (float)QA16_XMAX / amax : 0.0f);
+            /* max|x| on the bits: NaN is the largest (qgemm_a16.c) */
+            __m512i am = _mm512_setzero_si512();
+            for (int k = k0; k < k1; k += 16)
+                am = _mm512_max_epi32(am, _mm512_castps_si512(_mm512_and_ps(_mm512_loadu_ps(xr + k), absmask)));
+            const int32_t abits = _mm512_reduce_max_epi32(am);
+            float amax;
+            memcpy(&amax, &abits, 4);
+            const bool finite = amax < INFINITY;
+            const __m512 id = _mm512_set1_ps(finite && amax >= QA16_AMAX_MIN ? (float)QA16_XMAX / amax : 0.0f);
+            const __mmask16 keep = finite ? 0xffff : 0; /* a non-finite chunk: q = 0 (NaN · 0 is not) */
             for (int k = k0; k < k1; k += 16) {
-                const __m512i v = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(xr + k), id));
+                const __m512i v = _mm512_cvtps_epi32(_mm512_maskz_mul_ps(keep, _mm512_loadu_ps(xr + k), id));
                 _mm256_storeu_si256((__m256i *)(void *)(q + k), _mm512_cvtepi32_epi16(v));
                 _mm_storeu_si128((__m128i *)(void *)(lo + k), _mm512_cvtepi32_epi8(_mm512_and_si512(v, b255)));
                 _mm_storeu_si128((__m128i *)(void *)(hi + k),
                                  _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_srai_epi32(v, 8), b128)));
             }
-            a->xd[(size_t)m * nc + c] = amax / (float)QA16_XMAX;
+            a->xd[(size_t)m * nc + c] = finite ? amax / (float)QA16_XMAX : NAN;
         }
     }
 }

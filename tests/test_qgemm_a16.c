@@ -174,6 +174,36 @@ static void test_two_byte_form(void **state)
     free(s);
 }
 
+/* A chunk holding a NaN or an infinity gives NaN products (as FP32 would), never finite
+ * garbage, in every variant; a chunk too small for 32767 / max|x| is a zero chunk. */
+static void test_nonfinite_activations(void **state)
+{
+    (void)state;
+    enum { N = 20, K = 288, M = 18 };
+    float W[N * K], x[M * K], y0[M * N], y1[M * N];
+    fill(W, N * K, 0.3f);
+    fill(x, M * K, 1.0f);
+    x[3] = NAN;                      /* row 0, chunk 0 */
+    x[K + QA16_CHUNK + 1] = INFINITY; /* row 1, chunk 1 */
+    x[2 * K + 7] = -INFINITY;        /* row 2, chunk 0 */
+    for (int k = 0; k < K; k++) x[3 * K + k] = 1e-36f * (float)(k % 5); /* row 3: tiny */
+    void *w = packed(W, N, K), *s = malloc(qa16_act_bytes(M, K));
+    run(QA(0), w, N, K, NULL, x, K, M, s, y0, N);
+    qa16_act a = qa16_act_view(s, M, K);
+    assert_true(isnan(a.xd[0]) && isnan(a.xd[3]) && isnan(a.xd[4]) && !isnan(a.xd[1]));
+    for (int k = 0; k < QA16_CHUNK; k++) assert_int_equal(a.xq[k], 0);
+    for (int n = 0; n < N; n++) {
+        assert_true(isnan(y0[n]) && isnan(y0[N + n]) && isnan(y0[2 * N + n]));
+        assert_true(y0[3 * N + n] == 0.0f && isfinite(y0[4 * N + n]));
+    }
+    for (int i = 1; i < qa16_variant_count; i++) {
+        if (!itera_isa_has(QA(i)->v.isa)) continue;
+        run(QA(i), w, N, K, NULL, x, K, M, s, y1, N);
+        for (int j = 0; j < M * N; j++) assert_true(isnan(y0[j]) ? isnan(y1[j]) : y0[j] == y1[j]);
+    }
+    free(w), free(s);
+}
+
 /* Sub-ranges of rows and panels (the thread slices) write exactly their part, for every
  * variant here (the AMX one takes 16-row tiles and hands the rest to VNNI). */
 static void test_slices(void **state)
@@ -206,6 +236,7 @@ int main(void)
         cmocka_unit_test(test_two_byte_form),
         cmocka_unit_test(test_variants_equal_reference),
         cmocka_unit_test(test_slices),
+        cmocka_unit_test(test_nonfinite_activations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
