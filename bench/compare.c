@@ -11,6 +11,7 @@
 
 #include "gbread.h"
 #include "machine.h"
+#include "schema.h"
 
 /* ---- Mann-Whitney U ---- */
 
@@ -232,7 +233,7 @@ static bool parse_double(const char *s, double *out)
 static int parse_args(int argc, char **argv, cmp_opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->metric = "real_time";
+    o->metric = MET_REAL_TIME;
     o->alpha = COMPARE_DEFAULT_ALPHA;
     const char *variants = NULL;
     for (int i = 1; i < argc; i++) {
@@ -285,14 +286,14 @@ static int parse_args(int argc, char **argv, cmp_opts *o)
             o->files[o->n_files++] = a;
         }
     }
-    if (strcmp(o->metric, "real_time") == 0 || strcmp(o->metric, "cpu_time") == 0) {
+    if (strcmp(o->metric, MET_REAL_TIME) == 0 || strcmp(o->metric, MET_CPU_TIME) == 0) {
         o->higher_is_better = false;
-    } else if (strcmp(o->metric, "tokens_per_second") == 0) {
+    } else if (strcmp(o->metric, MET_TOKENS_PER_SECOND) == 0) {
         o->higher_is_better = true;
     } else {
         fprintf(stderr,
-                "compare: --metric '%s': expected real_time, cpu_time or tokens_per_second\n",
-                o->metric);
+                "compare: --metric '%s': expected %s, %s or %s\n", o->metric, MET_REAL_TIME,
+                MET_CPU_TIME, MET_TOKENS_PER_SECOND);
         return 2;
     }
     if (variants) {
@@ -378,11 +379,11 @@ static bool replace_part(const char *name, int idx, const char *from, const char
 static const struct {
     const char *what, *key;
 } fingerprint[] = {
-    {"platform", "itera_platform"}, {"platform", "itera_emulated"}, {"threads", "itera_threads"},
-    {"build", "itera_git"},        {"build", "itera_compiler"},    {"build", "library_build_type"},
-    {"build", "itera_isa"},        {"model", "itera_model"},
+    {"platform", CTX_PLATFORM}, {"platform", CTX_EMULATED},         {"threads", CTX_THREADS},
+    {"build", CTX_GIT},         {"build", CTX_COMPILER},           {"build", CTX_LIBRARY_BUILD_TYPE},
+    {"build", CTX_ISA},         {"model", CTX_MODEL},
 };
-static const char *const legacy_machine_keys[] = {"host_name", "itera_cpu_model", "num_cpus"};
+static const char *const legacy_machine_keys[] = {CTX_HOST_NAME, CTX_CPU_MODEL, CTX_NUM_CPUS};
 
 static void warn_differ(const char *what, const char *key, const char *va, const char *vb,
                         const gb_file *a, const gb_file *b, FILE *md)
@@ -443,7 +444,7 @@ typedef struct unit {
 
 static unit pick_unit(const char *metric, double scale)
 {
-    if (strcmp(metric, "tokens_per_second") == 0)
+    if (strcmp(metric, MET_TOKENS_PER_SECOND) == 0)
         return (unit){"tok/s", 1.0};
     if (scale >= 1e9)
         return (unit){"s", 1e9};

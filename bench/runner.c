@@ -18,8 +18,8 @@
 
 #include <jansson.h>
 
+#include "alloc.h"
 #include "counters.h"
-#include "cpu.h"
 #include "families.h"
 #include "gbench.h"
 #include "itera.h"
@@ -29,6 +29,8 @@
 #include "platform.h"
 #include "profile.h"
 #include "results.h"
+#include "schema.h"
+#include "shard.h"
 #include "sha256.h"
 
 #ifndef ITERA_BUILD_FLAGS
@@ -218,7 +220,8 @@ typedef struct ctx_inputs {
     const char *peak_err;
     fam_env *env;
     const char *model_dir;
-    int ncells;
+    const shard_info *shard;
+    const alloc_info *alloc;
 } ctx_inputs;
 
 static json_t *build_context(const ctx_inputs *in)
@@ -238,28 +241,29 @@ static json_t *build_context(const ctx_inputs *in)
         memmove(buf + len - 1, buf + len - 2, 3);
         buf[len - 2] = ':';
     }
-    ctx_set(c, "date", buf);
+    ctx_set(c, CTX_DATE, buf);
     machine_to_gb_context(in->machine, c); /* host_name, num_cpus, mhz, scaling, caches */
     ssize_t el = readlink("/proc/self/exe", buf, sizeof buf - 1);
     buf[el > 0 ? el : 0] = '\0';
-    ctx_set(c, "executable", buf);
+    ctx_set(c, CTX_EXECUTABLE, buf);
     double la[3] = { 0, 0, 0 };
     getloadavg(la, 3);
-    json_object_set_new(c, "load_avg", json_pack("[f,f,f]", la[0], la[1], la[2]));
-    ctx_set(c, "library_build_type", "release");
+    json_object_set_new(c, CTX_LOAD_AVG, json_pack("[f,f,f]", la[0], la[1], la[2]));
+    ctx_set(c, CTX_LIBRARY_BUILD_TYPE, "release");
 
-    /* itera keys (DESIGN.md), strings as GB's custom context writes them. */
-    ctx_set(c, "itera_platform", in->pl->name);
+    /* itera keys (DESIGN.md, schema.h), strings as GB's custom context writes them. */
+    ctx_set(c, CTX_SCHEMA, SCHEMA_VERSION);
+    ctx_set(c, CTX_PLATFORM, in->pl->name);
     snprintf(buf, sizeof buf, "%d", in->pl->cores);
-    ctx_set(c, "itera_platform_cores", buf);
-    ctx_set(c, "itera_platform_description", in->pl->description);
-    ctx_set(c, "itera_binding", pin_binding_name(in->pl->binding));
-    ctx_set(c, "itera_profile", in->pr->name);
-    ctx_set(c, "itera_overrides", in->pr->override_text);
+    ctx_set(c, CTX_PLATFORM_CORES, buf);
+    ctx_set(c, CTX_PLATFORM_DESCRIPTION, in->pl->description);
+    ctx_set(c, CTX_BINDING, pin_binding_name(in->pl->binding));
+    ctx_set(c, CTX_PROFILE, in->pr->name);
+    ctx_set(c, CTX_OVERRIDES, in->pr->override_text);
     snprintf(buf, sizeof buf, "%d", in->pl->threads);
-    ctx_set(c, "itera_threads", buf);
-    ctx_set(c, "itera_worker_cpus", in->worker_cpus);
-    ctx_set(c, "itera_emulated", in->emulated ? "true" : "false");
+    ctx_set(c, CTX_THREADS, buf);
+    ctx_set(c, CTX_WORKER_CPUS, in->worker_cpus);
+    ctx_set(c, CTX_EMULATED, in->emulated ? "true" : "false");
     if (in->model_dir) {
         char st[PATH_MAX + 32], sha[SHA256_HEX_LEN + 1];
         snprintf(st, sizeof st, "%s/model.safetensors", in->model_dir);
@@ -270,12 +274,12 @@ static json_t *build_context(const ctx_inputs *in)
         snprintf(buf, sizeof buf, "synthetic seed %llu",
                  (unsigned long long)in->env->seed);
     }
-    ctx_set(c, "itera_model", buf);
+    ctx_set(c, CTX_MODEL, buf);
     char git[256], cmd[PATH_MAX + 128];
     snprintf(cmd, sizeof cmd, "git -C '%s' describe --always --dirty --abbrev=12 2>/dev/null",
              root);
     run_cmd(cmd, git, sizeof git);
-    ctx_set(c, "itera_git", git[0] ? git : "unknown (not a git checkout)");
+    ctx_set(c, CTX_GIT, git[0] ? git : "unknown (not a git checkout)");
 #if defined(__clang__)
     snprintf(buf, sizeof buf, "clang %s; %s", __clang_version__, ITERA_BUILD_FLAGS);
 #elif defined(__GNUC__)
@@ -283,44 +287,44 @@ static json_t *build_context(const ctx_inputs *in)
 #else
     snprintf(buf, sizeof buf, "unknown compiler; %s", ITERA_BUILD_FLAGS);
 #endif
-    ctx_set(c, "itera_compiler", buf);
-    size_t used = (size_t)snprintf(buf, sizeof buf, "cpu %s; matmul", cpu_isa_name(cpu_isa_best()));
+    ctx_set(c, CTX_COMPILER, buf);
+    size_t used = (size_t)snprintf(buf, sizeof buf, "cpu %s; matmul", itera_isa_name(itera_isa_best()));
     for (int q = 0; q < ITERA_QUANT_COUNT && used < sizeof buf; q++)
         used += (size_t)snprintf(buf + used, sizeof buf - used, " %s:%s",
                                  itera_quant_name((itera_quant)q),
                                  itera_quant_isa((itera_quant)q));
-    ctx_set(c, "itera_isa", buf);
-    ctx_set(c, "itera_counters", in->counters_desc);
+    ctx_set(c, CTX_ISA, buf);
+    ctx_set(c, CTX_COUNTERS, in->counters_desc);
     if (in->peak) {
         snprintf(buf, sizeof buf, "%.1f", in->peak->fp32_gflops_all);
-        ctx_set(c, "itera_peak_gflops", buf);
+        ctx_set(c, CTX_PEAK_GFLOPS, buf);
         snprintf(buf, sizeof buf, "%.1f", in->peak->int8_gmacs_all);
-        ctx_set(c, "itera_peak_int8_gmacs", buf);
+        ctx_set(c, CTX_PEAK_INT8_GMACS, buf);
         peak_describe(in->peak, buf, sizeof buf);
-        ctx_set(c, "itera_peak", buf);
+        ctx_set(c, CTX_PEAK, buf);
     } else {
-        ctx_set(c, "itera_peak_gflops", "unavailable");
+        ctx_set(c, CTX_PEAK_GFLOPS, "unavailable");
         snprintf(buf, sizeof buf, "unavailable: %s", in->peak_err ? in->peak_err : "?");
-        ctx_set(c, "itera_peak", buf);
+        ctx_set(c, CTX_PEAK, buf);
     }
-    ctx_set(c, "itera_pct_peak_basis",
+    ctx_set(c, CTX_PCT_PEAK_BASIS,
             "FP32 FMA peak (fp32, scan) or 2 x int8 MAC peak (int8, int4) at "
             "min(threads, cores) cores");
-    pin_topo_describe(in->topo, buf, sizeof buf);
-    ctx_set(c, "itera_topology", buf);
+    /* The machine's, not the allocation's (itera_allocation says which CPUs ran). */
+    ctx_set(c, CTX_TOPOLOGY, pin_topo_machine_describe(in->topo));
     machine_to_context(in->machine, c);
     snprintf(buf, sizeof buf, "%d", in->pr->repetitions);
-    ctx_set(c, "itera_repetitions", buf);
+    ctx_set(c, CTX_REPETITIONS, buf);
     snprintf(buf, sizeof buf, "%g", in->pr->min_time);
-    ctx_set(c, "itera_min_time", buf);
+    ctx_set(c, CTX_MIN_TIME, buf);
     snprintf(buf, sizeof buf, "%d rows x %d tokens, seed %u, vs FP32 with the same kernel and "
              "threads", FAM_ACC_BATCH, in->env->acc_seq, FAM_ACC_SEED);
-    ctx_set(c, "itera_accuracy_input", buf);
-    ctx_set(c, "itera_rss", in->env->rss_reset_ok
+    ctx_set(c, CTX_ACCURACY_INPUT, buf);
+    ctx_set(c, CTX_RSS, in->env->rss_reset_ok
                                 ? "per cell: VmHWM after a reset through /proc/self/clear_refs"
                                 : "process peak (ru_maxrss), not reset between cells");
-    snprintf(buf, sizeof buf, "%d", in->ncells);
-    ctx_set(c, "itera_cells", buf);
+    shard_context_add(c, in->shard, in->pl, in->pr); /* itera_cells, the cell list hash */
+    alloc_context_add(c, in->alloc);
     return c;
 }
 
@@ -349,11 +353,14 @@ static bool peak_from_json(const json_t *j, peak_result *p)
 }
 
 /* What else must match for --resume to continue a journal (platform and profile names
- * are checked first): the overrides, emulation and the model. Returns a new object. */
+ * are checked first): the overrides, emulation, the model and the shard. Returns a new
+ * object. */
 static json_t *run_signature(const profile *pr, const runner_opts *o)
 {
-    return json_pack("{s:s, s:b, s:s}", "overrides", pr->override_text, "emulated",
-                     o->emulate, "model", o->model_dir ? o->model_dir : "synthetic");
+    char sh[32];
+    return json_pack("{s:s, s:b, s:s, s:s}", "overrides", pr->override_text, "emulated",
+                     o->emulate, "model", o->model_dir ? o->model_dir : "synthetic", "shard",
+                     shard_format(&o->shard, sh, sizeof sh));
 }
 
 /* ---- the run: phases over one sweep state, one unwind (sweep_free) ---- */
@@ -383,8 +390,10 @@ typedef struct sweep {
     machine_info machine;   /* this host's fingerprint (machine.h) */
     pin_topo *topo;
     pin_plan plan;
+    alloc_info alloc;       /* the node, the Slurm job, the CPUs this process may use */
     bench_cell *cells;
     int ncells;
+    shard_info shard;       /* the full cell list; the cells kept are this shard's */
     fam_env env;
     bool env_ready;
     char out[PATH_MAX], jpath[PATH_MAX + 16];
@@ -463,16 +472,20 @@ static runner_status plan_cells(sweep *s)
 {
     const runner_opts *o = s->o;
     bench_error be;
-    if (machine_read(NULL, cpu_isa_name(cpu_isa_best()), &s->machine, &be) != BENCH_OK)
+    if (machine_read(NULL, itera_isa_name(itera_isa_best()), &s->machine, &be) != BENCH_OK)
         return fail(s, RUNNER_FAILED, "%s", be.msg);
     if (machine_choose_name(&s->machine, o->machine, &be) != BENCH_OK)
         return fail(s, RUNNER_BAD_INPUT, "%s", be.msg);
     if (pin_topology_load(&s->topo, NULL, s->msg, sizeof s->msg) != 0)
         return fail(s, RUNNER_FAILED, "topology: %s", s->msg);
-    int host_cores = pin_topo_cores(s->topo);
+    int host_cores = pin_topo_cores(s->topo); /* the allowed ones (pin.h) */
+    alloc_read(&s->alloc, s->topo);
     platform_resolve(&s->pl, host_cores);
-    if (!platform_fits(&s->pl, host_cores, s->msg, sizeof s->msg) && !o->emulate)
+    if (!platform_fits(&s->pl, host_cores, s->msg, sizeof s->msg) && !o->emulate) {
+        if (s->alloc.slurm || s->alloc.restricted) /* the allocation is the limit */
+            alloc_too_small(&s->alloc, s->pl.name, s->pl.cores, false, s->msg, sizeof s->msg);
         return fail(s, RUNNER_BAD_INPUT, "%s", s->msg);
+    }
     if (pin_plan_make(s->topo, s->pl.threads, s->pl.binding, o->emulate, &s->plan, s->msg,
                       sizeof s->msg) != 0)
         return fail(s, RUNNER_BAD_INPUT, "platform %s: %s", s->pl.name, s->msg);
@@ -481,6 +494,15 @@ static runner_status plan_cells(sweep *s)
         return fail(s, RUNNER_BAD_INPUT, "%s", s->msg);
     if (s->ncells == 0)
         return fail(s, RUNNER_BAD_INPUT, "profile %s has no cells", s->pr.name);
+    /* Cell selection: a shard keeps only its cells (shard.h), the full list is recorded. */
+    if (shard_apply(&o->shard, s->cells, &s->ncells, &s->shard) != 0)
+        return fail(s, RUNNER_FAILED, "out of memory");
+    if (s->ncells == 0) {
+        char sh[32];
+        return fail(s, RUNNER_BAD_INPUT, "shard %s of profile %s has no cells (the profile "
+                    "has %d; use at most %d shards)", shard_format(&o->shard, sh, sizeof sh),
+                    s->pr.name, s->shard.total_cells, s->shard.total_cells);
+    }
     for (int i = 0; i < s->ncells; i++)
         if (s->cells[i].threads > s->pl.threads)
             return fail(s, RUNNER_BAD_INPUT, "%s: threads %d is more than platform %s's %d "
@@ -507,8 +529,11 @@ static runner_status plan_cells(sweep *s)
     } else {
         char root_dir[PATH_MAX];
         runner_root(root_dir, sizeof root_dir);
-        snprintf(s->out, sizeof s->out, "%.2000s/results/%.200s/%.200s.json", root_dir,
-                 s->pl.name, s->pr.name);
+        char suffix[64] = "";
+        if (o->shard.count > 0)
+            snprintf(suffix, sizeof suffix, ".shard-%d-of-%d", o->shard.index, o->shard.count);
+        snprintf(s->out, sizeof s->out, "%.2000s/results/%.200s/%.200s%s.json", root_dir,
+                 s->pl.name, s->pr.name, suffix);
         if (strncmp(s->out, "./", 2) == 0)
             memmove(s->out, s->out + 2, strlen(s->out + 2) + 1);
     }
@@ -630,7 +655,7 @@ static runner_status probe_machine(sweep *s)
         snprintf(s->ctr_desc, sizeof s->ctr_desc, "none: %s", s->msg);
     s->env.ctr = s->ctr;
     if (!s->peakp && r->total_todo > 0) {
-        if (peak_measure(cpu_isa_best(), s->pl.threads,
+        if (peak_measure(itera_isa_best(), s->pl.threads,
                          s->pl.binding == PIN_BIND_NONE ? NULL : &s->plan, &s->peak,
                          s->peak_err, sizeof s->peak_err) == 0)
             s->peakp = &s->peak;
@@ -647,10 +672,10 @@ static runner_status probe_machine(sweep *s)
         ctx_inputs in = { .machine = &s->machine, .pl = &s->pl, .pr = &s->pr, .topo = s->topo, .emulated = o->emulate,
                           .worker_cpus = cpus, .counters_desc = s->ctr_desc, .peak = s->peakp,
                           .peak_err = s->peak_err, .env = &s->env, .model_dir = o->model_dir,
-                          .ncells = s->ncells };
+                          .shard = &s->shard, .alloc = &s->alloc };
         s->context = build_context(&in);
     } else {
-        ctx_set(s->context, "itera_resumed", "true");
+        ctx_set(s->context, CTX_RESUMED, "true");
     }
 
     if (s->resumed) {
@@ -658,7 +683,7 @@ static runner_status probe_machine(sweep *s)
             return fail(s, RUNNER_FAILED, "%s", s->msg);
         return RUNNER_OK;
     }
-    json_t *h = json_pack("{s:i, s:s, s:s, s:i, s:O}", "itera_journal", JOURNAL_VERSION,
+    json_t *h = json_pack("{s:i, s:s, s:s, s:i, s:O}", RES_JOURNAL, JOURNAL_VERSION,
                           "platform", s->pl.name, "profile", s->pr.name, "cells", s->ncells,
                           "context", s->context);
     if (s->peakp)
@@ -722,10 +747,11 @@ static runner_status finish(sweep *s)
     int missing = 0;
     s->root = results_assemble(s->context, names, s->ncells, r->done, &missing);
     free(names);
-    json_t *rc_ctx = json_object_get(s->root, "context");
+    json_t *rc_ctx = json_object_get(s->root, RES_CONTEXT);
     char buf[64];
     snprintf(buf, sizeof buf, "%d", missing);
-    ctx_set(rc_ctx, "itera_missing_cells", buf);
+    ctx_set(rc_ctx, CTX_MISSING_CELLS, buf);
+    shard_results_add(s->root, &s->shard);
     if (results_write_atomic(s->out, s->root, s->msg, sizeof s->msg) != 0)
         return fail(s, RUNNER_FAILED, "%s", s->msg);
 
@@ -733,14 +759,14 @@ static runner_status finish(sweep *s)
     const char *first_fail = NULL, *first_msg = NULL;
     size_t k;
     json_t *b;
-    json_array_foreach(json_object_get(s->root, "benchmarks"), k, b)
+    json_array_foreach(json_object_get(s->root, RES_BENCHMARKS), k, b)
     {
-        if (json_is_true(json_object_get(b, "error_occurred")) &&
-            json_integer_value(json_object_get(b, "repetition_index")) == 0 &&
-            !json_object_get(b, "aggregate_name")) {
+        if (json_is_true(json_object_get(b, ENT_ERROR_OCCURRED)) &&
+            json_integer_value(json_object_get(b, ENT_REPETITION_INDEX)) == 0 &&
+            !json_object_get(b, ENT_AGGREGATE_NAME)) {
             if (!failed++) {
-                first_fail = json_string_value(json_object_get(b, "run_name"));
-                first_msg = json_string_value(json_object_get(b, "error_message"));
+                first_fail = json_string_value(json_object_get(b, ENT_RUN_NAME));
+                first_msg = json_string_value(json_object_get(b, ENT_ERROR_MESSAGE));
             }
         }
     }
@@ -792,6 +818,7 @@ static void sweep_free(sweep *s)
         fam_env_free(&s->env);
     counters_close(s->ctr);
     free(s->cells);
+    shard_info_free(&s->shard);
     pin_topology_free(s->topo);
     free(s->gargv);
 }
