@@ -60,7 +60,8 @@ static void usage(FILE *f)
           "commands:\n"
           "  run       run a sweep: a platform x a profile -> results/<platform>/<profile>.json\n"
           "  list      the platforms, profiles, kernels, quants and counters you can use\n"
-          "  info      this machine: topology, ISA path, measured peak, counters\n"
+          "  info      this machine: fingerprint, topology, ISA path, measured peak, counters\n"
+          "  schema    the results schema: benchmark names, counters, context keys\n"
           "  report    render markdown tables and charts from result files\n"
           "  compare   compare two result files (or two variants within one)\n"
           "  merge     join the shard files of `run --shard I/N` into one results file\n"
@@ -352,7 +353,7 @@ static int cmd_info(int argc, char **argv)
         json_t *ctx = json_object();
         machine_to_gb_context(&m, ctx);
         machine_to_context(&m, ctx);
-        json_t *root = json_pack("{s:o}", "context", ctx);
+        json_t *root = json_pack("{s:o}", RES_CONTEXT, ctx);
         char *text = json_dumps(root, JSON_INDENT(2));
         json_decref(root);
         if (!text) {
@@ -412,6 +413,60 @@ static int cmd_info(int argc, char **argv)
     return rc;
 }
 
+static int cmd_schema(int argc, char **argv)
+{
+    bool json = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            puts("usage: itera-bench schema [--json]\n\n"
+                 "The results schema (bench/schema.h): the benchmark families and their name\n"
+                 "patterns, every counter a benchmark entry may hold and every context key a\n"
+                 "results file may hold, with what each means. --json prints it for scripts\n"
+                 "(scripts/itera_schema.py reads it; the PyTorch and ONNX Runtime peers write\n"
+                 "only these names).");
+            return 0;
+        }
+        if (strcmp(argv[i], "--json") == 0) {
+            json = true;
+            continue;
+        }
+        fprintf(stderr, "itera-bench schema: unknown argument '%s' (see --help)\n", argv[i]);
+        return 2;
+    }
+    if (json) {
+        json_t *root = schema_json();
+        char *text = root ? json_dumps(root, JSON_INDENT(2)) : NULL;
+        json_decref(root);
+        if (!text) {
+            fprintf(stderr, "itera-bench schema: out of memory\n");
+            return bench_exit_code(BENCH_ERR_NOMEM);
+        }
+        puts(text);
+        free(text);
+        return 0;
+    }
+    printf("results schema %s (bench/schema.h)\n\nbenchmark names:\n", SCHEMA_VERSION);
+    for (int f = 0; f < BENCH_FAMILY_COUNT; f++)
+        printf("  %s\n", bench_family_pattern((bench_family)f));
+    const schema_entry *v;
+    int n = schema_counters(&v);
+    printf("\ncounters (%s: %s):\n", "families", "all or prefill decode");
+    for (int i = 0; i < n; i++)
+        printf("  %-22s %-9s %-15s %s\n", v[i].name, v[i].a, v[i].b, v[i].c);
+    printf("  <event>%-15s %-9s %-15s %s\n", MET_PER_TOKEN_SUFFIX, "per token", "all",
+           "counters.h events over the timed loop / tokens");
+    n = schema_context_keys(&v);
+    printf("\ncontext keys (source: gb = Google Benchmark's, itera, machine = fingerprint; "
+           "only in some files: shard, merge, slurm, peer; legacy = older files):\n");
+    for (int i = 0; i < n; i++)
+        printf("  %-32s %-8s %s\n", v[i].name, v[i].a, v[i].b);
+    n = schema_top_keys(&v);
+    printf("\ntop-level and op-profile keys:\n");
+    for (int i = 0; i < n; i++)
+        printf("  %-20s %s\n", v[i].name, v[i].a);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -429,6 +484,8 @@ int main(int argc, char **argv)
         return cmd_list(argc - 1, argv + 1);
     if (strcmp(cmd, "info") == 0)
         return cmd_info(argc - 1, argv + 1);
+    if (strcmp(cmd, "schema") == 0)
+        return cmd_schema(argc - 1, argv + 1);
     if (strcmp(cmd, "report") == 0)
         return report_main(argc - 1, argv + 1);
     if (strcmp(cmd, "compare") == 0)
@@ -437,7 +494,7 @@ int main(int argc, char **argv)
         return bench_exit_code(merge_main(argc - 1, argv + 1));
     if (strcmp(cmd, "submit") == 0)
         return bench_exit_code(submit_main(argc - 1, argv + 1));
-    fprintf(stderr, "itera-bench: unknown command '%s'; commands: run, list, info, report, "
-            "compare, merge, submit, help\n", cmd);
+    fprintf(stderr, "itera-bench: unknown command '%s'; commands: run, list, info, schema, "
+            "report, compare, merge, submit, help\n", cmd);
     return 2;
 }

@@ -606,7 +606,7 @@ static runner_status load_journal(sweep *s)
             s->resumed = true;
             if (peak_from_json(json_object_get(s->jd.header, "peak"), &s->peak))
                 s->peakp = &s->peak;
-            s->context = json_deep_copy(json_object_get(s->jd.header, "context"));
+            s->context = json_deep_copy(json_object_get(s->jd.header, RES_CONTEXT));
             /* Cells of another machine must not join this file. */
             machine_info had;
             bench_error be;
@@ -685,7 +685,7 @@ static runner_status probe_machine(sweep *s)
     }
     json_t *h = json_pack("{s:i, s:s, s:s, s:i, s:O}", RES_JOURNAL, JOURNAL_VERSION,
                           "platform", s->pl.name, "profile", s->pr.name, "cells", s->ncells,
-                          "context", s->context);
+                          RES_CONTEXT, s->context);
     if (s->peakp)
         json_object_set_new(h, "peak", peak_json(s->peakp));
     json_t *sig = run_signature(&s->pr, o);

@@ -591,8 +591,9 @@ def main():
         kind, quant = kind_of[g], quant_of[g]
         work = 1 if kind == "prefill" else a.steps
         ntok = L if kind == "prefill" else a.steps
-        name = (f"prefill/{quant}/{KERNEL}/seq:{L}/batch:1/threads:{T}" if kind == "prefill"
-                else f"decode/{quant}/{KERNEL}/steps:{a.steps}/batch:1/threads:{T}")
+        name = (P.bench_name("prefill", quant=quant, kernel=KERNEL, seq=L, batch=1, threads=T)
+                if kind == "prefill" else
+                P.bench_name("decode", quant=quant, kernel=KERNEL, steps=a.steps, batch=1, threads=T))
         reps = []
         for r in finals[(T, g)]:
             wall = r["wall_ns"] / r["iterations"] / 1e9
@@ -683,7 +684,10 @@ def main():
                                 "the tolerance, or int8 below the top-1 floor)",
                  "entries": sweep}
     out = a.out or os.path.join(P.REPO, "results", a.platform, "peer_ort.json")
-    P.write_results(out, ctx, entries, extra={"itera_ort_sweep": doc_sweep})
+    try:
+        P.write_results(out, ctx, entries, extra={"itera_ort_sweep": doc_sweep})
+    except P.PeerError as e:
+        die(str(e))
     for line in summary:
         print(f"{PROG}: {line}")
     if overhead_us is not None:
