@@ -26,17 +26,8 @@
 
 #include <jansson.h>
 
-#if defined(__has_include)
-#if __has_include("report.h") && __has_include("compare.h")
 #include "compare.h"
 #include "report.h"
-#define HAVE_REPORT_H 1
-#endif
-#endif
-#ifndef HAVE_REPORT_H
-int report_main(int argc, char **argv);
-int compare_main(int argc, char **argv);
-#endif
 
 /* The process exit status of a bench_status: the one place exit codes are decided
  * (status.h). 0 success; 2 bad usage or input; 1 every other failure (a check failed, a
@@ -60,7 +51,8 @@ static void usage(FILE *f)
           "commands:\n"
           "  run       run a sweep: a platform x a profile -> results/<platform>/<profile>.json\n"
           "  list      the platforms, profiles, kernels, quants and counters you can use\n"
-          "  info      this machine: topology, ISA path, measured peak, counters\n"
+          "  info      this machine: fingerprint, topology, ISA path, measured peak, counters\n"
+          "  schema    the results schema: benchmark names, counters, context keys\n"
           "  report    render markdown tables and charts from result files\n"
           "  compare   compare two result files (or two variants within one)\n"
           "  merge     join the shard files of `run --shard I/N` into one results file\n"
@@ -195,11 +187,11 @@ static int cmd_run(int argc, char **argv)
     }
     o.sets = sets;
     o.gb_argv = gb;
-    runner_error err;
-    runner_status st = runner_run(&o, &err);
-    if (st != RUNNER_OK && err.msg[0])
+    bench_error err;
+    bench_status st = runner_run(&o, &err);
+    if (st != BENCH_OK && err.msg[0])
         fprintf(stderr, "itera-bench run: %s\n", err.msg);
-    rc = st == RUNNER_OK ? 0 : st == RUNNER_BAD_INPUT ? 2 : 1;
+    rc = bench_exit_code(st);
 out:
     free(sets);
     free(gb);
@@ -352,7 +344,7 @@ static int cmd_info(int argc, char **argv)
         json_t *ctx = json_object();
         machine_to_gb_context(&m, ctx);
         machine_to_context(&m, ctx);
-        json_t *root = json_pack("{s:o}", "context", ctx);
+        json_t *root = json_pack("{s:o}", RES_CONTEXT, ctx);
         char *text = json_dumps(root, JSON_INDENT(2));
         json_decref(root);
         if (!text) {
@@ -412,6 +404,60 @@ static int cmd_info(int argc, char **argv)
     return rc;
 }
 
+static int cmd_schema(int argc, char **argv)
+{
+    bool json = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            puts("usage: itera-bench schema [--json]\n\n"
+                 "The results schema (bench/schema.h): the benchmark families and their name\n"
+                 "patterns, every counter a benchmark entry may hold and every context key a\n"
+                 "results file may hold, with what each means. --json prints it for scripts\n"
+                 "(scripts/itera_schema.py reads it; the PyTorch and ONNX Runtime peers write\n"
+                 "only these names).");
+            return 0;
+        }
+        if (strcmp(argv[i], "--json") == 0) {
+            json = true;
+            continue;
+        }
+        fprintf(stderr, "itera-bench schema: unknown argument '%s' (see --help)\n", argv[i]);
+        return 2;
+    }
+    if (json) {
+        json_t *root = schema_json();
+        char *text = root ? json_dumps(root, JSON_INDENT(2)) : NULL;
+        json_decref(root);
+        if (!text) {
+            fprintf(stderr, "itera-bench schema: out of memory\n");
+            return bench_exit_code(BENCH_ERR_NOMEM);
+        }
+        puts(text);
+        free(text);
+        return 0;
+    }
+    printf("results schema %s (bench/schema.h)\n\nbenchmark names:\n", SCHEMA_VERSION);
+    for (int f = 0; f < BENCH_FAMILY_COUNT; f++)
+        printf("  %s\n", bench_family_pattern((bench_family)f));
+    const schema_entry *v;
+    int n = schema_counters(&v);
+    printf("\ncounters (%s: %s):\n", "families", "all or prefill decode");
+    for (int i = 0; i < n; i++)
+        printf("  %-22s %-9s %-15s %s\n", v[i].name, v[i].a, v[i].b, v[i].c);
+    printf("  <event>%-15s %-9s %-15s %s\n", MET_PER_TOKEN_SUFFIX, "per token", "all",
+           "counters.h events over the timed loop / tokens");
+    n = schema_context_keys(&v);
+    printf("\ncontext keys (source: gb = Google Benchmark's, itera, machine = fingerprint; "
+           "only in some files: shard, merge, slurm, peer; legacy = older files):\n");
+    for (int i = 0; i < n; i++)
+        printf("  %-32s %-8s %s\n", v[i].name, v[i].a, v[i].b);
+    n = schema_top_keys(&v);
+    printf("\ntop-level and op-profile keys:\n");
+    for (int i = 0; i < n; i++)
+        printf("  %-20s %s\n", v[i].name, v[i].a);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -429,15 +475,17 @@ int main(int argc, char **argv)
         return cmd_list(argc - 1, argv + 1);
     if (strcmp(cmd, "info") == 0)
         return cmd_info(argc - 1, argv + 1);
+    if (strcmp(cmd, "schema") == 0)
+        return cmd_schema(argc - 1, argv + 1);
     if (strcmp(cmd, "report") == 0)
-        return report_main(argc - 1, argv + 1);
+        return bench_exit_code(report_main(argc - 1, argv + 1));
     if (strcmp(cmd, "compare") == 0)
         return compare_main(argc - 1, argv + 1);
     if (strcmp(cmd, "merge") == 0)
         return bench_exit_code(merge_main(argc - 1, argv + 1));
     if (strcmp(cmd, "submit") == 0)
         return bench_exit_code(submit_main(argc - 1, argv + 1));
-    fprintf(stderr, "itera-bench: unknown command '%s'; commands: run, list, info, report, "
-            "compare, merge, submit, help\n", cmd);
+    fprintf(stderr, "itera-bench: unknown command '%s'; commands: run, list, info, schema, "
+            "report, compare, merge, submit, help\n", cmd);
     return 2;
 }
