@@ -264,6 +264,12 @@ void itera_acc_free(itera_acc *a);
 itera_status itera_acc_add(itera_acc *a, const float *ref, const float *test,
                            const int32_t *targets, size_t rows, itera_error *err);
 itera_status itera_acc_summary(const itera_acc *a, itera_acc_stats *out, itera_error *err);
+/* Consecutive windows of L tokens of ids[0..n) — every token after a window's first is a
+ * target; a last shorter window of at least 2 tokens is included — run B windows at a
+ * time through ref and test (contexts on models of a's vocabulary, max_batch >= B,
+ * max_seq >= L), every position added to a. The windows of `itera perplexity`. */
+itera_status itera_acc_windows(itera_acc *a, itera_ctx *ref, itera_ctx *test, const int32_t *ids, int n,
+                               int L, int B, itera_error *err);
 
 /* ---- The standalone selective scan (engine/scan.h), for benchmarks ---- */
 
