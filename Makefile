@@ -88,6 +88,7 @@ TEST_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS_TEST))
 ENGINE_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS_ENGINE)) -lm
 BENCH_LIBS  := $(shell $(PKG_CONFIG) --libs $(PKGS_BENCH)) -lpfm -lstdc++ -lm
 
+## all, build: build/itera (the engine's CLI) and build/itera-bench (the harness)
 all: build
 
 build: $(ITERA) $(ITERA_BENCH)
@@ -133,7 +134,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIBITERA) $(if $(BENCH_LIBOBJ),$(LIBBENCH
 test: build $(TEST_BIN)
 	$(Q)sh tests/run.sh $(BUILD)
 
-## asan / ubsan: the test suite under AddressSanitizer / UndefinedBehaviorSanitizer
+## asan, ubsan: the test suite under AddressSanitizer / UndefinedBehaviorSanitizer
 asan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
 	    SAN="-fsanitize=address -fno-omit-frame-pointer" test
@@ -141,14 +142,15 @@ ubsan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build-ubsan OPT=-O1 \
 	    SAN="-fsanitize=undefined -fno-sanitize-recover=undefined" test
 
-## bench: run a sweep (PLATFORM=embedded PROFILE=default [EMULATE=1] [RESUME=1] [MODEL=DIR]),
-##        writing results/PLATFORM/PROFILE.json, then render reports/ from every result file
+## bench: run a sweep (PLATFORM=embedded PROFILE=default [EMULATE=1] [RESUME=1] [MODEL=DIR]
+##        [BENCH_ARGS=--benchmark_filter=REGEX]) into results/PLATFORM/PROFILE.json, its
+##        Google Benchmark log beside it (shown with V=1), print the summary table, then
+##        render reports/ from every result file
 bench: build
 	$(Q)$(ITERA_BENCH) run --platform $(PLATFORM) --profile $(PROFILE) \
 	    $(if $(filter 1,$(EMULATE)),--emulate) $(if $(filter 1,$(RESUME)),--resume) \
-	    $(if $(MODEL),--model $(MODEL)) $(BENCH_ARGS)
+	    $(if $(MODEL),--model $(MODEL)) $(if $(filter-out 0,$(V)),--verbose) $(BENCH_ARGS)
 	$(Q)$(MAKE) --no-print-directory report
-	@echo "bench: results in results/$(PLATFORM)/$(PROFILE).json, report in $(REPORT_DIR)/README.md"
 
 ## report: render reports/ from every results/**/*.json (journals and results/tmp excluded)
 REPORT_DIR  ?= reports
@@ -171,7 +173,7 @@ compare: build
 	    exit 2; \
 	fi
 
-## peer: PyTorch eager baseline -> results/$(PLATFORM)/peer_pytorch.json (needs python3-torch)
+## peer: PyTorch eager baseline -> results/PLATFORM/peer_pytorch.json (needs python3-torch)
 peer:
 	$(Q)py=$$(for p in python3 /usr/bin/python3; do $$p -c 'import torch' >/dev/null 2>&1 && { echo $$p; break; }; done); \
 	if [ -z "$$py" ]; then \
@@ -221,19 +223,17 @@ endif
 clean:
 	rm -rf build build-asan build-ubsan
 
-## help: this list
+## clean: remove the build folders
+## help: this list (a target documented by a `## target: what it does` line shows up here)
 help:
-	@echo "itera-bench make targets:"
-	@echo "  make                 build build/itera (and build/itera-bench)"
-	@echo "  make deps            install missing Debian packages"
-	@echo "  make test            build and run all tests"
-	@echo "  make asan|ubsan      run the tests under a sanitizer"
-	@echo "  make bench           run a benchmark sweep and render its report"
-	@echo "  make report          render reports/ from results/"
-	@echo "  make compare         compare two result files (BASE=... NEW=...) or two variants"
-	@echo "                       (VARIANTS=sequential,chunked FILE=...); COMPARE_ARGS='--fail-above 5'"
-	@echo "  make peer            PyTorch eager baseline into results/PLATFORM/ (python3-torch)"
-	@echo "  make ci              what .ci/run runs after make test"
-	@echo "  make clean           remove build folders"
-	@echo "variables: PLATFORM=$(PLATFORM) PROFILE=$(PROFILE) EMULATE=1 RESUME=1 BUILD=$(BUILD)"
-	@echo "           WERROR=1 (warnings as errors; on when CI is set) V=1 (show commands)"
+	@echo "itera-bench: make targets (the first make of any target that builds installs the"
+	@echo "missing Debian packages itself; as non-root it prints the sudo command to run)"
+	@echo
+	@awk '/^## [a-z]/ { sub(/^## /, ""); i = index($$0, ": "); \
+	          printf "  make %-14s %s\n", substr($$0, 1, i - 1), substr($$0, i + 2); next } \
+	      /^##/ { sub(/^## */, ""); printf "%22s%s\n", "", $$0 }' $(firstword $(MAKEFILE_LIST))
+	@echo
+	@echo "variables: PLATFORM=$(PLATFORM) PROFILE=$(PROFILE) EMULATE=1 RESUME=1 MODEL=DIR BUILD=$(BUILD)"
+	@echo "           WERROR=1 (warnings as errors; on when CI is set) V=1 (commands, GB's output)"
+	@echo "           DEPS_GROUPS=\"slurm ort torch fuzz\" (make deps) PKG_CONFIG=$(PKG_CONFIG)"
+	@echo "more: build/itera --help, build/itera-bench --help, build/itera-bench list, README.md"

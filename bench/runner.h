@@ -28,6 +28,8 @@ typedef struct runner_opts {
     const char *model_dir;  /* NULL: the engine's synthetic model (ITERA_DEFAULT_SEED) */
     bool resume;
     bool emulate;
+    bool verbose;           /* Google Benchmark's per-repetition lines on stderr too */
+    const char *resume_command; /* printed when interrupted; NULL: a generic hint */
     const char *const *sets; /* "key=value" overrides (--set), nsets of them */
     int nsets;
     int gb_argc;            /* Google Benchmark flags: gb_argv[0] is the program name */
