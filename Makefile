@@ -40,7 +40,7 @@ CXXFLAGS += -std=c++17 $(OPT) -g -Wall -Wextra -Wpedantic -Wshadow $(if $(filter
 LDFLAGS  += -pthread $(SAN)
 
 PKGS_ENGINE := jansson
-PKGS_BENCH  := jansson hwloc inih benchmark
+PKGS_BENCH  := jansson hwloc inih benchmark nettle
 PKGS_TEST   := cmocka
 PKG_CONFIG  ?= pkg-config
 DEPS_GROUPS ?=
@@ -143,13 +143,15 @@ ubsan:
 	    SAN="-fsanitize=undefined -fno-sanitize-recover=undefined" test
 
 ## bench: run a sweep (PLATFORM=embedded PROFILE=default [EMULATE=1] [RESUME=1] [MODEL=DIR]
-##        [BENCH_ARGS=--benchmark_filter=REGEX]) into results/PLATFORM/PROFILE.json, its
-##        Google Benchmark log beside it (shown with V=1), print the summary table, then
-##        render reports/ from every result file
+##        [BENCH_ARGS=--benchmark_filter=REGEX] [MACHINE=name: the results' machine name,
+##        default derived from the CPU]) into results/PLATFORM/PROFILE.json, its Google
+##        Benchmark log beside it (shown with V=1), print the summary table, then render
+##        reports/ from every result file
 bench: build
 	$(Q)$(ITERA_BENCH) run --platform $(PLATFORM) --profile $(PROFILE) \
 	    $(if $(filter 1,$(EMULATE)),--emulate) $(if $(filter 1,$(RESUME)),--resume) \
-	    $(if $(MODEL),--model $(MODEL)) $(if $(filter-out 0,$(V)),--verbose) $(BENCH_ARGS)
+	    $(if $(MODEL),--model $(MODEL)) $(if $(MACHINE),--machine $(MACHINE)) \
+	    $(if $(filter-out 0,$(V)),--verbose) $(BENCH_ARGS)
 	$(Q)$(MAKE) --no-print-directory report
 
 ## report: render reports/ from every results/**/*.json (journals and results/tmp excluded)
@@ -173,12 +175,23 @@ compare: build
 	    exit 2; \
 	fi
 
-## peer: PyTorch eager baseline -> results/PLATFORM/peer_pytorch.json (needs python3-torch)
-peer:
+## peer: both peers beside the engine, same model and inputs: PyTorch eager
+##       -> results/PLATFORM/peer_pytorch.json (python3-torch) and ONNX Runtime
+##       -> results/PLATFORM/peer_ort.json (optional deps group `ort`: sh scripts/deps.sh ort)
+##       [PEER_THREADS=1,2 (default 1 and the platform's)] [MODEL=DIR] [MACHINE=name] [EMULATE=1]
+##       [PEER_ARGS=... (both)] [PEER_ORT_ARGS=... (ONNX Runtime only, e.g. --sweep quick)]
+PEER_COMMON = --platform $(PLATFORM) $(if $(PEER_THREADS),--threads $(PEER_THREADS)) \
+              $(if $(MODEL),--model $(MODEL)) $(if $(MACHINE),--machine $(MACHINE)) \
+              $(if $(filter 1,$(EMULATE)),--emulate) $(PEER_ARGS)
+peer: build
 	$(Q)py=$$(for p in python3 /usr/bin/python3; do $$p -c 'import torch' >/dev/null 2>&1 && { echo $$p; break; }; done); \
 	if [ -z "$$py" ]; then \
 	    echo "peer: PyTorch not found; install Debian's python3-torch (apt-get install python3-torch)" >&2; exit 2; fi; \
-	$$py scripts/peer_pytorch.py --platform $(PLATFORM) $(if $(PEER_THREADS),--threads $(PEER_THREADS)) $(PEER_ARGS)
+	rc=0; \
+	$$py scripts/peer_pytorch.py $(PEER_COMMON) || rc=$$?; \
+	$$py scripts/peer_ort.py $(PEER_COMMON) $(PEER_ORT_ARGS) || rc=$$?; \
+	if [ $$rc -ne 0 ]; then echo "peer: a peer failed (exit $$rc; its message is above)" >&2; fi; \
+	exit $$rc
 
 ## ci: run the ci profile and render it strictly; re-render the committed report and diff it
 CI_DIR      ?= $(BUILD)/ci
@@ -233,7 +246,7 @@ help:
 	          printf "  make %-14s %s\n", substr($$0, 1, i - 1), substr($$0, i + 2); next } \
 	      /^##/ { sub(/^## */, ""); printf "%22s%s\n", "", $$0 }' $(firstword $(MAKEFILE_LIST))
 	@echo
-	@echo "variables: PLATFORM=$(PLATFORM) PROFILE=$(PROFILE) EMULATE=1 RESUME=1 MODEL=DIR BUILD=$(BUILD)"
+	@echo "variables: PLATFORM=$(PLATFORM) PROFILE=$(PROFILE) EMULATE=1 RESUME=1 MODEL=DIR MACHINE=name"
 	@echo "           WERROR=1 (warnings as errors; on when CI is set) V=1 (commands, GB's output)"
-	@echo "           DEPS_GROUPS=\"slurm ort torch fuzz\" (make deps) PKG_CONFIG=$(PKG_CONFIG)"
+	@echo "           DEPS_GROUPS=\"slurm ort torch fuzz\" (make deps) PKG_CONFIG=$(PKG_CONFIG) BUILD=$(BUILD)"
 	@echo "more: build/itera --help, build/itera-bench --help, build/itera-bench list, README.md"

@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "gbread.h"
+#include "machine.h"
+#include "schema.h"
 
 /* ---- Mann-Whitney U ---- */
 
@@ -231,7 +233,7 @@ static bool parse_double(const char *s, double *out)
 static int parse_args(int argc, char **argv, cmp_opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->metric = "real_time";
+    o->metric = MET_REAL_TIME;
     o->alpha = COMPARE_DEFAULT_ALPHA;
     const char *variants = NULL;
     for (int i = 1; i < argc; i++) {
@@ -284,14 +286,14 @@ static int parse_args(int argc, char **argv, cmp_opts *o)
             o->files[o->n_files++] = a;
         }
     }
-    if (strcmp(o->metric, "real_time") == 0 || strcmp(o->metric, "cpu_time") == 0) {
+    if (strcmp(o->metric, MET_REAL_TIME) == 0 || strcmp(o->metric, MET_CPU_TIME) == 0) {
         o->higher_is_better = false;
-    } else if (strcmp(o->metric, "tokens_per_second") == 0) {
+    } else if (strcmp(o->metric, MET_TOKENS_PER_SECOND) == 0) {
         o->higher_is_better = true;
     } else {
         fprintf(stderr,
-                "compare: --metric '%s': expected real_time, cpu_time or tokens_per_second\n",
-                o->metric);
+                "compare: --metric '%s': expected %s, %s or %s\n", o->metric, MET_REAL_TIME,
+                MET_CPU_TIME, MET_TOKENS_PER_SECOND);
         return 2;
     }
     if (variants) {
@@ -371,36 +373,64 @@ static bool replace_part(const char *name, int idx, const char *from, const char
     return w > 0 && (size_t)w < cap;
 }
 
-/* Build-and-machine fingerprint keys whose difference makes a comparison suspect. */
+/* Context keys whose difference makes a comparison suspect. The machine is compared by
+ * its fingerprint (machine.h) when both files carry one, else by the keys older files
+ * have. */
 static const struct {
     const char *what, *key;
 } fingerprint[] = {
-    {"machine", "host_name"},      {"machine", "itera_cpu_model"}, {"machine", "num_cpus"},
-    {"platform", "itera_platform"}, {"platform", "itera_emulated"}, {"threads", "itera_threads"},
-    {"build", "itera_git"},        {"build", "itera_compiler"},    {"build", "library_build_type"},
-    {"build", "itera_isa"},        {"model", "itera_model"},
+    {"platform", CTX_PLATFORM}, {"platform", CTX_EMULATED},         {"threads", CTX_THREADS},
+    {"build", CTX_GIT},         {"build", CTX_COMPILER},           {"build", CTX_LIBRARY_BUILD_TYPE},
+    {"build", CTX_ISA},         {"model", CTX_MODEL},
 };
+static const char *const legacy_machine_keys[] = {CTX_HOST_NAME, CTX_CPU_MODEL, CTX_NUM_CPUS};
+
+static void warn_differ(const char *what, const char *key, const char *va, const char *vb,
+                        const gb_file *a, const gb_file *b, FILE *md)
+{
+    fprintf(stderr, "compare: warning: the files differ in %s: %s is '%s' in %s but '%s' in %s\n",
+            what, key, va ? va : "(absent)", a->path, vb ? vb : "(absent)", b->path);
+    fprintf(md, "> **Warning**: the files differ in %s: `%s` is `%s` in base but `%s` in new.\n",
+            what, key, va ? va : "(absent)", vb ? vb : "(absent)");
+}
+
+/* One warning for key when it differs; returns 1 when it did. */
+static int warn_key(const char *what, const char *key, const gb_file *a, const gb_file *b,
+                    FILE *md)
+{
+    char ba[256], bb[256];
+    const char *va = gb_ctx(a, key, ba, sizeof ba);
+    const char *vb = gb_ctx(b, key, bb, sizeof bb);
+    if ((!va && !vb) || (va && vb && strcmp(va, vb) == 0))
+        return 0;
+    warn_differ(what, key, va, vb, a, b, md);
+    return 1;
+}
 
 /* Writes one warning line per difference to stderr and into md (as markdown quotes).
  * Returns the number of differences. */
 static int fingerprint_warnings(const gb_file *a, const gb_file *b, FILE *md)
 {
     int n = 0;
-    for (size_t i = 0; i < sizeof fingerprint / sizeof fingerprint[0]; i++) {
-        char ba[256], bb[256];
-        const char *va = gb_ctx(a, fingerprint[i].key, ba, sizeof ba);
-        const char *vb = gb_ctx(b, fingerprint[i].key, bb, sizeof bb);
-        if (!va && !vb)
-            continue;
-        if (va && vb && strcmp(va, vb) == 0)
-            continue;
-        fprintf(stderr, "compare: warning: the files differ in %s: %s is '%s' in %s but '%s' in %s\n",
-                fingerprint[i].what, fingerprint[i].key, va ? va : "(absent)", a->path,
-                vb ? vb : "(absent)", b->path);
-        fprintf(md, "> **Warning**: the files differ in %s: `%s` is `%s` in base but `%s` in new.\n",
-                fingerprint[i].what, fingerprint[i].key, va ? va : "(absent)", vb ? vb : "(absent)");
-        n++;
+    machine_info ma, mb;
+    if (machine_from_context(a->context, &ma, NULL) == BENCH_OK &&
+        machine_from_context(b->context, &mb, NULL) == BENCH_OK) {
+        uint32_t d = machine_diff(&ma, &mb) & machine_identity_mask();
+        for (int f = 0; f < MACHINE_F_COUNT; f++) {
+            if (!(d & (1u << f)))
+                continue;
+            char va[512], vb[512];
+            machine_field_format(&ma, (machine_field)f, va, sizeof va);
+            machine_field_format(&mb, (machine_field)f, vb, sizeof vb);
+            warn_differ("machine", machine_field_key((machine_field)f), va, vb, a, b, md);
+            n++;
+        }
+    } else {
+        for (size_t i = 0; i < sizeof legacy_machine_keys / sizeof legacy_machine_keys[0]; i++)
+            n += warn_key("machine", legacy_machine_keys[i], a, b, md);
     }
+    for (size_t i = 0; i < sizeof fingerprint / sizeof fingerprint[0]; i++)
+        n += warn_key(fingerprint[i].what, fingerprint[i].key, a, b, md);
     if (n)
         fprintf(md, "\n");
     return n;
@@ -414,7 +444,7 @@ typedef struct unit {
 
 static unit pick_unit(const char *metric, double scale)
 {
-    if (strcmp(metric, "tokens_per_second") == 0)
+    if (strcmp(metric, MET_TOKENS_PER_SECOND) == 0)
         return (unit){"tok/s", 1.0};
     if (scale >= 1e9)
         return (unit){"s", 1e9};

@@ -9,133 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const family_names[GB_FAMILY_COUNT] = {
-    [GB_FAMILY_OTHER] = "other",
-    [GB_FAMILY_SCAN] = "scan",
-    [GB_FAMILY_PREFILL] = "prefill",
-    [GB_FAMILY_DECODE] = "decode",
-};
-
-const char *gb_family_name(gb_family f)
-{
-    return (f >= 0 && f < GB_FAMILY_COUNT) ? family_names[f] : "?";
-}
-
-/* Copies the n bytes at s into dst[cap] (NUL-terminated); false when it does not fit. */
-static bool copy_part(char *dst, size_t cap, const char *s, size_t n)
-{
-    if (n == 0 || n >= cap)
-        return false;
-    memcpy(dst, s, n);
-    dst[n] = '\0';
-    return true;
-}
-
-/* "key:123" -> value into *v when key matches and *v is still unset. */
-static void parse_kv(const char *s, size_t n, const char *key, int *v)
-{
-    size_t k = strlen(key);
-    if (n <= k + 1 || strncmp(s, key, k) != 0 || s[k] != ':' || *v != -1)
-        return;
-    long x = 0;
-    for (size_t i = k + 1; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9' || x > 100000000L)
-            return;
-        x = x * 10 + (s[i] - '0');
-    }
-    *v = (int)x;
-}
-
-bool gb_parse_name(const char *name, gb_name *out)
-{
-    memset(out, 0, sizeof *out);
-    out->family = GB_FAMILY_OTHER;
-    out->channels = out->state = out->seq = out->batch = out->threads = out->steps = -1;
-    if (!name)
-        return false;
-
-    const char *parts[32];
-    size_t lens[32];
-    int np = 0;
-    const char *p = name;
-    while (np < 32) {
-        const char *slash = strchr(p, '/');
-        size_t n = slash ? (size_t)(slash - p) : strlen(p);
-        parts[np] = p;
-        lens[np] = n;
-        np++;
-        if (!slash)
-            break;
-        p = slash + 1;
-    }
-
-    gb_family fam = GB_FAMILY_OTHER;
-    for (int f = GB_FAMILY_SCAN; f < GB_FAMILY_COUNT; f++)
-        if (lens[0] == strlen(family_names[f]) && strncmp(parts[0], family_names[f], lens[0]) == 0)
-            fam = (gb_family)f;
-    if (fam == GB_FAMILY_OTHER)
-        return false;
-
-    int next;
-    if (fam == GB_FAMILY_SCAN) {
-        if (np < 2 || !copy_part(out->kernel, sizeof out->kernel, parts[1], lens[1]))
-            return false;
-        next = 2;
-    } else {
-        if (np < 3 || !copy_part(out->quant, sizeof out->quant, parts[1], lens[1]) ||
-            !copy_part(out->kernel, sizeof out->kernel, parts[2], lens[2]))
-            return false;
-        next = 3;
-    }
-    for (int i = next; i < np; i++) {
-        parse_kv(parts[i], lens[i], "channels", &out->channels);
-        parse_kv(parts[i], lens[i], "state", &out->state);
-        parse_kv(parts[i], lens[i], "seq", &out->seq);
-        parse_kv(parts[i], lens[i], "batch", &out->batch);
-        parse_kv(parts[i], lens[i], "threads", &out->threads);
-        parse_kv(parts[i], lens[i], "steps", &out->steps);
-    }
-    bool ok = out->batch >= 0 && out->threads >= 0;
-    switch (fam) {
-    case GB_FAMILY_SCAN: ok = ok && out->channels >= 0 && out->state >= 0 && out->seq >= 0; break;
-    case GB_FAMILY_PREFILL: ok = ok && out->seq >= 0; break;
-    case GB_FAMILY_DECODE: ok = ok && out->steps >= 0; break;
-    default: ok = false; break;
-    }
-    if (ok)
-        out->family = fam;
-    return ok;
-}
-
-void gb_canonical_name(const char *name, char *out, size_t cap)
-{
-    static const char *const prefixes[] = {"repeats:", "min_time:", "min_warmup_time:", "iterations:"};
-    static const char *const words[] = {"real_time", "manual_time", "process_time"};
-    size_t j = 0;
-    if (cap == 0)
-        return;
-    out[0] = '\0';
-    for (const char *p = name; p && *p;) {
-        const char *slash = strchr(p, '/');
-        size_t n = slash ? (size_t)(slash - p) : strlen(p);
-        bool drop = false;
-        if (p != name) {
-            for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
-                drop = drop || strncmp(p, prefixes[i], strlen(prefixes[i])) == 0;
-            for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-                drop = drop || (n == strlen(words[i]) && strncmp(p, words[i], n) == 0);
-        }
-        if (!drop) {
-            if (j > 0 && j + 1 < cap)
-                out[j++] = '/';
-            for (size_t i = 0; i < n && j + 1 < cap; i++)
-                out[j++] = p[i];
-            out[j] = '\0';
-        }
-        p = slash ? slash + 1 : NULL;
-    }
-}
-
 /* ---- loading ---- */
 
 /* Reads the whole file; NULL with errno set on failure. */
@@ -347,8 +220,8 @@ int gb_file_load(const char *path, gb_file *f, char *err, size_t errlen)
             c->canon = malloc(cap);
             if (!c->canon)
                 goto out_nomem;
-            gb_canonical_name(run_name, c->canon, cap);
-            c->ours = gb_parse_name(run_name, &c->nm);
+            bench_name_canonical(run_name, c->canon, cap);
+            c->ours = bench_name_parse(run_name, &c->nm, NULL) == BENCH_OK;
         }
         if (obj_bool(e, "error_occurred")) {
             c->error = true;

@@ -12,12 +12,17 @@
 #include "counters.h"
 #include "cpu.h"
 #include "itera.h"
+#include "machine.h"
 #include "peak.h"
 #include "pin.h"
 #include "platform.h"
 #include "profile.h"
 #include "runner.h"
 #include "summary.h"
+#include "schema.h"
+#include "status.h"
+
+#include <jansson.h>
 
 #if defined(__has_include)
 #if __has_include("report.h") && __has_include("compare.h")
@@ -30,6 +35,18 @@
 int report_main(int argc, char **argv);
 int compare_main(int argc, char **argv);
 #endif
+
+/* The process exit status of a bench_status: the one place exit codes are decided
+ * (status.h). 0 success; 2 bad usage or input; 1 every other failure (a check failed, a
+ * file could not be written, the OS refused). */
+static int bench_exit_code(bench_status s)
+{
+    switch (s) {
+    case BENCH_OK: return 0;
+    case BENCH_ERR_INPUT: return 2;
+    default: return 1;
+    }
+}
 
 static void usage(FILE *f)
 {
@@ -58,7 +75,8 @@ static void run_usage(FILE *f)
 {
     fprintf(f,
             "usage: itera-bench run [--platform P] [--profile X] [--out FILE] [--resume]\n"
-            "                       [--emulate] [--model DIR] [--set KEY=VALUE]...\n"
+            "                       [--emulate] [--model DIR] [--machine NAME]\n"
+            "                       [--set KEY=VALUE]...\n"
             "                       [Google Benchmark flags...]\n"
             "\n"
             "Runs every cell of profile X (the cartesian product of its axes) on platform P\n"
@@ -76,6 +94,9 @@ static void run_usage(FILE *f)
             "                 refused with exit 2.\n"
             "  --model DIR    a model folder (config.json + model.safetensors); default: the\n"
             "                 engine's synthetic model (seed %u)\n"
+            "  --machine NAME this machine's name in the results (itera_machine; default:\n"
+            "                 ITERA_MACHINE, else derived from the CPU, e.g.\n"
+            "                 xeon-sapphirerapids-2c); [a-z0-9-], at most 63 characters\n"
             "  --set K=V      override profile key K (same syntax as the file), repeatable,\n"
             "                 e.g. --set seq=64,128 --set threads=1,platform --set quants=int8\n"
             "                 keys: %s\n"
@@ -182,6 +203,7 @@ static int cmd_run(int argc, char **argv)
                    opt_value(argc, argv, &i, "--profile", &v) ||
                    opt_value(argc, argv, &i, "--out", &v) ||
                    opt_value(argc, argv, &i, "--model", &v) ||
+                   opt_value(argc, argv, &i, "--machine", &v) ||
                    opt_value(argc, argv, &i, "--set", &v)) {
             if (!v || !*v) {
                 fprintf(stderr, "itera-bench run: %s needs a value (see itera-bench run "
@@ -196,6 +218,8 @@ static int cmd_run(int argc, char **argv)
                 o.out = v;
             else if (strncmp(a, "--model", 7) == 0)
                 o.model_dir = v;
+            else if (strncmp(a, "--machine", 9) == 0)
+                o.machine = v;
             else
                 sets[o.nsets++] = v;
         } else {
@@ -275,10 +299,9 @@ static int cmd_list(int argc, char **argv)
             printf("  %-10s (invalid: %s)\n", s, err);
         }
     }
-    printf("\nfamilies: scan, prefill, decode\n");
-    printf("  scan/<kernel>/channels:C/state:N/seq:L/batch:B/threads:T\n");
-    printf("  prefill/<quant>/<kernel>/seq:L/batch:B/threads:T\n");
-    printf("  decode/<quant>/<kernel>/steps:S/batch:B/threads:T\n");
+    printf("\nfamilies: %s\n", bench_family_list());
+    for (int f = 0; f < BENCH_FAMILY_COUNT; f++)
+        printf("  %s\n", bench_family_pattern((bench_family)f));
     printf("kernels: ");
     for (int k = 0; k < ITERA_KERNEL_COUNT; k++)
         printf("%s%s", k ? ", " : "", itera_kernel_name((itera_kernel)k));
@@ -286,10 +309,18 @@ static int cmd_list(int argc, char **argv)
     for (int q = 0; q < ITERA_QUANT_COUNT; q++)
         printf("%s%s", q ? ", " : "", itera_quant_name((itera_quant)q));
     printf("\nprofile keys (files and --set KEY=VALUE): %s\n", profile_keys());
-    printf("\ncounters per benchmark: tokens_per_second, latency_ms, gflops, pct_peak, "
-           "cpu_util, peak_rss_mb;\n  prefill and decode also weight_bytes, "
-           "max_abs_logit_err, top1_agreement;\n  events per token (<event>_per_token, "
-           "ITERA_COUNTERS=auto|software|off):");
+    const schema_entry *ctrs;
+    int nctr = schema_counters(&ctrs);
+    for (int pass = 0; pass < 2; pass++) {
+        printf(pass == 0 ? "\ncounters per benchmark:" : ";\n  prefill and decode also");
+        /* pass 0: every family's (not GB's own times); pass 1: prefill and decode's */
+        for (int i = 0, k = 0; i < nctr; i++)
+            if (strcmp(ctrs[i].a, "time_unit") != 0 &&
+                strcmp(ctrs[i].b, pass == 0 ? "all" : "prefill decode") == 0)
+                printf("%s %s", k++ ? "," : "", ctrs[i].name);
+    }
+    printf(";\n  events per token (<event>%s, ITERA_COUNTERS=auto|software|off):",
+           MET_PER_TOKEN_SUFFIX);
     for (int e = 0; e < CTR_EVENT_COUNT; e++)
         printf("%s %s%s", e ? "," : "", counters_event_name((counters_event)e),
                counters_event_is_hardware((counters_event)e) ? " (hw)" : "");
@@ -331,35 +362,88 @@ static int cmd_summary(int argc, char **argv)
     return 0;
 }
 
+static void info_usage(FILE *f)
+{
+    fputs("usage: itera-bench info [--json] [--machine NAME]\n"
+          "\n"
+          "Shows this machine: its fingerprint (the itera_machine_* keys every results file\n"
+          "carries), topology (hwloc), ISA paths, the peak measured by the FMA / int8 probe\n"
+          "on one core and on every core (bound), and which counters can be read.\n"
+          "\n"
+          "  --json          print only the fingerprint, as {\"context\": {...}} with the keys\n"
+          "                  a results file's context holds (Google Benchmark's host_name,\n"
+          "                  num_cpus, mhz_per_cpu, cpu_scaling_enabled, caches and the\n"
+          "                  itera_machine_* keys), for scripts such as the PyTorch peer; no\n"
+          "                  probe runs\n"
+          "  --machine NAME  the machine's name (default: ITERA_MACHINE, else derived from\n"
+          "                  the CPU, e.g. xeon-sapphirerapids-2c); [a-z0-9-], at most 63\n"
+          "Exit: 0 done, 1 the peak probe or the topology failed, 2 bad usage.\n",
+          f);
+}
+
 static int cmd_info(int argc, char **argv)
 {
+    bool json = false;
+    const char *name = NULL;
     for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            puts("usage: itera-bench info\n\nShows this machine's topology (hwloc), CPU "
-                 "model, ISA paths, the peak measured by the FMA / int8 probe on one core "
-                 "and on every core (bound), and which counters can be read.");
+            info_usage(stdout);
             return 0;
+        } else if (strcmp(argv[i], "--json") == 0) {
+            json = true;
+        } else if (opt_value(argc, argv, &i, "--machine", &v)) {
+            if (!v) {
+                fprintf(stderr, "itera-bench info: --machine needs a value\n");
+                return 2;
+            }
+            name = v;
+        } else {
+            fprintf(stderr, "itera-bench info: unknown argument '%s' (see --help)\n", argv[i]);
+            return 2;
         }
-        fprintf(stderr, "itera-bench info: unknown argument '%s' (see --help)\n", argv[i]);
-        return 2;
+    }
+    machine_info m;
+    bench_error be;
+    bench_status st = machine_read(NULL, cpu_isa_name(cpu_isa_best()), &m, &be);
+    if (st == BENCH_OK)
+        st = machine_choose_name(&m, name, &be);
+    if (st != BENCH_OK) {
+        fprintf(stderr, "itera-bench info: %s\n", be.msg);
+        return bench_exit_code(st);
+    }
+    if (json) {
+        json_t *ctx = json_object();
+        machine_to_gb_context(&m, ctx);
+        machine_to_context(&m, ctx);
+        json_t *root = json_pack("{s:o}", "context", ctx);
+        char *text = json_dumps(root, JSON_INDENT(2));
+        json_decref(root);
+        if (!text) {
+            fprintf(stderr, "itera-bench info: out of memory\n");
+            return bench_exit_code(BENCH_ERR_NOMEM);
+        }
+        puts(text);
+        free(text);
+        return 0;
     }
     char err[1024], buf[2048];
+    printf("machine: %s (name from %s; id %.16s... from %s)\n", m.name, m.name_source, m.id,
+           m.id_source);
+    printf("cpu: %s (%s family %d model %d stepping %d); %d core%s, %d thread%s online, "
+           "%d allowed (%s)\n", m.cpu_model, m.cpu_vendor, m.cpu_family, m.cpu_model_number,
+           m.cpu_stepping, m.cores, m.cores == 1 ? "" : "s", m.threads,
+           m.threads == 1 ? "" : "s", m.threads_allowed, m.cpus_allowed);
+    machine_field_format(&m, MACHINE_F_CACHES, buf, sizeof buf);
+    printf("caches: %s; memory %.1f GiB; kernel %s\n", buf,
+           (double)m.memory_bytes / (1024.0 * 1024 * 1024), m.kernel);
+    printf("isa features: %s\n", m.isa_features);
     pin_topo *topo = NULL;
     if (pin_topology_load(&topo, NULL, err, sizeof err) != 0) {
         fprintf(stderr, "itera-bench info: topology: %s\n", err);
         return 1;
     }
     printf("topology: %s\n", pin_topo_describe(topo, buf, sizeof buf));
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (f) {
-        while (fgets(buf, sizeof buf, f))
-            if (strncmp(buf, "model name", 10) == 0) {
-                char *v = strchr(buf, ':');
-                printf("cpu: %s", v ? v + 2 : buf);
-                break;
-            }
-        fclose(f);
-    }
     printf("isa: %s (best usable; ITERA_ISA caps it)\n", cpu_isa_name(cpu_isa_best()));
     for (int q = 0; q < ITERA_QUANT_COUNT; q++)
         printf("  %s matmul path: %s\n", itera_quant_name((itera_quant)q),

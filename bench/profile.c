@@ -14,23 +14,6 @@
 
 #include "platform.h"
 
-static const char *const family_names[BENCH_FAMILY_COUNT] = { "scan", "prefill", "decode" };
-
-const char *bench_family_name(bench_family f)
-{
-    return f >= 0 && f < BENCH_FAMILY_COUNT ? family_names[f] : "?";
-}
-
-bool bench_family_parse(const char *s, bench_family *out)
-{
-    for (int i = 0; i < BENCH_FAMILY_COUNT; i++)
-        if (strcmp(s, family_names[i]) == 0) {
-            *out = (bench_family)i;
-            return true;
-        }
-    return false;
-}
-
 /* ---- The key table ---- */
 
 typedef enum key_kind {
@@ -126,7 +109,7 @@ void profile_defaults(profile *p)
 static const char *kind_choices(key_kind k)
 {
     switch (k) {
-    case KEY_FAMILIES: return "scan, prefill, decode";
+    case KEY_FAMILIES: return bench_family_list();
     case KEY_KERNELS: return "sequential, parallel, chunked";
     case KEY_QUANTS: return "fp32, int8, int4";
     default: return "";
@@ -413,28 +396,6 @@ int profile_load_string(const char *text, const char *path, profile *p, char *er
 }
 
 /* ---- Cells ---- */
-
-void bench_cell_format_name(bench_cell *c)
-{
-    switch (c->family) {
-    case BENCH_SCAN:
-        snprintf(c->name, sizeof c->name, "scan/%s/channels:%d/state:%d/seq:%d/batch:%d/threads:%d",
-                 itera_kernel_name(c->kernel), c->channels, c->state, c->seq, c->batch, c->threads);
-        break;
-    case BENCH_PREFILL:
-        snprintf(c->name, sizeof c->name, "prefill/%s/%s/seq:%d/batch:%d/threads:%d",
-                 itera_quant_name(c->quant), itera_kernel_name(c->kernel), c->seq, c->batch,
-                 c->threads);
-        break;
-    case BENCH_DECODE:
-        snprintf(c->name, sizeof c->name, "decode/%s/%s/steps:%d/batch:%d/threads:%d",
-                 itera_quant_name(c->quant), itera_kernel_name(c->kernel), c->steps, c->batch,
-                 c->threads);
-        break;
-    default:
-        snprintf(c->name, sizeof c->name, "?");
-    }
-}
 
 typedef struct cell_vec {
     bench_cell *v;

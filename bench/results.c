@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "itera.h"
+#include "schema.h"
 
 struct journal {
     int fd;
@@ -212,7 +213,7 @@ int journal_read(const char *path, journal_data *out, bool *missing, char *err, 
         json_error_t je;
         json_t *obj = json_loads(line, 0, &je);
         if (lineno == 1) {
-            if (!obj || !json_is_object(obj) || !json_object_get(obj, "itera_journal")) {
+            if (!obj || !json_is_object(obj) || !json_object_get(obj, RES_JOURNAL)) {
                 snprintf(err, n, "%s:1: not an itera-bench journal (no header line)", path);
                 json_decref(obj);
                 journal_data_free(out);
@@ -274,36 +275,36 @@ json_t *results_run_json(const gb_run_result *r, const char *cell_name, int fami
         snprintf(name, sizeof name, "%s_%s", cell_name, r->aggregate_name);
     else
         snprintf(name, sizeof name, "%s", cell_name);
-    json_object_set_new(o, "name", json_string(name));
-    json_object_set_new(o, "family_index", json_integer(family_index));
-    json_object_set_new(o, "per_family_instance_index", json_integer(0));
-    json_object_set_new(o, "run_name", json_string(cell_name));
-    json_object_set_new(o, "run_type", json_string(agg ? "aggregate" : "iteration"));
-    json_object_set_new(o, "repetitions", json_integer(repetitions));
-    json_object_set_new(o, "threads", json_integer(1));
+    json_object_set_new(o, ENT_NAME, json_string(name));
+    json_object_set_new(o, ENT_FAMILY_INDEX, json_integer(family_index));
+    json_object_set_new(o, ENT_PER_FAMILY_INSTANCE_INDEX, json_integer(0));
+    json_object_set_new(o, ENT_RUN_NAME, json_string(cell_name));
+    json_object_set_new(o, ENT_RUN_TYPE, json_string(agg ? "aggregate" : "iteration"));
+    json_object_set_new(o, ENT_REPETITIONS, json_integer(repetitions));
+    json_object_set_new(o, ENT_THREADS, json_integer(1));
     if (!agg) {
-        json_object_set_new(o, "repetition_index", json_integer(r->repetition_index));
+        json_object_set_new(o, ENT_REPETITION_INDEX, json_integer(r->repetition_index));
     } else {
         const char *an = r->aggregate_name ? r->aggregate_name : "";
-        json_object_set_new(o, "aggregate_name", json_string(an));
+        json_object_set_new(o, ENT_AGGREGATE_NAME, json_string(an));
         const char *unit = r->aggregate_unit && *r->aggregate_unit
                                ? r->aggregate_unit
                                : strcmp(an, "cv") == 0 ? "percentage" : "time";
-        json_object_set_new(o, "aggregate_unit", json_string(unit));
+        json_object_set_new(o, ENT_AGGREGATE_UNIT, json_string(unit));
     }
     if (r->error_occurred) {
-        json_object_set_new(o, "error_occurred", json_true());
-        json_object_set_new(o, "error_message",
+        json_object_set_new(o, ENT_ERROR_OCCURRED, json_true());
+        json_object_set_new(o, ENT_ERROR_MESSAGE,
                             json_string(r->error_message ? r->error_message : ""));
     }
-    json_object_set_new(o, "iterations", json_integer(r->iterations));
-    json_object_set_new(o, "real_time", num(r->real_time));
-    json_object_set_new(o, "cpu_time", num(r->cpu_time));
-    json_object_set_new(o, "time_unit", json_string(r->time_unit ? r->time_unit : "ns"));
+    json_object_set_new(o, ENT_ITERATIONS, json_integer(r->iterations));
+    json_object_set_new(o, MET_REAL_TIME, num(r->real_time));
+    json_object_set_new(o, MET_CPU_TIME, num(r->cpu_time));
+    json_object_set_new(o, ENT_TIME_UNIT, json_string(r->time_unit ? r->time_unit : "ns"));
     for (int i = 0; i < r->n_counters; i++)
         json_object_set_new(o, r->counter_names[i], num(r->counter_values[i]));
     if (label && *label)
-        json_object_set_new(o, "label", json_string(label));
+        json_object_set_new(o, ENT_LABEL, json_string(label));
     return o;
 }
 
@@ -326,7 +327,7 @@ json_t *results_assemble(const json_t *context, const char *const *names, int n,
     json_t *benches = json_array();
     json_t *prof = json_object();
     int miss = 0;
-    json_object_set_new(root, "context", context ? json_deep_copy(context) : json_object());
+    json_object_set_new(root, RES_CONTEXT, context ? json_deep_copy(context) : json_object());
     for (int i = 0; i < n; i++) {
         json_t *cell = json_object_get(cells, names[i]);
         if (!cell) {
@@ -339,15 +340,15 @@ json_t *results_assemble(const json_t *context, const char *const *names, int n,
         {
             /* family_index follows the final order so it is unique and increasing. */
             json_t *copy = json_deep_copy(run);
-            json_object_set_new(copy, "family_index", json_integer(i));
+            json_object_set_new(copy, ENT_FAMILY_INDEX, json_integer(i));
             json_array_append_new(benches, copy);
         }
         json_t *op = json_object_get(cell, "op_profile");
         if (op)
             json_object_set(prof, names[i], op);
     }
-    json_object_set_new(root, "benchmarks", benches);
-    json_object_set_new(root, "itera_op_profile", prof);
+    json_object_set_new(root, RES_BENCHMARKS, benches);
+    json_object_set_new(root, RES_OP_PROFILE, prof);
     if (missing)
         *missing = miss;
     return root;

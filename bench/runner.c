@@ -25,6 +25,7 @@
 #include "families.h"
 #include "gbench.h"
 #include "itera.h"
+#include "machine.h"
 #include "peak.h"
 #include "pin.h"
 #include "platform.h"
@@ -32,6 +33,8 @@
 #include "progress.h"
 #include "results.h"
 #include "summary.h"
+#include "schema.h"
+#include "sha256.h"
 
 #ifndef ITERA_BUILD_FLAGS
 #define ITERA_BUILD_FLAGS "unknown (not passed by the build)"
@@ -115,8 +118,8 @@ static bool runs_have_error(const json_t *runs, const char *msg)
     json_t *e;
     json_array_foreach(runs, k, e)
     {
-        const char *m = json_string_value(json_object_get(e, "error_message"));
-        if (json_is_true(json_object_get(e, "error_occurred")) &&
+        const char *m = json_string_value(json_object_get(e, ENT_ERROR_MESSAGE));
+        if (json_is_true(json_object_get(e, ENT_ERROR_OCCURRED)) &&
             (!msg || (m && strcmp(m, msg) == 0)))
             return true;
     }
@@ -252,118 +255,8 @@ static void run_cmd(const char *cmd, char *out, size_t n)
     pclose(p);
 }
 
-/* The value of "key : value" in /proc/cpuinfo (first CPU), or "". */
-static void cpuinfo(const char *key, char *out, size_t n)
-{
-    out[0] = '\0';
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (!f)
-        return;
-    char line[512];
-    size_t klen = strlen(key);
-    while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, key, klen) == 0 && (line[klen] == ' ' || line[klen] == '\t' ||
-                                              line[klen] == ':')) {
-            char *v = strchr(line, ':');
-            if (v) {
-                v++;
-                while (*v == ' ')
-                    v++;
-                size_t len = strlen(v);
-                while (len && (v[len - 1] == '\n' || v[len - 1] == ' '))
-                    v[--len] = '\0';
-                snprintf(out, n, "%s", v);
-            }
-            break;
-        }
-    }
-    fclose(f);
-}
-
-static int read_sys(const char *path, char *out, size_t n)
-{
-    out[0] = '\0';
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    if (!fgets(out, (int)n, f))
-        out[0] = '\0';
-    fclose(f);
-    size_t len = strlen(out);
-    while (len && (out[len - 1] == '\n' || out[len - 1] == ' '))
-        out[--len] = '\0';
-    return 0;
-}
-
-/* GB's "caches": [{type, level, size, num_sharing}] from sysfs, as GB reads them. */
-static json_t *caches_json(void)
-{
-    json_t *a = json_array();
-    for (int i = 0; i < 16; i++) {
-        char base[128], path[192], type[64], level[16], size[32], shared[256];
-        snprintf(base, sizeof base, "/sys/devices/system/cpu/cpu0/cache/index%d", i);
-        snprintf(path, sizeof path, "%s/type", base);
-        if (read_sys(path, type, sizeof type) != 0)
-            break;
-        snprintf(path, sizeof path, "%s/level", base);
-        read_sys(path, level, sizeof level);
-        snprintf(path, sizeof path, "%s/size", base);
-        read_sys(path, size, sizeof size);
-        snprintf(path, sizeof path, "%s/shared_cpu_list", base);
-        read_sys(path, shared, sizeof shared);
-        long bytes = strtol(size, NULL, 10);
-        if (strchr(size, 'K'))
-            bytes *= 1024;
-        else if (strchr(size, 'M'))
-            bytes *= 1024 * 1024;
-        /* count CPUs in a list like "0-1,4" */
-        int sharing = 0;
-        for (char *s = shared; *s;) {
-            long a0 = strtol(s, &s, 10), a1 = a0;
-            if (*s == '-')
-                a1 = strtol(s + 1, &s, 10);
-            sharing += (int)(a1 - a0 + 1);
-            if (*s == ',')
-                s++;
-            else
-                break;
-        }
-        if (strcmp(type, "Unified") == 0 || strcmp(type, "Data") == 0 ||
-            strcmp(type, "Instruction") == 0)
-            json_array_append_new(a, json_pack("{s:s, s:i, s:I, s:i}", "type", type, "level",
-                                               atoi(level), "size", (json_int_t)bytes,
-                                               "num_sharing", sharing));
-    }
-    return a;
-}
-
-static void sha256_file(const char *path, char *out, size_t n)
-{
-    /* Quote the path for the shell: '...' with ' written as '\'' */
-    char q[PATH_MAX * 4 + 64];
-    size_t k = 0;
-    q[k++] = '\'';
-    for (const char *p = path; *p && k < sizeof q - 8; p++) {
-        if (*p == '\'') {
-            memcpy(q + k, "'\\''", 4);
-            k += 4;
-        } else {
-            q[k++] = *p;
-        }
-    }
-    q[k++] = '\'';
-    q[k] = '\0';
-    char cmd[sizeof q + 64];
-    snprintf(cmd, sizeof cmd, "sha256sum -- %s 2>/dev/null", q);
-    char line[256];
-    run_cmd(cmd, line, sizeof line);
-    char *sp = strchr(line, ' ');
-    if (sp)
-        *sp = '\0';
-    snprintf(out, n, "%s", line[0] ? line : "unknown");
-}
-
 typedef struct ctx_inputs {
+    const machine_info *machine;
     const platform *pl;
     const profile *pr;
     const pin_topo *topo;
@@ -394,54 +287,45 @@ static json_t *build_context(const ctx_inputs *in)
         memmove(buf + len - 1, buf + len - 2, 3);
         buf[len - 2] = ':';
     }
-    ctx_set(c, "date", buf);
-    gethostname(buf, sizeof buf);
-    buf[sizeof buf - 1] = '\0';
-    ctx_set(c, "host_name", buf);
+    ctx_set(c, CTX_DATE, buf);
+    machine_to_gb_context(in->machine, c); /* host_name, num_cpus, mhz, scaling, caches */
     ssize_t el = readlink("/proc/self/exe", buf, sizeof buf - 1);
     buf[el > 0 ? el : 0] = '\0';
-    ctx_set(c, "executable", buf);
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    json_object_set_new(c, "num_cpus", json_integer(ncpu));
-    cpuinfo("cpu MHz", buf, sizeof buf);
-    json_object_set_new(c, "mhz_per_cpu", json_integer((json_int_t)(atof(buf) + 0.5)));
-    char gov[64];
-    bool scaling = read_sys("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor", gov,
-                            sizeof gov) == 0 && strcmp(gov, "performance") != 0;
-    json_object_set_new(c, "cpu_scaling_enabled", json_boolean(scaling));
-    json_object_set_new(c, "caches", caches_json());
+    ctx_set(c, CTX_EXECUTABLE, buf);
     double la[3] = { 0, 0, 0 };
     getloadavg(la, 3);
-    json_object_set_new(c, "load_avg", json_pack("[f,f,f]", la[0], la[1], la[2]));
-    ctx_set(c, "library_build_type", "release");
+    json_object_set_new(c, CTX_LOAD_AVG, json_pack("[f,f,f]", la[0], la[1], la[2]));
+    ctx_set(c, CTX_LIBRARY_BUILD_TYPE, "release");
 
-    /* itera keys (DESIGN.md), strings as GB's custom context writes them. */
-    ctx_set(c, "itera_platform", in->pl->name);
+    /* itera keys (DESIGN.md, schema.h), strings as GB's custom context writes them. */
+    ctx_set(c, CTX_SCHEMA, SCHEMA_VERSION);
+    ctx_set(c, CTX_PLATFORM, in->pl->name);
     snprintf(buf, sizeof buf, "%d", in->pl->cores);
-    ctx_set(c, "itera_platform_cores", buf);
-    ctx_set(c, "itera_platform_description", in->pl->description);
-    ctx_set(c, "itera_binding", pin_binding_name(in->pl->binding));
-    ctx_set(c, "itera_profile", in->pr->name);
-    ctx_set(c, "itera_overrides", in->pr->override_text);
+    ctx_set(c, CTX_PLATFORM_CORES, buf);
+    ctx_set(c, CTX_PLATFORM_DESCRIPTION, in->pl->description);
+    ctx_set(c, CTX_BINDING, pin_binding_name(in->pl->binding));
+    ctx_set(c, CTX_PROFILE, in->pr->name);
+    ctx_set(c, CTX_OVERRIDES, in->pr->override_text);
     snprintf(buf, sizeof buf, "%d", in->pl->threads);
-    ctx_set(c, "itera_threads", buf);
-    ctx_set(c, "itera_worker_cpus", in->worker_cpus);
-    ctx_set(c, "itera_emulated", in->emulated ? "true" : "false");
+    ctx_set(c, CTX_THREADS, buf);
+    ctx_set(c, CTX_WORKER_CPUS, in->worker_cpus);
+    ctx_set(c, CTX_EMULATED, in->emulated ? "true" : "false");
     if (in->model_dir) {
-        char st[PATH_MAX + 32], sha[128];
+        char st[PATH_MAX + 32], sha[SHA256_HEX_LEN + 1];
         snprintf(st, sizeof st, "%s/model.safetensors", in->model_dir);
-        sha256_file(st, sha, sizeof sha);
+        if (sha256_file_hex(st, sha, NULL) != BENCH_OK)
+            snprintf(sha, sizeof sha, "unknown");
         snprintf(buf, sizeof buf, "%s sha256:%s", in->model_dir, sha);
     } else {
         snprintf(buf, sizeof buf, "synthetic seed %llu",
                  (unsigned long long)in->env->seed);
     }
-    ctx_set(c, "itera_model", buf);
+    ctx_set(c, CTX_MODEL, buf);
     char git[256], cmd[PATH_MAX + 128];
     snprintf(cmd, sizeof cmd, "git -C '%s' describe --always --dirty --abbrev=12 2>/dev/null",
              root);
     run_cmd(cmd, git, sizeof git);
-    ctx_set(c, "itera_git", git[0] ? git : "unknown (not a git checkout)");
+    ctx_set(c, CTX_GIT, git[0] ? git : "unknown (not a git checkout)");
 #if defined(__clang__)
     snprintf(buf, sizeof buf, "clang %s; %s", __clang_version__, ITERA_BUILD_FLAGS);
 #elif defined(__GNUC__)
@@ -449,45 +333,44 @@ static json_t *build_context(const ctx_inputs *in)
 #else
     snprintf(buf, sizeof buf, "unknown compiler; %s", ITERA_BUILD_FLAGS);
 #endif
-    ctx_set(c, "itera_compiler", buf);
+    ctx_set(c, CTX_COMPILER, buf);
     size_t used = (size_t)snprintf(buf, sizeof buf, "cpu %s; matmul", cpu_isa_name(cpu_isa_best()));
     for (int q = 0; q < ITERA_QUANT_COUNT && used < sizeof buf; q++)
         used += (size_t)snprintf(buf + used, sizeof buf - used, " %s:%s",
                                  itera_quant_name((itera_quant)q),
                                  itera_quant_isa((itera_quant)q));
-    ctx_set(c, "itera_isa", buf);
-    ctx_set(c, "itera_counters", in->counters_desc);
+    ctx_set(c, CTX_ISA, buf);
+    ctx_set(c, CTX_COUNTERS, in->counters_desc);
     if (in->peak) {
         snprintf(buf, sizeof buf, "%.1f", in->peak->fp32_gflops_all);
-        ctx_set(c, "itera_peak_gflops", buf);
+        ctx_set(c, CTX_PEAK_GFLOPS, buf);
         snprintf(buf, sizeof buf, "%.1f", in->peak->int8_gmacs_all);
-        ctx_set(c, "itera_peak_int8_gmacs", buf);
+        ctx_set(c, CTX_PEAK_INT8_GMACS, buf);
         peak_describe(in->peak, buf, sizeof buf);
-        ctx_set(c, "itera_peak", buf);
+        ctx_set(c, CTX_PEAK, buf);
     } else {
-        ctx_set(c, "itera_peak_gflops", "unavailable");
+        ctx_set(c, CTX_PEAK_GFLOPS, "unavailable");
         snprintf(buf, sizeof buf, "unavailable: %s", in->peak_err ? in->peak_err : "?");
-        ctx_set(c, "itera_peak", buf);
+        ctx_set(c, CTX_PEAK, buf);
     }
-    ctx_set(c, "itera_pct_peak_basis",
+    ctx_set(c, CTX_PCT_PEAK_BASIS,
             "FP32 FMA peak (fp32, scan) or 2 x int8 MAC peak (int8, int4) at "
             "min(threads, cores) cores");
     pin_topo_describe(in->topo, buf, sizeof buf);
-    ctx_set(c, "itera_topology", buf);
-    cpuinfo("model name", buf, sizeof buf);
-    ctx_set(c, "itera_cpu_model", buf);
+    ctx_set(c, CTX_TOPOLOGY, buf);
+    machine_to_context(in->machine, c);
     snprintf(buf, sizeof buf, "%d", in->pr->repetitions);
-    ctx_set(c, "itera_repetitions", buf);
+    ctx_set(c, CTX_REPETITIONS, buf);
     snprintf(buf, sizeof buf, "%g", in->pr->min_time);
-    ctx_set(c, "itera_min_time", buf);
+    ctx_set(c, CTX_MIN_TIME, buf);
     snprintf(buf, sizeof buf, "%d rows x %d tokens, seed %u, vs FP32 with the same kernel and "
              "threads", FAM_ACC_BATCH, in->env->acc_seq, FAM_ACC_SEED);
-    ctx_set(c, "itera_accuracy_input", buf);
-    ctx_set(c, "itera_rss", in->env->rss_reset_ok
+    ctx_set(c, CTX_ACCURACY_INPUT, buf);
+    ctx_set(c, CTX_RSS, in->env->rss_reset_ok
                                 ? "per cell: VmHWM after a reset through /proc/self/clear_refs"
                                 : "process peak (ru_maxrss), not reset between cells");
     snprintf(buf, sizeof buf, "%d", in->ncells);
-    ctx_set(c, "itera_cells", buf);
+    ctx_set(c, CTX_CELLS, buf);
     return c;
 }
 
@@ -570,6 +453,7 @@ typedef struct sweep {
     char **gargv;           /* the flags Google Benchmark saw */
     char gb_reps[64], gb_mint[64], gb_warm[64];
     /* plan_cells */
+    machine_info machine;   /* this host's fingerprint (machine.h) */
     pin_topo *topo;
     pin_plan plan;
     bench_cell *cells;
@@ -655,6 +539,11 @@ static runner_status load_inputs(sweep *s)
 static runner_status plan_cells(sweep *s)
 {
     const runner_opts *o = s->o;
+    bench_error be;
+    if (machine_read(NULL, cpu_isa_name(cpu_isa_best()), &s->machine, &be) != BENCH_OK)
+        return fail(s, RUNNER_FAILED, "%s", be.msg);
+    if (machine_choose_name(&s->machine, o->machine, &be) != BENCH_OK)
+        return fail(s, RUNNER_BAD_INPUT, "%s", be.msg);
     if (pin_topology_load(&s->topo, NULL, s->msg, sizeof s->msg) != 0)
         return fail(s, RUNNER_FAILED, "topology: %s", s->msg);
     int host_cores = pin_topo_cores(s->topo);
@@ -818,6 +707,14 @@ static runner_status load_journal(sweep *s)
             if (peak_from_json(json_object_get(s->jd.header, "peak"), &s->peak))
                 s->peakp = &s->peak;
             s->context = json_deep_copy(json_object_get(s->jd.header, "context"));
+            /* Cells of another machine must not join this file. */
+            machine_info had;
+            bench_error be;
+            char why[ERRN - 128];
+            if (machine_from_context(s->context, &had, &be) == BENCH_OK &&
+                !machine_same(&had, &s->machine, why, sizeof why))
+                return fail(s, RUNNER_BAD_INPUT, "--resume: %s was made on another machine "
+                            "(%s); run without --resume to start over", s->jpath, why);
             if (s->jd.partial_tail)
                 fprintf(stderr, "itera-bench: --resume: the journal's last line was cut "
                         "short (a cell being written when the run stopped); it runs again\n");
@@ -873,13 +770,13 @@ static runner_status probe_machine(sweep *s)
                           sizeof s->msg) != 0)
         return fail(s, RUNNER_FAILED, "platform %s: %s", s->pl.name, s->msg);
     if (!s->context) {
-        ctx_inputs in = { .pl = &s->pl, .pr = &s->pr, .topo = s->topo, .emulated = o->emulate,
+        ctx_inputs in = { .machine = &s->machine, .pl = &s->pl, .pr = &s->pr, .topo = s->topo, .emulated = o->emulate,
                           .worker_cpus = cpus, .counters_desc = s->ctr_desc, .peak = s->peakp,
                           .peak_err = s->peak_err, .env = &s->env, .model_dir = o->model_dir,
                           .ncells = s->ncells };
         s->context = build_context(&in);
     } else {
-        ctx_set(s->context, "itera_resumed", "true");
+        ctx_set(s->context, CTX_RESUMED, "true");
     }
 
     if (s->resumed) {
@@ -887,7 +784,7 @@ static runner_status probe_machine(sweep *s)
             return fail(s, RUNNER_FAILED, "%s", s->msg);
         return RUNNER_OK;
     }
-    json_t *h = json_pack("{s:i, s:s, s:s, s:i, s:O}", "itera_journal", JOURNAL_VERSION,
+    json_t *h = json_pack("{s:i, s:s, s:s, s:i, s:O}", RES_JOURNAL, JOURNAL_VERSION,
                           "platform", s->pl.name, "profile", s->pr.name, "cells", s->ncells,
                           "context", s->context);
     if (s->peakp)
@@ -989,16 +886,16 @@ static runner_status finish(sweep *s)
     }
     s->root = results_assemble(s->context, names, s->ncells, r->done, &unused);
     free(names);
-    json_t *rc_ctx = json_object_get(s->root, "context");
+    json_t *rc_ctx = json_object_get(s->root, RES_CONTEXT);
     char buf[64];
     snprintf(buf, sizeof buf, "%d", missing);
-    ctx_set(rc_ctx, "itera_missing_cells", buf);
-    ctx_set(rc_ctx, "itera_filter", s->filter ? s->filter : "");
+    ctx_set(rc_ctx, CTX_MISSING_CELLS, buf);
+    ctx_set(rc_ctx, CTX_FILTER, s->filter ? s->filter : "");
     snprintf(buf, sizeof buf, "%d", s->nselected);
-    ctx_set(rc_ctx, "itera_cells_selected", buf);
+    ctx_set(rc_ctx, CTX_CELLS_SELECTED, buf);
     snprintf(buf, sizeof buf, "%d", filtered);
-    ctx_set(rc_ctx, "itera_cells_filtered_out", buf);
-    json_object_set_new(s->root, "itera_filtered_out", left_out);
+    ctx_set(rc_ctx, CTX_CELLS_FILTERED_OUT, buf);
+    json_object_set_new(s->root, RES_FILTERED_OUT, left_out);
     if (results_write_atomic(s->out, s->root, s->msg, sizeof s->msg) != 0)
         return fail(s, RUNNER_FAILED, "%s", s->msg);
 
@@ -1006,14 +903,14 @@ static runner_status finish(sweep *s)
     const char *first_fail = NULL, *first_msg = NULL;
     size_t k;
     json_t *b;
-    json_array_foreach(json_object_get(s->root, "benchmarks"), k, b)
+    json_array_foreach(json_object_get(s->root, RES_BENCHMARKS), k, b)
     {
-        if (json_is_true(json_object_get(b, "error_occurred")) &&
-            json_integer_value(json_object_get(b, "repetition_index")) == 0 &&
-            !json_object_get(b, "aggregate_name")) {
+        if (json_is_true(json_object_get(b, ENT_ERROR_OCCURRED)) &&
+            json_integer_value(json_object_get(b, ENT_REPETITION_INDEX)) == 0 &&
+            !json_object_get(b, ENT_AGGREGATE_NAME)) {
             if (!failed++) {
-                first_fail = json_string_value(json_object_get(b, "run_name"));
-                first_msg = json_string_value(json_object_get(b, "error_message"));
+                first_fail = json_string_value(json_object_get(b, ENT_RUN_NAME));
+                first_msg = json_string_value(json_object_get(b, ENT_ERROR_MESSAGE));
             }
         }
     }

@@ -26,6 +26,7 @@ typedef struct runner_opts {
     const char *profile;    /* name or path; NULL: "default" */
     const char *out;        /* NULL: <root>/results/<platform>/<profile>.json */
     const char *model_dir;  /* NULL: the engine's synthetic model (ITERA_DEFAULT_SEED) */
+    const char *machine;    /* machine name (--machine); NULL: ITERA_MACHINE or derived */
     bool resume;
     bool emulate;
     bool verbose;           /* Google Benchmark's per-repetition lines on stderr too */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schema.h"
 #include "stats.h"
 
 #define MAX_REPS 1024
@@ -36,9 +37,9 @@ summary_figure summary_runs_figure(const json_t *runs, const char *metric)
     json_t *e;
     json_array_foreach(runs, i, e)
     {
-        const char *type = json_string_value(json_object_get(e, "run_type"));
+        const char *type = json_string_value(json_object_get(e, ENT_RUN_TYPE));
         if (n < MAX_REPS && type && strcmp(type, "iteration") == 0 &&
-            !json_is_true(json_object_get(e, "error_occurred")) &&
+            !json_is_true(json_object_get(e, ENT_ERROR_OCCURRED)) &&
             gb_entry_metric(e, metric, &v[n]))
             n++;
     }
@@ -77,7 +78,7 @@ char *summary_format_rate(summary_figure f, char *out, size_t n)
 
 void summary_headline(const json_t *runs, char *out, size_t n)
 {
-    summary_figure f = summary_runs_figure(runs, "tokens_per_second");
+    summary_figure f = summary_runs_figure(runs, MET_TOKENS_PER_SECOND);
     char rate[64];
     if (f.n == 0)
         snprintf(out, n, "%s", "");
@@ -141,25 +142,25 @@ typedef struct row {
     const gb_cell *cell;
 } row;
 
-static bool same_group(const gb_name *a, const gb_name *b)
+static bool same_group(const bench_name *a, const bench_name *b)
 {
     return a->family == b->family && strcmp(a->quant, b->quant) == 0 &&
            strcmp(a->kernel, b->kernel) == 0 && a->threads == b->threads;
 }
 
 /* Whether cell b is the better headline of its family than a (see summary.h). */
-static bool better_headline(const gb_name *a, const gb_name *b)
+static bool better_headline(const bench_name *a, const bench_name *b)
 {
     switch (a->family) {
-    case GB_FAMILY_PREFILL:
+    case BENCH_PREFILL:
         if (b->batch != a->batch)
             return b->batch < a->batch;
         return b->seq > a->seq;
-    case GB_FAMILY_DECODE:
+    case BENCH_DECODE:
         if (b->batch != a->batch)
             return b->batch < a->batch;
         return b->steps > a->steps;
-    case GB_FAMILY_SCAN: {
+    case BENCH_SCAN: {
         if (b->batch != a->batch)
             return b->batch > a->batch;
         int da = abs(a->seq - 128), db = abs(b->seq - 128);
@@ -170,7 +171,7 @@ static bool better_headline(const gb_name *a, const gb_name *b)
     }
 }
 
-static bool same_shape(const gb_name *a, const gb_name *b)
+static bool same_shape(const bench_name *a, const bench_name *b)
 {
     return a->family == b->family && a->channels == b->channels && a->state == b->state &&
            a->seq == b->seq && a->batch == b->batch && a->steps == b->steps &&
@@ -190,12 +191,12 @@ static const gb_cell *find_like(const gb_file *f, const gb_cell *c, const char *
     return NULL;
 }
 
-static void format_test(const gb_name *nm, char *out, size_t n)
+static void format_test(const bench_name *nm, char *out, size_t n)
 {
     switch (nm->family) {
-    case GB_FAMILY_PREFILL: snprintf(out, n, "prefill L%d B%d", nm->seq, nm->batch); break;
-    case GB_FAMILY_DECODE: snprintf(out, n, "decode %d B%d", nm->steps, nm->batch); break;
-    case GB_FAMILY_SCAN: snprintf(out, n, "scan L%d B%d", nm->seq, nm->batch); break;
+    case BENCH_PREFILL: snprintf(out, n, "prefill L%d B%d", nm->seq, nm->batch); break;
+    case BENCH_DECODE: snprintf(out, n, "decode %d B%d", nm->steps, nm->batch); break;
+    case BENCH_SCAN: snprintf(out, n, "scan L%d B%d", nm->seq, nm->batch); break;
     default: snprintf(out, n, "?"); break;
     }
 }
@@ -220,7 +221,7 @@ static void format_speedup(const gb_file *f, const gb_cell *c, summary_figure ra
     const gb_cell *base = NULL;
     const char *vs = NULL;
     bool seq = strcmp(c->nm.kernel, "sequential") == 0;
-    if (c->nm.family == GB_FAMILY_SCAN) {
+    if (c->nm.family == BENCH_SCAN) {
         if (!seq) {
             base = find_like(f, c, "", "sequential");
             vs = "seq";
@@ -232,7 +233,7 @@ static void format_speedup(const gb_file *f, const gb_cell *c, summary_figure ra
         base = find_like(f, c, "fp32", "sequential");
         vs = "seq";
     }
-    summary_figure b = base ? summary_cell_figure(base, "tokens_per_second") : (summary_figure){ 0 };
+    summary_figure b = base ? summary_cell_figure(base, MET_TOKENS_PER_SECOND) : (summary_figure){ 0 };
     if (!base || b.n == 0 || rate.n == 0 || b.median <= 0)
         snprintf(out, n, "-");
     else
@@ -246,10 +247,10 @@ static void row_texts(const gb_file *f, const gb_cell *c, row_text text)
     snprintf(text[COL_QUANT], CELL_TEXT, "%s", c->nm.quant[0] ? c->nm.quant : "-");
     snprintf(text[COL_KERNEL], CELL_TEXT, "%s", c->nm.kernel);
     snprintf(text[COL_THR], CELL_TEXT, "%d", c->nm.threads);
-    summary_figure tps = summary_cell_figure(c, "tokens_per_second");
-    summary_figure l = summary_cell_figure(c, "latency_ms");
-    summary_figure t1 = summary_cell_figure(c, "top1_agreement");
-    summary_figure me = summary_cell_figure(c, "max_abs_logit_err");
+    summary_figure tps = summary_cell_figure(c, MET_TOKENS_PER_SECOND);
+    summary_figure l = summary_cell_figure(c, MET_LATENCY_MS);
+    summary_figure t1 = summary_cell_figure(c, MET_TOP1_AGREEMENT);
+    summary_figure me = summary_cell_figure(c, MET_MAX_ABS_LOGIT_ERR);
     if (c->error && tps.n == 0)
         snprintf(text[COL_RATE], CELL_TEXT, "FAILED");
     else
@@ -263,7 +264,7 @@ static void row_texts(const gb_file *f, const gb_cell *c, row_text text)
         snprintf(text[COL_LAT], CELL_TEXT, "-");
     }
     format_speedup(f, c, tps, text[COL_SPEED], CELL_TEXT);
-    bool quantized = c->nm.family != GB_FAMILY_SCAN && strcmp(c->nm.quant, "fp32") != 0;
+    bool quantized = c->nm.family != BENCH_SCAN && strcmp(c->nm.quant, "fp32") != 0;
     if (quantized && t1.n)
         snprintf(text[COL_TOP1], CELL_TEXT, "%.3f", t1.median);
     else
@@ -300,7 +301,7 @@ int summary_print(FILE *out, const gb_file *f)
             nfailed++;
         if (c->n_iter > max_reps)
             max_reps = c->n_iter;
-        if (c->nm.family == GB_FAMILY_SCAN) {
+        if (c->nm.family == BENCH_SCAN) {
             if (scan_channels >= 0 &&
                 (scan_channels != c->nm.channels || scan_state != c->nm.state))
                 scan_mixed = true;
@@ -318,11 +319,11 @@ int summary_print(FILE *out, const gb_file *f)
 
     /* Title: what ran, where. */
     char platform[128], profile[128], nthreads[32], emulated[16], model[256];
-    ctx_copy(f, "itera_platform", platform, sizeof platform);
-    ctx_copy(f, "itera_profile", profile, sizeof profile);
-    ctx_copy(f, "itera_threads", nthreads, sizeof nthreads);
-    ctx_copy(f, "itera_emulated", emulated, sizeof emulated);
-    ctx_copy(f, "itera_model", model, sizeof model);
+    ctx_copy(f, CTX_PLATFORM, platform, sizeof platform);
+    ctx_copy(f, CTX_PROFILE, profile, sizeof profile);
+    ctx_copy(f, CTX_THREADS, nthreads, sizeof nthreads);
+    ctx_copy(f, CTX_EMULATED, emulated, sizeof emulated);
+    ctx_copy(f, CTX_MODEL, model, sizeof model);
     fprintf(out, "summary: platform %.40s, %.8s threads%s, profile %.40s\n", platform, nthreads,
             strcmp(emulated, "true") == 0 ? " (EMULATED)" : "", profile);
     fprintf(out, "model %.60s; median ± MAD of %d repetitions\n", model, max_reps);

@@ -27,7 +27,7 @@
 set -u
 
 GROUP_TABLE='
-core   build-essential pkg-config libjansson-dev libcmocka-dev libhwloc-dev hwloc libpfm4-dev libinih-dev libbenchmark-dev gnuplot-nox python3
+core   build-essential pkg-config libjansson-dev libcmocka-dev libhwloc-dev hwloc libpfm4-dev libinih-dev libbenchmark-dev nettle-dev gnuplot-nox python3
 slurm  slurm-wlm munge
 ort    cmd:node=nodejs cmd:npm=npm npm:onnxruntime-node
 torch  python3-torch

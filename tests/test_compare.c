@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "compare.h"
+#include "machine.h"
 
 #define DATA "tests/data/"
 
@@ -391,6 +392,64 @@ static void test_cli_gb_suffixes(void **state)
     assert_non_null(strstr(cap.out, "**slower**"));
 }
 
+/* A GB file of one benchmark with the machine fingerprint of a fixture root
+ * (tests/data/machine/NAME), hostname replaced when host is not NULL. */
+static void write_gb_machine(const char *path, const char *fixture, const char *host)
+{
+    char root[256];
+    snprintf(root, sizeof root, "tests/data/machine/%s", fixture);
+    machine_info m;
+    bench_error e;
+    if (machine_read(root, "avx2", &m, &e) != BENCH_OK)
+        fail_msg("%s", e.msg);
+    if (host)
+        snprintf(m.hostname, sizeof m.hostname, "%s", host);
+    json_t *ctx = json_object();
+    machine_to_gb_context(&m, ctx);
+    machine_to_context(&m, ctx);
+    json_t *runs = json_array();
+    for (int i = 0; i < 3; i++)
+        json_array_append_new(runs, json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:f, s:f, s:s}",
+                                              "name", "scan/chunked/channels:1/state:1/seq:1/batch:1/threads:1",
+                                              "run_name", "scan/chunked/channels:1/state:1/seq:1/batch:1/threads:1",
+                                              "run_type", "iteration", "repetitions", 3,
+                                              "repetition_index", i, "iterations", 10,
+                                              "real_time", 1.0 + 0.1 * i, "cpu_time", 1.0,
+                                              "time_unit", "ms"));
+    json_t *root_j = json_pack("{s:o, s:o}", "context", ctx, "benchmarks", runs);
+    assert_int_equal(json_dump_file(root_j, path, 0), 0);
+    json_decref(root_j);
+}
+
+/* Files with fingerprints: another machine is named field by field; the same machine under
+ * another host name is not another machine. */
+static void test_cli_fingerprints(void **state)
+{
+    (void)state;
+    char pa[] = "/tmp/test_compare_faXXXXXX", pb[] = "/tmp/test_compare_fbXXXXXX";
+    close(mkstemp(pa));
+    close(mkstemp(pb));
+    write_gb_machine(pa, "intel", NULL);
+    write_gb_machine(pb, "amd", NULL);
+    const char *argv[] = {"compare", pa, pb};
+    run_compare(&cap, 3, argv);
+    assert_int_equal(cap.rc, 0);
+    assert_non_null(strstr(cap.err, "differ in machine: itera_machine_cores is '2' in"));
+    assert_non_null(strstr(cap.err, "differ in machine: itera_machine_cpu_model is "
+                                    "'Intel(R) Xeon(R) Processor' in"));
+    assert_non_null(strstr(cap.out, "differ in machine: `itera_machine_kernel` is "
+                                    "`6.18.44-fc-v669` in base but `6.1.0-18-amd64` in new"));
+    assert_null(strstr(cap.err, "host_name"));
+    assert_null(strstr(cap.err, "itera_machine_hostname"));
+
+    write_gb_machine(pb, "intel", "another-name");
+    run_compare(&cap, 3, argv);
+    assert_int_equal(cap.rc, 0);
+    assert_null(strstr(cap.err, "differ in machine"));
+    unlink(pa);
+    unlink(pb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -404,6 +463,7 @@ int main(void)
         cmocka_unit_test(test_cli_variants),
         cmocka_unit_test(test_cli_bad_input),
         cmocka_unit_test(test_cli_gb_suffixes),
+        cmocka_unit_test(test_cli_fingerprints),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -363,32 +363,7 @@ static void test_loader_nan_and_names(void **state)
     assert_true(lo == 1.9e6 && hi == 2.1e6); /* ns */
     gb_file_free(&f);
 
-    gb_name n;
-    assert_true(gb_parse_name("prefill/int8/chunked/seq:128/batch:1/threads:2/repeats:5/min_time:0.100", &n));
-    assert_int_equal(n.family, GB_FAMILY_PREFILL);
-    assert_string_equal(n.quant, "int8");
-    assert_string_equal(n.kernel, "chunked");
-    assert_int_equal(n.seq, 128);
-    assert_int_equal(n.threads, 2);
-    assert_true(gb_parse_name("scan/parallel/channels:256/state:64/seq:8192/batch:4/threads:12", &n));
-    assert_int_equal(n.family, GB_FAMILY_SCAN);
-    assert_int_equal(n.channels, 256);
-    assert_int_equal(n.seq, 8192);
-    assert_true(gb_parse_name("decode/fp32/sequential/steps:64/batch:1/threads:1", &n));
-    assert_int_equal(n.steps, 64);
-    assert_false(gb_parse_name("decode/fp32/sequential/batch:1/threads:1", &n)); /* no steps */
-    assert_false(gb_parse_name("BM_Other/8", &n));
-    assert_int_equal(n.family, GB_FAMILY_OTHER);
-    assert_false(gb_parse_name("scan/chunked/channels:x/state:64/seq:8/batch:1/threads:1", &n));
-
-    char canon[256];
-    gb_canonical_name("decode/int4/chunked/steps:64/batch:1/threads:2/repeats:5/min_time:0.100/"
-                      "real_time", canon, sizeof canon);
-    assert_string_equal(canon, "decode/int4/chunked/steps:64/batch:1/threads:2");
-    gb_canonical_name("scan/chunked/channels:256/state:64/seq:128/batch:4/threads:2", canon, sizeof canon);
-    assert_string_equal(canon, "scan/chunked/channels:256/state:64/seq:128/batch:4/threads:2");
-    gb_canonical_name("real_time/iterations:3", canon, sizeof canon); /* the first part stays */
-    assert_string_equal(canon, "real_time");
+    /* benchmark names: tests/test_schema.c */
 }
 
 int main(void)

@@ -8,12 +8,14 @@
 #include "cli.h"
 
 static const char usage[] =
-    "usage: itera quantize [--model DIR] --quant int8|int4 --out DIR2\n"
+    "usage: itera quantize [--model DIR] --quant int8|int4|fp32 --out DIR2\n"
     "Quantizes every matrix-multiply weight (Q8_0: 8.5 bits per weight, Q4_0: 4.5; blocks of\n"
     "32 with a half-precision scale) and writes DIR2/config.json, DIR2/model.safetensors\n"
     "(packed integers and scales as U8 tensors, FP32 parameters as F16; metadata itera.quant,\n"
     "itera.format, itera.block_size) and a copy of DIR/tokenizer.json when there is one.\n"
-    "`--model DIR2` then loads it directly. Prints the file sizes and their ratio.\n\n"
+    "`--model DIR2` then loads it directly. Prints the file sizes and their ratio.\n"
+    "--quant fp32 writes the FP32 weights unchanged (e.g. the built-in synthetic model as a\n"
+    "folder, for tools outside the engine such as the PyTorch and ONNX Runtime peers).\n\n"
     "  --out DIR2        output folder, written as a whole (a temporary folder beside it,\n"
     "                    renamed into place); an existing DIR2 is replaced only when it\n"
     "                    holds nothing but the files the new folder has\n" CLI_MODEL_USAGE;
@@ -66,8 +68,8 @@ int cmd_quantize(int argc, char **argv)
         else return cli_bad_option("quantize", argv);
     }
     if (optind < argc) return cli_error("quantize", "unexpected argument '%s'", argv[optind]);
-    if (mo.quant != ITERA_QUANT_INT8 && mo.quant != ITERA_QUANT_INT4)
-        return cli_error("quantize", "--quant: expected int8 or int4 (see itera quantize --help)");
+    if (mo.quant == ITERA_QUANT_AS_STORED)
+        return cli_error("quantize", "--quant: expected int8, int4 or fp32 (see itera quantize --help)");
     if (!out || !*out) return cli_error("quantize", "--out: missing (the folder to write)");
     struct stat sb;
     if (lstat(out, &sb) == 0 && !S_ISDIR(sb.st_mode))

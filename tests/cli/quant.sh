@@ -11,8 +11,14 @@ trap 'rm -rf "$TMP"' EXIT
 . tests/cli_lib.sh
 
 expect 0 "usage: itera quantize" "$ITERA" quantize --help
-expect 2 "--quant: expected int8 or int4" "$ITERA" quantize --out "$TMP/x"
-expect 2 "--quant: expected int8 or int4" "$ITERA" quantize --quant fp32 --out "$TMP/x"
+expect 2 "--quant: expected int8, int4 or fp32" "$ITERA" quantize --out "$TMP/x"
+# fp32: the synthetic model written as a folder (for the peers) runs as the built-in model does
+F32=$(mktemp -d /tmp/itera-quant-fp32-XXXXXX)
+expect 0 "quant=fp32 weight_bytes=" "$ITERA" quantize --quant fp32 --out "$F32/s32"
+"$ITERA" info --model "$F32/s32" | sed 1d > "$F32/s32.info"
+"$ITERA" info | sed 1d > "$F32/builtin.info"
+expect 0 "same tensors" sh -c "cmp \"$F32/s32.info\" \"$F32/builtin.info\" && echo same tensors"
+rm -rf "$F32"
 expect 2 "--out: missing" "$ITERA" quantize --quant int8
 : > "$TMP/file"
 expect 2 "--out: '$TMP/file' exists and is not a folder" "$ITERA" quantize --quant int8 --out "$TMP/file"
