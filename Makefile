@@ -9,7 +9,7 @@
 # Layout: engine/*.c -> build/libitera.a; engine/cli/*.c -> build/itera;
 # bench/*.c + bench/*.cc -> build/itera-bench; tests/test_*.c -> one cmocka binary each.
 # Files named *_avx2.c, *_avx512.c, *_vnni.c are compiled with their ISA flags and are
-# only called after a run-time CPUID check (engine/cpu.h), so the binaries run on any x86-64.
+# only called after a run-time CPUID check (itera_isa_best, engine/cpu.c), so the binaries run on any x86-64.
 
 BUILD    ?= build
 PLATFORM ?= embedded

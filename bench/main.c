@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "counters.h"
-#include "cpu.h"
 #include "itera.h"
 #include "machine.h"
 #include "peak.h"
@@ -405,7 +404,7 @@ static int cmd_info(int argc, char **argv)
     }
     machine_info m;
     bench_error be;
-    bench_status st = machine_read(NULL, cpu_isa_name(cpu_isa_best()), &m, &be);
+    bench_status st = machine_read(NULL, itera_isa_name(itera_isa_best()), &m, &be);
     if (st == BENCH_OK)
         st = machine_choose_name(&m, name, &be);
     if (st != BENCH_OK) {
@@ -444,7 +443,7 @@ static int cmd_info(int argc, char **argv)
         return 1;
     }
     printf("topology: %s\n", pin_topo_describe(topo, buf, sizeof buf));
-    printf("isa: %s (best usable; ITERA_ISA caps it)\n", cpu_isa_name(cpu_isa_best()));
+    printf("isa: %s (best usable; ITERA_ISA caps it)\n", itera_isa_name(itera_isa_best()));
     for (int q = 0; q < ITERA_QUANT_COUNT; q++)
         printf("  %s matmul path: %s\n", itera_quant_name((itera_quant)q),
                itera_quant_isa((itera_quant)q));
@@ -454,7 +453,7 @@ static int cmd_info(int argc, char **argv)
     peak_result pk;
     int rc = 0;
     if (pin_plan_make(topo, threads, PIN_BIND_CORE, false, &plan, err, sizeof err) == 0 &&
-        peak_measure(cpu_isa_best(), threads, &plan, &pk, err, sizeof err) == 0) {
+        peak_measure(itera_isa_best(), threads, &plan, &pk, err, sizeof err) == 0) {
         printf("peak: %s\n", peak_describe(&pk, buf, sizeof buf));
     } else {
         printf("peak: unavailable: %s\n", err);

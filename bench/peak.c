@@ -85,32 +85,26 @@ double peak_int8_scalar(int64_t iters)
     return (double)iters * 4 * 4;
 }
 
-/* ---- picking the loops ---- */
+/* ---- picking the loops: a variant table, the engine's one selection rule ---- */
 
 typedef struct loops {
+    itera_variant v;            /* isa; name: the int8 loop's path */
     peak_loop_fn fp32, int8;
-    const char *fp32_path, *int8_path;
+    const char *fp32_path;
 } loops;
 
-static int pick(cpu_isa isa, loops *l)
+static const loops loops_scalar = {{ITERA_ISA_SCALAR, "scalar"}, peak_fp32_scalar, peak_int8_scalar, "scalar"};
+static const loops loops_avx2 = {{ITERA_ISA_AVX2, "avx2"}, peak_fp32_avx2, peak_int8_avx2, "avx2"};
+static const loops loops_avx512 = {{ITERA_ISA_AVX512, "avx512"}, peak_fp32_avx512, peak_int8_avx512, "avx512"};
+static const loops loops_vnni = {{ITERA_ISA_AVX512VNNI, "avx512vnni"}, peak_fp32_avx512, peak_int8_vnni, "avx512"};
+static const itera_variant *const loop_rows[] = {&loops_scalar.v, &loops_avx2.v, &loops_avx512.v, &loops_vnni.v};
+
+static int pick(itera_isa isa, loops *l)
 {
-    switch (isa) {
-    case CPU_ISA_SCALAR:
-        *l = (loops){peak_fp32_scalar, peak_int8_scalar, "scalar", "scalar"};
-        return 0;
-    case CPU_ISA_AVX2:
-        *l = (loops){peak_fp32_avx2, peak_int8_avx2, "avx2", "avx2"};
-        return 0;
-    case CPU_ISA_AVX512:
-        *l = (loops){peak_fp32_avx512, peak_int8_avx512, "avx512", "avx512"};
-        return 0;
-    case CPU_ISA_AVX512VNNI:
-        *l = (loops){peak_fp32_avx512, peak_int8_vnni, "avx512", "avx512vnni"};
-        return 0;
-    case CPU_ISA_COUNT:
-        break;
-    }
-    return -1;
+    if (isa < 0 || isa >= ITERA_ISA_COUNT)
+        return -1;
+    *l = *(const loops *)loop_rows[itera_isa_pick(loop_rows, (int)(sizeof loop_rows / sizeof loop_rows[0]), isa)];
+    return 0;
 }
 
 /* ---- timing on N threads ---- */
@@ -222,7 +216,7 @@ static int64_t calibrate(peak_loop_fn fn)
     }
 }
 
-int peak_measure(cpu_isa isa, int threads, const pin_plan *plan, peak_result *out, char *err, size_t n)
+int peak_measure(itera_isa isa, int threads, const pin_plan *plan, peak_result *out, char *err, size_t n)
 {
     loops l;
     if (pick(isa, &l) != 0)
@@ -253,7 +247,7 @@ int peak_measure(cpu_isa isa, int threads, const pin_plan *plan, peak_result *ou
     memset(&r, 0, sizeof r);
     r.isa = isa;
     r.fp32_path = l.fp32_path;
-    r.int8_path = l.int8_path;
+    r.int8_path = l.v.name;
     r.threads = threads;
     int64_t it_fp32 = calibrate(l.fp32), it_int8 = calibrate(l.int8);
     double rate;

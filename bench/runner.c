@@ -21,7 +21,6 @@
 #include <jansson.h>
 
 #include "counters.h"
-#include "cpu.h"
 #include "families.h"
 #include "gbench.h"
 #include "itera.h"
@@ -334,7 +333,7 @@ static json_t *build_context(const ctx_inputs *in)
     snprintf(buf, sizeof buf, "unknown compiler; %s", ITERA_BUILD_FLAGS);
 #endif
     ctx_set(c, CTX_COMPILER, buf);
-    size_t used = (size_t)snprintf(buf, sizeof buf, "cpu %s; matmul", cpu_isa_name(cpu_isa_best()));
+    size_t used = (size_t)snprintf(buf, sizeof buf, "cpu %s; matmul", itera_isa_name(itera_isa_best()));
     for (int q = 0; q < ITERA_QUANT_COUNT && used < sizeof buf; q++)
         used += (size_t)snprintf(buf + used, sizeof buf - used, " %s:%s",
                                  itera_quant_name((itera_quant)q),
@@ -540,7 +539,7 @@ static runner_status plan_cells(sweep *s)
 {
     const runner_opts *o = s->o;
     bench_error be;
-    if (machine_read(NULL, cpu_isa_name(cpu_isa_best()), &s->machine, &be) != BENCH_OK)
+    if (machine_read(NULL, itera_isa_name(itera_isa_best()), &s->machine, &be) != BENCH_OK)
         return fail(s, RUNNER_FAILED, "%s", be.msg);
     if (machine_choose_name(&s->machine, o->machine, &be) != BENCH_OK)
         return fail(s, RUNNER_BAD_INPUT, "%s", be.msg);
@@ -756,7 +755,7 @@ static runner_status probe_machine(sweep *s)
         snprintf(s->ctr_desc, sizeof s->ctr_desc, "none: %s", s->msg);
     s->env.ctr = s->ctr;
     if (!s->peakp && r->total_todo > 0) {
-        if (peak_measure(cpu_isa_best(), s->pl.threads,
+        if (peak_measure(itera_isa_best(), s->pl.threads,
                          s->pl.binding == PIN_BIND_NONE ? NULL : &s->plan, &s->peak,
                          s->peak_err, sizeof s->peak_err) == 0)
             s->peakp = &s->peak;

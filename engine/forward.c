@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "isa_select.h"
 #include "model.h"
 #include "pool.h"
 #include "scan.h"
@@ -128,7 +129,7 @@ itera_status itera_ctx_create(const itera_model *m, const itera_ctx_opts *o, ite
     itera_ctx *c = calloc(1, sizeof *c);
     if (!c) return itera_fail(err, ITERA_ERR_NOMEM, "out of memory");
     c->m = m;
-    c->vm = vmath_best();
+    c->vm = isa_selected()->vm;
     c->threads = threads;
     c->max_batch = max_batch;
     c->max_seq = max_seq;
@@ -519,7 +520,7 @@ static void ssm_block(itera_ctx *c, row_task *a, int layer)
     scan_io io = {.B = B, .L = L, .u = c->uc, .ldu = E, .delta = c->delta,
                   .h = c->ssm_state + (size_t)layer * c->max_batch * N, .y = c->ys, .ldy = E};
     itera_kernel k = itera_ctx_kernel(c, B, L);
-    ZONE(ZONE_SCAN, scan_kernels[k].run(c->pool, &sp, &io, c->scan_scratch, c->chunk, c->prof));
+    ZONE(ZONE_SCAN, scan_kernels[k].run(c->pool, &sp, &io, c->scan_scratch, c->chunk, c->prof, isa_selected()));
 
     chain_add(a, ROW_GATE, ZONE_GATING, lw, layer);
     chain_add(a, ROW_OUT_PROJ, ZONE_OUT_PROJ, lw, layer);

@@ -89,6 +89,46 @@ const char *itera_status_name(itera_status s);
 /* The ISA path the matrix products of format q take on this CPU, e.g. "avx512", "avx512-vnni". */
 const char *itera_quant_isa(itera_quant q);
 
+/* ---- Instruction sets (engine/cpu.c, engine/isa_select.c) ----
+ *
+ * Every kernel family (FP32 and integer matrix products, element-wise math, the scan's
+ * inner loops) keeps one scalar reference and SIMD variants as rows of a table ordered by
+ * ISA. One selection, made once per process at first use (pthread_once), picks each
+ * family's row for itera_isa_best(); results record the rows' names. */
+typedef enum itera_isa {
+    ITERA_ISA_SCALAR = 0,
+    ITERA_ISA_AVX2 = 1,       /* AVX2 + FMA + F16C */
+    ITERA_ISA_AVX512 = 2,     /* AVX-512 F/BW/DQ/VL */
+    ITERA_ISA_AVX512VNNI = 3, /* AVX-512 + VNNI (vpdpbusd) */
+    ITERA_ISA_COUNT
+} itera_isa;
+
+/* Highest ISA usable here: CPUID + OS (XGETBV) support, capped by the environment variable
+ * ITERA_ISA=scalar|avx2|avx512|avx512vnni when set. Read once. */
+itera_isa itera_isa_best(void);
+/* isa <= itera_isa_best(). */
+bool itera_isa_has(itera_isa isa);
+/* Highest ISA the CPU and OS support, ignoring ITERA_ISA. */
+itera_isa itera_isa_hw(void);
+/* "scalar", "avx2", "avx512", "avx512vnni" (the ITERA_ISA spellings); "?" out of range. */
+const char *itera_isa_name(itera_isa isa);
+/* Parses an ITERA_ISA value (the itera_isa_name spellings, case-insensitive; "avx512-vnni"
+ * also accepted). false (and *out unchanged) for NULL or an unknown name. */
+bool itera_isa_parse(const char *s, itera_isa *out);
+/* ITERA_ISA was set to an unknown value: a one-line message naming it and the valid
+ * choices (the value is then ignored: no cap). NULL when unset or valid. */
+const char *itera_isa_env_error(void);
+
+/* The head every ISA-variant row starts with: the lowest ISA it needs, and its name as
+ * results record it (e.g. "avx512-vnni"). */
+typedef struct itera_variant {
+    itera_isa isa;
+    const char *name;
+} itera_variant;
+/* The one selection rule: the index of the last of rows[0..n) (ordered by ISA, rows[0]
+ * the scalar reference) whose ISA is <= cap; 0 when none is. */
+int itera_isa_pick(const itera_variant *const *rows, int n, itera_isa cap);
+
 /* The seed of the built-in synthetic model used when no model folder is given. */
 #define ITERA_DEFAULT_SEED 20240501u
 

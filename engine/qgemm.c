@@ -107,17 +107,8 @@ void qg_gemm4_scalar(const qg_args *a, int m0, int m1, int p0, int p1)
     }
 }
 
-const qg_impl qg_impls[] = {
-    {CPU_ISA_SCALAR, "scalar", qg_prepare_scalar, qg_gemm8_scalar, qg_gemm4_scalar},
-    {CPU_ISA_AVX2, "avx2", qg_prepare_avx2, qg_gemm8_avx2, qg_gemm4_avx2},
-    {CPU_ISA_AVX512VNNI, "avx512-vnni", qg_prepare_vnni, qg_gemm8_vnni, qg_gemm4_vnni},
-};
-const int qg_impl_count = (int)(sizeof qg_impls / sizeof qg_impls[0]);
-
-const qg_impl *qg_best(void)
-{
-    const cpu_isa isa = cpu_isa_best();
-    for (int i = qg_impl_count - 1; i > 0; i--)
-        if (qg_impls[i].isa <= isa) return &qg_impls[i];
-    return &qg_impls[0];
-}
+static const qg_impl qg_scalar = {{ITERA_ISA_SCALAR, "scalar"}, qg_prepare_scalar, qg_gemm8_scalar, qg_gemm4_scalar};
+static const qg_impl qg_avx2 = {{ITERA_ISA_AVX2, "avx2"}, qg_prepare_avx2, qg_gemm8_avx2, qg_gemm4_avx2};
+static const qg_impl qg_vnni = {{ITERA_ISA_AVX512VNNI, "avx512-vnni"}, qg_prepare_vnni, qg_gemm8_vnni, qg_gemm4_vnni};
+const itera_variant *const qg_variants[] = {&qg_scalar.v, &qg_avx2.v, &qg_vnni.v};
+const int qg_variant_count = (int)(sizeof qg_variants / sizeof qg_variants[0]);

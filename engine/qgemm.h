@@ -30,7 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cpu.h"
+#include "itera.h"
 
 #define QG_NR 16 /* rows per panel */
 #define QG_K 32  /* block size */
@@ -78,8 +78,7 @@ typedef void (*qg_prepare_fn)(const float *x, int ldx, int m0, int m1, int K, bo
 typedef void (*qg_gemm_fn)(const qg_args *a, int m0, int m1, int p0, int p1);
 
 typedef struct qg_impl {
-    cpu_isa isa;      /* lowest ISA it needs */
-    const char *name; /* "scalar", "avx2", "avx512-vnni" */
+    itera_variant v; /* lowest ISA it needs; "scalar", "avx2", "avx512-vnni" */
     qg_prepare_fn prepare;
     qg_gemm_fn gemm8, gemm4;
 } qg_impl;
@@ -94,9 +93,8 @@ void qg_prepare_vnni(const float *x, int ldx, int m0, int m1, int K, bool offset
 void qg_gemm8_vnni(const qg_args *a, int m0, int m1, int p0, int p1);
 void qg_gemm4_vnni(const qg_args *a, int m0, int m1, int p0, int p1);
 
-/* The variants, scalar first; qg_best() is the best one the CPU (and ITERA_ISA) allows. */
-extern const qg_impl qg_impls[];
-extern const int qg_impl_count;
-const qg_impl *qg_best(void);
+/* The variants, scalar first (rows of the ISA selection: isa_select.h). */
+extern const itera_variant *const qg_variants[];
+extern const int qg_variant_count;
 
 #endif

@@ -1,26 +1,15 @@
 /*
  * qgemm_avx2.c: the integer products with AVX2 (vpmaddubsw u8 × s8 -> int16 pairs, then
  * vpmaddwd with ones -> int32). Compiled with -mavx2 -mfma; called only when
- * cpu_isa_best() >= CPU_ISA_AVX2. Results equal qgemm.c's references bit for bit.
+ * itera_isa_best() >= ITERA_ISA_AVX2. Results equal qgemm.c's references bit for bit.
  *
  * int8: vpmaddubsw(|w|, sign(x, w)), the sign trick (x in −127..127, so no pair of
  * products saturates int16). int4: vpmaddubsw(nibble, x), nibbles <= 15; the low- and
  * high-nibble halves are summed in int16 (<= 4·15·127) before widening. A panel of 16 rows
  * is two 8-lane halves; tiles are up to 2 rows × 1 panel.
  */
-#include <immintrin.h>
-#include <string.h>
-
 #include "qgemm.h"
-
-#define AI static inline __attribute__((always_inline))
-
-AI int32_t load32(const void *p)
-{
-    int32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
+#include "simd_avx2.h"
 
 AI float hmax8(__m256 v)
 {

@@ -1,7 +1,7 @@
 /*
  * qgemm_vnni.c: the integer products with AVX-512 VNNI (vpdpbusd: 64 u8 × s8 products
  * summed in fours into 16 int32 lanes per instruction). Compiled with -mavx512vnni; called
- * only when cpu_isa_best() >= CPU_ISA_AVX512VNNI. Results equal qgemm.c's references bit
+ * only when itera_isa_best() >= ITERA_ISA_AVX512VNNI. Results equal qgemm.c's references bit
  * for bit (same integers, same per-block float operations in the same order).
  *
  * Tiles: MR rows of x × NP panels of 16 outputs. Per block of 32 k, the int32 accumulators
@@ -11,19 +11,8 @@
  * passes over them. Prefill uses 4 × 2 tiles; up to 3 rows (decode) use 1..3 × 4 tiles,
  * enough independent accumulator chains to hide vpdpbusd's latency.
  */
-#include <immintrin.h>
-#include <string.h>
-
 #include "qgemm.h"
-
-#define AI static inline __attribute__((always_inline))
-
-AI int32_t load32(const void *p)
-{
-    int32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
+#include "simd_avx512.h"
 
 /* Lane b of the result: op over the 16 lanes of v[b] (a transposing tree: 15 shuffle pairs
  * instead of 16 horizontal reductions). */
@@ -116,7 +105,7 @@ AI void store_tile(const qg_args *a, int m0, int MR, int p, int NP, __m512 facc[
 {
     for (int j = 0; j < NP; j++) {
         const int n0 = (p + j) * QG_NR, cnt = a->n_out - n0 < QG_NR ? a->n_out - n0 : QG_NR;
-        const __mmask16 mask = (__mmask16)((1u << cnt) - 1u);
+        const __mmask16 mask = tail_mask16(cnt);
         const __m512 bias = a->bias ? _mm512_maskz_loadu_ps(mask, a->bias + n0) : _mm512_setzero_ps();
         for (int i = 0; i < MR; i++) {
             __m512 v = a->bias ? _mm512_add_ps(facc[i][j], bias) : facc[i][j];

@@ -13,7 +13,10 @@
 #include "itera.h"
 #include "linear.h"
 #include "pool.h"
+#include "isa_select.h"
 #include "qgemm.h"
+
+#define QG(i) ((const qg_impl *)qg_variants[i])
 #include "quant.h"
 #include "safetensors.h"
 
@@ -248,9 +251,9 @@ static void test_kernels_equal_reference(void **state)
     const int Ms[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 17, 128};
     const int Ns[] = {1, 3, 17, 64, 2000};
     const int Ks[] = {32, 64, 128, 256};
-    for (int i = 1; i < qg_impl_count; i++)
-        if (!cpu_isa_has(qg_impls[i].isa))
-            printf("SKIPPED: qgemm %s: not supported by this CPU (or capped by ITERA_ISA)\n", qg_impls[i].name);
+    for (int i = 1; i < qg_variant_count; i++)
+        if (!itera_isa_has(QG(i)->v.isa))
+            printf("SKIPPED: qgemm %s: not supported by this CPU (or capped by ITERA_ISA)\n", QG(i)->v.name);
     long cases = 0;
     for (int f = 0; f < 2; f++) {
         const bool int8 = f == 0;
@@ -276,12 +279,12 @@ static void test_kernels_equal_reference(void **state)
                     void *s0 = malloc(sb), *s1 = malloc(sb);
                     float *y0 = malloc(sizeof(float) * ys), *y1 = malloc(sizeof(float) * ys);
                     for (size_t j = 0; j < ys; j++) y0[j] = y1[j] = -7.0f; /* untouched past n_out */
-                    run_impl(&qg_impls[0], int8, w, n_out, K, b, x, ldx, M, s0, y0, ldy);
+                    run_impl(QG(0), int8, w, n_out, K, b, x, ldx, M, s0, y0, ldy);
                     if (M <= 9 && n_out <= 64) check_reference(int8, ops, w, n_out, K, b, M, s0, y0, ldy);
-                    for (int i = 1; i < qg_impl_count; i++) {
-                        if (!cpu_isa_has(qg_impls[i].isa)) continue;
+                    for (int i = 1; i < qg_variant_count; i++) {
+                        if (!itera_isa_has(QG(i)->v.isa)) continue;
                         memset(s1, 0xee, sb);
-                        run_impl(&qg_impls[i], int8, w, n_out, K, b, x, ldx, M, s1, y1, ldy);
+                        run_impl(QG(i), int8, w, n_out, K, b, x, ldx, M, s1, y1, ldy);
                         qg_act a0 = qg_act_view(s0, M, K), a1 = qg_act_view(s1, M, K);
                         assert_memory_equal(a0.xq, a1.xq, (size_t)M * K);
                         assert_memory_equal(a0.xd, a1.xd, sizeof(float) * M * (K / 32));
@@ -290,7 +293,7 @@ static void test_kernels_equal_reference(void **state)
                             for (size_t j = 0; j < ys; j++)
                                 if (memcmp(&y0[j], &y1[j], 4))
                                     print_error("%s %s M=%d n_out=%d K=%d: y[%zu] %.9g vs scalar %.9g\n",
-                                                qg_impls[i].name, ops->name, M, n_out, K, j, y1[j], y0[j]);
+                                                QG(i)->v.name, ops->name, M, n_out, K, j, y1[j], y0[j]);
                             fail();
                         }
                         cases++;
@@ -307,7 +310,7 @@ static void test_kernels_equal_reference(void **state)
 static void test_kernel_slices(void **state)
 {
     (void)state;
-    const qg_impl *impl = qg_best();
+    const qg_impl *impl = isa_selected()->qg;
     const int n_out = 70, K = 64, M = 11, P = qg_panels(n_out);
     for (int f = 0; f < 2; f++) {
         const linear_ops *ops = f ? &linear_int4 : &linear_int8;
@@ -355,7 +358,7 @@ static void test_linear_threads(void **state)
             void *sc = malloc(linear_scratch_bytes(&L, M));
             linear_forward(NULL, &L, x, K, M, sc, y1, n_out);
             linear_forward(p2, &L, x, K, M, sc, y2, n_out);
-            run_impl(&qg_impls[0], f == ITERA_QUANT_INT8, L.w, n_out, K, bias, x, K, M, sc, y0, n_out);
+            run_impl(QG(0), f == ITERA_QUANT_INT8, L.w, n_out, K, bias, x, K, M, sc, y0, n_out);
             assert_memory_equal(y0, y1, sizeof(float) * M * n_out);
             assert_memory_equal(y0, y2, sizeof(float) * M * n_out);
             linear_free(&L);
