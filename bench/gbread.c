@@ -175,8 +175,8 @@ int gb_file_load(const char *path, gb_file *f, char *err, size_t errlen)
         snprintf(err, errlen, "%s:%d:%d: not JSON: %s", path, je.line, je.column, je.text);
         return -1;
     }
-    json_t *ctx = json_object_get(root, "context");
-    json_t *benches = json_object_get(root, "benchmarks");
+    json_t *ctx = json_object_get(root, RES_CONTEXT);
+    json_t *benches = json_object_get(root, RES_BENCHMARKS);
     if (!json_is_object(root) || !json_is_object(ctx) || !json_is_array(benches)) {
         snprintf(err, errlen,
                  "%s: not a Google Benchmark result file: expected an object with a "
@@ -289,7 +289,7 @@ bool gb_entry_metric(const json_t *entry, const char *metric, double *out)
     if (!json_is_number(v))
         return false;
     double x = json_number_value(v);
-    if (strcmp(metric, "real_time") == 0 || strcmp(metric, "cpu_time") == 0)
+    if (strcmp(metric, MET_REAL_TIME) == 0 || strcmp(metric, MET_CPU_TIME) == 0)
         x *= unit_to_ns(obj_str(entry, "time_unit"));
     if (!isfinite(x))
         return false;

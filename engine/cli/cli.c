@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -159,4 +160,78 @@ double cli_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* The whole file as a NUL-terminated string (malloc'd), or NULL with errno set (EISDIR or
+ * EINVAL for a folder or another file that is not a regular one). */
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    struct stat sb;
+    const int e = fstat(fileno(f), &sb) != 0 ? errno : !S_ISREG(sb.st_mode) ? (S_ISDIR(sb.st_mode) ? EISDIR : EINVAL) : 0;
+    if (e) {
+        fclose(f);
+        errno = e;
+        return NULL;
+    }
+    size_t cap = 1 << 16, n = 0, r;
+    char *buf = malloc(cap);
+    while (buf && (r = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+        n += r;
+        if (n + 1 == cap) {
+            char *nb = realloc(buf, cap *= 2);
+            if (!nb) free(buf);
+            buf = nb;
+        }
+    }
+    const bool bad = buf && ferror(f);
+    fclose(f);
+    if (bad) {
+        free(buf);
+        errno = EIO;
+        return NULL;
+    }
+    if (buf) buf[n] = 0;
+    else errno = ENOMEM;
+    return buf;
+}
+
+int cli_text_tokens(const char *cmd, const cli_model_opts *o, const itera_model *m,
+                    const char *path, int min_words, int32_t **ids, int *n)
+{
+    *ids = NULL;
+    *n = 0;
+    char *text = read_text(path);
+    if (!text)
+        return cli_error(cmd, "--text: cannot read '%s': %s", path,
+                         errno == EINVAL ? "not a regular file" : strerror(errno));
+    itera_tokenizer *tok = NULL;
+    int rc = EXIT_BAD_INPUT;
+    if (cli_load_tokenizer(cmd, o, m, &tok)) goto out;
+    const int words = itera_tokenize(tok, text, NULL, 0), V = itera_model_config(m)->vocab_size;
+    if (words < min_words) {
+        cli_error(cmd, "--text: '%s' has %d words; at least %d are needed", path, words, min_words);
+        goto out;
+    }
+    int32_t *t = malloc((size_t)words * sizeof *t);
+    if (!t) {
+        cli_error(cmd, "--text: out of memory for %d tokens", words);
+        goto out;
+    }
+    itera_tokenize(tok, text, t, words);
+    for (int i = 0; i < words; i++)
+        if (t[i] >= V) {
+            cli_error(cmd, "--text: token id %d (word %d of '%s') exceeds the model's vocabulary (%d)",
+                      t[i], i + 1, path, V);
+            free(t);
+            goto out;
+        }
+    *ids = t;
+    *n = words;
+    rc = 0;
+out:
+    itera_tokenizer_free(tok);
+    free(text);
+    return rc;
 }

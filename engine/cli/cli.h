@@ -77,10 +77,17 @@ int cli_load_tokenizer(const char *cmd, const cli_model_opts *o, const itera_mod
                        itera_tokenizer **t);
 double cli_now(void); /* seconds, CLOCK_MONOTONIC */
 
+/* A text file's words as token ids of the model's tokenizer (tokenizer.json beside the
+ * model, or the synthetic one): *ids (malloc'd, *n of them; at least min_words) — every id
+ * checked against the model's vocabulary. Returns 0, or prints the error naming --text. */
+int cli_text_tokens(const char *cmd, const cli_model_opts *o, const itera_model *m,
+                    const char *path, int min_words, int32_t **ids, int *n);
+
 /* Commands: argv[0] is the command name. */
 int cmd_info(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_perplexity(int argc, char **argv);
+int cmd_accuracy(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_quantize(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
