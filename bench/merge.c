@@ -140,12 +140,6 @@ static int cmp_index(const void *a, const void *b)
 
 /* ---- re-run commands ---- */
 
-static char program[PATH_MAX] = "itera-bench";
-
-void merge_set_program(const char *path)
-{
-    snprintf(program, sizeof program, "%s", path && *path ? path : "itera-bench");
-}
 
 /* Appends s to buf, single-quoted for the shell when it needs it. */
 static void add_word(char *buf, size_t n, const char *s)
@@ -211,12 +205,12 @@ static bool sibling_path(const char *path, int known, int index, char *out, size
 
 /* `itera-bench run ...` that runs the missing cells of shard index (of ref's sweep),
  * resuming from the journal beside `out_path`. */
-static void rerun_command(const json_t *ctx, int index, int count, const char *out_path,
-                          char *buf, size_t n)
+static void rerun_command(const char *program, const json_t *ctx, int index, int count,
+                          const char *out_path, char *buf, size_t n)
 {
     char arg[PATH_MAX + 64];
     buf[0] = '\0';
-    add_word(buf, n, program);
+    add_word(buf, n, program && *program ? program : "itera-bench");
     add_word(buf, n, "run");
     add_word(buf, n, "--platform");
     data_arg(ctx_str(ctx, CTX_PLATFORM_FILE), ctx_str(ctx, CTX_PLATFORM), "platforms",
@@ -318,8 +312,8 @@ static void distinct_values(const shard_file *fs, int nf, const char *key, char 
     }
 }
 
-int merge_shards(const char *const *files, int nfiles, bool allow_machines, json_t **out,
-                 merge_summary *sum, char *err, size_t n)
+int merge_shards(const char *const *files, int nfiles, bool allow_machines, const char *program,
+                 json_t **out, merge_summary *sum, char *err, size_t n)
 {
     int rc = -1;
     *out = NULL;
@@ -545,7 +539,7 @@ int merge_shards(const char *const *files, int nfiles, bool allow_machines, json
                 snprintf(path, sizeof path, "%s.shard-%d-of-%d.json",
                          ctx_str(ref->ctx, CTX_PROFILE) ? ctx_str(ref->ctx, CTX_PROFILE)
                                                             : "sweep", s, count);
-            rerun_command(ref->ctx, s, count, path, cmd, sizeof cmd);
+            rerun_command(program, ref->ctx, s, count, path, cmd, sizeof cmd);
             json_array_append_new(sum->missing,
                                   json_pack("{s:i, s:s, s:b, s:o}", "shard", s, "file", path,
                                             "file_given", have != NULL, "cells", mine));
@@ -656,8 +650,7 @@ bench_status merge_main(int argc, char **argv)
     char err[2048], exe[PATH_MAX];
     ssize_t el = readlink("/proc/self/exe", exe, sizeof exe - 1);
     exe[el > 0 ? el : 0] = '\0';
-    merge_set_program(exe);
-    if (merge_shards(files, nf, allow, &root, &sum, err, sizeof err) != 0) {
+    if (merge_shards(files, nf, allow, exe, &root, &sum, err, sizeof err) != 0) {
         fprintf(stderr, "itera-bench merge: %s\n", err);
         free(files);
         return BENCH_ERR_INPUT;

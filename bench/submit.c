@@ -497,12 +497,18 @@ static int sbatch(const char *script, const char *extra1, const char *extra2, ch
 static bool accounting_enabled(void)
 {
     char *argv[] = { (char *)"scontrol", (char *)"show", (char *)"config", NULL };
-    static char out[65536];
-    if (run_capture(argv, out, sizeof out, true) != 0)
+    size_t n = 1 << 16;
+    char *out = malloc(n);
+    if (!out || run_capture(argv, out, n, true) != 0) {
+        free(out);
         return true;
+    }
+    /* "AccountingStorageType   = accounting_storage/none" */
     const char *p = strstr(out, "AccountingStorageType");
-    return !(p && strncmp(strchr(p, '=') ? strchr(p, '=') + 1 : p, " accounting_storage/none",
-                          24) == 0);
+    const char *eq = p ? strchr(p, '=') : NULL;
+    bool none = eq && strncmp(eq + 1 + strspn(eq + 1, " "), "accounting_storage/none", 23) == 0;
+    free(out);
+    return !none;
 }
 
 /* Whether Slurm still knows job id as pending or running. */
@@ -531,8 +537,9 @@ static void print_follow(const sweep *s, const char *array_id, const char *merge
         printf("         sacct -j %s,%s --format=JobID,JobName%%28,State,Elapsed,NodeList,"
                "AllocCPUS,ExitCode\n", array_id, merge_id);
     else
-        printf("         sacct -c --format=JobID,JobName%%28,State,Elapsed,NodeList,ExitCode   "
-               "(no accounting storage: -c reads the job-completion log)\n");
+        printf("         sacct -c --format=JobID,JobName%%28,State,Elapsed,NodeList,ExitCode\n"
+               "         (no accounting storage here: -c reads the job-completion log, where "
+               "array tasks have their own job ids)\n");
     printf("results: shards %s/shard-<I>.json, logs %s/logs/\n", s->dir, s->dir);
     printf("         merged %s, report %s/README.md, status %s/merge-status.json\n", s->out,
            s->report, s->dir);
@@ -698,7 +705,7 @@ static int missing_shards(const sweep *s, char *out, size_t n, bool *all_missing
         json_t *root = NULL;
         merge_summary sum;
         char err[ERRN];
-        if (merge_shards(files, nf, true, &root, &sum, err, sizeof err) != 0) {
+        if (merge_shards(files, nf, true, NULL, &root, &sum, err, sizeof err) != 0) {
             fprintf(stderr, "itera-bench submit --resume: %s\n", err);
             free(files);
             free(paths);

@@ -118,6 +118,12 @@ print("machines", c["itera_node"])' "$T/multi.json"
 if command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -ge 2 ]; then
     expect 2 "platform embedded needs 2 cores but this process may run on 1 (CPUs 0, its affinity" taskset -c 0 "$BIN" run --platform embedded --profile ci $SETS --out "$T/x.json"
     expect 0 "1 allowed (0)" taskset -c 0 "$BIN" info
+    # A platform that fits the CPU set: its worker binds to the allowed CPU (1, not 0).
+    printf '[platform]\nname = one\ndescription = one core\ncores = 1\nthreads = 1\nbinding = core\n' >"$T/one.ini"
+    expect 0 "1 of 1 cells" taskset -c 1 "$BIN" run --platform "$T/one.ini" --profile ci --set families=scan \
+        --set kernels=sequential --set scan_seq=128 --set repetitions=1 --set min_time=0.01 --out "$T/one.json"
+    expect 0 "worker cpus 1; CPUs 1: 1 core, 1 PU of the machine's" python3 -c '
+import json,sys; c=json.load(open(sys.argv[1]))["context"]; print("worker cpus %s; %s" % (c["itera_worker_cpus"], c["itera_allocation"]))' "$T/one.json"
 else
     echo "SKIPPED: CPU-set refusal: needs taskset and 2 CPUs"
 fi

@@ -9,7 +9,8 @@
 #     exactly shard 1's cells missing; `itera-bench submit --resume` re-submits only task
 #     1, which resumes from its journal (the cells finished before the kill are not run
 #     again), and the new merge job completes the file with the same cells as the local run.
-#  3. A task given fewer CPUs than the platform (srun -c 1) is refused with exit 2 and
+#  3. Two 1-core tasks run side by side, each with its worker bound to its own CPU.
+#  4. A task given fewer CPUs than the platform (srun -c 1) is refused with exit 2 and
 #     both numbers.
 # Skips, saying why, where Slurm or munge is not installed or we are not root (fails
 # instead when ITERA_REQUIRE_SLURM=1).
@@ -101,7 +102,21 @@ expect 0 "the cells of the local run" sh -c "cmp '$T/local.names' '$T/b.names' &
 expect 0 "every shard of $T/b is complete" "$BIN" submit --resume "$T/b"
 expect 0 "# " head -1 "$T/b/report/README.md"
 
-# 3. An allocation smaller than the platform.
+# 3. Two 1-core tasks side by side: each binds its worker to the CPU Slurm gave it.
+printf '[platform]\nname = one\ndescription = one core\ncores = 1\nthreads = 1\nbinding = core\n' >"$T/one.ini"
+"$BIN" submit --platform "$T/one.ini" --profile ci --set families=scan --set kernels=sequential,parallel \
+    --set scan_seq=128 --set min_time=0.3 --shards 2 --dir "$T/c" --out "$T/c/one.json" >"$T/c.out" 2>&1
+expect 0 "#SBATCH --cpus-per-task=1" cat "$T/c/sweep.sbatch"
+mj=$(sed -n 's/^  merge job: \([0-9]*\).*/\1/p' "$T/c.out")
+expect 0 "gone" sh -c ". tests/slurm_lib.sh; wait_gone $mj 300 && echo gone"
+expect 0 "distinct CPUs 0 1" python3 - "$T/c" <<'PY'
+import json, sys
+cpus = [json.load(open("%s/shard-%d.json" % (sys.argv[1], i)))["context"]["itera_worker_cpus"] for i in (0, 1)]
+assert sorted(cpus) == ["0", "1"], cpus
+print("distinct CPUs", *sorted(cpus))
+PY
+
+# 4. An allocation smaller than the platform.
 expect 2 "platform embedded needs 2 cores but the allocation of Slurm job" \
     srun -c 1 "$BIN" run --platform embedded --profile ci --out "$T/x.json"
 finish "slurm end-to-end"
