@@ -312,6 +312,19 @@ const char *itera_token_text(const itera_tokenizer *t, int id); /* "<UNK>" style
  * softmax(logits / temperature) using *rng (a 64-bit state advanced in place). */
 int itera_sample(const float *logits, int V, float temperature, uint64_t *rng);
 
+/* ---- Reading input files (every reader of libitera and the harness goes through these) ---- */
+
+/* Reads all of path into *buf (malloc'd, NUL-terminated; *len bytes without the NUL).
+ * Anything that is not a regular file (FIFO, device, folder, socket) is refused without
+ * blocking: the file is opened O_NONBLOCK and its type checked on the open descriptor
+ * before any read. max_bytes > 0: a larger file is refused (ITERA_ERR_FORMAT). On error
+ * *buf is NULL and err names the file and the problem. */
+itera_status itera_read_file(const char *path, size_t max_bytes, char **buf, size_t *len,
+                             itera_error *err);
+/* Checks that text[0..len) is UTF-8 without NUL bytes; ITERA_ERR_FORMAT otherwise, the
+ * message "WHAT:LINE: NUL byte at byte offset N" (or "invalid UTF-8 (byte 0xXX) at ..."). */
+itera_status itera_check_text(const char *what, const char *text, size_t len, itera_error *err);
+
 /* ---- Writing files atomically (engine/atomic_file.c): every writer of the engine, the
  * CLI and the harness goes through these ----
  *

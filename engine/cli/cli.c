@@ -162,38 +162,29 @@ double cli_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* The whole file as a NUL-terminated string (malloc'd), or NULL with errno set (EISDIR or
- * EINVAL for a folder or another file that is not a regular one). */
-static char *read_text(const char *path)
+int cli_check_logits(const char *cmd, const float *logits, size_t n, const char *where)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    struct stat sb;
-    const int e = fstat(fileno(f), &sb) != 0 ? errno : !S_ISREG(sb.st_mode) ? (S_ISDIR(sb.st_mode) ? EISDIR : EINVAL) : 0;
-    if (e) {
-        fclose(f);
-        errno = e;
-        return NULL;
-    }
-    size_t cap = 1 << 16, n = 0, r;
-    char *buf = malloc(cap);
-    while (buf && (r = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-        n += r;
-        if (n + 1 == cap) {
-            char *nb = realloc(buf, cap *= 2);
-            if (!nb) free(buf);
-            buf = nb;
-        }
-    }
-    const bool bad = buf && ferror(f);
-    fclose(f);
-    if (bad) {
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(logits[i]))
+            return cli_error(cmd,
+                             "the model's logits are not finite (%s at %s): its weights make the "
+                             "activations overflow",
+                             isnan(logits[i]) ? "NaN" : "infinity", where);
+    return 0;
+}
+
+/* The whole file as a NUL-terminated string (malloc'd): a regular file (never opened
+ * blocking) of UTF-8 text without NUL bytes; else NULL with the message in err (naming the
+ * byte offset of a NUL or invalid byte: a NUL would otherwise end the text early). */
+static char *read_text(const char *path, itera_error *err)
+{
+    char *buf;
+    size_t len;
+    if (itera_read_file(path, 0, &buf, &len, err) != ITERA_OK) return NULL;
+    if (itera_check_text(path, buf, len, err) != ITERA_OK) {
         free(buf);
-        errno = EIO;
         return NULL;
     }
-    if (buf) buf[n] = 0;
-    else errno = ENOMEM;
     return buf;
 }
 
@@ -202,10 +193,9 @@ int cli_text_tokens(const char *cmd, const cli_model_opts *o, const itera_model 
 {
     *ids = NULL;
     *n = 0;
-    char *text = read_text(path);
-    if (!text)
-        return cli_error(cmd, "--text: cannot read '%s': %s", path,
-                         errno == EINVAL ? "not a regular file" : strerror(errno));
+    itera_error err;
+    char *text = read_text(path, &err);
+    if (!text) return cli_error(cmd, "--text: %s", err.msg);
     itera_tokenizer *tok = NULL;
     int rc = EXIT_BAD_INPUT;
     if (cli_load_tokenizer(cmd, o, m, &tok)) goto out;

@@ -8,6 +8,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "itera.h"
 
@@ -76,6 +77,9 @@ int cli_make_ctx(const char *cmd, const cli_model_opts *o, const itera_model *m,
 int cli_load_tokenizer(const char *cmd, const cli_model_opts *o, const itera_model *m,
                        itera_tokenizer **t);
 double cli_now(void); /* seconds, CLOCK_MONOTONIC */
+/* 0 if logits[0..n) are all finite; else prints "itera CMD: error: the model's logits are
+ * not finite (NaN at WHERE ...)" and returns EXIT_BAD_INPUT (the model is at fault). */
+int cli_check_logits(const char *cmd, const float *logits, size_t n, const char *where);
 
 /* A text file's words as token ids of the model's tokenizer (tokenizer.json beside the
  * model, or the synthetic one): *ids (malloc'd, *n of them; at least min_words) — every id

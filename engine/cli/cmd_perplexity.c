@@ -1,5 +1,4 @@
 /* cmd_perplexity.c: `itera perplexity`: perplexity of a text over consecutive windows. */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +12,7 @@ static const char usage[] =
     "token after the first is predicted from those before it. Windows run B at a time.\n"
     "Last line: perplexity=... tokens=... (predicted tokens) tokens_per_second=... (prefill\n"
     "rate: window tokens per second of forward passes alone).\n\n"
-    "  --text FILE       plain text\n"
+    "  --text FILE       UTF-8 text (a NUL byte or invalid UTF-8 is an error naming its offset)\n"
     "  --seq L           window length (default: the model's max_seq_length)\n"
     "  --batch B         windows per forward (default 1)\n" CLI_MODEL_USAGE;
 
@@ -93,6 +92,10 @@ int cmd_perplexity(int argc, char **argv)
             goto out;
         }
         secs += cli_now() - t0;
+        char where[64];
+        snprintf(where, sizeof where, "window %d", w);
+        if ((rc = cli_check_logits("perplexity", logits, (size_t)Bn * Ln * V, where))) goto out;
+        rc = EXIT_BAD_INPUT;
         processed += (long)Bn * Ln;
         for (int b = 0; b < Bn; b++)
             for (int l = 0; l + 1 < Ln; l++) {

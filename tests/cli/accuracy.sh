@@ -20,9 +20,9 @@ done
 
 expect 0 "usage: itera accuracy" "$ITERA" accuracy --help
 expect 2 "no input: give --text FILE or golden FILE.safetensors" "$ITERA" accuracy
-expect 2 "--text: cannot read '$TMP/none.txt'" "$ITERA" accuracy --text "$TMP/none.txt"
-expect 2 "--text: cannot read '$TMP': Is a directory" "$ITERA" accuracy --text "$TMP"
-expect 2 "--text: cannot read '/dev/null': not a regular file" "$ITERA" accuracy --text /dev/null
+expect 2 "--text: $TMP/none.txt: cannot open" "$ITERA" accuracy --text "$TMP/none.txt"
+expect 2 "--text: $TMP: is a folder, expected a regular file" "$ITERA" accuracy --text "$TMP"
+expect 2 "--text: /dev/null: is a character device, expected a regular file" "$ITERA" accuracy --text /dev/null
 printf 'w5 w6 w7 w8 w9 w10 w11 w12 w13 w14 w15 w16 w17 w18 w19 w20 w21 w22 w23\n' > "$TMP/t.txt"
 expect 2 "give either --text or golden files, not both" "$ITERA" accuracy --text "$TMP/t.txt" "$TMP/g.safetensors"
 expect 2 "--seq and --batch apply to --text only" "$ITERA" accuracy --seq 8 "$TMP/g.safetensors"
