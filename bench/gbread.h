@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <jansson.h>
 
+#include "nameidx.h"
 #include "schema.h"
 
 typedef struct gb_cell {
@@ -42,11 +43,17 @@ typedef struct gb_file {
     json_t *context;        /* borrowed from root */
     gb_cell *cells;         /* in order of first appearance in the file */
     int n_cells;
+    name_index by_name, by_canon; /* cells by run_name and canonical name */
 } gb_file;
 
 /* Loads and validates path. On failure returns -1, leaves f empty and writes one line
  * naming the file and what was wrong into err. */
 int gb_file_load(const char *path, gb_file *f, char *err, size_t errlen);
+/* The same over text[len] already in memory (path names it in messages). The file is
+ * read with itera_read_file (a regular file, not blocking) and parsed with duplicate keys
+ * rejected; cells are found by hash, so loading is linear in the entries. */
+int gb_file_parse(const char *path, const char *text, size_t len, gb_file *f, char *err,
+                  size_t errlen);
 void gb_file_free(gb_file *f);
 
 /* A context value as text (strings as they are, integers in decimal, reals with %g,

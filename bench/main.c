@@ -16,9 +16,13 @@
 #include "pin.h"
 #include "platform.h"
 #include "profile.h"
+#include "alloc.h"
+#include "merge.h"
 #include "runner.h"
 #include "schema.h"
+#include "shard.h"
 #include "status.h"
+#include "submit.h"
 
 #include <jansson.h>
 
@@ -56,9 +60,12 @@ static void usage(FILE *f)
           "commands:\n"
           "  run       run a sweep: a platform x a profile -> results/<platform>/<profile>.json\n"
           "  list      the platforms, profiles, kernels, quants and counters you can use\n"
-          "  info      this machine: topology, ISA path, measured peak, counters\n"
+          "  info      this machine: fingerprint, topology, ISA path, measured peak, counters\n"
+          "  schema    the results schema: benchmark names, counters, context keys\n"
           "  report    render markdown tables and charts from result files\n"
           "  compare   compare two result files (or two variants within one)\n"
+          "  merge     join the shard files of `run --shard I/N` into one results file\n"
+          "  submit    run a sweep on a Slurm cluster: a job array of shards + a merge job\n"
           "  help      this text\n"
           "\n"
           "`itera-bench <command> --help` explains a command. Start with:\n"
@@ -73,7 +80,7 @@ static void run_usage(FILE *f)
     fprintf(f,
             "usage: itera-bench run [--platform P] [--profile X] [--out FILE] [--resume]\n"
             "                       [--emulate] [--model DIR] [--machine NAME]\n"
-            "                       [--set KEY=VALUE]...\n"
+            "                       [--set KEY=VALUE]... [--shard I/N]\n"
             "                       [Google Benchmark flags...]\n"
             "\n"
             "Runs every cell of profile X (the cartesian product of its axes) on platform P\n"
@@ -97,6 +104,10 @@ static void run_usage(FILE *f)
             "  --set K=V      override profile key K (same syntax as the file), repeatable,\n"
             "                 e.g. --set seq=64,128 --set threads=1,platform --set quants=int8\n"
             "                 keys: %s\n"
+            "  --shard I/N    run only shard I (0..N-1) of N: the cells whose index in the\n"
+            "                 profile's order (itera-bench list --cells) is I mod N; the file\n"
+            "                 (default results/<platform>/<profile>.shard-I-of-N.json) records\n"
+            "                 the shard and the full cell list; itera-bench merge joins shards\n"
             "  --benchmark_*  passed to Google Benchmark, e.g. --benchmark_filter=REGEX,\n"
             "                 --benchmark_repetitions=N, --benchmark_min_time=SECONDS,\n"
             "                 --benchmark_enable_random_interleaving=true (these win over the\n"
@@ -150,6 +161,12 @@ static int cmd_run(int argc, char **argv)
             o.resume = true;
         } else if (strcmp(a, "--emulate") == 0) {
             o.emulate = true;
+        } else if (opt_value(argc, argv, &i, "--shard", &v)) {
+            char err[256];
+            if (shard_parse(v, &o.shard, err, sizeof err) != 0) {
+                fprintf(stderr, "itera-bench run: %s\n", err);
+                goto out;
+            }
         } else if (opt_value(argc, argv, &i, "--platform", &v) ||
                    opt_value(argc, argv, &i, "--profile", &v) ||
                    opt_value(argc, argv, &i, "--out", &v) ||
@@ -201,11 +218,17 @@ static char *split_name(char *s)
 
 static int cmd_list(int argc, char **argv)
 {
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--cells") == 0)
+            return bench_exit_code(shard_list_cells_main(argc, argv));
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            puts("usage: itera-bench list\n\nLists the platforms (platforms/*.ini), the "
-                 "profiles (profiles/*.ini) with their cell counts, the kernels, quants, "
-                 "profile keys and the counters written per benchmark.");
+            puts("usage: itera-bench list\n       itera-bench list --cells [--profile X] "
+                 "[--platform P] [--set K=V]... [--shard I/N | --shards N]\n\nLists the "
+                 "platforms (platforms/*.ini), the profiles (profiles/*.ini) with their cell "
+                 "counts, the kernels, quants, profile keys and the counters written per "
+                 "benchmark. With --cells: the cells of one profile in run order, with their "
+                 "shard (see itera-bench list --cells --help).");
             return 0;
         }
         fprintf(stderr, "itera-bench list: unknown argument '%s' (see --help)\n", argv[i]);
@@ -330,7 +353,7 @@ static int cmd_info(int argc, char **argv)
         json_t *ctx = json_object();
         machine_to_gb_context(&m, ctx);
         machine_to_context(&m, ctx);
-        json_t *root = json_pack("{s:o}", "context", ctx);
+        json_t *root = json_pack("{s:o}", RES_CONTEXT, ctx);
         char *text = json_dumps(root, JSON_INDENT(2));
         json_decref(root);
         if (!text) {
@@ -357,7 +380,12 @@ static int cmd_info(int argc, char **argv)
         fprintf(stderr, "itera-bench info: topology: %s\n", err);
         return 1;
     }
-    printf("topology: %s\n", pin_topo_describe(topo, buf, sizeof buf));
+    printf("topology: %s\n", pin_topo_machine_describe(topo));
+    alloc_info alloc;
+    alloc_read(&alloc, topo);
+    char where[256];
+    printf("allocation: %s; %s\n", alloc_describe(&alloc, buf, sizeof buf),
+           alloc_where(&alloc, where, sizeof where));
     printf("isa: %s (best usable; ITERA_ISA caps it)\n", itera_isa_name(itera_isa_best()));
     for (int q = 0; q < ITERA_QUANT_COUNT; q++)
         printf("  %s matmul path: %s\n", itera_quant_name((itera_quant)q),
@@ -385,6 +413,60 @@ static int cmd_info(int argc, char **argv)
     return rc;
 }
 
+static int cmd_schema(int argc, char **argv)
+{
+    bool json = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            puts("usage: itera-bench schema [--json]\n\n"
+                 "The results schema (bench/schema.h): the benchmark families and their name\n"
+                 "patterns, every counter a benchmark entry may hold and every context key a\n"
+                 "results file may hold, with what each means. --json prints it for scripts\n"
+                 "(scripts/itera_schema.py reads it; the PyTorch and ONNX Runtime peers write\n"
+                 "only these names).");
+            return 0;
+        }
+        if (strcmp(argv[i], "--json") == 0) {
+            json = true;
+            continue;
+        }
+        fprintf(stderr, "itera-bench schema: unknown argument '%s' (see --help)\n", argv[i]);
+        return 2;
+    }
+    if (json) {
+        json_t *root = schema_json();
+        char *text = root ? json_dumps(root, JSON_INDENT(2)) : NULL;
+        json_decref(root);
+        if (!text) {
+            fprintf(stderr, "itera-bench schema: out of memory\n");
+            return bench_exit_code(BENCH_ERR_NOMEM);
+        }
+        puts(text);
+        free(text);
+        return 0;
+    }
+    printf("results schema %s (bench/schema.h)\n\nbenchmark names:\n", SCHEMA_VERSION);
+    for (int f = 0; f < BENCH_FAMILY_COUNT; f++)
+        printf("  %s\n", bench_family_pattern((bench_family)f));
+    const schema_entry *v;
+    int n = schema_counters(&v);
+    printf("\ncounters (%s: %s):\n", "families", "all or prefill decode");
+    for (int i = 0; i < n; i++)
+        printf("  %-22s %-9s %-15s %s\n", v[i].name, v[i].a, v[i].b, v[i].c);
+    printf("  <event>%-15s %-9s %-15s %s\n", MET_PER_TOKEN_SUFFIX, "per token", "all",
+           "counters.h events over the timed loop / tokens");
+    n = schema_context_keys(&v);
+    printf("\ncontext keys (source: gb = Google Benchmark's, itera, machine = fingerprint; "
+           "only in some files: shard, merge, slurm, peer; legacy = older files):\n");
+    for (int i = 0; i < n; i++)
+        printf("  %-32s %-8s %s\n", v[i].name, v[i].a, v[i].b);
+    n = schema_top_keys(&v);
+    printf("\ntop-level and op-profile keys:\n");
+    for (int i = 0; i < n; i++)
+        printf("  %-20s %s\n", v[i].name, v[i].a);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -402,11 +484,17 @@ int main(int argc, char **argv)
         return cmd_list(argc - 1, argv + 1);
     if (strcmp(cmd, "info") == 0)
         return cmd_info(argc - 1, argv + 1);
+    if (strcmp(cmd, "schema") == 0)
+        return cmd_schema(argc - 1, argv + 1);
     if (strcmp(cmd, "report") == 0)
         return report_main(argc - 1, argv + 1);
     if (strcmp(cmd, "compare") == 0)
         return compare_main(argc - 1, argv + 1);
-    fprintf(stderr, "itera-bench: unknown command '%s'; commands: run, list, info, report, "
-            "compare, help\n", cmd);
+    if (strcmp(cmd, "merge") == 0)
+        return bench_exit_code(merge_main(argc - 1, argv + 1));
+    if (strcmp(cmd, "submit") == 0)
+        return bench_exit_code(submit_main(argc - 1, argv + 1));
+    fprintf(stderr, "itera-bench: unknown command '%s'; commands: run, list, info, schema, "
+            "report, compare, merge, submit, help\n", cmd);
     return 2;
 }

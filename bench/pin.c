@@ -16,6 +16,10 @@ struct pin_topo {
     hwloc_topology_t topo;
     bool this_system;
     bool no_cores; /* hwloc found no Core objects: PUs stand in for cores */
+    bool restricted;        /* narrowed to the process's affinity (pin_topo_allowed) */
+    char allowed[256];      /* the CPUs the process may run on at load, "0-1,4" */
+    int machine_cores, machine_pus; /* before the narrowing */
+    char machine_desc[512]; /* pin_topo_describe before the narrowing */
 };
 
 _Static_assert(sizeof(pin_affinity) == sizeof(cpu_set_t), "pin_affinity holds a cpu_set_t");
@@ -55,6 +59,33 @@ int pin_binding_parse(const char *s, pin_binding *out)
 
 /* ---- topology ---------------------------------------------------------------------- */
 
+/* hwloc already leaves out CPUs a cgroup cpuset forbids (Slurm's task/cgroup); a scheduler
+ * or taskset that binds with sched_setaffinity (Slurm's task/affinity) is only visible in
+ * the thread's binding. Narrows the topology to that binding, so cores the process may not
+ * use are neither counted nor planned on. */
+static int restrict_to_affinity(pin_topo *p, char *err, size_t n)
+{
+    hwloc_const_cpuset_t all = hwloc_topology_get_topology_cpuset(p->topo);
+    hwloc_bitmap_t mine = hwloc_bitmap_alloc();
+    if (!mine)
+        return fail(err, n, "pin: out of memory");
+    if (hwloc_get_cpubind(p->topo, mine, HWLOC_CPUBIND_THREAD) != 0)
+        hwloc_bitmap_copy(mine, all); /* binding unreadable: assume everything */
+    hwloc_bitmap_and(mine, mine, all);
+    hwloc_bitmap_list_snprintf(p->allowed, sizeof p->allowed, mine);
+    int rc = 0;
+    if (!hwloc_bitmap_iszero(mine) && !hwloc_bitmap_isequal(mine, all)) {
+        if (hwloc_topology_restrict(p->topo, mine, HWLOC_RESTRICT_FLAG_REMOVE_CPULESS) != 0)
+            rc = fail(err, n, "pin: cannot narrow the topology to this process's CPUs %s: %s",
+                      p->allowed, strerror(errno));
+        else
+            p->restricted = true;
+        p->no_cores = hwloc_get_nbobjs_by_type(p->topo, HWLOC_OBJ_CORE) <= 0;
+    }
+    hwloc_bitmap_free(mine);
+    return rc;
+}
+
 int pin_topology_load(pin_topo **t, const char *synthetic, char *err, size_t n)
 {
     *t = NULL;
@@ -76,6 +107,11 @@ int pin_topology_load(pin_topo **t, const char *synthetic, char *err, size_t n)
     }
     p->this_system = hwloc_topology_is_thissystem(p->topo) != 0;
     p->no_cores = hwloc_get_nbobjs_by_type(p->topo, HWLOC_OBJ_CORE) <= 0;
+    p->machine_cores = pin_topo_cores(p);
+    p->machine_pus = pin_topo_pus(p);
+    pin_topo_describe(p, p->machine_desc, sizeof p->machine_desc);
+    if (p->this_system && restrict_to_affinity(p, err, n) != 0)
+        goto out_destroy;
     *t = p;
     return 0;
 
@@ -96,6 +132,27 @@ void pin_topology_free(pin_topo *t)
 bool pin_topo_is_this_system(const pin_topo *t)
 {
     return t->this_system;
+}
+
+bool pin_topo_allowed(const pin_topo *t, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s", t->allowed[0] ? t->allowed : "all");
+    return t->restricted;
+}
+
+int pin_topo_machine_cores(const pin_topo *t)
+{
+    return t->machine_cores;
+}
+
+int pin_topo_machine_pus(const pin_topo *t)
+{
+    return t->machine_pus;
+}
+
+const char *pin_topo_machine_describe(const pin_topo *t)
+{
+    return t->machine_desc;
 }
 
 static int count_type(const pin_topo *t, hwloc_obj_type_t type)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nameidx.h"
 #include "platform.h"
 
 /* ---- The key table ---- */
@@ -286,6 +287,17 @@ int profile_override(profile *p, const char *assignment, char *err, size_t n)
                  profile_keys());
         return -1;
     }
+    for (const char *c = assignment; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+            snprintf(err, n, "--set: control character (byte 0x%02x) at offset %d of the "
+                     "assignment", (unsigned char)*c, (int)(c - assignment));
+            return -1;
+        }
+    itera_error ie;
+    if (itera_check_text("--set", assignment, strlen(assignment), &ie) != ITERA_OK) {
+        snprintf(err, n, "%s", ie.msg);
+        return -1;
+    }
     char key[64];
     size_t klen = (size_t)(eq - assignment);
     if (klen >= sizeof key) {
@@ -400,13 +412,18 @@ int profile_load_string(const char *text, const char *path, profile *p, char *er
 typedef struct cell_vec {
     bench_cell *v;
     int n, cap;
+    name_index by_name; /* de-duplication in linear time */
 } cell_vec;
+
+static const char *cell_name_at(const void *user, int i)
+{
+    return ((const bench_cell *)user)[i].name;
+}
 
 static int cell_push(cell_vec *cv, const bench_cell *c)
 {
-    for (int i = 0; i < cv->n; i++)
-        if (strcmp(cv->v[i].name, c->name) == 0)
-            return 0; /* a duplicate (e.g. threads 2 and `platform` = 2) */
+    if (name_index_find(&cv->by_name, c->name, cell_name_at, cv->v) >= 0)
+        return 0; /* a duplicate (e.g. threads 2 and `platform` = 2) */
     if (cv->n == cv->cap) {
         int cap = cv->cap ? cv->cap * 2 : 64;
         bench_cell *nv = realloc(cv->v, (size_t)cap * sizeof *nv);
@@ -416,7 +433,7 @@ static int cell_push(cell_vec *cv, const bench_cell *c)
         cv->cap = cap;
     }
     cv->v[cv->n++] = *c;
-    return 0;
+    return name_index_add(&cv->by_name, cv->n - 1, cell_name_at, cv->v);
 }
 
 #define MAX_CELLS 100000
@@ -517,10 +534,12 @@ int profile_cells(const profile *p, int platform_threads, bench_cell **out, int 
             }
         }
     }
+    name_index_free(&cv.by_name);
     *out = cv.v;
     *count = cv.n;
     return 0;
 nomem:
+    name_index_free(&cv.by_name);
     free(cv.v);
     snprintf(err, n, "out of memory expanding profile '%s'", p->name);
     return -1;

@@ -24,7 +24,9 @@
  *   scan_batch     = 4                          ;   batches B
  *
  * List values are comma-separated; every value is checked (unknown key, section, name
- * or a bad number is an error naming the file, line, key and the valid choices).
+ * or a bad number is an error naming the file, line, key and the valid choices). The
+ * syntax is strict (bench_ini_parse): UTF-8 text without NUL bytes, `key = value` lines
+ * that are not indented, each key once, and a ';' comment only after white space.
  * Command-line overrides use the same keys and syntax: `--set key=value` (profile_set).
  *
  * The run is the cartesian product of the axes per family, in this order:

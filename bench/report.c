@@ -177,8 +177,14 @@ typedef struct section {
     int files[64];
     int n_files;
     rp_cell *cells;
-    int n_cells;
+    int n_cells, cells_cap;
+    name_index by_canon; /* cells by canonical name */
 } section;
+
+static const char *rp_cell_canon(const void *user, int i)
+{
+    return ((const rp_cell *)user)[i].c->canon;
+}
 
 typedef struct rp {
     gb_file *files;
@@ -278,21 +284,24 @@ static int build_sections(rp *r)
             s->threads = ctx_int(f, CTX_THREADS);
         for (int ci = 0; ci < f->n_cells; ci++) {
             const gb_cell *c = &f->cells[ci];
-            int dup = -1;
-            for (int k = 0; k < s->n_cells; k++)
-                if (strcmp(s->cells[k].c->canon, c->canon) == 0)
-                    dup = k;
+            int dup = name_index_find(&s->by_canon, c->canon, rp_cell_canon, s->cells);
             if (dup >= 0) {
                 /* the file with more repetitions wins; files come in path order */
                 if (c->n_iter > s->cells[dup].c->n_iter)
                     s->cells[dup] = (rp_cell){c, fi};
                 continue;
             }
-            rp_cell *nc = realloc(s->cells, (size_t)(s->n_cells + 1) * sizeof *nc);
-            if (!nc)
-                return -1;
-            s->cells = nc;
+            if (s->n_cells == s->cells_cap) {
+                int cap = s->cells_cap ? 2 * s->cells_cap : 64;
+                rp_cell *nc = realloc(s->cells, (size_t)cap * sizeof *nc);
+                if (!nc)
+                    return -1;
+                s->cells = nc;
+                s->cells_cap = cap;
+            }
             s->cells[s->n_cells++] = (rp_cell){c, fi};
+            if (name_index_add(&s->by_canon, s->n_cells - 1, rp_cell_canon, s->cells) != 0)
+                return -1;
         }
     }
     qsort(r->sec, (size_t)r->n_sec, sizeof *r->sec, cmp_section);
@@ -1929,8 +1938,10 @@ int report_main(int argc, char **argv)
     }
 
 out:
-    for (int i = 0; i < r.n_sec; i++)
+    for (int i = 0; i < r.n_sec; i++) {
         free(r.sec[i].cells);
+        name_index_free(&r.sec[i].by_canon);
+    }
     free(r.sec);
     for (int i = 0; i < r.n_files; i++)
         gb_file_free(&r.files[i]);

@@ -87,6 +87,40 @@ int results_make_parent(const char *path, char *err, size_t n)
     return 0;
 }
 
+/* Opens the journal for writing without following a link in its last component and
+ * without blocking (a FIFO would wait for a reader), and refuses anything that is not a
+ * regular file: a journal path must never truncate or write through to another file or a
+ * device. create: make it if absent, and empty it. Returns the descriptor (O_APPEND), or
+ * -1 with err. */
+static int journal_open(const char *path, bool create, char *err, size_t n)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC |
+                            (create ? O_CREAT : 0),
+                  0666);
+    if (fd < 0) {
+        if (errno == ELOOP)
+            snprintf(err, n, "%s: the journal is a symbolic link; refusing to write through it", path);
+        else if (errno == ENXIO)
+            snprintf(err, n, "%s: the journal is not a regular file (a FIFO or socket); refusing it", path);
+        else
+            snprintf(err, n, "%s: cannot open the journal: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat sb;
+    int flags = fcntl(fd, F_GETFL);
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        snprintf(err, n, "%s: the journal is not a regular file; refusing to write to it", path);
+        close(fd);
+        return -1;
+    }
+    if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0 || (create && ftruncate(fd, 0) != 0)) {
+        snprintf(err, n, "%s: cannot open the journal: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 int journal_create(const char *path, const json_t *header, journal **out, char *err, size_t n)
 {
     *out = NULL;
@@ -98,8 +132,12 @@ int journal_create(const char *path, const json_t *header, journal **out, char *
         return -1;
     }
     snprintf(j->path, sizeof j->path, "%s", path);
-    j->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0666);
-    if (j->fd < 0 || write_line(j->fd, header) != 0) {
+    j->fd = journal_open(path, true, err, n);
+    if (j->fd < 0) {
+        free(j);
+        return -1;
+    }
+    if (write_line(j->fd, header) != 0) {
         snprintf(err, n, "%s: cannot write the journal: %s", path, strerror(errno));
         if (j->fd >= 0)
             close(j->fd);
@@ -119,8 +157,12 @@ int journal_reopen(const char *path, long valid_bytes, journal **out, char *err,
         return -1;
     }
     snprintf(j->path, sizeof j->path, "%s", path);
-    j->fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
-    if (j->fd < 0 || ftruncate(j->fd, (off_t)valid_bytes) != 0 || fsync(j->fd) != 0) {
+    j->fd = journal_open(path, false, err, n);
+    if (j->fd < 0) {
+        free(j);
+        return -1;
+    }
+    if (ftruncate(j->fd, (off_t)valid_bytes) != 0 || fsync(j->fd) != 0) {
         snprintf(err, n, "%s: cannot reopen the journal: %s", path, strerror(errno));
         if (j->fd >= 0)
             close(j->fd);
@@ -148,55 +190,19 @@ void journal_close(journal *j)
     free(j);
 }
 
-/* Reads a whole file into a malloc'd NUL-terminated buffer. */
-static char *read_file(const char *path, size_t *len, int *errno_out)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        *errno_out = errno;
-        return NULL;
-    }
-    size_t cap = 1 << 16, used = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t r = fread(buf + used, 1, cap - used - 1, f);
-        used += r;
-        if (used < cap - 1)
-            break;
-        char *nb = realloc(buf, cap * 2);
-        if (!nb) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = nb;
-        cap *= 2;
-    }
-    if (buf && ferror(f)) {
-        free(buf);
-        buf = NULL;
-    }
-    *errno_out = buf ? 0 : (errno ? errno : ENOMEM);
-    fclose(f);
-    if (buf) {
-        buf[used] = '\0';
-        *len = used;
-    }
-    return buf;
-}
-
 int journal_read(const char *path, journal_data *out, bool *missing, char *err, size_t n)
 {
     memset(out, 0, sizeof *out);
     if (missing)
         *missing = false;
     size_t len;
-    int e;
-    char *buf = read_file(path, &len, &e);
-    if (!buf) {
+    char *buf;
+    itera_error ie;
+    if (itera_read_file(path, 0, &buf, &len, &ie) != ITERA_OK) {
+        struct stat sb;
         if (missing)
-            *missing = e == ENOENT;
-        snprintf(err, n, "%s: cannot read the journal: %s", path, strerror(e));
+            *missing = lstat(path, &sb) != 0 && errno == ENOENT;
+        snprintf(err, n, "%s (reading the journal)", ie.msg);
         return -1;
     }
     out->cells = json_object();
@@ -211,7 +217,7 @@ int journal_read(const char *path, journal_data *out, bool *missing, char *err, 
         *nl = '\0';
         lineno++;
         json_error_t je;
-        json_t *obj = json_loads(line, 0, &je);
+        json_t *obj = json_loads(line, JSON_REJECT_DUPLICATES, &je);
         if (lineno == 1) {
             if (!obj || !json_is_object(obj) || !json_object_get(obj, RES_JOURNAL)) {
                 snprintf(err, n, "%s:1: not an itera-bench journal (no header line)", path);

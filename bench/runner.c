@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 
+#include "alloc.h"
 #include "counters.h"
 #include "families.h"
 #include "gbench.h"
@@ -29,6 +30,7 @@
 #include "profile.h"
 #include "results.h"
 #include "schema.h"
+#include "shard.h"
 #include "sha256.h"
 
 #ifndef ITERA_BUILD_FLAGS
@@ -218,7 +220,8 @@ typedef struct ctx_inputs {
     const char *peak_err;
     fam_env *env;
     const char *model_dir;
-    int ncells;
+    const shard_info *shard;
+    const alloc_info *alloc;
 } ctx_inputs;
 
 static json_t *build_context(const ctx_inputs *in)
@@ -307,8 +310,8 @@ static json_t *build_context(const ctx_inputs *in)
     ctx_set(c, CTX_PCT_PEAK_BASIS,
             "FP32 FMA peak (fp32, scan) or 2 x int8 MAC peak (int8, int4) at "
             "min(threads, cores) cores");
-    pin_topo_describe(in->topo, buf, sizeof buf);
-    ctx_set(c, CTX_TOPOLOGY, buf);
+    /* The machine's, not the allocation's (itera_allocation says which CPUs ran). */
+    ctx_set(c, CTX_TOPOLOGY, pin_topo_machine_describe(in->topo));
     machine_to_context(in->machine, c);
     snprintf(buf, sizeof buf, "%d", in->pr->repetitions);
     ctx_set(c, CTX_REPETITIONS, buf);
@@ -320,8 +323,8 @@ static json_t *build_context(const ctx_inputs *in)
     ctx_set(c, CTX_RSS, in->env->rss_reset_ok
                                 ? "per cell: VmHWM after a reset through /proc/self/clear_refs"
                                 : "process peak (ru_maxrss), not reset between cells");
-    snprintf(buf, sizeof buf, "%d", in->ncells);
-    ctx_set(c, CTX_CELLS, buf);
+    shard_context_add(c, in->shard, in->pl, in->pr); /* itera_cells, the cell list hash */
+    alloc_context_add(c, in->alloc);
     return c;
 }
 
@@ -350,11 +353,14 @@ static bool peak_from_json(const json_t *j, peak_result *p)
 }
 
 /* What else must match for --resume to continue a journal (platform and profile names
- * are checked first): the overrides, emulation and the model. Returns a new object. */
+ * are checked first): the overrides, emulation, the model and the shard. Returns a new
+ * object. */
 static json_t *run_signature(const profile *pr, const runner_opts *o)
 {
-    return json_pack("{s:s, s:b, s:s}", "overrides", pr->override_text, "emulated",
-                     o->emulate, "model", o->model_dir ? o->model_dir : "synthetic");
+    char sh[32];
+    return json_pack("{s:s, s:b, s:s, s:s}", "overrides", pr->override_text, "emulated",
+                     o->emulate, "model", o->model_dir ? o->model_dir : "synthetic", "shard",
+                     shard_format(&o->shard, sh, sizeof sh));
 }
 
 /* ---- the run: phases over one sweep state, one unwind (sweep_free) ---- */
@@ -384,8 +390,10 @@ typedef struct sweep {
     machine_info machine;   /* this host's fingerprint (machine.h) */
     pin_topo *topo;
     pin_plan plan;
+    alloc_info alloc;       /* the node, the Slurm job, the CPUs this process may use */
     bench_cell *cells;
     int ncells;
+    shard_info shard;       /* the full cell list; the cells kept are this shard's */
     fam_env env;
     bool env_ready;
     char out[PATH_MAX], jpath[PATH_MAX + 16];
@@ -470,10 +478,14 @@ static runner_status plan_cells(sweep *s)
         return fail(s, RUNNER_BAD_INPUT, "%s", be.msg);
     if (pin_topology_load(&s->topo, NULL, s->msg, sizeof s->msg) != 0)
         return fail(s, RUNNER_FAILED, "topology: %s", s->msg);
-    int host_cores = pin_topo_cores(s->topo);
+    int host_cores = pin_topo_cores(s->topo); /* the allowed ones (pin.h) */
+    alloc_read(&s->alloc, s->topo);
     platform_resolve(&s->pl, host_cores);
-    if (!platform_fits(&s->pl, host_cores, s->msg, sizeof s->msg) && !o->emulate)
+    if (!platform_fits(&s->pl, host_cores, s->msg, sizeof s->msg) && !o->emulate) {
+        if (s->alloc.slurm || s->alloc.restricted) /* the allocation is the limit */
+            alloc_too_small(&s->alloc, s->pl.name, s->pl.cores, false, s->msg, sizeof s->msg);
         return fail(s, RUNNER_BAD_INPUT, "%s", s->msg);
+    }
     if (pin_plan_make(s->topo, s->pl.threads, s->pl.binding, o->emulate, &s->plan, s->msg,
                       sizeof s->msg) != 0)
         return fail(s, RUNNER_BAD_INPUT, "platform %s: %s", s->pl.name, s->msg);
@@ -482,6 +494,15 @@ static runner_status plan_cells(sweep *s)
         return fail(s, RUNNER_BAD_INPUT, "%s", s->msg);
     if (s->ncells == 0)
         return fail(s, RUNNER_BAD_INPUT, "profile %s has no cells", s->pr.name);
+    /* Cell selection: a shard keeps only its cells (shard.h), the full list is recorded. */
+    if (shard_apply(&o->shard, s->cells, &s->ncells, &s->shard) != 0)
+        return fail(s, RUNNER_FAILED, "out of memory");
+    if (s->ncells == 0) {
+        char sh[32];
+        return fail(s, RUNNER_BAD_INPUT, "shard %s of profile %s has no cells (the profile "
+                    "has %d; use at most %d shards)", shard_format(&o->shard, sh, sizeof sh),
+                    s->pr.name, s->shard.total_cells, s->shard.total_cells);
+    }
     for (int i = 0; i < s->ncells; i++)
         if (s->cells[i].threads > s->pl.threads)
             return fail(s, RUNNER_BAD_INPUT, "%s: threads %d is more than platform %s's %d "
@@ -508,8 +529,11 @@ static runner_status plan_cells(sweep *s)
     } else {
         char root_dir[PATH_MAX];
         runner_root(root_dir, sizeof root_dir);
-        snprintf(s->out, sizeof s->out, "%.2000s/results/%.200s/%.200s.json", root_dir,
-                 s->pl.name, s->pr.name);
+        char suffix[64] = "";
+        if (o->shard.count > 0)
+            snprintf(suffix, sizeof suffix, ".shard-%d-of-%d", o->shard.index, o->shard.count);
+        snprintf(s->out, sizeof s->out, "%.2000s/results/%.200s/%.200s%s.json", root_dir,
+                 s->pl.name, s->pr.name, suffix);
         if (strncmp(s->out, "./", 2) == 0)
             memmove(s->out, s->out + 2, strlen(s->out + 2) + 1);
     }
@@ -582,7 +606,7 @@ static runner_status load_journal(sweep *s)
             s->resumed = true;
             if (peak_from_json(json_object_get(s->jd.header, "peak"), &s->peak))
                 s->peakp = &s->peak;
-            s->context = json_deep_copy(json_object_get(s->jd.header, "context"));
+            s->context = json_deep_copy(json_object_get(s->jd.header, RES_CONTEXT));
             /* Cells of another machine must not join this file. */
             machine_info had;
             bench_error be;
@@ -648,7 +672,7 @@ static runner_status probe_machine(sweep *s)
         ctx_inputs in = { .machine = &s->machine, .pl = &s->pl, .pr = &s->pr, .topo = s->topo, .emulated = o->emulate,
                           .worker_cpus = cpus, .counters_desc = s->ctr_desc, .peak = s->peakp,
                           .peak_err = s->peak_err, .env = &s->env, .model_dir = o->model_dir,
-                          .ncells = s->ncells };
+                          .shard = &s->shard, .alloc = &s->alloc };
         s->context = build_context(&in);
     } else {
         ctx_set(s->context, CTX_RESUMED, "true");
@@ -661,7 +685,7 @@ static runner_status probe_machine(sweep *s)
     }
     json_t *h = json_pack("{s:i, s:s, s:s, s:i, s:O}", RES_JOURNAL, JOURNAL_VERSION,
                           "platform", s->pl.name, "profile", s->pr.name, "cells", s->ncells,
-                          "context", s->context);
+                          RES_CONTEXT, s->context);
     if (s->peakp)
         json_object_set_new(h, "peak", peak_json(s->peakp));
     json_t *sig = run_signature(&s->pr, o);
@@ -727,6 +751,7 @@ static runner_status finish(sweep *s)
     char buf[64];
     snprintf(buf, sizeof buf, "%d", missing);
     ctx_set(rc_ctx, CTX_MISSING_CELLS, buf);
+    shard_results_add(s->root, &s->shard);
     if (results_write_atomic(s->out, s->root, s->msg, sizeof s->msg) != 0)
         return fail(s, RUNNER_FAILED, "%s", s->msg);
 
@@ -793,6 +818,7 @@ static void sweep_free(sweep *s)
         fam_env_free(&s->env);
     counters_close(s->ctr);
     free(s->cells);
+    shard_info_free(&s->shard);
     pin_topology_free(s->topo);
     free(s->gargv);
 }

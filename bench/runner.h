@@ -13,13 +13,17 @@
  * (its results reported and the next cell entered, or the run over); a progress line
  * per cell goes to stderr. At the end the Google Benchmark JSON file is written
  * atomically. With resume, finished cells are read from the journal and only the
- * missing ones run.
+ * missing ones run. With a shard, only that shard's cells are run and written (the
+ * file also records the full cell list, its hash and the shard: shard.h), by default to
+ * results/<platform>/<profile>.shard-<I>-of-<N>.json.
  */
 #ifndef ITERA_RUNNER_H
 #define ITERA_RUNNER_H
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "shard.h"
 
 typedef struct runner_opts {
     const char *platform;   /* name or path; NULL: "embedded" */
@@ -29,6 +33,7 @@ typedef struct runner_opts {
     const char *machine;    /* machine name (--machine); NULL: ITERA_MACHINE or derived */
     bool resume;
     bool emulate;
+    shard_spec shard;       /* count 0: every cell; else only shard index/count (shard.h) */
     const char *const *sets; /* "key=value" overrides (--set), nsets of them */
     int nsets;
     int gb_argc;            /* Google Benchmark flags: gb_argv[0] is the program name */

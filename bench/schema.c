@@ -171,16 +171,18 @@ bench_status bench_name_format(const bench_name *n, char *out, size_t cap, bench
     return BENCH_OK;
 }
 
-/* Google Benchmark's own parts after a registered name. */
+/* Google Benchmark's own parts after a registered name: "key:" prefixes and words. */
+static const char *const gb_prefixes[] = { "repeats:", "min_time:", "min_warmup_time:",
+                                           "iterations:" };
+static const char *const gb_words[] = { "real_time", "manual_time", "process_time" };
+
 static bool gb_suffix(const char *s, size_t n)
 {
-    static const char *const prefixes[] = { "repeats:", "min_time:", "min_warmup_time:",
-                                            "iterations:" };
-    static const char *const words[] = { "real_time", "manual_time", "process_time" };
-    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+    const char *const *prefixes = gb_prefixes, *const *words = gb_words;
+    for (size_t i = 0; i < sizeof gb_prefixes / sizeof gb_prefixes[0]; i++)
         if (n > strlen(prefixes[i]) && strncmp(s, prefixes[i], strlen(prefixes[i])) == 0)
             return true;
-    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+    for (size_t i = 0; i < sizeof gb_words / sizeof gb_words[0]; i++)
         if (n == strlen(words[i]) && strncmp(s, words[i], n) == 0)
             return true;
     return false;
@@ -345,13 +347,14 @@ bench_status bench_cell_from_name(const bench_name *n, bench_cell *out, bench_er
 
 /* ---- the lists ---- */
 
-#define ROW_COUNTER(id, name, unit, fams, meaning) { name, unit, fams, meaning },
+#define ROW_COUNTER(id, name, unit, fams, meaning) { name, unit, fams, meaning, "MET_" #id },
 static const schema_entry counters[] = { SCHEMA_COUNTERS(ROW_COUNTER) };
-#define ROW_CONTEXT(id, key, source, meaning) { key, source, meaning, NULL },
+#define ROW_CONTEXT(id, key, source, meaning) { key, source, meaning, NULL, "CTX_" #id },
 static const schema_entry context_keys[] = { SCHEMA_CONTEXT_KEYS(ROW_CONTEXT) };
-#define ROW_KEY(id, key, meaning) { key, meaning, NULL, NULL },
-static const schema_entry top_keys[] = { SCHEMA_TOP_KEYS(ROW_KEY) };
-static const schema_entry entry_fields[] = { SCHEMA_ENTRY_FIELDS(ROW_KEY) };
+#define ROW_RES(id, key, meaning) { key, meaning, NULL, NULL, "RES_" #id },
+static const schema_entry top_keys[] = { SCHEMA_TOP_KEYS(ROW_RES) };
+#define ROW_ENT(id, key, meaning) { key, meaning, NULL, NULL, "ENT_" #id },
+static const schema_entry entry_fields[] = { SCHEMA_ENTRY_FIELDS(ROW_ENT) };
 
 #define COUNT(a) (int)(sizeof a / sizeof a[0])
 
@@ -394,4 +397,73 @@ bool schema_is_context_key(const char *key)
         if (strcmp(context_keys[i].name, key) == 0)
             return true;
     return false;
+}
+
+/* ---- as JSON ---- */
+
+static json_t *entries_json(const schema_entry *v, int n, const char *k0, const char *k1,
+                            const char *k2, const char *k3)
+{
+    json_t *a = json_array();
+    for (int i = 0; a && i < n; i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, k0, json_string(v[i].name));
+        json_object_set_new(o, k1, json_string(v[i].a));
+        if (k2 && v[i].b)
+            json_object_set_new(o, k2, json_string(v[i].b));
+        if (k3 && v[i].c)
+            json_object_set_new(o, k3, json_string(v[i].c));
+        json_object_set_new(o, "constant", json_string(v[i].constant));
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
+json_t *schema_json(void)
+{
+    json_t *root = json_object();
+    if (!root)
+        return NULL;
+    json_object_set_new(root, "schema", json_string(SCHEMA_VERSION));
+    json_t *fams = json_array();
+    for (int f = 0; f < BENCH_FAMILY_COUNT; f++) {
+        json_t *parts = json_array();
+        for (int i = 0; i < families[f].nparts; i++)
+            json_array_append_new(parts, json_string(part_keys[families[f].parts[i]]));
+        json_array_append_new(fams, json_pack("{s:s, s:s, s:o}", "name", families[f].name,
+                                              "pattern", families[f].pattern, "parts", parts));
+    }
+    json_object_set_new(root, "families", fams);
+    json_t *k = json_array(), *q = json_array(), *sfx = json_array();
+    for (int i = 0; i < ITERA_KERNEL_COUNT; i++)
+        json_array_append_new(k, json_string(itera_kernel_name((itera_kernel)i)));
+    for (int i = 0; i < ITERA_QUANT_COUNT; i++)
+        json_array_append_new(q, json_string(itera_quant_name((itera_quant)i)));
+    for (size_t i = 0; i < sizeof gb_prefixes / sizeof gb_prefixes[0]; i++)
+        json_array_append_new(sfx, json_string(gb_prefixes[i]));
+    for (size_t i = 0; i < sizeof gb_words / sizeof gb_words[0]; i++)
+        json_array_append_new(sfx, json_string(gb_words[i]));
+    json_object_set_new(root, "kernels", k);
+    json_object_set_new(root, "quants", q);
+    json_object_set_new(root, "gb_name_suffixes", sfx);
+    json_object_set_new(root, "counters",
+                        entries_json(counters, COUNT(counters), "name", "unit", "families",
+                                     "meaning"));
+    json_object_set_new(root, "per_token_suffix", json_string(MET_PER_TOKEN_SUFFIX));
+    json_object_set_new(root, "context_keys",
+                        entries_json(context_keys, COUNT(context_keys), "key", "source",
+                                     "meaning", NULL));
+    json_t *peers = json_array();
+#define ROW_PEER(id, name)                                                                    \
+    json_array_append_new(peers, json_pack("{s:s, s:s, s:s}", "name", name, "context_prefix", \
+                                           "itera_" name "_", "counter_prefix", name "_"));
+    SCHEMA_PEERS(ROW_PEER)
+#undef ROW_PEER
+    json_object_set_new(root, "peers", peers);
+    json_object_set_new(root, "top_keys",
+                        entries_json(top_keys, COUNT(top_keys), "key", "meaning", NULL, NULL));
+    json_object_set_new(root, "entry_fields",
+                        entries_json(entry_fields, COUNT(entry_fields), "key", "meaning", NULL,
+                                     NULL));
+    return root;
 }

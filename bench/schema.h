@@ -28,6 +28,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "itera.h"
 #include "status.h"
 
@@ -146,7 +148,9 @@ bench_status bench_cell_from_name(const bench_name *n, bench_cell *out, bench_er
     X(TOP1_AGREEMENT, "top1_agreement", "fraction", "prefill decode",                         \
       "share of positions whose argmax agrees with FP32")                                    \
     X(COUNTERS_MULTIPLEXED, "counters_multiplexed", "flag", "all",                            \
-      "1 when some <event>_per_token values were estimated (multiplexed)")
+      "1 when some <event>_per_token values were estimated (multiplexed)")                   \
+    X(SESSION_CREATE_MS, "session_create_ms", "ms", "peer",                                   \
+      "a peer's session set-up time (ONNX Runtime), outside the timed loop")
 
 /* Hardware / software event counters: "<event>_per_token" (counters.h's event names). */
 #define MET_PER_TOKEN_SUFFIX "_per_token"
@@ -158,7 +162,11 @@ SCHEMA_COUNTERS(SCHEMA_X_CONST)
 /* ---- context keys: X(ID, key, source, meaning) -> CTX_<ID> ----
  * source: "gb" Google Benchmark's own key (written as GB writes it: numbers, booleans,
  * arrays); "itera" the harness's (strings, as GB's custom context writes them);
- * "machine" the fingerprint (machine.h, strings); "legacy" read from older files only. */
+ * "machine" the fingerprint (machine.h, strings); written only in some files: "shard"
+ * (run --shard), "merge" (itera-bench merge), "slurm" (inside a Slurm job), "peer" (the
+ * peers, scripts/peer_*.py); "legacy" read from older files only. Every "gb", "itera" and
+ * "machine" key is in every harness results file (tests/cli/schema.sh), except
+ * itera_resumed (a resumed run). */
 
 #define SCHEMA_CONTEXT_KEYS(X)                                                                \
     X(DATE, "date", "gb", "start of the run, ISO 8601 with the zone as +HH:MM")               \
@@ -197,7 +205,28 @@ SCHEMA_COUNTERS(SCHEMA_X_CONST)
     X(CELLS, "itera_cells", "itera", "cells in the profile")                                  \
     X(MISSING_CELLS, "itera_missing_cells", "itera", "cells without results")                 \
     X(RESUMED, "itera_resumed", "itera", "true when --resume completed the file")             \
-    X(PEER, "itera_peer", "itera", "a peer's implementation and settings (peer files)")       \
+    X(PEER, "itera_peer", "peer", "a peer's implementation and settings")                     \
+    X(PEER_THREADS, "itera_peer_threads", "peer", "the thread counts a peer ran")             \
+    X(PEER_INPUTS, "itera_peer_inputs", "peer", "a peer's input tokens")                      \
+    X(CELL_LIST_HASH, "itera_cell_list_hash", "itera", "hash of the full cell list (shard.h)")\
+    X(SHARD, "itera_shard", "shard", "shard files: I/N (shard.h)")                            \
+    X(SHARD_INDEX, "itera_shard_index", "shard", "shard files: I")                            \
+    X(SHARD_COUNT, "itera_shard_count", "shard", "shard files: N")                            \
+    X(SHARD_CELLS, "itera_shard_cells", "shard", "shard files: cells of this shard")          \
+    X(PLATFORM_FILE, "itera_platform_file", "shard", "shard files: the platform file read")   \
+    X(PROFILE_FILE, "itera_profile_file", "shard", "shard files: the profile file read")      \
+    X(MERGED, "itera_merged", "merge", "merged files: \"K of N shards\" (merge.h)")            \
+    X(MACHINES, "itera_machines", "merge", "merged across machines: their names")             \
+    X(MACHINES_NOTE, "itera_machines_note", "merge", "merged across machines: what that means")\
+    X(NODE, "itera_node", "itera", "node name: SLURMD_NODENAME, else the host name (alloc.h)")\
+    X(ALLOCATION, "itera_allocation", "itera", "the CPUs the run was given")                  \
+    X(SCHEDULER, "itera_scheduler", "itera", "slurm or none")                                 \
+    X(SLURM_JOB_ID, "itera_slurm_job_id", "slurm", "Slurm: SLURM_JOB_ID")                     \
+    X(SLURM_ARRAY_JOB_ID, "itera_slurm_array_job_id", "slurm", "Slurm: SLURM_ARRAY_JOB_ID")   \
+    X(SLURM_ARRAY_TASK_ID, "itera_slurm_array_task_id", "slurm", "Slurm: SLURM_ARRAY_TASK_ID")\
+    X(SLURM_PARTITION, "itera_slurm_partition", "slurm", "Slurm: SLURM_JOB_PARTITION")        \
+    X(SLURM_CLUSTER, "itera_slurm_cluster", "slurm", "Slurm: SLURM_CLUSTER_NAME")             \
+    X(SLURM_CPUS_PER_TASK, "itera_slurm_cpus_per_task", "slurm", "Slurm: SLURM_CPUS_PER_TASK")\
     X(MACHINE, "itera_machine", "machine", "machine name")                                    \
     X(MACHINE_NAME_SOURCE, "itera_machine_name_source", "machine", "where the name came from")\
     X(MACHINE_ID, "itera_machine_id", "machine", "hashed machine id")                         \
@@ -225,6 +254,12 @@ SCHEMA_COUNTERS(SCHEMA_X_CONST)
 SCHEMA_CONTEXT_KEYS(SCHEMA_X_CONST)
 #undef SCHEMA_X_CONST
 
+/* ---- peers: X(ID, name) ----
+ * A peer (scripts/peer_<name>*.py) may add keys of its own under its prefix: context and
+ * top-level keys "itera_<name>_...", counters "<name>_..." (e.g. itera_ort_best,
+ * ort_intra_op_threads). Everything else a peer writes is a name of this schema. */
+#define SCHEMA_PEERS(X) X(PYTORCH, "pytorch") X(ORT, "ort")
+
 /* ---- the file's top level and the op profile (results.h): X(ID, key, meaning) -> RES_<ID> ---- */
 
 #define SCHEMA_TOP_KEYS(X)                                                                    \
@@ -232,6 +267,9 @@ SCHEMA_CONTEXT_KEYS(SCHEMA_X_CONST)
     X(BENCHMARKS, "benchmarks", "Google Benchmark's entries")                                 \
     X(OP_PROFILE, "itera_op_profile", "benchmark name -> op profile (prefill cells)")         \
     X(JOURNAL, "itera_journal", "a journal's first line: its format version")                 \
+    X(CELL_LIST, "itera_cell_list", "shard files: the full sweep's cell names, in order")      \
+    X(SHARDS, "itera_shards", "merged files: one record per shard (file, node, job, ...)")     \
+    X(MISSING, "itera_missing", "merged files: the names of the missing cells")                \
     X(OP_FORWARDS, "forwards", "op profile: forwards profiled")                               \
     X(OP_TOKENS_PER_FORWARD, "tokens_per_forward", "op profile: B x L")                       \
     X(OP_THREADS, "threads", "op profile: worker threads")                                    \
@@ -266,7 +304,10 @@ SCHEMA_TOP_KEYS(SCHEMA_X_CONST)
     X(AGGREGATE_UNIT, "aggregate_unit", "time or percentage")                                 \
     X(ERROR_OCCURRED, "error_occurred", "true when the cell was skipped with an error")       \
     X(ERROR_MESSAGE, "error_message", "why")                                                  \
-    X(LABEL, "label", "cpus the workers ran on; emulated")
+    X(LABEL, "label", "cpus the workers ran on; emulated")                                    \
+    X(ITERA_MACHINE, "itera_machine", "merged across machines: the entry's machine name")      \
+    X(ITERA_NODE, "itera_node", "merged across machines: the entry's node")                    \
+    X(ITERA_SHARD, "itera_shard", "merged across machines: the entry's shard index")
 
 #define SCHEMA_X_CONST(id, key, ...) static const char ENT_##id[] = key;
 SCHEMA_ENTRY_FIELDS(SCHEMA_X_CONST)
@@ -279,6 +320,7 @@ typedef struct schema_entry {
     const char *a, *b;  /* counters: unit, families; context keys: source, meaning;
                            top keys and entry fields: meaning, NULL */
     const char *c;      /* counters: meaning; otherwise NULL */
+    const char *constant; /* its C constant, "CTX_PLATFORM" */
 } schema_entry;
 
 int schema_counters(const schema_entry **out);
@@ -289,5 +331,17 @@ int schema_entry_fields(const schema_entry **out);
 bool schema_is_counter(const char *name);
 /* Whether key is a context key of the schema. */
 bool schema_is_context_key(const char *key);
+
+/* The whole schema as JSON (what `itera-bench schema --json` prints; scripts read it
+ * through scripts/itera_schema.py):
+ *   {"schema": SCHEMA_VERSION, "families": [{"name", "pattern", "parts": [...]}],
+ *    "kernels": [engine kernels], "quants": [engine formats],
+ *    "gb_name_suffixes": [...], "counters": [{"name", "unit", "families", "meaning"}],
+ *    "per_token_suffix": "_per_token", "context_keys": [{"key", "source", "meaning"}],
+ *    (every entry also has "constant": its C name, e.g. "CTX_PLATFORM")
+ *    "peers": [{"name", "context_prefix", "counter_prefix"}],
+ *    "top_keys": [{"key", "meaning"}], "entry_fields": [{"key", "meaning"}]}
+ * A new reference (json_decref it); NULL when out of memory. */
+json_t *schema_json(void);
 
 #endif

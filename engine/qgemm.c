@@ -6,6 +6,7 @@
 #include "qgemm.h"
 
 #include <math.h>
+#include <string.h>
 
 static size_t up64(size_t n) { return (n + 63) & ~(size_t)63; }
 
@@ -29,7 +30,10 @@ qg_act qg_act_view(void *scratch, int M, int K)
 }
 
 /* Per block: dx = max|x| / 127, q = rint(x · (127 / max|x|)) (nearest even), all zero for a
- * zero block. Every variant computes exactly these values. */
+ * block with max|x| < QG_AMAX_MIN (zero or so small that 127 / max|x| overflows). A block
+ * holding a NaN or an infinity quantizes to zeros with dx = NaN (xs = 0), so its products
+ * are NaN as in FP32. max|x| is taken on the bits (qgemm.h): NaN is then the largest value.
+ * Every variant computes exactly these values. */
 static void prepare(const float *x, int ldx, int m0, int m1, int K, bool offset128, const qg_act *a)
 {
     const int nb = K / QG_K;
@@ -38,9 +42,22 @@ static void prepare(const float *x, int ldx, int m0, int m1, int K, bool offset1
         uint8_t *q = a->xq + (size_t)m * K;
         for (int b = 0; b < nb; b++) {
             const float *xb = xr + b * QG_K;
-            float amax = 0.0f;
-            for (int k = 0; k < QG_K; k++) amax = fmaxf(amax, fabsf(xb[k]));
-            const float id = amax > 0.0f ? 127.0f / amax : 0.0f;
+            uint32_t abits = 0;
+            for (int k = 0; k < QG_K; k++) {
+                uint32_t v;
+                memcpy(&v, &xb[k], 4);
+                v &= 0x7fffffffu;
+                if (v > abits) abits = v;
+            }
+            float amax;
+            memcpy(&amax, &abits, 4);
+            if (!(amax < INFINITY)) { /* NaN or ±inf in the block */
+                memset(q + b * QG_K, offset128 ? 128 : 0, QG_K);
+                a->xd[(size_t)m * nb + b] = NAN;
+                if (a->xs) a->xs[(size_t)m * nb + b] = 0;
+                continue;
+            }
+            const float id = amax >= QG_AMAX_MIN ? 127.0f / amax : 0.0f;
             int32_t sum = 0;
             for (int k = 0; k < QG_K; k++) {
                 const int v = (int)lrintf(xb[k] * id);

@@ -4,7 +4,11 @@
  *   y [M, n_out] = x [M, K] · Wᵀ [K, n_out] (+ bias)
  *
  * Activations are quantized on the fly (qg_prepare): per row and block of 32, symmetric
- * int8 with a float scale dx = max|x| / 127. Each block's dot product runs in integers,
+ * int8 with a float scale dx = max|x| / 127. max|x| is the largest |x| compared as bits
+ * (for non-negative floats the integer order is the float order, and NaN sorts above
+ * +inf), so a block holding a NaN or an infinity is seen: it quantizes to zeros with
+ * dx = NaN and its products are NaN, as in FP32. A block with max|x| < QG_AMAX_MIN
+ * (127 / max|x| would overflow) is a zero block. Each block's dot product runs in integers,
  * then y += (float)isum · (dw · dx) (one fused multiply-add per block, blocks in order),
  * so every ISA variant gives the scalar reference's result bit for bit.
  *
@@ -35,6 +39,7 @@
 
 #define QG_NR LINEAR_PANEL /* rows per panel */
 #define QG_K 32  /* block size */
+#define QG_AMAX_MIN 0x1p-119f /* smallest max|x| of a non-zero block: 127 / it is finite */
 
 typedef struct {
     int8_t qs[QG_K / 4][QG_NR][4];

@@ -311,7 +311,7 @@ static void test_cli_bad_input(void **state)
     const char *missing[] = {"compare", DATA "no_such_file.json", DATA "compare_new.json"};
     run_compare(&cap, 3, missing);
     assert_int_equal(cap.rc, 2);
-    assert_non_null(strstr(cap.err, "no_such_file.json: cannot read"));
+    assert_non_null(strstr(cap.err, "no_such_file.json: cannot open"));
 
     const char *notjson[] = {"compare", DATA "compare_base.json", DATA "make_fixtures.py"};
     run_compare(&cap, 3, notjson);

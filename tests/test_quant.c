@@ -256,6 +256,74 @@ static void check_reference(const linear_format *f, const void *w, int n_out, in
     free(wr);
 }
 
+/* Activations that are not finite (NaN, ±inf: an overflowing model) or so small that
+ * 127 / max|x| overflows: no undefined behaviour in any variant (UBSan traps the old
+ * −8·INT_MIN), every variant equal to the scalar one, and the products honest: a block
+ * holding a non-finite value quantizes to zeros with scale NaN, so its rows' outputs are
+ * NaN (as in FP32), never finite garbage; a block of tiny values is a zero block. */
+static void test_nonfinite_activations(void **state)
+{
+    (void)state;
+    const int K = 64, n_out = 17, nb = K / 32;
+    const float bad[] = {NAN, INFINITY, -INFINITY, -NAN};
+    for (int q = ITERA_QUANT_INT8; q <= ITERA_QUANT_INT4; q++) {
+        const bool int8 = q == ITERA_QUANT_INT8;
+        const linear_format *f = &linear_formats[q];
+        float *W = malloc(sizeof(float) * n_out * K);
+        fill(W, (size_t)n_out * K, 0.2f);
+        const size_t mb = f->impl->mem_bytes(f, n_out, K);
+        void *w = aligned_alloc(64, mb);
+        memset(w, 0, mb);
+        f->impl->pack(f, w, W, n_out, K);
+        /* 40 rows (the VNNI path takes blocks 16 at a time, then a tail): row r has a bad
+         * value at column (7r) % K for r % 5 == 1, tiny values (1e-40) for r % 5 == 3, and
+         * ordinary values elsewhere. */
+        const int M = 40;
+        float *x = malloc(sizeof(float) * M * K);
+        fill(x, (size_t)M * K, 2.0f);
+        for (int r = 0; r < M; r++) {
+            if (r % 5 == 1) x[(size_t)r * K + (7 * r) % K] = bad[(r / 5) % 4];
+            if (r % 5 == 3)
+                for (int k = 0; k < 32; k++) x[(size_t)r * K + k] = k % 2 ? 1e-40f : -3e-41f;
+        }
+        size_t sb = qg_act_bytes(M, K);
+        void *s0 = malloc(sb), *s1 = malloc(sb);
+        float *y0 = malloc(sizeof(float) * M * n_out), *y1 = malloc(sizeof(float) * M * n_out);
+        run_kernel(kernel_at(f, 0), w, n_out, K, NULL, x, K, M, s0, y0, n_out);
+        qg_act a0 = qg_act_view(s0, M, K);
+        for (int r = 0; r < M; r++) {
+            const int bb = ((7 * r) % K) / 32; /* the block holding the bad value */
+            for (int b = 0; b < nb; b++) {
+                const float xd = a0.xd[(size_t)r * nb + b];
+                const bool is_bad = r % 5 == 1 && b == bb, tiny = r % 5 == 3 && b == 0;
+                if (is_bad) assert_true(isnan(xd));
+                else assert_true(isfinite(xd));
+                if (is_bad || tiny)
+                    for (int k = 0; k < 32; k++)
+                        assert_int_equal(a0.xq[(size_t)r * K + b * 32 + k], int8 ? 128 : 0);
+                if ((is_bad || tiny) && !int8) assert_int_equal(a0.xs[(size_t)r * nb + b], 0);
+            }
+            for (int n = 0; n < n_out; n++) {
+                if (r % 5 == 1) assert_true(isnan(y0[(size_t)r * n_out + n]));
+                else assert_true(isfinite(y0[(size_t)r * n_out + n]));
+            }
+        }
+        for (int i = 1; i < f->impl->n_kernels; i++) {
+            if (!itera_isa_has(kernel_at(f, i)->v.isa)) continue;
+            memset(s1, 0xee, sb);
+            run_kernel(kernel_at(f, i), w, n_out, K, NULL, x, K, M, s1, y1, n_out);
+            qg_act a1 = qg_act_view(s1, M, K);
+            assert_memory_equal(a0.xq, a1.xq, (size_t)M * K);
+            for (int j = 0; j < M * nb; j++) /* NaN != NaN: compare as "both NaN or equal" */
+                assert_true(isnan(a0.xd[j]) ? isnan(a1.xd[j]) : a0.xd[j] == a1.xd[j]);
+            if (!int8) assert_memory_equal(a0.xs, a1.xs, sizeof(int32_t) * M * nb);
+            for (int j = 0; j < M * n_out; j++)
+                assert_true(isnan(y0[j]) ? isnan(y1[j]) : y0[j] == y1[j]);
+        }
+        free(W), free(w), free(x), free(s0), free(s1), free(y0), free(y1);
+    }
+}
+
 static void test_kernels_equal_reference(void **state)
 {
     (void)state;
@@ -533,6 +601,7 @@ int main(void)
         cmocka_unit_test(test_grid_exact),
         cmocka_unit_test(test_file_memory_forms),
         cmocka_unit_test(test_kernels_equal_reference),
+        cmocka_unit_test(test_nonfinite_activations),
         cmocka_unit_test(test_kernel_slices),
         cmocka_unit_test(test_linear_threads),
         cmocka_unit_test(test_save_reload_identical),

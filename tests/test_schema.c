@@ -285,13 +285,16 @@ static void test_lists(void **state)
     int n = schema_counters(&v);
     no_repeats(v, n, "counter");
     for (int i = 0; i < n; i++)
-        assert_true(strcmp(v[i].b, "all") == 0 || strcmp(v[i].b, "prefill decode") == 0);
+        assert_true(strcmp(v[i].b, "all") == 0 || strcmp(v[i].b, "prefill decode") == 0 ||
+                    strcmp(v[i].b, "peer") == 0);
     n = schema_context_keys(&v);
     no_repeats(v, n, "context key");
     for (int i = 0; i < n; i++) {
         const char *src = v[i].a;
         assert_true(strcmp(src, "gb") == 0 || strcmp(src, "itera") == 0 ||
-                    strcmp(src, "machine") == 0 || strcmp(src, "legacy") == 0);
+                    strcmp(src, "machine") == 0 || strcmp(src, "peer") == 0 ||
+                    strcmp(src, "shard") == 0 || strcmp(src, "merge") == 0 ||
+                    strcmp(src, "slurm") == 0 || strcmp(src, "legacy") == 0);
         /* the harness's own keys carry its prefix; GB's do not */
         assert_int_equal(strncmp(v[i].name, "itera_", 6) == 0, strcmp(src, "gb") != 0);
     }
