@@ -26,17 +26,8 @@
 
 #include <jansson.h>
 
-#if defined(__has_include)
-#if __has_include("report.h") && __has_include("compare.h")
 #include "compare.h"
 #include "report.h"
-#define HAVE_REPORT_H 1
-#endif
-#endif
-#ifndef HAVE_REPORT_H
-int report_main(int argc, char **argv);
-int compare_main(int argc, char **argv);
-#endif
 
 /* The process exit status of a bench_status: the one place exit codes are decided
  * (status.h). 0 success; 2 bad usage or input; 1 every other failure (a check failed, a
@@ -196,11 +187,11 @@ static int cmd_run(int argc, char **argv)
     }
     o.sets = sets;
     o.gb_argv = gb;
-    runner_error err;
-    runner_status st = runner_run(&o, &err);
-    if (st != RUNNER_OK && err.msg[0])
+    bench_error err;
+    bench_status st = runner_run(&o, &err);
+    if (st != BENCH_OK && err.msg[0])
         fprintf(stderr, "itera-bench run: %s\n", err.msg);
-    rc = st == RUNNER_OK ? 0 : st == RUNNER_BAD_INPUT ? 2 : 1;
+    rc = bench_exit_code(st);
 out:
     free(sets);
     free(gb);
@@ -487,7 +478,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "schema") == 0)
         return cmd_schema(argc - 1, argv + 1);
     if (strcmp(cmd, "report") == 0)
-        return report_main(argc - 1, argv + 1);
+        return bench_exit_code(report_main(argc - 1, argv + 1));
     if (strcmp(cmd, "compare") == 0)
         return compare_main(argc - 1, argv + 1);
     if (strcmp(cmd, "merge") == 0)

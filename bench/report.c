@@ -1765,7 +1765,7 @@ static int cmp_path(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-int report_main(int argc, char **argv)
+bench_status report_main(int argc, char **argv)
 {
     rp r;
     memset(&r, 0, sizeof r);
@@ -1774,23 +1774,24 @@ int report_main(int argc, char **argv)
     r.gnuplot = getenv("ITERA_GNUPLOT") ? getenv("ITERA_GNUPLOT") : "gnuplot";
     bool no_charts = false;
     const char **paths = calloc((size_t)argc + 1, sizeof *paths);
-    int np = 0, rc = 0;
+    int np = 0;
+    bench_status rc = BENCH_OK;
     if (!paths) {
         fprintf(stderr, "report: out of memory\n");
-        return 2;
+        return BENCH_ERR_NOMEM;
     }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);
             free(paths);
-            return 0;
+            return BENCH_OK;
         } else if (strcmp(a, "-o") == 0 || strcmp(a, "--out") == 0 || strcmp(a, "--templates") == 0 ||
                    strcmp(a, "--gnuplot") == 0) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "report: %s needs a value\n", a);
                 free(paths);
-                return 2;
+                return BENCH_ERR_INPUT;
             }
             const char *v = argv[++i];
             if (a[1] == 'o' || a[2] == 'o')
@@ -1806,7 +1807,7 @@ int report_main(int argc, char **argv)
         } else if (a[0] == '-' && a[1] != '\0') {
             fprintf(stderr, "report: unknown option '%s' (see itera-bench report --help)\n", a);
             free(paths);
-            return 2;
+            return BENCH_ERR_INPUT;
         } else {
             paths[np++] = a;
         }
@@ -1814,7 +1815,7 @@ int report_main(int argc, char **argv)
     if (np == 0) {
         fprintf(stderr, "report: no result files given; usage: itera-bench report FILE.json... [-o DIR]\n");
         free(paths);
-        return 2;
+        return BENCH_ERR_INPUT;
     }
     if (!r.tpldir)
         r.tpldir = "reports";
@@ -1822,7 +1823,7 @@ int report_main(int argc, char **argv)
     r.files = calloc((size_t)np, sizeof *r.files);
     if (!r.files) {
         free(paths);
-        return 2;
+        return BENCH_ERR_NOMEM;
     }
     for (int i = 0; i < np; i++) {
         if (i > 0 && strcmp(paths[i], paths[i - 1]) == 0)
@@ -1830,14 +1831,14 @@ int report_main(int argc, char **argv)
         char err[1024];
         if (gb_file_load(paths[i], &r.files[r.n_files], err, sizeof err) != 0) {
             fprintf(stderr, "report: %s\n", err);
-            rc = 2;
+            rc = BENCH_ERR_INPUT;
             goto out;
         }
         r.n_files++;
     }
     if (mkdir_p(r.outdir) != 0) {
         fprintf(stderr, "report: cannot create output folder %s: %s\n", r.outdir, strerror(errno));
-        rc = 2;
+        rc = BENCH_ERR_IO;
         goto out;
     }
     char oldlog[1100];
@@ -1845,7 +1846,7 @@ int report_main(int argc, char **argv)
     remove(oldlog); /* this run's messages only */
     if (build_sections(&r) != 0) {
         fprintf(stderr, "report: out of memory\n");
-        rc = 2;
+        rc = BENCH_ERR_NOMEM;
         goto out;
     }
     if (no_charts)
@@ -1905,7 +1906,7 @@ int report_main(int argc, char **argv)
 
     if (r.md.oom) {
         fprintf(stderr, "report: out of memory\n");
-        rc = 2;
+        rc = BENCH_ERR_NOMEM;
         goto out;
     }
     char mdpath[1100];
@@ -1916,7 +1917,7 @@ int report_main(int argc, char **argv)
     if (r.write_errors) {
         fprintf(stderr, "report: %d file%s could not be written (see above)\n", r.write_errors,
                 r.write_errors == 1 ? "" : "s");
-        rc = 2;
+        rc = BENCH_ERR_IO;
         goto out;
     }
     /* gnuplot's messages, kept only when it said something */
@@ -1934,7 +1935,7 @@ int report_main(int argc, char **argv)
         fprintf(stderr, "report: --strict: %d table%s without results, %d image%s missing%s\n",
                 r.empty_tables, r.empty_tables == 1 ? "" : "s", r.missing_images,
                 r.missing_images == 1 ? "" : "s", r.charts ? "" : ", charts skipped");
-        rc = 1;
+        rc = BENCH_ERR_FAILED;
     }
 
 out:

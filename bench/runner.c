@@ -379,7 +379,7 @@ static void on_signal(int sig)
  * it (what is still zero is skipped), so a phase fails by returning its status. */
 typedef struct sweep {
     const runner_opts *o;
-    runner_error *err;
+    bench_error *err;
     char msg[ERRN];         /* scratch for the modules' (char *err, size_t n) messages */
     /* load_inputs */
     platform pl;
@@ -413,41 +413,28 @@ typedef struct sweep {
     json_t *root;
 } sweep;
 
-static runner_status fail(sweep *s, runner_status st, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static runner_status fail(sweep *s, runner_status st, const char *fmt, ...)
-{
-    if (s->err) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(s->err->msg, sizeof s->err->msg, fmt, ap);
-        va_end(ap);
-    }
-    return st;
-}
-
 /* Platform, profile (+ --set overrides) and the Google Benchmark flags: the profile's
  * repetitions and min time first, so the user's own --benchmark_* flags (later) win. */
-static runner_status load_inputs(sweep *s)
+static bench_status load_inputs(sweep *s)
 {
     const runner_opts *o = s->o;
     char path[PATH_MAX];
     const char *pname = o->platform ? o->platform : "embedded";
     if (bench_data_find("platforms", pname, path, sizeof path, s->msg, sizeof s->msg) != 0 ||
         platform_load(path, &s->pl, s->msg, sizeof s->msg) != 0)
-        return fail(s, RUNNER_BAD_INPUT, "%s", s->msg);
+        return bench_fail(s->err, BENCH_ERR_INPUT, "%s", s->msg);
     const char *prname = o->profile ? o->profile : "default";
     if (bench_data_find("profiles", prname, path, sizeof path, s->msg, sizeof s->msg) != 0 ||
         profile_load(path, &s->pr, s->msg, sizeof s->msg) != 0)
-        return fail(s, RUNNER_BAD_INPUT, "%s", s->msg);
+        return bench_fail(s->err, BENCH_ERR_INPUT, "%s", s->msg);
     for (int i = 0; i < o->nsets; i++)
         if (profile_override(&s->pr, o->sets[i], s->msg, sizeof s->msg) != 0)
-            return fail(s, RUNNER_BAD_INPUT, "%s", s->msg);
+            return bench_fail(s->err, BENCH_ERR_INPUT, "%s", s->msg);
 
     enum { NPRE = 3 };
     s->gargv = calloc((size_t)o->gb_argc + NPRE + 1, sizeof *s->gargv);
     if (!s->gargv)
-        return fail(s, RUNNER_FAILED, "out of memory");
+        return bench_fail(s->err, BENCH_ERR_NOMEM, "out of memory");
     snprintf(s->gb_reps, sizeof s->gb_reps, "--benchmark_repetitions=%d", s->pr.repetitions);
     snprintf(s->gb_mint, sizeof s->gb_mint, "--benchmark_min_time=%g", s->pr.min_time);
     /* One warm-up of min_time per cell (GB runs it once, before the first repetition). */
@@ -460,52 +447,52 @@ static runner_status load_inputs(sweep *s)
         s->gargv[i + NPRE] = o->gb_argv[i];
     int gargc = (o->gb_argc > 0 ? o->gb_argc : 1) + NPRE;
     if (gb_initialize(&gargc, s->gargv) != 0)
-        return fail(s, RUNNER_BAD_INPUT, "%s", gb_error());
+        return bench_fail(s->err, BENCH_ERR_INPUT, "%s", gb_error());
     if (gargc > 1)
-        return fail(s, RUNNER_BAD_INPUT, "unknown option '%s' (see itera-bench run --help)",
+        return bench_fail(s->err, BENCH_ERR_INPUT, "unknown option '%s' (see itera-bench run --help)",
                     s->gargv[1]);
-    return RUNNER_OK;
+    return BENCH_OK;
 }
 
 /* The host, the worker plan, the cells and the model they run on, and where results go. */
-static runner_status plan_cells(sweep *s)
+static bench_status plan_cells(sweep *s)
 {
     const runner_opts *o = s->o;
     bench_error be;
     if (machine_read(NULL, itera_isa_name(itera_isa_best()), &s->machine, &be) != BENCH_OK)
-        return fail(s, RUNNER_FAILED, "%s", be.msg);
+        return bench_fail(s->err, BENCH_ERR_SYSTEM, "%s", be.msg);
     if (machine_choose_name(&s->machine, o->machine, &be) != BENCH_OK)
-        return fail(s, RUNNER_BAD_INPUT, "%s", be.msg);
+        return bench_fail(s->err, BENCH_ERR_INPUT, "%s", be.msg);
     if (pin_topology_load(&s->topo, NULL, s->msg, sizeof s->msg) != 0)
-        return fail(s, RUNNER_FAILED, "topology: %s", s->msg);
+        return bench_fail(s->err, BENCH_ERR_SYSTEM, "topology: %s", s->msg);
     int host_cores = pin_topo_cores(s->topo); /* the allowed ones (pin.h) */
     alloc_read(&s->alloc, s->topo);
     platform_resolve(&s->pl, host_cores);
     if (!platform_fits(&s->pl, host_cores, s->msg, sizeof s->msg) && !o->emulate) {
         if (s->alloc.slurm || s->alloc.restricted) /* the allocation is the limit */
             alloc_too_small(&s->alloc, s->pl.name, s->pl.cores, false, s->msg, sizeof s->msg);
-        return fail(s, RUNNER_BAD_INPUT, "%s", s->msg);
+        return bench_fail(s->err, BENCH_ERR_INPUT, "%s", s->msg);
     }
     if (pin_plan_make(s->topo, s->pl.threads, s->pl.binding, o->emulate, &s->plan, s->msg,
                       sizeof s->msg) != 0)
-        return fail(s, RUNNER_BAD_INPUT, "platform %s: %s", s->pl.name, s->msg);
+        return bench_fail(s->err, BENCH_ERR_INPUT, "platform %s: %s", s->pl.name, s->msg);
 
     if (profile_cells(&s->pr, s->pl.threads, &s->cells, &s->ncells, s->msg, sizeof s->msg) != 0)
-        return fail(s, RUNNER_BAD_INPUT, "%s", s->msg);
+        return bench_fail(s->err, BENCH_ERR_INPUT, "%s", s->msg);
     if (s->ncells == 0)
-        return fail(s, RUNNER_BAD_INPUT, "profile %s has no cells", s->pr.name);
+        return bench_fail(s->err, BENCH_ERR_INPUT, "profile %s has no cells", s->pr.name);
     /* Cell selection: a shard keeps only its cells (shard.h), the full list is recorded. */
     if (shard_apply(&o->shard, s->cells, &s->ncells, &s->shard) != 0)
-        return fail(s, RUNNER_FAILED, "out of memory");
+        return bench_fail(s->err, BENCH_ERR_NOMEM, "out of memory");
     if (s->ncells == 0) {
         char sh[32];
-        return fail(s, RUNNER_BAD_INPUT, "shard %s of profile %s has no cells (the profile "
+        return bench_fail(s->err, BENCH_ERR_INPUT, "shard %s of profile %s has no cells (the profile "
                     "has %d; use at most %d shards)", shard_format(&o->shard, sh, sizeof sh),
                     s->pr.name, s->shard.total_cells, s->shard.total_cells);
     }
     for (int i = 0; i < s->ncells; i++)
         if (s->cells[i].threads > s->pl.threads)
-            return fail(s, RUNNER_BAD_INPUT, "%s: threads %d is more than platform %s's %d "
+            return bench_fail(s->err, BENCH_ERR_INPUT, "%s: threads %d is more than platform %s's %d "
                         "worker threads; use threads = platform or a bigger platform",
                         s->cells[i].name, s->cells[i].threads, s->pl.name, s->pl.threads);
 
@@ -518,11 +505,11 @@ static runner_status plan_cells(sweep *s)
     env->seed = ITERA_DEFAULT_SEED;
     env->peak_slots = s->plan.slots;
     if (fam_env_init(env, s->msg, sizeof s->msg) != 0)
-        return fail(s, RUNNER_BAD_INPUT, "%s", s->msg);
+        return bench_fail(s->err, BENCH_ERR_INPUT, "%s", s->msg);
     s->env_ready = true;
     for (int i = 0; i < s->ncells; i++)
         if (fam_cell_check(env, &s->cells[i], s->msg, sizeof s->msg) != 0)
-            return fail(s, RUNNER_BAD_INPUT, "profile %s: %s", s->pr.name, s->msg);
+            return bench_fail(s->err, BENCH_ERR_INPUT, "profile %s: %s", s->pr.name, s->msg);
 
     if (o->out) {
         snprintf(s->out, sizeof s->out, "%s", o->out);
@@ -538,11 +525,11 @@ static runner_status plan_cells(sweep *s)
             memmove(s->out, s->out + 2, strlen(s->out + 2) + 1);
     }
     snprintf(s->jpath, sizeof s->jpath, "%s.journal", s->out);
-    return RUNNER_OK;
+    return BENCH_OK;
 }
 
 /* The runner state the callbacks share: one slot per cell. */
-static runner_status init_runner(sweep *s)
+static bench_status init_runner(sweep *s)
 {
     runner *r = &s->r;
     r->pl = &s->pl;
@@ -557,13 +544,13 @@ static runner_status init_runner(sweep *s)
     r->last_reported = -1;
     r->emulated = s->o->emulate;
     if (!r->fc || !r->todo || !r->pending || !r->journaled || !r->done)
-        return fail(s, RUNNER_FAILED, "out of memory");
-    return RUNNER_OK;
+        return bench_fail(s->err, BENCH_ERR_NOMEM, "out of memory");
+    return BENCH_OK;
 }
 
 /* --resume: the journal must be of this platform, profile and signature; its finished
  * cells, peak and context are taken over. Marks the cells still to run. */
-static runner_status load_journal(sweep *s)
+static bench_status load_journal(sweep *s)
 {
     const runner_opts *o = s->o;
     runner *r = &s->r;
@@ -571,28 +558,28 @@ static runner_status load_journal(sweep *s)
         bool missing = false;
         if (journal_read(s->jpath, &s->jd, &missing, s->msg, sizeof s->msg) != 0) {
             if (!missing)
-                return fail(s, RUNNER_BAD_INPUT, "--resume: %s", s->msg);
+                return bench_fail(s->err, BENCH_ERR_INPUT, "--resume: %s", s->msg);
             fprintf(stderr, "itera-bench: --resume: no journal at %s; running every cell\n",
                     s->jpath);
         } else {
             const char *jp = json_string_value(json_object_get(s->jd.header, "platform"));
             const char *jx = json_string_value(json_object_get(s->jd.header, "profile"));
             if (!jp || !jx || strcmp(jp, s->pl.name) != 0 || strcmp(jx, s->pr.name) != 0)
-                return fail(s, RUNNER_BAD_INPUT, "--resume: %s is a journal of platform %s, "
+                return bench_fail(s->err, BENCH_ERR_INPUT, "--resume: %s is a journal of platform %s, "
                             "profile %s, not %s, %s; run without --resume to start over",
                             s->jpath, jp ? jp : "?", jx ? jx : "?", s->pl.name, s->pr.name);
             /* The rest of what made the journal must match too. */
             json_t *want = run_signature(&s->pr, o);
             const char *key;
             json_t *v;
-            runner_status st = RUNNER_OK;
+            bench_status st = BENCH_OK;
             json_object_foreach(want, key, v)
             {
                 json_t *had = json_object_get(s->jd.header, key);
                 if (!had || !json_equal(had, v)) {
                     char *a = had ? json_dumps(had, JSON_ENCODE_ANY) : NULL;
                     char *b = json_dumps(v, JSON_ENCODE_ANY);
-                    st = fail(s, RUNNER_BAD_INPUT, "--resume: %s was made with %s = %s, this "
+                    st = bench_fail(s->err, BENCH_ERR_INPUT, "--resume: %s was made with %s = %s, this "
                               "run has %s; use the same options, or run without --resume to "
                               "start over", s->jpath, key, a ? a : "(none)", b ? b : "?");
                     free(a);
@@ -601,7 +588,7 @@ static runner_status load_journal(sweep *s)
                 }
             }
             json_decref(want);
-            if (st != RUNNER_OK)
+            if (st != BENCH_OK)
                 return st;
             s->resumed = true;
             if (peak_from_json(json_object_get(s->jd.header, "peak"), &s->peak))
@@ -613,7 +600,7 @@ static runner_status load_journal(sweep *s)
             char why[ERRN - 128];
             if (machine_from_context(s->context, &had, &be) == BENCH_OK &&
                 !machine_same(&had, &s->machine, why, sizeof why))
-                return fail(s, RUNNER_BAD_INPUT, "--resume: %s was made on another machine "
+                return bench_fail(s->err, BENCH_ERR_INPUT, "--resume: %s was made on another machine "
                             "(%s); run without --resume to start over", s->jpath, why);
             if (s->jd.partial_tail)
                 fprintf(stderr, "itera-bench: --resume: the journal's last line was cut "
@@ -636,12 +623,12 @@ static runner_status load_journal(sweep *s)
     if (s->resumed)
         fprintf(stderr, "itera-bench: resuming %s: %d of %d cells done, %d to run\n", s->jpath,
                 ndone, s->ncells, s->ncells - ndone);
-    return RUNNER_OK;
+    return BENCH_OK;
 }
 
 /* Counters, the peak probe and the binding check, then the results' context and the
  * journal (created, or reopened after --resume). */
-static runner_status probe_machine(sweep *s)
+static bench_status probe_machine(sweep *s)
 {
     const runner_opts *o = s->o;
     runner *r = &s->r;
@@ -667,7 +654,7 @@ static runner_status probe_machine(sweep *s)
     if (r->total_todo > 0 &&
         fam_binding_check(&s->env, s->pl.threads, cpus, sizeof cpus, isa, sizeof isa, s->msg,
                           sizeof s->msg) != 0)
-        return fail(s, RUNNER_FAILED, "platform %s: %s", s->pl.name, s->msg);
+        return bench_fail(s->err, BENCH_ERR_SYSTEM, "platform %s: %s", s->pl.name, s->msg);
     if (!s->context) {
         ctx_inputs in = { .machine = &s->machine, .pl = &s->pl, .pr = &s->pr, .topo = s->topo, .emulated = o->emulate,
                           .worker_cpus = cpus, .counters_desc = s->ctr_desc, .peak = s->peakp,
@@ -680,8 +667,8 @@ static runner_status probe_machine(sweep *s)
 
     if (s->resumed) {
         if (journal_reopen(s->jpath, s->jd.valid_bytes, &r->jr, s->msg, sizeof s->msg) != 0)
-            return fail(s, RUNNER_FAILED, "%s", s->msg);
-        return RUNNER_OK;
+            return bench_fail(s->err, BENCH_ERR_IO, "%s", s->msg);
+        return BENCH_OK;
     }
     json_t *h = json_pack("{s:i, s:s, s:s, s:i, s:O}", RES_JOURNAL, JOURNAL_VERSION,
                           "platform", s->pl.name, "profile", s->pr.name, "cells", s->ncells,
@@ -694,13 +681,13 @@ static runner_status probe_machine(sweep *s)
     int jrc = journal_create(s->jpath, h, &r->jr, s->msg, sizeof s->msg);
     json_decref(h);
     if (jrc != 0)
-        return fail(s, RUNNER_FAILED, "%s", s->msg);
-    return RUNNER_OK;
+        return bench_fail(s->err, BENCH_ERR_IO, "%s", s->msg);
+    return BENCH_OK;
 }
 
 /* Registers the cells still to run and runs them through Google Benchmark; every
  * finished cell is journaled as it completes (the callbacks above). */
-static runner_status run_cells(sweep *s)
+static bench_status run_cells(sweep *s)
 {
     const runner_opts *o = s->o;
     runner *r = &s->r;
@@ -712,7 +699,7 @@ static runner_status run_cells(sweep *s)
     for (int i = 0; i < s->ncells; i++) {
         fam_cell_init(&r->fc[i], &s->env, &s->cells[i], i);
         if (r->todo[i] && gb_register(s->cells[i].name, fam_bench, &r->fc[i], &gopt) != 0)
-            return fail(s, RUNNER_FAILED, "%s", gb_error());
+            return bench_fail(s->err, BENCH_ERR_SYSTEM, "%s", gb_error());
     }
     fprintf(stderr, "itera-bench: platform %s (%d cores, %d threads%s), profile %s: %d cells "
             "-> %s\n", s->pl.name, s->pl.cores, s->pl.threads, o->emulate ? ", EMULATED" : "",
@@ -730,18 +717,18 @@ static runner_status run_cells(sweep *s)
     journal_close(r->jr);
     r->jr = NULL;
     if (ran < 0)
-        return fail(s, RUNNER_FAILED, "Google Benchmark run failed: %s", gb_error());
-    return RUNNER_OK;
+        return bench_fail(s->err, BENCH_ERR_SYSTEM, "Google Benchmark run failed: %s", gb_error());
+    return BENCH_OK;
 }
 
 /* The final file, written atomically, then what failed and what is missing. */
-static runner_status finish(sweep *s)
+static bench_status finish(sweep *s)
 {
     const runner_opts *o = s->o;
     runner *r = &s->r;
     const char **names = malloc((size_t)s->ncells * sizeof *names);
     if (!names)
-        return fail(s, RUNNER_FAILED, "out of memory");
+        return bench_fail(s->err, BENCH_ERR_NOMEM, "out of memory");
     for (int i = 0; i < s->ncells; i++)
         names[i] = s->cells[i].name;
     int missing = 0;
@@ -753,7 +740,7 @@ static runner_status finish(sweep *s)
     ctx_set(rc_ctx, CTX_MISSING_CELLS, buf);
     shard_results_add(s->root, &s->shard);
     if (results_write_atomic(s->out, s->root, s->msg, sizeof s->msg) != 0)
-        return fail(s, RUNNER_FAILED, "%s", s->msg);
+        return bench_fail(s->err, BENCH_ERR_IO, "%s", s->msg);
 
     int failed = 0;
     const char *first_fail = NULL, *first_msg = NULL;
@@ -790,7 +777,7 @@ static runner_status finish(sweep *s)
     if (r->journal_failed && used < sizeof why)
         snprintf(why + used, sizeof why - used, "%sthe journal %.400s could not be written",
                  used ? "; " : "", s->jpath);
-    runner_status st = why[0] ? fail(s, RUNNER_INCOMPLETE, "%s", why) : RUNNER_OK;
+    bench_status st = why[0] ? bench_fail(s->err, BENCH_ERR_FAILED, "%s", why) : BENCH_OK;
     printf("%s\n", s->out);
     fflush(stdout);
     return st;
@@ -823,7 +810,7 @@ static void sweep_free(sweep *s)
     free(s->gargv);
 }
 
-runner_status runner_run(const runner_opts *o, runner_error *err)
+bench_status runner_run(const runner_opts *o, bench_error *err)
 {
     sweep *s = calloc(1, sizeof *s);
     if (err)
@@ -831,26 +818,26 @@ runner_status runner_run(const runner_opts *o, runner_error *err)
     if (!s) {
         if (err)
             snprintf(err->msg, sizeof err->msg, "out of memory");
-        return RUNNER_FAILED;
+        return BENCH_ERR_NOMEM;
     }
     s->o = o;
     s->err = err;
-    runner_status st = load_inputs(s);
-    if (st == RUNNER_OK)
+    bench_status st = load_inputs(s);
+    if (st == BENCH_OK)
         st = plan_cells(s);
-    if (st == RUNNER_OK && gb_listing_only()) {
+    if (st == BENCH_OK && gb_listing_only()) {
         for (int i = 0; i < s->ncells; i++)
             printf("%s\n", s->cells[i].name);
     } else {
-        if (st == RUNNER_OK)
+        if (st == BENCH_OK)
             st = init_runner(s);
-        if (st == RUNNER_OK)
+        if (st == BENCH_OK)
             st = load_journal(s);
-        if (st == RUNNER_OK)
+        if (st == BENCH_OK)
             st = probe_machine(s);
-        if (st == RUNNER_OK)
+        if (st == BENCH_OK)
             st = run_cells(s);
-        if (st == RUNNER_OK)
+        if (st == BENCH_OK)
             st = finish(s);
     }
     sweep_free(s);

@@ -23,6 +23,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "status.h"
+
 #include "shard.h"
 
 typedef struct runner_opts {
@@ -40,25 +42,20 @@ typedef struct runner_opts {
     char **gb_argv;
 } runner_opts;
 
-/* How a sweep ended. main.c alone turns it into an exit status. */
-typedef enum runner_status {
-    RUNNER_OK = 0,     /* every cell ran (or --benchmark_list_tests listed them) */
-    RUNNER_BAD_INPUT,  /* a platform, profile, flag, model or journal that does not fit;
-                          a platform bigger than the host without emulation */
-    RUNNER_FAILED,     /* the machine or a file refused: topology, binding, journal,
-                          results file, Google Benchmark itself, memory */
-    RUNNER_INCOMPLETE  /* the results file is written but a cell failed or has no results,
-                          or the journal could not be kept */
-} runner_status;
-
-typedef struct runner_error {
-    char msg[1024]; /* one line naming what failed and the way out; "" with RUNNER_OK */
-} runner_error;
-
 /* Runs the sweep. Progress, warnings and per-cell failures go to stderr as they happen;
- * the results path to stdout at the end. Returns the status, with err (when not NULL)
- * holding the message of a failure. Never exits. */
-runner_status runner_run(const runner_opts *o, runner_error *err);
+ * the results path to stdout at the end. Returns (status.h; main.c alone turns it into an
+ * exit status):
+ *   BENCH_OK          every cell ran (or --benchmark_list_tests listed them);
+ *   BENCH_ERR_INPUT   a platform, profile, flag, model or journal that does not fit; a
+ *                     platform bigger than the host without emulation;
+ *   BENCH_ERR_SYSTEM  the machine refused: topology, binding, Google Benchmark itself;
+ *   BENCH_ERR_IO      the journal or the results file could not be written;
+ *   BENCH_ERR_NOMEM   out of memory;
+ *   BENCH_ERR_FAILED  the results file is written but a cell failed or has no results,
+ *                     or the journal could not be kept;
+ * with err (when not NULL) holding the message of a failure ("" with BENCH_OK). Never
+ * exits. */
+bench_status runner_run(const runner_opts *o, bench_error *err);
 
 /* The folder holding platforms/ and profiles/ (the repository), "." when not found. */
 void runner_root(char *out, size_t n);
