@@ -1,7 +1,7 @@
 /*
  * qgemm_a16.c: the scalar references of the W8A16 products (qgemm_a16.h), the activation
- * scratch layout, and the table of ISA variants (qgemm_a16_avx2.c, qgemm_a16_vnni.c,
- * qgemm_a16_amx.c).
+ * scratch layout and row placement (the ISA variants: qgemm_a16_avx2.c, qgemm_a16_vnni.c,
+ * qgemm_a16_amx.c; their table: quant_w8a16.c).
  */
 #include "qgemm_a16.h"
 
@@ -108,10 +108,3 @@ void qa16_gemm_scalar(const qa16_args *a, int m0, int m1, int p0, int p1)
         }
     }
 }
-
-static const qa16_impl qa16_scalar = {{ITERA_ISA_SCALAR, "scalar"}, qa16_prepare_scalar, qa16_gemm_scalar};
-static const qa16_impl qa16_avx2 = {{ITERA_ISA_AVX2, "avx2"}, qa16_prepare_avx2, qa16_gemm_avx2};
-static const qa16_impl qa16_vnni = {{ITERA_ISA_AVX512VNNI, "avx512-vnni"}, qa16_prepare_vnni, qa16_gemm_vnni};
-static const qa16_impl qa16_amx = {{ITERA_ISA_AMX, "amx"}, qa16_prepare_vnni, qa16_gemm_amx};
-const itera_variant *const qa16_variants[] = {&qa16_scalar.v, &qa16_avx2.v, &qa16_vnni.v, &qa16_amx.v};
-const int qa16_variant_count = (int)(sizeof qa16_variants / sizeof qa16_variants[0]);

@@ -94,17 +94,10 @@ typedef struct qa16_args {
     int ldy;
 } qa16_args;
 
-/* Rows [m0, m1) of x (row stride ldx) into a. */
-typedef void (*qa16_prepare_fn)(const float *x, int ldx, int m0, int m1, int K, const qa16_act *a);
-/* y rows [m0, m1), columns of panels [p0, p1) (only columns < n_out are written). */
-typedef void (*qa16_gemm_fn)(const qa16_args *a, int m0, int m1, int p0, int p1);
-
-typedef struct qa16_impl {
-    itera_variant v; /* lowest ISA it needs; "scalar", "avx2", "avx512-vnni", "amx" */
-    qa16_prepare_fn prepare;
-    qa16_gemm_fn gemm;
-} qa16_impl;
-
+/* prepare: rows [m0, m1) of x (row stride ldx) into a.
+ * gemm: y rows [m0, m1), columns of panels [p0, p1) (only columns < n_out are written). */
+/* The variants: one scalar reference and SIMD variants equal to it bit for bit; their
+ * rows (linear_kernel, by ISA) are the int8 format's kernel table (quant_w8a16.c). */
 void qa16_prepare_scalar(const float *x, int ldx, int m0, int m1, int K, const qa16_act *a);
 void qa16_gemm_scalar(const qa16_args *a, int m0, int m1, int p0, int p1);
 void qa16_prepare_avx2(const float *x, int ldx, int m0, int m1, int K, const qa16_act *a);
@@ -113,9 +106,5 @@ void qa16_prepare_vnni(const float *x, int ldx, int m0, int m1, int K, const qa1
 void qa16_gemm_vnni(const qa16_args *a, int m0, int m1, int p0, int p1);
 /* AMX: tiles for 16 rows and more, the VNNI kernel for the rest (decode). */
 void qa16_gemm_amx(const qa16_args *a, int m0, int m1, int p0, int p1);
-
-/* The variants, scalar first (rows of the ISA selection: isa_select.h). */
-extern const itera_variant *const qa16_variants[];
-extern const int qa16_variant_count;
 
 #endif
