@@ -34,7 +34,19 @@ ifeq ($(WERROR),1)
 WARN     += -Werror
 endif
 SAN      ?=
-CPPFLAGS += -D_GNU_SOURCE -Iengine -Ibench
+CPPFLAGS += -D_GNU_SOURCE
+# Layers the build enforces: engine/include (itera.h and its two tables) is all that the
+# engine's CLI and the harness may include from the engine; engine/ sees its own headers;
+# the tests see everything. A wrong include fails to compile.
+# Each folder gets only its own packages' flags too (PKGS_ENGINE for the engine and its
+# CLI, PKGS_BENCH for the harness, every package for the tests).
+INC      := -Iengine/include -Iengine -Ibench
+PC        = $(PC_CFLAGS)
+$(BUILD)/engine/%.o:     INC := -Iengine/include -Iengine
+$(BUILD)/engine/%.o:     PC   = $(PC_CFLAGS_ENGINE)
+$(BUILD)/engine/cli/%.o: INC := -Iengine/include
+$(BUILD)/bench/%.o:      INC := -Iengine/include -Ibench
+$(BUILD)/bench/%.o:      PC   = $(PC_CFLAGS_BENCH)
 CFLAGS   += -std=c11 $(OPT) -g $(WARN) -pthread -MMD -MP $(SAN)
 CXXFLAGS += -std=c++17 $(OPT) -g -Wall -Wextra -Wpedantic -Wshadow $(if $(filter 1,$(WERROR)),-Werror) -pthread -MMD -MP $(SAN)
 LDFLAGS  += -pthread $(SAN)
@@ -83,6 +95,8 @@ ifneq ($(PKG_MISSING),)
 $(error $(PKG_CONFIG) does not find: $(PKG_MISSING) (their -dev packages are not installed?); run make deps, or sh scripts/deps.sh)
 endif
 PC_CFLAGS   := $(shell $(PKG_CONFIG) --cflags $(sort $(PKGS_ENGINE) $(PKGS_BENCH) $(PKGS_TEST)))
+PC_CFLAGS_ENGINE := $(shell $(PKG_CONFIG) --cflags $(PKGS_ENGINE))
+PC_CFLAGS_BENCH  := $(shell $(PKG_CONFIG) --cflags $(PKGS_BENCH))
 PC_CXXFLAGS := $(shell $(PKG_CONFIG) --cflags benchmark)
 TEST_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS_TEST))
 ENGINE_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS_ENGINE)) -lm
@@ -96,12 +110,12 @@ build: $(ITERA) $(ITERA_BENCH)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC    $<")
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(ISA) $(PC_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(INC) $(CFLAGS) $(ISA) $(PC) -c $< -o $@
 
 $(BUILD)/%.o: %.cc
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CXX   $<")
-	$(Q)$(CXX) $(CPPFLAGS) $(CXXFLAGS) $(PC_CXXFLAGS) -c $< -o $@
+	$(Q)$(CXX) $(CPPFLAGS) $(INC) $(CXXFLAGS) $(PC_CXXFLAGS) -c $< -o $@
 
 # The compiler flags the results record (context key itera_compiler).
 $(BUILD)/bench/runner.o: CPPFLAGS += -DITERA_BUILD_FLAGS='"CFLAGS $(strip $(filter-out -W% -MMD -MP,$(CFLAGS))); ISA files $(ISA_AVX2) | $(ISA_VNNI)"'
