@@ -22,17 +22,9 @@
 
 #include <jansson.h>
 
-#if defined(__has_include)
-#if __has_include("report.h") && __has_include("compare.h")
+#include "ab.h"
 #include "compare.h"
 #include "report.h"
-#define HAVE_REPORT_H 1
-#endif
-#endif
-#ifndef HAVE_REPORT_H
-int report_main(int argc, char **argv);
-int compare_main(int argc, char **argv);
-#endif
 
 /* The process exit status of a bench_status: the one place exit codes are decided
  * (status.h). 0 success; 2 bad usage or input; 1 every other failure (a check failed, a
@@ -58,7 +50,11 @@ static void usage(FILE *f)
           "  list      the platforms, profiles, kernels, quants and counters you can use\n"
           "  info      this machine: topology, ISA path, measured peak, counters\n"
           "  report    render markdown tables and charts from result files\n"
-          "  compare   compare two result files (or two variants within one)\n"
+          "  compare   compare two result files (or two variants within one): verdicts\n"
+          "            with intervals, the noise threshold and a --fail-above gate\n"
+          "  ab        interleaved A/B of two revisions (or two variants): builds both,\n"
+          "            alternates them cell by cell in fresh processes, compares\n"
+          "  noise     this machine's noise threshold per family (an A/A of this build)\n"
           "  help      this text\n"
           "\n"
           "`itera-bench <command> --help` explains a command. Start with:\n"
@@ -97,6 +93,9 @@ static void run_usage(FILE *f)
             "  --set K=V      override profile key K (same syntax as the file), repeatable,\n"
             "                 e.g. --set seq=64,128 --set threads=1,platform --set quants=int8\n"
             "                 keys: %s\n"
+            "  --serve        (for itera-bench ab) set up, print \"ready N\", then run one\n"
+            "                 cell per stdin line \"run CELL\" and answer \"ok CELL ...\" or\n"
+            "                 \"err CELL MESSAGE\"; \"quit\" writes FILE with the cells run\n"
             "  --benchmark_*  passed to Google Benchmark, e.g. --benchmark_filter=REGEX,\n"
             "                 --benchmark_repetitions=N, --benchmark_min_time=SECONDS,\n"
             "                 --benchmark_enable_random_interleaving=true (these win over the\n"
@@ -150,6 +149,8 @@ static int cmd_run(int argc, char **argv)
             o.resume = true;
         } else if (strcmp(a, "--emulate") == 0) {
             o.emulate = true;
+        } else if (strcmp(a, "--serve") == 0) {
+            o.serve = true;
         } else if (opt_value(argc, argv, &i, "--platform", &v) ||
                    opt_value(argc, argv, &i, "--profile", &v) ||
                    opt_value(argc, argv, &i, "--out", &v) ||
@@ -397,9 +398,16 @@ int main(int argc, char **argv)
         return cmd_info(argc - 1, argv + 1);
     if (strcmp(cmd, "report") == 0)
         return report_main(argc - 1, argv + 1);
-    if (strcmp(cmd, "compare") == 0)
-        return compare_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "compare") == 0 || strcmp(cmd, "ab") == 0 || strcmp(cmd, "noise") == 0) {
+        bench_error e = { { 0 } };
+        bench_status st = cmd[0] == 'c' ? compare_cmd(argc - 1, argv + 1, &e)
+                          : cmd[0] == 'a' ? ab_cmd(argc - 1, argv + 1, &e)
+                                          : noise_cmd(argc - 1, argv + 1, &e);
+        if (st != BENCH_OK && e.msg[0])
+            fprintf(stderr, "itera-bench %s: %s\n", cmd, e.msg);
+        return bench_exit_code(st);
+    }
     fprintf(stderr, "itera-bench: unknown command '%s'; commands: run, list, info, report, "
-            "compare, help\n", cmd);
+            "compare, ab, noise, help\n", cmd);
     return 2;
 }
