@@ -32,6 +32,7 @@
 #include "machine.h"
 #include "noise.h"
 #include "results.h"
+#include "schema.h"
 #include "runner.h"
 #include "stats.h"
 
@@ -878,15 +879,15 @@ static bench_status merge_side(const char *dir, const ab_side *s, const ab_pair 
         }
         if (!context)
             context = json_deep_copy(json_object_get(root, "context"));
-        json_t *ops = json_object_get(root, "itera_op_profile");
+        json_t *ops = json_object_get(root, RES_OP_PROFILE);
         if (!op_profile && json_is_object(ops))
             op_profile = json_deep_copy(ops);
         size_t k;
         json_t *b;
         json_array_foreach(json_object_get(root, "benchmarks"), k, b)
         {
-            const char *rn = json_string_value(json_object_get(b, "run_name"));
-            const char *type = json_string_value(json_object_get(b, "run_type"));
+            const char *rn = json_string_value(json_object_get(b, ENT_RUN_NAME));
+            const char *type = json_string_value(json_object_get(b, ENT_RUN_TYPE));
             if (!rn || !type || strcmp(type, "iteration") != 0)
                 continue;
             for (int p = 0; p < npairs; p++) {
@@ -894,9 +895,9 @@ static bench_status merge_side(const char *dir, const ab_side *s, const ab_pair 
                 if (strcmp(rn, want) != 0)
                     continue;
                 json_t *c = json_deep_copy(b);
-                json_object_set_new(c, "repetition_index", json_integer(r));
-                json_object_set_new(c, "family_index", json_integer(p));
-                json_object_set_new(c, "per_family_instance_index", json_integer(0));
+                json_object_set_new(c, ENT_REPETITION_INDEX, json_integer(r));
+                json_object_set_new(c, ENT_FAMILY_INDEX, json_integer(p));
+                json_object_set_new(c, ENT_PER_FAMILY_INSTANCE_INDEX, json_integer(0));
                 json_array_append_new(per[p], c);
                 break;
             }
@@ -909,8 +910,8 @@ static bench_status merge_side(const char *dir, const ab_side *s, const ab_pair 
         goto out;
     }
     json_object_update(context, ab_ctx);
-    json_object_set_new(context, "itera_ab_side", json_string(s->name));
-    json_object_set_new(context, "itera_ab_build", json_string(s->desc));
+    json_object_set_new(context, CTX_AB_SIDE, json_string(s->name));
+    json_object_set_new(context, CTX_AB_BUILD, json_string(s->desc));
     json_t *benches = json_array();
     int max_reps = 0;
     for (int p = 0; p < npairs; p++) {
@@ -927,11 +928,11 @@ static bench_status merge_side(const char *dir, const ab_side *s, const ab_pair 
     }
     char buf[32];
     snprintf(buf, sizeof buf, "%d", max_reps);
-    json_object_set_new(context, "itera_repetitions", json_string(buf));
+    json_object_set_new(context, CTX_REPETITIONS, json_string(buf));
     json_t *root = json_pack("{s:o, s:o}", "context", context, "benchmarks", benches);
     context = NULL;
     if (op_profile) {
-        json_object_set_new(root, "itera_op_profile", op_profile);
+        json_object_set_new(root, RES_OP_PROFILE, op_profile);
         op_profile = NULL;
     }
     char err[1024];
@@ -1173,12 +1174,12 @@ static void print_noise(const noise_table *t, FILE *f)
 {
     fprintf(f, "\n| family | threshold | benchmarks | median |ratio-1| | 95th pct | max |\n");
     fprintf(f, "| --- | ---: | ---: | ---: | ---: | ---: |\n");
-    for (int fam = 0; fam < GB_FAMILY_COUNT; fam++) {
+    for (int fam = 0; fam < BENCH_FAMILY_COUNT; fam++) {
         const noise_family *nf = &t->fam[fam];
         if (!nf->have)
             continue;
         fprintf(f, "| %s | ±%.2f%% | %d | %.2f%% | %.2f%% | %.2f%% |\n",
-                gb_family_name((gb_family)fam), nf->threshold_pct, nf->benchmarks,
+                bench_family_name((bench_family)fam), nf->threshold_pct, nf->benchmarks,
                 nf->median_abs_pct, nf->q95_abs_pct, nf->max_abs_pct);
     }
 }
@@ -1338,15 +1339,15 @@ static bench_status ab_run(ab_opts *o, bench_error *e)
 
     /* both sides' files, then the comparison */
     json_t *ab_ctx = json_object();
-    json_object_set_new(ab_ctx, "itera_ab_session", json_string(ss.id));
-    json_object_set_new(ab_ctx, "itera_ab_seed", json_string(seedtxt));
+    json_object_set_new(ab_ctx, CTX_AB_SESSION, json_string(ss.id));
+    json_object_set_new(ab_ctx, CTX_AB_SEED, json_string(seedtxt));
     char buf[64];
     snprintf(buf, sizeof buf, "%d", ss.rounds_run);
-    json_object_set_new(ab_ctx, "itera_ab_rounds", json_string(buf));
-    json_object_set_new(ab_ctx, "itera_ab_schedule", json_string("ab.json"));
-    json_object_set_new(ab_ctx, "itera_ab_base", json_string(sb.desc));
-    json_object_set_new(ab_ctx, "itera_ab_new", json_string(sn.desc));
-    json_object_set_new(ab_ctx, "itera_ab_note",
+    json_object_set_new(ab_ctx, CTX_AB_ROUNDS, json_string(buf));
+    json_object_set_new(ab_ctx, CTX_AB_SCHEDULE, json_string("ab.json"));
+    json_object_set_new(ab_ctx, CTX_AB_BASE, json_string(sb.desc));
+    json_object_set_new(ab_ctx, CTX_AB_NEW, json_string(sn.desc));
+    json_object_set_new(ab_ctx, CTX_AB_NOTE,
                         json_string("one iteration run per round: one repetition of the cell "
                                     "in a fresh process, base and new back to back in random "
                                     "order; repetition_index is the round; no aggregates"));
@@ -1408,7 +1409,7 @@ static bench_status ab_run(ab_opts *o, bench_error *e)
                res.n_rows - res.not_compared);
         print_noise(&nt, stdout);
         int measured = 0;
-        for (int fam = 0; fam < GB_FAMILY_COUNT; fam++)
+        for (int fam = 0; fam < BENCH_FAMILY_COUNT; fam++)
             measured += nt.fam[fam].have;
         if (o->record_noise && !measured) {
             compare_result_free(&res);
@@ -1425,11 +1426,11 @@ static bench_status ab_run(ab_opts *o, bench_error *e)
                 bool have_m = machine_from_context(bf.context, &m, NULL) == BENCH_OK;
                 char tmp[256];
                 snprintf(nt.machine, sizeof nt.machine, "%s", have_m ? m.name : "unknown");
-                const char *pl = gb_ctx(&bf, "itera_platform", tmp, sizeof tmp);
+                const char *pl = gb_ctx(&bf, CTX_PLATFORM, tmp, sizeof tmp);
                 snprintf(nt.platform, sizeof nt.platform, "%s", pl ? pl : o->platform);
-                const char *pr = gb_ctx(&bf, "itera_profile", tmp, sizeof tmp);
+                const char *pr = gb_ctx(&bf, CTX_PROFILE, tmp, sizeof tmp);
                 snprintf(nt.profile, sizeof nt.profile, "%s", pr ? pr : o->profile);
-                const char *gi = gb_ctx(&bf, "itera_git", tmp, sizeof tmp);
+                const char *gi = gb_ctx(&bf, CTX_GIT, tmp, sizeof tmp);
                 snprintf(nt.git, sizeof nt.git, "%s", gi ? gi : "");
                 time_t t = time(NULL);
                 struct tm tm;

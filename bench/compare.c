@@ -20,6 +20,7 @@
 #include "machine.h"
 #include "noise.h"
 #include "results.h"
+#include "schema.h"
 #include "runner.h"
 
 /* ---- the verdict rule ---- */
@@ -141,7 +142,7 @@ compare_verdict compare_decide(const compare_estimate *e, double p_adjusted, dou
 void compare_opts_init(compare_opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->metric = "real_time";
+    o->metric = MET_REAL_TIME;
     o->alpha = COMPARE_DEFAULT_ALPHA;
     o->correction = STATS_CORR_BH;
     o->noise_pct = -1;
@@ -331,14 +332,14 @@ static bool apply_match(const compare_opts *o, const char *name, char *out, size
 static bool entry_contended(const json_t *e, double *other)
 {
     double c = 0, oc = 0;
-    if (gb_entry_metric(e, "itera_other_cpu", &oc) && other)
+    if (gb_entry_metric(e, MET_LOAD_OTHER_CPU, &oc) && other)
         *other = oc;
-    return gb_entry_metric(e, "itera_contended", &c) && c > 0.5;
+    return gb_entry_metric(e, MET_CONTENDED, &c) && c > 0.5;
 }
 
 static int entry_round(const json_t *e)
 {
-    json_t *r = json_object_get(e, "repetition_index");
+    json_t *r = json_object_get(e, ENT_REPETITION_INDEX);
     return json_is_integer(r) ? (int)json_integer_value(r) : -1;
 }
 
@@ -362,29 +363,34 @@ static int gather(cmp_row *r, const char *metric, bool paired)
         return -1;
     double v, w, oc;
     if (paired) {
-        for (int i = 0; i < b->n_iter; i++) {
-            int rd = entry_round(b->iter[i]);
-            const json_t *match = NULL;
-            for (int j = 0; j < n->n_iter && !match; j++)
-                if (entry_round(n->iter[j]) == rd)
-                    match = n->iter[j];
-            if (rd < 0 || !match || !gb_entry_metric(b->iter[i], metric, &v) ||
-                !gb_entry_metric(match, metric, &w))
+        /* both sides' runs are in repetition_index order (gbread.h): join on the round */
+        for (int i = 0, j = 0; i < b->n_iter && j < n->n_iter;) {
+            int rb = entry_round(b->iter[i]), rn = entry_round(n->iter[j]);
+            if (rb < rn) {
+                i++;
+                continue;
+            }
+            if (rn < rb) {
+                j++;
+                continue;
+            }
+            const json_t *eb = b->iter[i++], *en = n->iter[j++];
+            if (rb < 0 || !gb_entry_metric(eb, metric, &v) || !gb_entry_metric(en, metric, &w))
                 continue;
             r->total_b++;
             oc = 0;
-            bool cb = entry_contended(b->iter[i], &oc);
+            bool cb = entry_contended(eb, &oc);
             if (oc > r->worst_other_cpu && cb)
                 r->worst_other_cpu = oc;
             oc = 0;
-            bool cn = entry_contended(match, &oc);
+            bool cn = entry_contended(en, &oc);
             if (oc > r->worst_other_cpu && cn)
                 r->worst_other_cpu = oc;
             if (cb || cn) {
                 r->cont_b++;
                 continue;
             }
-            r->round[r->nb] = rd;
+            r->round[r->nb] = rb;
             r->b[r->nb++] = v;
             r->n[r->nn++] = w;
         }
@@ -444,10 +450,10 @@ typedef struct side_info {
 static const struct {
     const char *what, *key;
 } shown_keys[] = {
-    {"platform", "itera_platform"},  {"emulation", "itera_emulated"},
-    {"threads", "itera_threads"},    {"profile", "itera_profile"},
-    {"min time", "itera_min_time"},  {"build", "itera_git"},
-    {"build", "itera_compiler"},     {"build", "itera_isa"},
+    {"platform", CTX_PLATFORM},  {"emulation", CTX_EMULATED},
+    {"threads", CTX_THREADS},    {"profile", CTX_PROFILE},
+    {"min time", CTX_MIN_TIME},  {"build", CTX_GIT},
+    {"build", CTX_COMPILER},     {"build", CTX_ISA},
 };
 
 static void side_read(side_info *s, const gb_file *f)
@@ -488,8 +494,8 @@ static bench_status check_identity(const compare_opts *o, const side_info *a,
         snprintf(why, sizeof why, "%s", tmp);
     }
     char ma[512], mb[512];
-    const char *va = ctx_or(a->f, "itera_model", ma, sizeof ma, "(absent)");
-    const char *vb = ctx_or(b->f, "itera_model", mb, sizeof mb, "(absent)");
+    const char *va = ctx_or(a->f, CTX_MODEL, ma, sizeof ma, "(absent)");
+    const char *vb = ctx_or(b->f, CTX_MODEL, mb, sizeof mb, "(absent)");
     if (strcmp(va, vb) != 0) {
         size_t used = strlen(why);
         snprintf(why + used, sizeof why - used, "%sthe models differ: itera_model '%.150s' vs "
@@ -520,7 +526,7 @@ static bench_status choose_noise(const compare_opts *o, const side_info *nside,
     }
     noise_table_assumed(t);
     char plat[128], root[PATH_MAX], path[PATH_MAX];
-    const char *p = gb_ctx(nside->f, "itera_platform", plat, sizeof plat);
+    const char *p = gb_ctx(nside->f, CTX_PLATFORM, plat, sizeof plat);
     if (!nside->have_m || !p)
         return BENCH_OK;
     runner_root(root, sizeof root);
@@ -554,7 +560,7 @@ typedef struct unit {
 
 static unit pick_unit(const char *metric, double v)
 {
-    if (strcmp(metric, "tokens_per_second") == 0)
+    if (strcmp(metric, MET_TOKENS_PER_SECOND) == 0)
         return (unit){"tok/s", 1.0};
     if (v >= 1e9)
         return (unit){"s", 1e9};
@@ -635,18 +641,34 @@ static int cmp_dbl(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Geometric mean of the judged rows' ratios and its 95% percentile-bootstrap interval
- * (paired: rounds resampled together, keeping what they share). Returns rows used. */
-static int geomean(const row_list *rows, bool paired, double *gm, double *lo, double *hi)
+/* Work of one bootstrap estimate of a row (values its HL estimate ranks). */
+static double row_cost(const cmp_row *r, bool paired)
+{
+    return paired ? 0.5 * r->nb * (r->nb + 1.0) : (double)r->nb * r->nn;
+}
+
+#define COMPARE_BOOT_WORK 3e7 /* values ranked over the whole bootstrap, at most */
+
+/* Geometric mean of the judged rows' ratios and its 95% interval: a percentile bootstrap
+ * (paired: rounds resampled together, keeping what the rows share), with as many
+ * replicates (up to COMPARE_BOOTSTRAP, at least 200) as COMPARE_BOOT_WORK allows; beyond
+ * that the normal approximation over the rows' own intervals, taken as independent.
+ * method[n] says which. Returns the rows used. */
+static int geomean(const row_list *rows, bool paired, double *gm, double *lo, double *hi,
+                   char *method, size_t mn)
 {
     *gm = *lo = *hi = NAN;
+    snprintf(method, mn, "none");
     int used = 0, nrounds = 0, maxn = 0;
-    double s = 0;
+    double s = 0, cost = 0, var = 0;
     for (int i = 0; i < rows->n; i++) {
         const cmp_row *r = &rows->v[i];
         if (!r->judged)
             continue;
         s += row_log_ratio(r);
+        double se = (log(r->est.ratio_hi) - log(r->est.ratio_lo)) / (2 * 1.959963984540054);
+        var += se * se;
+        cost += row_cost(r, paired);
         used++;
         for (int k = 0; k < r->nb; k++)
             if (r->round[k] + 1 > nrounds)
@@ -658,15 +680,24 @@ static int geomean(const row_list *rows, bool paired, double *gm, double *lo, do
     if (!used)
         return 0;
     *gm = exp(s / used);
+    int B = cost > 0 ? (int)fmin(COMPARE_BOOTSTRAP, COMPARE_BOOT_WORK / cost) : COMPARE_BOOTSTRAP;
+    if (B < 200) {
+        double half = 1.959963984540054 * sqrt(var) / used;
+        *lo = exp(s / used - half);
+        *hi = exp(s / used + half);
+        snprintf(method, mn, "normal approximation from the benchmarks' intervals (too many "
+                 "samples for a bootstrap)");
+        return used;
+    }
     int cap = (paired ? maxn * (nrounds > 0 ? nrounds : 1) : maxn) + 1;
     double *ba = malloc((size_t)cap * sizeof *ba), *bb = malloc((size_t)cap * sizeof *bb);
-    double *reps = malloc(COMPARE_BOOTSTRAP * sizeof *reps);
+    double *reps = malloc((size_t)B * sizeof *reps);
     int *counts = calloc((size_t)(nrounds > 0 ? nrounds : 1), sizeof *counts);
     stats_rng g;
     stats_rng_seed(&g, 0x17e7ab0e5eedULL);
     int nrep = 0;
     if (ba && bb && reps && counts) {
-        for (int b = 0; b < COMPARE_BOOTSTRAP; b++) {
+        for (int b = 0; b < B; b++) {
             if (paired) {
                 memset(counts, 0, (size_t)(nrounds > 0 ? nrounds : 1) * sizeof *counts);
                 for (int k = 0; k < nrounds; k++)
@@ -692,6 +723,8 @@ static int geomean(const row_list *rows, bool paired, double *gm, double *lo, do
         qsort(reps, (size_t)nrep, sizeof *reps, cmp_dbl);
         *lo = exp(stats_quantile(reps, nrep, 0.025));
         *hi = exp(stats_quantile(reps, nrep, 0.975));
+        snprintf(method, mn, "percentile bootstrap, %d replicates%s", nrep,
+                 paired ? ", rounds resampled together" : "");
     }
     free(ba);
     free(bb);
@@ -707,9 +740,9 @@ static json_t *fingerprint_json(const side_info *s)
     json_t *o = json_object();
     json_object_set_new(o, "path", json_string(s->f->path));
     char buf[1024];
-    static const char *const keys[] = {"itera_platform", "itera_threads", "itera_emulated",
-                                       "itera_profile", "itera_model", "itera_git",
-                                       "itera_compiler", "itera_isa", "date"};
+    static const char *const keys[] = {CTX_PLATFORM, CTX_THREADS, CTX_EMULATED,
+                                       CTX_PROFILE, CTX_MODEL, CTX_GIT,
+                                       CTX_COMPILER, CTX_ISA, "date"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         const char *v = gb_ctx(s->f, keys[i], buf, sizeof buf);
         json_object_set_new(o, keys[i], v ? json_string(v) : json_null());
@@ -770,11 +803,11 @@ void compare_result_free(compare_result *r)
 
 static bool metric_ok(const char *m, bool *higher)
 {
-    if (strcmp(m, "real_time") == 0 || strcmp(m, "cpu_time") == 0) {
+    if (strcmp(m, MET_REAL_TIME) == 0 || strcmp(m, MET_CPU_TIME) == 0) {
         *higher = false;
         return true;
     }
-    if (strcmp(m, "tokens_per_second") == 0) {
+    if (strcmp(m, MET_TOKENS_PER_SECOND) == 0) {
         *higher = true;
         return true;
     }
@@ -785,8 +818,8 @@ static bool metric_ok(const char *m, bool *higher)
 static bool same_session(const gb_file *a, const gb_file *b, char *id, size_t n)
 {
     char sa[256], sb[256];
-    const char *va = gb_ctx(a, "itera_ab_session", sa, sizeof sa);
-    const char *vb = gb_ctx(b, "itera_ab_session", sb, sizeof sb);
+    const char *va = gb_ctx(a, CTX_AB_SESSION, sa, sizeof sa);
+    const char *vb = gb_ctx(b, CTX_AB_SESSION, sb, sizeof sb);
     if (!va || !vb || !*va || strcmp(va, vb) != 0)
         return false;
     snprintf(id, n, "%s", va);
@@ -797,7 +830,7 @@ static bench_status build_rows(const compare_opts *o, const gb_file *fa, const g
                                row_list *rows, int *only_base, int *only_new, bench_error *e)
 {
     *only_base = *only_new = 0;
-    bool one_file = fa == fb;
+    bool one_file = fa == fb && o->n_match > 0; /* variants inside one file */
     for (int i = 0; i < fa->n_cells; i++) {
         const gb_cell *c = &fa->cells[i];
         char other[512], label[512];
@@ -847,20 +880,21 @@ bench_status compare_files(const compare_opts *o, compare_result *res, bench_err
         memset(res, 0, sizeof *res);
     bool higher;
     if (!metric_ok(o->metric, &higher))
-        return bench_fail(e, BENCH_ERR_INPUT, "--metric '%s': expected real_time, cpu_time or "
-                          "tokens_per_second", o->metric);
+        return bench_fail(e, BENCH_ERR_INPUT, "--metric '%s': expected %s, %s or %s", o->metric,
+                          MET_REAL_TIME, MET_CPU_TIME, MET_TOKENS_PER_SECOND);
     gb_file fa, fb;
     memset(&fa, 0, sizeof fa);
     memset(&fb, 0, sizeof fb);
     char err[1024];
     if (gb_file_load(o->base_path, &fa, err, sizeof err) != 0)
         return bench_fail(e, BENCH_ERR_INPUT, "%s", err);
-    bool one_file = strcmp(o->base_path, o->new_path) == 0;
-    if (!one_file && gb_file_load(o->new_path, &fb, err, sizeof err) != 0) {
+    bool same_path = strcmp(o->base_path, o->new_path) == 0;
+    bool one_file = same_path && o->n_match > 0; /* two variants inside one file */
+    if (!same_path && gb_file_load(o->new_path, &fb, err, sizeof err) != 0) {
         gb_file_free(&fa);
         return bench_fail(e, BENCH_ERR_INPUT, "%s", err);
     }
-    const gb_file *pa = &fa, *pb = one_file ? &fa : &fb;
+    const gb_file *pa = &fa, *pb = same_path ? &fa : &fb;
     side_info sa, sb;
     side_read(&sa, pa);
     side_read(&sb, pb);
@@ -944,7 +978,8 @@ bench_status compare_files(const compare_opts *o, compare_result *res, bench_err
     free(pv);
     free(qv);
     double gm, glo, ghi;
-    int gm_n = geomean(&rows, paired, &gm, &glo, &ghi);
+    char gm_method[160];
+    int gm_n = geomean(&rows, paired, &gm, &glo, &ghi, gm_method, sizeof gm_method);
 
     /* ---- markdown ---- */
     FILE *md = o->md ? o->md : stdout;
@@ -1002,9 +1037,9 @@ bench_status compare_files(const compare_opts *o, compare_result *res, bench_err
         noise_describe(&nt, buf, sizeof buf);
         fprintf(f, "Metric `%s` (%s is better). Noise threshold %s:", o->metric,
                 higher ? "higher" : "lower", buf);
-        for (int fam = 1; fam < GB_FAMILY_COUNT; fam++)
-            fprintf(f, " %s ±%.1f%%%s", gb_family_name((gb_family)fam),
-                    noise_threshold(&nt, fam) * 100, fam + 1 < GB_FAMILY_COUNT ? "," : ".");
+        for (int fam = 0; fam < BENCH_FAMILY_COUNT; fam++)
+            fprintf(f, " %s ±%.1f%%%s", bench_family_name((bench_family)fam),
+                    noise_threshold(&nt, fam) * 100, fam + 1 < BENCH_FAMILY_COUNT ? "," : ".");
         fprintf(f, " Significance: α = %.2f after %s over %d benchmark%s; intervals %.0f%%.\n\n",
                 o->alpha, stats_correction_describe(o->correction), n_judged,
                 n_judged == 1 ? "" : "s", COMPARE_CONFIDENCE * 100);
@@ -1049,8 +1084,8 @@ bench_status compare_files(const compare_opts *o, compare_result *res, bench_err
             fprintf(f, "| `%s` | %s | %s | %s | %s | %s | %s | %s |\n", r->label, sb_, sn_, ratio,
                     pp, nn, verdict, why);
         }
-        fprintf(f, "\n**Summary**: %d benchmark%s%s: %d slower, %d faster, %d no change, %d "
-                "contended", rows.n - not_compared, rows.n - not_compared == 1 ? "" : "s",
+        fprintf(f, "\n**Summary**: %d benchmark%s in both%s: %d slower, %d faster, %d no "
+                "change, %d contended", rows.n - not_compared, rows.n - not_compared == 1 ? "" : "s",
                 cross ? " (cross-machine)" : "", counts[VERDICT_SLOWER], counts[VERDICT_FASTER],
                 counts[VERDICT_NO_CHANGE], counts[VERDICT_CONTENDED]);
         if (not_compared)
@@ -1122,8 +1157,8 @@ bench_status compare_files(const compare_opts *o, compare_result *res, bench_err
         json_object_set_new(nj, "description", json_string(noise_describe(&nt, nd, sizeof nd)));
         json_object_set_new(nj, "file", nt.file[0] ? json_string(nt.file) : json_null());
         json_t *fams = json_object();
-        for (int fam = 0; fam < GB_FAMILY_COUNT; fam++)
-            json_object_set_new(fams, gb_family_name((gb_family)fam),
+        for (int fam = 0; fam < BENCH_FAMILY_COUNT; fam++)
+            json_object_set_new(fams, bench_family_name((bench_family)fam),
                                 json_real(noise_threshold(&nt, fam) * 100));
         json_object_set_new(nj, "threshold_pct", fams);
         json_object_set_new(root, "noise_threshold", nj);
@@ -1141,7 +1176,7 @@ bench_status compare_files(const compare_opts *o, compare_result *res, bench_err
             json_object_set_new(j, "name", json_string(r->label));
             json_object_set_new(j, "base_name", json_string(r->base->canon));
             json_object_set_new(j, "new_name", json_string(r->nw->canon));
-            json_object_set_new(j, "family", json_string(gb_family_name((gb_family)r->family)));
+            json_object_set_new(j, "family", json_string(bench_family_name((bench_family)r->family)));
             json_object_set_new(j, "unit", json_string(higher ? "tokens/s" : "ns"));
             json_object_set_new(j, "base_median", num_or_null(r->judged ? r->est.base_median
                                                                         : NAN));
@@ -1179,6 +1214,7 @@ bench_status compare_files(const compare_opts *o, compare_result *res, bench_err
         json_object_set_new(sum, "geomean_ratio", num_or_null(gm));
         json_object_set_new(sum, "geomean_ci", json_pack("[o,o]", num_or_null(glo),
                                                          num_or_null(ghi)));
+        json_object_set_new(sum, "geomean_method", json_string(gm_method));
         json_object_set_new(root, "summary", sum);
         if (o->fail_above_set)
             json_object_set_new(root, "gate", json_pack("{s:f, s:b, s:i}", "fail_above_pct",
@@ -1219,7 +1255,7 @@ out:
     json_decref(jrows);
     rows_free(&rows);
     gb_file_free(&fa);
-    if (!one_file)
+    if (!same_path)
         gb_file_free(&fb);
     return st;
 }
@@ -1344,8 +1380,8 @@ bench_status compare_cmd(int argc, char **argv, bench_error *e)
         return bench_fail(e, BENCH_ERR_INPUT, "--noise and --noise-threshold: give one");
     bool higher;
     if (!metric_ok(o.metric, &higher))
-        return bench_fail(e, BENCH_ERR_INPUT, "--metric '%s': expected real_time, cpu_time or "
-                          "tokens_per_second", o.metric);
+        return bench_fail(e, BENCH_ERR_INPUT, "--metric '%s': expected %s, %s or %s", o.metric,
+                          MET_REAL_TIME, MET_CPU_TIME, MET_TOKENS_PER_SECOND);
     if (variants) {
         if (o.n_match)
             return bench_fail(e, BENCH_ERR_INPUT, "--variants and --match: give one");

@@ -121,7 +121,7 @@ typedef struct compare_opts {
 void compare_opts_init(compare_opts *o);
 
 /* Per benchmark, what compare_files decided (for `noise`, which turns an A/A into
- * thresholds). Families as gbread.h's gb_family. */
+ * thresholds). Families as schema.h's bench_family (BENCH_FAMILY_NONE: other). */
 typedef struct compare_row_result {
     char name[512];
     int family;

@@ -14,6 +14,8 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "schema.h"
+
 #define MAX_OPS 64
 
 static pin_affinity caller_affinity; /* the main thread's affinity before any binding */
@@ -279,18 +281,19 @@ static json_t *op_profile(fam_cell *fc, char *err, size_t n)
     int k = total < MAX_OPS ? total : MAX_OPS;
     json_t *arr = json_array();
     for (int i = 0; i < k; i++) {
-        json_t *o = json_pack("{s:s, s:s, s:I, s:f, s:f, s:f, s:f, s:f}", "name",
-                              ops[i].name ? ops[i].name : "?", "parent",
-                              ops[i].parent ? ops[i].parent : "", "calls",
-                              (json_int_t)ops[i].calls, "total_us", ops[i].total_us, "mean_us",
-                              ops[i].mean_us, "min_us", ops[i].min_us, "max_us", ops[i].max_us,
-                              "us_per_forward", ops[i].total_us / FAM_PROFILE_FORWARDS);
+        json_t *o = json_pack("{s:s, s:s, s:I, s:f, s:f, s:f, s:f, s:f}", RES_OP_NAME,
+                              ops[i].name ? ops[i].name : "?", RES_OP_PARENT,
+                              ops[i].parent ? ops[i].parent : "", RES_OP_CALLS,
+                              (json_int_t)ops[i].calls, RES_OP_TOTAL_US, ops[i].total_us,
+                              RES_OP_MEAN_US, ops[i].mean_us, RES_OP_MIN_US, ops[i].min_us,
+                              RES_OP_MAX_US, ops[i].max_us, RES_OP_US_PER_FORWARD,
+                              ops[i].total_us / FAM_PROFILE_FORWARDS);
         if (o)
             json_array_append_new(arr, o);
     }
-    return json_pack("{s:i, s:i, s:i, s:o}", "forwards", FAM_PROFILE_FORWARDS,
-                     "tokens_per_forward", c->batch * c->seq, "threads", c->threads, "ops",
-                     arr);
+    return json_pack("{s:i, s:i, s:i, s:o}", RES_OP_FORWARDS, FAM_PROFILE_FORWARDS,
+                     RES_OP_TOKENS_PER_FORWARD, c->batch * c->seq, RES_OP_THREADS, c->threads,
+                     RES_OP_OPS, arr);
 }
 
 /* The pct_peak denominator for the cell: GFLOP/s (fp32, scan) or G int ops/s. */
@@ -503,28 +506,28 @@ void fam_bench(gb_state *st, void *user)
     if (iters <= 0 || wall <= 0)
         return;
     double gflops = fc->flops_per_iter * iters / wall * 1e-9;
-    gb_set_counter(st, "tokens_per_second", tokens, GB_COUNTER_RATE);
-    gb_set_counter(st, "latency_ms", wall * 1e3 / (iters * fc->work_per_iter), GB_COUNTER_PLAIN);
-    gb_set_counter(st, "gflops", gflops, GB_COUNTER_PLAIN);
+    gb_set_counter(st, MET_TOKENS_PER_SECOND, tokens, GB_COUNTER_RATE);
+    gb_set_counter(st, MET_LATENCY_MS, wall * 1e3 / (iters * fc->work_per_iter), GB_COUNTER_PLAIN);
+    gb_set_counter(st, MET_GFLOPS, gflops, GB_COUNTER_PLAIN);
     if (fc->peak_gflops > 0)
-        gb_set_counter(st, "pct_peak", 100.0 * gflops / fc->peak_gflops, GB_COUNTER_PLAIN);
-    gb_set_counter(st, "cpu_util", cpu / (wall * c->threads), GB_COUNTER_PLAIN);
-    gb_set_counter(st, "peak_rss_mb", peak_rss_mb(e->rss_reset_ok), GB_COUNTER_PLAIN);
+        gb_set_counter(st, MET_PCT_PEAK, 100.0 * gflops / fc->peak_gflops, GB_COUNTER_PLAIN);
+    gb_set_counter(st, MET_CPU_UTIL, cpu / (wall * c->threads), GB_COUNTER_PLAIN);
+    gb_set_counter(st, MET_PEAK_RSS_MB, peak_rss_mb(e->rss_reset_ok), GB_COUNTER_PLAIN);
     if (c->family != BENCH_SCAN) {
-        gb_set_counter(st, "weight_bytes", fc->weight_bytes, GB_COUNTER_PLAIN);
-        gb_set_counter(st, "max_abs_logit_err", fc->max_abs_err, GB_COUNTER_PLAIN);
-        gb_set_counter(st, "top1_agreement", fc->top1, GB_COUNTER_PLAIN);
+        gb_set_counter(st, MET_WEIGHT_BYTES, fc->weight_bytes, GB_COUNTER_PLAIN);
+        gb_set_counter(st, MET_MAX_ABS_LOGIT_ERR, fc->max_abs_err, GB_COUNTER_PLAIN);
+        gb_set_counter(st, MET_TOP1_AGREEMENT, fc->top1, GB_COUNTER_PLAIN);
     }
     if (e->ctr) {
         counters_values v;
         if (counters_read(e->ctr, &v) == 0) {
             for (int i = 0; i < v.n; i++) {
                 char name[96];
-                snprintf(name, sizeof name, "%s_per_token", v.name[i]);
+                snprintf(name, sizeof name, "%s%s", v.name[i], MET_PER_TOKEN_SUFFIX);
                 gb_set_counter(st, name, v.value[i] / tokens, GB_COUNTER_PLAIN);
             }
             if (v.any_multiplexed)
-                gb_set_counter(st, "counters_multiplexed", 1, GB_COUNTER_PLAIN);
+                gb_set_counter(st, MET_COUNTERS_MULTIPLEXED, 1, GB_COUNTER_PLAIN);
         }
     }
 }

@@ -4,172 +4,19 @@
 #include "gbread.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const family_names[GB_FAMILY_COUNT] = {
-    [GB_FAMILY_OTHER] = "other",
-    [GB_FAMILY_SCAN] = "scan",
-    [GB_FAMILY_PREFILL] = "prefill",
-    [GB_FAMILY_DECODE] = "decode",
-};
+#include "itera.h"
+#include "nameidx.h"
 
-const char *gb_family_name(gb_family f)
-{
-    return (f >= 0 && f < GB_FAMILY_COUNT) ? family_names[f] : "?";
-}
-
-/* Copies the n bytes at s into dst[cap] (NUL-terminated); false when it does not fit. */
-static bool copy_part(char *dst, size_t cap, const char *s, size_t n)
-{
-    if (n == 0 || n >= cap)
-        return false;
-    memcpy(dst, s, n);
-    dst[n] = '\0';
-    return true;
-}
-
-/* "key:123" -> value into *v when key matches and *v is still unset. */
-static void parse_kv(const char *s, size_t n, const char *key, int *v)
-{
-    size_t k = strlen(key);
-    if (n <= k + 1 || strncmp(s, key, k) != 0 || s[k] != ':' || *v != -1)
-        return;
-    long x = 0;
-    for (size_t i = k + 1; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9' || x > 100000000L)
-            return;
-        x = x * 10 + (s[i] - '0');
-    }
-    *v = (int)x;
-}
-
-bool gb_parse_name(const char *name, gb_name *out)
-{
-    memset(out, 0, sizeof *out);
-    out->family = GB_FAMILY_OTHER;
-    out->channels = out->state = out->seq = out->batch = out->threads = out->steps = -1;
-    if (!name)
-        return false;
-
-    const char *parts[32];
-    size_t lens[32];
-    int np = 0;
-    const char *p = name;
-    while (np < 32) {
-        const char *slash = strchr(p, '/');
-        size_t n = slash ? (size_t)(slash - p) : strlen(p);
-        parts[np] = p;
-        lens[np] = n;
-        np++;
-        if (!slash)
-            break;
-        p = slash + 1;
-    }
-
-    gb_family fam = GB_FAMILY_OTHER;
-    for (int f = GB_FAMILY_SCAN; f < GB_FAMILY_COUNT; f++)
-        if (lens[0] == strlen(family_names[f]) && strncmp(parts[0], family_names[f], lens[0]) == 0)
-            fam = (gb_family)f;
-    if (fam == GB_FAMILY_OTHER)
-        return false;
-
-    int next;
-    if (fam == GB_FAMILY_SCAN) {
-        if (np < 2 || !copy_part(out->kernel, sizeof out->kernel, parts[1], lens[1]))
-            return false;
-        next = 2;
-    } else {
-        if (np < 3 || !copy_part(out->quant, sizeof out->quant, parts[1], lens[1]) ||
-            !copy_part(out->kernel, sizeof out->kernel, parts[2], lens[2]))
-            return false;
-        next = 3;
-    }
-    for (int i = next; i < np; i++) {
-        parse_kv(parts[i], lens[i], "channels", &out->channels);
-        parse_kv(parts[i], lens[i], "state", &out->state);
-        parse_kv(parts[i], lens[i], "seq", &out->seq);
-        parse_kv(parts[i], lens[i], "batch", &out->batch);
-        parse_kv(parts[i], lens[i], "threads", &out->threads);
-        parse_kv(parts[i], lens[i], "steps", &out->steps);
-    }
-    bool ok = out->batch >= 0 && out->threads >= 0;
-    switch (fam) {
-    case GB_FAMILY_SCAN: ok = ok && out->channels >= 0 && out->state >= 0 && out->seq >= 0; break;
-    case GB_FAMILY_PREFILL: ok = ok && out->seq >= 0; break;
-    case GB_FAMILY_DECODE: ok = ok && out->steps >= 0; break;
-    default: ok = false; break;
-    }
-    if (ok)
-        out->family = fam;
-    return ok;
-}
-
-void gb_canonical_name(const char *name, char *out, size_t cap)
-{
-    static const char *const prefixes[] = {"repeats:", "min_time:", "min_warmup_time:", "iterations:"};
-    static const char *const words[] = {"real_time", "manual_time", "process_time"};
-    size_t j = 0;
-    if (cap == 0)
-        return;
-    out[0] = '\0';
-    for (const char *p = name; p && *p;) {
-        const char *slash = strchr(p, '/');
-        size_t n = slash ? (size_t)(slash - p) : strlen(p);
-        bool drop = false;
-        if (p != name) {
-            for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
-                drop = drop || strncmp(p, prefixes[i], strlen(prefixes[i])) == 0;
-            for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-                drop = drop || (n == strlen(words[i]) && strncmp(p, words[i], n) == 0);
-        }
-        if (!drop) {
-            if (j > 0 && j + 1 < cap)
-                out[j++] = '/';
-            for (size_t i = 0; i < n && j + 1 < cap; i++)
-                out[j++] = p[i];
-            out[j] = '\0';
-        }
-        p = slash ? slash + 1 : NULL;
-    }
-}
+/* A results file larger than this is refused (1 GiB: ten times the largest tested). */
+#define GB_MAX_FILE_BYTES ((size_t)1 << 30)
 
 /* ---- loading ---- */
-
-/* Reads the whole file; NULL with errno set on failure. */
-static char *read_all(const char *path, size_t *len)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t got = fread(buf + n, 1, cap - n, fp);
-        n += got;
-        if (n < cap) {
-            if (ferror(fp)) {
-                free(buf);
-                buf = NULL;
-                errno = EIO;
-            }
-            break;
-        }
-        char *nb = realloc(buf, cap * 2);
-        if (!nb) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = nb;
-        cap *= 2;
-    }
-    fclose(fp);
-    *len = n;
-    return buf;
-}
 
 /* A copy of JSON text with GB's bare NaN / Infinity (optionally signed) outside strings
  * replaced by null. */
@@ -229,24 +76,52 @@ static const char *obj_str(const json_t *o, const char *key)
 static int rep_index(const json_t *e)
 {
     const json_t *v = json_object_get(e, "repetition_index");
-    return json_is_integer(v) ? (int)json_integer_value(v) : 0;
+    return json_is_integer(v) && json_integer_value(v) >= INT_MIN && json_integer_value(v) <= INT_MAX
+               ? (int)json_integer_value(v)
+               : 0;
 }
 
-static int cell_add_iter(gb_cell *c, json_t *e)
+/* While loading: a cell's iteration entries with their repetition_index and arrival order,
+ * sorted once at the end (stable by arrival for equal indices). */
+typedef struct iter_ref {
+    json_t *e;
+    int rep;
+    size_t order;
+} iter_ref;
+
+typedef struct iter_vec {
+    iter_ref *v;
+    size_t n, cap;
+} iter_vec;
+
+static int cmp_iter(const void *a, const void *b)
 {
-    json_t **ni = realloc(c->iter, (size_t)(c->n_iter + 1) * sizeof *ni);
-    if (!ni)
-        return -1;
-    c->iter = ni;
-    /* insertion by repetition_index (stable for equal indices) */
-    int i = c->n_iter;
-    while (i > 0 && rep_index(c->iter[i - 1]) > rep_index(e)) {
-        c->iter[i] = c->iter[i - 1];
-        i--;
+    const iter_ref *x = a, *y = b;
+    if (x->rep != y->rep) return x->rep < y->rep ? -1 : 1;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static int iter_push(iter_vec *iv, json_t *e, size_t order)
+{
+    if (iv->n == iv->cap) {
+        size_t cap = iv->cap ? 2 * iv->cap : 4;
+        iter_ref *nv = realloc(iv->v, cap * sizeof *nv);
+        if (!nv) return -1;
+        iv->v = nv;
+        iv->cap = cap;
     }
-    c->iter[i] = e;
-    c->n_iter++;
+    iv->v[iv->n++] = (iter_ref){e, rep_index(e), order};
     return 0;
+}
+
+static const char *cell_run_name(const void *user, int i)
+{
+    return ((const gb_cell *)user)[i].run_name;
+}
+
+static const char *cell_canon(const void *user, int i)
+{
+    return ((const gb_cell *)user)[i].canon;
 }
 
 void gb_file_free(gb_file *f)
@@ -258,6 +133,8 @@ void gb_file_free(gb_file *f)
         free(f->cells[i].canon);
     }
     free(f->cells);
+    name_index_free(&f->by_name);
+    name_index_free(&f->by_canon);
     json_decref(f->root);
     free(f->path);
     memset(f, 0, sizeof *f);
@@ -265,45 +142,52 @@ void gb_file_free(gb_file *f)
 
 const gb_cell *gb_file_cell(const gb_file *f, const char *run_name)
 {
-    for (int i = 0; i < f->n_cells; i++)
-        if (strcmp(f->cells[i].run_name, run_name) == 0)
-            return &f->cells[i];
-    return NULL;
+    int i = name_index_find(&f->by_name, run_name, cell_run_name, f->cells);
+    return i < 0 ? NULL : &f->cells[i];
 }
 
 const gb_cell *gb_file_cell_canon(const gb_file *f, const char *canon)
 {
-    for (int i = 0; i < f->n_cells; i++)
-        if (strcmp(f->cells[i].canon, canon) == 0)
-            return &f->cells[i];
-    return NULL;
+    int i = name_index_find(&f->by_canon, canon, cell_canon, f->cells);
+    return i < 0 ? NULL : &f->cells[i];
 }
 
 int gb_file_load(const char *path, gb_file *f, char *err, size_t errlen)
 {
     memset(f, 0, sizeof *f);
     size_t len = 0;
-    char *text = read_all(path, &len);
-    if (!text) {
-        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+    char *text;
+    itera_error ie;
+    if (itera_read_file(path, GB_MAX_FILE_BYTES, &text, &len, &ie) != ITERA_OK) {
+        snprintf(err, errlen, "%s", ie.msg);
         return -1;
     }
+    int rc = gb_file_parse(path, text, len, f, err, errlen);
+    free(text);
+    return rc;
+}
+
+int gb_file_parse(const char *path, const char *text, size_t len, gb_file *f, char *err,
+                  size_t errlen)
+{
+    memset(f, 0, sizeof *f);
+    iter_vec *iters = NULL; /* per cell, parallel to f->cells */
+    int iters_cap = 0;
     json_error_t je;
-    json_t *root = json_loadb(text, len, 0, &je);
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     if (!root) {
         size_t n2 = 0;
         char *clean = sanitize_nonfinite(text, len, &n2);
         if (clean)
-            root = json_loadb(clean, n2, 0, &je);
+            root = json_loadb(clean, n2, JSON_REJECT_DUPLICATES, &je);
         free(clean);
     }
-    free(text);
     if (!root) {
         snprintf(err, errlen, "%s:%d:%d: not JSON: %s", path, je.line, je.column, je.text);
         return -1;
     }
-    json_t *ctx = json_object_get(root, "context");
-    json_t *benches = json_object_get(root, "benchmarks");
+    json_t *ctx = json_object_get(root, RES_CONTEXT);
+    json_t *benches = json_object_get(root, RES_BENCHMARKS);
     if (!json_is_object(root) || !json_is_object(ctx) || !json_is_array(benches)) {
         snprintf(err, errlen,
                  "%s: not a Google Benchmark result file: expected an object with a "
@@ -325,8 +209,7 @@ int gb_file_load(const char *path, gb_file *f, char *err, size_t errlen)
         if (!json_is_object(e) || !name) {
             snprintf(err, errlen, "%s: benchmarks[%zu]: expected an object with a string \"name\"",
                      path, i);
-            gb_file_free(f);
-            return -1;
+            goto out_fail;
         }
         const char *run_name = obj_str(e, "run_name");
         if (!run_name)
@@ -336,19 +219,35 @@ int gb_file_load(const char *path, gb_file *f, char *err, size_t errlen)
 
         gb_cell *c = (gb_cell *)gb_file_cell(f, run_name);
         if (!c) {
-            gb_cell *nc = realloc(f->cells, (size_t)(f->n_cells + 1) * sizeof *nc);
-            if (!nc)
-                goto out_nomem;
-            f->cells = nc;
-            c = &f->cells[f->n_cells++];
+            if (f->n_cells == iters_cap) {
+                if (iters_cap > INT_MAX / 2)
+                    goto out_nomem;
+                int cap = iters_cap ? 2 * iters_cap : 16;
+                gb_cell *nc = realloc(f->cells, (size_t)cap * sizeof *nc);
+                if (nc)
+                    f->cells = nc;
+                iter_vec *ni = nc ? realloc(iters, (size_t)cap * sizeof *ni) : NULL;
+                if (!ni)
+                    goto out_nomem;
+                iters = ni;
+                iters_cap = cap;
+            }
+            c = &f->cells[f->n_cells];
             memset(c, 0, sizeof *c);
+            memset(&iters[f->n_cells], 0, sizeof iters[0]);
+            f->n_cells++;
             c->run_name = run_name;
             size_t cap = strlen(run_name) + 1;
             c->canon = malloc(cap);
             if (!c->canon)
                 goto out_nomem;
-            gb_canonical_name(run_name, c->canon, cap);
-            c->ours = gb_parse_name(run_name, &c->nm);
+            bench_name_canonical(run_name, c->canon, cap);
+            c->ours = bench_name_parse(run_name, &c->nm, NULL) == BENCH_OK;
+            /* the first cell with a canonical name is the one gb_file_cell_canon finds */
+            if (name_index_add(&f->by_name, f->n_cells - 1, cell_run_name, f->cells) != 0 ||
+                (!gb_file_cell_canon(f, c->canon) &&
+                 name_index_add(&f->by_canon, f->n_cells - 1, cell_canon, f->cells) != 0))
+                goto out_nomem;
         }
         if (obj_bool(e, "error_occurred")) {
             c->error = true;
@@ -367,14 +266,33 @@ int gb_file_load(const char *path, gb_file *f, char *err, size_t errlen)
                 c->stddev = e;
             else if (strcmp(agg, "cv") == 0)
                 c->cv = e;
-        } else if (cell_add_iter(c, e) != 0) {
+        } else if (iter_push(&iters[c - f->cells], e, i) != 0) {
             goto out_nomem;
         }
     }
+    /* Iteration runs in repetition_index order, one sort per cell (linear in entries
+     * overall, up to the log factor). */
+    for (int k = 0; k < f->n_cells; k++) {
+        iter_vec *iv = &iters[k];
+        gb_cell *c = &f->cells[k];
+        qsort(iv->v, iv->n, sizeof *iv->v, cmp_iter);
+        if (iv->n > (size_t)INT_MAX || !(c->iter = malloc((iv->n ? iv->n : 1) * sizeof *c->iter)))
+            goto out_nomem;
+        for (size_t j = 0; j < iv->n; j++)
+            c->iter[j] = iv->v[j].e;
+        c->n_iter = (int)iv->n;
+    }
+    for (int k = 0; k < f->n_cells; k++)
+        free(iters[k].v);
+    free(iters);
     return 0;
 
 out_nomem:
     snprintf(err, errlen, "%s: out of memory", path);
+out_fail:
+    for (int k = 0; k < f->n_cells; k++)
+        free(iters[k].v);
+    free(iters);
     gb_file_free(f);
     return -1;
 }
@@ -416,7 +334,7 @@ bool gb_entry_metric(const json_t *entry, const char *metric, double *out)
     if (!json_is_number(v))
         return false;
     double x = json_number_value(v);
-    if (strcmp(metric, "real_time") == 0 || strcmp(metric, "cpu_time") == 0)
+    if (strcmp(metric, MET_REAL_TIME) == 0 || strcmp(metric, MET_CPU_TIME) == 0)
         x *= unit_to_ns(obj_str(entry, "time_unit"));
     if (!isfinite(x))
         return false;

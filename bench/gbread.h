@@ -12,12 +12,8 @@
  * GB writes NaN and Infinity as bare words, which are not JSON; the loader reads them as
  * null (a value that is absent) rather than refusing the file.
  *
- * Benchmark names follow DESIGN.md:
- *   scan/<kernel>/channels:C/state:N/seq:L/batch:B/threads:T
- *   prefill/<quant>/<kernel>/seq:L/batch:B/threads:T
- *   decode/<quant>/<kernel>/steps:S/batch:B/threads:T
- * GB may append its own parts (repeats:N, min_time:X, real_time, ...); they are kept in
- * the name and ignored by the parser.
+ * Benchmark names are parsed by schema.h (bench_name_parse); a cell whose name is not
+ * one of ours keeps family BENCH_FAMILY_NONE.
  */
 #ifndef ITERA_GBREAD_H
 #define ITERA_GBREAD_H
@@ -26,37 +22,14 @@
 #include <stddef.h>
 #include <jansson.h>
 
-typedef enum gb_family {
-    GB_FAMILY_OTHER = 0, /* a name that is not one of ours */
-    GB_FAMILY_SCAN,
-    GB_FAMILY_PREFILL,
-    GB_FAMILY_DECODE,
-    GB_FAMILY_COUNT
-} gb_family;
-
-/* A parsed benchmark name; numeric parts are -1 where the name has none. */
-typedef struct gb_name {
-    gb_family family;
-    char quant[32];  /* "" for scan */
-    char kernel[32];
-    int channels, state, seq, batch, threads, steps;
-} gb_name;
-
-/* Parses name into out (always filled; family GB_FAMILY_OTHER when not ours).
- * Returns true for one of our three families with every part it requires. */
-bool gb_parse_name(const char *name, gb_name *out);
-const char *gb_family_name(gb_family f);
-
-/* name without the parts Google Benchmark appends to a registered name (repeats:N,
- * min_time:X, min_warmup_time:X, iterations:N, real_time, manual_time, process_time), so
- * runs with different repetition counts still match. Truncates to cap. */
-void gb_canonical_name(const char *name, char *out, size_t cap);
+#include "nameidx.h"
+#include "schema.h"
 
 typedef struct gb_cell {
     const char *run_name;   /* borrowed from the file's JSON */
     char *canon;            /* run_name without the parts GB appends (owned) */
-    gb_name nm;
-    bool ours;              /* nm parsed as one of our families */
+    bench_name nm;
+    bool ours;              /* nm parsed as one of our families (bench_name_parse) */
     json_t **iter;          /* iteration entries in repetition_index order (borrowed) */
     int n_iter;
     json_t *mean, *median, *stddev, *cv; /* aggregates, NULL when absent (borrowed) */
@@ -70,11 +43,17 @@ typedef struct gb_file {
     json_t *context;        /* borrowed from root */
     gb_cell *cells;         /* in order of first appearance in the file */
     int n_cells;
+    name_index by_name, by_canon; /* cells by run_name and canonical name */
 } gb_file;
 
 /* Loads and validates path. On failure returns -1, leaves f empty and writes one line
  * naming the file and what was wrong into err. */
 int gb_file_load(const char *path, gb_file *f, char *err, size_t errlen);
+/* The same over text[len] already in memory (path names it in messages). The file is
+ * read with itera_read_file (a regular file, not blocking) and parsed with duplicate keys
+ * rejected; cells are found by hash, so loading is linear in the entries. */
+int gb_file_parse(const char *path, const char *text, size_t len, gb_file *f, char *err,
+                  size_t errlen);
 void gb_file_free(gb_file *f);
 
 /* A context value as text (strings as they are, integers in decimal, reals with %g,

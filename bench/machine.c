@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schema.h"
 #include "sha256.h"
 
 #define MAX_CPUS 4096
@@ -633,28 +634,28 @@ typedef struct field_def {
 #define FS(k, f, id) { k, FK_STR, offsetof(machine_info, f), sizeof(((machine_info *)0)->f), id }
 #define FI(k, f, id) { k, FK_INT, offsetof(machine_info, f), 0, id }
 static const field_def fields[MACHINE_F_COUNT] = {
-    [MACHINE_F_NAME] = FS("itera_machine", name, false),
-    [MACHINE_F_NAME_SOURCE] = FS("itera_machine_name_source", name_source, false),
-    [MACHINE_F_ID] = FS("itera_machine_id", id, true),
-    [MACHINE_F_ID_SOURCE] = FS("itera_machine_id_source", id_source, false),
-    [MACHINE_F_CPU_MODEL] = FS("itera_machine_cpu_model", cpu_model, true),
-    [MACHINE_F_CPU_VENDOR] = FS("itera_machine_cpu_vendor", cpu_vendor, true),
-    [MACHINE_F_CPU_FAMILY] = FI("itera_machine_cpu_family", cpu_family, true),
-    [MACHINE_F_CPU_MODEL_NUMBER] = FI("itera_machine_cpu_model_number", cpu_model_number, true),
-    [MACHINE_F_CPU_STEPPING] = FI("itera_machine_cpu_stepping", cpu_stepping, true),
-    [MACHINE_F_SOCKETS] = FI("itera_machine_sockets", sockets, true),
-    [MACHINE_F_CORES] = FI("itera_machine_cores", cores, true),
-    [MACHINE_F_THREADS] = FI("itera_machine_threads", threads, true),
-    [MACHINE_F_CORES_ALLOWED] = FI("itera_machine_cores_allowed", cores_allowed, false),
-    [MACHINE_F_THREADS_ALLOWED] = FI("itera_machine_threads_allowed", threads_allowed, false),
-    [MACHINE_F_CPUS_ALLOWED] = FS("itera_machine_cpus_allowed", cpus_allowed, false),
-    [MACHINE_F_CACHES] = { "itera_machine_caches", FK_CACHES, 0, 0, true },
-    [MACHINE_F_ISA_FEATURES] = FS("itera_machine_isa_features", isa_features, true),
-    [MACHINE_F_ISA_PATH] = FS("itera_machine_isa_path", isa_path, false),
-    [MACHINE_F_MEMORY_BYTES] = { "itera_machine_memory_bytes", FK_I64,
+    [MACHINE_F_NAME] = FS(CTX_MACHINE, name, false),
+    [MACHINE_F_NAME_SOURCE] = FS(CTX_MACHINE_NAME_SOURCE, name_source, false),
+    [MACHINE_F_ID] = FS(CTX_MACHINE_ID, id, true),
+    [MACHINE_F_ID_SOURCE] = FS(CTX_MACHINE_ID_SOURCE, id_source, false),
+    [MACHINE_F_CPU_MODEL] = FS(CTX_MACHINE_CPU_MODEL, cpu_model, true),
+    [MACHINE_F_CPU_VENDOR] = FS(CTX_MACHINE_CPU_VENDOR, cpu_vendor, true),
+    [MACHINE_F_CPU_FAMILY] = FI(CTX_MACHINE_CPU_FAMILY, cpu_family, true),
+    [MACHINE_F_CPU_MODEL_NUMBER] = FI(CTX_MACHINE_CPU_MODEL_NUMBER, cpu_model_number, true),
+    [MACHINE_F_CPU_STEPPING] = FI(CTX_MACHINE_CPU_STEPPING, cpu_stepping, true),
+    [MACHINE_F_SOCKETS] = FI(CTX_MACHINE_SOCKETS, sockets, true),
+    [MACHINE_F_CORES] = FI(CTX_MACHINE_CORES, cores, true),
+    [MACHINE_F_THREADS] = FI(CTX_MACHINE_THREADS, threads, true),
+    [MACHINE_F_CORES_ALLOWED] = FI(CTX_MACHINE_CORES_ALLOWED, cores_allowed, false),
+    [MACHINE_F_THREADS_ALLOWED] = FI(CTX_MACHINE_THREADS_ALLOWED, threads_allowed, false),
+    [MACHINE_F_CPUS_ALLOWED] = FS(CTX_MACHINE_CPUS_ALLOWED, cpus_allowed, false),
+    [MACHINE_F_CACHES] = { CTX_MACHINE_CACHES, FK_CACHES, 0, 0, true },
+    [MACHINE_F_ISA_FEATURES] = FS(CTX_MACHINE_ISA_FEATURES, isa_features, true),
+    [MACHINE_F_ISA_PATH] = FS(CTX_MACHINE_ISA_PATH, isa_path, false),
+    [MACHINE_F_MEMORY_BYTES] = { CTX_MACHINE_MEMORY_BYTES, FK_I64,
                                  offsetof(machine_info, memory_bytes), 0, true },
-    [MACHINE_F_KERNEL] = FS("itera_machine_kernel", kernel, true),
-    [MACHINE_F_HOSTNAME] = FS("itera_machine_hostname", hostname, false),
+    [MACHINE_F_KERNEL] = FS(CTX_MACHINE_KERNEL, kernel, true),
+    [MACHINE_F_HOSTNAME] = FS(CTX_MACHINE_HOSTNAME, hostname, false),
 };
 
 const char *machine_field_key(machine_field f)
@@ -777,10 +778,10 @@ void machine_to_context(const machine_info *m, json_t *ctx)
 
 void machine_to_gb_context(const machine_info *m, json_t *ctx)
 {
-    json_object_set_new(ctx, "host_name", json_string(m->hostname));
-    json_object_set_new(ctx, "num_cpus", json_integer(m->threads));
-    json_object_set_new(ctx, "mhz_per_cpu", json_integer((json_int_t)(m->mhz + 0.5)));
-    json_object_set_new(ctx, "cpu_scaling_enabled",
+    json_object_set_new(ctx, CTX_HOST_NAME, json_string(m->hostname));
+    json_object_set_new(ctx, CTX_NUM_CPUS, json_integer(m->threads));
+    json_object_set_new(ctx, CTX_MHZ_PER_CPU, json_integer((json_int_t)(m->mhz + 0.5)));
+    json_object_set_new(ctx, CTX_CPU_SCALING_ENABLED,
                         json_boolean(m->governor[0] && strcmp(m->governor, "performance") != 0));
     json_t *a = json_array();
     for (int i = 0; i < m->ncaches; i++)
@@ -788,7 +789,7 @@ void machine_to_gb_context(const machine_info *m, json_t *ctx)
                                            "level", m->caches[i].level, "size",
                                            (json_int_t)m->caches[i].size_bytes, "num_sharing",
                                            m->caches[i].num_sharing));
-    json_object_set_new(ctx, "caches", a);
+    json_object_set_new(ctx, CTX_CACHES, a);
 }
 
 bench_status machine_from_context(const json_t *ctx, machine_info *m, bench_error *e)

@@ -10,15 +10,19 @@
 #include <string.h>
 
 #include "counters.h"
-#include "cpu.h"
 #include "itera.h"
 #include "machine.h"
 #include "peak.h"
 #include "pin.h"
 #include "platform.h"
 #include "profile.h"
+#include "alloc.h"
+#include "merge.h"
 #include "runner.h"
+#include "schema.h"
+#include "shard.h"
 #include "status.h"
+#include "submit.h"
 
 #include <jansson.h>
 
@@ -48,13 +52,16 @@ static void usage(FILE *f)
           "commands:\n"
           "  run       run a sweep: a platform x a profile -> results/<platform>/<profile>.json\n"
           "  list      the platforms, profiles, kernels, quants and counters you can use\n"
-          "  info      this machine: topology, ISA path, measured peak, counters\n"
+          "  info      this machine: fingerprint, topology, ISA path, measured peak, counters\n"
+          "  schema    the results schema: benchmark names, counters, context keys\n"
           "  report    render markdown tables and charts from result files\n"
           "  compare   compare two result files (or two variants within one): verdicts\n"
           "            with intervals, the noise threshold and a --fail-above gate\n"
           "  ab        interleaved A/B of two revisions (or two variants): builds both,\n"
           "            alternates them cell by cell in fresh processes, compares\n"
           "  noise     this machine's noise threshold per family (an A/A of this build)\n"
+          "  merge     join the shard files of `run --shard I/N` into one results file\n"
+          "  submit    run a sweep on a Slurm cluster: a job array of shards + a merge job\n"
           "  help      this text\n"
           "\n"
           "`itera-bench <command> --help` explains a command. Start with:\n"
@@ -69,7 +76,7 @@ static void run_usage(FILE *f)
     fprintf(f,
             "usage: itera-bench run [--platform P] [--profile X] [--out FILE] [--resume]\n"
             "                       [--emulate] [--model DIR] [--machine NAME]\n"
-            "                       [--set KEY=VALUE]...\n"
+            "                       [--set KEY=VALUE]... [--shard I/N]\n"
             "                       [Google Benchmark flags...]\n"
             "\n"
             "Runs every cell of profile X (the cartesian product of its axes) on platform P\n"
@@ -93,6 +100,10 @@ static void run_usage(FILE *f)
             "  --set K=V      override profile key K (same syntax as the file), repeatable,\n"
             "                 e.g. --set seq=64,128 --set threads=1,platform --set quants=int8\n"
             "                 keys: %s\n"
+            "  --shard I/N    run only shard I (0..N-1) of N: the cells whose index in the\n"
+            "                 profile's order (itera-bench list --cells) is I mod N; the file\n"
+            "                 (default results/<platform>/<profile>.shard-I-of-N.json) records\n"
+            "                 the shard and the full cell list; itera-bench merge joins shards\n"
             "  --serve        (for itera-bench ab) set up, print \"ready N\", then run one\n"
             "                 cell per stdin line \"run CELL\" and answer \"ok CELL ...\" or\n"
             "                 \"err CELL MESSAGE\"; \"quit\" writes FILE with the cells run\n"
@@ -151,6 +162,12 @@ static int cmd_run(int argc, char **argv)
             o.emulate = true;
         } else if (strcmp(a, "--serve") == 0) {
             o.serve = true;
+        } else if (opt_value(argc, argv, &i, "--shard", &v)) {
+            char err[256];
+            if (shard_parse(v, &o.shard, err, sizeof err) != 0) {
+                fprintf(stderr, "itera-bench run: %s\n", err);
+                goto out;
+            }
         } else if (opt_value(argc, argv, &i, "--platform", &v) ||
                    opt_value(argc, argv, &i, "--profile", &v) ||
                    opt_value(argc, argv, &i, "--out", &v) ||
@@ -180,11 +197,11 @@ static int cmd_run(int argc, char **argv)
     }
     o.sets = sets;
     o.gb_argv = gb;
-    runner_error err;
-    runner_status st = runner_run(&o, &err);
-    if (st != RUNNER_OK && err.msg[0])
+    bench_error err;
+    bench_status st = runner_run(&o, &err);
+    if (st != BENCH_OK && err.msg[0])
         fprintf(stderr, "itera-bench run: %s\n", err.msg);
-    rc = st == RUNNER_OK ? 0 : st == RUNNER_BAD_INPUT ? 2 : 1;
+    rc = bench_exit_code(st);
 out:
     free(sets);
     free(gb);
@@ -202,11 +219,17 @@ static char *split_name(char *s)
 
 static int cmd_list(int argc, char **argv)
 {
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--cells") == 0)
+            return bench_exit_code(shard_list_cells_main(argc, argv));
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            puts("usage: itera-bench list\n\nLists the platforms (platforms/*.ini), the "
-                 "profiles (profiles/*.ini) with their cell counts, the kernels, quants, "
-                 "profile keys and the counters written per benchmark.");
+            puts("usage: itera-bench list\n       itera-bench list --cells [--profile X] "
+                 "[--platform P] [--set K=V]... [--shard I/N | --shards N]\n\nLists the "
+                 "platforms (platforms/*.ini), the profiles (profiles/*.ini) with their cell "
+                 "counts, the kernels, quants, profile keys and the counters written per "
+                 "benchmark. With --cells: the cells of one profile in run order, with their "
+                 "shard (see itera-bench list --cells --help).");
             return 0;
         }
         fprintf(stderr, "itera-bench list: unknown argument '%s' (see --help)\n", argv[i]);
@@ -248,10 +271,9 @@ static int cmd_list(int argc, char **argv)
             printf("  %-10s (invalid: %s)\n", s, err);
         }
     }
-    printf("\nfamilies: scan, prefill, decode\n");
-    printf("  scan/<kernel>/channels:C/state:N/seq:L/batch:B/threads:T\n");
-    printf("  prefill/<quant>/<kernel>/seq:L/batch:B/threads:T\n");
-    printf("  decode/<quant>/<kernel>/steps:S/batch:B/threads:T\n");
+    printf("\nfamilies: %s\n", bench_family_list());
+    for (int f = 0; f < BENCH_FAMILY_COUNT; f++)
+        printf("  %s\n", bench_family_pattern((bench_family)f));
     printf("kernels: ");
     for (int k = 0; k < ITERA_KERNEL_COUNT; k++)
         printf("%s%s", k ? ", " : "", itera_kernel_name((itera_kernel)k));
@@ -259,10 +281,18 @@ static int cmd_list(int argc, char **argv)
     for (int q = 0; q < ITERA_QUANT_COUNT; q++)
         printf("%s%s", q ? ", " : "", itera_quant_name((itera_quant)q));
     printf("\nprofile keys (files and --set KEY=VALUE): %s\n", profile_keys());
-    printf("\ncounters per benchmark: tokens_per_second, latency_ms, gflops, pct_peak, "
-           "cpu_util, peak_rss_mb;\n  prefill and decode also weight_bytes, "
-           "max_abs_logit_err, top1_agreement;\n  events per token (<event>_per_token, "
-           "ITERA_COUNTERS=auto|software|off):");
+    const schema_entry *ctrs;
+    int nctr = schema_counters(&ctrs);
+    for (int pass = 0; pass < 2; pass++) {
+        printf(pass == 0 ? "\ncounters per benchmark:" : ";\n  prefill and decode also");
+        /* pass 0: every family's (not GB's own times); pass 1: prefill and decode's */
+        for (int i = 0, k = 0; i < nctr; i++)
+            if (strcmp(ctrs[i].a, "time_unit") != 0 &&
+                strcmp(ctrs[i].b, pass == 0 ? "all" : "prefill decode") == 0)
+                printf("%s %s", k++ ? "," : "", ctrs[i].name);
+    }
+    printf(";\n  events per token (<event>%s, ITERA_COUNTERS=auto|software|off):",
+           MET_PER_TOKEN_SUFFIX);
     for (int e = 0; e < CTR_EVENT_COUNT; e++)
         printf("%s %s%s", e ? "," : "", counters_event_name((counters_event)e),
                counters_event_is_hardware((counters_event)e) ? " (hw)" : "");
@@ -313,7 +343,7 @@ static int cmd_info(int argc, char **argv)
     }
     machine_info m;
     bench_error be;
-    bench_status st = machine_read(NULL, cpu_isa_name(cpu_isa_best()), &m, &be);
+    bench_status st = machine_read(NULL, itera_isa_name(itera_isa_best()), &m, &be);
     if (st == BENCH_OK)
         st = machine_choose_name(&m, name, &be);
     if (st != BENCH_OK) {
@@ -324,7 +354,7 @@ static int cmd_info(int argc, char **argv)
         json_t *ctx = json_object();
         machine_to_gb_context(&m, ctx);
         machine_to_context(&m, ctx);
-        json_t *root = json_pack("{s:o}", "context", ctx);
+        json_t *root = json_pack("{s:o}", RES_CONTEXT, ctx);
         char *text = json_dumps(root, JSON_INDENT(2));
         json_decref(root);
         if (!text) {
@@ -351,8 +381,13 @@ static int cmd_info(int argc, char **argv)
         fprintf(stderr, "itera-bench info: topology: %s\n", err);
         return 1;
     }
-    printf("topology: %s\n", pin_topo_describe(topo, buf, sizeof buf));
-    printf("isa: %s (best usable; ITERA_ISA caps it)\n", cpu_isa_name(cpu_isa_best()));
+    printf("topology: %s\n", pin_topo_machine_describe(topo));
+    alloc_info alloc;
+    alloc_read(&alloc, topo);
+    char where[256];
+    printf("allocation: %s; %s\n", alloc_describe(&alloc, buf, sizeof buf),
+           alloc_where(&alloc, where, sizeof where));
+    printf("isa: %s (best usable; ITERA_ISA caps it)\n", itera_isa_name(itera_isa_best()));
     for (int q = 0; q < ITERA_QUANT_COUNT; q++)
         printf("  %s matmul path: %s\n", itera_quant_name((itera_quant)q),
                itera_quant_isa((itera_quant)q));
@@ -362,7 +397,7 @@ static int cmd_info(int argc, char **argv)
     peak_result pk;
     int rc = 0;
     if (pin_plan_make(topo, threads, PIN_BIND_CORE, false, &plan, err, sizeof err) == 0 &&
-        peak_measure(cpu_isa_best(), threads, &plan, &pk, err, sizeof err) == 0) {
+        peak_measure(itera_isa_best(), threads, &plan, &pk, err, sizeof err) == 0) {
         printf("peak: %s\n", peak_describe(&pk, buf, sizeof buf));
     } else {
         printf("peak: unavailable: %s\n", err);
@@ -377,6 +412,60 @@ static int cmd_info(int argc, char **argv)
     }
     pin_topology_free(topo);
     return rc;
+}
+
+static int cmd_schema(int argc, char **argv)
+{
+    bool json = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            puts("usage: itera-bench schema [--json]\n\n"
+                 "The results schema (bench/schema.h): the benchmark families and their name\n"
+                 "patterns, every counter a benchmark entry may hold and every context key a\n"
+                 "results file may hold, with what each means. --json prints it for scripts\n"
+                 "(scripts/itera_schema.py reads it; the PyTorch and ONNX Runtime peers write\n"
+                 "only these names).");
+            return 0;
+        }
+        if (strcmp(argv[i], "--json") == 0) {
+            json = true;
+            continue;
+        }
+        fprintf(stderr, "itera-bench schema: unknown argument '%s' (see --help)\n", argv[i]);
+        return 2;
+    }
+    if (json) {
+        json_t *root = schema_json();
+        char *text = root ? json_dumps(root, JSON_INDENT(2)) : NULL;
+        json_decref(root);
+        if (!text) {
+            fprintf(stderr, "itera-bench schema: out of memory\n");
+            return bench_exit_code(BENCH_ERR_NOMEM);
+        }
+        puts(text);
+        free(text);
+        return 0;
+    }
+    printf("results schema %s (bench/schema.h)\n\nbenchmark names:\n", SCHEMA_VERSION);
+    for (int f = 0; f < BENCH_FAMILY_COUNT; f++)
+        printf("  %s\n", bench_family_pattern((bench_family)f));
+    const schema_entry *v;
+    int n = schema_counters(&v);
+    printf("\ncounters (%s: %s):\n", "families", "all or prefill decode");
+    for (int i = 0; i < n; i++)
+        printf("  %-22s %-9s %-15s %s\n", v[i].name, v[i].a, v[i].b, v[i].c);
+    printf("  <event>%-15s %-9s %-15s %s\n", MET_PER_TOKEN_SUFFIX, "per token", "all",
+           "counters.h events over the timed loop / tokens");
+    n = schema_context_keys(&v);
+    printf("\ncontext keys (source: gb = Google Benchmark's, itera, machine = fingerprint; "
+           "only in some files: shard, merge, slurm, peer; legacy = older files):\n");
+    for (int i = 0; i < n; i++)
+        printf("  %-32s %-8s %s\n", v[i].name, v[i].a, v[i].b);
+    n = schema_top_keys(&v);
+    printf("\ntop-level and op-profile keys:\n");
+    for (int i = 0; i < n; i++)
+        printf("  %-20s %s\n", v[i].name, v[i].a);
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -396,8 +485,10 @@ int main(int argc, char **argv)
         return cmd_list(argc - 1, argv + 1);
     if (strcmp(cmd, "info") == 0)
         return cmd_info(argc - 1, argv + 1);
+    if (strcmp(cmd, "schema") == 0)
+        return cmd_schema(argc - 1, argv + 1);
     if (strcmp(cmd, "report") == 0)
-        return report_main(argc - 1, argv + 1);
+        return bench_exit_code(report_main(argc - 1, argv + 1));
     if (strcmp(cmd, "compare") == 0 || strcmp(cmd, "ab") == 0 || strcmp(cmd, "noise") == 0) {
         bench_error e = { { 0 } };
         bench_status st = cmd[0] == 'c' ? compare_cmd(argc - 1, argv + 1, &e)
@@ -407,7 +498,11 @@ int main(int argc, char **argv)
             fprintf(stderr, "itera-bench %s: %s\n", cmd, e.msg);
         return bench_exit_code(st);
     }
-    fprintf(stderr, "itera-bench: unknown command '%s'; commands: run, list, info, report, "
-            "compare, ab, noise, help\n", cmd);
+    if (strcmp(cmd, "merge") == 0)
+        return bench_exit_code(merge_main(argc - 1, argv + 1));
+    if (strcmp(cmd, "submit") == 0)
+        return bench_exit_code(submit_main(argc - 1, argv + 1));
+    fprintf(stderr, "itera-bench: unknown command '%s'; commands: run, list, info, schema, "
+            "report, compare, ab, noise, merge, submit, help\n", cmd);
     return 2;
 }

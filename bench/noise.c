@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "results.h"
+#include "schema.h"
 
 static void table_clear(noise_table *t)
 {
@@ -35,7 +36,7 @@ void noise_table_given(noise_table *t, double pct)
 
 double noise_threshold(const noise_table *t, int family)
 {
-    if (family >= 0 && family < GB_FAMILY_COUNT && t->fam[family].have)
+    if (family >= 0 && family < BENCH_FAMILY_COUNT && t->fam[family].have)
         return t->fam[family].threshold_pct / 100.0;
     return t->fallback_pct / 100.0;
 }
@@ -77,7 +78,7 @@ void noise_from_aa(const compare_result *aa, noise_table *t)
     if (!v)
         return;
     double all_max = 0;
-    for (int f = 0; f < GB_FAMILY_COUNT; f++) {
+    for (int f = 0; f < BENCH_FAMILY_COUNT; f++) {
         int k = 0;
         for (int i = 0; i < aa->n_rows; i++)
             if (aa->rows[i].judged && aa->rows[i].family == f)
@@ -144,8 +145,8 @@ bench_status noise_load(const char *path, noise_table *t, bench_error *e)
     json_object_foreach(fams, key, v)
     {
         int f = -1;
-        for (int k = 0; k < GB_FAMILY_COUNT; k++)
-            if (strcmp(key, gb_family_name((gb_family)k)) == 0)
+        for (int k = 0; k < BENCH_FAMILY_COUNT; k++)
+            if (strcmp(key, bench_family_name((bench_family)k)) == 0)
                 f = k;
         json_t *th = json_object_get(v, "threshold_pct");
         if (f < 0 || !json_is_number(th) || !(json_number_value(th) >= 0) ||
@@ -193,11 +194,11 @@ bench_status noise_write(const char *path, const noise_table *t, const machine_i
         machine_to_context(m, ctx);
     json_object_set_new(root, "context", ctx);
     json_t *fams = json_object();
-    for (int f = 0; f < GB_FAMILY_COUNT; f++) {
+    for (int f = 0; f < BENCH_FAMILY_COUNT; f++) {
         const noise_family *nf = &t->fam[f];
         if (!nf->have)
             continue;
-        json_object_set_new(fams, gb_family_name((gb_family)f),
+        json_object_set_new(fams, bench_family_name((bench_family)f),
                             json_pack("{s:f, s:i, s:f, s:f, s:f}", "threshold_pct",
                                       nf->threshold_pct, "benchmarks", nf->benchmarks,
                                       "q95_abs_pct", nf->q95_abs_pct, "max_abs_pct",

@@ -48,7 +48,7 @@ typedef struct noise_table {
     char file[1024];
     char machine[64], platform[64], profile[128], date[40], git[128];
     int rounds;
-    noise_family fam[GB_FAMILY_COUNT];
+    noise_family fam[BENCH_FAMILY_COUNT];
     bool have_machine;
     machine_info m;                  /* the machine it was measured on */
 } noise_table;

@@ -12,23 +12,12 @@
 #include <time.h>
 
 #include "peak_impl.h"
+#include "status.h"
 
 volatile float peak_sink;
 
 #define PEAK_TARGET_S 0.003 /* each timed run */
 #define PEAK_RUNS 5         /* best of (a shared machine has noisy neighbours) */
-
-static int fail(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t n, const char *fmt, ...)
-{
-    if (err && n) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, n, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 static double now_s(void)
 {
@@ -85,32 +74,26 @@ double peak_int8_scalar(int64_t iters)
     return (double)iters * 4 * 4;
 }
 
-/* ---- picking the loops ---- */
+/* ---- picking the loops: a variant table, the engine's one selection rule ---- */
 
 typedef struct loops {
+    itera_variant v;            /* isa; name: the int8 loop's path */
     peak_loop_fn fp32, int8;
-    const char *fp32_path, *int8_path;
+    const char *fp32_path;
 } loops;
 
-static int pick(cpu_isa isa, loops *l)
+static const loops loops_scalar = {{ITERA_ISA_SCALAR, "scalar"}, peak_fp32_scalar, peak_int8_scalar, "scalar"};
+static const loops loops_avx2 = {{ITERA_ISA_AVX2, "avx2"}, peak_fp32_avx2, peak_int8_avx2, "avx2"};
+static const loops loops_avx512 = {{ITERA_ISA_AVX512, "avx512"}, peak_fp32_avx512, peak_int8_avx512, "avx512"};
+static const loops loops_vnni = {{ITERA_ISA_AVX512VNNI, "avx512vnni"}, peak_fp32_avx512, peak_int8_vnni, "avx512"};
+static const itera_variant *const loop_rows[] = {&loops_scalar.v, &loops_avx2.v, &loops_avx512.v, &loops_vnni.v};
+
+static int pick(itera_isa isa, loops *l)
 {
-    switch (isa) {
-    case CPU_ISA_SCALAR:
-        *l = (loops){peak_fp32_scalar, peak_int8_scalar, "scalar", "scalar"};
-        return 0;
-    case CPU_ISA_AVX2:
-        *l = (loops){peak_fp32_avx2, peak_int8_avx2, "avx2", "avx2"};
-        return 0;
-    case CPU_ISA_AVX512:
-        *l = (loops){peak_fp32_avx512, peak_int8_avx512, "avx512", "avx512"};
-        return 0;
-    case CPU_ISA_AVX512VNNI:
-        *l = (loops){peak_fp32_avx512, peak_int8_vnni, "avx512", "avx512vnni"};
-        return 0;
-    case CPU_ISA_COUNT:
-        break;
-    }
-    return -1;
+    if (isa < 0 || isa >= ITERA_ISA_COUNT)
+        return -1;
+    *l = *(const loops *)loop_rows[itera_isa_pick(loop_rows, (int)(sizeof loop_rows / sizeof loop_rows[0]), isa)];
+    return 0;
 }
 
 /* ---- timing on N threads ---- */
@@ -179,7 +162,7 @@ static int timed(job *j, peak_loop_fn fn, int64_t iters, double *rate, char *err
             open_gate(j, -1);
             for (int k = 1; k < i; k++)
                 pthread_join(th[k], NULL);
-            return fail(err, n, "peak: cannot create probe thread %d of %d", i, j->threads);
+            return bench_fail_msg(err, n, "peak: cannot create probe thread %d of %d", i, j->threads);
         }
     }
     pthread_barrier_init(&j->start, NULL, (unsigned)j->threads);
@@ -203,7 +186,7 @@ static int timed(job *j, peak_loop_fn fn, int64_t iters, double *rate, char *err
     pthread_barrier_destroy(&j->done);
     for (int i = 1; i < j->threads; i++)
         if (j->failed[i])
-            return fail(err, n, "%s", j->err[i]);
+            return bench_fail_msg(err, n, "%s", j->err[i]);
     *rate = best;
     return 0;
 }
@@ -222,22 +205,22 @@ static int64_t calibrate(peak_loop_fn fn)
     }
 }
 
-int peak_measure(cpu_isa isa, int threads, const pin_plan *plan, peak_result *out, char *err, size_t n)
+int peak_measure(itera_isa isa, int threads, const pin_plan *plan, peak_result *out, char *err, size_t n)
 {
     loops l;
     if (pick(isa, &l) != 0)
-        return fail(err, n, "peak: bad ISA %d", (int)isa);
+        return bench_fail_msg(err, n, "peak: bad ISA %d", (int)isa);
     if (threads < 1 || threads > PIN_MAX_WORKERS)
-        return fail(err, n, "peak: %d threads asked; expected 1..%d", threads, PIN_MAX_WORKERS);
+        return bench_fail_msg(err, n, "peak: %d threads asked; expected 1..%d", threads, PIN_MAX_WORKERS);
     if (plan && plan->workers < threads)
-        return fail(err, n, "peak: the pinning plan has %d workers, the probe wants %d threads",
+        return bench_fail_msg(err, n, "peak: the pinning plan has %d workers, the probe wants %d threads",
                     plan->workers, threads);
 
     double t_start = now_s();
     pin_affinity saved;
     bool restore = plan && plan->mode != PIN_BIND_NONE;
     if (restore && pin_save_self(&saved) != 0)
-        return fail(err, n, "peak: cannot read this thread's affinity");
+        return bench_fail_msg(err, n, "peak: cannot read this thread's affinity");
     job j; /* gate, barriers and per-thread results */
     memset(&j, 0, sizeof j);
     j.plan = plan;
@@ -253,7 +236,7 @@ int peak_measure(cpu_isa isa, int threads, const pin_plan *plan, peak_result *ou
     memset(&r, 0, sizeof r);
     r.isa = isa;
     r.fp32_path = l.fp32_path;
-    r.int8_path = l.int8_path;
+    r.int8_path = l.v.name;
     r.threads = threads;
     int64_t it_fp32 = calibrate(l.fp32), it_int8 = calibrate(l.int8);
     double rate;
@@ -283,7 +266,7 @@ out_restore:
     pthread_cond_destroy(&j.gate_cv);
     pthread_mutex_destroy(&j.gate_mu);
     if (restore && pin_restore_self(&saved) != 0 && rc == 0)
-        rc = fail(err, n, "peak: cannot restore this thread's affinity");
+        rc = bench_fail_msg(err, n, "peak: cannot restore this thread's affinity");
     return rc;
 }
 

@@ -9,18 +9,18 @@
  *   - int8 dot: vpdpbusd (avx512vnni), vpmaddubsw+vpmaddwd (avx512 / avx2) or scalar;
  *     counted as u8*s8 multiply-accumulates (MAC).
  * The SIMD bodies live in bench/peak_avx2.c, peak_avx512.c, peak_vnni.c (ISA flags by
- * file name) and are only called for an ISA the caller has checked (engine/cpu.h).
+ * file name) and are only called for an ISA the caller has checked (itera_isa_has).
  */
 #ifndef ITERA_PEAK_H
 #define ITERA_PEAK_H
 
 #include <stddef.h>
 
-#include "cpu.h"
+#include "itera.h"
 #include "pin.h"
 
 typedef struct peak_result {
-    cpu_isa isa;              /* the ISA the probe ran with */
+    itera_isa isa;              /* the ISA the probe ran with */
     const char *fp32_path;    /* "avx512", "avx2", "scalar" */
     const char *int8_path;    /* "avx512vnni", "avx512", "avx2", "scalar" */
     int threads;              /* threads of the multi-thread probe */
@@ -31,11 +31,11 @@ typedef struct peak_result {
     double seconds;           /* wall time the whole probe took */
 } peak_result;
 
-/* Measures the peaks with `isa` (normally cpu_isa_best(); it must be supported here) on
+/* Measures the peaks with `isa` (normally itera_isa_best(); it must be supported here) on
  * 1 and `threads` (1..PIN_MAX_WORKERS) threads, best of 5 runs of ~3 ms each. With plan (may be NULL; it must have at
  * least `threads` workers) thread i is bound to plan->cpu[i] while it probes, and the
  * caller's own affinity is restored afterwards. Returns 0, or -1 with err filled. */
-int peak_measure(cpu_isa isa, int threads, const pin_plan *plan, peak_result *out,
+int peak_measure(itera_isa isa, int threads, const pin_plan *plan, peak_result *out,
                  char *err, size_t n);
 
 /* One line for the results' context / `itera-bench info`, e.g.

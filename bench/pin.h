@@ -42,7 +42,11 @@ int pin_binding_parse(const char *s, pin_binding *out);
 
 /* Loads this machine's topology (synthetic == NULL), or a synthetic one described in
  * hwloc's synthetic syntax, e.g. "pack:1 core:4 pu:2" (used by tests; such a topology
- * can be planned on but never bound to). On failure *t is NULL. */
+ * can be planned on but never bound to). On failure *t is NULL.
+ * This machine's topology holds only the CPUs the calling thread may run on: those a
+ * cgroup cpuset allows (hwloc's default) and, within them, its affinity mask (what
+ * Slurm's task/affinity, taskset or numactl gave the process). Counts and plans below
+ * are over those; pin_topo_allowed / pin_topo_machine_* tell what was left out. */
 int pin_topology_load(pin_topo **t, const char *synthetic, char *err, size_t n);
 void pin_topology_free(pin_topo *t);
 /* True when the topology is this machine's (binding is possible), false for synthetic. */
@@ -50,6 +54,14 @@ bool pin_topo_is_this_system(const pin_topo *t);
 int pin_topo_packages(const pin_topo *t);
 int pin_topo_cores(const pin_topo *t); /* physical cores */
 int pin_topo_pus(const pin_topo *t);   /* processing units (hardware threads) */
+/* The OS CPUs the process could run on at load, as a list ("0-1,4"; "all" for a
+ * synthetic topology) into buf; returns whether that is fewer than the machine has. */
+bool pin_topo_allowed(const pin_topo *t, char *buf, size_t n);
+/* Cores, PUs and pin_topo_describe of the whole machine, before the narrowing to the
+ * allowed CPUs (the same as pin_topo_cores etc. when nothing was left out). */
+int pin_topo_machine_cores(const pin_topo *t);
+int pin_topo_machine_pus(const pin_topo *t);
+const char *pin_topo_machine_describe(const pin_topo *t);
 /* One line, e.g. "1 package, 2 cores, 2 PUs, L2 2x2MB, L3 1x260MB". Returns buf. */
 const char *pin_topo_describe(const pin_topo *t, char *buf, size_t n);
 

@@ -16,11 +16,23 @@
 
 #include <ini.h>
 
-/* ---- INI reading with line numbers ---- */
+#include "itera.h"
+
+/* ---- INI reading with line numbers ----
+ *
+ * Files are read whole (itera_read_file: a regular file, never opened blocking), checked
+ * as text (no NUL, valid UTF-8) and pre-scanned for what libinih would otherwise accept
+ * quietly, whatever options the system's build of it has: an indented line (inih's
+ * multi-line option makes it a continuation of the previous value), a ';' inside a value
+ * with no white space before it (an inline comment needs one, so "a;b" and "a ;b" would
+ * mean different things), and "key: value" (inih also splits at ':'). Keys given twice in
+ * a section are refused too (inih would hand both over and the last would win). */
+
+#define INI_MAX_FILE_BYTES (1u << 20)
+#define INI_MAX_KEYS 256
 
 typedef struct ini_reader_state {
-    FILE *f;          /* file source, or NULL */
-    const char *text; /* string source (f == NULL) */
+    const char *text; /* what is left to hand out */
     int line;         /* line of the chunk handed out last */
     int next_line;    /* line the next chunk starts on */
     int long_line;    /* first line longer than the reader's buffer, 0 if none */
@@ -28,37 +40,52 @@ typedef struct ini_reader_state {
     void *user;
     int err_line;     /* line of the first handler error, 0 if none */
     char msg[400];    /* its message */
+    int n_keys;       /* section + key pairs seen, for duplicates */
+    struct {
+        char section[64], key[64];
+        int line;
+    } keys[INI_MAX_KEYS];
 } ini_reader_state;
 
 static char *ini_read_chunk(char *buf, int num, void *stream)
 {
     ini_reader_state *s = stream;
-    char *r = NULL;
-    if (s->f) {
-        r = fgets(buf, num, s->f);
-    } else if (*s->text) {
-        int i = 0;
-        while (i < num - 1 && s->text[i] && s->text[i] != '\n')
-            i++;
-        if (i < num - 1 && s->text[i] == '\n')
-            i++;
-        memcpy(buf, s->text, (size_t)i);
-        buf[i] = '\0';
-        s->text += i;
-        r = buf;
-    }
-    if (!r)
+    if (!*s->text)
         return NULL;
+    int i = 0;
+    while (i < num - 1 && s->text[i] && s->text[i] != '\n')
+        i++;
+    if (i < num - 1 && s->text[i] == '\n')
+        i++;
+    memcpy(buf, s->text, (size_t)i);
+    buf[i] = '\0';
+    s->text += i;
     s->line = s->next_line;
-    size_t len = strlen(buf);
-    if (len > 0 && buf[len - 1] == '\n') {
+    size_t len = (size_t)i;
+    if (len > 0 && buf[len - 1] == '\n')
         s->next_line++;
-    } else if ((int)len == num - 1 && !s->long_line) {
-        bool at_end = s->f ? feof(s->f) : *s->text == '\0';
-        if (!at_end)
-            s->long_line = s->line;
+    else if ((int)len == num - 1 && !s->long_line && *s->text != '\0')
+        s->long_line = s->line;
+    return buf;
+}
+
+/* A repeated key in a section: the message into s->msg, true. */
+static bool ini_duplicate(ini_reader_state *s, const char *section, const char *key)
+{
+    for (int i = 0; i < s->n_keys; i++)
+        if (strcmp(s->keys[i].section, section) == 0 && strcmp(s->keys[i].key, key) == 0) {
+            snprintf(s->msg, sizeof s->msg, "key '%s' given twice in [%s] (first on line %d)", key,
+                     section, s->keys[i].line);
+            return true;
+        }
+    if (s->n_keys < INI_MAX_KEYS && strlen(section) < sizeof s->keys[0].section &&
+        strlen(key) < sizeof s->keys[0].key) {
+        snprintf(s->keys[s->n_keys].section, sizeof s->keys[0].section, "%s", section);
+        snprintf(s->keys[s->n_keys].key, sizeof s->keys[0].key, "%s", key);
+        s->keys[s->n_keys].line = s->line;
+        s->n_keys++;
     }
-    return r;
+    return false;
 }
 
 static int ini_dispatch(void *user, const char *section, const char *name, const char *value)
@@ -68,46 +95,96 @@ static int ini_dispatch(void *user, const char *section, const char *name, const
         return 1; /* keep only the first error */
     if (s->long_line)
         return 1;
-    if (s->fn(s->user, section, name, value, s->msg, sizeof s->msg) != 0) {
+    if (ini_duplicate(s, section, name) ||
+        s->fn(s->user, section, name, value, s->msg, sizeof s->msg) != 0) {
         s->err_line = s->line;
         return 0;
     }
     return 1;
 }
 
+/* The pre-scan (see above): 0, or the number of the first offending line with its
+ * message in msg[n]. */
+static int ini_prescan(const char *text, char *msg, size_t n)
+{
+    int line = 1;
+    for (const char *p = text; *p; line++) {
+        const char *end = strchr(p, '\n');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        const char *q = p;
+        if (line == 1 && len >= 3 && memcmp(q, "\xEF\xBB\xBF", 3) == 0)
+            q += 3; /* a UTF-8 byte order mark, which inih skips */
+        const char *first = q;
+        while (first < p + len && (*first == ' ' || *first == '\t' || *first == '\r'))
+            first++;
+        bool blank = first == p + len, comment = !blank && (*first == ';' || *first == '#');
+        if (!blank && !comment && first != q) {
+            snprintf(msg, n, "indented line (inih would read it as a continuation of the "
+                     "previous value); remove the indentation");
+            return line;
+        }
+        if (!blank && !comment && *first != '[') {
+            const char *eq = memchr(first, '=', (size_t)(p + len - first)),
+                       *colon = memchr(first, ':', (size_t)(p + len - first));
+            if (colon && (!eq || colon < eq)) {
+                snprintf(msg, n, "'key: value' is not accepted; write 'key = value'");
+                return line;
+            }
+            for (const char *c = eq ? eq + 1 : p + len; c < p + len; c++)
+                if (*c == ';' && c[-1] != ' ' && c[-1] != '\t') {
+                    snprintf(msg, n, "';' inside a value (a comment needs white space before "
+                             "';'; values cannot hold one)");
+                    return line;
+                }
+        }
+        p = end ? end + 1 : p + len;
+    }
+    return 0;
+}
+
 int bench_ini_parse(const char *path, const char *text, bench_ini_fn fn, void *user,
                     char *err, size_t n)
 {
-    ini_reader_state s = { .text = text, .line = 0, .next_line = 1, .fn = fn, .user = user };
+    char *owned = NULL;
     if (!text) {
-        s.f = fopen(path, "r");
-        if (!s.f) {
-            snprintf(err, n, "%s: cannot open: %s", path, strerror(errno));
+        size_t len;
+        itera_error ie;
+        if (itera_read_file(path, INI_MAX_FILE_BYTES, &owned, &len, &ie) != ITERA_OK ||
+            itera_check_text(path, owned, len, &ie) != ITERA_OK) {
+            snprintf(err, n, "%s", ie.msg);
+            free(owned);
             return -1;
         }
+        text = owned;
     }
-    int rc = ini_parse_stream(ini_read_chunk, &s, ini_dispatch, &s);
-    if (s.f)
-        fclose(s.f);
-    if (s.long_line && (!s.err_line || s.long_line <= s.err_line)) {
-        snprintf(err, n, "%s:%d: line too long (at most %d characters)", path, s.long_line,
+    ini_reader_state *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, n, "%s: out of memory", path);
+        free(owned);
+        return -1;
+    }
+    *s = (ini_reader_state){ .text = text, .line = 0, .next_line = 1, .fn = fn, .user = user };
+    char msg[200];
+    int bad = ini_prescan(text, msg, sizeof msg);
+    int rc = bad ? 0 : ini_parse_stream(ini_read_chunk, s, ini_dispatch, s);
+    int result = -1;
+    if (bad)
+        snprintf(err, n, "%s:%d: %s", path, bad, msg);
+    else if (s->long_line && (!s->err_line || s->long_line <= s->err_line))
+        snprintf(err, n, "%s:%d: line too long (at most %d characters)", path, s->long_line,
                  INI_MAX_LINE - 3);
-        return -1;
-    }
-    if (s.err_line && (rc <= 0 || s.err_line <= rc)) {
-        snprintf(err, n, "%s:%d: %s", path, s.err_line, s.msg);
-        return -1;
-    }
-    if (rc > 0) {
+    else if (s->err_line && (rc <= 0 || s->err_line <= rc))
+        snprintf(err, n, "%s:%d: %s", path, s->err_line, s->msg);
+    else if (rc > 0)
         snprintf(err, n, "%s:%d: syntax error: expected '[section]', 'key = value' or a "
                  "comment (';' or '#')", path, rc);
-        return -1;
-    }
-    if (rc < 0) {
+    else if (rc < 0)
         snprintf(err, n, "%s: cannot read (ini_parse_stream returned %d)", path, rc);
-        return -1;
-    }
-    return 0;
+    else
+        result = 0;
+    free(s);
+    free(owned);
+    return result;
 }
 
 /* ---- Platforms ---- */

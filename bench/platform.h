@@ -53,7 +53,10 @@ bool platform_fits(const platform *p, int host_cores, char *err, size_t n);
 /* The INI reading both platforms and profiles use: libinih's ini_parse_stream with a
  * reader that counts lines, so fn knows the line of each key. fn returns 0 to go on, or
  * -1 with a message (no "file:line: " prefix, which is added) in err[n]. Reads `text`
- * when not NULL, else the file `path`. Returns 0, or -1 with the first error:
+ * when not NULL, else the file `path` (a regular file of UTF-8 text without NUL bytes,
+ * at most 1 MiB; never opened blocking). Lines libinih would accept quietly are refused:
+ * indented lines (continuations), "key: value", a ';' in a value without white space
+ * before it, and a key given twice in a section. Returns 0, or -1 with the first error:
  * "path:line: message", a syntax error, a too-long line or a missing file. */
 typedef int (*bench_ini_fn)(void *user, const char *section, const char *key,
                             const char *value, char *err, size_t n);

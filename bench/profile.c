@@ -12,24 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nameidx.h"
 #include "platform.h"
-
-static const char *const family_names[BENCH_FAMILY_COUNT] = { "scan", "prefill", "decode" };
-
-const char *bench_family_name(bench_family f)
-{
-    return f >= 0 && f < BENCH_FAMILY_COUNT ? family_names[f] : "?";
-}
-
-bool bench_family_parse(const char *s, bench_family *out)
-{
-    for (int i = 0; i < BENCH_FAMILY_COUNT; i++)
-        if (strcmp(s, family_names[i]) == 0) {
-            *out = (bench_family)i;
-            return true;
-        }
-    return false;
-}
 
 /* ---- The key table ---- */
 
@@ -126,7 +110,7 @@ void profile_defaults(profile *p)
 static const char *kind_choices(key_kind k)
 {
     switch (k) {
-    case KEY_FAMILIES: return "scan, prefill, decode";
+    case KEY_FAMILIES: return bench_family_list();
     case KEY_KERNELS: return "sequential, parallel, chunked";
     case KEY_QUANTS: return "fp32, int8, int4";
     default: return "";
@@ -303,6 +287,17 @@ int profile_override(profile *p, const char *assignment, char *err, size_t n)
                  profile_keys());
         return -1;
     }
+    for (const char *c = assignment; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+            snprintf(err, n, "--set: control character (byte 0x%02x) at offset %d of the "
+                     "assignment", (unsigned char)*c, (int)(c - assignment));
+            return -1;
+        }
+    itera_error ie;
+    if (itera_check_text("--set", assignment, strlen(assignment), &ie) != ITERA_OK) {
+        snprintf(err, n, "%s", ie.msg);
+        return -1;
+    }
     char key[64];
     size_t klen = (size_t)(eq - assignment);
     if (klen >= sizeof key) {
@@ -414,38 +409,21 @@ int profile_load_string(const char *text, const char *path, profile *p, char *er
 
 /* ---- Cells ---- */
 
-void bench_cell_format_name(bench_cell *c)
-{
-    switch (c->family) {
-    case BENCH_SCAN:
-        snprintf(c->name, sizeof c->name, "scan/%s/channels:%d/state:%d/seq:%d/batch:%d/threads:%d",
-                 itera_kernel_name(c->kernel), c->channels, c->state, c->seq, c->batch, c->threads);
-        break;
-    case BENCH_PREFILL:
-        snprintf(c->name, sizeof c->name, "prefill/%s/%s/seq:%d/batch:%d/threads:%d",
-                 itera_quant_name(c->quant), itera_kernel_name(c->kernel), c->seq, c->batch,
-                 c->threads);
-        break;
-    case BENCH_DECODE:
-        snprintf(c->name, sizeof c->name, "decode/%s/%s/steps:%d/batch:%d/threads:%d",
-                 itera_quant_name(c->quant), itera_kernel_name(c->kernel), c->steps, c->batch,
-                 c->threads);
-        break;
-    default:
-        snprintf(c->name, sizeof c->name, "?");
-    }
-}
-
 typedef struct cell_vec {
     bench_cell *v;
     int n, cap;
+    name_index by_name; /* de-duplication in linear time */
 } cell_vec;
+
+static const char *cell_name_at(const void *user, int i)
+{
+    return ((const bench_cell *)user)[i].name;
+}
 
 static int cell_push(cell_vec *cv, const bench_cell *c)
 {
-    for (int i = 0; i < cv->n; i++)
-        if (strcmp(cv->v[i].name, c->name) == 0)
-            return 0; /* a duplicate (e.g. threads 2 and `platform` = 2) */
+    if (name_index_find(&cv->by_name, c->name, cell_name_at, cv->v) >= 0)
+        return 0; /* a duplicate (e.g. threads 2 and `platform` = 2) */
     if (cv->n == cv->cap) {
         int cap = cv->cap ? cv->cap * 2 : 64;
         bench_cell *nv = realloc(cv->v, (size_t)cap * sizeof *nv);
@@ -455,7 +433,7 @@ static int cell_push(cell_vec *cv, const bench_cell *c)
         cv->cap = cap;
     }
     cv->v[cv->n++] = *c;
-    return 0;
+    return name_index_add(&cv->by_name, cv->n - 1, cell_name_at, cv->v);
 }
 
 #define MAX_CELLS 100000
@@ -556,10 +534,12 @@ int profile_cells(const profile *p, int platform_threads, bench_cell **out, int 
             }
         }
     }
+    name_index_free(&cv.by_name);
     *out = cv.v;
     *count = cv.n;
     return 0;
 nomem:
+    name_index_free(&cv.by_name);
     free(cv.v);
     snprintf(err, n, "out of memory expanding profile '%s'", p->name);
     return -1;

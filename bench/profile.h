@@ -24,7 +24,9 @@
  *   scan_batch     = 4                          ;   batches B
  *
  * List values are comma-separated; every value is checked (unknown key, section, name
- * or a bad number is an error naming the file, line, key and the valid choices).
+ * or a bad number is an error naming the file, line, key and the valid choices). The
+ * syntax is strict (bench_ini_parse): UTF-8 text without NUL bytes, `key = value` lines
+ * that are not indented, each key once, and a ';' comment only after white space.
  * Command-line overrides use the same keys and syntax: `--set key=value` (profile_set).
  *
  * The run is the cartesian product of the axes per family, in this order:
@@ -40,19 +42,10 @@
 #include <stddef.h>
 
 #include "itera.h"
+#include "schema.h"
 
 #define PROFILE_MAX_VALUES 32
 #define PROFILE_THREADS_PLATFORM 0 /* the `platform` entry of a threads list */
-
-typedef enum bench_family {
-    BENCH_SCAN = 0,
-    BENCH_PREFILL = 1,
-    BENCH_DECODE = 2,
-    BENCH_FAMILY_COUNT
-} bench_family;
-
-const char *bench_family_name(bench_family f); /* "scan", "prefill", "decode" */
-bool bench_family_parse(const char *s, bench_family *out);
 
 /* An ordered list of distinct values (enum values or numbers). */
 typedef struct profile_list {
@@ -95,24 +88,7 @@ const char *profile_keys(void);
 /* The value of key as text ("sequential, chunked"), for `list` and the results. */
 int profile_format(const profile *p, const char *key, char *out, size_t n);
 
-/* One benchmark cell: a point of the product. Fields a family does not use are 0. */
-typedef struct bench_cell {
-    bench_family family;
-    itera_kernel kernel;
-    itera_quant quant;   /* prefill, decode */
-    int channels, state; /* scan */
-    int seq;             /* scan, prefill */
-    int batch;
-    int threads;
-    int steps;           /* decode */
-    char name[192];      /* the benchmark name (DESIGN.md) */
-} bench_cell;
-
-/* Writes the cell's benchmark name (DESIGN.md):
- *   scan/<kernel>/channels:C/state:N/seq:L/batch:B/threads:T
- *   prefill/<quant>/<kernel>/seq:L/batch:B/threads:T
- *   decode/<quant>/<kernel>/steps:S/batch:B/threads:T */
-void bench_cell_format_name(bench_cell *c);
+/* Cells and their names: bench_cell and bench_cell_format_name in schema.h. */
 
 /* Expands p into cells with `platform` threads = platform_threads. On success *out is a
  * malloc'd array of *count cells (free with free()); returns 0, or -1 with err. */

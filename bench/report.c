@@ -27,6 +27,7 @@
 
 #include "gbread.h"
 #include "itera.h"
+#include "schema.h"
 
 /* The original report's kernel-comparison configuration. */
 #define REF_CHANNELS 256
@@ -176,8 +177,14 @@ typedef struct section {
     int files[64];
     int n_files;
     rp_cell *cells;
-    int n_cells;
+    int n_cells, cells_cap;
+    name_index by_canon; /* cells by canonical name */
 } section;
+
+static const char *rp_cell_canon(const void *user, int i)
+{
+    return ((const rp_cell *)user)[i].c->canon;
+}
 
 typedef struct rp {
     gb_file *files;
@@ -243,10 +250,10 @@ static int build_sections(rp *r)
     for (int fi = 0; fi < r->n_files; fi++) {
         const gb_file *f = &r->files[fi];
         char b[128];
-        const char *plat = gb_ctx(f, "itera_platform", b, sizeof b);
+        const char *plat = gb_ctx(f, CTX_PLATFORM, b, sizeof b);
         if (!plat || !*plat)
             plat = "unknown";
-        bool emu = ctx_true(f, "itera_emulated");
+        bool emu = ctx_true(f, CTX_EMULATED);
         section *s = NULL;
         for (int i = 0; i < r->n_sec; i++)
             if (strcmp(r->sec[i].platform, plat) == 0 && r->sec[i].emulated == emu)
@@ -260,7 +267,7 @@ static int build_sections(rp *r)
             memset(s, 0, sizeof *s);
             snprintf(s->platform, sizeof s->platform, "%s", plat);
             s->emulated = emu;
-            s->threads = ctx_int(f, "itera_threads");
+            s->threads = ctx_int(f, CTX_THREADS);
             size_t j = 0;
             for (const char *p = s->platform; *p && j + 1 < sizeof s->slug; p++)
                 s->slug[j++] = (char)((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
@@ -274,24 +281,27 @@ static int build_sections(rp *r)
         if (s->n_files < (int)(sizeof s->files / sizeof s->files[0]))
             s->files[s->n_files++] = fi;
         if (s->threads < 0)
-            s->threads = ctx_int(f, "itera_threads");
+            s->threads = ctx_int(f, CTX_THREADS);
         for (int ci = 0; ci < f->n_cells; ci++) {
             const gb_cell *c = &f->cells[ci];
-            int dup = -1;
-            for (int k = 0; k < s->n_cells; k++)
-                if (strcmp(s->cells[k].c->canon, c->canon) == 0)
-                    dup = k;
+            int dup = name_index_find(&s->by_canon, c->canon, rp_cell_canon, s->cells);
             if (dup >= 0) {
                 /* the file with more repetitions wins; files come in path order */
                 if (c->n_iter > s->cells[dup].c->n_iter)
                     s->cells[dup] = (rp_cell){c, fi};
                 continue;
             }
-            rp_cell *nc = realloc(s->cells, (size_t)(s->n_cells + 1) * sizeof *nc);
-            if (!nc)
-                return -1;
-            s->cells = nc;
+            if (s->n_cells == s->cells_cap) {
+                int cap = s->cells_cap ? 2 * s->cells_cap : 64;
+                rp_cell *nc = realloc(s->cells, (size_t)cap * sizeof *nc);
+                if (!nc)
+                    return -1;
+                s->cells = nc;
+                s->cells_cap = cap;
+            }
             s->cells[s->n_cells++] = (rp_cell){c, fi};
+            if (name_index_add(&s->by_canon, s->n_cells - 1, rp_cell_canon, s->cells) != 0)
+                return -1;
         }
     }
     qsort(r->sec, (size_t)r->n_sec, sizeof *r->sec, cmp_section);
@@ -332,7 +342,7 @@ static int cmp_named(const char *a, const char *b, int (*rank)(const char *))
 
 /* A filter on parsed names: NULL / -1 fields match anything. */
 typedef struct want {
-    gb_family fam;
+    bench_family fam;
     const char *quant, *kernel;
     int channels, state, seq, batch, threads, steps;
     bool no_peer; /* exclude the PyTorch peer */
@@ -343,7 +353,7 @@ typedef struct want {
 
 static bool matches(const gb_cell *c, const want *w)
 {
-    const gb_name *n = &c->nm;
+    const bench_name *n = &c->nm;
     if (!c->ours || n->family != w->fam)
         return false;
     if (w->quant && strcmp(n->quant, w->quant) != 0)
@@ -367,7 +377,7 @@ static const rp_cell *find(const section *s, const want *w)
 
 typedef enum dim { DIM_CHANNELS, DIM_STATE, DIM_SEQ, DIM_BATCH, DIM_THREADS, DIM_STEPS } dim;
 
-static int dim_of(const gb_name *n, dim d)
+static int dim_of(const bench_name *n, dim d)
 {
     switch (d) {
     case DIM_CHANNELS: return n->channels;
@@ -490,15 +500,15 @@ static double mean_of(const rp_cell *c, const char *metric)
 /* Latency in ms: the latency_ms counter, else real_time. *from names the field used. */
 static double latency_ms(const rp_cell *c, const char **from)
 {
-    double v = mean_of(c, "latency_ms");
+    double v = mean_of(c, MET_LATENCY_MS);
     if (isfinite(v)) {
         if (from)
-            *from = "latency_ms";
+            *from = MET_LATENCY_MS;
         return v;
     }
-    v = mean_of(c, "real_time");
+    v = mean_of(c, MET_REAL_TIME);
     if (from)
-        *from = "real_time";
+        *from = MET_REAL_TIME;
     return v / 1e6;
 }
 
@@ -808,17 +818,17 @@ static void no_results(rp *r, const char *what)
 static void table_kernels(rp *r, const section *s, want *scan_group)
 {
     sb_printf(&r->md, "### Kernel comparison\n\n");
-    want w = WANT(GB_FAMILY_SCAN);
+    want w = WANT(BENCH_SCAN);
     w.channels = REF_CHANNELS;
     w.state = REF_STATE;
     w.seq = REF_SEQ;
     w.batch = REF_BATCH;
     bool ref = narrow(s, &w, DIM_THREADS, s->threads > 0 ? s->threads : INT_MAX, true) >= 0;
     if (!ref) {
-        w = WANT(GB_FAMILY_SCAN);
+        w = WANT(BENCH_SCAN);
         if (narrow(s, &w, DIM_CHANNELS, REF_CHANNELS, true) < 0) {
             *scan_group = w;
-            scan_group->fam = GB_FAMILY_OTHER;
+            scan_group->fam = BENCH_FAMILY_NONE;
             no_results(r, "the standalone scan (`scan/…` benchmarks)");
             return;
         }
@@ -848,7 +858,7 @@ static void table_kernels(rp *r, const section *s, want *scan_group)
     want ws = w;
     ws.kernel = "sequential";
     const rp_cell *seq = find(s, &ws);
-    const char *lat_from = "latency_ms";
+    const char *lat_from = MET_LATENCY_MS;
     double seq_lat = seq ? latency_ms(seq, NULL) : NAN;
 
     char datpath[1200];
@@ -874,7 +884,7 @@ static void table_kernels(rp *r, const section *s, want *scan_group)
         double sd, lo = NAN, hi = NAN;
         bool have_sd = gb_cell_stddev(c->c, lat_from, &sd);
         int n = gb_cell_range(c->c, lat_from, &lo, &hi);
-        double scale = strcmp(lat_from, "real_time") == 0 ? 1e-6 : 1.0;
+        double scale = strcmp(lat_from, MET_REAL_TIME) == 0 ? 1e-6 : 1.0;
         if (have_sd)
             sd *= scale;
         lo *= scale;
@@ -893,7 +903,7 @@ static void table_kernels(rp *r, const section *s, want *scan_group)
         else
             snprintf(speed, sizeof speed, "n/a (no sequential run)");
         sb_printf(&r->md, "| %s | %s | %s | %s | %s | %s |\n", kernels[k], latcell, spread, speed,
-                  fnum(mean_of(c, "gflops")).s, fnum(mean_of(c, "pct_peak")).s);
+                  fnum(mean_of(c, MET_GFLOPS)).s, fnum(mean_of(c, MET_PCT_PEAK)).s);
         if (dat)
             itera_file_printf(dat, "\"%s\" %s %s %s\n", kernels[k], fdat(lat).s, fdat(n ? lo : lat).s,
                     fdat(n ? hi : lat).s);
@@ -901,7 +911,8 @@ static void table_kernels(rp *r, const section *s, want *scan_group)
     close_dat(r, dat);
     char refs[256], pat[512];
     file_refs(used, nk, refs, sizeof refs);
-    name_pattern(used[0]->c->run_name, 1, "<kernel>", pat, sizeof pat);
+    name_pattern(used[0]->c->run_name, bench_family_part_position(BENCH_SCAN, NAME_KERNEL),
+                 "<kernel>", pat, sizeof pat);
     sb_printf(&r->md,
               "\nSource: %s `%s`: latency = `%s` (mean and stddev aggregates; min–max and n over "
               "the iteration runs), speedup = sequential latency / kernel latency, `gflops`, "
@@ -950,7 +961,7 @@ static int table_sweep(rp *r, const section *s, const want *w, dim d, const char
             const rp_cell *c = find(s, &x);
             if (c)
                 used[nused++] = c;
-            double tps = mean_of(c, "tokens_per_second");
+            double tps = mean_of(c, MET_TOKENS_PER_SECOND);
             if (c && c->c->error)
                 sb_printf(&r->md, " failed | failed |");
             else
@@ -966,9 +977,12 @@ static int table_sweep(rp *r, const section *s, const want *w, dim d, const char
     close_dat(r, dat);
     char refs[256], pat[512], pat2[512], key[32];
     file_refs(used, nused, refs, sizeof refs);
-    name_pattern(used[0]->c->run_name, w->fam == GB_FAMILY_SCAN ? 1 : 2, "<kernel>", pat, sizeof pat);
+    name_pattern(used[0]->c->run_name, bench_family_part_position(w->fam, NAME_KERNEL),
+                 "<kernel>", pat, sizeof pat);
     /* the varying part shown as <dname> */
-    snprintf(key, sizeof key, "%s:", d == DIM_SEQ ? "seq" : d == DIM_THREADS ? "threads" : "?");
+    snprintf(key, sizeof key, "%s:", d == DIM_SEQ       ? name_part_key(NAME_SEQ)
+                                     : d == DIM_THREADS ? name_part_key(NAME_THREADS)
+                                                        : "?");
     const char *kp = strstr(pat, key);
     if (kp) {
         const char *end = strchr(kp, '/');
@@ -993,7 +1007,7 @@ static void table_seqlen(rp *r, const section *s, const want *scan_group)
 {
     sb_printf(&r->md, "### Sequence length\n\n");
     int shown = 0;
-    if (scan_group->fam == GB_FAMILY_SCAN) {
+    if (scan_group->fam == BENCH_SCAN) {
         want w = *scan_group;
         w.kernel = NULL;
         sb_printf(&r->md, "Standalone scan, %d channels, state %d, batch %d, %d thread%s:\n\n",
@@ -1011,7 +1025,7 @@ static void table_seqlen(rp *r, const section *s, const want *scan_group)
                                  "Scan, batch 1: tokens/s against sequence length", true);
         }
     }
-    want p = WANT(GB_FAMILY_PREFILL);
+    want p = WANT(BENCH_PREFILL);
     p.no_peer = true;
     p.quant = "fp32";
     if (!find(s, &p))
@@ -1127,21 +1141,21 @@ static int read_op_profile(const gb_file *f, const gb_cell *c, op_profile *p)
     p->source = "";
     if (c->error)
         return 0;
-    const json_t *all = json_object_get(f->root, "itera_op_profile");
+    const json_t *all = json_object_get(f->root, RES_OP_PROFILE);
     const json_t *cp = json_object_get(all, c->canon);
     if (!cp)
         cp = json_object_get(all, c->run_name);
-    const json_t *ops = json_object_get(cp, "ops");
+    const json_t *ops = json_object_get(cp, RES_OP_OPS);
     if (json_is_array(ops)) {
-        const json_t *fw = json_object_get(cp, "forwards");
+        const json_t *fw = json_object_get(cp, RES_OP_FORWARDS);
         double forwards = json_is_number(fw) && json_number_value(fw) > 0 ? json_number_value(fw) : 1;
         size_t i;
         const json_t *o;
         json_array_foreach(ops, i, o) {
-            const json_t *name = json_object_get(o, "name");
-            const json_t *par = json_object_get(o, "parent");
-            const json_t *upf = json_object_get(o, "us_per_forward");
-            const json_t *tot = json_object_get(o, "total_us");
+            const json_t *name = json_object_get(o, RES_OP_NAME);
+            const json_t *par = json_object_get(o, RES_OP_PARENT);
+            const json_t *upf = json_object_get(o, RES_OP_US_PER_FORWARD);
+            const json_t *tot = json_object_get(o, RES_OP_TOTAL_US);
             if (!json_is_string(name))
                 continue;
             double us = json_is_number(upf)   ? json_number_value(upf)
@@ -1189,7 +1203,7 @@ static double op_get(const op_profile *p, const char *zone)
 static void table_ops(rp *r, const section *s)
 {
     sb_printf(&r->md, "### Operation profile\n\n");
-    want w = WANT(GB_FAMILY_PREFILL);
+    want w = WANT(BENCH_PREFILL);
     w.no_peer = true;
     w.quant = "fp32";
     if (!find(s, &w))
@@ -1319,7 +1333,8 @@ static void table_ops(rp *r, const section *s)
     }
     char refs[256], pat[512];
     file_refs(used, nk, refs, sizeof refs);
-    name_pattern(used[0]->c->run_name, 2, "<kernel>", pat, sizeof pat);
+    name_pattern(used[0]->c->run_name, bench_family_part_position(BENCH_PREFILL, NAME_KERNEL),
+                 "<kernel>", pat, sizeof pat);
     sb_printf(&r->md, "\n%sSource: %s `%s`: %s; %% = op / `%s`.\n\n",
               any_original ? "¹ one of the four ops of the original report's profile. " : "", refs,
               pat, prof[0].source, OP_ROOT);
@@ -1336,7 +1351,7 @@ static void table_ops(rp *r, const section *s)
  * preferred kernel, L closest to 128, smallest batch, the platform's threads. */
 static bool prefill_config(const section *s, want *w)
 {
-    *w = WANT(GB_FAMILY_PREFILL);
+    *w = WANT(BENCH_PREFILL);
     w->no_peer = true;
     w->quant = "fp32";
     if (!find(s, w))
@@ -1381,7 +1396,7 @@ static void table_quant(rp *r, const section *s)
     want wf = w;
     wf.quant = "fp32";
     const rp_cell *fp = find(s, &wf);
-    double fp_bytes = mean_of(fp, "weight_bytes"), fp_lat = fp ? latency_ms(fp, NULL) : NAN;
+    double fp_bytes = mean_of(fp, MET_WEIGHT_BYTES), fp_lat = fp ? latency_ms(fp, NULL) : NAN;
 
     sb_printf(&r->md, "| Method | Size (MB) | Compression | Latency (ms) | Speedup | max abs logit "
                       "error | top-1 agreement |\n");
@@ -1413,15 +1428,15 @@ static void table_quant(rp *r, const section *s)
                       c->c->error_message ? c->c->error_message : "error");
             continue;
         }
-        double bytes = mean_of(c, "weight_bytes"), lat = latency_ms(c, NULL);
+        double bytes = mean_of(c, MET_WEIGHT_BYTES), lat = latency_ms(c, NULL);
         char comp[32] = "n/a", spd[32] = "n/a";
         if (isfinite(fp_bytes) && bytes > 0)
             snprintf(comp, sizeof comp, "%.2f×", fp_bytes / bytes);
         if (isfinite(fp_lat) && lat > 0)
             snprintf(spd, sizeof spd, "%.2f×", fp_lat / lat);
         sb_printf(&r->md, "| %s | %s | %s | %s | %s | %s | %s |\n", label, fnum(bytes / MIB).s, comp,
-                  fnum(lat).s, spd, fsci(mean_of(c, "max_abs_logit_err")).s,
-                  fnum(mean_of(c, "top1_agreement")).s);
+                  fnum(lat).s, spd, fsci(mean_of(c, MET_MAX_ABS_LOGIT_ERR)).s,
+                  fnum(mean_of(c, MET_TOP1_AGREEMENT)).s);
         if (dat)
             itera_file_printf(dat, "\"%s\" %s %s\n", q < nq ? quants[q] : "PyTorch", fdat(bytes / MIB).s,
                     fdat(lat).s);
@@ -1429,7 +1444,8 @@ static void table_quant(rp *r, const section *s)
     close_dat(r, dat);
     char refs[256], pat[512];
     file_refs(used, nu, refs, sizeof refs);
-    name_pattern(used[0]->c->run_name, 1, "<quant>", pat, sizeof pat);
+    name_pattern(used[0]->c->run_name, bench_family_part_position(BENCH_PREFILL, NAME_QUANT),
+                 "<quant>", pat, sizeof pat);
     sb_printf(&r->md,
               "\nSource: %s `%s`%s: size = `weight_bytes` (the stored weights; 1 MB = 2^20 bytes), "
               "compression = fp32 bytes / bytes, latency = `latency_ms` (mean), speedup = fp32 "
@@ -1444,7 +1460,7 @@ static void table_quant(rp *r, const section *s)
 static void table_decode(rp *r, const section *s)
 {
     sb_printf(&r->md, "### Decode\n\n");
-    want w = WANT(GB_FAMILY_DECODE);
+    want w = WANT(BENCH_DECODE);
     w.no_peer = true;
     if (narrow(s, &w, DIM_BATCH, 1, false) < 0) {
         no_results(r, "decode (`decode/<quant>/…` benchmarks)");
@@ -1486,7 +1502,7 @@ static void table_decode(rp *r, const section *s)
                 used[nu++] = c;
             sb_printf(&r->md, " %s |", !c             ? "—"
                                        : c->c->error ? "failed"
-                                                     : fnum(mean_of(c, "tokens_per_second")).s);
+                                                     : fnum(mean_of(c, MET_TOKENS_PER_SECOND)).s);
         }
         sb_printf(&r->md, "\n");
     }
@@ -1496,14 +1512,15 @@ static void table_decode(rp *r, const section *s)
             want x = w;
             x.quant = quants[q];
             x.threads = th[t];
-            itera_file_printf(dat, " %s", fdat(mean_of(find(s, &x), "tokens_per_second")).s);
+            itera_file_printf(dat, " %s", fdat(mean_of(find(s, &x), MET_TOKENS_PER_SECOND)).s);
         }
         itera_file_printf(dat, "\n");
     }
     close_dat(r, dat);
     char refs[256], pat[512], pat2[512];
     file_refs(used, nu, refs, sizeof refs);
-    name_pattern(used[0]->c->run_name, 1, "<quant>", pat, sizeof pat);
+    name_pattern(used[0]->c->run_name, bench_family_part_position(BENCH_DECODE, NAME_QUANT),
+                 "<quant>", pat, sizeof pat);
     const char *kp = strstr(pat, "threads:");
     if (kp) {
         const char *end = strchr(kp, '/');
@@ -1560,12 +1577,12 @@ static void edge_row(rp *r, const char *label, const rp_cell *c, itera_file *dat
                   c->c->error_message ? c->c->error_message : "error");
         return;
     }
-    double lat = latency_ms(c, NULL), tps = mean_of(c, "tokens_per_second");
-    double util = mean_of(c, "cpu_util"), lo, hi, rss = NAN;
-    if (gb_cell_range(c->c, "peak_rss_mb", &lo, &hi) > 0)
+    double lat = latency_ms(c, NULL), tps = mean_of(c, MET_TOKENS_PER_SECOND);
+    double util = mean_of(c, MET_CPU_UTIL), lo, hi, rss = NAN;
+    if (gb_cell_range(c->c, MET_PEAK_RSS_MB, &lo, &hi) > 0)
         rss = hi;
     else
-        rss = mean_of(c, "peak_rss_mb");
+        rss = mean_of(c, MET_PEAK_RSS_MB);
     sb_printf(&r->md, "| %s | %d | %s | %s | %s | %s | [%d] |\n", label, c->c->nm.threads,
               fnum(lat).s, fnum(tps).s, fpct(100.0 * util).s, fnum(rss).s, c->file + 1);
     if (dat)
@@ -1656,17 +1673,17 @@ static void file_header(rp *r, int fi)
     const gb_file *f = &r->files[fi];
     char b[32][512];
     int k = 0;
-#define CTX(key) gb_ctx(f, (key), b[k++], sizeof b[0])
-    const char *plat = CTX("itera_platform"), *prof = CTX("itera_profile"),
-               *thr = CTX("itera_threads"), *cpus = CTX("itera_worker_cpus"),
-               *emu = CTX("itera_emulated"), *host = CTX("host_name"), *cpu = CTX("itera_cpu_model"),
-               *ncpu = CTX("num_cpus"), *mhz = CTX("mhz_per_cpu"), *topo = CTX("itera_topology"),
-               *isa = CTX("itera_isa"), *ctr = CTX("itera_counters"), *peak = CTX("itera_peak_gflops"),
-               *model = CTX("itera_model"), *git = CTX("itera_git"), *cc = CTX("itera_compiler"),
-               *bt = CTX("library_build_type"), *date = CTX("date"), *peer = CTX("itera_peer"),
-               *mname = CTX("itera_machine"), *mid = CTX("itera_machine_id"),
-               *mcpu = CTX("itera_machine_cpu_model");
-#undef CTX
+#define VAL(key) gb_ctx(f, (key), b[k++], sizeof b[0])
+    const char *plat = VAL(CTX_PLATFORM), *prof = VAL(CTX_PROFILE),
+               *thr = VAL(CTX_THREADS), *cpus = VAL(CTX_WORKER_CPUS),
+               *emu = VAL(CTX_EMULATED), *host = VAL(CTX_HOST_NAME), *cpu = VAL(CTX_CPU_MODEL),
+               *ncpu = VAL(CTX_NUM_CPUS), *mhz = VAL(CTX_MHZ_PER_CPU), *topo = VAL(CTX_TOPOLOGY),
+               *isa = VAL(CTX_ISA), *ctr = VAL(CTX_COUNTERS), *peak = VAL(CTX_PEAK_GFLOPS),
+               *model = VAL(CTX_MODEL), *git = VAL(CTX_GIT), *cc = VAL(CTX_COMPILER),
+               *bt = VAL(CTX_LIBRARY_BUILD_TYPE), *date = VAL(CTX_DATE), *peer = VAL(CTX_PEER),
+               *mname = VAL(CTX_MACHINE), *mid = VAL(CTX_MACHINE_ID),
+               *mcpu = VAL(CTX_MACHINE_CPU_MODEL);
+#undef VAL
     if (mcpu)
         cpu = mcpu; /* itera_cpu_model: files written before the machine fingerprint */
 #define NR(x) ((x) ? (x) : "not recorded")
@@ -1748,7 +1765,7 @@ static int cmp_path(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-int report_main(int argc, char **argv)
+bench_status report_main(int argc, char **argv)
 {
     rp r;
     memset(&r, 0, sizeof r);
@@ -1757,23 +1774,24 @@ int report_main(int argc, char **argv)
     r.gnuplot = getenv("ITERA_GNUPLOT") ? getenv("ITERA_GNUPLOT") : "gnuplot";
     bool no_charts = false;
     const char **paths = calloc((size_t)argc + 1, sizeof *paths);
-    int np = 0, rc = 0;
+    int np = 0;
+    bench_status rc = BENCH_OK;
     if (!paths) {
         fprintf(stderr, "report: out of memory\n");
-        return 2;
+        return BENCH_ERR_NOMEM;
     }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);
             free(paths);
-            return 0;
+            return BENCH_OK;
         } else if (strcmp(a, "-o") == 0 || strcmp(a, "--out") == 0 || strcmp(a, "--templates") == 0 ||
                    strcmp(a, "--gnuplot") == 0) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "report: %s needs a value\n", a);
                 free(paths);
-                return 2;
+                return BENCH_ERR_INPUT;
             }
             const char *v = argv[++i];
             if (a[1] == 'o' || a[2] == 'o')
@@ -1789,7 +1807,7 @@ int report_main(int argc, char **argv)
         } else if (a[0] == '-' && a[1] != '\0') {
             fprintf(stderr, "report: unknown option '%s' (see itera-bench report --help)\n", a);
             free(paths);
-            return 2;
+            return BENCH_ERR_INPUT;
         } else {
             paths[np++] = a;
         }
@@ -1797,7 +1815,7 @@ int report_main(int argc, char **argv)
     if (np == 0) {
         fprintf(stderr, "report: no result files given; usage: itera-bench report FILE.json... [-o DIR]\n");
         free(paths);
-        return 2;
+        return BENCH_ERR_INPUT;
     }
     if (!r.tpldir)
         r.tpldir = "reports";
@@ -1805,7 +1823,7 @@ int report_main(int argc, char **argv)
     r.files = calloc((size_t)np, sizeof *r.files);
     if (!r.files) {
         free(paths);
-        return 2;
+        return BENCH_ERR_NOMEM;
     }
     for (int i = 0; i < np; i++) {
         if (i > 0 && strcmp(paths[i], paths[i - 1]) == 0)
@@ -1813,14 +1831,14 @@ int report_main(int argc, char **argv)
         char err[1024];
         if (gb_file_load(paths[i], &r.files[r.n_files], err, sizeof err) != 0) {
             fprintf(stderr, "report: %s\n", err);
-            rc = 2;
+            rc = BENCH_ERR_INPUT;
             goto out;
         }
         r.n_files++;
     }
     if (mkdir_p(r.outdir) != 0) {
         fprintf(stderr, "report: cannot create output folder %s: %s\n", r.outdir, strerror(errno));
-        rc = 2;
+        rc = BENCH_ERR_IO;
         goto out;
     }
     char oldlog[1100];
@@ -1828,7 +1846,7 @@ int report_main(int argc, char **argv)
     remove(oldlog); /* this run's messages only */
     if (build_sections(&r) != 0) {
         fprintf(stderr, "report: out of memory\n");
-        rc = 2;
+        rc = BENCH_ERR_NOMEM;
         goto out;
     }
     if (no_charts)
@@ -1888,7 +1906,7 @@ int report_main(int argc, char **argv)
 
     if (r.md.oom) {
         fprintf(stderr, "report: out of memory\n");
-        rc = 2;
+        rc = BENCH_ERR_NOMEM;
         goto out;
     }
     char mdpath[1100];
@@ -1899,7 +1917,7 @@ int report_main(int argc, char **argv)
     if (r.write_errors) {
         fprintf(stderr, "report: %d file%s could not be written (see above)\n", r.write_errors,
                 r.write_errors == 1 ? "" : "s");
-        rc = 2;
+        rc = BENCH_ERR_IO;
         goto out;
     }
     /* gnuplot's messages, kept only when it said something */
@@ -1917,12 +1935,14 @@ int report_main(int argc, char **argv)
         fprintf(stderr, "report: --strict: %d table%s without results, %d image%s missing%s\n",
                 r.empty_tables, r.empty_tables == 1 ? "" : "s", r.missing_images,
                 r.missing_images == 1 ? "" : "s", r.charts ? "" : ", charts skipped");
-        rc = 1;
+        rc = BENCH_ERR_FAILED;
     }
 
 out:
-    for (int i = 0; i < r.n_sec; i++)
+    for (int i = 0; i < r.n_sec; i++) {
         free(r.sec[i].cells);
+        name_index_free(&r.sec[i].by_canon);
+    }
     free(r.sec);
     for (int i = 0; i < r.n_files; i++)
         gb_file_free(&r.files[i]);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "itera.h"
+#include "schema.h"
 
 struct journal {
     int fd;
@@ -86,6 +87,40 @@ int results_make_parent(const char *path, char *err, size_t n)
     return 0;
 }
 
+/* Opens the journal for writing without following a link in its last component and
+ * without blocking (a FIFO would wait for a reader), and refuses anything that is not a
+ * regular file: a journal path must never truncate or write through to another file or a
+ * device. create: make it if absent, and empty it. Returns the descriptor (O_APPEND), or
+ * -1 with err. */
+static int journal_open(const char *path, bool create, char *err, size_t n)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC |
+                            (create ? O_CREAT : 0),
+                  0666);
+    if (fd < 0) {
+        if (errno == ELOOP)
+            snprintf(err, n, "%s: the journal is a symbolic link; refusing to write through it", path);
+        else if (errno == ENXIO)
+            snprintf(err, n, "%s: the journal is not a regular file (a FIFO or socket); refusing it", path);
+        else
+            snprintf(err, n, "%s: cannot open the journal: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat sb;
+    int flags = fcntl(fd, F_GETFL);
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        snprintf(err, n, "%s: the journal is not a regular file; refusing to write to it", path);
+        close(fd);
+        return -1;
+    }
+    if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0 || (create && ftruncate(fd, 0) != 0)) {
+        snprintf(err, n, "%s: cannot open the journal: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 int journal_create(const char *path, const json_t *header, journal **out, char *err, size_t n)
 {
     *out = NULL;
@@ -97,8 +132,12 @@ int journal_create(const char *path, const json_t *header, journal **out, char *
         return -1;
     }
     snprintf(j->path, sizeof j->path, "%s", path);
-    j->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0666);
-    if (j->fd < 0 || write_line(j->fd, header) != 0) {
+    j->fd = journal_open(path, true, err, n);
+    if (j->fd < 0) {
+        free(j);
+        return -1;
+    }
+    if (write_line(j->fd, header) != 0) {
         snprintf(err, n, "%s: cannot write the journal: %s", path, strerror(errno));
         if (j->fd >= 0)
             close(j->fd);
@@ -118,8 +157,12 @@ int journal_reopen(const char *path, long valid_bytes, journal **out, char *err,
         return -1;
     }
     snprintf(j->path, sizeof j->path, "%s", path);
-    j->fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
-    if (j->fd < 0 || ftruncate(j->fd, (off_t)valid_bytes) != 0 || fsync(j->fd) != 0) {
+    j->fd = journal_open(path, false, err, n);
+    if (j->fd < 0) {
+        free(j);
+        return -1;
+    }
+    if (ftruncate(j->fd, (off_t)valid_bytes) != 0 || fsync(j->fd) != 0) {
         snprintf(err, n, "%s: cannot reopen the journal: %s", path, strerror(errno));
         if (j->fd >= 0)
             close(j->fd);
@@ -147,55 +190,19 @@ void journal_close(journal *j)
     free(j);
 }
 
-/* Reads a whole file into a malloc'd NUL-terminated buffer. */
-static char *read_file(const char *path, size_t *len, int *errno_out)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        *errno_out = errno;
-        return NULL;
-    }
-    size_t cap = 1 << 16, used = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t r = fread(buf + used, 1, cap - used - 1, f);
-        used += r;
-        if (used < cap - 1)
-            break;
-        char *nb = realloc(buf, cap * 2);
-        if (!nb) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = nb;
-        cap *= 2;
-    }
-    if (buf && ferror(f)) {
-        free(buf);
-        buf = NULL;
-    }
-    *errno_out = buf ? 0 : (errno ? errno : ENOMEM);
-    fclose(f);
-    if (buf) {
-        buf[used] = '\0';
-        *len = used;
-    }
-    return buf;
-}
-
 int journal_read(const char *path, journal_data *out, bool *missing, char *err, size_t n)
 {
     memset(out, 0, sizeof *out);
     if (missing)
         *missing = false;
     size_t len;
-    int e;
-    char *buf = read_file(path, &len, &e);
-    if (!buf) {
+    char *buf;
+    itera_error ie;
+    if (itera_read_file(path, 0, &buf, &len, &ie) != ITERA_OK) {
+        struct stat sb;
         if (missing)
-            *missing = e == ENOENT;
-        snprintf(err, n, "%s: cannot read the journal: %s", path, strerror(e));
+            *missing = lstat(path, &sb) != 0 && errno == ENOENT;
+        snprintf(err, n, "%s (reading the journal)", ie.msg);
         return -1;
     }
     out->cells = json_object();
@@ -210,9 +217,9 @@ int journal_read(const char *path, journal_data *out, bool *missing, char *err, 
         *nl = '\0';
         lineno++;
         json_error_t je;
-        json_t *obj = json_loads(line, 0, &je);
+        json_t *obj = json_loads(line, JSON_REJECT_DUPLICATES, &je);
         if (lineno == 1) {
-            if (!obj || !json_is_object(obj) || !json_object_get(obj, "itera_journal")) {
+            if (!obj || !json_is_object(obj) || !json_object_get(obj, RES_JOURNAL)) {
                 snprintf(err, n, "%s:1: not an itera-bench journal (no header line)", path);
                 json_decref(obj);
                 journal_data_free(out);
@@ -274,36 +281,36 @@ json_t *results_run_json(const gb_run_result *r, const char *cell_name, int fami
         snprintf(name, sizeof name, "%s_%s", cell_name, r->aggregate_name);
     else
         snprintf(name, sizeof name, "%s", cell_name);
-    json_object_set_new(o, "name", json_string(name));
-    json_object_set_new(o, "family_index", json_integer(family_index));
-    json_object_set_new(o, "per_family_instance_index", json_integer(0));
-    json_object_set_new(o, "run_name", json_string(cell_name));
-    json_object_set_new(o, "run_type", json_string(agg ? "aggregate" : "iteration"));
-    json_object_set_new(o, "repetitions", json_integer(repetitions));
-    json_object_set_new(o, "threads", json_integer(1));
+    json_object_set_new(o, ENT_NAME, json_string(name));
+    json_object_set_new(o, ENT_FAMILY_INDEX, json_integer(family_index));
+    json_object_set_new(o, ENT_PER_FAMILY_INSTANCE_INDEX, json_integer(0));
+    json_object_set_new(o, ENT_RUN_NAME, json_string(cell_name));
+    json_object_set_new(o, ENT_RUN_TYPE, json_string(agg ? "aggregate" : "iteration"));
+    json_object_set_new(o, ENT_REPETITIONS, json_integer(repetitions));
+    json_object_set_new(o, ENT_THREADS, json_integer(1));
     if (!agg) {
-        json_object_set_new(o, "repetition_index", json_integer(r->repetition_index));
+        json_object_set_new(o, ENT_REPETITION_INDEX, json_integer(r->repetition_index));
     } else {
         const char *an = r->aggregate_name ? r->aggregate_name : "";
-        json_object_set_new(o, "aggregate_name", json_string(an));
+        json_object_set_new(o, ENT_AGGREGATE_NAME, json_string(an));
         const char *unit = r->aggregate_unit && *r->aggregate_unit
                                ? r->aggregate_unit
                                : strcmp(an, "cv") == 0 ? "percentage" : "time";
-        json_object_set_new(o, "aggregate_unit", json_string(unit));
+        json_object_set_new(o, ENT_AGGREGATE_UNIT, json_string(unit));
     }
     if (r->error_occurred) {
-        json_object_set_new(o, "error_occurred", json_true());
-        json_object_set_new(o, "error_message",
+        json_object_set_new(o, ENT_ERROR_OCCURRED, json_true());
+        json_object_set_new(o, ENT_ERROR_MESSAGE,
                             json_string(r->error_message ? r->error_message : ""));
     }
-    json_object_set_new(o, "iterations", json_integer(r->iterations));
-    json_object_set_new(o, "real_time", num(r->real_time));
-    json_object_set_new(o, "cpu_time", num(r->cpu_time));
-    json_object_set_new(o, "time_unit", json_string(r->time_unit ? r->time_unit : "ns"));
+    json_object_set_new(o, ENT_ITERATIONS, json_integer(r->iterations));
+    json_object_set_new(o, MET_REAL_TIME, num(r->real_time));
+    json_object_set_new(o, MET_CPU_TIME, num(r->cpu_time));
+    json_object_set_new(o, ENT_TIME_UNIT, json_string(r->time_unit ? r->time_unit : "ns"));
     for (int i = 0; i < r->n_counters; i++)
         json_object_set_new(o, r->counter_names[i], num(r->counter_values[i]));
     if (label && *label)
-        json_object_set_new(o, "label", json_string(label));
+        json_object_set_new(o, ENT_LABEL, json_string(label));
     return o;
 }
 
@@ -326,7 +333,7 @@ json_t *results_assemble(const json_t *context, const char *const *names, int n,
     json_t *benches = json_array();
     json_t *prof = json_object();
     int miss = 0;
-    json_object_set_new(root, "context", context ? json_deep_copy(context) : json_object());
+    json_object_set_new(root, RES_CONTEXT, context ? json_deep_copy(context) : json_object());
     for (int i = 0; i < n; i++) {
         json_t *cell = json_object_get(cells, names[i]);
         if (!cell) {
@@ -339,15 +346,15 @@ json_t *results_assemble(const json_t *context, const char *const *names, int n,
         {
             /* family_index follows the final order so it is unique and increasing. */
             json_t *copy = json_deep_copy(run);
-            json_object_set_new(copy, "family_index", json_integer(i));
+            json_object_set_new(copy, ENT_FAMILY_INDEX, json_integer(i));
             json_array_append_new(benches, copy);
         }
         json_t *op = json_object_get(cell, "op_profile");
         if (op)
             json_object_set(prof, names[i], op);
     }
-    json_object_set_new(root, "benchmarks", benches);
-    json_object_set_new(root, "itera_op_profile", prof);
+    json_object_set_new(root, RES_BENCHMARKS, benches);
+    json_object_set_new(root, RES_OP_PROFILE, prof);
     if (missing)
         *missing = miss;
     return root;

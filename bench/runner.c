@@ -19,8 +19,8 @@
 
 #include <jansson.h>
 
+#include "alloc.h"
 #include "counters.h"
-#include "cpu.h"
 #include "families.h"
 #include "gbench.h"
 #include "itera.h"
@@ -31,6 +31,8 @@
 #include "platform.h"
 #include "profile.h"
 #include "results.h"
+#include "schema.h"
+#include "shard.h"
 #include "sha256.h"
 
 #ifndef ITERA_BUILD_FLAGS
@@ -115,8 +117,8 @@ static json_t *real_or_null(double v)
 }
 
 /* Closes cell i's window and writes it into each of its iteration runs (GB counters:
- * itera_contended 0/1, itera_other_cpu cores, itera_steal_pct, itera_cpu_pressure_pct,
- * itera_runnable_others, itera_load_window_s). */
+ * contended 0/1, load_other_cpu cores, load_steal_pct, load_cpu_pressure_pct,
+ * load_runnable_others, load_window_s; schema.h). */
 static void load_end(runner *r, int i, json_t *runs)
 {
     load_sample end;
@@ -128,15 +130,15 @@ static void load_end(runner *r, int i, json_t *runs)
     json_t *run;
     json_array_foreach(runs, k, run)
     {
-        const char *type = json_string_value(json_object_get(run, "run_type"));
+        const char *type = json_string_value(json_object_get(run, ENT_RUN_TYPE));
         if (!type || strcmp(type, "iteration") != 0)
             continue;
-        json_object_set_new(run, "itera_contended", json_integer(w->contended ? 1 : 0));
-        json_object_set_new(run, "itera_other_cpu", real_or_null(w->other_cpu));
-        json_object_set_new(run, "itera_steal_pct", real_or_null(w->steal_pct));
-        json_object_set_new(run, "itera_cpu_pressure_pct", real_or_null(w->pressure_pct));
-        json_object_set_new(run, "itera_runnable_others", json_integer(w->runnable_others));
-        json_object_set_new(run, "itera_load_window_s", real_or_null(w->wall_s));
+        json_object_set_new(run, MET_CONTENDED, json_integer(w->contended ? 1 : 0));
+        json_object_set_new(run, MET_LOAD_OTHER_CPU, real_or_null(w->other_cpu));
+        json_object_set_new(run, MET_LOAD_STEAL_PCT, real_or_null(w->steal_pct));
+        json_object_set_new(run, MET_LOAD_CPU_PRESSURE_PCT, real_or_null(w->pressure_pct));
+        json_object_set_new(run, MET_LOAD_RUNNABLE_OTHERS, json_integer(w->runnable_others));
+        json_object_set_new(run, MET_LOAD_WINDOW_S, real_or_null(w->wall_s));
     }
     if (w->contended) {
         r->contended_cells++;
@@ -275,7 +277,8 @@ typedef struct ctx_inputs {
     const char *peak_err;
     fam_env *env;
     const char *model_dir;
-    int ncells;
+    const shard_info *shard;
+    const alloc_info *alloc;
 } ctx_inputs;
 
 static json_t *build_context(const ctx_inputs *in)
@@ -295,28 +298,29 @@ static json_t *build_context(const ctx_inputs *in)
         memmove(buf + len - 1, buf + len - 2, 3);
         buf[len - 2] = ':';
     }
-    ctx_set(c, "date", buf);
+    ctx_set(c, CTX_DATE, buf);
     machine_to_gb_context(in->machine, c); /* host_name, num_cpus, mhz, scaling, caches */
     ssize_t el = readlink("/proc/self/exe", buf, sizeof buf - 1);
     buf[el > 0 ? el : 0] = '\0';
-    ctx_set(c, "executable", buf);
+    ctx_set(c, CTX_EXECUTABLE, buf);
     double la[3] = { 0, 0, 0 };
     getloadavg(la, 3);
-    json_object_set_new(c, "load_avg", json_pack("[f,f,f]", la[0], la[1], la[2]));
-    ctx_set(c, "library_build_type", "release");
+    json_object_set_new(c, CTX_LOAD_AVG, json_pack("[f,f,f]", la[0], la[1], la[2]));
+    ctx_set(c, CTX_LIBRARY_BUILD_TYPE, "release");
 
-    /* itera keys (DESIGN.md), strings as GB's custom context writes them. */
-    ctx_set(c, "itera_platform", in->pl->name);
+    /* itera keys (DESIGN.md, schema.h), strings as GB's custom context writes them. */
+    ctx_set(c, CTX_SCHEMA, SCHEMA_VERSION);
+    ctx_set(c, CTX_PLATFORM, in->pl->name);
     snprintf(buf, sizeof buf, "%d", in->pl->cores);
-    ctx_set(c, "itera_platform_cores", buf);
-    ctx_set(c, "itera_platform_description", in->pl->description);
-    ctx_set(c, "itera_binding", pin_binding_name(in->pl->binding));
-    ctx_set(c, "itera_profile", in->pr->name);
-    ctx_set(c, "itera_overrides", in->pr->override_text);
+    ctx_set(c, CTX_PLATFORM_CORES, buf);
+    ctx_set(c, CTX_PLATFORM_DESCRIPTION, in->pl->description);
+    ctx_set(c, CTX_BINDING, pin_binding_name(in->pl->binding));
+    ctx_set(c, CTX_PROFILE, in->pr->name);
+    ctx_set(c, CTX_OVERRIDES, in->pr->override_text);
     snprintf(buf, sizeof buf, "%d", in->pl->threads);
-    ctx_set(c, "itera_threads", buf);
-    ctx_set(c, "itera_worker_cpus", in->worker_cpus);
-    ctx_set(c, "itera_emulated", in->emulated ? "true" : "false");
+    ctx_set(c, CTX_THREADS, buf);
+    ctx_set(c, CTX_WORKER_CPUS, in->worker_cpus);
+    ctx_set(c, CTX_EMULATED, in->emulated ? "true" : "false");
     if (in->model_dir) {
         char st[PATH_MAX + 32], sha[SHA256_HEX_LEN + 1];
         snprintf(st, sizeof st, "%s/model.safetensors", in->model_dir);
@@ -327,12 +331,12 @@ static json_t *build_context(const ctx_inputs *in)
         snprintf(buf, sizeof buf, "synthetic seed %llu",
                  (unsigned long long)in->env->seed);
     }
-    ctx_set(c, "itera_model", buf);
+    ctx_set(c, CTX_MODEL, buf);
     char git[256], cmd[PATH_MAX + 128];
     snprintf(cmd, sizeof cmd, "git -C '%s' describe --always --dirty --abbrev=12 2>/dev/null",
              root);
     run_cmd(cmd, git, sizeof git);
-    ctx_set(c, "itera_git", git[0] ? git : "unknown (not a git checkout)");
+    ctx_set(c, CTX_GIT, git[0] ? git : "unknown (not a git checkout)");
 #if defined(__clang__)
     snprintf(buf, sizeof buf, "clang %s; %s", __clang_version__, ITERA_BUILD_FLAGS);
 #elif defined(__GNUC__)
@@ -340,44 +344,44 @@ static json_t *build_context(const ctx_inputs *in)
 #else
     snprintf(buf, sizeof buf, "unknown compiler; %s", ITERA_BUILD_FLAGS);
 #endif
-    ctx_set(c, "itera_compiler", buf);
-    size_t used = (size_t)snprintf(buf, sizeof buf, "cpu %s; matmul", cpu_isa_name(cpu_isa_best()));
+    ctx_set(c, CTX_COMPILER, buf);
+    size_t used = (size_t)snprintf(buf, sizeof buf, "cpu %s; matmul", itera_isa_name(itera_isa_best()));
     for (int q = 0; q < ITERA_QUANT_COUNT && used < sizeof buf; q++)
         used += (size_t)snprintf(buf + used, sizeof buf - used, " %s:%s",
                                  itera_quant_name((itera_quant)q),
                                  itera_quant_isa((itera_quant)q));
-    ctx_set(c, "itera_isa", buf);
-    ctx_set(c, "itera_counters", in->counters_desc);
+    ctx_set(c, CTX_ISA, buf);
+    ctx_set(c, CTX_COUNTERS, in->counters_desc);
     if (in->peak) {
         snprintf(buf, sizeof buf, "%.1f", in->peak->fp32_gflops_all);
-        ctx_set(c, "itera_peak_gflops", buf);
+        ctx_set(c, CTX_PEAK_GFLOPS, buf);
         snprintf(buf, sizeof buf, "%.1f", in->peak->int8_gmacs_all);
-        ctx_set(c, "itera_peak_int8_gmacs", buf);
+        ctx_set(c, CTX_PEAK_INT8_GMACS, buf);
         peak_describe(in->peak, buf, sizeof buf);
-        ctx_set(c, "itera_peak", buf);
+        ctx_set(c, CTX_PEAK, buf);
     } else {
-        ctx_set(c, "itera_peak_gflops", "unavailable");
+        ctx_set(c, CTX_PEAK_GFLOPS, "unavailable");
         snprintf(buf, sizeof buf, "unavailable: %s", in->peak_err ? in->peak_err : "?");
-        ctx_set(c, "itera_peak", buf);
+        ctx_set(c, CTX_PEAK, buf);
     }
-    ctx_set(c, "itera_pct_peak_basis",
+    ctx_set(c, CTX_PCT_PEAK_BASIS,
             "FP32 FMA peak (fp32, scan) or 2 x int8 MAC peak (int8, int4) at "
             "min(threads, cores) cores");
-    pin_topo_describe(in->topo, buf, sizeof buf);
-    ctx_set(c, "itera_topology", buf);
+    /* The machine's, not the allocation's (itera_allocation says which CPUs ran). */
+    ctx_set(c, CTX_TOPOLOGY, pin_topo_machine_describe(in->topo));
     machine_to_context(in->machine, c);
     snprintf(buf, sizeof buf, "%d", in->pr->repetitions);
-    ctx_set(c, "itera_repetitions", buf);
+    ctx_set(c, CTX_REPETITIONS, buf);
     snprintf(buf, sizeof buf, "%g", in->pr->min_time);
-    ctx_set(c, "itera_min_time", buf);
+    ctx_set(c, CTX_MIN_TIME, buf);
     snprintf(buf, sizeof buf, "%d rows x %d tokens, seed %u, vs FP32 with the same kernel and "
              "threads", FAM_ACC_BATCH, in->env->acc_seq, FAM_ACC_SEED);
-    ctx_set(c, "itera_accuracy_input", buf);
-    ctx_set(c, "itera_rss", in->env->rss_reset_ok
+    ctx_set(c, CTX_ACCURACY_INPUT, buf);
+    ctx_set(c, CTX_RSS, in->env->rss_reset_ok
                                 ? "per cell: VmHWM after a reset through /proc/self/clear_refs"
                                 : "process peak (ru_maxrss), not reset between cells");
-    snprintf(buf, sizeof buf, "%d", in->ncells);
-    ctx_set(c, "itera_cells", buf);
+    shard_context_add(c, in->shard, in->pl, in->pr); /* itera_cells, the cell list hash */
+    alloc_context_add(c, in->alloc);
     return c;
 }
 
@@ -406,11 +410,14 @@ static bool peak_from_json(const json_t *j, peak_result *p)
 }
 
 /* What else must match for --resume to continue a journal (platform and profile names
- * are checked first): the overrides, emulation and the model. Returns a new object. */
+ * are checked first): the overrides, emulation, the model and the shard. Returns a new
+ * object. */
 static json_t *run_signature(const profile *pr, const runner_opts *o)
 {
-    return json_pack("{s:s, s:b, s:s}", "overrides", pr->override_text, "emulated",
-                     o->emulate, "model", o->model_dir ? o->model_dir : "synthetic");
+    char sh[32];
+    return json_pack("{s:s, s:b, s:s, s:s}", "overrides", pr->override_text, "emulated",
+                     o->emulate, "model", o->model_dir ? o->model_dir : "synthetic", "shard",
+                     shard_format(&o->shard, sh, sizeof sh));
 }
 
 /* ---- the run: phases over one sweep state, one unwind (sweep_free) ---- */
@@ -429,7 +436,7 @@ static void on_signal(int sig)
  * it (what is still zero is skipped), so a phase fails by returning its status. */
 typedef struct sweep {
     const runner_opts *o;
-    runner_error *err;
+    bench_error *err;
     char msg[ERRN];         /* scratch for the modules' (char *err, size_t n) messages */
     /* load_inputs */
     platform pl;
@@ -440,8 +447,10 @@ typedef struct sweep {
     machine_info machine;   /* this host's fingerprint (machine.h) */
     pin_topo *topo;
     pin_plan plan;
+    alloc_info alloc;       /* the node, the Slurm job, the CPUs this process may use */
     bench_cell *cells;
     int ncells;
+    shard_info shard;       /* the full cell list; the cells kept are this shard's */
     fam_env env;
     bool env_ready;
     char out[PATH_MAX], jpath[PATH_MAX + 16];
@@ -461,41 +470,28 @@ typedef struct sweep {
     json_t *root;
 } sweep;
 
-static runner_status fail(sweep *s, runner_status st, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static runner_status fail(sweep *s, runner_status st, const char *fmt, ...)
-{
-    if (s->err) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(s->err->msg, sizeof s->err->msg, fmt, ap);
-        va_end(ap);
-    }
-    return st;
-}
-
 /* Platform, profile (+ --set overrides) and the Google Benchmark flags: the profile's
  * repetitions and min time first, so the user's own --benchmark_* flags (later) win. */
-static runner_status load_inputs(sweep *s)
+static bench_status load_inputs(sweep *s)
 {
     const runner_opts *o = s->o;
     char path[PATH_MAX];
     const char *pname = o->platform ? o->platform : "embedded";
     if (bench_data_find("platforms", pname, path, sizeof path, s->msg, sizeof s->msg) != 0 ||
         platform_load(path, &s->pl, s->msg, sizeof s->msg) != 0)
-        return fail(s, RUNNER_BAD_INPUT, "%s", s->msg);
+        return bench_fail(s->err, BENCH_ERR_INPUT, "%s", s->msg);
     const char *prname = o->profile ? o->profile : "default";
     if (bench_data_find("profiles", prname, path, sizeof path, s->msg, sizeof s->msg) != 0 ||
         profile_load(path, &s->pr, s->msg, sizeof s->msg) != 0)
-        return fail(s, RUNNER_BAD_INPUT, "%s", s->msg);
+        return bench_fail(s->err, BENCH_ERR_INPUT, "%s", s->msg);
     for (int i = 0; i < o->nsets; i++)
         if (profile_override(&s->pr, o->sets[i], s->msg, sizeof s->msg) != 0)
-            return fail(s, RUNNER_BAD_INPUT, "%s", s->msg);
+            return bench_fail(s->err, BENCH_ERR_INPUT, "%s", s->msg);
 
     enum { NPRE = 3 };
     s->gargv = calloc((size_t)o->gb_argc + NPRE + 1, sizeof *s->gargv);
     if (!s->gargv)
-        return fail(s, RUNNER_FAILED, "out of memory");
+        return bench_fail(s->err, BENCH_ERR_NOMEM, "out of memory");
     snprintf(s->gb_reps, sizeof s->gb_reps, "--benchmark_repetitions=%d", s->pr.repetitions);
     snprintf(s->gb_mint, sizeof s->gb_mint, "--benchmark_min_time=%g", s->pr.min_time);
     /* One warm-up of min_time per cell (GB runs it once, before the first repetition). */
@@ -508,39 +504,52 @@ static runner_status load_inputs(sweep *s)
         s->gargv[i + NPRE] = o->gb_argv[i];
     int gargc = (o->gb_argc > 0 ? o->gb_argc : 1) + NPRE;
     if (gb_initialize(&gargc, s->gargv) != 0)
-        return fail(s, RUNNER_BAD_INPUT, "%s", gb_error());
+        return bench_fail(s->err, BENCH_ERR_INPUT, "%s", gb_error());
     if (gargc > 1)
-        return fail(s, RUNNER_BAD_INPUT, "unknown option '%s' (see itera-bench run --help)",
+        return bench_fail(s->err, BENCH_ERR_INPUT, "unknown option '%s' (see itera-bench run --help)",
                     s->gargv[1]);
-    return RUNNER_OK;
+    return BENCH_OK;
 }
 
 /* The host, the worker plan, the cells and the model they run on, and where results go. */
-static runner_status plan_cells(sweep *s)
+static bench_status plan_cells(sweep *s)
 {
     const runner_opts *o = s->o;
     bench_error be;
-    if (machine_read(NULL, cpu_isa_name(cpu_isa_best()), &s->machine, &be) != BENCH_OK)
-        return fail(s, RUNNER_FAILED, "%s", be.msg);
+    if (machine_read(NULL, itera_isa_name(itera_isa_best()), &s->machine, &be) != BENCH_OK)
+        return bench_fail(s->err, BENCH_ERR_SYSTEM, "%s", be.msg);
     if (machine_choose_name(&s->machine, o->machine, &be) != BENCH_OK)
-        return fail(s, RUNNER_BAD_INPUT, "%s", be.msg);
+        return bench_fail(s->err, BENCH_ERR_INPUT, "%s", be.msg);
     if (pin_topology_load(&s->topo, NULL, s->msg, sizeof s->msg) != 0)
-        return fail(s, RUNNER_FAILED, "topology: %s", s->msg);
-    int host_cores = pin_topo_cores(s->topo);
+        return bench_fail(s->err, BENCH_ERR_SYSTEM, "topology: %s", s->msg);
+    int host_cores = pin_topo_cores(s->topo); /* the allowed ones (pin.h) */
+    alloc_read(&s->alloc, s->topo);
     platform_resolve(&s->pl, host_cores);
-    if (!platform_fits(&s->pl, host_cores, s->msg, sizeof s->msg) && !o->emulate)
-        return fail(s, RUNNER_BAD_INPUT, "%s", s->msg);
+    if (!platform_fits(&s->pl, host_cores, s->msg, sizeof s->msg) && !o->emulate) {
+        if (s->alloc.slurm || s->alloc.restricted) /* the allocation is the limit */
+            alloc_too_small(&s->alloc, s->pl.name, s->pl.cores, false, s->msg, sizeof s->msg);
+        return bench_fail(s->err, BENCH_ERR_INPUT, "%s", s->msg);
+    }
     if (pin_plan_make(s->topo, s->pl.threads, s->pl.binding, o->emulate, &s->plan, s->msg,
                       sizeof s->msg) != 0)
-        return fail(s, RUNNER_BAD_INPUT, "platform %s: %s", s->pl.name, s->msg);
+        return bench_fail(s->err, BENCH_ERR_INPUT, "platform %s: %s", s->pl.name, s->msg);
 
     if (profile_cells(&s->pr, s->pl.threads, &s->cells, &s->ncells, s->msg, sizeof s->msg) != 0)
-        return fail(s, RUNNER_BAD_INPUT, "%s", s->msg);
+        return bench_fail(s->err, BENCH_ERR_INPUT, "%s", s->msg);
     if (s->ncells == 0)
-        return fail(s, RUNNER_BAD_INPUT, "profile %s has no cells", s->pr.name);
+        return bench_fail(s->err, BENCH_ERR_INPUT, "profile %s has no cells", s->pr.name);
+    /* Cell selection: a shard keeps only its cells (shard.h), the full list is recorded. */
+    if (shard_apply(&o->shard, s->cells, &s->ncells, &s->shard) != 0)
+        return bench_fail(s->err, BENCH_ERR_NOMEM, "out of memory");
+    if (s->ncells == 0) {
+        char sh[32];
+        return bench_fail(s->err, BENCH_ERR_INPUT, "shard %s of profile %s has no cells (the profile "
+                    "has %d; use at most %d shards)", shard_format(&o->shard, sh, sizeof sh),
+                    s->pr.name, s->shard.total_cells, s->shard.total_cells);
+    }
     for (int i = 0; i < s->ncells; i++)
         if (s->cells[i].threads > s->pl.threads)
-            return fail(s, RUNNER_BAD_INPUT, "%s: threads %d is more than platform %s's %d "
+            return bench_fail(s->err, BENCH_ERR_INPUT, "%s: threads %d is more than platform %s's %d "
                         "worker threads; use threads = platform or a bigger platform",
                         s->cells[i].name, s->cells[i].threads, s->pl.name, s->pl.threads);
 
@@ -553,28 +562,31 @@ static runner_status plan_cells(sweep *s)
     env->seed = ITERA_DEFAULT_SEED;
     env->peak_slots = s->plan.slots;
     if (fam_env_init(env, s->msg, sizeof s->msg) != 0)
-        return fail(s, RUNNER_BAD_INPUT, "%s", s->msg);
+        return bench_fail(s->err, BENCH_ERR_INPUT, "%s", s->msg);
     s->env_ready = true;
     for (int i = 0; i < s->ncells; i++)
         if (fam_cell_check(env, &s->cells[i], s->msg, sizeof s->msg) != 0)
-            return fail(s, RUNNER_BAD_INPUT, "profile %s: %s", s->pr.name, s->msg);
+            return bench_fail(s->err, BENCH_ERR_INPUT, "profile %s: %s", s->pr.name, s->msg);
 
     if (o->out) {
         snprintf(s->out, sizeof s->out, "%s", o->out);
     } else {
         char root_dir[PATH_MAX];
         runner_root(root_dir, sizeof root_dir);
-        snprintf(s->out, sizeof s->out, "%.2000s/results/%.200s/%.200s.json", root_dir,
-                 s->pl.name, s->pr.name);
+        char suffix[64] = "";
+        if (o->shard.count > 0)
+            snprintf(suffix, sizeof suffix, ".shard-%d-of-%d", o->shard.index, o->shard.count);
+        snprintf(s->out, sizeof s->out, "%.2000s/results/%.200s/%.200s%s.json", root_dir,
+                 s->pl.name, s->pr.name, suffix);
         if (strncmp(s->out, "./", 2) == 0)
             memmove(s->out, s->out + 2, strlen(s->out + 2) + 1);
     }
     snprintf(s->jpath, sizeof s->jpath, "%s.journal", s->out);
-    return RUNNER_OK;
+    return BENCH_OK;
 }
 
 /* The runner state the callbacks share: one slot per cell. */
-static runner_status init_runner(sweep *s)
+static bench_status init_runner(sweep *s)
 {
     runner *r = &s->r;
     r->pl = &s->pl;
@@ -594,16 +606,16 @@ static runner_status init_runner(sweep *s)
     r->emulated = s->o->emulate;
     if (!r->fc || !r->todo || !r->pending || !r->journaled || !r->done || !r->load_start ||
         !r->load_started || !r->load_win || !r->requested)
-        return fail(s, RUNNER_FAILED, "out of memory");
+        return bench_fail(s->err, BENCH_ERR_NOMEM, "out of memory");
     bench_error le;
     if (load_rule_from_env(&r->load_rule, &le) != BENCH_OK)
-        return fail(s, RUNNER_BAD_INPUT, "%s", le.msg);
-    return RUNNER_OK;
+        return bench_fail(s->err, BENCH_ERR_INPUT, "%s", le.msg);
+    return BENCH_OK;
 }
 
 /* --resume: the journal must be of this platform, profile and signature; its finished
  * cells, peak and context are taken over. Marks the cells still to run. */
-static runner_status load_journal(sweep *s)
+static bench_status load_journal(sweep *s)
 {
     const runner_opts *o = s->o;
     runner *r = &s->r;
@@ -611,28 +623,28 @@ static runner_status load_journal(sweep *s)
         bool missing = false;
         if (journal_read(s->jpath, &s->jd, &missing, s->msg, sizeof s->msg) != 0) {
             if (!missing)
-                return fail(s, RUNNER_BAD_INPUT, "--resume: %s", s->msg);
+                return bench_fail(s->err, BENCH_ERR_INPUT, "--resume: %s", s->msg);
             fprintf(stderr, "itera-bench: --resume: no journal at %s; running every cell\n",
                     s->jpath);
         } else {
             const char *jp = json_string_value(json_object_get(s->jd.header, "platform"));
             const char *jx = json_string_value(json_object_get(s->jd.header, "profile"));
             if (!jp || !jx || strcmp(jp, s->pl.name) != 0 || strcmp(jx, s->pr.name) != 0)
-                return fail(s, RUNNER_BAD_INPUT, "--resume: %s is a journal of platform %s, "
+                return bench_fail(s->err, BENCH_ERR_INPUT, "--resume: %s is a journal of platform %s, "
                             "profile %s, not %s, %s; run without --resume to start over",
                             s->jpath, jp ? jp : "?", jx ? jx : "?", s->pl.name, s->pr.name);
             /* The rest of what made the journal must match too. */
             json_t *want = run_signature(&s->pr, o);
             const char *key;
             json_t *v;
-            runner_status st = RUNNER_OK;
+            bench_status st = BENCH_OK;
             json_object_foreach(want, key, v)
             {
                 json_t *had = json_object_get(s->jd.header, key);
                 if (!had || !json_equal(had, v)) {
                     char *a = had ? json_dumps(had, JSON_ENCODE_ANY) : NULL;
                     char *b = json_dumps(v, JSON_ENCODE_ANY);
-                    st = fail(s, RUNNER_BAD_INPUT, "--resume: %s was made with %s = %s, this "
+                    st = bench_fail(s->err, BENCH_ERR_INPUT, "--resume: %s was made with %s = %s, this "
                               "run has %s; use the same options, or run without --resume to "
                               "start over", s->jpath, key, a ? a : "(none)", b ? b : "?");
                     free(a);
@@ -641,19 +653,19 @@ static runner_status load_journal(sweep *s)
                 }
             }
             json_decref(want);
-            if (st != RUNNER_OK)
+            if (st != BENCH_OK)
                 return st;
             s->resumed = true;
             if (peak_from_json(json_object_get(s->jd.header, "peak"), &s->peak))
                 s->peakp = &s->peak;
-            s->context = json_deep_copy(json_object_get(s->jd.header, "context"));
+            s->context = json_deep_copy(json_object_get(s->jd.header, RES_CONTEXT));
             /* Cells of another machine must not join this file. */
             machine_info had;
             bench_error be;
             char why[ERRN - 128];
             if (machine_from_context(s->context, &had, &be) == BENCH_OK &&
                 !machine_same(&had, &s->machine, why, sizeof why))
-                return fail(s, RUNNER_BAD_INPUT, "--resume: %s was made on another machine "
+                return bench_fail(s->err, BENCH_ERR_INPUT, "--resume: %s was made on another machine "
                             "(%s); run without --resume to start over", s->jpath, why);
             if (s->jd.partial_tail)
                 fprintf(stderr, "itera-bench: --resume: the journal's last line was cut "
@@ -676,12 +688,12 @@ static runner_status load_journal(sweep *s)
     if (s->resumed)
         fprintf(stderr, "itera-bench: resuming %s: %d of %d cells done, %d to run\n", s->jpath,
                 ndone, s->ncells, s->ncells - ndone);
-    return RUNNER_OK;
+    return BENCH_OK;
 }
 
 /* Counters, the peak probe and the binding check, then the results' context and the
  * journal (created, or reopened after --resume). */
-static runner_status probe_machine(sweep *s)
+static bench_status probe_machine(sweep *s)
 {
     const runner_opts *o = s->o;
     runner *r = &s->r;
@@ -695,7 +707,7 @@ static runner_status probe_machine(sweep *s)
         snprintf(s->ctr_desc, sizeof s->ctr_desc, "none: %s", s->msg);
     s->env.ctr = s->ctr;
     if (!s->peakp && r->total_todo > 0) {
-        if (peak_measure(cpu_isa_best(), s->pl.threads,
+        if (peak_measure(itera_isa_best(), s->pl.threads,
                          s->pl.binding == PIN_BIND_NONE ? NULL : &s->plan, &s->peak,
                          s->peak_err, sizeof s->peak_err) == 0)
             s->peakp = &s->peak;
@@ -707,27 +719,27 @@ static runner_status probe_machine(sweep *s)
     if (r->total_todo > 0 &&
         fam_binding_check(&s->env, s->pl.threads, cpus, sizeof cpus, isa, sizeof isa, s->msg,
                           sizeof s->msg) != 0)
-        return fail(s, RUNNER_FAILED, "platform %s: %s", s->pl.name, s->msg);
+        return bench_fail(s->err, BENCH_ERR_SYSTEM, "platform %s: %s", s->pl.name, s->msg);
     if (!s->context) {
         ctx_inputs in = { .machine = &s->machine, .pl = &s->pl, .pr = &s->pr, .topo = s->topo, .emulated = o->emulate,
                           .worker_cpus = cpus, .counters_desc = s->ctr_desc, .peak = s->peakp,
                           .peak_err = s->peak_err, .env = &s->env, .model_dir = o->model_dir,
-                          .ncells = s->ncells };
+                          .shard = &s->shard, .alloc = &s->alloc };
         s->context = build_context(&in);
     } else {
-        ctx_set(s->context, "itera_resumed", "true");
+        ctx_set(s->context, CTX_RESUMED, "true");
     }
     char rule[512];
-    ctx_set(s->context, "itera_contention", load_rule_describe(&r->load_rule, rule, sizeof rule));
+    ctx_set(s->context, CTX_CONTENTION, load_rule_describe(&r->load_rule, rule, sizeof rule));
 
     if (s->resumed) {
         if (journal_reopen(s->jpath, s->jd.valid_bytes, &r->jr, s->msg, sizeof s->msg) != 0)
-            return fail(s, RUNNER_FAILED, "%s", s->msg);
-        return RUNNER_OK;
+            return bench_fail(s->err, BENCH_ERR_IO, "%s", s->msg);
+        return BENCH_OK;
     }
-    json_t *h = json_pack("{s:i, s:s, s:s, s:i, s:O}", "itera_journal", JOURNAL_VERSION,
+    json_t *h = json_pack("{s:i, s:s, s:s, s:i, s:O}", RES_JOURNAL, JOURNAL_VERSION,
                           "platform", s->pl.name, "profile", s->pr.name, "cells", s->ncells,
-                          "context", s->context);
+                          RES_CONTEXT, s->context);
     if (s->peakp)
         json_object_set_new(h, "peak", peak_json(s->peakp));
     json_t *sig = run_signature(&s->pr, o);
@@ -736,14 +748,14 @@ static runner_status probe_machine(sweep *s)
     int jrc = journal_create(s->jpath, h, &r->jr, s->msg, sizeof s->msg);
     json_decref(h);
     if (jrc != 0)
-        return fail(s, RUNNER_FAILED, "%s", s->msg);
-    return RUNNER_OK;
+        return bench_fail(s->err, BENCH_ERR_IO, "%s", s->msg);
+    return BENCH_OK;
 }
 
 /* --serve (runner.h): one cell per request line, each run alone through Google Benchmark
  * and released (its workers gone) before the answer, so the process sits idle between
  * requests. */
-static runner_status serve_cells(sweep *s, const gb_options *gopt)
+static bench_status serve_cells(sweep *s, const gb_options *gopt)
 {
     runner *r = &s->r;
     char log[PATH_MAX + 8];
@@ -791,9 +803,9 @@ static runner_status serve_cells(sweep *s, const gb_options *gopt)
             printf("err %s\t%s\n", s->cells[i].name, gb_error());
         else if (!run0)
             printf("err %s\tno results\n", s->cells[i].name);
-        else if (json_is_true(json_object_get(run0, "error_occurred")))
+        else if (json_is_true(json_object_get(run0, ENT_ERROR_OCCURRED)))
             printf("err %s\t%s\n", s->cells[i].name,
-                   json_string_value(json_object_get(run0, "error_message")));
+                   json_string_value(json_object_get(run0, ENT_ERROR_MESSAGE)));
         else
             printf("ok %s\t%d\t%.3f\t%.1f\t%s\n", s->cells[i].name, w->contended ? 1 : 0,
                    w->other_cpu, isnan(w->pressure_pct) ? -1.0 : w->pressure_pct, w->why);
@@ -801,12 +813,12 @@ static runner_status serve_cells(sweep *s, const gb_options *gopt)
     }
     journal_close(r->jr);
     r->jr = NULL;
-    return RUNNER_OK;
+    return BENCH_OK;
 }
 
 /* Registers the cells still to run and runs them through Google Benchmark; every
  * finished cell is journaled as it completes (the callbacks above). */
-static runner_status run_cells(sweep *s)
+static bench_status run_cells(sweep *s)
 {
     const runner_opts *o = s->o;
     runner *r = &s->r;
@@ -819,7 +831,7 @@ static runner_status run_cells(sweep *s)
         fam_cell_init(&r->fc[i], &s->env, &s->cells[i], i);
         if (!o->serve && r->todo[i] &&
             gb_register(s->cells[i].name, fam_bench, &r->fc[i], &gopt) != 0)
-            return fail(s, RUNNER_FAILED, "%s", gb_error());
+            return bench_fail(s->err, BENCH_ERR_SYSTEM, "%s", gb_error());
     }
     if (o->serve)
         return serve_cells(s, &gopt);
@@ -839,18 +851,18 @@ static runner_status run_cells(sweep *s)
     journal_close(r->jr);
     r->jr = NULL;
     if (ran < 0)
-        return fail(s, RUNNER_FAILED, "Google Benchmark run failed: %s", gb_error());
-    return RUNNER_OK;
+        return bench_fail(s->err, BENCH_ERR_SYSTEM, "Google Benchmark run failed: %s", gb_error());
+    return BENCH_OK;
 }
 
 /* The final file, written atomically, then what failed and what is missing. */
-static runner_status finish(sweep *s)
+static bench_status finish(sweep *s)
 {
     const runner_opts *o = s->o;
     runner *r = &s->r;
     const char **names = malloc((size_t)s->ncells * sizeof *names);
     if (!names)
-        return fail(s, RUNNER_FAILED, "out of memory");
+        return bench_fail(s->err, BENCH_ERR_NOMEM, "out of memory");
     int nnames = 0; /* the cells the file is to hold */
     for (int i = 0; i < s->ncells; i++)
         if (!o->serve || r->requested[i])
@@ -858,27 +870,28 @@ static runner_status finish(sweep *s)
     int missing = 0;
     s->root = results_assemble(s->context, names, nnames, r->done, &missing);
     free(names);
-    json_t *rc_ctx = json_object_get(s->root, "context");
+    json_t *rc_ctx = json_object_get(s->root, RES_CONTEXT);
     char buf[64];
     snprintf(buf, sizeof buf, "%d", missing);
-    ctx_set(rc_ctx, "itera_missing_cells", buf);
+    ctx_set(rc_ctx, CTX_MISSING_CELLS, buf);
     snprintf(buf, sizeof buf, "%d", r->contended_cells);
-    ctx_set(rc_ctx, "itera_contended_cells", buf);
+    ctx_set(rc_ctx, CTX_CONTENDED_CELLS, buf);
+    shard_results_add(s->root, &s->shard);
     if (results_write_atomic(s->out, s->root, s->msg, sizeof s->msg) != 0)
-        return fail(s, RUNNER_FAILED, "%s", s->msg);
+        return bench_fail(s->err, BENCH_ERR_IO, "%s", s->msg);
 
     int failed = 0;
     const char *first_fail = NULL, *first_msg = NULL;
     size_t k;
     json_t *b;
-    json_array_foreach(json_object_get(s->root, "benchmarks"), k, b)
+    json_array_foreach(json_object_get(s->root, RES_BENCHMARKS), k, b)
     {
-        if (json_is_true(json_object_get(b, "error_occurred")) &&
-            json_integer_value(json_object_get(b, "repetition_index")) == 0 &&
-            !json_object_get(b, "aggregate_name")) {
+        if (json_is_true(json_object_get(b, ENT_ERROR_OCCURRED)) &&
+            json_integer_value(json_object_get(b, ENT_REPETITION_INDEX)) == 0 &&
+            !json_object_get(b, ENT_AGGREGATE_NAME)) {
             if (!failed++) {
-                first_fail = json_string_value(json_object_get(b, "run_name"));
-                first_msg = json_string_value(json_object_get(b, "error_message"));
+                first_fail = json_string_value(json_object_get(b, ENT_RUN_NAME));
+                first_msg = json_string_value(json_object_get(b, ENT_ERROR_MESSAGE));
             }
         }
     }
@@ -902,7 +915,7 @@ static runner_status finish(sweep *s)
     if (r->journal_failed && used < sizeof why)
         snprintf(why + used, sizeof why - used, "%sthe journal %.400s could not be written",
                  used ? "; " : "", s->jpath);
-    runner_status st = why[0] ? fail(s, RUNNER_INCOMPLETE, "%s", why) : RUNNER_OK;
+    bench_status st = why[0] ? bench_fail(s->err, BENCH_ERR_FAILED, "%s", why) : BENCH_OK;
     printf("%s%s\n", o->serve ? "bye " : "", s->out);
     fflush(stdout);
     return st;
@@ -934,11 +947,12 @@ static void sweep_free(sweep *s)
         fam_env_free(&s->env);
     counters_close(s->ctr);
     free(s->cells);
+    shard_info_free(&s->shard);
     pin_topology_free(s->topo);
     free(s->gargv);
 }
 
-runner_status runner_run(const runner_opts *o, runner_error *err)
+bench_status runner_run(const runner_opts *o, bench_error *err)
 {
     sweep *s = calloc(1, sizeof *s);
     if (err)
@@ -946,26 +960,26 @@ runner_status runner_run(const runner_opts *o, runner_error *err)
     if (!s) {
         if (err)
             snprintf(err->msg, sizeof err->msg, "out of memory");
-        return RUNNER_FAILED;
+        return BENCH_ERR_NOMEM;
     }
     s->o = o;
     s->err = err;
-    runner_status st = load_inputs(s);
-    if (st == RUNNER_OK)
+    bench_status st = load_inputs(s);
+    if (st == BENCH_OK)
         st = plan_cells(s);
-    if (st == RUNNER_OK && gb_listing_only()) {
+    if (st == BENCH_OK && gb_listing_only()) {
         for (int i = 0; i < s->ncells; i++)
             printf("%s\n", s->cells[i].name);
     } else {
-        if (st == RUNNER_OK)
+        if (st == BENCH_OK)
             st = init_runner(s);
-        if (st == RUNNER_OK)
+        if (st == BENCH_OK)
             st = load_journal(s);
-        if (st == RUNNER_OK)
+        if (st == BENCH_OK)
             st = probe_machine(s);
-        if (st == RUNNER_OK)
+        if (st == BENCH_OK)
             st = run_cells(s);
-        if (st == RUNNER_OK)
+        if (st == BENCH_OK)
             st = finish(s);
     }
     sweep_free(s);

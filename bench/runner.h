@@ -13,13 +13,19 @@
  * (its results reported and the next cell entered, or the run over); a progress line
  * per cell goes to stderr. At the end the Google Benchmark JSON file is written
  * atomically. With resume, finished cells are read from the journal and only the
- * missing ones run.
+ * missing ones run. With a shard, only that shard's cells are run and written (the
+ * file also records the full cell list, its hash and the shard: shard.h), by default to
+ * results/<platform>/<profile>.shard-<I>-of-<N>.json.
  */
 #ifndef ITERA_RUNNER_H
 #define ITERA_RUNNER_H
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "status.h"
+
+#include "shard.h"
 
 typedef struct runner_opts {
     const char *platform;   /* name or path; NULL: "embedded" */
@@ -35,31 +41,27 @@ typedef struct runner_opts {
                                (C 1 when contended, O other processes' cores, P CPU pressure
                                %, -1 unknown; WHY the limit crossed) or "err CELL\tMESSAGE";
                                "quit" or EOF ends it. The results file holds the cells run. */
+    shard_spec shard;       /* count 0: every cell; else only shard index/count (shard.h) */
     const char *const *sets; /* "key=value" overrides (--set), nsets of them */
     int nsets;
     int gb_argc;            /* Google Benchmark flags: gb_argv[0] is the program name */
     char **gb_argv;
 } runner_opts;
 
-/* How a sweep ended. main.c alone turns it into an exit status. */
-typedef enum runner_status {
-    RUNNER_OK = 0,     /* every cell ran (or --benchmark_list_tests listed them) */
-    RUNNER_BAD_INPUT,  /* a platform, profile, flag, model or journal that does not fit;
-                          a platform bigger than the host without emulation */
-    RUNNER_FAILED,     /* the machine or a file refused: topology, binding, journal,
-                          results file, Google Benchmark itself, memory */
-    RUNNER_INCOMPLETE  /* the results file is written but a cell failed or has no results,
-                          or the journal could not be kept */
-} runner_status;
-
-typedef struct runner_error {
-    char msg[1024]; /* one line naming what failed and the way out; "" with RUNNER_OK */
-} runner_error;
-
 /* Runs the sweep. Progress, warnings and per-cell failures go to stderr as they happen;
- * the results path to stdout at the end. Returns the status, with err (when not NULL)
- * holding the message of a failure. Never exits. */
-runner_status runner_run(const runner_opts *o, runner_error *err);
+ * the results path to stdout at the end. Returns (status.h; main.c alone turns it into an
+ * exit status):
+ *   BENCH_OK          every cell ran (or --benchmark_list_tests listed them);
+ *   BENCH_ERR_INPUT   a platform, profile, flag, model or journal that does not fit; a
+ *                     platform bigger than the host without emulation;
+ *   BENCH_ERR_SYSTEM  the machine refused: topology, binding, Google Benchmark itself;
+ *   BENCH_ERR_IO      the journal or the results file could not be written;
+ *   BENCH_ERR_NOMEM   out of memory;
+ *   BENCH_ERR_FAILED  the results file is written but a cell failed or has no results,
+ *                     or the journal could not be kept;
+ * with err (when not NULL) holding the message of a failure ("" with BENCH_OK). Never
+ * exits. */
+bench_status runner_run(const runner_opts *o, bench_error *err);
 
 /* The folder holding platforms/ and profiles/ (the repository), "." when not found. */
 void runner_root(char *out, size_t n);

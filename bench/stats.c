@@ -6,6 +6,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -399,51 +400,157 @@ int wsr_test(const double *d, int n, bool exact, wsr_result *r)
 
 /* ---- Hodges-Lehmann ---- */
 
+/* The N values an estimate is taken over, by rank. Walsh averages (a_i + a_j) / 2, i <= j,
+ * when b is NULL; else the differences b_j - a_i. a and b sorted. Up to
+ * STATS_HL_DIRECT_MAX values are made and sorted; beyond, the k-th is found by bisection
+ * on the doubles' order (at most 64 steps) counting the values <= v in O(na + nb) with two
+ * pointers, so a side of 10^5 samples needs no 10^10 array. Both give the same value. */
+#define STATS_HL_DIRECT_MAX ((size_t)1 << 20)
+
+typedef struct hl_set {
+    const double *a, *b;
+    int na, nb;
+    size_t N;
+    double *all; /* every value, sorted (small sets), else NULL */
+} hl_set;
+
+static double hl_value(const hl_set *s, int i, int j)
+{
+    return s->b ? s->b[j] - s->a[i] : (s->a[i] + s->a[j]) / 2;
+}
+
+/* How many values are <= v. */
+static size_t hl_count_le(const hl_set *s, double v)
+{
+    size_t c = 0;
+    if (s->b) {
+        int p = 0; /* for growing a_i, the first j with b_j - a_i > v only moves right */
+        for (int i = 0; i < s->na; i++) {
+            while (p < s->nb && hl_value(s, i, p) <= v)
+                p++;
+            c += (size_t)p;
+        }
+    } else {
+        int p = s->na - 1; /* for growing i, the last j with (a_i + a_j) / 2 <= v moves left */
+        for (int i = 0; i < s->na; i++) {
+            while (p >= i && hl_value(s, i, p) > v)
+                p--;
+            if (p < i)
+                break;
+            c += (size_t)(p - i + 1);
+        }
+    }
+    return c;
+}
+
+/* Order-preserving map of doubles to unsigned integers, and back. */
+static uint64_t dbl_key(double x)
+{
+    uint64_t u;
+    memcpy(&u, &x, sizeof u);
+    return (u >> 63) ? ~u : u | (1ull << 63);
+}
+
+static double key_dbl(uint64_t k)
+{
+    uint64_t u = (k >> 63) ? k & ~(1ull << 63) : ~k;
+    double x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+/* The k-th smallest value, k in 1..N. */
+static double hl_kth(const hl_set *s, size_t k)
+{
+    if (s->all)
+        return s->all[k - 1];
+    double lo_v = s->b ? s->b[0] - s->a[s->na - 1] : s->a[0];
+    double hi_v = s->b ? s->b[s->nb - 1] - s->a[0] : s->a[s->na - 1];
+    /* count(<= lo) < k <= count(<= hi); the k-th value lies in (lo, hi] */
+    uint64_t lo = dbl_key(nextafter(lo_v, -INFINITY)), hi = dbl_key(hi_v);
+    while (hi - lo > 1) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (hl_count_le(s, key_dbl(mid)) >= k)
+            hi = mid;
+        else
+            lo = mid;
+    }
+    return key_dbl(hi);
+}
+
+static double hl_median(const hl_set *s)
+{
+    return s->N % 2 ? hl_kth(s, (s->N + 1) / 2)
+                    : 0.5 * (hl_kth(s, s->N / 2) + hl_kth(s, s->N / 2 + 1));
+}
+
+/* Fills the set over sorted a (and b); makes the sorted array of every value when small. */
+static int hl_set_make(hl_set *s, const double *a, int na, const double *b, int nb)
+{
+    memset(s, 0, sizeof *s);
+    s->a = a;
+    s->na = na;
+    s->b = b;
+    s->nb = nb;
+    s->N = b ? (size_t)na * (size_t)nb : (size_t)na * (size_t)(na + 1) / 2;
+    if (s->N > STATS_HL_DIRECT_MAX)
+        return 0;
+    s->all = malloc(s->N * sizeof *s->all);
+    if (!s->all)
+        return -1;
+    size_t k = 0;
+    for (int i = 0; i < na; i++)
+        for (int j = b ? 0 : i; j < (b ? nb : na); j++)
+            s->all[k++] = hl_value(s, i, j);
+    qsort(s->all, s->N, sizeof *s->all, cmp_double);
+    return 0;
+}
+
+/* Estimate and interval from the set, given the exact null distribution's counts (or
+ * NULL: the normal approximation with standard deviation sd). */
+static void hl_finish(const hl_set *s, const double *counts, double sd, double conf,
+                      hl_result *r)
+{
+    double alpha = 1 - conf;
+    long qu;
+    r->est = hl_median(s);
+    if (counts) {
+        qu = quantile_counts(counts, (int)s->N, alpha / 2);
+        if (qu == 0)
+            qu = 1;
+        r->achieved_conf = 1 - 2 * cdf_counts(counts, (int)s->N, (double)qu - 1);
+        r->exact = true;
+    } else {
+        qu = lround((double)s->N / 2 - stats_norm_ppf(1 - alpha / 2) * sd);
+        if (qu < 1)
+            qu = 1;
+        r->achieved_conf = conf;
+    }
+    if ((size_t)qu > (s->N + 1) / 2)
+        qu = (long)((s->N + 1) / 2);
+    r->lo = hl_kth(s, (size_t)qu);
+    r->hi = hl_kth(s, s->N + 1 - (size_t)qu);
+}
+
 int hl_one_sample(const double *d, int n, double conf, hl_result *r)
 {
     memset(r, 0, sizeof *r);
     if (n < 1 || !(conf > 0 && conf < 1))
         return -1;
-    for (int i = 0; i < n; i++)
-        if (isnan(d[i]))
-            return -1;
-    size_t N = (size_t)n * (size_t)(n + 1) / 2;
-    double *w = malloc(N * sizeof *w);
-    if (!w)
+    double *a = sorted_copy(d, n);
+    if (!a)
         return -1;
-    size_t k = 0;
-    for (int i = 0; i < n; i++)
-        for (int j = i; j < n; j++)
-            w[k++] = (d[i] + d[j]) / 2;
-    qsort(w, N, sizeof *w, cmp_double);
-    r->est = median_sorted(w, N);
-    double alpha = 1 - conf;
-    long qu;
-    if (n <= STATS_EXACT_MAX) {
-        double *c = signrank_counts(n);
-        if (!c) {
-            free(w);
-            return -1;
-        }
-        qu = quantile_counts(c, (int)N, alpha / 2);
-        if (qu == 0)
-            qu = 1;
-        r->achieved_conf = 1 - 2 * cdf_counts(c, (int)N, (double)qu - 1);
-        free(c);
-        r->exact = true;
-    } else {
-        double sd = sqrt(n * (n + 1.0) * (2.0 * n + 1) / 24.0);
-        qu = lround((double)N / 2 - stats_norm_ppf(1 - alpha / 2) * sd);
-        if (qu < 1)
-            qu = 1;
-        r->achieved_conf = conf;
+    hl_set s;
+    double *c = n <= STATS_EXACT_MAX ? signrank_counts(n) : NULL;
+    int rc = -1;
+    if (hl_set_make(&s, a, n, NULL, 0) == 0 && (n > STATS_EXACT_MAX || c)) {
+        hl_finish(&s, c, sqrt(n * (n + 1.0) * (2.0 * n + 1) / 24.0), conf, r);
+        rc = 0;
     }
-    if ((size_t)qu > (N + 1) / 2)
-        qu = (long)((N + 1) / 2);
-    r->lo = w[qu - 1];
-    r->hi = w[N - (size_t)qu];
-    free(w);
-    return 0;
+    free(s.all);
+    free(c);
+    free(a);
+    return rc;
 }
 
 int hl_two_sample(const double *x, int nx, const double *y, int ny, double conf, hl_result *r)
@@ -451,49 +558,41 @@ int hl_two_sample(const double *x, int nx, const double *y, int ny, double conf,
     memset(r, 0, sizeof *r);
     if (nx < 1 || ny < 1 || !(conf > 0 && conf < 1))
         return -1;
-    for (int i = 0; i < nx; i++)
-        if (isnan(x[i]))
-            return -1;
-    for (int j = 0; j < ny; j++)
-        if (isnan(y[j]))
-            return -1;
-    size_t N = (size_t)nx * (size_t)ny;
-    double *df = malloc(N * sizeof *df);
-    if (!df)
-        return -1;
-    size_t k = 0;
-    for (int i = 0; i < nx; i++)
-        for (int j = 0; j < ny; j++)
-            df[k++] = y[j] - x[i];
-    qsort(df, N, sizeof *df, cmp_double);
-    r->est = median_sorted(df, N);
-    double alpha = 1 - conf;
-    long qu;
-    if (nx <= STATS_EXACT_MAX && ny <= STATS_EXACT_MAX) {
-        double *c = mwu_counts(nx, ny);
-        if (!c) {
-            free(df);
-            return -1;
-        }
-        qu = quantile_counts(c, nx * ny, alpha / 2);
-        if (qu == 0)
-            qu = 1;
-        r->achieved_conf = 1 - 2 * cdf_counts(c, nx * ny, (double)qu - 1);
-        free(c);
-        r->exact = true;
-    } else {
-        double sd = sqrt((double)nx * ny * (nx + ny + 1.0) / 12.0);
-        qu = lround((double)N / 2 - stats_norm_ppf(1 - alpha / 2) * sd);
-        if (qu < 1)
-            qu = 1;
-        r->achieved_conf = conf;
+    double *a = sorted_copy(x, nx), *b = sorted_copy(y, ny);
+    bool exact = nx <= STATS_EXACT_MAX && ny <= STATS_EXACT_MAX;
+    double *c = a && b && exact ? mwu_counts(nx, ny) : NULL;
+    hl_set s = {0};
+    int rc = -1;
+    if (a && b && (!exact || c) && hl_set_make(&s, a, nx, b, ny) == 0) {
+        hl_finish(&s, c, sqrt((double)nx * ny * (nx + ny + 1.0) / 12.0), conf, r);
+        rc = 0;
     }
-    if ((size_t)qu > (N + 1) / 2)
-        qu = (long)((N + 1) / 2);
-    r->lo = df[qu - 1];
-    r->hi = df[N - (size_t)qu];
-    free(df);
-    return 0;
+    free(s.all);
+    free(c);
+    free(a);
+    free(b);
+    return rc;
+}
+
+int hl_kth_for_tests(const double *x, int nx, const double *y, int ny, size_t k, double *out)
+{
+    double *a = sorted_copy(x, nx), *b = y ? sorted_copy(y, ny) : NULL;
+    hl_set s = {0};
+    int rc = -1;
+    if (a && (!y || b)) {
+        s.a = a;
+        s.na = nx;
+        s.b = b;
+        s.nb = ny;
+        s.N = b ? (size_t)nx * (size_t)ny : (size_t)nx * (size_t)(nx + 1) / 2;
+        if (k >= 1 && k <= s.N) {
+            *out = hl_kth(&s, k); /* always the bisection, whatever the size */
+            rc = 0;
+        }
+    }
+    free(a);
+    free(b);
+    return rc;
 }
 
 /* ---- multiple comparisons ---- */

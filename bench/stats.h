@@ -25,6 +25,7 @@
 #define ITERA_STATS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define STATS_EXACT_MAX 50
@@ -99,6 +100,11 @@ int hl_one_sample(const double *d, int n, double conf, hl_result *r);
 
 /* Shift of y[ny] relative to x[nx] (median of y_j - x_i) and its interval at conf. */
 int hl_two_sample(const double *x, int nx, const double *y, int ny, double conf, hl_result *r);
+
+/* The k-th smallest (1-based) of the Walsh averages of x (y NULL) or of the differences
+ * y_j - x_i, found by the bisection large sets use (for tests: it must agree with sorting
+ * every value). Returns 0, or -1 for k out of range. */
+int hl_kth_for_tests(const double *x, int nx, const double *y, int ny, size_t k, double *out);
 
 /* ---- multiple comparisons ---- */
 

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "readfile.h"
 #include "model.h"
 
 void itera_config_micro(itera_config *c)
@@ -37,15 +38,21 @@ static itera_status get_int(json_t *root, const char *path, const char *key, lon
     return ITERA_OK;
 }
 
+/* config.json is a few hundred bytes; anything past this is not one. */
+#define CONFIG_MAX_BYTES (1u << 20)
+
 itera_status config_load(const char *path, itera_config *cfg, itera_error *err)
 {
-    json_error_t je;
-    json_t *root = json_load_file(path, 0, &je);
-    if (!root) {
-        if (je.line < 0 || strstr(je.text, "unable to open"))
-            return itera_fail(err, ITERA_ERR_IO, "%s: cannot open: %s", path, je.text);
-        return itera_fail(err, ITERA_ERR_FORMAT, "%s:%d: not valid JSON: %s", path, je.line, je.text);
-    }
+    json_t *root;
+    itera_status st = json_file_load(path, CONFIG_MAX_BYTES, &root, err);
+    if (st != ITERA_OK) return st;
+    st = config_from_json(root, path, cfg, err);
+    json_decref(root);
+    return st;
+}
+
+itera_status config_from_json(json_t *root, const char *path, itera_config *cfg, itera_error *err)
+{
     itera_status st = ITERA_OK;
     itera_config c;
     memset(&c, 0, sizeof c);
@@ -104,6 +111,5 @@ itera_status config_load(const char *path, itera_config *cfg, itera_error *err)
     }
     *cfg = c;
 out:
-    json_decref(root);
     return st;
 }

@@ -1,11 +1,12 @@
 /*
- * cpu.c: run-time ISA detection (CPUID + XGETBV), capped by ITERA_ISA, cached.
+ * cpu.c: run-time ISA detection (CPUID + XGETBV), capped by ITERA_ISA, read once
+ * (itera.h "Instruction sets"), and the one rule that picks a variant row for an ISA.
  *
  * AVX2 means AVX2 + FMA + F16C with the OS saving YMM state; AVX512 means F/BW/DQ/VL
- * with the OS saving opmask/ZMM state; AVX512VNNI adds avx512_vnni. The cache is filled
+ * with the OS saving opmask/ZMM state; AVX512VNNI adds avx512_vnni. The values are filled
  * once (pthread_once), so any thread may call these at any time.
  */
-#include "cpu.h"
+#include "itera.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -19,16 +20,16 @@
 #define CPU_X86 0
 #endif
 
-static const char *const isa_names[CPU_ISA_COUNT] = {
-    [CPU_ISA_SCALAR] = "scalar",
-    [CPU_ISA_AVX2] = "avx2",
-    [CPU_ISA_AVX512] = "avx512",
-    [CPU_ISA_AVX512VNNI] = "avx512vnni",
+static const char *const isa_names[ITERA_ISA_COUNT] = {
+    [ITERA_ISA_SCALAR] = "scalar",
+    [ITERA_ISA_AVX2] = "avx2",
+    [ITERA_ISA_AVX512] = "avx512",
+    [ITERA_ISA_AVX512VNNI] = "avx512vnni",
 };
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
-static cpu_isa hw_isa = CPU_ISA_SCALAR;
-static cpu_isa best_isa = CPU_ISA_SCALAR;
+static itera_isa hw_isa = ITERA_ISA_SCALAR;
+static itera_isa best_isa = ITERA_ISA_SCALAR;
 static char env_error[160];
 static int env_bad;
 
@@ -40,36 +41,36 @@ static unsigned long long xgetbv0(void) {
 }
 #endif
 
-static cpu_isa detect(void) {
+static itera_isa detect(void) {
 #if CPU_X86
     unsigned a, b, c, d;
-    if (!__get_cpuid(1, &a, &b, &c, &d)) return CPU_ISA_SCALAR;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return ITERA_ISA_SCALAR;
     const int fma = (c >> 12) & 1, osxsave = (c >> 27) & 1, avx = (c >> 28) & 1,
               f16c = (c >> 29) & 1;
-    if (!osxsave || !avx) return CPU_ISA_SCALAR;
+    if (!osxsave || !avx) return ITERA_ISA_SCALAR;
     const unsigned long long xcr0 = xgetbv0();
-    if ((xcr0 & 0x6) != 0x6) return CPU_ISA_SCALAR; /* XMM + YMM state */
-    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return CPU_ISA_SCALAR;
+    if ((xcr0 & 0x6) != 0x6) return ITERA_ISA_SCALAR; /* XMM + YMM state */
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return ITERA_ISA_SCALAR;
     const int avx2 = (b >> 5) & 1, f = (b >> 16) & 1, dq = (b >> 17) & 1, bw = (b >> 30) & 1,
               vl = (b >> 31) & 1, vnni = (c >> 11) & 1;
-    if (!(avx2 && fma && f16c)) return CPU_ISA_SCALAR;
-    if (!(f && dq && bw && vl) || (xcr0 & 0xe0) != 0xe0) return CPU_ISA_AVX2; /* opmask, ZMM */
-    return vnni ? CPU_ISA_AVX512VNNI : CPU_ISA_AVX512;
+    if (!(avx2 && fma && f16c)) return ITERA_ISA_SCALAR;
+    if (!(f && dq && bw && vl) || (xcr0 & 0xe0) != 0xe0) return ITERA_ISA_AVX2; /* opmask, ZMM */
+    return vnni ? ITERA_ISA_AVX512VNNI : ITERA_ISA_AVX512;
 #else
-    return CPU_ISA_SCALAR;
+    return ITERA_ISA_SCALAR;
 #endif
 }
 
-bool cpu_isa_parse(const char *s, cpu_isa *out) {
+bool itera_isa_parse(const char *s, itera_isa *out) {
     if (!s) return false;
-    for (int i = 0; i < CPU_ISA_COUNT; i++) {
+    for (int i = 0; i < ITERA_ISA_COUNT; i++) {
         if (strcasecmp(s, isa_names[i]) == 0) {
-            *out = (cpu_isa)i;
+            *out = (itera_isa)i;
             return true;
         }
     }
     if (strcasecmp(s, "avx512-vnni") == 0) {
-        *out = CPU_ISA_AVX512VNNI;
+        *out = ITERA_ISA_AVX512VNNI;
         return true;
     }
     return false;
@@ -80,8 +81,8 @@ static void init(void) {
     best_isa = hw_isa;
     const char *env = getenv("ITERA_ISA");
     if (!env || !*env) return;
-    cpu_isa cap;
-    if (cpu_isa_parse(env, &cap)) {
+    itera_isa cap;
+    if (itera_isa_parse(env, &cap)) {
         if (cap < best_isa) best_isa = cap;
     } else {
         snprintf(env_error, sizeof env_error,
@@ -91,23 +92,30 @@ static void init(void) {
     }
 }
 
-cpu_isa cpu_isa_hw(void) {
+itera_isa itera_isa_hw(void) {
     pthread_once(&once, init);
     return hw_isa;
 }
 
-cpu_isa cpu_isa_best(void) {
+itera_isa itera_isa_best(void) {
     pthread_once(&once, init);
     return best_isa;
 }
 
-bool cpu_isa_has(cpu_isa isa) { return isa >= CPU_ISA_SCALAR && isa <= cpu_isa_best(); }
+bool itera_isa_has(itera_isa isa) { return isa >= ITERA_ISA_SCALAR && isa <= itera_isa_best(); }
 
-const char *cpu_isa_name(cpu_isa isa) {
-    return (isa >= 0 && isa < CPU_ISA_COUNT) ? isa_names[isa] : "?";
+const char *itera_isa_name(itera_isa isa) {
+    return (isa >= 0 && isa < ITERA_ISA_COUNT) ? isa_names[isa] : "?";
 }
 
-const char *cpu_isa_env_error(void) {
+const char *itera_isa_env_error(void) {
     pthread_once(&once, init);
     return env_bad ? env_error : NULL;
+}
+
+int itera_isa_pick(const itera_variant *const *rows, int n, itera_isa cap) {
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        if (rows[i] && rows[i]->isa <= cap) best = i;
+    return best;
 }

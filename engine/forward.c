@@ -7,11 +7,14 @@
  * the activation buffers are tokens, t = b·L + l. All buffers are allocated when the
  * context is created: nothing is allocated on the hot path.
  */
+#include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
+#include "isa_select.h"
 #include "model.h"
 #include "pool.h"
 #include "scan.h"
@@ -62,8 +65,23 @@ struct itera_ctx {
 
 /* ---- context ---- */
 
+/* Most token rows (max_batch x max_seq) one context holds: rows x top_k fits an int. */
+#define CTX_MAX_ROWS (INT_MAX / ITERA_MAX_EXPERTS)
+
+/* a·b·c, or SIZE_MAX when the product overflows (xalloc then fails). */
+static size_t prod3(size_t a, size_t b, size_t c)
+{
+    size_t r;
+    if (__builtin_mul_overflow(a, b, &r) || __builtin_mul_overflow(r, c, &r)) return SIZE_MAX;
+    return r;
+}
+
 static void *xalloc(size_t bytes, bool *ok)
 {
+    if (bytes > SIZE_MAX - 63) {
+        *ok = false;
+        return NULL;
+    }
     size_t n = (bytes + 63) & ~(size_t)63;
     void *p = aligned_alloc(64, n ? n : 64);
     if (!p) *ok = false;
@@ -124,11 +142,17 @@ itera_status itera_ctx_create(const itera_model *m, const itera_ctx_opts *o, ite
         return itera_fail(err, ITERA_ERR_ARG, "kernel: unknown scan kernel %d", (int)o->kernel);
     if (o->chunk < 0)
         return itera_fail(err, ITERA_ERR_ARG, "chunk: %d must be positive", o->chunk);
+    /* Token rows of one forward: every row index (and row x top_k) must fit an int. */
+    if ((long long)max_batch * max_seq > CTX_MAX_ROWS)
+        return itera_fail(err, ITERA_ERR_ARG,
+                          "max_batch x max_seq: %d x %d = %lld token rows, more than the %d one "
+                          "context holds",
+                          max_batch, max_seq, (long long)max_batch * max_seq, CTX_MAX_ROWS);
 
     itera_ctx *c = calloc(1, sizeof *c);
     if (!c) return itera_fail(err, ITERA_ERR_NOMEM, "out of memory");
     c->m = m;
-    c->vm = vmath_best();
+    c->vm = isa_selected()->vm;
     c->threads = threads;
     c->max_batch = max_batch;
     c->max_seq = max_seq;
@@ -140,26 +164,26 @@ itera_status itera_ctx_create(const itera_model *m, const itera_ctx_opts *o, ite
     int D = cf->hidden_size, E = cf->ssm_expand_factor * D, N = cf->ssm_state_size,
         K = cf->ssm_conv_kernel, F = cf->expert_size, X = cf->num_experts, k = cf->top_k_experts;
     bool ok = true;
-    c->x = xalloc(R * D * sizeof(float), &ok);
-    c->h = xalloc(R * D * sizeof(float), &ok);
-    c->add = xalloc(R * D * sizeof(float), &ok);
-    c->ug = xalloc(R * 2 * E * sizeof(float), &ok);
-    c->uc = xalloc(R * E * sizeof(float), &ok);
-    c->dz = xalloc(R * E * sizeof(float), &ok);
-    c->delta = xalloc(R * sizeof(float), &ok);
-    c->ys = xalloc(R * E * sizeof(float), &ok);
-    size_t Rk = R * (size_t)(k > 1 ? k : 1);
-    c->f1 = xalloc(Rk * F * sizeof(float), &ok);
-    c->eh = xalloc(Rk * D * sizeof(float), &ok);
-    c->eo = xalloc(Rk * D * sizeof(float), &ok);
-    c->rz = xalloc(R * X * sizeof(float), &ok);
-    c->route = xalloc(R * k * sizeof(int), &ok);
-    c->gate = xalloc(R * k * sizeof(float), &ok);
-    c->erows = xalloc(Rk * sizeof(int), &ok);
-    c->egate = xalloc(Rk * sizeof(float), &ok);
-    c->conv_half = (size_t)cf->num_layers * max_batch * (K > 1 ? K - 1 : 1) * E;
-    c->conv_state = xalloc(2 * c->conv_half * sizeof(float), &ok);
-    c->ssm_state = xalloc((size_t)cf->num_layers * max_batch * N * sizeof(float), &ok);
+    c->x = xalloc(prod3(R, D, sizeof(float)), &ok);
+    c->h = xalloc(prod3(R, D, sizeof(float)), &ok);
+    c->add = xalloc(prod3(R, D, sizeof(float)), &ok);
+    c->ug = xalloc(prod3(R, 2 * (size_t)E, sizeof(float)), &ok);
+    c->uc = xalloc(prod3(R, E, sizeof(float)), &ok);
+    c->dz = xalloc(prod3(R, E, sizeof(float)), &ok);
+    c->delta = xalloc(prod3(R, 1, sizeof(float)), &ok);
+    c->ys = xalloc(prod3(R, E, sizeof(float)), &ok);
+    size_t Rk = prod3(R, (size_t)(k > 1 ? k : 1), 1);
+    c->f1 = xalloc(prod3(Rk, F, sizeof(float)), &ok);
+    c->eh = xalloc(prod3(Rk, D, sizeof(float)), &ok);
+    c->eo = xalloc(prod3(Rk, D, sizeof(float)), &ok);
+    c->rz = xalloc(prod3(R, X, sizeof(float)), &ok);
+    c->route = xalloc(prod3(R, k, sizeof(int)), &ok);
+    c->gate = xalloc(prod3(R, k, sizeof(float)), &ok);
+    c->erows = xalloc(prod3(Rk, 1, sizeof(int)), &ok);
+    c->egate = xalloc(prod3(Rk, 1, sizeof(float)), &ok);
+    c->conv_half = prod3(prod3((size_t)cf->num_layers, (size_t)max_batch, (size_t)(K > 1 ? K - 1 : 1)), E, 1);
+    c->conv_state = xalloc(prod3(2, c->conv_half, sizeof(float)), &ok);
+    c->ssm_state = xalloc(prod3(prod3((size_t)cf->num_layers, (size_t)max_batch, 1), N, sizeof(float)), &ok);
     size_t ls = 0;
     for (int i = 0; i < m->n_tensors; i++)
         if (m->tensors[i].lin) {
@@ -167,7 +191,7 @@ itera_status itera_ctx_create(const itera_model *m, const itera_ctx_opts *o, ite
             if (s > ls) ls = s;
         }
     c->lin_scratch_stride = (ls + 63) & ~(size_t)63;
-    c->lin_scratch = xalloc(c->lin_scratch_stride * threads, &ok);
+    c->lin_scratch = xalloc(prod3(c->lin_scratch_stride, threads, 1), &ok);
     size_t s1 = scan_scratch_need(c, max_batch, max_seq), s2 = scan_scratch_need(c, max_batch, 1);
     c->scan_scratch_bytes = s1 > s2 ? s1 : s2;
     c->scan_scratch = xalloc(c->scan_scratch_bytes, &ok);
@@ -519,7 +543,7 @@ static void ssm_block(itera_ctx *c, row_task *a, int layer)
     scan_io io = {.B = B, .L = L, .u = c->uc, .ldu = E, .delta = c->delta,
                   .h = c->ssm_state + (size_t)layer * c->max_batch * N, .y = c->ys, .ldy = E};
     itera_kernel k = itera_ctx_kernel(c, B, L);
-    ZONE(ZONE_SCAN, scan_kernels[k].run(c->pool, &sp, &io, c->scan_scratch, c->chunk, c->prof));
+    ZONE(ZONE_SCAN, scan_kernels[k].run(c->pool, &sp, &io, c->scan_scratch, c->chunk, c->prof, isa_selected()));
 
     chain_add(a, ROW_GATE, ZONE_GATING, lw, layer);
     chain_add(a, ROW_OUT_PROJ, ZONE_OUT_PROJ, lw, layer);

@@ -89,6 +89,46 @@ const char *itera_status_name(itera_status s);
 /* The ISA path the matrix products of format q take on this CPU, e.g. "avx512", "avx512-vnni". */
 const char *itera_quant_isa(itera_quant q);
 
+/* ---- Instruction sets (engine/cpu.c, engine/isa_select.c) ----
+ *
+ * Every kernel family (FP32 and integer matrix products, element-wise math, the scan's
+ * inner loops) keeps one scalar reference and SIMD variants as rows of a table ordered by
+ * ISA. One selection, made once per process at first use (pthread_once), picks each
+ * family's row for itera_isa_best(); results record the rows' names. */
+typedef enum itera_isa {
+    ITERA_ISA_SCALAR = 0,
+    ITERA_ISA_AVX2 = 1,       /* AVX2 + FMA + F16C */
+    ITERA_ISA_AVX512 = 2,     /* AVX-512 F/BW/DQ/VL */
+    ITERA_ISA_AVX512VNNI = 3, /* AVX-512 + VNNI (vpdpbusd) */
+    ITERA_ISA_COUNT
+} itera_isa;
+
+/* Highest ISA usable here: CPUID + OS (XGETBV) support, capped by the environment variable
+ * ITERA_ISA=scalar|avx2|avx512|avx512vnni when set. Read once. */
+itera_isa itera_isa_best(void);
+/* isa <= itera_isa_best(). */
+bool itera_isa_has(itera_isa isa);
+/* Highest ISA the CPU and OS support, ignoring ITERA_ISA. */
+itera_isa itera_isa_hw(void);
+/* "scalar", "avx2", "avx512", "avx512vnni" (the ITERA_ISA spellings); "?" out of range. */
+const char *itera_isa_name(itera_isa isa);
+/* Parses an ITERA_ISA value (the itera_isa_name spellings, case-insensitive; "avx512-vnni"
+ * also accepted). false (and *out unchanged) for NULL or an unknown name. */
+bool itera_isa_parse(const char *s, itera_isa *out);
+/* ITERA_ISA was set to an unknown value: a one-line message naming it and the valid
+ * choices (the value is then ignored: no cap). NULL when unset or valid. */
+const char *itera_isa_env_error(void);
+
+/* The head every ISA-variant row starts with: the lowest ISA it needs, and its name as
+ * results record it (e.g. "avx512-vnni"). */
+typedef struct itera_variant {
+    itera_isa isa;
+    const char *name;
+} itera_variant;
+/* The one selection rule: the index of the last of rows[0..n) (ordered by ISA, rows[0]
+ * the scalar reference) whose ISA is <= cap; 0 when none is. */
+int itera_isa_pick(const itera_variant *const *rows, int n, itera_isa cap);
+
 /* The seed of the built-in synthetic model used when no model folder is given. */
 #define ITERA_DEFAULT_SEED 20240501u
 
@@ -194,6 +234,36 @@ itera_status itera_prof_write_trace(itera_ctx *c, const char *path, itera_error 
  * from every total above); pair_ns, the full cost of a begin/end pair. Either may be NULL. */
 void itera_prof_overhead(itera_ctx *c, double *zone_ns, double *pair_ns);
 
+/* ---- Accuracy against a reference model (engine/accuracy.c) ----
+ * Positions (rows of V logits) from a reference model (e.g. FP32) and a test model (e.g.
+ * a quant) on the same tokens are added; the summary gives, as llama.cpp's
+ * `perplexity --kl-divergence`: both perplexities with their standard errors, ΔPPL with its
+ * paired standard error, mean KL divergence KL(ref ‖ test) in nats with its 95% interval,
+ * its 99th / 99.9th percentiles and maximum, top-1 agreement, the share of near ties (the
+ * reference's top-2 logit margin below ITERA_ACC_NEAR_TIE), and the max |logit| difference.
+ * Formulas: engine/accuracy.c. Statistics undefined for the positions given (an sd of one
+ * value, a perplexity without targets) are NaN. */
+#define ITERA_ACC_NEAR_TIE 0.01
+typedef struct itera_acc itera_acc;
+typedef struct itera_acc_stats {
+    size_t positions;   /* rows added */
+    size_t predicted;   /* rows with a target (the perplexity's tokens) */
+    double ppl_ref, ppl_ref_se, ppl, ppl_se;
+    double delta_ppl, delta_ppl_se;      /* ppl − ppl_ref */
+    double kld_mean, kld_lo95, kld_hi95; /* nats */
+    double kld_p99, kld_p999, kld_max;
+    double top1_agreement, top1_se;      /* shares in [0, 1] */
+    double near_tie_share;
+    double max_abs_logit_err;
+} itera_acc_stats;
+itera_status itera_acc_create(int vocab, itera_acc **out, itera_error *err);
+void itera_acc_free(itera_acc *a);
+/* Adds `rows` positions: ref and test logits [rows, vocab]; targets [rows]: the next token
+ * at each position, or −1 where there is none (targets may be NULL: none anywhere). */
+itera_status itera_acc_add(itera_acc *a, const float *ref, const float *test,
+                           const int32_t *targets, size_t rows, itera_error *err);
+itera_status itera_acc_summary(const itera_acc *a, itera_acc_stats *out, itera_error *err);
+
 /* ---- The standalone selective scan (engine/scan.h), for benchmarks ---- */
 
 /* A scan of E channels, state N, over B rows of L tokens with random inputs from seed,
@@ -241,6 +311,19 @@ const char *itera_token_text(const itera_tokenizer *t, int id); /* "<UNK>" style
 /* Next token from logits [V]: argmax when temperature <= 0, else a draw from
  * softmax(logits / temperature) using *rng (a 64-bit state advanced in place). */
 int itera_sample(const float *logits, int V, float temperature, uint64_t *rng);
+
+/* ---- Reading input files (every reader of libitera and the harness goes through these) ---- */
+
+/* Reads all of path into *buf (malloc'd, NUL-terminated; *len bytes without the NUL).
+ * Anything that is not a regular file (FIFO, device, folder, socket) is refused without
+ * blocking: the file is opened O_NONBLOCK and its type checked on the open descriptor
+ * before any read. max_bytes > 0: a larger file is refused (ITERA_ERR_FORMAT). On error
+ * *buf is NULL and err names the file and the problem. */
+itera_status itera_read_file(const char *path, size_t max_bytes, char **buf, size_t *len,
+                             itera_error *err);
+/* Checks that text[0..len) is UTF-8 without NUL bytes; ITERA_ERR_FORMAT otherwise, the
+ * message "WHAT:LINE: NUL byte at byte offset N" (or "invalid UTF-8 (byte 0xXX) at ..."). */
+itera_status itera_check_text(const char *what, const char *text, size_t len, itera_error *err);
 
 /* ---- Writing files atomically (engine/atomic_file.c): every writer of the engine, the
  * CLI and the harness goes through these ----

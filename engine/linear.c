@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "isa_select.h"
 #include "matmul.h"
 #include "quant.h"
 
@@ -53,8 +54,7 @@ static void fp32_compute(int ith, int nth, const linear *L, const float *x, int 
                          const void *scratch, float *y, int ldy)
 {
     (void)scratch;
-    static mm_kernel_fn kernel; /* benign race: every thread stores the same value */
-    if (!kernel) kernel = mm_best()->kernel;
+    const mm_kernel_fn kernel = isa_selected()->mm->kernel;
     int P = mm_panels(L->n_out);
     int i0, i1;
     if (nth == 1) {
@@ -73,7 +73,7 @@ static void fp32_compute(int ith, int nth, const linear *L, const float *x, int 
     }
 }
 
-static const char *fp32_isa_name(void) { return mm_best()->name; }
+static const char *fp32_isa_name(void) { return isa_selected()->mm->v.name; }
 
 const linear_ops linear_fp32 = {
     .name = "fp32",

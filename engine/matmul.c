@@ -1,7 +1,8 @@
 /*
  * matmul.c: packing of FP32 weights into MM_NR-column panels, the scalar reference
- * kernel, and the table of kernel variants (SIMD ones live in matmul_avx2.c and
- * matmul_avx512.c, compiled with their ISA flags).
+ * kernel, the one driver loop of the SIMD kernels (mm_drive: their tiles live in
+ * matmul_avx2.c and matmul_avx512.c, compiled with their ISA flags), and the table of
+ * kernel variants.
  */
 #include "matmul.h"
 
@@ -52,16 +53,54 @@ void mm_kernel_scalar(const float *x, int ldx, int M, const float *wp, int n_in,
     }
 }
 
-const mm_impl mm_impls[] = {
-    {CPU_ISA_SCALAR, "scalar", mm_kernel_scalar},
-    {CPU_ISA_AVX2, "avx2", mm_kernel_avx2},
-    {CPU_ISA_AVX512, "avx512", mm_kernel_avx512},
-};
-const int mm_impl_count = (int)(sizeof mm_impls / sizeof mm_impls[0]);
+void mm_drive(const mm_tiles *t, const float *x, int ldx, int M, const float *wp, int n_in, int n_out,
+              int p0, int p1, const float *bias, float *y, int ldy) {
+    if (M <= 0 || p0 >= p1 || n_in <= 0) {
+        // n_in == 0: y = bias (or 0) over the range.
+        if (M > 0 && n_in <= 0) {
+            for (int m = 0; m < M; m++)
+                for (int n = p0 * MM_NR; n < p1 * MM_NR && n < n_out; n++)
+                    y[(size_t)m * ldy + n] = bias ? bias[n] : 0.0f;
+        }
+        return;
+    }
+    const size_t pstride = (size_t)n_in * MM_NR;
+    const int last_panel = mm_panels(n_out) - 1;
+    const int rem = n_out - last_panel * MM_NR;
+    int mc = t->l1_x_floats / n_in;
+    if (mc < t->mr_max) mc = t->mr_max;
 
-const mm_impl *mm_best(void) {
-    const cpu_isa isa = cpu_isa_best();
-    for (int i = mm_impl_count - 1; i > 0; i--)
-        if (mm_impls[i].isa <= isa) return &mm_impls[i];
-    return &mm_impls[0];
+    for (int m0 = 0; m0 < M; m0 += mc) {
+        const int mrows = M - m0 < mc ? M - m0 : mc;
+        int np0 = 1;
+        for (int i = 0; i < 3; i++)
+            if (mrows <= t->np_by_rows[i].rows) {
+                np0 = t->np_by_rows[i].np;
+                break;
+            }
+        for (int p = p0; p < p1;) {
+            int np = np0;
+            while (np > p1 - p) np >>= 1;
+            const int mr_max = t->mr_for_np[np];
+            const int ntiles = (mrows + mr_max - 1) / mr_max;
+            const int base = mrows / ntiles, extra = mrows % ntiles;
+            const int lc = p + np - 1 == last_panel ? rem : MM_NR;
+            const float *w = wp + (size_t)p * pstride;
+            const float *b = bias ? bias + p * MM_NR : NULL;
+            int m = m0;
+            for (int k = 0; k < ntiles; k++) {
+                const int mr = base + (k < extra);
+                t->tile[np][mr](x + (size_t)m * ldx, (size_t)ldx, w, pstride, n_in, b,
+                                y + (size_t)m * ldy + p * MM_NR, (size_t)ldy, lc);
+                m += mr;
+            }
+            p += np;
+        }
+    }
 }
+
+static const mm_impl mm_scalar = {{ITERA_ISA_SCALAR, "scalar"}, mm_kernel_scalar};
+static const mm_impl mm_avx2 = {{ITERA_ISA_AVX2, "avx2"}, mm_kernel_avx2};
+static const mm_impl mm_avx512 = {{ITERA_ISA_AVX512, "avx512"}, mm_kernel_avx512};
+const itera_variant *const mm_variants[] = {&mm_scalar.v, &mm_avx2.v, &mm_avx512.v};
+const int mm_variant_count = (int)(sizeof mm_variants / sizeof mm_variants[0]);

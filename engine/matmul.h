@@ -12,7 +12,7 @@
 #define ITERA_MATMUL_H
 
 #include <stddef.h>
-#include "cpu.h"
+#include "itera.h"
 
 #define MM_NR 16
 
@@ -31,10 +31,35 @@ typedef void (*mm_kernel_fn)(const float *x, int ldx, int M, const float *wp, in
                              int n_out, int p0, int p1, const float *bias, float *y, int ldy);
 
 typedef struct mm_impl {
-    cpu_isa isa;
-    const char *name;
+    itera_variant v; /* isa, name */
     mm_kernel_fn kernel;
 } mm_impl;
+
+/* ---- The SIMD kernels: one driver, per-ISA tiles ----
+ *
+ * A tile computes y [mr, np·16] = x [mr, K] · np panels (+ bias) with its accumulators in
+ * registers; pstride: floats from one panel to the next; the last panel of the tile has
+ * last_cols valid columns (16 when full; only those are stored). mm_drive walks any
+ * [M, p0..p1) with one ISA's tiles: rows in chunks whose slice of x fits in L1 (at least
+ * mr_max rows), and within a chunk every group of np panels streamed once per row tile
+ * while it is hot in L1; np from the rows in the chunk (few rows: wider tiles keep enough
+ * independent accumulators), the chunk's rows spread evenly over the fewest tiles. */
+#define MM_TILE_MR_MAX 12
+#define MM_TILE_NP_MAX 8
+typedef void (*mm_tile_fn)(const float *x, size_t ldx, const float *w, size_t pstride, int K,
+                           const float *bias, float *y, size_t ldy, int last_cols);
+typedef struct mm_tiles {
+    int l1_x_floats;  /* floats of x kept hot in L1 per row chunk */
+    int mr_max;       /* rows of the tallest tile (the smallest chunk) */
+    /* panels per tile: np_by_rows[i].np for the first i with rows in chunk <= .rows */
+    struct { int rows, np; } np_by_rows[3];
+    int mr_for_np[MM_TILE_NP_MAX + 1];                       /* most rows per tile of np panels */
+    mm_tile_fn tile[MM_TILE_NP_MAX + 1][MM_TILE_MR_MAX + 1]; /* [np][mr] */
+} mm_tiles;
+
+/* mm_kernel_fn's contract, with the tiles of one ISA. */
+void mm_drive(const mm_tiles *t, const float *x, int ldx, int M, const float *wp, int n_in, int n_out,
+              int p0, int p1, const float *bias, float *y, int ldy);
 
 void mm_kernel_scalar(const float *x, int ldx, int M, const float *wp, int n_in, int n_out,
                       int p0, int p1, const float *bias, float *y, int ldy);
@@ -43,9 +68,8 @@ void mm_kernel_avx2(const float *x, int ldx, int M, const float *wp, int n_in, i
 void mm_kernel_avx512(const float *x, int ldx, int M, const float *wp, int n_in, int n_out,
                       int p0, int p1, const float *bias, float *y, int ldy);
 
-/* The variants, best last; mm_best() is the best one the CPU allows. */
-extern const mm_impl mm_impls[];
-extern const int mm_impl_count;
-const mm_impl *mm_best(void);
+/* The variants, scalar first (rows of the ISA selection: isa_select.h). */
+extern const itera_variant *const mm_variants[];
+extern const int mm_variant_count;
 
 #endif

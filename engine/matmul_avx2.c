@@ -1,27 +1,20 @@
 /*
  * matmul_avx2.c: the AVX2 + FMA FP32 kernel over MM_NR = 16 column panels (two ymm per
- * panel row). Call only when cpu_isa_has(CPU_ISA_AVX2).
+ * panel row). Call only when itera_isa_has(ITERA_ISA_AVX2).
  *
  * A tile is MR rows of x by NP panels: 2·MR·NP ymm accumulators (16 ymm registers in
  * all, so 6x1, 2x2 or 1x4), per k two loads per panel and one broadcast per row.
- * Fixed-size always_inline instantiations keep the accumulators in registers. Rows are
- * processed in chunks whose slice of x fits in L1; the last panel's partial columns are
- * written with masked stores.
+ * Fixed-size always_inline instantiations keep the accumulators in registers; the last
+ * panel's partial columns are written with masked stores. mm_drive (matmul.c) walks the
+ * rows and panels with these tiles.
  */
 #include "matmul.h"
 
-#include <immintrin.h>
-#include <stdint.h>
+#include <limits.h>
 
-#define AI static inline __attribute__((always_inline))
+#include "simd_avx2.h"
 
 enum { MR_MAX = 6, NP_MAX = 4 };
-
-// Lanes of a partial 16-column panel: mask for ymm half h (0 or 1) with `cols` valid.
-AI __m256i half_mask(int cols, int h) {
-    const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(cols - 8 * h), idx);
-}
 
 // x [MR, K] · panels [NP] -> y [MR, NP*16] (+ bias); the last panel has last_cols valid
 // columns (16 when full).
@@ -49,7 +42,7 @@ AI void tile(const float *restrict x, size_t ldx, const float *restrict w, size_
     }
 
     const int full = last_cols == 16;
-    const __m256i mk0 = half_mask(last_cols, 0), mk1 = half_mask(last_cols, 1);
+    const __m256i mk0 = tail_mask8(last_cols), mk1 = tail_mask8(last_cols - 8);
     __m256 bv[2 * NP_MAX];
 #pragma GCC unroll 8
     for (int n = 0; n < 2 * NP; n++) {
@@ -73,9 +66,6 @@ AI void tile(const float *restrict x, size_t ldx, const float *restrict w, size_
         }
 }
 
-typedef void (*tile_fn)(const float *x, size_t ldx, const float *w, size_t pstride, int K,
-                        const float *bias, float *y, size_t ldy, int last_cols);
-
 #define DEF_TILE(mr, np)                                                                      \
     static void tile_##mr##x##np(const float *x, size_t ldx, const float *w, size_t pstride, \
                                  int K, const float *bias, float *y, size_t ldy,             \
@@ -86,52 +76,20 @@ DEF_TILE(1, 1) DEF_TILE(2, 1) DEF_TILE(3, 1) DEF_TILE(4, 1) DEF_TILE(5, 1) DEF_T
 DEF_TILE(1, 2) DEF_TILE(2, 2)
 DEF_TILE(1, 4)
 
-// tiles[np][mr]
-static const tile_fn tiles[NP_MAX + 1][MR_MAX + 1] = {
-    [1] = {NULL, tile_1x1, tile_2x1, tile_3x1, tile_4x1, tile_5x1, tile_6x1},
-    [2] = {NULL, tile_1x2, tile_2x2},
-    [4] = {NULL, tile_1x4},
+// The tile shapes (16 ymm registers: 2·mr·np accumulators) and the driver's policy.
+static const mm_tiles tiles_avx2 = {
+    .l1_x_floats = 24 * 1024 / 4,
+    .mr_max = MR_MAX,
+    .np_by_rows = {{1, 4}, {2, 2}, {INT_MAX, 1}},
+    .mr_for_np = {[1] = 6, [2] = 2, [4] = 1},
+    .tile = {
+        [1] = {NULL, tile_1x1, tile_2x1, tile_3x1, tile_4x1, tile_5x1, tile_6x1},
+        [2] = {NULL, tile_1x2, tile_2x2},
+        [4] = {NULL, tile_1x4},
+    },
 };
-static const int mr_for_np[NP_MAX + 1] = {0, 6, 2, 0, 1};
-
-#define L1_X_FLOATS (24 * 1024 / 4)
 
 void mm_kernel_avx2(const float *x, int ldx, int M, const float *wp, int n_in, int n_out,
                     int p0, int p1, const float *bias, float *y, int ldy) {
-    if (M <= 0 || p0 >= p1 || n_in <= 0) {
-        if (M > 0 && n_in <= 0) {
-            for (int m = 0; m < M; m++)
-                for (int n = p0 * 16; n < p1 * 16 && n < n_out; n++)
-                    y[(size_t)m * ldy + n] = bias ? bias[n] : 0.0f;
-        }
-        return;
-    }
-    const size_t pstride = (size_t)n_in * 16;
-    const int last_panel = mm_panels(n_out) - 1;
-    const int rem = n_out - last_panel * 16;
-    int mc = L1_X_FLOATS / n_in;
-    if (mc < MR_MAX) mc = MR_MAX;
-
-    for (int m0 = 0; m0 < M; m0 += mc) {
-        const int mrows = M - m0 < mc ? M - m0 : mc;
-        for (int p = p0; p < p1;) {
-            const int left = p1 - p;
-            int np = mrows == 1 ? 4 : mrows == 2 ? 2 : 1;
-            while (np > left) np >>= 1;
-            const int mr_max = mr_for_np[np];
-            const int ntiles = (mrows + mr_max - 1) / mr_max;
-            const int base = mrows / ntiles, extra = mrows % ntiles;
-            const int lc = p + np - 1 == last_panel ? rem : 16;
-            const float *w = wp + (size_t)p * pstride;
-            const float *b = bias ? bias + p * 16 : NULL;
-            int m = m0;
-            for (int t = 0; t < ntiles; t++) {
-                const int mr = base + (t < extra);
-                tiles[np][mr](x + (size_t)m * ldx, (size_t)ldx, w, pstride, n_in, b,
-                              y + (size_t)m * ldy + p * 16, (size_t)ldy, lc);
-                m += mr;
-            }
-            p += np;
-        }
-    }
+    mm_drive(&tiles_avx2, x, ldx, M, wp, n_in, n_out, p0, p1, bias, y, ldy);
 }

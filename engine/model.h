@@ -7,6 +7,8 @@
 #ifndef ITERA_MODEL_H
 #define ITERA_MODEL_H
 
+#include <jansson.h>
+
 #include "itera.h"
 #include "linear.h"
 
@@ -59,8 +61,10 @@ struct itera_model {
     model_tensor tensors[MODEL_MAX_TENSORS];
 };
 
-/* Parses and range-checks a config.json. */
+/* Parses and range-checks a config.json (duplicate keys rejected). */
 itera_status config_load(const char *path, itera_config *cfg, itera_error *err);
+/* The same over a parsed JSON value (borrowed); path names it in messages. */
+itera_status config_from_json(json_t *root, const char *path, itera_config *cfg, itera_error *err);
 /* Fills m->tensors from m->cfg (names, shapes, destinations). */
 void model_list_tensors(itera_model *m);
 /* Allocates an FP32 parameter array of n floats (64-byte aligned, zeroed); NULL on failure. */

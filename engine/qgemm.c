@@ -5,6 +5,7 @@
 #include "qgemm.h"
 
 #include <math.h>
+#include <string.h>
 
 static size_t up64(size_t n) { return (n + 63) & ~(size_t)63; }
 
@@ -28,7 +29,10 @@ qg_act qg_act_view(void *scratch, int M, int K)
 }
 
 /* Per block: dx = max|x| / 127, q = rint(x · (127 / max|x|)) (nearest even), all zero for a
- * zero block. Every variant computes exactly these values. */
+ * block with max|x| < QG_AMAX_MIN (zero or so small that 127 / max|x| overflows). A block
+ * holding a NaN or an infinity quantizes to zeros with dx = NaN (xs = 0), so its products
+ * are NaN as in FP32. max|x| is taken on the bits (qgemm.h): NaN is then the largest value.
+ * Every variant computes exactly these values. */
 void qg_prepare_scalar(const float *x, int ldx, int m0, int m1, int K, bool offset128, const qg_act *a)
 {
     const int nb = K / QG_K;
@@ -37,9 +41,22 @@ void qg_prepare_scalar(const float *x, int ldx, int m0, int m1, int K, bool offs
         uint8_t *q = a->xq + (size_t)m * K;
         for (int b = 0; b < nb; b++) {
             const float *xb = xr + b * QG_K;
-            float amax = 0.0f;
-            for (int k = 0; k < QG_K; k++) amax = fmaxf(amax, fabsf(xb[k]));
-            const float id = amax > 0.0f ? 127.0f / amax : 0.0f;
+            uint32_t abits = 0;
+            for (int k = 0; k < QG_K; k++) {
+                uint32_t v;
+                memcpy(&v, &xb[k], 4);
+                v &= 0x7fffffffu;
+                if (v > abits) abits = v;
+            }
+            float amax;
+            memcpy(&amax, &abits, 4);
+            if (!(amax < INFINITY)) { /* NaN or ±inf in the block */
+                memset(q + b * QG_K, offset128 ? 128 : 0, QG_K);
+                a->xd[(size_t)m * nb + b] = NAN;
+                if (a->xs) a->xs[(size_t)m * nb + b] = 0;
+                continue;
+            }
+            const float id = amax >= QG_AMAX_MIN ? 127.0f / amax : 0.0f;
             int32_t sum = 0;
             for (int k = 0; k < QG_K; k++) {
                 const int v = (int)lrintf(xb[k] * id);
@@ -107,17 +124,8 @@ void qg_gemm4_scalar(const qg_args *a, int m0, int m1, int p0, int p1)
     }
 }
 
-const qg_impl qg_impls[] = {
-    {CPU_ISA_SCALAR, "scalar", qg_prepare_scalar, qg_gemm8_scalar, qg_gemm4_scalar},
-    {CPU_ISA_AVX2, "avx2", qg_prepare_avx2, qg_gemm8_avx2, qg_gemm4_avx2},
-    {CPU_ISA_AVX512VNNI, "avx512-vnni", qg_prepare_vnni, qg_gemm8_vnni, qg_gemm4_vnni},
-};
-const int qg_impl_count = (int)(sizeof qg_impls / sizeof qg_impls[0]);
-
-const qg_impl *qg_best(void)
-{
-    const cpu_isa isa = cpu_isa_best();
-    for (int i = qg_impl_count - 1; i > 0; i--)
-        if (qg_impls[i].isa <= isa) return &qg_impls[i];
-    return &qg_impls[0];
-}
+static const qg_impl qg_scalar = {{ITERA_ISA_SCALAR, "scalar"}, qg_prepare_scalar, qg_gemm8_scalar, qg_gemm4_scalar};
+static const qg_impl qg_avx2 = {{ITERA_ISA_AVX2, "avx2"}, qg_prepare_avx2, qg_gemm8_avx2, qg_gemm4_avx2};
+static const qg_impl qg_vnni = {{ITERA_ISA_AVX512VNNI, "avx512-vnni"}, qg_prepare_vnni, qg_gemm8_vnni, qg_gemm4_vnni};
+const itera_variant *const qg_variants[] = {&qg_scalar.v, &qg_avx2.v, &qg_vnni.v};
+const int qg_variant_count = (int)(sizeof qg_variants / sizeof qg_variants[0]);

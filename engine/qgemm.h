@@ -4,7 +4,11 @@
  *   y [M, n_out] = x [M, K] · Wᵀ [K, n_out] (+ bias)
  *
  * Activations are quantized on the fly (qg_prepare): per row and block of 32, symmetric
- * int8 with a float scale dx = max|x| / 127. Each block's dot product runs in integers,
+ * int8 with a float scale dx = max|x| / 127. max|x| is the largest |x| compared as bits
+ * (for non-negative floats the integer order is the float order, and NaN sorts above
+ * +inf), so a block holding a NaN or an infinity is seen: it quantizes to zeros with
+ * dx = NaN and its products are NaN, as in FP32. A block with max|x| < QG_AMAX_MIN
+ * (127 / max|x| would overflow) is a zero block. Each block's dot product runs in integers,
  * then y += (float)isum · (dw · dx) (one fused multiply-add per block, blocks in order),
  * so every ISA variant gives the scalar reference's result bit for bit.
  *
@@ -30,10 +34,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cpu.h"
+#include "itera.h"
 
 #define QG_NR 16 /* rows per panel */
 #define QG_K 32  /* block size */
+#define QG_AMAX_MIN 0x1p-119f /* smallest max|x| of a non-zero block: 127 / it is finite */
 
 typedef struct {
     int8_t qs[QG_K / 4][QG_NR][4];
@@ -78,8 +83,7 @@ typedef void (*qg_prepare_fn)(const float *x, int ldx, int m0, int m1, int K, bo
 typedef void (*qg_gemm_fn)(const qg_args *a, int m0, int m1, int p0, int p1);
 
 typedef struct qg_impl {
-    cpu_isa isa;      /* lowest ISA it needs */
-    const char *name; /* "scalar", "avx2", "avx512-vnni" */
+    itera_variant v; /* lowest ISA it needs; "scalar", "avx2", "avx512-vnni" */
     qg_prepare_fn prepare;
     qg_gemm_fn gemm8, gemm4;
 } qg_impl;
@@ -94,9 +98,8 @@ void qg_prepare_vnni(const float *x, int ldx, int m0, int m1, int K, bool offset
 void qg_gemm8_vnni(const qg_args *a, int m0, int m1, int p0, int p1);
 void qg_gemm4_vnni(const qg_args *a, int m0, int m1, int p0, int p1);
 
-/* The variants, scalar first; qg_best() is the best one the CPU (and ITERA_ISA) allows. */
-extern const qg_impl qg_impls[];
-extern const int qg_impl_count;
-const qg_impl *qg_best(void);
+/* The variants, scalar first (rows of the ISA selection: isa_select.h). */
+extern const itera_variant *const qg_variants[];
+extern const int qg_variant_count;
 
 #endif

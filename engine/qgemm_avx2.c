@@ -1,51 +1,51 @@
 /*
  * qgemm_avx2.c: the integer products with AVX2 (vpmaddubsw u8 × s8 -> int16 pairs, then
  * vpmaddwd with ones -> int32). Compiled with -mavx2 -mfma; called only when
- * cpu_isa_best() >= CPU_ISA_AVX2. Results equal qgemm.c's references bit for bit.
+ * itera_isa_best() >= ITERA_ISA_AVX2. Results equal qgemm.c's references bit for bit.
  *
  * int8: vpmaddubsw(|w|, sign(x, w)), the sign trick (x in −127..127, so no pair of
  * products saturates int16). int4: vpmaddubsw(nibble, x), nibbles <= 15; the low- and
  * high-nibble halves are summed in int16 (<= 4·15·127) before widening. A panel of 16 rows
  * is two 8-lane halves; tiles are up to 2 rows × 1 panel.
  */
-#include <immintrin.h>
+#include <math.h>
 #include <string.h>
 
 #include "qgemm.h"
+#include "simd_avx2.h"
 
-#define AI static inline __attribute__((always_inline))
-
-AI int32_t load32(const void *p)
+/* The largest of 8 non-negative floats compared as integers (qgemm.h: NaN sorts last). */
+AI float hmax8_bits(__m256i v)
 {
-    int32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
-AI float hmax8(__m256 v)
-{
-    __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
-    m = _mm_max_ss(m, _mm_shuffle_ps(m, m, 1));
-    return _mm_cvtss_f32(m);
+    __m128i m = _mm_max_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    m = _mm_max_epi32(m, _mm_shuffle_epi32(m, 0x4E));
+    m = _mm_max_epi32(m, _mm_shuffle_epi32(m, 0xB1));
+    return _mm_cvtss_f32(_mm_castsi128_ps(m));
 }
 
 void qg_prepare_avx2(const float *x, int ldx, int m0, int m1, int K, bool offset128, const qg_act *a)
 {
     const int nb = K / QG_K;
-    const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    const __m256i absmask = _mm256_set1_epi32(0x7fffffff);
     for (int m = m0; m < m1; m++) {
         const float *xr = x + (size_t)m * ldx;
         uint8_t *q = a->xq + (size_t)m * K;
         for (int b = 0; b < nb; b++) {
             const float *xb = xr + b * QG_K;
-            __m256 v[4], am = _mm256_setzero_ps();
+            __m256 v[4];
+            __m256i am = _mm256_setzero_si256();
             for (int i = 0; i < 4; i++) {
                 v[i] = _mm256_loadu_ps(xb + 8 * i);
-                am = _mm256_max_ps(am, _mm256_and_ps(v[i], absmask));
+                am = _mm256_max_epi32(am, _mm256_and_si256(_mm256_castps_si256(v[i]), absmask));
             }
-            const float amax = hmax8(am);
-            const __m256 id = _mm256_set1_ps(amax > 0.0f ? 127.0f / amax : 0.0f);
+            const float amax = hmax8_bits(am);
+            if (!(amax < INFINITY)) { /* NaN or ±inf in the block (qgemm.h) */
+                memset(q + b * QG_K, offset128 ? 128 : 0, QG_K);
+                a->xd[(size_t)m * nb + b] = NAN;
+                if (a->xs) a->xs[(size_t)m * nb + b] = 0;
+                continue;
+            }
+            const __m256 id = _mm256_set1_ps(amax >= QG_AMAX_MIN ? 127.0f / amax : 0.0f);
             int32_t qi[QG_K], sum = 0;
             for (int i = 0; i < 4; i++)
                 _mm256_storeu_si256((__m256i *)(void *)(qi + 8 * i), _mm256_cvtps_epi32(_mm256_mul_ps(v[i], id)));

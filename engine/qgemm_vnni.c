@@ -1,7 +1,7 @@
 /*
  * qgemm_vnni.c: the integer products with AVX-512 VNNI (vpdpbusd: 64 u8 × s8 products
  * summed in fours into 16 int32 lanes per instruction). Compiled with -mavx512vnni; called
- * only when cpu_isa_best() >= CPU_ISA_AVX512VNNI. Results equal qgemm.c's references bit
+ * only when itera_isa_best() >= ITERA_ISA_AVX512VNNI. Results equal qgemm.c's references bit
  * for bit (same integers, same per-block float operations in the same order).
  *
  * Tiles: MR rows of x × NP panels of 16 outputs. Per block of 32 k, the int32 accumulators
@@ -11,19 +11,11 @@
  * passes over them. Prefill uses 4 × 2 tiles; up to 3 rows (decode) use 1..3 × 4 tiles,
  * enough independent accumulator chains to hide vpdpbusd's latency.
  */
-#include <immintrin.h>
+#include <math.h>
 #include <string.h>
 
 #include "qgemm.h"
-
-#define AI static inline __attribute__((always_inline))
-
-AI int32_t load32(const void *p)
-{
-    int32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
+#include "simd_avx512.h"
 
 /* Lane b of the result: op over the 16 lanes of v[b] (a transposing tree: 15 shuffle pairs
  * instead of 16 horizontal reductions). */
@@ -49,6 +41,7 @@ AI int32_t load32(const void *p)
     } while (0)
 
 #define NOCAST(x) (x)
+#define MAX_EPI32_PS(a, b) _mm512_castsi512_ps(_mm512_max_epi32(_mm512_castps_si512(a), _mm512_castps_si512(b)))
 #define ADD_EPI32_PS(a, b) _mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(a), _mm512_castps_si512(b)))
 
 /* Blocks are numbered flat over rows [m0, m1) (xd and xs are [M, K/32], so a group of 16
@@ -70,20 +63,24 @@ void qg_prepare_vnni(const float *x, int ldx, int m0, int m1, int K, bool offset
             const int m = m0 + (i + j) / nb, b = (i + j) % nb;
             src[j] = x + (size_t)m * ldx + b * QG_K;
             dst[j] = a->xq + (size_t)m * K + b * QG_K;
-            mx[j] = _mm512_max_ps(_mm512_and_ps(_mm512_loadu_ps(src[j]), absmask),
-                                  _mm512_and_ps(_mm512_loadu_ps(src[j] + 16), absmask));
+            mx[j] = MAX_EPI32_PS(_mm512_and_ps(_mm512_loadu_ps(src[j]), absmask),
+                                 _mm512_and_ps(_mm512_loadu_ps(src[j] + 16), absmask));
         }
         __m512 amax;
-        REDUCE16(_mm512_max_ps, NOCAST, NOCAST, mx, amax);
-        const __mmask16 nz = _mm512_cmp_ps_mask(amax, _mm512_setzero_ps(), _CMP_GT_OQ);
+        REDUCE16(MAX_EPI32_PS, NOCAST, NOCAST, mx, amax);
+        /* finite: not NaN or inf (qgemm.h); nz: a non-zero block with a finite 127 / amax */
+        const __mmask16 finite = _mm512_cmp_ps_mask(amax, _mm512_set1_ps(INFINITY), _CMP_LT_OQ);
+        const __mmask16 nz = _mm512_mask_cmp_ps_mask(finite, amax, _mm512_set1_ps(QG_AMAX_MIN), _CMP_GE_OQ);
         _Alignas(64) float id[16];
         _mm512_store_ps(id, _mm512_maskz_div_ps(nz, _mm512_set1_ps(127.0f), amax));
-        _mm512_storeu_ps(xd + i, _mm512_div_ps(amax, _mm512_set1_ps(127.0f)));
+        _mm512_storeu_ps(xd + i, _mm512_mask_div_ps(_mm512_set1_ps(NAN), finite, amax, _mm512_set1_ps(127.0f)));
         __m512i sum[16];
         for (int j = 0; j < 16; j++) {
+            /* a non-finite block: products masked to 0, so q = 0 (NaN · 0 would not be) */
+            const __mmask16 keep = (__mmask16)-(int)((finite >> j) & 1);
             const __m512 s = _mm512_set1_ps(id[j]);
-            const __m512i q0 = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(src[j]), s));
-            const __m512i q1 = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(src[j] + 16), s));
+            const __m512i q0 = _mm512_cvtps_epi32(_mm512_maskz_mul_ps(keep, _mm512_loadu_ps(src[j]), s));
+            const __m512i q1 = _mm512_cvtps_epi32(_mm512_maskz_mul_ps(keep, _mm512_loadu_ps(src[j] + 16), s));
             _mm_storeu_si128((__m128i *)(void *)dst[j], _mm512_cvtepi32_epi8(_mm512_add_epi32(q0, off)));
             _mm_storeu_si128((__m128i *)(void *)(dst[j] + 16), _mm512_cvtepi32_epi8(_mm512_add_epi32(q1, off)));
             sum[j] = _mm512_add_epi32(q0, q1);
@@ -99,9 +96,17 @@ void qg_prepare_vnni(const float *x, int ldx, int m0, int m1, int K, bool offset
         const float *xb = x + (size_t)m * ldx + b * QG_K;
         uint8_t *q = a->xq + (size_t)m * K + b * QG_K;
         const __m512 v0 = _mm512_loadu_ps(xb), v1 = _mm512_loadu_ps(xb + 16);
-        const float amax =
-            _mm512_reduce_max_ps(_mm512_max_ps(_mm512_and_ps(v0, absmask), _mm512_and_ps(v1, absmask)));
-        const __m512 id = _mm512_set1_ps(amax > 0.0f ? 127.0f / amax : 0.0f);
+        const int32_t abits = _mm512_reduce_max_epi32(_mm512_castps_si512(
+            MAX_EPI32_PS(_mm512_and_ps(v0, absmask), _mm512_and_ps(v1, absmask))));
+        float amax;
+        memcpy(&amax, &abits, 4);
+        if (!(amax < INFINITY)) { /* NaN or ±inf in the block (qgemm.h) */
+            memset(q, offset128 ? 128 : 0, QG_K);
+            xd[i] = NAN;
+            if (xs) xs[i] = 0;
+            continue;
+        }
+        const __m512 id = _mm512_set1_ps(amax >= QG_AMAX_MIN ? 127.0f / amax : 0.0f);
         const __m512i q0 = _mm512_cvtps_epi32(_mm512_mul_ps(v0, id));
         const __m512i q1 = _mm512_cvtps_epi32(_mm512_mul_ps(v1, id));
         _mm_storeu_si128((__m128i *)(void *)q, _mm512_cvtepi32_epi8(_mm512_add_epi32(q0, off)));
@@ -116,7 +121,7 @@ AI void store_tile(const qg_args *a, int m0, int MR, int p, int NP, __m512 facc[
 {
     for (int j = 0; j < NP; j++) {
         const int n0 = (p + j) * QG_NR, cnt = a->n_out - n0 < QG_NR ? a->n_out - n0 : QG_NR;
-        const __mmask16 mask = (__mmask16)((1u << cnt) - 1u);
+        const __mmask16 mask = tail_mask16(cnt);
         const __m512 bias = a->bias ? _mm512_maskz_loadu_ps(mask, a->bias + n0) : _mm512_setzero_ps();
         for (int i = 0; i < MR; i++) {
             __m512 v = a->bias ? _mm512_add_ps(facc[i][j], bias) : facc[i][j];

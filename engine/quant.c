@@ -8,6 +8,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "isa_select.h"
 #include "qgemm.h"
 
 /* ---- IEEE half ---- */
@@ -351,7 +352,7 @@ static void q_prepare(int ith, int nth, const float *x, int ldx, int M, int n_in
     if (int8) a.xs = NULL; /* the int8 correction comes from the weights */
     int m0, m1;
     pool_slice(M, ith, nth, &m0, &m1);
-    if (m1 > m0) qg_best()->prepare(x, ldx, m0, m1, n_in, int8, &a);
+    if (m1 > m0) isa_selected()->qg->prepare(x, ldx, m0, m1, n_in, int8, &a);
 }
 
 static void q8_prepare(int ith, int nth, const float *x, int ldx, int M, int n_in, void *scratch)
@@ -372,7 +373,7 @@ static void q4_prepare(int ith, int nth, const float *x, int ldx, int M, int n_i
 static void q_compute(int ith, int nth, const linear *L, int M, const void *scratch, float *y,
                       int ldy, bool int8)
 {
-    const qg_impl *impl = qg_best();
+    const qg_impl *impl = isa_selected()->qg;
     qg_gemm_fn gemm = int8 ? impl->gemm8 : impl->gemm4;
     qg_args a = {.w = L->w, .n_out = L->n_out, .K = L->n_in, .bias = L->bias,
                  .x = qg_act_view((void *)(uintptr_t)scratch, M, L->n_in), .y = y, .ldy = ldy};
@@ -405,7 +406,7 @@ static void q4_compute(int ith, int nth, const linear *L, const float *x, int ld
     q_compute(ith, nth, L, M, scratch, y, ldy, false);
 }
 
-static const char *q_isa_name(void) { return qg_best()->name; }
+static const char *q_isa_name(void) { return isa_selected()->qg->v.name; }
 
 const linear_ops linear_int8 = {
     .name = "int8",

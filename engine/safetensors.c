@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +13,8 @@
 
 #include "err.h"
 
-/* A header larger than this is refused (the format's own reference limit is 100 MB). */
-#define ST_MAX_HEADER (100u << 20)
+/* A header larger than this is refused (the reference implementation's MAX_HEADER_SIZE). */
+#define ST_MAX_HEADER 100000000u
 
 static const struct {
     const char *name;
@@ -54,39 +55,34 @@ void st_close(st_file *f)
     free(f);
 }
 
-static itera_status read_file(const char *path, uint8_t **buf, size_t *size, itera_error *err)
+/* Checked element count and byte size of a shape; false on overflow of size_t. */
+static bool shape_bytes(const int64_t *shape, int rank, size_t elem, size_t *count, size_t *bytes)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return itera_fail(err, ITERA_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat sb;
-    if (fstat(fileno(fp), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        fclose(fp);
-        return itera_fail(err, ITERA_ERR_IO, "%s: not a regular file", path);
-    }
-    size_t n = (size_t)sb.st_size;
-    uint8_t *b = malloc(n ? n : 1);
-    if (!b) {
-        fclose(fp);
-        return itera_fail(err, ITERA_ERR_NOMEM, "%s: out of memory reading %zu bytes", path, n);
-    }
-    if (fread(b, 1, n, fp) != n) {
-        free(b);
-        fclose(fp);
-        return itera_fail(err, ITERA_ERR_IO, "%s: read failed", path);
-    }
-    fclose(fp);
-    *buf = b;
-    *size = n;
-    return ITERA_OK;
+    size_t c = 1;
+    for (int i = 0; i < rank; i++)
+        if (shape[i] < 0 || __builtin_mul_overflow(c, (size_t)shape[i], &c)) return false;
+    *count = c;
+    return !__builtin_mul_overflow(c, elem, bytes);
 }
 
+/* One header entry: its keys, dtype, shape and offsets, checked one by one. The offsets
+ * are checked against each other and the data size in check_tiling. */
 static itera_status parse_entry(st_file *f, const char *key, json_t *v, const uint8_t *base,
-                                size_t data_len, st_tensor *t, itera_error *err)
+                                size_t data_len, st_tensor *t, size_t *begin, itera_error *err)
 {
     const char *path = f->path;
     if (!json_is_object(v))
         return itera_fail(err, ITERA_ERR_FORMAT, "%s: tensor '%s': header entry is not an object",
                           path, key);
+    const char *k;
+    json_t *unused;
+    json_object_foreach(v, k, unused)
+    {
+        if (strcmp(k, "dtype") != 0 && strcmp(k, "shape") != 0 && strcmp(k, "data_offsets") != 0)
+            return itera_fail(err, ITERA_ERR_FORMAT,
+                              "%s: tensor '%s': unknown key '%s' (expected dtype, shape, data_offsets)",
+                              path, key, k);
+    }
     json_t *dt = json_object_get(v, "dtype"), *sh = json_object_get(v, "shape"),
            *off = json_object_get(v, "data_offsets");
     if (!json_is_string(dt) || !st_dtype_size(json_string_value(dt)))
@@ -103,44 +99,109 @@ static itera_status parse_entry(st_file *f, const char *key, json_t *v, const ui
                           "%s: tensor '%s': data_offsets missing (expected [begin, end])", path, key);
     snprintf(t->dtype, sizeof t->dtype, "%s", json_string_value(dt));
     t->rank = (int)json_array_size(sh);
-    size_t count = 1;
     for (int i = 0; i < t->rank; i++) {
         json_t *d = json_array_get(sh, (size_t)i);
-        if (!json_is_integer(d) || json_integer_value(d) < 0 || json_integer_value(d) > (1ll << 40))
+        if (!json_is_integer(d) || json_integer_value(d) < 0)
             return itera_fail(err, ITERA_ERR_FORMAT,
                               "%s: tensor '%s': shape[%d] is not a non-negative integer", path, key, i);
         t->shape[i] = json_integer_value(d);
-        count *= (size_t)t->shape[i];
     }
+    char desc[160];
+    st_describe(t, desc, sizeof desc);
+    size_t count, want;
+    if (!shape_bytes(t->shape, t->rank, st_dtype_size(t->dtype), &count, &want))
+        return itera_fail(err, ITERA_ERR_FORMAT,
+                          "%s: tensor '%s': %s: element count or byte size overflows", path, key, desc);
     json_int_t b = json_integer_value(json_array_get(off, 0)),
                e = json_integer_value(json_array_get(off, 1));
-    if (b < 0 || e < b || (size_t)e > data_len)
+    if (b < 0 || e < b || (uint64_t)e > data_len)
         return itera_fail(err, ITERA_ERR_FORMAT,
                           "%s: tensor '%s': data_offsets [%lld, %lld] outside the %zu data bytes "
                           "(truncated file?)",
                           path, key, (long long)b, (long long)e, data_len);
-    size_t want = count * st_dtype_size(t->dtype);
-    if ((size_t)(e - b) != want)
+    if ((uint64_t)(e - b) != want)
         return itera_fail(err, ITERA_ERR_FORMAT,
-                          "%s: tensor '%s': %lld data bytes, expected %zu for its dtype and shape",
-                          path, key, (long long)(e - b), want);
+                          "%s: tensor '%s': %lld data bytes, expected %zu for %s", path, key,
+                          (long long)(e - b), want, desc);
     t->nbytes = want;
     t->data = base + b;
+    *begin = (size_t)b;
     t->name = strdup(key);
     if (!t->name) return itera_fail(err, ITERA_ERR_NOMEM, "%s: out of memory", path);
     return ITERA_OK;
 }
 
+typedef struct st_span {
+    size_t begin, end;
+    int index;
+} st_span;
+
+static int cmp_span(const void *a, const void *b)
+{
+    const st_span *x = a, *y = b;
+    if (x->begin != y->begin) return x->begin < y->begin ? -1 : 1;
+    if (x->end != y->end) return x->end < y->end ? -1 : 1;
+    return x->index - y->index;
+}
+
+/* The safetensors rule (the reference implementation's Metadata::validate and
+ * MetadataIncompleteBuffer): sorted by offset, the tensors tile the data buffer exactly,
+ * from 0 to its last byte: no overlap, no gap, nothing after the last tensor. */
+static itera_status check_tiling(const st_file *f, const size_t *begins, size_t data_len,
+                                 itera_error *err)
+{
+    st_span *sp = malloc((size_t)(f->n ? f->n : 1) * sizeof *sp);
+    if (!sp) return itera_fail(err, ITERA_ERR_NOMEM, "%s: out of memory", f->path);
+    for (int i = 0; i < f->n; i++) sp[i] = (st_span){begins[i], begins[i] + f->t[i].nbytes, i};
+    qsort(sp, (size_t)f->n, sizeof *sp, cmp_span);
+    size_t at = 0;
+    itera_status st = ITERA_OK;
+    for (int i = 0; i < f->n && st == ITERA_OK; i++) {
+        const st_tensor *t = &f->t[sp[i].index];
+        if (sp[i].begin < at)
+            st = itera_fail(err, ITERA_ERR_FORMAT,
+                            "%s: tensor '%s': data_offsets [%zu, %zu] overlap tensor '%s' (which ends at %zu)",
+                            f->path, t->name, sp[i].begin, sp[i].end, f->t[sp[i - 1].index].name, at);
+        else if (sp[i].begin > at)
+            st = itera_fail(err, ITERA_ERR_FORMAT,
+                            "%s: tensor '%s': data_offsets [%zu, %zu] leave a gap of %zu bytes after "
+                            "offset %zu (tensors must tile the data exactly)",
+                            f->path, t->name, sp[i].begin, sp[i].end, sp[i].begin - at, at);
+        at = sp[i].end;
+    }
+    if (st == ITERA_OK && at != data_len)
+        st = itera_fail(err, ITERA_ERR_FORMAT,
+                        "%s: %zu bytes after the last tensor's data (the data section is %zu bytes, "
+                        "its tensors cover %zu)",
+                        f->path, data_len - at, data_len, at);
+    free(sp);
+    return st;
+}
+
 itera_status st_open(const char *path, st_file **out, itera_error *err)
+{
+    *out = NULL;
+    char *buf;
+    size_t len;
+    itera_status st = itera_read_file(path, 0, &buf, &len, err);
+    if (st != ITERA_OK) return st;
+    return st_open_buffer(path, (uint8_t *)buf, len, out, err);
+}
+
+itera_status st_open_buffer(const char *path, uint8_t *buf, size_t size, st_file **out,
+                            itera_error *err)
 {
     *out = NULL;
     st_file *f = calloc(1, sizeof *f);
     if (!f || !(f->path = strdup(path))) {
         free(f);
+        free(buf);
         return itera_fail(err, ITERA_ERR_NOMEM, "%s: out of memory", path);
     }
-    itera_status st = read_file(path, &f->buf, &f->size, err);
-    if (st != ITERA_OK) goto fail;
+    f->buf = buf;
+    f->size = size;
+    itera_status st = ITERA_OK;
+    size_t *begins = NULL;
     if (f->size < 8) {
         st = itera_fail(err, ITERA_ERR_FORMAT,
                         "%s: %zu bytes, too short for a safetensors header (truncated?)", path,
@@ -157,7 +218,7 @@ itera_status st_open(const char *path, st_file **out, itera_error *err)
         goto fail;
     }
     json_error_t je;
-    json_t *root = json_loadb((const char *)f->buf + 8, (size_t)hlen, 0, &je);
+    json_t *root = json_loadb((const char *)f->buf + 8, (size_t)hlen, JSON_REJECT_DUPLICATES, &je);
     if (!root || !json_is_object(root)) {
         st = itera_fail(err, ITERA_ERR_FORMAT, "%s: header is not a JSON object: %s (column %d)",
                         path, root ? "not an object" : je.text, root ? 0 : je.column);
@@ -168,9 +229,10 @@ itera_status st_open(const char *path, st_file **out, itera_error *err)
     const uint8_t *base = f->buf + 8 + hlen;
     size_t cap = json_object_size(root);
     f->t = calloc(cap ? cap : 1, sizeof *f->t);
+    begins = calloc(cap ? cap : 1, sizeof *begins);
     f->meta_keys = calloc(cap ? cap : 1, sizeof(char *));
     f->meta_vals = calloc(cap ? cap : 1, sizeof(char *));
-    if (!f->t || !f->meta_keys || !f->meta_vals) {
+    if (!f->t || !begins || !f->meta_keys || !f->meta_vals) {
         json_decref(root);
         st = itera_fail(err, ITERA_ERR_NOMEM, "%s: out of memory", path);
         goto fail;
@@ -182,6 +244,15 @@ itera_status st_open(const char *path, st_file **out, itera_error *err)
         if (strcmp(key, "__metadata__") == 0) {
             if (!json_is_object(v)) {
                 st = itera_fail(err, ITERA_ERR_FORMAT, "%s: __metadata__ is not an object", path);
+                break;
+            }
+            size_t nm = json_object_size(v);
+            char **nk = realloc(f->meta_keys, (nm ? nm : 1) * sizeof(char *)),
+                 **nv = nk ? realloc(f->meta_vals, (nm ? nm : 1) * sizeof(char *)) : NULL;
+            if (nk) f->meta_keys = nk;
+            if (nv) f->meta_vals = nv;
+            if (!nk || !nv) {
+                st = itera_fail(err, ITERA_ERR_NOMEM, "%s: out of memory", path);
                 break;
             }
             const char *mk;
@@ -196,20 +267,26 @@ itera_status st_open(const char *path, st_file **out, itera_error *err)
                 f->meta_keys[f->n_meta] = strdup(mk);
                 f->meta_vals[f->n_meta] = strdup(json_string_value(mv));
                 f->n_meta++;
-                if (f->n_meta >= (int)cap) break;
+                if (!f->meta_keys[f->n_meta - 1] || !f->meta_vals[f->n_meta - 1]) {
+                    st = itera_fail(err, ITERA_ERR_NOMEM, "%s: out of memory", path);
+                    break;
+                }
             }
             if (st != ITERA_OK) break;
             continue;
         }
-        st = parse_entry(f, key, v, base, data_len, &f->t[f->n], err);
+        st = parse_entry(f, key, v, base, data_len, &f->t[f->n], &begins[f->n], err);
         if (st != ITERA_OK) break;
         f->n++;
     }
     json_decref(root);
+    if (st == ITERA_OK) st = check_tiling(f, begins, data_len, err);
     if (st != ITERA_OK) goto fail;
+    free(begins);
     *out = f;
     return ITERA_OK;
 fail:
+    free(begins);
     st_close(f);
     return st;
 }

@@ -1,8 +1,12 @@
 /*
  * safetensors.h: reading and writing safetensors files
  * (8-byte little-endian header length, JSON header, raw little-endian data).
- * The header is parsed with jansson; every entry is checked: dtype known, shape
- * non-negative, data_offsets inside the file and matching dtype size x element count.
+ * The header is parsed with jansson, duplicate keys rejected; every entry is checked as
+ * the format's reference implementation does: only the keys dtype, shape, data_offsets;
+ * dtype known; shape non-negative with the element count and byte size computed with
+ * overflow checks; data_offsets matching dtype size x element count; and, sorted by
+ * offset, the tensors tile the data section exactly (no overlap, no gap, no bytes after
+ * the last tensor).
  */
 #ifndef ITERA_SAFETENSORS_H
 #define ITERA_SAFETENSORS_H
@@ -34,6 +38,10 @@ typedef struct st_file {
 
 /* Opens and validates path. On error: NULL *out, message names the file and the problem. */
 itera_status st_open(const char *path, st_file **out, itera_error *err);
+/* The same over a file already in memory: buf[size] (malloc'd) is taken over, freed on
+ * error or by st_close; path names it in messages. For the fuzz harnesses. */
+itera_status st_open_buffer(const char *path, uint8_t *buf, size_t size, st_file **out,
+                            itera_error *err);
 void st_close(st_file *f);
 const st_tensor *st_find(const st_file *f, const char *name);
 const char *st_meta(const st_file *f, const char *key); /* NULL if absent */

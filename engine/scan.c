@@ -41,6 +41,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "isa_select.h"
 #include "matmul.h"
 #include "scan_simd.h"
 
@@ -125,27 +126,15 @@ static void skip_scalar(const float *D, int E, const float *u, int ldu, int n, f
 }
 
 const scan_simd scan_simd_scalar = {
-    .isa = CPU_ISA_SCALAR,
-    .name = "scalar",
+    .v = {ITERA_ISA_SCALAR, "scalar"},
     .seq_row = seq_row_scalar,
     .recur = recur_scalar,
     .fixup = fixup_scalar,
     .skip_add = skip_scalar,
 };
 
-const scan_simd *scan_simd_best(void)
-{
-    static const scan_simd *best; /* benign race: every thread stores the same value */
-    if (!best) best = cpu_isa_has(CPU_ISA_AVX512) ? &scan_simd_avx512 : &scan_simd_scalar;
-    return best;
-}
-
-static mm_kernel_fn mm_fn(void)
-{
-    static mm_kernel_fn k; /* benign race, as above */
-    if (!k) k = mm_best()->kernel;
-    return k;
-}
+const itera_variant *const scan_simd_variants[] = {&scan_simd_scalar.v, &scan_simd_avx512.v};
+const int scan_simd_variant_count = (int)(sizeof scan_simd_variants / sizeof scan_simd_variants[0]);
 
 /* ---- helpers ---- */
 
@@ -178,10 +167,10 @@ static size_t seq_scratch(int B, int L, int E, int N, int nthreads, int chunk)
 }
 
 static void seq_run(itera_pool *pool, const scan_params *p, const scan_io *io, void *scratch,
-                    int chunk, itera_prof *prof)
+                    int chunk, itera_prof *prof, const isa_select *sel)
 {
     (void)pool, (void)chunk;
-    const scan_simd *s = scan_simd_best();
+    const scan_simd *s = sel->scan;
     zone_acc acc[SEQ_T_COUNT];
     const bool timed = zone_on(prof);
     for (int i = 0; i < SEQ_T_COUNT; i++) acc[i] = (zone_acc){0, 0, UINT64_MAX, 0};
@@ -212,6 +201,7 @@ typedef struct par_task {
     const scan_io *io;
     float *H;
     itera_prof *prof;
+    const isa_select *sel;
 } par_task;
 
 static void par_input(int ith, int nth, void *v)
@@ -222,7 +212,7 @@ static void par_input(int ith, int nth, void *v)
     pool_slice(a->io->B * a->io->L, ith, nth, &r0, &r1);
     if (r1 <= r0) return;
     TZONE(a->prof, ith, ZONE_SCAN_INPUT,
-          mm_fn()(a->io->u + (size_t)r0 * a->io->ldu, a->io->ldu, r1 - r0, p->Bl->w, p->E, p->N, 0,
+          a->sel->mm->kernel(a->io->u + (size_t)r0 * a->io->ldu, a->io->ldu, r1 - r0, p->Bl->w, p->E, p->N, 0,
                   mm_panels(p->N), NULL, a->H + (size_t)r0 * p->N, p->N));
 }
 
@@ -237,7 +227,7 @@ static void par_state(int ith, int nth, void *v)
     uint64_t z0 = zone_begin(a->prof);
     for (int b = b0; b < b1; b++) {
         size_t t0 = (size_t)b * io->L;
-        scan_simd_best()->recur(p->A, p->N, io->delta + t0, io->L, a->H + t0 * p->N, p->N,
+        a->sel->scan->recur(p->A, p->N, io->delta + t0, io->L, a->H + t0 * p->N, p->N,
                                 io->h + (size_t)b * p->N);
     }
     zone_end(a->prof, ith, ZONE_SCAN_STATE, z0);
@@ -254,10 +244,10 @@ static void par_output(int ith, int nth, void *v)
         int n = r1 - r < PAR_OUT_ROWS ? r1 - r : PAR_OUT_ROWS;
         float *y = io->y + (size_t)r * io->ldy;
         TZONE(a->prof, ith, ZONE_SCAN_OUTPUT,
-              mm_fn()(a->H + (size_t)r * p->N, p->N, n, p->Cl->w, p->N, p->E, 0, mm_panels(p->E),
+              a->sel->mm->kernel(a->H + (size_t)r * p->N, p->N, n, p->Cl->w, p->N, p->E, 0, mm_panels(p->E),
                       NULL, y, io->ldy));
         TZONE(a->prof, ith, ZONE_SCAN_SKIP,
-              scan_simd_best()->skip_add(p->D, p->E, io->u + (size_t)r * io->ldu, io->ldu, n, y, io->ldy));
+              a->sel->scan->skip_add(p->D, p->E, io->u + (size_t)r * io->ldu, io->ldu, n, y, io->ldy));
     }
 }
 
@@ -268,10 +258,10 @@ static size_t par_scratch(int B, int L, int E, int N, int nthreads, int chunk)
 }
 
 static void par_run(itera_pool *pool, const scan_params *p, const scan_io *io, void *scratch,
-                    int chunk, itera_prof *prof)
+                    int chunk, itera_prof *prof, const isa_select *sel)
 {
     (void)chunk;
-    par_task a = {.p = p, .io = io, .H = scratch, .prof = prof};
+    par_task a = {.p = p, .io = io, .H = scratch, .prof = prof, .sel = sel};
     itera_pool *pl = pool_for(pool, io, p);
     pool_run(pl, par_input, &a);
     if (io->B > 1) pool_run(pl, par_state, &a);
@@ -343,6 +333,7 @@ typedef struct chunk_task {
     size_t priv_stride;         /* floats */
     spin_barrier bar;
     itera_prof *prof;
+    const isa_select *sel;
 } chunk_task;
 
 static void chunk_bounds(const chunk_task *a, int c, int *b, int *l0, int *n)
@@ -357,7 +348,8 @@ static void chunk_fn(int ith, int nth, void *v)
     chunk_task *a = v;
     const scan_params *p = a->p;
     const scan_io *io = a->io;
-    const scan_simd *sv = scan_simd_best();
+    const scan_simd *sv = a->sel->scan;
+    const mm_kernel_fn mm = a->sel->mm->kernel;
     const int N = p->N;
     float *carry = a->priv + (size_t)ith * a->priv_stride, *hin = carry + a->priv_stride / 2;
     for (int w0 = 0; w0 < a->nchunks; w0 += nth) {
@@ -369,7 +361,7 @@ static void chunk_fn(int ith, int nth, void *v)
             t0 = (size_t)b * io->L + l0;
             float *H = a->H + t0 * N, *S = a->S + t0, *h = a->last + (size_t)c * N;
             TZONE(a->prof, ith, ZONE_SCAN_INPUT,
-                  mm_fn()(io->u + t0 * io->ldu, io->ldu, n, p->Bl->w, p->E, N, 0, mm_panels(N), NULL, H, N));
+                  mm(io->u + t0 * io->ldu, io->ldu, n, p->Bl->w, p->E, N, 0, mm_panels(N), NULL, H, N));
             uint64_t z0 = zone_begin(a->prof);
             memset(h, 0, (size_t)N * sizeof(float));
             sv->recur(p->A, N, io->delta + t0, n, H, N, h);
@@ -403,7 +395,7 @@ static void chunk_fn(int ith, int nth, void *v)
             int m = n - j < PAR_OUT_ROWS ? n - j : PAR_OUT_ROWS;
             float *y = io->y + (t0 + j) * io->ldy;
             TZONE(a->prof, ith, ZONE_SCAN_OUTPUT,
-                  mm_fn()(H + (size_t)j * N, N, m, p->Cl->w, N, p->E, 0, mm_panels(p->E), NULL, y, io->ldy));
+                  mm(H + (size_t)j * N, N, m, p->Cl->w, N, p->E, 0, mm_panels(p->E), NULL, y, io->ldy));
             TZONE(a->prof, ith, ZONE_SCAN_SKIP,
                   sv->skip_add(p->D, p->E, io->u + (t0 + j) * io->ldu, io->ldu, m, y, io->ldy));
         }
@@ -440,7 +432,7 @@ static size_t chunk_scratch(int B, int L, int E, int N, int nthreads, int chunk)
 }
 
 static void chunk_run(itera_pool *pool, const scan_params *p, const scan_io *io, void *scratch,
-                      int chunk, itera_prof *prof)
+                      int chunk, itera_prof *prof, const isa_select *sel)
 {
     itera_pool *pl = pool_for(pool, io, p);
     int nth = pool_size(pl);
@@ -450,7 +442,7 @@ static void chunk_run(itera_pool *pool, const scan_params *p, const scan_io *io,
     chunk_task a = {.p = p, .io = io, .T = T, .per_row = (io->L + T - 1) / T, .H = scratch,
                     .S = (float *)((char *)scratch + oS), .last = (float *)((char *)scratch + oL),
                     .priv = (float *)((char *)scratch + oP), .priv_stride = ps,
-                    .h0 = (float *)((char *)scratch + oZ), .prof = prof};
+                    .h0 = (float *)((char *)scratch + oZ), .prof = prof, .sel = sel};
     a.nchunks = io->B * a.per_row;
     memcpy(a.h0, io->h, (size_t)io->B * p->N * sizeof(float));
     atomic_init(&a.bar.count, 0);

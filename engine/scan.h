@@ -41,14 +41,17 @@ typedef struct scan_io {
     int ldy;
 } scan_io;
 
+struct isa_select; /* isa_select.h: the variants the inner loops and matrix products run */
+
 typedef struct scan_kernel {
     itera_kernel id;
     const char *name;
     /* bytes of scratch run needs for this shape */
     size_t (*scratch_bytes)(int B, int L, int E, int N, int nthreads, int chunk);
-    /* prof may be NULL; zones ZONE_SCAN_* are recorded per thread */
+    /* prof may be NULL; zones ZONE_SCAN_* are recorded per thread; sel: the ISA variants
+     * to run (isa_selected(), or any isa_select_for() in tests) */
     void (*run)(itera_pool *pool, const scan_params *p, const scan_io *io, void *scratch,
-                int chunk, itera_prof *prof);
+                int chunk, itera_prof *prof, const struct isa_select *sel);
 } scan_kernel;
 
 extern const scan_kernel scan_kernels[ITERA_KERNEL_COUNT];

@@ -1,37 +1,12 @@
 /*
  * scan_avx512.c: AVX-512 inner loops of the scan kernels (scan_simd.h). Call only when
- * cpu_isa_has(CPU_ISA_AVX512). Vectors run over 16 state values (the recurrence, B·u)
- * or 16 channels (C·h, D⊙u); partial vectors at the ends use masks.
- *
- * exp: Cephes-style range reduction x = n·ln2 + r (ln2 in two parts), degree-6
- * polynomial on |r| <= ln2/2, scaled by 2^n with vscalefps; relative error ~2 ulp on
- * [-87, 88]; inputs are clamped to that range (exp(-87) is ~1.6e-38).
+ * itera_isa_has(ITERA_ISA_AVX512). Vectors run over 16 state values (the recurrence, B·u)
+ * or 16 channels (C·h, D⊙u); partial vectors at the ends use masks. exp16 and the masks
+ * are simd_avx512.h's (the same exp as vmath_avx512.c).
  */
-#include <immintrin.h>
-
 #include "matmul.h"
 #include "scan_simd.h"
-
-#define AI static inline __attribute__((always_inline))
-
-AI __m512 exp16(__m512 x)
-{
-    x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(88.0f)), _mm512_set1_ps(-87.0f));
-    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-    __m512 q = _mm512_set1_ps(1.9875691500e-4f);
-    q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(1.3981999507e-3f));
-    q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(8.3334519073e-3f));
-    q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(4.1665795894e-2f));
-    q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(1.6666665459e-1f));
-    q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(5.0000001201e-1f));
-    q = _mm512_fmadd_ps(q, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-    return _mm512_scalef_ps(q, n);
-}
-
-AI __mmask16 tail_mask(int left) { return left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1u); }
+#include "simd_avx512.h"
 
 /* y = x · (Bm panel group)ᵀ for panels [q, q+NP) of a panel-form weight with n_in = K:
  * acc[j] = Σ_k x[k] · w[(q+j)·K·16 + k·16 + 0..15]. Two k-interleaved chains per panel. */
@@ -83,7 +58,7 @@ AI void seq_row_impl(const scan_params *p, const float *u, int ldu, const float 
     float *hb = work, *bu = work + PN * 16; /* padded h and B·u */
     const float *Bw = p->Bl->w, *Cw = p->Cl->w;
     for (int q = 0; q < PN; q++) {
-        const __mmask16 m = tail_mask(N - q * 16);
+        const __mmask16 m = tail_mask16(N - q * 16);
         _mm512_store_ps(hb + q * 16, _mm512_maskz_loadu_ps(m, h + q * 16));
     }
     uint64_t t = 0;
@@ -102,7 +77,7 @@ AI void seq_row_impl(const scan_params *p, const float *u, int ldu, const float 
         /* state transition: h = exp(Δ·A) ⊙ h + Δ·bu (padding lanes: A = 0, bu = 0 -> 0) */
         const __m512 d = _mm512_set1_ps(delta[l]);
         for (int q = 0; q < PN; q++) {
-            const __mmask16 m = tail_mask(N - q * 16);
+            const __mmask16 m = tail_mask16(N - q * 16);
             const __m512 a = exp16(_mm512_mul_ps(d, _mm512_maskz_loadu_ps(m, p->A + q * 16)));
             const __m512 hv = _mm512_fmadd_ps(a, _mm512_load_ps(hb + q * 16),
                                               _mm512_mul_ps(d, _mm512_load_ps(bu + q * 16)));
@@ -121,11 +96,11 @@ AI void seq_row_impl(const scan_params *p, const float *u, int ldu, const float 
             for (; q + 4 <= PE; q += 4) {
                 panel_dot(hb, Cw + q * ps, N, r, 4);
                 for (int j = 0; j < 4; j++)
-                    _mm512_mask_storeu_ps(yl + (q + j) * 16, tail_mask(E - (q + j) * 16), r[j]);
+                    _mm512_mask_storeu_ps(yl + (q + j) * 16, tail_mask16(E - (q + j) * 16), r[j]);
             }
             for (; q < PE; q++) {
                 panel_dot(hb, Cw + q * ps, N, r, 1);
-                _mm512_mask_storeu_ps(yl + q * 16, tail_mask(E - q * 16), r[0]);
+                _mm512_mask_storeu_ps(yl + q * 16, tail_mask16(E - q * 16), r[0]);
             }
         }
         if (tt) {
@@ -135,7 +110,7 @@ AI void seq_row_impl(const scan_params *p, const float *u, int ldu, const float 
         }
         /* skip connection: y[l] += D ⊙ u[l] */
         for (int q = 0; q < PE; q++) {
-            const __mmask16 m = tail_mask(E - q * 16);
+            const __mmask16 m = tail_mask16(E - q * 16);
             const __m512 v = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, p->D + q * 16),
                                              _mm512_maskz_loadu_ps(m, ul + q * 16),
                                              _mm512_maskz_loadu_ps(m, yl + q * 16));
@@ -148,7 +123,7 @@ AI void seq_row_impl(const scan_params *p, const float *u, int ldu, const float 
         }
     }
     for (int q = 0; q < PN; q++)
-        _mm512_mask_storeu_ps(h + q * 16, tail_mask(N - q * 16), _mm512_load_ps(hb + q * 16));
+        _mm512_mask_storeu_ps(h + q * 16, tail_mask16(N - q * 16), _mm512_load_ps(hb + q * 16));
 }
 
 static void seq_row(const scan_params *p, const float *u, int ldu, const float *delta, int L,
@@ -163,7 +138,7 @@ static void seq_row(const scan_params *p, const float *u, int ldu, const float *
 static void recur(const float *A, int N, const float *delta, int n, float *H, int ldh, float *h)
 {
     for (int q = 0; q * 16 < N; q++) {
-        const __mmask16 m = tail_mask(N - q * 16);
+        const __mmask16 m = tail_mask16(N - q * 16);
         const __m512 a = _mm512_maskz_loadu_ps(m, A + q * 16);
         __m512 hv = _mm512_maskz_loadu_ps(m, h + q * 16);
         float *Hq = H + q * 16;
@@ -181,7 +156,7 @@ static void recur(const float *A, int N, const float *delta, int n, float *H, in
 static void fixup(const float *A, int N, const float *S, int n, float *H, int ldh, const float *hin)
 {
     for (int q = 0; q * 16 < N; q++) {
-        const __mmask16 m = tail_mask(N - q * 16);
+        const __mmask16 m = tail_mask16(N - q * 16);
         const __m512 a = _mm512_maskz_loadu_ps(m, A + q * 16);
         const __m512 hv = _mm512_maskz_loadu_ps(m, hin + q * 16);
         float *Hq = H + q * 16;
@@ -199,7 +174,7 @@ static void skip(const float *D, int E, const float *u, int ldu, int n, float *y
         const float *ur = u + (size_t)r * ldu;
         float *yr = y + (size_t)r * ldy;
         for (int q = 0; q * 16 < E; q++) {
-            const __mmask16 m = tail_mask(E - q * 16);
+            const __mmask16 m = tail_mask16(E - q * 16);
             const __m512 v = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, D + q * 16),
                                              _mm512_maskz_loadu_ps(m, ur + q * 16),
                                              _mm512_maskz_loadu_ps(m, yr + q * 16));
@@ -209,8 +184,7 @@ static void skip(const float *D, int E, const float *u, int ldu, int n, float *y
 }
 
 const scan_simd scan_simd_avx512 = {
-    .isa = CPU_ISA_AVX512,
-    .name = "avx512",
+    .v = {ITERA_ISA_AVX512, "avx512"},
     .seq_row = seq_row,
     .recur = recur,
     .fixup = fixup,

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "isa_select.h"
 #include "scan.h"
 
 struct itera_scan_bench {
@@ -136,7 +137,7 @@ itera_status itera_scan_bench_create(const itera_scan_opts *o, itera_scan_bench 
 void itera_scan_bench_run(itera_scan_bench *s)
 {
     memset(s->h, 0, (size_t)s->o.B * s->o.N * sizeof(float));
-    scan_kernels[s->kernel].run(s->pool, &s->p, &s->io, s->scratch, s->o.chunk, NULL);
+    scan_kernels[s->kernel].run(s->pool, &s->p, &s->io, s->scratch, s->o.chunk, NULL, isa_selected());
 }
 
 /* Per token: B·u 2NE, state 4N (Δ·A, ⊙h, Δ·bu, +; the exp not counted), C·h 2EN, skip 2E. */

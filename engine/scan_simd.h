@@ -13,7 +13,7 @@
 
 #include <stdint.h>
 
-#include "cpu.h"
+#include "itera.h"
 #include "scan.h"
 #include "zone.h"
 
@@ -23,8 +23,7 @@ enum { SEQ_T_INPUT = 0, SEQ_T_STATE, SEQ_T_OUTPUT, SEQ_T_SKIP, SEQ_T_COUNT };
 #define SEQ_SAMPLE 8
 
 typedef struct scan_simd {
-    cpu_isa isa;
-    const char *name;
+    itera_variant v; /* isa, name */
     /* The sequential kernel on one batch row: for l < L, fused, token by token:
      *   bu = Bm·u[l]; h = exp(Δ[l]·A) ⊙ h + Δ[l]·bu; y[l] = Cm·h + D ⊙ u[l].
      * h [N] in/out; work: scan_seq_work_floats(N) floats, 64-byte aligned.
@@ -47,8 +46,9 @@ typedef struct scan_simd {
 static inline int scan_seq_work_floats(int N) { return 2 * ((N + 15) / 16) * 16; }
 
 extern const scan_simd scan_simd_scalar;
-extern const scan_simd scan_simd_avx512; /* call only when cpu_isa_has(CPU_ISA_AVX512) */
-/* The best table this CPU allows. */
-const scan_simd *scan_simd_best(void);
+extern const scan_simd scan_simd_avx512; /* call only when itera_isa_has(ITERA_ISA_AVX512) */
+/* The variants, scalar first (rows of the ISA selection: isa_select.h). */
+extern const itera_variant *const scan_simd_variants[];
+extern const int scan_simd_variant_count;
 
 #endif

@@ -10,7 +10,8 @@
 #include <string.h>
 
 #include "err.h"
-#include "itera.h"
+#include "readfile.h"
+#include "tokenizer.h"
 
 typedef struct tok_entry {
     char *word;
@@ -48,16 +49,24 @@ static itera_status finish(itera_tokenizer *t, itera_error *err)
     return ITERA_OK;
 }
 
+/* tokenizer.json holds a word list: anything past this is not one. */
+#define TOKENIZER_MAX_BYTES (256u << 20)
+
 itera_status itera_tokenizer_load(const char *path, itera_tokenizer **out, itera_error *err)
 {
     *out = NULL;
-    json_error_t je;
-    json_t *root = json_load_file(path, 0, &je);
-    if (!root) {
-        if (je.line < 0 || strstr(je.text, "unable to open"))
-            return itera_fail(err, ITERA_ERR_IO, "%s: cannot open: %s", path, je.text);
-        return itera_fail(err, ITERA_ERR_FORMAT, "%s:%d: not valid JSON: %s", path, je.line, je.text);
-    }
+    json_t *root;
+    itera_status st = json_file_load(path, TOKENIZER_MAX_BYTES, &root, err);
+    if (st != ITERA_OK) return st;
+    st = tokenizer_from_json(root, path, out, err);
+    json_decref(root);
+    return st;
+}
+
+itera_status tokenizer_from_json(json_t *root, const char *path, itera_tokenizer **out,
+                                 itera_error *err)
+{
+    *out = NULL;
     itera_status st = ITERA_OK;
     itera_tokenizer *t = calloc(1, sizeof *t);
     json_t *map = json_object_get(root, "token_to_id");
@@ -104,7 +113,6 @@ itera_status itera_tokenizer_load(const char *path, itera_tokenizer **out, itera
     }
     st = finish(t, err);
 out:
-    json_decref(root);
     if (st != ITERA_OK) itera_tokenizer_free(t);
     else *out = t;
     return st;

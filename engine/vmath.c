@@ -1,6 +1,6 @@
 /*
  * vmath.c: scalar references of the element-wise functions (libm: expf, erff, log1pf)
- * and the choice of the best vectorized table for this CPU.
+ * and the table of variants the ISA selection picks from (isa_select.h).
  */
 #include "vmath.h"
 
@@ -72,8 +72,7 @@ static void conv_silu_ref(float *y, const float *const *u, const float *wt, cons
 }
 
 const vmath_ops vmath_scalar = {
-    .isa = CPU_ISA_SCALAR,
-    .name = "scalar",
+    .v = {ITERA_ISA_SCALAR, "scalar"},
     .exp = exp_ref,
     .silu = silu_ref,
     .gelu = gelu_ref,
@@ -85,9 +84,5 @@ const vmath_ops vmath_scalar = {
     .conv_silu = conv_silu_ref,
 };
 
-const vmath_ops *vmath_best(void) {
-    const cpu_isa isa = cpu_isa_best();
-    if (isa >= CPU_ISA_AVX512) return &vmath_avx512;
-    if (isa >= CPU_ISA_AVX2) return &vmath_avx2;
-    return &vmath_scalar;
-}
+const itera_variant *const vmath_variants[] = {&vmath_scalar.v, &vmath_avx2.v, &vmath_avx512.v};
+const int vmath_variant_count = (int)(sizeof vmath_variants / sizeof vmath_variants[0]);

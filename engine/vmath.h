@@ -7,14 +7,13 @@
 #ifndef ITERA_VMATH_H
 #define ITERA_VMATH_H
 
-#include "cpu.h"
+#include "itera.h"
 
 /* Relative tolerance (plus the same absolute floor) of SIMD variants vs the scalar ones. */
 #define VMATH_TOL 2e-6f
 
 typedef struct vmath_ops {
-    cpu_isa isa;
-    const char *name;
+    itera_variant v; /* isa, name */
     void (*exp)(float *y, const float *x, int n);        /* y = e^x */
     void (*silu)(float *y, const float *x, int n);       /* y = x · sigmoid(x) */
     void (*gelu)(float *y, const float *x, int n);       /* y = x/2 · (1 + erf(x/√2)) */
@@ -36,8 +35,10 @@ typedef struct vmath_ops {
 } vmath_ops;
 
 extern const vmath_ops vmath_scalar;
-extern const vmath_ops vmath_avx2;
-extern const vmath_ops vmath_avx512;
-const vmath_ops *vmath_best(void);
+extern const vmath_ops vmath_avx2;   /* call only when itera_isa_has(ITERA_ISA_AVX2) */
+extern const vmath_ops vmath_avx512; /* call only when itera_isa_has(ITERA_ISA_AVX512) */
+/* The variants, scalar first (rows of the ISA selection: isa_select.h). */
+extern const itera_variant *const vmath_variants[];
+extern const int vmath_variant_count;
 
 #endif

@@ -1,48 +1,17 @@
 /*
  * vmath_avx2.c: the element-wise functions with AVX2 + FMA (8 floats per vector; tails
- * with vmaskmov loads and stores). Call only when cpu_isa_has(CPU_ISA_AVX2).
+ * with vmaskmov loads and stores). Call only when itera_isa_has(ITERA_ISA_AVX2).
  *
- * Same algorithms as vmath_avx512.c: Cephes exp (2^n applied as two exponent-field
+ * Same algorithms as vmath_avx512.c: exp8 of simd_avx2.h (2^n applied as two exponent-field
  * factors, so results overflow to inf and underflow through denormals), reciprocals by
  * rcp plus one Newton step, erf-GELU from the Numerical Recipes erfc form, log1p on
  * (0, 1] by the Cephes log polynomial with the rounding of 1 + u corrected.
  */
 #include "vmath.h"
 
-#include <immintrin.h>
-
-#define AI static inline __attribute__((always_inline))
+#include "simd_avx2.h"
 
 #define S(c) _mm256_set1_ps(c)
-
-// 2^n for integral n in [-150, 128], as the product of two normal powers of two.
-AI __m256 pow2_split(__m256 n, __m256 p) {
-    const __m256i ni = _mm256_cvtps_epi32(n);
-    const __m256i n1 = _mm256_srai_epi32(ni, 1);
-    const __m256i n2 = _mm256_sub_epi32(ni, n1);
-    const __m256i bias = _mm256_set1_epi32(127);
-    const __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n1, bias), 23));
-    const __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n2, bias), 23));
-    return _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
-}
-
-// e^x; +inf above 88.72, 0 (through denormals) below -103.9, NaN kept.
-AI __m256 exp8(__m256 x) {
-    x = _mm256_max_ps(S(-104.0f), _mm256_min_ps(S(88.8f), x));
-    const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, S(1.44269504088896341f)),
-                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m256 r = _mm256_fnmadd_ps(n, S(0.693359375f), x);
-    r = _mm256_fnmadd_ps(n, S(-2.12194440e-4f), r);
-    __m256 p = S(1.9875691500e-4f);
-    p = _mm256_fmadd_ps(p, r, S(1.3981999507e-3f));
-    p = _mm256_fmadd_ps(p, r, S(8.3334519073e-3f));
-    p = _mm256_fmadd_ps(p, r, S(4.1665795894e-2f));
-    p = _mm256_fmadd_ps(p, r, S(1.6666665459e-1f));
-    p = _mm256_fmadd_ps(p, r, S(5.0000001201e-1f));
-    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, S(1.0f)));
-    // A NaN x gives a garbage n but a NaN p, and the product stays NaN.
-    return pow2_split(n, p);
-}
 
 // 1/d for d >= 1 finite: rcp (12 bits) and one Newton step.
 AI __m256 recip8(__m256 d) {
@@ -107,17 +76,12 @@ AI __m256 softplus8(__m256 x) {
     return _mm256_add_ps(_mm256_max_ps(x, _mm256_setzero_ps()), log1p8_unit(u));
 }
 
-// Lanes [0, r) set, r in 0..8.
-AI __m256i tail_mask(int r) {
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(r), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-
 #define UNARY(name, fn)                                                       \
     static void name(float *y, const float *x, int n) {                       \
         int i = 0;                                                            \
         for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, fn(_mm256_loadu_ps(x + i))); \
         if (i < n) {                                                          \
-            const __m256i k = tail_mask(n - i);                               \
+            const __m256i k = tail_mask8(n - i);                               \
             _mm256_maskstore_ps(y + i, k, fn(_mm256_maskload_ps(x + i, k)));  \
         }                                                                     \
     }
@@ -132,7 +96,7 @@ static void mul_silu_avx2(float *y, const float *a, const float *g, int n) {
         _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_loadu_ps(a + i),
                                               silu8(_mm256_loadu_ps(g + i))));
     if (i < n) {
-        const __m256i k = tail_mask(n - i);
+        const __m256i k = tail_mask8(n - i);
         const __m256 v =
             _mm256_mul_ps(_mm256_maskload_ps(a + i, k), silu8(_mm256_maskload_ps(g + i, k)));
         _mm256_maskstore_ps(y + i, k, v);
@@ -155,7 +119,7 @@ static float softplus_sum_avx2(const float *x, int n) {
     }
     for (; i + 8 <= n; i += 8) s0 = _mm256_add_ps(s0, softplus8(_mm256_loadu_ps(x + i)));
     if (i < n) {
-        const __m256i k = tail_mask(n - i);
+        const __m256i k = tail_mask8(n - i);
         const __m256 v = softplus8(_mm256_maskload_ps(x + i, k));
         s1 = _mm256_add_ps(s1, _mm256_and_ps(v, _mm256_castsi256_ps(k)));
     }
@@ -166,7 +130,7 @@ static void layernorm_avx2(float *y, const float *x, const float *w, const float
                            float eps) {
     if (n <= 0) return;
     const int nf = n & ~7;
-    const __m256i k = tail_mask(n - nf);
+    const __m256i k = tail_mask8(n - nf);
     const int has_tail = nf < n;
     __m256 s = _mm256_setzero_ps();
     for (int i = 0; i < nf; i += 8) s = _mm256_add_ps(s, _mm256_loadu_ps(x + i));
@@ -202,7 +166,7 @@ static void add_layernorm_avx2(float *y, float *x, const float *a, const float *
     for (; i + 8 <= n; i += 8)
         _mm256_storeu_ps(x + i, _mm256_add_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(a + i)));
     if (i < n) {
-        const __m256i m = tail_mask(n - i);
+        const __m256i m = tail_mask8(n - i);
         _mm256_maskstore_ps(x + i, m, _mm256_add_ps(_mm256_maskload_ps(x + i, m),
                                                     _mm256_maskload_ps(a + i, m)));
     }
@@ -220,7 +184,7 @@ static void conv_silu_avx2(float *y, const float *const *u, const float *wt, con
         _mm256_storeu_ps(y + i, silu8(s));
     }
     if (i < n) {
-        const __m256i m = tail_mask(n - i);
+        const __m256i m = tail_mask8(n - i);
         __m256 s = bias ? _mm256_maskload_ps(bias + i, m) : _mm256_setzero_ps();
         for (int k = 0; k < K; k++)
             s = _mm256_fmadd_ps(_mm256_maskload_ps(wt + (size_t)k * n + i, m),
@@ -230,8 +194,7 @@ static void conv_silu_avx2(float *y, const float *const *u, const float *wt, con
 }
 
 const vmath_ops vmath_avx2 = {
-    .isa = CPU_ISA_AVX2,
-    .name = "avx2",
+    .v = {ITERA_ISA_AVX2, "avx2"},
     .exp = exp_avx2,
     .silu = silu_avx2,
     .gelu = gelu_avx2,

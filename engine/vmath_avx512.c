@@ -1,9 +1,9 @@
 /*
  * vmath_avx512.c: the element-wise functions with AVX-512 (16 floats per vector; tails
- * with masked loads and stores). Call only when cpu_isa_has(CPU_ISA_AVX512).
+ * with masked loads and stores). Call only when itera_isa_has(ITERA_ISA_AVX512).
  *
- * exp: Cephes range reduction x = n·ln2 + r (ln2 in two parts), degree-6 polynomial for
- * e^r, then scalef by 2^n (handles overflow to inf and gradual underflow). Reciprocals:
+ * exp: exp16 of simd_avx512.h (Cephes range reduction, degree-6 polynomial, scalef by 2^n:
+ * overflow to inf, gradual underflow). Reciprocals:
  * rcp14 plus one Newton step (~1 ulp). erf-GELU: Φ(x) from erfc by the Numerical Recipes
  * Chebyshev form (fractional error < 1.2e-7). log1p on (0, 1]: Cephes log polynomial
  * with the rounding of 1 + u corrected. softplus_sum: the log1p terms as the log of
@@ -11,29 +11,9 @@
  */
 #include "vmath.h"
 
-#include <immintrin.h>
-
-#define AI static inline __attribute__((always_inline))
+#include "simd_avx512.h"
 
 #define S(c) _mm512_set1_ps(c)
-
-// e^x; +inf above 88.72, 0 (through denormals) below -103.9, NaN kept.
-AI __m512 exp16(__m512 x) {
-    // min/max return their second operand when either is NaN: NaN passes through.
-    x = _mm512_max_ps(S(-104.0f), _mm512_min_ps(S(88.8f), x));
-    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, S(1.44269504088896341f)),
-                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, S(0.693359375f), x);
-    r = _mm512_fnmadd_ps(n, S(-2.12194440e-4f), r);
-    __m512 p = S(1.9875691500e-4f);
-    p = _mm512_fmadd_ps(p, r, S(1.3981999507e-3f));
-    p = _mm512_fmadd_ps(p, r, S(8.3334519073e-3f));
-    p = _mm512_fmadd_ps(p, r, S(4.1665795894e-2f));
-    p = _mm512_fmadd_ps(p, r, S(1.6666665459e-1f));
-    p = _mm512_fmadd_ps(p, r, S(5.0000001201e-1f));
-    p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, S(1.0f)));
-    return _mm512_scalef_ps(p, n);
-}
 
 // 1/d for d >= 1 finite: rcp14 and one Newton step.
 AI __m512 recip16(__m512 d) {
@@ -109,14 +89,12 @@ AI __m512 softplus16(__m512 x) {
     return _mm512_add_ps(_mm512_max_ps(x, _mm512_setzero_ps()), log1p16_unit(u));
 }
 
-AI __mmask16 tail_mask(int r) { return (__mmask16)((1u << r) - 1u); }
-
 #define UNARY(name, fn)                                                      \
     static void name(float *y, const float *x, int n) {                      \
         int i = 0;                                                           \
         for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, fn(_mm512_loadu_ps(x + i))); \
         if (i < n) {                                                         \
-            const __mmask16 k = tail_mask(n - i);                            \
+            const __mmask16 k = tail_mask16(n - i);                            \
             _mm512_mask_storeu_ps(y + i, k, fn(_mm512_maskz_loadu_ps(k, x + i))); \
         }                                                                    \
     }
@@ -131,7 +109,7 @@ static void mul_silu_avx512(float *y, const float *a, const float *g, int n) {
         _mm512_storeu_ps(y + i, _mm512_mul_ps(_mm512_loadu_ps(a + i),
                                               silu16(_mm512_loadu_ps(g + i))));
     if (i < n) {
-        const __mmask16 k = tail_mask(n - i);
+        const __mmask16 k = tail_mask16(n - i);
         const __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(k, a + i),
                                        silu16(_mm512_maskz_loadu_ps(k, g + i)));
         _mm512_mask_storeu_ps(y + i, k, v);
@@ -164,7 +142,7 @@ static float softplus_sum_avx512(const float *x, int n) {
     __m512 s = _mm512_setzero_ps(), lg = _mm512_setzero_ps(), P = S(1.0f);
     int terms = 0;
     for (int i = 0; i < n; i += 16) {
-        const __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : tail_mask(n - i);
+        const __mmask16 m = tail_mask16(n - i);
         const __m512 v = _mm512_maskz_loadu_ps(m, x + i);
         const __m512 u = _mm512_maskz_mov_ps(
             m, exp16(_mm512_sub_ps(_mm512_setzero_ps(), _mm512_abs_ps(v))));
@@ -198,7 +176,7 @@ AI void layernorm_regs(float *y, const float *x, float *xout, const float *a, co
     __m512 s = _mm512_setzero_ps();
     for (int j = 0; j < 4; j++) {
         const int i = 16 * j;
-        mk[j] = i >= n ? 0 : n - i >= 16 ? (__mmask16)0xffff : tail_mask(n - i);
+        mk[j] = tail_mask16(n - i);
         v[j] = _mm512_maskz_loadu_ps(mk[j], x + i);
         if (a) {
             v[j] = _mm512_add_ps(v[j], _mm512_maskz_loadu_ps(mk[j], a + i));
@@ -231,7 +209,7 @@ static void layernorm_avx512(float *y, const float *x, const float *w, const flo
         return;
     }
     const int nf = n & ~15;
-    const __mmask16 k = tail_mask(n - nf);
+    const __mmask16 k = tail_mask16(n - nf);
     __m512 s = _mm512_setzero_ps();
     for (int i = 0; i < nf; i += 16) s = _mm512_add_ps(s, _mm512_loadu_ps(x + i));
     if (k) s = _mm512_add_ps(s, _mm512_maskz_loadu_ps(k, x + nf));
@@ -267,7 +245,7 @@ static void add_layernorm_avx512(float *y, float *x, const float *a, const float
         return;
     }
     for (int i = 0; i < n; i += 16) {
-        const __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : tail_mask(n - i);
+        const __mmask16 m = tail_mask16(n - i);
         _mm512_mask_storeu_ps(x + i, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, x + i),
                                                       _mm512_maskz_loadu_ps(m, a + i)));
     }
@@ -278,7 +256,7 @@ static void add_layernorm_avx512(float *y, float *x, const float *a, const float
 static void conv_silu_avx512(float *y, const float *const *u, const float *wt, const float *bias,
                              int K, int n) {
     for (int i = 0; i < n; i += 16) {
-        const __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : tail_mask(n - i);
+        const __mmask16 m = tail_mask16(n - i);
         __m512 s = bias ? _mm512_maskz_loadu_ps(m, bias + i) : _mm512_setzero_ps();
         for (int k = 0; k < K; k++)
             s = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, wt + (size_t)k * n + i),
@@ -288,8 +266,7 @@ static void conv_silu_avx512(float *y, const float *const *u, const float *wt, c
 }
 
 const vmath_ops vmath_avx512 = {
-    .isa = CPU_ISA_AVX512,
-    .name = "avx512",
+    .v = {ITERA_ISA_AVX512, "avx512"},
     .exp = exp_avx512,
     .silu = silu_avx512,
     .gelu = gelu_avx512,

@@ -498,8 +498,9 @@ def main():
         c = s["cfg"]
         work = 1 if kind == "prefill" else a.steps
         ntok = L if kind == "prefill" else a.steps
-        name = (f"prefill/fp32/{KERNEL}/seq:{L}/batch:1/threads:{T}" if kind == "prefill"
-                else f"decode/fp32/{KERNEL}/steps:{a.steps}/batch:1/threads:{T}")
+        name = (P.bench_name("prefill", quant="fp32", kernel=KERNEL, seq=L, batch=1, threads=T)
+                if kind == "prefill" else
+                P.bench_name("decode", quant="fp32", kernel=KERNEL, steps=a.steps, batch=1, threads=T))
         reps = []
         for r in finals[(T, kind)]:
             wall = r["wall_ns"] / r["iterations"] / 1e9

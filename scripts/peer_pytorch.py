@@ -157,7 +157,7 @@ def main():
 
     entries = []
     for fi, T in enumerate(threads):
-        name = f"prefill/fp32/{KERNEL}/seq:{L}/batch:{B}/threads:{T}"
+        name = P.bench_name("prefill", quant="fp32", kernel=KERNEL, seq=L, batch=B, threads=T)
         rows = [{"iterations": n, "real_time": wall * 1e9, "cpu_time": cpu * 1e9, "cpu_util": util,
                  "gflops": flops / wall / 1e9, "latency_ms": wall * 1e3, "max_abs_logit_err": err,
                  "peak_rss_mb": rss_mb, "tokens_per_second": B * L / wall, "top1_agreement": top1,
@@ -182,7 +182,8 @@ def main():
     P.write_results(out, ctx, entries)
     for T in threads:
         lat = sorted(r[1] for r in reps[T])[len(reps[T]) // 2] * 1e3
-        print(f"{PROG}: prefill/fp32/{KERNEL}/seq:{L}/batch:{B}/threads:{T}: {lat:.3f} ms per forward (median), "
+        name = P.bench_name("prefill", quant="fp32", kernel=KERNEL, seq=L, batch=B, threads=T)
+        print(f"{PROG}: {name}: {lat:.3f} ms per forward (median), "
               f"{B * L / (lat / 1e3):.0f} tok/s{' (emulated)' if T > len(allowed) else ''}")
     print(f"{PROG}: max_abs_logit_err={err:.2e} top1_agree={top1:.4f} vs {ref_name}")
     print(f"{PROG}: wrote {out}")

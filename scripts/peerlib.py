@@ -26,6 +26,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import itera_schema  # noqa: E402
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REFERENCE = os.path.join(REPO, "..", "shared", "reference", "itera-lite-micro")
 GOLDEN_PREFILL = "text_b1_l128.safetensors"
@@ -530,12 +533,37 @@ def gb_entries(family_index, name, reps, label=None):
     return entries
 
 
+def schema():
+    """The harness's results schema (`itera-bench schema --json`, scripts/itera_schema.py).
+    Raises PeerError."""
+    try:
+        return itera_schema.load(itera_bench_bin())
+    except itera_schema.SchemaError as e:
+        raise PeerError(str(e))
+
+
+def bench_name(family, **parts):
+    """A benchmark name as the harness builds it (bench/schema.h), e.g.
+    bench_name("prefill", quant="fp32", kernel="pytorch-eager", seq=128, batch=1, threads=2).
+    Raises PeerError naming the part."""
+    try:
+        return schema().bench_name(family, **parts)
+    except itera_schema.SchemaError as e:
+        raise PeerError(str(e))
+
+
 def write_results(path, ctx, entries, extra=None):
     """The results file: {"context", "benchmarks"} (Google Benchmark's schema) plus any
-    extra top-level keys (Google Benchmark's readers ignore them); atomic."""
+    extra top-level keys (Google Benchmark's readers ignore them); atomic. Every name must
+    be one of the harness's schema (a peer's own under its prefix, bench/schema.h): else
+    PeerError listing them and nothing is written."""
     doc = {"context": ctx, "benchmarks": entries}
     if extra:
         doc.update(extra)
+    problems = schema().check(doc)
+    if problems:
+        raise PeerError(f"{path}: not written: names the results schema (itera-bench schema) does not know: "
+                        + "; ".join(problems[:8]) + (f" (+{len(problems) - 8} more)" if len(problems) > 8 else ""))
     atomic_write(path, json.dumps(doc, indent=2) + "\n")
 
 

@@ -1,34 +1,51 @@
 #!/bin/sh
-# quant_bench.sh: FP32 vs int8 vs int4 speed with the itera CLI, interleaved rounds, best
-# of N per quant (the machine may be shared: the best round is the least disturbed one).
+# quant_bench.sh: the speed of each quant against FP32 with the itera CLI, in interleaved
+# rounds (every quant once per round, in turn), so that drift on a shared machine hits all
+# of them alike. Per quant: the median rate with its min..max over the rounds, and the
+# median of the per-round ratios to FP32 with their min..max.
 #   prefill: itera perplexity --threads 2 --seq 128 --batch 1 (tokens/s of the forwards)
 #   decode:  itera generate --threads 1 -n 120 --temperature 0 (tokens/s of decode steps)
-# usage: scripts/quant_bench.sh [ITERA] [MODEL_DIR] [ROUNDS]
+# usage: scripts/quant_bench.sh [ITERA] [MODEL_DIR] [ROUNDS] [QUANTS]
+#   QUANTS: space-separated, fp32 first (default "fp32 int8 int4")
+# On a shared machine run it under the benchmark lock: flock /work/bench.lock scripts/quant_bench.sh
 ITERA=${1:-build/itera}
 MODEL=${2:-../shared/reference/itera-lite-micro}
-ROUNDS=${3:-5}
+ROUNDS=${3:-9}
+QUANTS=${4:-fp32 int8 int4}
 TEXT="$MODEL/tinystories.txt"
 [ -f "$TEXT" ] || { echo "quant_bench: $TEXT is absent (reference data lives in ../shared)" >&2; exit 2; }
+case "$QUANTS" in fp32*) ;; *) echo "quant_bench: QUANTS must start with fp32 (the base)" >&2; exit 2 ;; esac
 OUT=$(mktemp)
 trap 'rm -f "$OUT"' EXIT
 r=0
 while [ "$r" -lt "$ROUNDS" ]; do
-    for q in fp32 int8 int4; do
+    for q in $QUANTS; do
         p=$("$ITERA" perplexity --model "$MODEL" --quant $q --threads 2 --seq 128 --batch 1 --text "$TEXT" |
             sed -n 's/.*tokens_per_second=\([0-9.]*\).*/\1/p')
         d=$("$ITERA" generate --model "$MODEL" --quant $q --threads 1 -n 120 --temperature 0 |
             sed -n 's/^tokens_per_second=\([0-9.]*\).*/\1/p')
-        echo "$q $p $d" >> "$OUT"
+        [ -n "$p" ] && [ -n "$d" ] || { echo "quant_bench: $q: no rate from $ITERA" >&2; exit 1; }
+        echo "$r $q $p $d" >> "$OUT"
     done
     r=$((r + 1))
 done
 isa=$("$ITERA" info --quant int8 | sed -n 's/.*matmul ISA path: \([^)]*\)).*/\1/p')
-awk -v rounds="$ROUNDS" -v isa="$isa" '
-    { if ($2 > p[$1]) p[$1] = $2; if ($3 > d[$1]) d[$1] = $3 }
+# median of the sorted values of one column (odd count: the middle; even: mean of the two)
+awk -v rounds="$ROUNDS" -v isa="$isa" -v quants="$QUANTS" '
+    function sortn(a, n,    i, j, t) { for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t } }
+    function med(a, n) { sortn(a, n); return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+    { P[$1, $2] = $3; D[$1, $2] = $4 }
     END {
-        printf "best of %d rounds (integer ISA path: %s)\n", rounds, isa
-        printf "%-5s %14s %8s %14s %8s\n", "quant", "prefill tok/s", "vs fp32", "decode tok/s", "vs fp32"
-        n = split("fp32 int8 int4", qs, " ")
-        for (i = 1; i <= n; i++) { q = qs[i]
-            printf "%-5s %14.0f %7.2fx %14.0f %7.2fx\n", q, p[q], p[q] / p["fp32"], d[q], d[q] / d["fp32"] }
+        printf "%d interleaved rounds (integer ISA path: %s): median [min..max]\n", rounds, isa
+        printf "%-7s %-28s %-22s %-28s %-22s\n", "quant", "prefill tok/s", "vs fp32", "decode tok/s", "vs fp32"
+        nq = split(quants, qs, " ")
+        for (i = 1; i <= nq; i++) { q = qs[i]
+            for (r = 0; r < rounds; r++) { p[r + 1] = P[r, q]; d[r + 1] = D[r, q]
+                rp[r + 1] = P[r, q] / P[r, "fp32"]; rd[r + 1] = D[r, q] / D[r, "fp32"] }
+            mp = med(p, rounds); lp = p[1]; hp = p[rounds]
+            md = med(d, rounds); ld = d[1]; hd = d[rounds]
+            mrp = med(rp, rounds); lrp = rp[1]; hrp = rp[rounds]
+            mrd = med(rd, rounds); lrd = rd[1]; hrd = rd[rounds]
+            printf "%-7s %8.0f [%7.0f..%7.0f]  %5.2fx [%4.2f..%4.2f]  %8.0f [%7.0f..%7.0f]  %5.2fx [%4.2f..%4.2f]\n",
+                   q, mp, lp, hp, mrp, lrp, hrp, md, ld, hd, mrd, lrd, hrd }
     }' "$OUT"

@@ -1,5 +1,5 @@
 /*
- * test_cpu.c: run-time ISA detection and the ITERA_ISA cap (engine/cpu.h).
+ * test_cpu.c: run-time ISA detection and the ITERA_ISA cap (itera.h, engine/cpu.c).
  *
  * The cap is read once per process, so the cap tests re-run this binary as a child
  * (`--probe`, which prints what it detected) with ITERA_ISA set in its environment.
@@ -15,56 +15,56 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cpu.h"
+#include "itera.h"
 
 static char self[4096];
 
 static void test_names_and_parse(void **state) {
     (void)state;
-    for (int i = 0; i < CPU_ISA_COUNT; i++) {
-        cpu_isa got = CPU_ISA_COUNT;
-        assert_true(cpu_isa_parse(cpu_isa_name((cpu_isa)i), &got));
+    for (int i = 0; i < ITERA_ISA_COUNT; i++) {
+        itera_isa got = ITERA_ISA_COUNT;
+        assert_true(itera_isa_parse(itera_isa_name((itera_isa)i), &got));
         assert_int_equal(got, i);
     }
-    assert_string_equal(cpu_isa_name(CPU_ISA_SCALAR), "scalar");
-    assert_string_equal(cpu_isa_name(CPU_ISA_AVX512VNNI), "avx512vnni");
-    assert_string_equal(cpu_isa_name(CPU_ISA_COUNT), "?");
-    assert_string_equal(cpu_isa_name((cpu_isa)-1), "?");
-    cpu_isa v = CPU_ISA_AVX2;
-    assert_true(cpu_isa_parse("AVX512", &v));
-    assert_int_equal(v, CPU_ISA_AVX512);
-    assert_true(cpu_isa_parse("avx512-vnni", &v));
-    assert_int_equal(v, CPU_ISA_AVX512VNNI);
-    v = CPU_ISA_AVX2;
-    assert_false(cpu_isa_parse("sse4", &v));
-    assert_false(cpu_isa_parse("", &v));
-    assert_false(cpu_isa_parse(NULL, &v));
-    assert_int_equal(v, CPU_ISA_AVX2); /* untouched on failure */
+    assert_string_equal(itera_isa_name(ITERA_ISA_SCALAR), "scalar");
+    assert_string_equal(itera_isa_name(ITERA_ISA_AVX512VNNI), "avx512vnni");
+    assert_string_equal(itera_isa_name(ITERA_ISA_COUNT), "?");
+    assert_string_equal(itera_isa_name((itera_isa)-1), "?");
+    itera_isa v = ITERA_ISA_AVX2;
+    assert_true(itera_isa_parse("AVX512", &v));
+    assert_int_equal(v, ITERA_ISA_AVX512);
+    assert_true(itera_isa_parse("avx512-vnni", &v));
+    assert_int_equal(v, ITERA_ISA_AVX512VNNI);
+    v = ITERA_ISA_AVX2;
+    assert_false(itera_isa_parse("sse4", &v));
+    assert_false(itera_isa_parse("", &v));
+    assert_false(itera_isa_parse(NULL, &v));
+    assert_int_equal(v, ITERA_ISA_AVX2); /* untouched on failure */
 }
 
 static void test_best_consistent(void **state) {
     (void)state;
-    const cpu_isa hw = cpu_isa_hw(), best = cpu_isa_best();
-    assert_true(hw >= CPU_ISA_SCALAR && hw < CPU_ISA_COUNT);
+    const itera_isa hw = itera_isa_hw(), best = itera_isa_best();
+    assert_true(hw >= ITERA_ISA_SCALAR && hw < ITERA_ISA_COUNT);
     assert_true(best <= hw);
-    assert_int_equal(cpu_isa_best(), best); /* cached: stable */
-    for (int i = 0; i < CPU_ISA_COUNT; i++) assert_int_equal(cpu_isa_has((cpu_isa)i), i <= (int)best);
-    assert_true(cpu_isa_has(CPU_ISA_SCALAR));
-    assert_false(cpu_isa_has(CPU_ISA_COUNT));
+    assert_int_equal(itera_isa_best(), best); /* cached: stable */
+    for (int i = 0; i < ITERA_ISA_COUNT; i++) assert_int_equal(itera_isa_has((itera_isa)i), i <= (int)best);
+    assert_true(itera_isa_has(ITERA_ISA_SCALAR));
+    assert_false(itera_isa_has(ITERA_ISA_COUNT));
     // The compiler's own view of this CPU agrees with CPUID + XGETBV.
     __builtin_cpu_init();
     const int gcc_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     const int gcc_avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                            __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
-    assert_int_equal(hw >= CPU_ISA_AVX2, gcc_avx2);
-    assert_int_equal(hw >= CPU_ISA_AVX512, gcc_avx512);
+    assert_int_equal(hw >= ITERA_ISA_AVX2, gcc_avx2);
+    assert_int_equal(hw >= ITERA_ISA_AVX512, gcc_avx512);
     const char *env = getenv("ITERA_ISA");
-    cpu_isa cap;
-    if (!env || !*env || cpu_isa_parse(env, &cap))
-        assert_null(cpu_isa_env_error());
+    itera_isa cap;
+    if (!env || !*env || itera_isa_parse(env, &cap))
+        assert_null(itera_isa_env_error());
     else
-        assert_non_null(cpu_isa_env_error());
-    printf("cpu: hw %s, best %s\n", cpu_isa_name(hw), cpu_isa_name(best));
+        assert_non_null(itera_isa_env_error());
+    printf("cpu: hw %s, best %s\n", itera_isa_name(hw), itera_isa_name(best));
 }
 
 /* Runs `self --probe` with ITERA_ISA=value; returns its one output line in out. */
@@ -81,16 +81,16 @@ static int probe(const char *value, char *out, size_t size) {
 static void test_env_cap(void **state) {
     (void)state;
     char line[512], want[512];
-    const cpu_isa hw = cpu_isa_hw();
-    for (int i = 0; i < CPU_ISA_COUNT; i++) {
-        assert_int_equal(probe(cpu_isa_name((cpu_isa)i), line, sizeof line), 0);
-        const cpu_isa expect = (cpu_isa)i < hw ? (cpu_isa)i : hw;
-        snprintf(want, sizeof want, "best=%s hw=%s error=none", cpu_isa_name(expect), cpu_isa_name(hw));
+    const itera_isa hw = itera_isa_hw();
+    for (int i = 0; i < ITERA_ISA_COUNT; i++) {
+        assert_int_equal(probe(itera_isa_name((itera_isa)i), line, sizeof line), 0);
+        const itera_isa expect = (itera_isa)i < hw ? (itera_isa)i : hw;
+        snprintf(want, sizeof want, "best=%s hw=%s error=none", itera_isa_name(expect), itera_isa_name(hw));
         assert_string_equal(line, want);
     }
     // Unknown value: no cap, and a message naming the value and the choices.
     assert_int_equal(probe("avx1024", line, sizeof line), 0);
-    snprintf(want, sizeof want, "best=%s hw=%s error=", cpu_isa_name(hw), cpu_isa_name(hw));
+    snprintf(want, sizeof want, "best=%s hw=%s error=", itera_isa_name(hw), itera_isa_name(hw));
     assert_memory_equal(line, want, strlen(want));
     assert_non_null(strstr(line, "avx1024"));
     assert_non_null(strstr(line, "scalar, avx2, avx512, avx512vnni"));
@@ -98,8 +98,8 @@ static void test_env_cap(void **state) {
 
 int main(int argc, char **argv) {
     if (argc == 2 && strcmp(argv[1], "--probe") == 0) {
-        const char *e = cpu_isa_env_error();
-        printf("best=%s hw=%s error=%s\n", cpu_isa_name(cpu_isa_best()), cpu_isa_name(cpu_isa_hw()),
+        const char *e = itera_isa_env_error();
+        printf("best=%s hw=%s error=%s\n", itera_isa_name(itera_isa_best()), itera_isa_name(itera_isa_hw()),
                e ? e : "none");
         return 0;
     }

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "isa_select.h"
 #include "matmul.h"
 
 /* |y - exact| <= MM_TOL · (Σ_k |x·w| + |bias|): FP32 accumulation over n_in <= 513 terms. */
@@ -131,13 +132,13 @@ static long run_slice(const problem *P, int p0, int p1) {
     float *ref = new_y(P);
     mm_kernel_scalar(P->x, P->ldx, P->M, P->wp, P->n_in, P->n_out, p0, p1, P->bias, ref, P->ldy);
     bad += check_y(P, ref, NULL, MM_TOL, p0, p1, "scalar vs exact");
-    for (int i = 0; i < mm_impl_count; i++) {
-        const mm_impl *im = &mm_impls[i];
-        if (im->isa == CPU_ISA_SCALAR || !cpu_isa_has(im->isa)) continue;
+    for (int i = 0; i < mm_variant_count; i++) {
+        const mm_impl *im = (const mm_impl *)mm_variants[i];
+        if (im->v.isa == ITERA_ISA_SCALAR || !itera_isa_has(im->v.isa)) continue;
         float *y = new_y(P);
         im->kernel(P->x, P->ldx, P->M, P->wp, P->n_in, P->n_out, p0, p1, P->bias, y, P->ldy);
-        bad += check_y(P, y, NULL, MM_TOL, p0, p1, im->name);
-        bad += check_y(P, y, ref, MM_TOL_VS_SCALAR, p0, p1, im->name);
+        bad += check_y(P, y, NULL, MM_TOL, p0, p1, im->v.name);
+        bad += check_y(P, y, ref, MM_TOL_VS_SCALAR, p0, p1, im->v.name);
         free(y);
     }
     free(ref);
@@ -233,22 +234,22 @@ static void test_pack_roundtrip(void **state) {
 
 static void test_table_and_best(void **state) {
     (void)state;
-    assert_true(mm_impl_count >= 3);
-    assert_int_equal(mm_impls[0].isa, CPU_ISA_SCALAR);
-    for (int i = 1; i < mm_impl_count; i++) {
-        assert_true(mm_impls[i].isa > mm_impls[i - 1].isa);
-        assert_non_null(mm_impls[i].kernel);
+    assert_true(mm_variant_count >= 3);
+    assert_int_equal(mm_variants[0]->isa, ITERA_ISA_SCALAR);
+    for (int i = 1; i < mm_variant_count; i++) {
+        assert_true(mm_variants[i]->isa > mm_variants[i - 1]->isa);
+        assert_non_null(((const mm_impl *)mm_variants[i])->kernel);
     }
-    const mm_impl *b = mm_best();
+    const mm_impl *b = isa_selected()->mm;
     assert_non_null(b);
-    assert_true(cpu_isa_has(b->isa));
-    for (int i = 0; i < mm_impl_count; i++)
-        if (cpu_isa_has(mm_impls[i].isa)) assert_true(mm_impls[i].isa <= b->isa);
-    printf("mm_best: %s (cpu %s)\n", b->name, cpu_isa_name(cpu_isa_best()));
-    for (int i = 0; i < mm_impl_count; i++)
-        if (!cpu_isa_has(mm_impls[i].isa))
+    assert_true(itera_isa_has(b->v.isa));
+    for (int i = 0; i < mm_variant_count; i++)
+        if (itera_isa_has(mm_variants[i]->isa)) assert_true(mm_variants[i]->isa <= b->v.isa);
+    printf("selected matmul: %s (cpu %s)\n", b->v.name, itera_isa_name(itera_isa_best()));
+    for (int i = 0; i < mm_variant_count; i++)
+        if (!itera_isa_has(mm_variants[i]->isa))
             printf("SKIPPED: matmul %s: not supported by this CPU (or capped by ITERA_ISA)\n",
-                   mm_impls[i].name);
+                   mm_variants[i]->name);
 }
 
 int main(void) {

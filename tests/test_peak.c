@@ -16,23 +16,23 @@
 #include "peak.h"
 
 /* Every ISA the hardware has is probed, whatever ITERA_ISA caps the engine to. */
-static bool have(cpu_isa isa)
+static bool have(itera_isa isa)
 {
-    return isa <= cpu_isa_hw();
+    return isa <= itera_isa_hw();
 }
 
 static void test_each_isa_one_thread(void **state)
 {
     (void)state;
-    peak_result r[CPU_ISA_COUNT];
+    peak_result r[ITERA_ISA_COUNT];
     memset(r, 0, sizeof r);
-    for (int i = 0; i < CPU_ISA_COUNT; i++) {
-        if (!have((cpu_isa)i)) {
-            print_message("%s: not on this CPU, not probed\n", cpu_isa_name((cpu_isa)i));
+    for (int i = 0; i < ITERA_ISA_COUNT; i++) {
+        if (!have((itera_isa)i)) {
+            print_message("%s: not on this CPU, not probed\n", itera_isa_name((itera_isa)i));
             continue;
         }
         char err[256] = "", d[256];
-        int rc = peak_measure((cpu_isa)i, 1, NULL, &r[i], err, sizeof err);
+        int rc = peak_measure((itera_isa)i, 1, NULL, &r[i], err, sizeof err);
         if (rc != 0)
             print_error("%s\n", err);
         assert_int_equal(rc, 0);
@@ -44,11 +44,11 @@ static void test_each_isa_one_thread(void **state)
         assert_true(r[i].fp32_gflops_all == r[i].fp32_gflops_core);
         assert_true(r[i].seconds > 0 && r[i].seconds < 1.0);
     }
-    if (have(CPU_ISA_AVX512))
-        assert_true(r[CPU_ISA_AVX512].fp32_gflops_core > 2 * r[CPU_ISA_SCALAR].fp32_gflops_core);
-    if (have(CPU_ISA_AVX512VNNI)) {
-        assert_string_equal(r[CPU_ISA_AVX512VNNI].int8_path, "avx512vnni");
-        assert_true(r[CPU_ISA_AVX512VNNI].int8_gmacs_core > 2 * r[CPU_ISA_SCALAR].int8_gmacs_core);
+    if (have(ITERA_ISA_AVX512))
+        assert_true(r[ITERA_ISA_AVX512].fp32_gflops_core > 2 * r[ITERA_ISA_SCALAR].fp32_gflops_core);
+    if (have(ITERA_ISA_AVX512VNNI)) {
+        assert_string_equal(r[ITERA_ISA_AVX512VNNI].int8_path, "avx512vnni");
+        assert_true(r[ITERA_ISA_AVX512VNNI].int8_gmacs_core > 2 * r[ITERA_ISA_SCALAR].int8_gmacs_core);
     }
 }
 
@@ -64,7 +64,7 @@ static void test_all_cores_pinned(void **state)
     pin_affinity before, after;
     assert_int_equal(pin_save_self(&before), 0);
     peak_result r;
-    int rc = peak_measure(cpu_isa_best(), cores, &p, &r, err, sizeof err);
+    int rc = peak_measure(itera_isa_best(), cores, &p, &r, err, sizeof err);
     if (rc != 0)
         print_error("%s\n", err);
     assert_int_equal(rc, 0);
@@ -86,18 +86,18 @@ static void test_errors(void **state)
     memset(&r, 0x5a, sizeof r);
     peak_result before = r;
     char err[256] = "";
-    assert_int_equal(peak_measure(CPU_ISA_COUNT, 1, NULL, &r, err, sizeof err), -1);
+    assert_int_equal(peak_measure(ITERA_ISA_COUNT, 1, NULL, &r, err, sizeof err), -1);
     assert_non_null(strstr(err, "ISA"));
-    assert_int_equal(peak_measure(CPU_ISA_SCALAR, 0, NULL, &r, err, sizeof err), -1);
+    assert_int_equal(peak_measure(ITERA_ISA_SCALAR, 0, NULL, &r, err, sizeof err), -1);
     assert_non_null(strstr(err, "0 threads"));
     pin_topo *t = NULL;
     assert_int_equal(pin_topology_load(&t, "core:2 pu:1", err, sizeof err), 0);
     pin_plan p;
     assert_int_equal(pin_plan_make(t, 1, PIN_BIND_CORE, false, &p, err, sizeof err), 0);
-    assert_int_equal(peak_measure(CPU_ISA_SCALAR, 2, &p, &r, err, sizeof err), -1);
+    assert_int_equal(peak_measure(ITERA_ISA_SCALAR, 2, &p, &r, err, sizeof err), -1);
     assert_non_null(strstr(err, "1 workers"));
     /* a synthetic topology cannot be bound to: the probe says so instead of running unpinned */
-    assert_int_equal(peak_measure(CPU_ISA_SCALAR, 1, &p, &r, err, sizeof err), -1);
+    assert_int_equal(peak_measure(ITERA_ISA_SCALAR, 1, &p, &r, err, sizeof err), -1);
     assert_non_null(strstr(err, "synthetic"));
     assert_memory_equal(&r, &before, sizeof r);
     pin_topology_free(t);

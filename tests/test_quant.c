@@ -13,7 +13,10 @@
 #include "itera.h"
 #include "linear.h"
 #include "pool.h"
+#include "isa_select.h"
 #include "qgemm.h"
+
+#define QG(i) ((const qg_impl *)qg_variants[i])
 #include "quant.h"
 #include "safetensors.h"
 
@@ -242,15 +245,82 @@ static void check_reference(bool int8, const linear_ops *ops, const void *w, int
     free(wr);
 }
 
+/* Activations that are not finite (NaN, ±inf: an overflowing model) or so small that
+ * 127 / max|x| overflows: no undefined behaviour in any variant (UBSan traps the old
+ * −8·INT_MIN), every variant equal to the scalar one, and the products honest: a block
+ * holding a non-finite value quantizes to zeros with scale NaN, so its rows' outputs are
+ * NaN (as in FP32), never finite garbage; a block of tiny values is a zero block. */
+static void test_nonfinite_activations(void **state)
+{
+    (void)state;
+    const int K = 64, n_out = 17, nb = K / 32;
+    const float bad[] = {NAN, INFINITY, -INFINITY, -NAN};
+    for (int f = 0; f < 2; f++) {
+        const bool int8 = f == 0;
+        const linear_ops *ops = int8 ? &linear_int8 : &linear_int4;
+        float *W = malloc(sizeof(float) * n_out * K);
+        fill(W, (size_t)n_out * K, 0.2f);
+        void *w = aligned_alloc(64, ops->mem_bytes(n_out, K));
+        memset(w, 0, ops->mem_bytes(n_out, K));
+        ops->pack(w, W, n_out, K);
+        /* 40 rows (the VNNI path takes blocks 16 at a time, then a tail): row r has a bad
+         * value at column (7r) % K for r % 5 == 1, tiny values (1e-40) for r % 5 == 3, and
+         * ordinary values elsewhere. */
+        const int M = 40;
+        float *x = malloc(sizeof(float) * M * K);
+        fill(x, (size_t)M * K, 2.0f);
+        for (int r = 0; r < M; r++) {
+            if (r % 5 == 1) x[(size_t)r * K + (7 * r) % K] = bad[(r / 5) % 4];
+            if (r % 5 == 3)
+                for (int k = 0; k < 32; k++) x[(size_t)r * K + k] = k % 2 ? 1e-40f : -3e-41f;
+        }
+        size_t sb = qg_act_bytes(M, K);
+        void *s0 = malloc(sb), *s1 = malloc(sb);
+        float *y0 = malloc(sizeof(float) * M * n_out), *y1 = malloc(sizeof(float) * M * n_out);
+        run_impl(QG(0), int8, w, n_out, K, NULL, x, K, M, s0, y0, n_out);
+        qg_act a0 = qg_act_view(s0, M, K);
+        for (int r = 0; r < M; r++) {
+            const int bb = ((7 * r) % K) / 32; /* the block holding the bad value */
+            for (int b = 0; b < nb; b++) {
+                const float xd = a0.xd[(size_t)r * nb + b];
+                const bool is_bad = r % 5 == 1 && b == bb, tiny = r % 5 == 3 && b == 0;
+                if (is_bad) assert_true(isnan(xd));
+                else assert_true(isfinite(xd));
+                if (is_bad || tiny)
+                    for (int k = 0; k < 32; k++)
+                        assert_int_equal(a0.xq[(size_t)r * K + b * 32 + k], int8 ? 128 : 0);
+                if ((is_bad || tiny) && !int8) assert_int_equal(a0.xs[(size_t)r * nb + b], 0);
+            }
+            for (int n = 0; n < n_out; n++) {
+                if (r % 5 == 1) assert_true(isnan(y0[(size_t)r * n_out + n]));
+                else assert_true(isfinite(y0[(size_t)r * n_out + n]));
+            }
+        }
+        for (int i = 1; i < qg_variant_count; i++) {
+            if (!itera_isa_has(QG(i)->v.isa)) continue;
+            memset(s1, 0xee, sb);
+            run_impl(QG(i), int8, w, n_out, K, NULL, x, K, M, s1, y1, n_out);
+            qg_act a1 = qg_act_view(s1, M, K);
+            assert_memory_equal(a0.xq, a1.xq, (size_t)M * K);
+            for (int j = 0; j < M * nb; j++) /* NaN != NaN: compare as "both NaN or equal" */
+                assert_true(isnan(a0.xd[j]) ? isnan(a1.xd[j]) : a0.xd[j] == a1.xd[j]);
+            if (!int8) assert_memory_equal(a0.xs, a1.xs, sizeof(int32_t) * M * nb);
+            for (int j = 0; j < M * n_out; j++)
+                assert_true(isnan(y0[j]) ? isnan(y1[j]) : y0[j] == y1[j]);
+        }
+        free(W), free(w), free(x), free(s0), free(s1), free(y0), free(y1);
+    }
+}
+
 static void test_kernels_equal_reference(void **state)
 {
     (void)state;
     const int Ms[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 17, 128};
     const int Ns[] = {1, 3, 17, 64, 2000};
     const int Ks[] = {32, 64, 128, 256};
-    for (int i = 1; i < qg_impl_count; i++)
-        if (!cpu_isa_has(qg_impls[i].isa))
-            printf("SKIPPED: qgemm %s: not supported by this CPU (or capped by ITERA_ISA)\n", qg_impls[i].name);
+    for (int i = 1; i < qg_variant_count; i++)
+        if (!itera_isa_has(QG(i)->v.isa))
+            printf("SKIPPED: qgemm %s: not supported by this CPU (or capped by ITERA_ISA)\n", QG(i)->v.name);
     long cases = 0;
     for (int f = 0; f < 2; f++) {
         const bool int8 = f == 0;
@@ -276,12 +346,12 @@ static void test_kernels_equal_reference(void **state)
                     void *s0 = malloc(sb), *s1 = malloc(sb);
                     float *y0 = malloc(sizeof(float) * ys), *y1 = malloc(sizeof(float) * ys);
                     for (size_t j = 0; j < ys; j++) y0[j] = y1[j] = -7.0f; /* untouched past n_out */
-                    run_impl(&qg_impls[0], int8, w, n_out, K, b, x, ldx, M, s0, y0, ldy);
+                    run_impl(QG(0), int8, w, n_out, K, b, x, ldx, M, s0, y0, ldy);
                     if (M <= 9 && n_out <= 64) check_reference(int8, ops, w, n_out, K, b, M, s0, y0, ldy);
-                    for (int i = 1; i < qg_impl_count; i++) {
-                        if (!cpu_isa_has(qg_impls[i].isa)) continue;
+                    for (int i = 1; i < qg_variant_count; i++) {
+                        if (!itera_isa_has(QG(i)->v.isa)) continue;
                         memset(s1, 0xee, sb);
-                        run_impl(&qg_impls[i], int8, w, n_out, K, b, x, ldx, M, s1, y1, ldy);
+                        run_impl(QG(i), int8, w, n_out, K, b, x, ldx, M, s1, y1, ldy);
                         qg_act a0 = qg_act_view(s0, M, K), a1 = qg_act_view(s1, M, K);
                         assert_memory_equal(a0.xq, a1.xq, (size_t)M * K);
                         assert_memory_equal(a0.xd, a1.xd, sizeof(float) * M * (K / 32));
@@ -290,7 +360,7 @@ static void test_kernels_equal_reference(void **state)
                             for (size_t j = 0; j < ys; j++)
                                 if (memcmp(&y0[j], &y1[j], 4))
                                     print_error("%s %s M=%d n_out=%d K=%d: y[%zu] %.9g vs scalar %.9g\n",
-                                                qg_impls[i].name, ops->name, M, n_out, K, j, y1[j], y0[j]);
+                                                QG(i)->v.name, ops->name, M, n_out, K, j, y1[j], y0[j]);
                             fail();
                         }
                         cases++;
@@ -307,7 +377,7 @@ static void test_kernels_equal_reference(void **state)
 static void test_kernel_slices(void **state)
 {
     (void)state;
-    const qg_impl *impl = qg_best();
+    const qg_impl *impl = isa_selected()->qg;
     const int n_out = 70, K = 64, M = 11, P = qg_panels(n_out);
     for (int f = 0; f < 2; f++) {
         const linear_ops *ops = f ? &linear_int4 : &linear_int8;
@@ -355,7 +425,7 @@ static void test_linear_threads(void **state)
             void *sc = malloc(linear_scratch_bytes(&L, M));
             linear_forward(NULL, &L, x, K, M, sc, y1, n_out);
             linear_forward(p2, &L, x, K, M, sc, y2, n_out);
-            run_impl(&qg_impls[0], f == ITERA_QUANT_INT8, L.w, n_out, K, bias, x, K, M, sc, y0, n_out);
+            run_impl(QG(0), f == ITERA_QUANT_INT8, L.w, n_out, K, bias, x, K, M, sc, y0, n_out);
             assert_memory_equal(y0, y1, sizeof(float) * M * n_out);
             assert_memory_equal(y0, y2, sizeof(float) * M * n_out);
             linear_free(&L);
@@ -516,6 +586,7 @@ int main(void)
         cmocka_unit_test(test_grid_exact),
         cmocka_unit_test(test_file_memory_forms),
         cmocka_unit_test(test_kernels_equal_reference),
+        cmocka_unit_test(test_nonfinite_activations),
         cmocka_unit_test(test_kernel_slices),
         cmocka_unit_test(test_linear_threads),
         cmocka_unit_test(test_save_reload_identical),

@@ -217,7 +217,7 @@ static void test_failures(void **state)
     LACKS(md, "embedded/kernels.png");
     free(md);
     const char *strict[] = {"--strict", DATA "host_failures.json", NULL};
-    assert_int_equal(render("failures_strict", strict), 1);
+    assert_int_equal(render("failures_strict", strict), BENCH_ERR_FAILED);
 }
 
 static void test_deterministic(void **state)
@@ -288,7 +288,7 @@ static void test_images(void **state)
     }
     assert_true(n >= 8);
     /* --strict fails: the emulated desktop section has empty tables */
-    assert_int_equal(rc, 1);
+    assert_int_equal(rc, BENCH_ERR_FAILED);
     free(md);
     /* and passes on the complete embedded file */
     const char *full[] = {"--strict", DATA "embedded.json", NULL};
@@ -313,7 +313,7 @@ static void test_charts_skipped(void **state)
     free(md);
     /* strict: skipped charts are missing images */
     const char *strict[] = {"--strict", "--gnuplot", "/nonexistent/gnuplot", DATA "embedded.json", NULL};
-    assert_int_equal(render("nognuplot2", strict), 1);
+    assert_int_equal(render("nognuplot2", strict), BENCH_ERR_FAILED);
     /* templates missing */
     char out[512];
     snprintf(out, sizeof out, "%s/notpl", tmpdir);
@@ -330,13 +330,13 @@ static void test_bad_input(void **state)
 {
     (void)state;
     const char *missing[] = {DATA "no_such.json", NULL};
-    assert_int_equal(render("bad1", missing), 2);
+    assert_int_equal(render("bad1", missing), BENCH_ERR_INPUT);
     const char *notgb[] = {DATA "make_fixtures.py", NULL};
-    assert_int_equal(render("bad2", notgb), 2);
+    assert_int_equal(render("bad2", notgb), BENCH_ERR_INPUT);
     const char *argv[] = {"report"};
-    assert_int_equal(report_main(1, (char **)argv), 2);
+    assert_int_equal(report_main(1, (char **)argv), BENCH_ERR_INPUT);
     const char *argv2[] = {"report", "--bogus", DATA "embedded.json"};
-    assert_int_equal(report_main(3, (char **)argv2), 2);
+    assert_int_equal(report_main(3, (char **)argv2), BENCH_ERR_INPUT);
     const char *help[] = {"report", "--help"};
     assert_int_equal(report_main(2, (char **)help), 0);
 }
@@ -363,32 +363,7 @@ static void test_loader_nan_and_names(void **state)
     assert_true(lo == 1.9e6 && hi == 2.1e6); /* ns */
     gb_file_free(&f);
 
-    gb_name n;
-    assert_true(gb_parse_name("prefill/int8/chunked/seq:128/batch:1/threads:2/repeats:5/min_time:0.100", &n));
-    assert_int_equal(n.family, GB_FAMILY_PREFILL);
-    assert_string_equal(n.quant, "int8");
-    assert_string_equal(n.kernel, "chunked");
-    assert_int_equal(n.seq, 128);
-    assert_int_equal(n.threads, 2);
-    assert_true(gb_parse_name("scan/parallel/channels:256/state:64/seq:8192/batch:4/threads:12", &n));
-    assert_int_equal(n.family, GB_FAMILY_SCAN);
-    assert_int_equal(n.channels, 256);
-    assert_int_equal(n.seq, 8192);
-    assert_true(gb_parse_name("decode/fp32/sequential/steps:64/batch:1/threads:1", &n));
-    assert_int_equal(n.steps, 64);
-    assert_false(gb_parse_name("decode/fp32/sequential/batch:1/threads:1", &n)); /* no steps */
-    assert_false(gb_parse_name("BM_Other/8", &n));
-    assert_int_equal(n.family, GB_FAMILY_OTHER);
-    assert_false(gb_parse_name("scan/chunked/channels:x/state:64/seq:8/batch:1/threads:1", &n));
-
-    char canon[256];
-    gb_canonical_name("decode/int4/chunked/steps:64/batch:1/threads:2/repeats:5/min_time:0.100/"
-                      "real_time", canon, sizeof canon);
-    assert_string_equal(canon, "decode/int4/chunked/steps:64/batch:1/threads:2");
-    gb_canonical_name("scan/chunked/channels:256/state:64/seq:128/batch:4/threads:2", canon, sizeof canon);
-    assert_string_equal(canon, "scan/chunked/channels:256/state:64/seq:128/batch:4/threads:2");
-    gb_canonical_name("real_time/iterations:3", canon, sizeof canon); /* the first part stays */
-    assert_string_equal(canon, "real_time");
+    /* benchmark names: tests/test_schema.c */
 }
 
 int main(void)

@@ -18,6 +18,7 @@
 #include "linear.h"
 #include "pool.h"
 #include "safetensors.h"
+#include "isa_select.h"
 #include "scan.h"
 #include "scan_simd.h"
 
@@ -110,7 +111,7 @@ static void run_kernel_part(itera_pool *pool, const problem *P, const scan_kerne
                    sizeof(float) * P->ldy);
         }
     scan_io io = {.B = P->B, .L = n, .u = u, .ldu = P->ldu, .delta = d, .h = r->h, .y = y, .ldy = P->ldy};
-    k->run(pool, &P->p, &io, scratch, chunk, NULL);
+    k->run(pool, &P->p, &io, scratch, chunk, NULL, isa_selected());
     for (int b = 0; b < P->B; b++)
         for (int l = 0; l < n; l++)
             memcpy(r->y + ((size_t)b * P->L + l0 + l) * P->ldy, y + ((size_t)b * n + l) * P->ldy,
@@ -180,7 +181,7 @@ static void test_sequential_vs_reference(void **state)
     (void)state;
     static const int shapes[][2] = {{128, 8}, {256, 64}, {37, 13}, {16, 16}, {1, 1}};
     static const int Ls[] = {1, 2, 7, 64, 130};
-    const scan_simd *tables[] = {&scan_simd_scalar, scan_simd_best()};
+    const scan_simd *tables[] = {&scan_simd_scalar, isa_selected()->scan};
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
         for (size_t li = 0; li < sizeof Ls / sizeof Ls[0]; li++)
             for (int B = 1; B <= 3; B += 2) {
@@ -205,7 +206,7 @@ static void test_sequential_vs_reference(void **state)
                     free(work);
                     e = rel_err(&P, &got, &ref);
                     if (!(e <= SCAN_REF_TOL))
-                        fail_msg("seq_row[%s] E=%d N=%d L=%d: rel err %g", t->name, P.E, P.N, P.L, e);
+                        fail_msg("seq_row[%s] E=%d N=%d L=%d: rel err %g", t->v.name, P.E, P.N, P.L, e);
                 }
                 result_free(&ref);
                 result_free(&got);
@@ -217,7 +218,7 @@ static void test_sequential_vs_reference(void **state)
 static void test_inner_loops_vs_scalar(void **state)
 {
     (void)state;
-    const scan_simd *s = &scan_simd_scalar, *v = scan_simd_best();
+    const scan_simd *s = &scan_simd_scalar, *v = isa_selected()->scan;
     for (int N = 1; N <= 70; N += 23) {
         int n = 33, ldh = N + 2;
         float *A = malloc(sizeof(float) * N), *d = malloc(sizeof(float) * n), *h1 = malloc(sizeof(float) * N),

@@ -28,6 +28,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "stats.h"
@@ -218,6 +219,63 @@ static void test_hl_two_sample_r(void **state)
     assert_close(h.hi, 0.15, 1e-9);
 }
 
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Large sets are ranked by bisection instead of sorting every value: the same values. */
+static void test_hl_bisection(void **state)
+{
+    (void)state;
+    enum { NX = 300, NY = 400 };
+    static double x[NX], y[NY], all[NX * NY];
+    stats_rng g;
+    stats_rng_seed(&g, 11);
+    for (int i = 0; i < NX; i++)
+        x[i] = (double)stats_rng_below(&g, 1000) / 7.0 - 60; /* ties, negatives */
+    for (int j = 0; j < NY; j++)
+        y[j] = (double)stats_rng_below(&g, 1000) / 3.0 - 100;
+    size_t k = 0;
+    for (int i = 0; i < NX; i++)
+        for (int j = 0; j < NY; j++)
+            all[k++] = y[j] - x[i];
+    qsort(all, k, sizeof all[0], cmp_d);
+    const size_t ranks[] = {1, 2, 17, 60000, 60001, 119999, 120000};
+    for (size_t r = 0; r < sizeof ranks / sizeof ranks[0]; r++) {
+        double v;
+        assert_int_equal(hl_kth_for_tests(x, NX, y, NY, ranks[r], &v), 0);
+        assert_true(v == all[ranks[r] - 1]);
+    }
+    k = 0;
+    for (int i = 0; i < NX; i++)
+        for (int j = i; j < NX; j++)
+            all[k++] = (x[i] + x[j]) / 2;
+    qsort(all, k, sizeof all[0], cmp_d);
+    for (size_t r = 1; r <= k; r += 4513) {
+        double v;
+        assert_int_equal(hl_kth_for_tests(x, NX, NULL, 0, r, &v), 0);
+        assert_true(v == all[r - 1]);
+    }
+    double v;
+    assert_int_equal(hl_kth_for_tests(x, NX, y, NY, 0, &v), -1);
+    /* 40,000 a side (1.6e9 differences): y = x + 1 shifts by exactly 1 */
+    enum { BIG = 40000 };
+    static double bx[BIG], by[BIG];
+    for (int i = 0; i < BIG; i++) {
+        bx[i] = (double)((i * 7919) % BIG);
+        by[i] = bx[i] + 1;
+    }
+    hl_result h;
+    assert_int_equal(hl_two_sample(bx, BIG, by, BIG, 0.95, &h), 0);
+    assert_false(h.exact);
+    assert_true(h.est == 1);
+    assert_true(h.lo < 1 && h.hi > 1 && h.lo > -400 && h.hi < 402);
+    assert_int_equal(hl_one_sample(bx, BIG, 0.95, &h), 0);
+    assert_true(fabs(h.est - (BIG - 1) / 2.0) < 1e-9);
+}
+
 /* ---- medians, quantiles, normal quantile ---- */
 
 static void test_median_and_ci(void **state)
@@ -326,6 +384,7 @@ int main(void)
         cmocka_unit_test(test_wsr_normal_approximation),
         cmocka_unit_test(test_hl_one_sample_r),
         cmocka_unit_test(test_hl_two_sample_r),
+        cmocka_unit_test(test_hl_bisection),
         cmocka_unit_test(test_median_and_ci),
         cmocka_unit_test(test_adjust),
         cmocka_unit_test(test_rng),

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "isa_select.h"
 #include "vmath.h"
 
 #define GUARD 777.25f
@@ -84,21 +85,21 @@ static long check_unary(const vmath_ops *o, const unary *u, int n, const char *w
         const int nan_from_finite = isfinite(xs[i]) && isnan(ys[i]);
         if (nan_from_finite || !close_enough(ys[i], rs[i], VMATH_TOL)) {
             if (bad < 4)
-                fprintf(stderr, "%s %s (%s, n=%d): x=%.9g got %.9g want %.9g\n", o->name, u->name,
+                fprintf(stderr, "%s %s (%s, n=%d): x=%.9g got %.9g want %.9g\n", o->v.name, u->name,
                         what, n, xs[i], ys[i], rs[i]);
             bad++;
         }
     }
     for (int i = n; i < n + 16; i++)
         if (ys[i] != GUARD) {
-            fprintf(stderr, "%s %s (%s): wrote past n=%d at %d\n", o->name, u->name, what, n, i);
+            fprintf(stderr, "%s %s (%s): wrote past n=%d at %d\n", o->v.name, u->name, what, n, i);
             bad++;
         }
     // In place: same values.
     memcpy(gs, xs, sizeof(float) * (size_t)n);
     f(gs, gs, n);
     if (n > 0 && memcmp(gs, ys, sizeof(float) * (size_t)n) != 0) {
-        fprintf(stderr, "%s %s (%s, n=%d): in-place result differs\n", o->name, u->name, what, n);
+        fprintf(stderr, "%s %s (%s, n=%d): in-place result differs\n", o->v.name, u->name, what, n);
         bad++;
     }
     return bad;
@@ -109,8 +110,8 @@ static void test_unary_random_edges_tails(void **state) {
     long bad = 0;
     for (int t = 0; t < NSIMD; t++) {
         const vmath_ops *o = simd_tables[t];
-        if (!cpu_isa_has(o->isa)) {
-            printf("SKIPPED: vmath %s: not supported by this CPU (or capped by ITERA_ISA)\n", o->name);
+        if (!itera_isa_has(o->v.isa)) {
+            printf("SKIPPED: vmath %s: not supported by this CPU (or capped by ITERA_ISA)\n", o->v.name);
             continue;
         }
         for (int u = 0; u < NUNARY; u++) {
@@ -139,7 +140,7 @@ static void test_mul_silu(void **state) {
     static float as[NMAX + 64];
     for (int t = 0; t < NSIMD; t++) {
         const vmath_ops *o = simd_tables[t];
-        if (!cpu_isa_has(o->isa)) continue;
+        if (!itera_isa_has(o->v.isa)) continue;
         for (int n = 0; n <= 1100; n = n < 40 ? n + 1 : n * 3) {
             for (int i = 0; i < n; i++) {
                 as[i] = frand(-3.0f, 3.0f);
@@ -151,7 +152,7 @@ static void test_mul_silu(void **state) {
             for (int i = 0; i < n; i++)
                 if (!close_enough(ys[i], rs[i], VMATH_TOL) || isnan(ys[i])) {
                     if (bad < 4)
-                        fprintf(stderr, "%s mul_silu n=%d a=%g g=%g got %.9g want %.9g\n", o->name,
+                        fprintf(stderr, "%s mul_silu n=%d a=%g g=%g got %.9g want %.9g\n", o->v.name,
                                 n, as[i], gs[i], ys[i], rs[i]);
                     bad++;
                 }
@@ -173,7 +174,7 @@ static void test_softplus_sum(void **state) {
     long bad = 0;
     for (int t = 0; t < NSIMD; t++) {
         const vmath_ops *o = simd_tables[t];
-        if (!cpu_isa_has(o->isa)) continue;
+        if (!itera_isa_has(o->v.isa)) continue;
         /* mixed signs with the edges; all small terms (the log1p part only, sums far below
          * 1: relative accuracy of tiny terms); all large terms (the max part dominates) */
         static const float lo[] = {-12.0f, -20.0f, 4.0f}, hi[] = {8.0f, -8.0f, 30.0f};
@@ -185,7 +186,7 @@ static void test_softplus_sum(void **state) {
                 const float want = vmath_scalar.softplus_sum(xs, n);
                 const float got = o->softplus_sum(xs, n);
                 if (!(fabs((double)got - want) <= SUM_TOL * fabs(want) + 1e-30) && !(n == 0 && got == 0.0f)) {
-                    fprintf(stderr, "%s softplus_sum [%g, %g] n=%d: got %.9g want %.9g\n", o->name,
+                    fprintf(stderr, "%s softplus_sum [%g, %g] n=%d: got %.9g want %.9g\n", o->v.name,
                             lo[d], hi[d], n, got, want);
                     bad++;
                 }
@@ -201,7 +202,7 @@ static void test_layernorm(void **state) {
     static const int ns[] = {1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 64, 100, 1000};
     for (int t = 0; t < NSIMD; t++) {
         const vmath_ops *o = simd_tables[t];
-        if (!cpu_isa_has(o->isa)) continue;
+        if (!itera_isa_has(o->v.isa)) continue;
         for (int a = 0; a < (int)(sizeof ns / sizeof ns[0]); a++) {
             const int n = ns[a];
             const float offset = a % 3 == 0 ? 5.0f : 0.0f;
@@ -218,7 +219,7 @@ static void test_layernorm(void **state) {
                 for (int i = 0; i < n; i++)
                     if (!close_enough(ys[i], rs[i], VMATH_TOL)) {
                         if (bad < 4)
-                            fprintf(stderr, "%s layernorm n=%d [%d] got %.9g want %.9g\n", o->name,
+                            fprintf(stderr, "%s layernorm n=%d [%d] got %.9g want %.9g\n", o->v.name,
                                     n, i, ys[i], rs[i]);
                         bad++;
                     }
@@ -242,7 +243,7 @@ static void test_layernorm(void **state) {
                     if (!close_enough(ra[i], rs[i], VMATH_TOL)) {
                         if (bad < 4)
                             fprintf(stderr, "%s add_layernorm n=%d [%d] got %.9g want %.9g\n",
-                                    o->name, n, i, ra[i], rs[i]);
+                                    o->v.name, n, i, ra[i], rs[i]);
                         bad++;
                     }
                 for (int i = n; i < n + 16; i++) bad += xa[i] != GUARD || ra[i] != GUARD;
@@ -292,14 +293,14 @@ static void test_conv_silu(void **state) {
                 }
                 for (int t = 0; t < NSIMD; t++) {
                     const vmath_ops *o = simd_tables[t];
-                    if (!cpu_isa_has(o->isa)) continue;
+                    if (!itera_isa_has(o->v.isa)) continue;
                     for (int i = 0; i < n + 16; i++) y[i] = GUARD;
                     o->conv_silu(y, up, wt, bv, K, n);
                     for (int i = 0; i < n; i++)
                         if (!close_enough(y[i], r[i], VMATH_TOL) || isnan(y[i])) {
                             if (bad < 4)
                                 fprintf(stderr, "%s conv_silu K=%d n=%d [%d] got %.9g want %.9g\n",
-                                        o->name, K, n, i, y[i], r[i]);
+                                        o->v.name, K, n, i, y[i], r[i]);
                             bad++;
                         }
                     for (int i = n; i < n + 16; i++) bad += y[i] != GUARD;
@@ -314,10 +315,10 @@ static void test_conv_silu(void **state) {
         }
     }
     /* a case worked by hand: tap k of row u[k] takes weight row k (0.5·1 − 1·2 = −1.5) */
-    if (cpu_isa_has(vmath_best()->isa)) {
+    if (itera_isa_has(isa_selected()->vm->v.isa)) {
         const float *up[2] = {u[0], u[1]};
         for (int i = 0; i < 16; i++) { u[0][i] = 1.0f; u[1][i] = 2.0f; wt[i] = 0.5f; wt[16 + i] = -1.0f; }
-        vmath_best()->conv_silu(y, up, wt, NULL, 2, 16);
+        isa_selected()->vm->conv_silu(y, up, wt, NULL, 2, 16);
         const float want = -1.5f / (1.0f + expf(1.5f));
         for (int i = 0; i < 16; i++) bad += !close_enough(y[i], want, VMATH_TOL);
     }
@@ -339,7 +340,7 @@ static void test_against_truth(void **state) {
     const int n = 4000;
     for (int i = 0; i < n; i++) xs[i] = i < NEDGE ? edges[i] : frand(-15.0f, 15.0f);
     for (int t = 0; t < 3; t++) {
-        if (!cpu_isa_has(tables[t]->isa)) continue;
+        if (!itera_isa_has(tables[t]->v.isa)) continue;
         for (int u = 0; u < NUNARY; u++) {
             get_unary(tables[t], &unaries[u])(ys, xs, n);
             double worst = 0.0;
@@ -349,7 +350,7 @@ static void test_against_truth(void **state) {
                 const double err = fabs(ys[i] - want) / (fabs(want) + 1.0);
                 if (err > worst) worst = err;
             }
-            printf("%s %s: max error vs double truth %.3g (relative + absolute)\n", tables[t]->name,
+            printf("%s %s: max error vs double truth %.3g (relative + absolute)\n", tables[t]->v.name,
                    unaries[u].name, worst);
             bad += !(worst <= TRUTH_TOL);
         }
@@ -369,12 +370,12 @@ static void test_checker_catches_faults(void **state) {
 
 static void test_best(void **state) {
     (void)state;
-    const vmath_ops *b = vmath_best();
+    const vmath_ops *b = isa_selected()->vm;
     assert_non_null(b);
-    assert_true(cpu_isa_has(b->isa));
-    assert_true(b->isa == CPU_ISA_SCALAR || b->isa == CPU_ISA_AVX2 || b->isa == CPU_ISA_AVX512);
-    if (cpu_isa_has(CPU_ISA_AVX512)) assert_ptr_equal(b, &vmath_avx512);
-    printf("vmath_best: %s\n", b->name);
+    assert_true(itera_isa_has(b->v.isa));
+    assert_true(b->v.isa == ITERA_ISA_SCALAR || b->v.isa == ITERA_ISA_AVX2 || b->v.isa == ITERA_ISA_AVX512);
+    if (itera_isa_has(ITERA_ISA_AVX512)) assert_ptr_equal(b, &vmath_avx512);
+    printf("vmath_best: %s\n", b->v.name);
 }
 
 int main(void) {

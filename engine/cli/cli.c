@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -159,4 +160,68 @@ double cli_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int cli_check_logits(const char *cmd, const float *logits, size_t n, const char *where)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(logits[i]))
+            return cli_error(cmd,
+                             "the model's logits are not finite (%s at %s): its weights make the "
+                             "activations overflow",
+                             isnan(logits[i]) ? "NaN" : "infinity", where);
+    return 0;
+}
+
+/* The whole file as a NUL-terminated string (malloc'd): a regular file (never opened
+ * blocking) of UTF-8 text without NUL bytes; else NULL with the message in err (naming the
+ * byte offset of a NUL or invalid byte: a NUL would otherwise end the text early). */
+static char *read_text(const char *path, itera_error *err)
+{
+    char *buf;
+    size_t len;
+    if (itera_read_file(path, 0, &buf, &len, err) != ITERA_OK) return NULL;
+    if (itera_check_text(path, buf, len, err) != ITERA_OK) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+int cli_text_tokens(const char *cmd, const cli_model_opts *o, const itera_model *m,
+                    const char *path, int min_words, int32_t **ids, int *n)
+{
+    *ids = NULL;
+    *n = 0;
+    itera_error err;
+    char *text = read_text(path, &err);
+    if (!text) return cli_error(cmd, "--text: %s", err.msg);
+    itera_tokenizer *tok = NULL;
+    int rc = EXIT_BAD_INPUT;
+    if (cli_load_tokenizer(cmd, o, m, &tok)) goto out;
+    const int words = itera_tokenize(tok, text, NULL, 0), V = itera_model_config(m)->vocab_size;
+    if (words < min_words) {
+        cli_error(cmd, "--text: '%s' has %d words; at least %d are needed", path, words, min_words);
+        goto out;
+    }
+    int32_t *t = malloc((size_t)words * sizeof *t);
+    if (!t) {
+        cli_error(cmd, "--text: out of memory for %d tokens", words);
+        goto out;
+    }
+    itera_tokenize(tok, text, t, words);
+    for (int i = 0; i < words; i++)
+        if (t[i] >= V) {
+            cli_error(cmd, "--text: token id %d (word %d of '%s') exceeds the model's vocabulary (%d)",
+                      t[i], i + 1, path, V);
+            free(t);
+            goto out;
+        }
+    *ids = t;
+    *n = words;
+    rc = 0;
+out:
+    itera_tokenizer_free(tok);
+    free(text);
+    return rc;
 }

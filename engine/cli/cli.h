@@ -8,6 +8,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "itera.h"
 
@@ -76,11 +77,21 @@ int cli_make_ctx(const char *cmd, const cli_model_opts *o, const itera_model *m,
 int cli_load_tokenizer(const char *cmd, const cli_model_opts *o, const itera_model *m,
                        itera_tokenizer **t);
 double cli_now(void); /* seconds, CLOCK_MONOTONIC */
+/* 0 if logits[0..n) are all finite; else prints "itera CMD: error: the model's logits are
+ * not finite (NaN at WHERE ...)" and returns EXIT_BAD_INPUT (the model is at fault). */
+int cli_check_logits(const char *cmd, const float *logits, size_t n, const char *where);
+
+/* A text file's words as token ids of the model's tokenizer (tokenizer.json beside the
+ * model, or the synthetic one): *ids (malloc'd, *n of them; at least min_words) — every id
+ * checked against the model's vocabulary. Returns 0, or prints the error naming --text. */
+int cli_text_tokens(const char *cmd, const cli_model_opts *o, const itera_model *m,
+                    const char *path, int min_words, int32_t **ids, int *n);
 
 /* Commands: argv[0] is the command name. */
 int cmd_info(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_perplexity(int argc, char **argv);
+int cmd_accuracy(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_quantize(int argc, char **argv);
 int cmd_profile(int argc, char **argv);

@@ -1,6 +1,7 @@
 /* cmd_generate.c: `itera generate`: text from a prompt, prefill then stateful decode. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 
@@ -39,6 +40,9 @@ int cmd_generate(int argc, char **argv)
         } else return cli_bad_option("generate", argv);
     }
     if (optind < argc) return cli_error("generate", "unexpected argument '%s'", argv[optind]);
+    itera_error terr;
+    if (itera_check_text("--prompt", prompt, strlen(prompt), &terr) != ITERA_OK)
+        return cli_error("generate", "%s", terr.msg);
 
     rc = EXIT_BAD_INPUT;
     itera_model *m = NULL;
@@ -70,6 +74,9 @@ int cmd_generate(int argc, char **argv)
         cli_error("generate", "%s", err.msg);
         goto out;
     }
+    if ((rc = cli_check_logits("generate", logits + (size_t)(np - 1) * V, (size_t)V, "the prompt's last token")))
+        goto out;
+    rc = EXIT_BAD_INPUT;
     uint64_t rng = (uint64_t)seed;
     for (int i = 0; i < np; i++) printf("%s%s", i ? " " : "", itera_token_text(tok, ids[i]));
     fflush(stdout);
@@ -84,6 +91,12 @@ int cmd_generate(int argc, char **argv)
             goto out;
         }
         secs += cli_now() - t0;
+        char where[48];
+        snprintf(where, sizeof where, "generated token %ld", i + 2);
+        if (cli_check_logits("generate", logits, (size_t)V, where)) {
+            printf("\n");
+            goto out;
+        }
         next = itera_sample(logits, V, (float)temp, &rng);
     }
     printf("\n");

@@ -1,5 +1,4 @@
 /* cmd_perplexity.c: `itera perplexity`: perplexity of a text over consecutive windows. */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,34 +12,11 @@ static const char usage[] =
     "token after the first is predicted from those before it. Windows run B at a time.\n"
     "Last line: perplexity=... tokens=... (predicted tokens) tokens_per_second=... (prefill\n"
     "rate: window tokens per second of forward passes alone).\n\n"
-    "  --text FILE       plain text\n"
+    "  --text FILE       UTF-8 text (a NUL byte or invalid UTF-8 is an error naming its offset)\n"
     "  --seq L           window length (default: the model's max_seq_length)\n"
     "  --batch B         windows per forward (default 1)\n" CLI_MODEL_USAGE;
 
 enum { OPT_TEXT = OPT_FIRST_COMMAND_OPT, OPT_SEQ, OPT_BATCH };
-
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    size_t r;
-    while (buf && (r = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-        n += r;
-        if (n + 1 == cap) {
-            char *nb = realloc(buf, cap *= 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-            }
-            buf = nb;
-        }
-    }
-    if (buf) buf[n] = 0;
-    fclose(f);
-    return buf;
-}
 
 /* −log softmax(logits)[target] */
 static double nll(const float *logits, int V, int target)
@@ -75,12 +51,9 @@ int cmd_perplexity(int argc, char **argv)
     }
     if (optind < argc) return cli_error("perplexity", "unexpected argument '%s'", argv[optind]);
     if (!text_path) return cli_error("perplexity", "--text FILE is required");
-    char *text = read_text(text_path);
-    if (!text) return cli_error("perplexity", "--text: cannot read '%s': %s", text_path, strerror(errno));
 
     rc = EXIT_BAD_INPUT;
     itera_model *m = NULL;
-    itera_tokenizer *tok = NULL;
     itera_ctx *c = NULL;
     int32_t *ids = NULL;
     float *logits = NULL;
@@ -91,24 +64,13 @@ int cmd_perplexity(int argc, char **argv)
         cli_error("perplexity", "--seq: %ld exceeds the model's max_seq_length %d", seq, cf->max_seq_length);
         goto out;
     }
-    if (cli_load_tokenizer("perplexity", &mo, m, &tok)) goto out;
-    int n = itera_tokenize(tok, text, NULL, 0);
-    if (n < 2) {
-        cli_error("perplexity", "--text: '%s' has %d words; at least 2 are needed", text_path, n);
-        goto out;
-    }
-    ids = malloc((size_t)n * sizeof *ids);
+    int n;
+    if (cli_text_tokens("perplexity", &mo, m, text_path, 2, &ids, &n)) goto out;
     logits = malloc((size_t)batch * seq * cf->vocab_size * sizeof *logits);
-    if (!ids || !logits) {
+    if (!logits) {
         cli_error("perplexity", "out of memory");
         goto out;
     }
-    itera_tokenize(tok, text, ids, n);
-    for (int i = 0; i < n; i++)
-        if (ids[i] >= cf->vocab_size) {
-            cli_error("perplexity", "token id %d exceeds the model's vocabulary (%d)", ids[i], cf->vocab_size);
-            goto out;
-        }
     if (cli_make_ctx("perplexity", &mo, m, (int)batch, (int)seq, &c)) goto out;
     int V = cf->vocab_size, L = (int)seq;
     int full = n / L, rem = n % L;
@@ -130,6 +92,10 @@ int cmd_perplexity(int argc, char **argv)
             goto out;
         }
         secs += cli_now() - t0;
+        char where[64];
+        snprintf(where, sizeof where, "window %d", w);
+        if ((rc = cli_check_logits("perplexity", logits, (size_t)Bn * Ln * V, where))) goto out;
+        rc = EXIT_BAD_INPUT;
         processed += (long)Bn * Ln;
         for (int b = 0; b < Bn; b++)
             for (int l = 0; l + 1 < Ln; l++) {
@@ -147,10 +113,8 @@ int cmd_perplexity(int argc, char **argv)
     rc = 0;
 out:
     itera_ctx_free(c);
-    itera_tokenizer_free(tok);
     itera_model_free(m);
     free(ids);
     free(logits);
-    free(text);
     return rc;
 }

@@ -138,10 +138,11 @@ int cmd_profile(int argc, char **argv)
         rc = cli_error("profile", "out of memory");
         goto out;
     }
-    uint32_t seed = 12345;
+    /* ordinary words: ids past the 4 special ones, when the vocabulary has any */
+    uint32_t seed = 12345, first = cf->vocab_size > 4 ? 4 : 0;
     for (long i = 0; i < B * L; i++) {
         seed = seed * 1664525u + 1013904223u;
-        tok[i] = (int32_t)(4 + (seed >> 8) % (uint32_t)(cf->vocab_size - 4));
+        tok[i] = (int32_t)(first + (seed >> 8) % ((uint32_t)cf->vocab_size - first));
     }
     itera_error err;
     for (int i = 0; i < 3; i++) /* warm-up */

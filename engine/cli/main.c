@@ -14,6 +14,7 @@ static const command commands[] = {
     {"info", cmd_info, "config, parameter count, weight bytes per tensor"},
     {"verify", cmd_verify, "check logits against golden safetensors files"},
     {"perplexity", cmd_perplexity, "perplexity of a text, and the prefill rate"},
+    {"accuracy", cmd_accuracy, "each quant's distributions against FP32: KLD, perplexity, top-1"},
     {"generate", cmd_generate, "generate text, and the decode rate"},
     {"quantize", cmd_quantize, "write an int8 / int4 model folder"},
     {"profile", cmd_profile, "time every op of the forward pass in µs (zones), trace it"},

@@ -79,8 +79,8 @@ for side, f in (("base", b), ("new", n)):
     assert len(runs) == 6, len(runs)
     for x in runs:
         assert x["real_time"] > 0 and x["time_unit"] and x["iterations"] >= 1
-        assert x["repetitions"] == 3 and x["itera_contended"] in (0, 1)
-        assert "itera_other_cpu" in x
+        assert x["repetitions"] == 3 and x["contended"] in (0, 1)
+        assert "load_other_cpu" in x
     assert sorted({x["repetition_index"] for x in runs}) == [0, 1, 2]
 assert b["context"]["itera_ab_session"] == n["context"]["itera_ab_session"]
 assert b["context"]["itera_ab_seed"] == "0x0000000000000007"

@@ -24,7 +24,7 @@ expect 2 "bad option '--bogus'" "$ITERA" verify --bogus x
 expect 2 "no golden file given" "$ITERA" verify
 expect 2 "--model: '$TMP/none' is not a folder" "$ITERA" info --model "$TMP/none"
 expect 2 "--text FILE is required" "$ITERA" perplexity
-expect 2 "cannot read '$TMP/none.txt'" "$ITERA" perplexity --text "$TMP/none.txt"
+expect 2 "$TMP/none.txt: cannot open" "$ITERA" perplexity --text "$TMP/none.txt"
 expect 2 "--seq: 'abc' is not an integer" "$ITERA" perplexity --text /dev/null --seq abc
 printf 'w5 w6 w7 w8 w9 w10 w11 w12 w13 w14 w15\n' > "$TMP/t.txt"
 expect 0 "perplexity=" "$ITERA" perplexity --text "$TMP/t.txt" --seq 4 --batch 2

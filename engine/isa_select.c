@@ -1,0 +1,27 @@
+/*
+ * isa_select.c: the one ISA selection (isa_select.h): every family's variant table, one
+ * pick per family, made once per process.
+ */
+#include "isa_select.h"
+
+#include <pthread.h>
+
+void isa_select_for(itera_isa cap, isa_select *out)
+{
+    out->isa = cap;
+    out->mm = (const mm_impl *)mm_variants[itera_isa_pick(mm_variants, mm_variant_count, cap)];
+    out->qg = (const qg_impl *)qg_variants[itera_isa_pick(qg_variants, qg_variant_count, cap)];
+    out->vm = (const vmath_ops *)vmath_variants[itera_isa_pick(vmath_variants, vmath_variant_count, cap)];
+    out->scan = (const scan_simd *)scan_simd_variants[itera_isa_pick(scan_simd_variants, scan_simd_variant_count, cap)];
+}
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static isa_select selected;
+
+static void select_once(void) { isa_select_for(itera_isa_best(), &selected); }
+
+const isa_select *isa_selected(void)
+{
+    pthread_once(&once, select_once);
+    return &selected;
+}
