@@ -1,6 +1,6 @@
 /*
- * stats.c: rank tests, Hodges-Lehmann intervals, median intervals, p-value adjustment and
- * a seeded generator (see stats.h for the conventions each one follows).
+ * stats.c: median and MAD, rank tests, Hodges-Lehmann intervals, median intervals, p-value
+ * adjustment and a seeded generator (see stats.h for the conventions each one follows).
  */
 #include "stats.h"
 
@@ -49,6 +49,20 @@ double stats_median(const double *x, int n)
         return NAN;
     double m = median_sorted(s, (size_t)n);
     free(s);
+    return m;
+}
+
+double stats_mad(const double *x, int n, double median)
+{
+    if (n < 1)
+        return NAN;
+    double *d = malloc((size_t)n * sizeof *d);
+    if (!d)
+        return NAN;
+    for (int i = 0; i < n; i++)
+        d[i] = fabs(x[i] - median);
+    double m = stats_median(d, n);
+    free(d);
     return m;
 }
 

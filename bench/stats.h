@@ -1,7 +1,8 @@
 /*
- * stats.h: the statistics behind `compare`, `ab` and `noise`: rank tests, Hodges-Lehmann
- * estimates with their distribution-free confidence intervals, order-statistic intervals
- * of a median, multiple-comparison adjustment and a seeded bootstrap.
+ * stats.h: the statistics of the harness: the median and MAD the run's summary shows, and
+ * behind `compare`, `ab` and `noise` rank tests, Hodges-Lehmann estimates with their
+ * distribution-free confidence intervals, order-statistic intervals of a median,
+ * multiple-comparison adjustment and a seeded generator.
  *
  * Every routine works on plain arrays (it copies what it sorts; inputs are never changed),
  * allocates nothing that outlives the call, and returns 0, or -1 for input it cannot judge
@@ -30,8 +31,12 @@
 
 #define STATS_EXACT_MAX 50
 
-/* Median of x[n] (n >= 1); NaN for n < 1. */
+/* Median of x[n] (x is not changed); NaN for n < 1. */
 double stats_median(const double *x, int n);
+
+/* The median of |x[i] - median| over x[n] (the median absolute deviation, the robust spread
+ * the run's summary shows); NaN for n < 1. */
+double stats_mad(const double *x, int n, double median);
 
 /* Distribution-free interval of the median at confidence conf (e.g. 0.95): the order
  * statistics x_(k), x_(n+1-k) with the largest k such that P(Binomial(n, 1/2) < k) <=
