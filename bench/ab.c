@@ -290,7 +290,7 @@ static bench_status parse_ab(int argc, char **argv, ab_opts *o, bool *help, benc
         if (o->base_spec || o->new_spec || o->base_bin || o->new_bin)
             return bench_fail(e, BENCH_ERR_INPUT, "--variants measures two variants of this "
                               "build: no --base/--new/--base-bin/--new-bin with it");
-        if (compare_parse_variants(o->variants, o->var_a, o->var_b, sizeof o->var_a, e) !=
+        if (compare_parse_variants(o->variants, true, o->var_a, o->var_b, sizeof o->var_a, e) !=
             BENCH_OK)
             return BENCH_ERR_INPUT;
         o->cmp.match_from[0] = o->var_a;

@@ -169,8 +169,9 @@ void compare_usage(FILE *fp)
         "\n"
         "options:\n"
         "  --variants A,B       compare variant A (base) with B (new): benchmarks whose names\n"
-        "                       differ only in that kernel or quant part; with no file, measure\n"
-        "                       them interleaved on this build (itera-bench ab --variants A,B)\n"
+        "                       differ only in that kernel or quant part (the engine's kernels:\n"
+        "                       %s; quants: %s; a peer's own names work too); with\n"
+        "                       no file, measure them interleaved on this build (ab --variants)\n"
         "  --match OLD=NEW      base benchmarks with the name part OLD against new ones with\n"
         "                       NEW instead (e.g. threads:1=threads:2); repeatable, up to %d\n"
         "  --metric M           real_time (default), cpu_time or tokens_per_second\n"
@@ -190,52 +191,55 @@ void compare_usage(FILE *fp)
         "                       the noise thresholds and both files' fingerprints\n"
         "  --out FILE           also write the markdown to FILE\n"
         "Exit: 0 compared (and the gate passed), 1 the gate failed, 2 bad usage or input.\n",
-        COMPARE_CONFIDENCE * 100, COMPARE_MAX_MATCH, COMPARE_DEFAULT_ALPHA,
-        COMPARE_ASSUMED_NOISE_PCT);
+        COMPARE_CONFIDENCE * 100, itera_kernel_choices(), itera_quant_choices(), COMPARE_MAX_MATCH,
+        COMPARE_DEFAULT_ALPHA, COMPARE_ASSUMED_NOISE_PCT);
 }
 
-static bool is_kernel_or_quant(const char *s)
+/* A word a name part can be: [a-z0-9._-]+ (schema.h). */
+static bool name_word(const char *s)
 {
-    for (int k = 0; k < ITERA_KERNEL_COUNT; k++)
-        if (strcmp(s, itera_kernel_name((itera_kernel)k)) == 0)
-            return true;
-    for (int q = 0; q < ITERA_QUANT_COUNT; q++)
-        if (strcmp(s, itera_quant_name((itera_quant)q)) == 0)
-            return true;
-    return false;
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' ||
+              *s == '-'))
+            return false;
+    return true;
 }
 
-bench_status compare_parse_variants(const char *spec, char *a, char *b, size_t cap,
-                                    bench_error *e)
+bench_status compare_parse_variants(const char *spec, bool engine_only, char *a, char *b,
+                                    size_t cap, bench_error *e)
 {
     const char *comma = spec ? strchr(spec, ',') : NULL;
     if (!comma || comma == spec || comma[1] == '\0' || strchr(comma + 1, ',') ||
         (size_t)(comma - spec) >= cap || strlen(comma + 1) >= cap)
         return bench_fail(e, BENCH_ERR_INPUT, "--variants '%s': expected two names A,B (e.g. "
-                          "sequential,chunked)", spec ? spec : "");
+                          "%s,%s)", spec ? spec : "", itera_kernel_name(ITERA_KERNEL_REFERENCE),
+                          itera_kernel_name((itera_kernel)(ITERA_KERNEL_COUNT - 1)));
     snprintf(a, cap, "%.*s", (int)(comma - spec), spec);
     snprintf(b, cap, "%s", comma + 1);
     if (strcmp(a, b) == 0)
         return bench_fail(e, BENCH_ERR_INPUT, "--variants '%s': the two variants are the same",
                           spec);
+    itera_kernel ka, kb;
+    itera_quant qa, qb;
+    bool a_kernel = itera_kernel_parse(a, &ka) && ka >= 0, b_kernel = itera_kernel_parse(b, &kb) && kb >= 0;
+    bool a_quant = itera_quant_parse(a, &qa), b_quant = itera_quant_parse(b, &qb);
     for (int s = 0; s < 2; s++) {
         const char *v = s ? b : a;
-        if (!is_kernel_or_quant(v)) {
-            char kinds[512];
-            size_t used = 0;
-            used += (size_t)snprintf(kinds, sizeof kinds, "kernels");
-            for (int k = 0; k < ITERA_KERNEL_COUNT && used < sizeof kinds; k++)
-                used += (size_t)snprintf(kinds + used, sizeof kinds - used, "%s %s",
-                                         k ? "," : "", itera_kernel_name((itera_kernel)k));
-            if (used < sizeof kinds)
-                used += (size_t)snprintf(kinds + used, sizeof kinds - used, "; quants");
-            for (int q = 0; q < ITERA_QUANT_COUNT && used < sizeof kinds; q++)
-                used += (size_t)snprintf(kinds + used, sizeof kinds - used, "%s %s",
-                                         q ? "," : "", itera_quant_name((itera_quant)q));
-            return bench_fail(e, BENCH_ERR_INPUT, "--variants '%s': '%s' is not a kernel or a "
-                              "quant (%s)", spec, v, kinds);
-        }
+        bool engine = s ? b_kernel || b_quant : a_kernel || a_quant;
+        if (!name_word(v) || (engine_only && !engine))
+            return bench_fail(e, BENCH_ERR_INPUT, "--variants '%s': '%s' is not %s (the engine's "
+                              "kernels: %s; quants: %s)", spec, v,
+                              engine_only ? "a kernel or a quant of this build"
+                                          : "a name part ([a-z0-9._-]: a kernel, a quant, or a "
+                                            "peer's own name)",
+                              itera_kernel_choices(), itera_quant_choices());
     }
+    if ((a_kernel && b_quant) || (a_quant && b_kernel))
+        return bench_fail(e, BENCH_ERR_INPUT, "--variants '%s': one is a kernel and the other a "
+                          "quant; compare two kernels (%s) or two quants (%s)", spec,
+                          itera_kernel_choices(), itera_quant_choices());
     return BENCH_OK;
 }
 
@@ -863,7 +867,9 @@ static bench_status build_rows(const compare_opts *o, const gb_file *fa, const g
     if (rows->n == 0) {
         if (one_file)
             return bench_fail(e, BENCH_ERR_INPUT, "%s: no pair of benchmarks whose names differ "
-                              "only in '%s' -> '%s'", fa->path, o->match_from[0], o->match_to[0]);
+                              "only in '%s' -> '%s' (the engine's kernels: %s; quants: %s)",
+                              fa->path, o->match_from[0], o->match_to[0], itera_kernel_choices(),
+                              itera_quant_choices());
         if (o->n_match)
             return bench_fail(e, BENCH_ERR_INPUT, "no benchmark of %s with the part '%s' has a "
                               "counterpart with '%s' in %s", fa->path, o->match_from[0],
@@ -1385,7 +1391,8 @@ bench_status compare_cmd(int argc, char **argv, bench_error *e)
     if (variants) {
         if (o.n_match)
             return bench_fail(e, BENCH_ERR_INPUT, "--variants and --match: give one");
-        bench_status st = compare_parse_variants(variants, va, vb, sizeof va, e);
+        /* measuring (no file) needs this build's names; files may hold a peer's */
+        bench_status st = compare_parse_variants(variants, nfiles == 0, va, vb, sizeof va, e);
         if (st != BENCH_OK)
             return st;
         o.match_from[0] = va;

@@ -153,9 +153,10 @@ bench_status compare_files(const compare_opts *o, compare_result *res, bench_err
 bench_status compare_cmd(int argc, char **argv, bench_error *e);
 void compare_usage(FILE *fp);
 
-/* Splits "A,B" (--variants) into a and b (buffers of cap), checking both are kernel or
- * quant names of the engine's tables. */
-bench_status compare_parse_variants(const char *spec, char *a, char *b, size_t cap,
-                                    bench_error *e);
+/* Splits "A,B" (--variants) into a and b (buffers of cap): two different name words, not a
+ * kernel against a quant of the engine's tables; engine_only (measuring this build): both
+ * must be the engine's kernels or quants. BENCH_ERR_INPUT naming the part otherwise. */
+bench_status compare_parse_variants(const char *spec, bool engine_only, char *a, char *b,
+                                    size_t cap, bench_error *e);
 
 #endif

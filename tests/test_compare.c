@@ -566,10 +566,19 @@ static void test_cli_match_variants_noise(void **state)
     assert_null(strstr(cap.out, "parallel"));
     assert_non_null(strstr(cap.out, "the two variants were measured one after the other"));
     assert_non_null(strstr(cap.out, "`itera-bench ab` --variants"));
-    const char *bad[] = {"compare", "--variants", "sequential,turbo", DATA "variants.json"};
+    const char *bad[] = {"compare", "--variants", "sequential,int8", DATA "variants.json"};
     run_compare(&cap, 4, bad);
     assert_int_equal(cap.rc, 2);
-    assert_non_null(strstr(cap.err, "'turbo' is not a kernel or a quant (kernels sequential, "));
+    assert_non_null(strstr(cap.err, "one is a kernel and the other a quant"));
+    const char *bad2[] = {"compare", "--variants", "sequential,Turbo!", DATA "variants.json"};
+    run_compare(&cap, 4, bad2);
+    assert_int_equal(cap.rc, 2);
+    assert_non_null(strstr(cap.err, "'Turbo!' is not a name part"));
+    /* measuring needs this build's names */
+    const char *bad3[] = {"compare", "--variants", "sequential,pytorch-eager"};
+    run_compare(&cap, 3, bad3);
+    assert_int_equal(cap.rc, 2);
+    assert_non_null(strstr(cap.err, "'pytorch-eager' is not a kernel or a quant of this build"));
     const char *none[] = {"compare", "--variants", "int8,int4", DATA "variants.json"};
     run_compare(&cap, 4, none);
     assert_int_equal(cap.rc, 2);
