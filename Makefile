@@ -28,7 +28,7 @@ ifeq ($(WERROR),1)
 WARN     += -Werror
 endif
 SAN      ?=
-CPPFLAGS += -D_GNU_SOURCE -Iengine -Ibench
+CPPFLAGS += -D_GNU_SOURCE
 CFLAGS   += -std=c11 $(OPT) -g $(WARN) -pthread -MMD -MP $(SAN)
 CXXFLAGS += -std=c++17 $(OPT) -g -Wall -Wextra -Wpedantic -Wshadow $(if $(filter 1,$(WERROR)),-Werror) -pthread -MMD -MP $(SAN)
 LDFLAGS  += -pthread $(SAN)
@@ -38,6 +38,21 @@ PKGS_BENCH  := jansson hwloc inih benchmark nettle
 PKGS_TEST   := cmocka
 pc_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
 pc_libs   = $(shell pkg-config --libs $(1) 2>/dev/null)
+
+# Layers the build enforces: each folder is compiled with its own include path and its own
+# packages' flags. bench/ sees the engine only through its public API: engine/itera.h and
+# the .def lists it includes, linked alone into $(API_DIR), so an #include of an
+# engine-internal header there fails to compile ("no such file"). engine/cli still sees
+# engine/ (its layer is the engine side's, issue 14); tests see every folder.
+API_HEADERS := engine/itera.h $(wildcard engine/itera_*.def)
+API_DIR     := $(BUILD)/api
+API_STAMP   := $(API_DIR)/.stamp
+BENCH_INC    = -Ibench -I$(API_DIR) $(call pc_cflags,$(PKGS_BENCH))
+INC          = -Iengine $(call pc_cflags,$(PKGS_ENGINE))
+$(BUILD)/bench/%.o: INC = $(BENCH_INC)
+$(BUILD)/engine/cli/%.o: INC = -Iengine/cli -Iengine $(call pc_cflags,$(PKGS_ENGINE))
+$(BUILD)/tests/%.o: INC = -Itests -Ibench -Iengine -Iengine/cli \
+                          $(call pc_cflags,$(PKGS_ENGINE) $(PKGS_BENCH) $(PKGS_TEST))
 
 ISA_AVX2   := -mavx2 -mfma -mf16c
 ISA_AVX512 := -mavx512f -mavx512bw -mavx512dq -mavx512vl -mfma -mf16c
@@ -67,7 +82,7 @@ BENCH_LIBS  := $(call pc_libs,$(PKGS_BENCH)) -lpfm -lstdc++ -lm
 
 .SECONDARY:
 
-.PHONY: all build deps test test-unit test-cli test-slurm asan ubsan bench bench-slurm report compare ci ci-run peer clean help
+.PHONY: all build deps layers test test-unit test-cli test-slurm asan ubsan bench bench-slurm report compare ci ci-run peer clean help
 
 all: build
 
@@ -79,15 +94,22 @@ $(DEPS_STAMP): scripts/deps.sh
 	$(Q)sh scripts/deps.sh
 	$(Q)mkdir -p $(@D) && touch $@
 
-$(BUILD)/%.o: %.c | $(DEPS_STAMP)
+# The public headers, alone in one folder (symbolic links, so compiler messages and
+# dependency files lead back to engine/).
+$(API_STAMP): $(API_HEADERS)
+	$(Q)rm -rf $(API_DIR) && mkdir -p $(API_DIR) && \
+	    for h in $(API_HEADERS); do ln -s "$$(realpath --relative-to=$(API_DIR) $$h)" $(API_DIR)/; done && \
+	    touch $@
+
+$(BUILD)/%.o: %.c | $(DEPS_STAMP) $(API_STAMP)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC    $<")
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(ISA) $(call pc_cflags,$(PKGS_ENGINE) $(PKGS_BENCH) $(PKGS_TEST)) -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(INC) $(CFLAGS) $(ISA) -c $< -o $@
 
-$(BUILD)/%.o: %.cc | $(DEPS_STAMP)
+$(BUILD)/%.o: %.cc | $(DEPS_STAMP) $(API_STAMP)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CXX   $<")
-	$(Q)$(CXX) $(CPPFLAGS) $(CXXFLAGS) $(call pc_cflags,benchmark) -c $< -o $@
+	$(Q)$(CXX) $(CPPFLAGS) $(INC) $(CXXFLAGS) -c $< -o $@
 
 # The compiler flags the results record (context key itera_compiler).
 $(BUILD)/bench/runner.o: CPPFLAGS += -DITERA_BUILD_FLAGS='"CFLAGS $(strip $(filter-out -W% -MMD -MP,$(CFLAGS))); ISA files $(ISA_AVX2) | $(ISA_VNNI)"'
@@ -117,8 +139,20 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIBITERA) $(if $(BENCH_LIBOBJ),$(LIBBENCH
 	    $(call pc_libs,$(PKGS_TEST)) $(if $(BENCH_LIBOBJ),$(BENCH_LIBS)) $(ENGINE_LIBS)
 
 ## test: build and run every test (cmocka unit tests, then CLI tests)
-test: build $(TEST_BIN)
+test: build $(TEST_BIN) layers
 	$(Q)sh tests/run.sh $(BUILD)
+
+## layers: check that bench/'s include path holds the engine's public header and nothing
+##         else of the engine (an engine-internal header must fail to compile there)
+layers: $(API_STAMP)
+	$(Q)printf '#include "itera.h"\nint layers_probe;\n' | \
+	    $(CC) $(CPPFLAGS) $(BENCH_INC) -fsyntax-only -x c - || \
+	    { echo "layers: FAIL: bench/ cannot include itera.h" >&2; exit 1; }
+	$(Q)for h in $(filter-out $(API_HEADERS),$(wildcard engine/*.h)); do \
+	    if printf '#include "%s"\n' "$${h#engine/}" | \
+	        $(CC) $(CPPFLAGS) $(BENCH_INC) -M -MT probe -x c - 2>/dev/null | grep -q "$$h"; then \
+	        echo "layers: FAIL: bench/ can include the engine-internal $$h" >&2; exit 1; fi; \
+	done; echo "layers: bench/ sees the engine only through $(API_HEADERS)"
 
 ## test-slurm: the end-to-end Slurm tests on a local one-node cluster (scripts/slurm-local.sh;
 ##        needs root and slurm-wlm + munge: sh scripts/deps.sh slurm; skipped, saying why,
