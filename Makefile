@@ -1,5 +1,11 @@
 # itera-bench: build, test and benchmark.  `make help` lists targets and variables.
 #
+# Two stages, so that the first `make ...` on a machine without the packages works: stage 1
+# (this file without ITERA_STAGE) runs `deps` (scripts/deps.sh installs the missing Debian
+# packages of its core group), then runs the same goals in a second make with
+# ITERA_STAGE=build, which asks pkg-config for the flags (they exist only after the
+# install) and builds. help, clean and deps need no packages and run in stage 1 itself.
+#
 # Layout: engine/*.c -> build/libitera.a; engine/cli/*.c -> build/itera;
 # bench/*.c + bench/*.cc -> build/itera-bench; tests/test_*.c -> one cmocka binary each.
 # Files named *_avx2.c, *_avx512.c, *_vnni.c are compiled with their ISA flags and are
@@ -36,23 +42,8 @@ LDFLAGS  += -pthread $(SAN)
 PKGS_ENGINE := jansson
 PKGS_BENCH  := jansson hwloc inih benchmark nettle
 PKGS_TEST   := cmocka
-pc_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
-pc_libs   = $(shell pkg-config --libs $(1) 2>/dev/null)
-
-# Layers the build enforces: each folder is compiled with its own include path and its own
-# packages' flags. bench/ sees the engine only through its public API: engine/itera.h and
-# the .def lists it includes, linked alone into $(API_DIR), so an #include of an
-# engine-internal header there fails to compile ("no such file"). engine/cli still sees
-# engine/ (its layer is the engine side's, issue 14); tests see every folder.
-API_HEADERS := engine/itera.h $(wildcard engine/itera_*.def)
-API_DIR     := $(BUILD)/api
-API_STAMP   := $(API_DIR)/.stamp
-BENCH_INC    = -Ibench -I$(API_DIR) $(call pc_cflags,$(PKGS_BENCH))
-INC          = -Iengine $(call pc_cflags,$(PKGS_ENGINE))
-$(BUILD)/bench/%.o: INC = $(BENCH_INC)
-$(BUILD)/engine/cli/%.o: INC = -Iengine/cli -Iengine $(call pc_cflags,$(PKGS_ENGINE))
-$(BUILD)/tests/%.o: INC = -Itests -Ibench -Iengine -Iengine/cli \
-                          $(call pc_cflags,$(PKGS_ENGINE) $(PKGS_BENCH) $(PKGS_TEST))
+PKG_CONFIG  ?= pkg-config
+DEPS_GROUPS ?=
 
 ISA_AVX2   := -mavx2 -mfma -mf16c
 ISA_AVX512 := -mavx512f -mavx512bw -mavx512dq -mavx512vl -mfma -mf16c
@@ -75,38 +66,62 @@ LIBITERA   := $(BUILD)/libitera.a
 LIBBENCH   := $(BUILD)/libiterabench.a
 ITERA      := $(BUILD)/itera
 ITERA_BENCH := $(BUILD)/itera-bench
-DEPS_STAMP := $(BUILD)/.deps-ok
-
-ENGINE_LIBS := $(call pc_libs,$(PKGS_ENGINE)) -lm
-BENCH_LIBS  := $(call pc_libs,$(PKGS_BENCH)) -lpfm -lstdc++ -lm
-
+.DEFAULT_GOAL := all
 .SECONDARY:
 
 .PHONY: all build deps layers test test-unit test-cli test-slurm asan ubsan bench bench-slurm report compare ci ci-run peer clean help
 
+## deps: install what is missing: the core group, plus DEPS_GROUPS="slurm ort torch fuzz"
+##       (scripts/deps.sh --list); apt-get when root, else the command to run
+deps:
+	$(Q)sh scripts/deps.sh core $(DEPS_GROUPS)
+
+ifeq ($(ITERA_STAGE),build)
+# ---- stage 2: the build; pkg-config is asked once, here, after the install ----
+PKG_MISSING := $(strip $(foreach p,$(sort $(PKGS_ENGINE) $(PKGS_BENCH) $(PKGS_TEST)),$(if $(shell $(PKG_CONFIG) --exists $(p) 2>/dev/null && echo y),,$(p))))
+ifneq ($(PKG_MISSING),)
+$(error $(PKG_CONFIG) does not find: $(PKG_MISSING) (their -dev packages are not installed?); run make deps, or sh scripts/deps.sh)
+endif
+PC_ENGINE   := $(shell $(PKG_CONFIG) --cflags $(PKGS_ENGINE))
+PC_BENCH    := $(shell $(PKG_CONFIG) --cflags $(PKGS_BENCH))
+PC_TEST     := $(shell $(PKG_CONFIG) --cflags $(sort $(PKGS_ENGINE) $(PKGS_BENCH) $(PKGS_TEST)))
+TEST_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS_TEST))
+ENGINE_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS_ENGINE)) -lm
+BENCH_LIBS  := $(shell $(PKG_CONFIG) --libs $(PKGS_BENCH)) -lpfm -lstdc++ -lm
+
+## all, build: build/itera (the engine's CLI) and build/itera-bench (the harness)
 all: build
 
 build: $(ITERA) $(ITERA_BENCH)
 
-## deps: install missing Debian packages (apt-get when root, else print the command)
-deps: $(DEPS_STAMP)
-$(DEPS_STAMP): scripts/deps.sh
-	$(Q)sh scripts/deps.sh
-	$(Q)mkdir -p $(@D) && touch $@
+# Layers the build enforces: each folder is compiled with its own include path and its own
+# packages' flags. bench/ sees the engine only through its public API: engine/itera.h and
+# the .def lists it includes, linked alone into $(API_DIR), so an #include of an
+# engine-internal header there fails to compile ("no such file"; `make layers` checks it).
+# engine/cli still sees engine/ (its layer is the engine side's, issue 14); tests see every
+# folder.
+API_HEADERS := engine/itera.h $(wildcard engine/itera_*.def)
+API_DIR     := $(BUILD)/api
+API_STAMP   := $(API_DIR)/.stamp
+BENCH_INC   := -Ibench -I$(API_DIR) $(PC_BENCH)
+INC         := -Iengine $(PC_ENGINE)
+$(BUILD)/bench/%.o: INC := $(BENCH_INC)
+$(BUILD)/engine/cli/%.o: INC := -Iengine/cli -Iengine $(PC_ENGINE)
+$(BUILD)/tests/%.o: INC := -Itests -Ibench -Iengine -Iengine/cli $(PC_TEST)
 
-# The public headers, alone in one folder (symbolic links, so compiler messages and
-# dependency files lead back to engine/).
+# The public headers, alone in one folder (relative symbolic links, so compiler messages
+# and dependency files lead back to engine/).
 $(API_STAMP): $(API_HEADERS)
 	$(Q)rm -rf $(API_DIR) && mkdir -p $(API_DIR) && \
 	    for h in $(API_HEADERS); do ln -s "$$(realpath --relative-to=$(API_DIR) $$h)" $(API_DIR)/; done && \
 	    touch $@
 
-$(BUILD)/%.o: %.c | $(DEPS_STAMP) $(API_STAMP)
+$(BUILD)/%.o: %.c | $(API_STAMP)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC    $<")
 	$(Q)$(CC) $(CPPFLAGS) $(INC) $(CFLAGS) $(ISA) -c $< -o $@
 
-$(BUILD)/%.o: %.cc | $(DEPS_STAMP) $(API_STAMP)
+$(BUILD)/%.o: %.cc | $(API_STAMP)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CXX   $<")
 	$(Q)$(CXX) $(CPPFLAGS) $(INC) $(CXXFLAGS) -c $< -o $@
@@ -136,14 +151,14 @@ $(ITERA_BENCH): $(BUILD)/bench/main.o $(LIBBENCH) $(LIBITERA)
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIBITERA) $(if $(BENCH_LIBOBJ),$(LIBBENCH))
 	@$(if $(Q),echo "  LD    $@")
 	$(Q)$(CXX) $(LDFLAGS) -o $@ $< $(if $(BENCH_LIBOBJ),$(LIBBENCH)) $(LIBITERA) \
-	    $(call pc_libs,$(PKGS_TEST)) $(if $(BENCH_LIBOBJ),$(BENCH_LIBS)) $(ENGINE_LIBS)
+	    $(TEST_LIBS) $(if $(BENCH_LIBOBJ),$(BENCH_LIBS)) $(ENGINE_LIBS)
 
 ## test: build and run every test (cmocka unit tests, then CLI tests)
 test: build $(TEST_BIN) layers
 	$(Q)sh tests/run.sh $(BUILD)
 
 ## layers: check that bench/'s include path holds the engine's public header and nothing
-##         else of the engine (an engine-internal header must fail to compile there)
+##         else of the engine (an engine-internal header must not be found there)
 layers: $(API_STAMP)
 	$(Q)printf '#include "itera.h"\nint layers_probe;\n' | \
 	    $(CC) $(CPPFLAGS) $(BENCH_INC) -fsyntax-only -x c - || \
@@ -160,7 +175,7 @@ layers: $(API_STAMP)
 test-slurm: build
 	$(Q)BUILD=$(BUILD) sh tests/slurm/e2e.sh
 
-## asan / ubsan: the test suite under AddressSanitizer / UndefinedBehaviorSanitizer
+## asan, ubsan: the test suite under AddressSanitizer / UndefinedBehaviorSanitizer
 asan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
 	    SAN="-fsanitize=address -fno-omit-frame-pointer" test
@@ -169,14 +184,16 @@ ubsan:
 	    SAN="-fsanitize=undefined -fno-sanitize-recover=undefined" test
 
 ## bench: run a sweep (PLATFORM=embedded PROFILE=default [EMULATE=1] [RESUME=1] [MODEL=DIR]
-##        [MACHINE=name: the results' machine name, default derived from the CPU]),
-##        writing results/PLATFORM/PROFILE.json, then render reports/ from every result file
+##        [BENCH_ARGS=--benchmark_filter=REGEX] [MACHINE=name: the results' machine name,
+##        default derived from the CPU]) into results/PLATFORM/PROFILE.json, its Google
+##        Benchmark log beside it (shown with V=1), print the summary table, then render
+##        reports/ from every result file
 bench: build
 	$(Q)$(ITERA_BENCH) run --platform $(PLATFORM) --profile $(PROFILE) \
 	    $(if $(filter 1,$(EMULATE)),--emulate) $(if $(filter 1,$(RESUME)),--resume) \
-	    $(if $(MODEL),--model $(MODEL)) $(if $(MACHINE),--machine $(MACHINE)) $(BENCH_ARGS)
+	    $(if $(MODEL),--model $(MODEL)) $(if $(MACHINE),--machine $(MACHINE)) \
+	    $(if $(filter-out 0,$(V)),--verbose) $(BENCH_ARGS)
 	$(Q)$(MAKE) --no-print-directory report
-	@echo "bench: results in results/$(PLATFORM)/$(PROFILE).json, report in $(REPORT_DIR)/README.md"
 
 ## bench-slurm: the sweep on a Slurm cluster (PLATFORM=embedded PROFILE=default [SHARDS=4]
 ##        [PARTITION=Q] [EMULATE=1] [MODEL=DIR] [DRY_RUN=1] [SUBMIT_ARGS=...]): a job array of
@@ -217,8 +234,8 @@ compare: build
 	fi
 
 ## peer: both peers beside the engine, same model and inputs: PyTorch eager
-##       -> results/$(PLATFORM)/peer_pytorch.json (python3-torch) and ONNX Runtime
-##       -> results/$(PLATFORM)/peer_ort.json (optional deps group `ort`: sh scripts/deps.sh ort)
+##       -> results/PLATFORM/peer_pytorch.json (python3-torch) and ONNX Runtime
+##       -> results/PLATFORM/peer_ort.json (optional deps group `ort`: sh scripts/deps.sh ort)
 ##       [PEER_THREADS=1,2 (default 1 and the platform's)] [MODEL=DIR] [MACHINE=name] [EMULATE=1]
 ##       [PEER_ARGS=... (both)] [PEER_ORT_ARGS=... (ONNX Runtime only, e.g. --sweep quick)]
 PEER_COMMON = --platform $(PLATFORM) $(if $(PEER_THREADS),--threads $(PEER_THREADS)) \
@@ -260,28 +277,34 @@ ci-run:
 	    echo "ci: committed report matches its results"; \
 	fi
 
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+else
+# ---- stage 1: install what is missing, then the same goals in stage 2 ----
+STAGE_GOALS := $(filter-out help clean deps,$(or $(MAKECMDGOALS),all))
+ifneq ($(STAGE_GOALS),)
+.PHONY: $(STAGE_GOALS) build-stage
+$(STAGE_GOALS): build-stage
+	@:
+build-stage: deps
+	@$(MAKE) --no-print-directory ITERA_STAGE=build $(STAGE_GOALS)
+endif
+endif
+
 clean:
 	rm -rf build build-asan build-ubsan
 
-## help: this list
+## clean: remove the build folders
+## help: this list (a target documented by a `## target: what it does` line shows up here)
 help:
-	@echo "itera-bench make targets:"
-	@echo "  make                 build build/itera (and build/itera-bench)"
-	@echo "  make deps            install missing Debian packages"
-	@echo "  make test            build and run all tests"
-	@echo "  make asan|ubsan      run the tests under a sanitizer"
-	@echo "  make test-slurm      end-to-end Slurm tests on a local one-node cluster (root)"
-	@echo "  make bench           run a benchmark sweep and render its report"
-	@echo "  make bench-slurm     the sweep on Slurm: job array of SHARDS shards + merge job"
-	@echo "                       (PARTITION=Q SHARDS=N DRY_RUN=1 RESUME=1 SUBMIT_ARGS=...)"
-	@echo "  make report          render reports/ from results/"
-	@echo "  make compare         compare two result files (BASE=... NEW=...) or two variants"
-	@echo "                       (VARIANTS=sequential,chunked FILE=...); COMPARE_ARGS='--fail-above 5'"
-	@echo "  make peer            PyTorch eager and ONNX Runtime peers into results/PLATFORM/"
-	@echo "                       (python3-torch; ONNX Runtime: sh scripts/deps.sh ort)"
-	@echo "  make ci              what .ci/run runs after make test"
-	@echo "  make clean           remove build folders"
-	@echo "variables: PLATFORM=$(PLATFORM) PROFILE=$(PROFILE) EMULATE=1 RESUME=1 BUILD=$(BUILD)"
-	@echo "           WERROR=1 (warnings as errors; on when CI is set) V=1 (show commands)"
-
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+	@echo "itera-bench: make targets (the first make of any target that builds installs the"
+	@echo "missing Debian packages itself; as non-root it prints the sudo command to run)"
+	@echo
+	@awk '/^## [a-z]/ { sub(/^## /, ""); i = index($$0, ": "); \
+	          printf "  make %-14s %s\n", substr($$0, 1, i - 1), substr($$0, i + 2); next } \
+	      /^##/ { sub(/^## */, ""); printf "%22s%s\n", "", $$0 }' $(firstword $(MAKEFILE_LIST))
+	@echo
+	@echo "variables: PLATFORM=$(PLATFORM) PROFILE=$(PROFILE) EMULATE=1 RESUME=1 MODEL=DIR MACHINE=name"
+	@echo "           WERROR=1 (warnings as errors; on when CI is set) V=1 (commands, GB's output)"
+	@echo "           DEPS_GROUPS=\"slurm ort torch fuzz\" (make deps) PKG_CONFIG=$(PKG_CONFIG) BUILD=$(BUILD)"
+	@echo "more: build/itera --help, build/itera-bench --help, build/itera-bench list, README.md"

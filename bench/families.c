@@ -450,8 +450,11 @@ void fam_bench(gb_state *st, void *user)
     fam_cell *fc = user;
     fam_env *e = fc->env;
     const bench_cell *c = fc->cell;
-    if (e->on_enter)
-        e->on_enter(fc, e->user);
+    const char *skip = e->on_enter ? e->on_enter(fc, e->user) : NULL;
+    if (skip) {
+        gb_skip_with_error(st, skip);
+        return;
+    }
     fc->entered = true;
     if (!fc->ready && !fc->failed)
         prepare(fc);

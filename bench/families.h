@@ -63,8 +63,9 @@ typedef struct fam_env {
     int peak_slots;         /* cores the peak's per-core figure scales to */
     const char *model_dir;  /* NULL: the synthetic model */
     uint64_t seed;          /* synthetic model seed */
-    /* Called when GB enters a cell (every call of its function), before anything else. */
-    void (*on_enter)(fam_cell *c, void *user);
+    /* Called when GB enters a cell (every call of its function), before anything else;
+     * returns NULL to go on, or a message to skip this call with (an interrupted run). */
+    const char *(*on_enter)(fam_cell *c, void *user);
     void *user;
 
     /* private */

@@ -19,6 +19,7 @@
 #include "alloc.h"
 #include "merge.h"
 #include "runner.h"
+#include "summary.h"
 #include "schema.h"
 #include "shard.h"
 #include "status.h"
@@ -54,6 +55,7 @@ static void usage(FILE *f)
           "  info      this machine: fingerprint, topology, ISA path, measured peak, counters\n"
           "  schema    the results schema: benchmark names, counters, context keys\n"
           "  report    render markdown tables and charts from result files\n"
+          "  summary   the end-of-run table of a result file (what `run` prints last)\n"
           "  compare   compare two result files (or two variants within one)\n"
           "  merge     join the shard files of `run --shard I/N` into one results file\n"
           "  submit    run a sweep on a Slurm cluster: a job array of shards + a merge job\n"
@@ -109,6 +111,50 @@ static void run_usage(FILE *f)
             ITERA_DEFAULT_SEED, profile_keys());
 }
 
+static const char *g_prog = "itera-bench"; /* argv[0] */
+
+/* Appends arg to out[n] (at *used), quoted for a POSIX shell when it needs to be. */
+static void shell_append(char *out, size_t n, size_t *used, const char *arg)
+{
+    bool plain = *arg != '\0';
+    for (const char *p = arg; *p; p++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./=:,+-@%",
+                    *p))
+            plain = false;
+    size_t j = *used;
+    if (j && j + 1 < n)
+        out[j++] = ' ';
+    if (!plain && j + 1 < n)
+        out[j++] = '\'';
+    for (const char *p = arg; *p && j + 5 < n; p++) {
+        if (*p == '\'' && !plain) {
+            memcpy(out + j, "'\\''", 4);
+            j += 4;
+        } else {
+            out[j++] = *p;
+        }
+    }
+    if (!plain && j + 1 < n)
+        out[j++] = '\'';
+    out[j < n ? j : n - 1] = '\0';
+    *used = j < n ? j : n - 1;
+}
+
+/* The command line that resumes `run` with these arguments: the same, plus --resume. */
+static void resume_command(int argc, char **argv, char *out, size_t n)
+{
+    size_t used = 0;
+    bool has_resume = false;
+    out[0] = '\0';
+    shell_append(out, n, &used, g_prog);
+    for (int i = 0; i < argc; i++) {
+        shell_append(out, n, &used, argv[i]);
+        has_resume = has_resume || strcmp(argv[i], "--resume") == 0;
+    }
+    if (!has_resume)
+        shell_append(out, n, &used, "--resume");
+}
+
 /* Takes the value of option `name` from argv[*i] ("--name V" or "--name=V"). */
 static bool opt_value(int argc, char **argv, int *i, const char *name, const char **out)
 {
@@ -152,6 +198,8 @@ static int cmd_run(int argc, char **argv)
             o.resume = true;
         } else if (strcmp(a, "--emulate") == 0) {
             o.emulate = true;
+        } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+            o.verbose = true;
         } else if (opt_value(argc, argv, &i, "--shard", &v)) {
             char err[256];
             if (shard_parse(v, &o.shard, err, sizeof err) != 0) {
@@ -187,6 +235,9 @@ static int cmd_run(int argc, char **argv)
     }
     o.sets = sets;
     o.gb_argv = gb;
+    char resume[4096];
+    resume_command(argc, argv, resume, sizeof resume);
+    o.resume_command = resume;
     bench_error err;
     bench_status st = runner_run(&o, &err);
     if (st != BENCH_OK && err.msg[0])
@@ -287,6 +338,40 @@ static int cmd_list(int argc, char **argv)
         printf("%s %s%s", e ? "," : "", counters_event_name((counters_event)e),
                counters_event_is_hardware((counters_event)e) ? " (hw)" : "");
     printf("\n");
+    return 0;
+}
+
+static int cmd_summary(int argc, char **argv)
+{
+    const char *path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            puts("usage: itera-bench summary FILE.json\n\nPrints the table `itera-bench run` "
+                 "ends with, for any results file: one row per\n(family, quant, kernel, "
+                 "threads) at the family's headline shape, with median tokens/s\n\u00b1 its "
+                 "MAD, latency, speed-up against FP32 or the sequential kernel, and accuracy\n"
+                 "against FP32 for quantized rows.");
+            return 0;
+        }
+        if (path) {
+            fprintf(stderr, "itera-bench summary: one results file, not '%s' too\n", argv[i]);
+            return 2;
+        }
+        path = argv[i];
+    }
+    if (!path) {
+        fprintf(stderr, "itera-bench summary: which results file? (usage: itera-bench summary "
+                "FILE.json)\n");
+        return 2;
+    }
+    gb_file f;
+    char err[1024];
+    if (gb_file_load(path, &f, err, sizeof err) != 0) {
+        fprintf(stderr, "itera-bench summary: %s\n", err);
+        return 2;
+    }
+    summary_print(stdout, &f);
+    gb_file_free(&f);
     return 0;
 }
 
@@ -464,6 +549,7 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    g_prog = argv[0];
     const char *cmd = argv[1];
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);
@@ -475,6 +561,8 @@ int main(int argc, char **argv)
         return cmd_list(argc - 1, argv + 1);
     if (strcmp(cmd, "info") == 0)
         return cmd_info(argc - 1, argv + 1);
+    if (strcmp(cmd, "summary") == 0)
+        return cmd_summary(argc - 1, argv + 1);
     if (strcmp(cmd, "schema") == 0)
         return cmd_schema(argc - 1, argv + 1);
     if (strcmp(cmd, "report") == 0)
@@ -486,6 +574,6 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "submit") == 0)
         return bench_exit_code(submit_main(argc - 1, argv + 1));
     fprintf(stderr, "itera-bench: unknown command '%s'; commands: run, list, info, schema, "
-            "report, compare, merge, submit, help\n", cmd);
+            "report, summary, compare, merge, submit, help\n", cmd);
     return 2;
 }

@@ -7,11 +7,13 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,7 +30,9 @@
 #include "pin.h"
 #include "platform.h"
 #include "profile.h"
+#include "progress.h"
 #include "results.h"
+#include "summary.h"
 #include "schema.h"
 #include "shard.h"
 #include "sha256.h"
@@ -38,6 +42,17 @@
 #endif
 
 #define ERRN 1024
+/* The error a call of a cell skips with once the run is interrupted; runs with it are
+ * dropped, not journaled (the cell runs again on --resume). */
+#define INTERRUPTED_MSG "interrupted (Ctrl-C or SIGTERM)"
+
+/* Interruption, shared with the signal handler: the first SIGINT/SIGTERM sets g_stop and
+ * the run stops after the current call of the current cell; a second one stops at once
+ * (after printing the cells kept and the resume command). */
+static volatile sig_atomic_t g_stop;
+static volatile sig_atomic_t g_kept;   /* cells in the journal */
+static char g_resume_cmd[4096];        /* the command that resumes this run */
+static char g_journal_path[PATH_MAX + 16];
 
 /* The state of one sweep, shared with the GB callbacks. */
 typedef struct runner {
@@ -46,7 +61,8 @@ typedef struct runner {
     bench_cell *cells;
     int ncells;
     fam_cell *fc;          /* one per cell */
-    bool *todo;            /* cell still to run in this session */
+    bool *selected;        /* chosen by --benchmark_filter (every cell without one) */
+    bool *todo;            /* selected and still to run in this session */
     json_t **pending;      /* runs reported for a cell, not yet journaled (NULL: none) */
     bool *journaled;
     json_t *done;          /* name -> journal entry, every finished cell */
@@ -59,6 +75,7 @@ typedef struct runner {
     double t0;
     bool emulated;
     bool journal_failed;
+    progress prog;
     char err[ERRN];
 } runner;
 
@@ -69,13 +86,14 @@ static double mono_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static void fmt_dur(double s, char *out, size_t n)
+
+/* Columns of the terminal on stderr, 0 when unknown. */
+static int terminal_width(void)
 {
-    long t = (long)(s + 0.5);
-    if (t >= 3600)
-        snprintf(out, n, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
-    else
-        snprintf(out, n, "%ld:%02ld", t / 60, t % 60);
+    struct winsize ws;
+    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    return 0;
 }
 
 void runner_root(char *out, size_t n)
@@ -94,28 +112,57 @@ void runner_root(char *out, size_t n)
 
 /* ---- journal flushing (GB callbacks) ---- */
 
+/* Whether some run of a cell's reported runs has error text msg (NULL: any error). */
+static bool runs_have_error(const json_t *runs, const char *msg)
+{
+    size_t k;
+    json_t *e;
+    json_array_foreach(runs, k, e)
+    {
+        const char *m = json_string_value(json_object_get(e, ENT_ERROR_MESSAGE));
+        if (json_is_true(json_object_get(e, ENT_ERROR_OCCURRED)) &&
+            (!msg || (m && strcmp(m, msg) == 0)))
+            return true;
+    }
+    return false;
+}
+
+static bool cell_interrupted(const json_t *runs) { return runs_have_error(runs, INTERRUPTED_MSG); }
+static bool cell_failed(const json_t *runs) { return runs_have_error(runs, NULL); }
+
 static void flush_cell(runner *r, int i)
 {
     if (!r->pending[i])
         return;
     fam_cell *fc = &r->fc[i];
-    json_t *entry = results_cell_entry(r->cells[i].name, r->pending[i], fc->op_profile);
-    json_decref(r->pending[i]);
+    json_t *runs = r->pending[i];
     r->pending[i] = NULL;
+    if (cell_interrupted(runs)) { /* not finished: it runs again on --resume */
+        json_decref(runs);
+        return;
+    }
+    json_t *entry = results_cell_entry(r->cells[i].name, runs, fc->op_profile);
+    char headline[96];
+    summary_headline(runs, headline, sizeof headline);
+    bool failed = cell_failed(runs);
+    json_decref(runs);
     if (r->journaled[i]) {
-        fprintf(stderr, "itera-bench: warning: more results for %s after it was journaled "
-                "(ignored)\n", r->cells[i].name);
+        progress_note(&r->prog, "itera-bench: warning: more results for %s after it was "
+                      "journaled (ignored)", r->cells[i].name);
         json_decref(entry);
         return;
     }
     if (journal_append(r->jr, entry, r->err, sizeof r->err) != 0) {
         if (!r->journal_failed)
-            fprintf(stderr, "itera-bench: %s\n", r->err);
+            progress_note(&r->prog, "itera-bench: %s", r->err);
         r->journal_failed = true;
+    } else {
+        g_kept = g_kept + 1;
     }
     json_object_set_new(r->done, r->cells[i].name, entry);
     r->journaled[i] = true;
     r->finished++;
+    progress_done(&r->prog, r->cells[i].name, headline, failed);
 }
 
 static void flush_all(runner *r)
@@ -146,7 +193,8 @@ static void on_run(const gb_run_result *res, void *user)
     const char *rn = res->run_name && *res->run_name ? res->run_name : res->name;
     int i = find_cell(r, rn, r->last_reported);
     if (i < 0) {
-        fprintf(stderr, "itera-bench: warning: a result for unknown benchmark '%s'\n", rn);
+        progress_note(&r->prog, "itera-bench: warning: a result for unknown benchmark '%s'",
+                      rn);
         return;
     }
     if (r->last_reported >= 0 && r->last_reported != i)
@@ -165,25 +213,25 @@ static void on_run(const gb_run_result *res, void *user)
     json_array_append_new(r->pending[i], run);
 }
 
-static void on_enter(fam_cell *fc, void *user)
+/* Every call of a cell's function starts here, outside its timed loop. */
+static const char *on_enter(fam_cell *fc, void *user)
 {
     runner *r = user;
+    if (g_stop)
+        return INTERRUPTED_MSG;
+    if (r->active == fc) {
+        progress_tick(&r->prog);
+        return NULL;
+    }
     flush_all(r); /* every cell reported so far is complete */
-    if (r->active && r->active != fc)
+    if (r->active)
         fam_cell_release(r->active);
     r->active = fc;
-    if (fc->entered)
-        return;
-    r->started++;
-    double el = mono_s() - r->t0;
-    char e[32], left[32];
-    fmt_dur(el, e, sizeof e);
-    if (r->finished > 0)
-        fmt_dur(el / r->finished * (r->total_todo - r->finished), left, sizeof left);
-    else
-        snprintf(left, sizeof left, "?");
-    fprintf(stderr, "[%d/%d] %s  elapsed %s  left ~%s\n", r->done_before + r->started,
-            r->ncells, fc->cell->name, e, left);
+    if (!fc->entered) {
+        r->started++;
+        progress_start(&r->prog, fc->cell->name);
+    }
+    return NULL;
 }
 
 /* ---- context ---- */
@@ -365,12 +413,35 @@ static json_t *run_signature(const profile *pr, const runner_opts *o)
 
 /* ---- the run: phases over one sweep state, one unwind (sweep_free) ---- */
 
+/* write(2) of text, for the signal handler (only async-signal-safe calls). */
+static void put_err(const char *text)
+{
+    ssize_t w = write(STDERR_FILENO, text, strlen(text));
+    (void)w;
+}
+
 static void on_signal(int sig)
 {
-    static const char msg[] = "\nitera-bench: interrupted; finished cells are in the journal, "
-                              "rerun with --resume (RESUME=1) to complete the file\n";
-    ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
-    (void)w;
+    if (!g_stop) {
+        g_stop = 1;
+        put_err("\nitera-bench: interrupted: stopping when the current cell's function "
+                "returns; finished cells are kept (Ctrl-C again stops at once)\n");
+        return;
+    }
+    char num[24];
+    int k = (int)g_kept, j = (int)sizeof num - 1;
+    num[j] = '\0';
+    do {
+        num[--j] = (char)('0' + k % 10);
+        k /= 10;
+    } while (k > 0 && j > 0);
+    put_err("\nitera-bench: stopped: ");
+    put_err(num + j);
+    put_err(" finished cell(s) kept in ");
+    put_err(g_journal_path);
+    put_err("; resume with:\n  ");
+    put_err(g_resume_cmd);
+    put_err("\n");
     signal(sig, SIG_DFL);
     raise(sig);
 }
@@ -396,7 +467,11 @@ typedef struct sweep {
     shard_info shard;       /* the full cell list; the cells kept are this shard's */
     fam_env env;
     bool env_ready;
-    char out[PATH_MAX], jpath[PATH_MAX + 16];
+    char out[PATH_MAX], jpath[PATH_MAX + 16], logpath[PATH_MAX + 16];
+    /* select_cells */
+    const char *filter;     /* --benchmark_filter, NULL when not given */
+    bool *selected;         /* per cell */
+    int nselected;
     /* load_journal */
     journal_data jd;
     bool resumed;
@@ -525,6 +600,54 @@ static bench_status plan_cells(sweep *s)
             memmove(s->out, s->out + 2, strlen(s->out + 2) + 1);
     }
     snprintf(s->jpath, sizeof s->jpath, "%s.journal", s->out);
+    size_t len = strlen(s->out);
+    if (len > 5 && strcmp(s->out + len - 5, ".json") == 0)
+        snprintf(s->logpath, sizeof s->logpath, "%.*s.log", (int)(len - 5), s->out);
+    else
+        snprintf(s->logpath, sizeof s->logpath, "%s.log", s->out);
+    return BENCH_OK;
+}
+
+/* Which cells this run does: those --benchmark_filter selects (every cell without one),
+ * the rest recorded as filtered out. Google Benchmark's rules: a POSIX extended regular
+ * expression searched for in the cell's name; "" or "all" selects everything; a leading
+ * '-' selects the cells that do not match. (With --shard, plan_cells has already kept only
+ * the shard's cells; the filter narrows those.) */
+static bench_status select_cells(sweep *s)
+{
+    s->selected = calloc((size_t)s->ncells, sizeof *s->selected);
+    if (!s->selected)
+        return bench_fail(s->err, BENCH_ERR_NOMEM, "out of memory");
+    s->filter = gb_filter();
+    const char *re = s->filter;
+    bool negate = false;
+    if (re && re[0] == '-') {
+        negate = true;
+        re++;
+    }
+    regex_t rx;
+    bool use_rx = re && re[0] && strcmp(re, "all") != 0;
+    if (use_rx) {
+        int rc = regcomp(&rx, re, REG_EXTENDED | REG_NOSUB);
+        if (rc != 0) {
+            char why[256];
+            regerror(rc, &rx, why, sizeof why);
+            return bench_fail(s->err, BENCH_ERR_INPUT, "--benchmark_filter=%s: not a regular expression: "
+                        "%s", s->filter, why);
+        }
+    }
+    s->nselected = 0;
+    for (int i = 0; i < s->ncells; i++) {
+        bool match = !use_rx || regexec(&rx, s->cells[i].name, 0, NULL, 0) == 0;
+        s->selected[i] = use_rx ? match != negate : !negate;
+        s->nselected += s->selected[i];
+    }
+    if (use_rx)
+        regfree(&rx);
+    if (s->nselected == 0)
+        return bench_fail(s->err, BENCH_ERR_INPUT, "--benchmark_filter=%s selects none of the %d cells of "
+                    "profile %s (e.g. %s); see them with --benchmark_list_tests", s->filter,
+                    s->ncells, s->pr.name, s->cells[0].name);
     return BENCH_OK;
 }
 
@@ -536,6 +659,7 @@ static bench_status init_runner(sweep *s)
     r->pr = &s->pr;
     r->cells = s->cells;
     r->ncells = s->ncells;
+    r->selected = s->selected;
     r->fc = calloc((size_t)s->ncells, sizeof *r->fc);
     r->todo = calloc((size_t)s->ncells, sizeof *r->todo);
     r->pending = calloc((size_t)s->ncells, sizeof *r->pending);
@@ -614,15 +738,16 @@ static bench_status load_journal(sweep *s)
             json_object_set(r->done, s->cells[i].name, e);
             r->journaled[i] = true;
             ndone++;
-        } else {
+        } else if (s->selected[i]) {
             r->todo[i] = true;
+            r->total_todo++;
         }
     }
     r->done_before = ndone;
-    r->total_todo = s->ncells - ndone;
+    g_kept = ndone;
     if (s->resumed)
         fprintf(stderr, "itera-bench: resuming %s: %d of %d cells done, %d to run\n", s->jpath,
-                ndone, s->ncells, s->ncells - ndone);
+                ndone, s->ncells, r->total_todo);
     return BENCH_OK;
 }
 
@@ -704,40 +829,84 @@ static bench_status run_cells(sweep *s)
     fprintf(stderr, "itera-bench: platform %s (%d cores, %d threads%s), profile %s: %d cells "
             "-> %s\n", s->pl.name, s->pl.cores, s->pl.threads, o->emulate ? ", EMULATED" : "",
             s->pr.name, s->ncells, s->out);
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    if (s->nselected < s->ncells)
+        fprintf(stderr, "itera-bench: --benchmark_filter=%s: %d of the %d cells selected, %d "
+                "filtered out\n", s->filter, s->nselected, s->ncells, s->ncells - s->nselected);
+    fprintf(stderr, "itera-bench: Google Benchmark's output: %s%s\n", s->logpath,
+            o->verbose ? " (and here: --verbose)" : " (--verbose or V=1 to see it here)");
+
+    snprintf(g_journal_path, sizeof g_journal_path, "%s", s->jpath);
+    snprintf(g_resume_cmd, sizeof g_resume_cmd, "%s", o->resume_command ? o->resume_command
+                                                      : "itera-bench run ... --resume");
+    g_stop = 0;
+    struct sigaction sa = { 0 }, old_int, old_term;
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    /* A live line on a terminal; with --verbose GB's lines go there too, so plain lines. */
+    progress_init(&r->prog, stderr, isatty(STDERR_FILENO) && !o->verbose, terminal_width(),
+                  r->done_before + r->total_todo, r->done_before, r->total_todo);
     r->t0 = mono_s();
-    int ran = r->total_todo > 0 ? gb_run(on_run, r) : 0;
+    gb_run_opts ro = { .log_path = s->logpath, .log_append = s->resumed, .echo = o->verbose,
+                       .filter = "all" };
+    int ran = r->total_todo > 0 ? gb_run_with(&ro, on_run, r) : 0;
     flush_all(r);
+    progress_end(&r->prog);
     if (r->active)
         fam_cell_release(r->active);
     r->active = NULL;
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
     journal_close(r->jr);
     r->jr = NULL;
     if (ran < 0)
         return bench_fail(s->err, BENCH_ERR_SYSTEM, "Google Benchmark run failed: %s", gb_error());
+    if (g_stop)
+        return bench_fail(s->err, BENCH_ERR_FAILED, "interrupted: %d of %d cells kept in %s (the results "
+                    "file is not written); resume with: %s", (int)g_kept, s->ncells, s->jpath,
+                    g_resume_cmd);
     return BENCH_OK;
 }
 
-/* The final file, written atomically, then what failed and what is missing. */
+/* The final file, written atomically: every cell with results (this run's and the
+ * journal's), the filter and the cells it left out; then what failed or is missing, and
+ * the summary table (from the file as written) on stdout. */
 static bench_status finish(sweep *s)
 {
     const runner_opts *o = s->o;
     runner *r = &s->r;
     const char **names = malloc((size_t)s->ncells * sizeof *names);
-    if (!names)
+    json_t *left_out = json_array();
+    if (!names || !left_out) {
+        free(names);
+        json_decref(left_out);
         return bench_fail(s->err, BENCH_ERR_NOMEM, "out of memory");
-    for (int i = 0; i < s->ncells; i++)
+    }
+    int missing = 0, filtered = 0, unused = 0;
+    for (int i = 0; i < s->ncells; i++) {
         names[i] = s->cells[i].name;
-    int missing = 0;
-    s->root = results_assemble(s->context, names, s->ncells, r->done, &missing);
+        if (json_object_get(r->done, names[i]))
+            continue;
+        if (s->selected[i]) {
+            missing++;
+        } else {
+            filtered++;
+            json_array_append_new(left_out, json_string(names[i]));
+        }
+    }
+    s->root = results_assemble(s->context, names, s->ncells, r->done, &unused);
     free(names);
     json_t *rc_ctx = json_object_get(s->root, RES_CONTEXT);
     char buf[64];
     snprintf(buf, sizeof buf, "%d", missing);
     ctx_set(rc_ctx, CTX_MISSING_CELLS, buf);
+    ctx_set(rc_ctx, CTX_FILTER, s->filter ? s->filter : "");
+    snprintf(buf, sizeof buf, "%d", s->nselected);
+    ctx_set(rc_ctx, CTX_CELLS_SELECTED, buf);
+    snprintf(buf, sizeof buf, "%d", filtered);
+    ctx_set(rc_ctx, CTX_CELLS_FILTERED_OUT, buf);
+    json_object_set_new(s->root, RES_FILTERED_OUT, left_out);
     shard_results_add(s->root, &s->shard);
     if (results_write_atomic(s->out, s->root, s->msg, sizeof s->msg) != 0)
         return bench_fail(s->err, BENCH_ERR_IO, "%s", s->msg);
@@ -757,30 +926,40 @@ static bench_status finish(sweep *s)
             }
         }
     }
-    double total = mono_s() - r->t0;
     char tdur[32];
-    fmt_dur(total, tdur, sizeof tdur);
-    fprintf(stderr, "itera-bench: %d of %d cells in %s (%d this run, %s)%s\n",
-            s->ncells - missing, s->ncells, s->out, r->finished, tdur,
-            o->emulate ? ", EMULATED" : "");
+    progress_fmt_duration(mono_s() - r->t0, tdur, sizeof tdur);
+    fprintf(stderr, "itera-bench: %d of %d cells in %s (%d this run, %s)%s%s\n",
+            s->ncells - missing - filtered, s->ncells, s->out, r->finished, tdur,
+            filtered ? ", the rest filtered out" : "", o->emulate ? ", EMULATED" : "");
+
+    /* The summary, from the file as written. */
+    gb_file f;
+    fflush(stderr);
+    if (gb_file_load(s->out, &f, s->msg, sizeof s->msg) == 0) {
+        printf("\n");
+        summary_print(stdout, &f);
+        gb_file_free(&f);
+    } else {
+        fprintf(stderr, "itera-bench: warning: no summary: %s\n", s->msg);
+    }
+    printf("\nresults: %s\nlog:     %s\n", s->out, s->logpath);
+    fflush(stdout);
+
     /* One message for everything that went wrong (main prints it). */
     char why[ERRN] = "";
     size_t used = 0;
     if (failed)
         used += (size_t)snprintf(why + used, sizeof why - used, "%d cell(s) failed; first: "
-                                 "%s: %s", failed, first_fail ? first_fail : "?",
+                                 "%.200s: %.300s", failed, first_fail ? first_fail : "?",
                                  first_msg ? first_msg : "?");
     if (missing && used < sizeof why)
-        used += (size_t)snprintf(why + used, sizeof why - used, "%s%d cell(s) have no results "
-                                 "(filtered out by --benchmark_filter, or lost); rerun with "
-                                 "--resume to complete the file", used ? "; " : "", missing);
+        used += (size_t)snprintf(why + used, sizeof why - used, "%s%d selected cell(s) did not "
+                                 "finish; rerun with --resume to complete the file",
+                                 used ? "; " : "", missing);
     if (r->journal_failed && used < sizeof why)
         snprintf(why + used, sizeof why - used, "%sthe journal %.400s could not be written",
                  used ? "; " : "", s->jpath);
-    bench_status st = why[0] ? bench_fail(s->err, BENCH_ERR_FAILED, "%s", why) : BENCH_OK;
-    printf("%s\n", s->out);
-    fflush(stdout);
-    return st;
+    return why[0] ? bench_fail(s->err, BENCH_ERR_FAILED, "%s", why) : BENCH_OK;
 }
 
 static void sweep_free(sweep *s)
@@ -794,6 +973,7 @@ static void sweep_free(sweep *s)
             json_decref(r->pending[i]);
     journal_close(r->jr);
     free(r->fc);
+    free(s->selected);
     free(r->todo);
     free(r->pending);
     free(r->journaled);
@@ -825,9 +1005,12 @@ bench_status runner_run(const runner_opts *o, bench_error *err)
     bench_status st = load_inputs(s);
     if (st == BENCH_OK)
         st = plan_cells(s);
+    if (st == BENCH_OK)
+        st = select_cells(s);
     if (st == BENCH_OK && gb_listing_only()) {
         for (int i = 0; i < s->ncells; i++)
-            printf("%s\n", s->cells[i].name);
+            if (s->selected[i])
+                printf("%s\n", s->cells[i].name);
     } else {
         if (st == BENCH_OK)
             st = init_runner(s);

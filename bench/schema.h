@@ -203,7 +203,10 @@ SCHEMA_COUNTERS(SCHEMA_X_CONST)
     X(ACCURACY_INPUT, "itera_accuracy_input", "itera", "the accuracy check's input")          \
     X(RSS, "itera_rss", "itera", "how peak_rss_mb is measured")                               \
     X(CELLS, "itera_cells", "itera", "cells in the profile")                                  \
-    X(MISSING_CELLS, "itera_missing_cells", "itera", "cells without results")                 \
+    X(MISSING_CELLS, "itera_missing_cells", "itera", "selected cells without results")        \
+    X(FILTER, "itera_filter", "itera", "--benchmark_filter as given, \"\" for none")            \
+    X(CELLS_SELECTED, "itera_cells_selected", "itera", "cells the filter selected")           \
+    X(CELLS_FILTERED_OUT, "itera_cells_filtered_out", "itera", "cells the filter left out")  \
     X(RESUMED, "itera_resumed", "itera", "true when --resume completed the file")             \
     X(PEER, "itera_peer", "peer", "a peer's implementation and settings")                     \
     X(PEER_THREADS, "itera_peer_threads", "peer", "the thread counts a peer ran")             \
@@ -266,6 +269,7 @@ SCHEMA_CONTEXT_KEYS(SCHEMA_X_CONST)
     X(CONTEXT, "context", "the context object (keys above)")                                  \
     X(BENCHMARKS, "benchmarks", "Google Benchmark's entries")                                 \
     X(OP_PROFILE, "itera_op_profile", "benchmark name -> op profile (prefill cells)")         \
+    X(FILTERED_OUT, "itera_filtered_out", "names of the cells --benchmark_filter left out")   \
     X(JOURNAL, "itera_journal", "a journal's first line: its format version")                 \
     X(CELL_LIST, "itera_cell_list", "shard files: the full sweep's cell names, in order")      \
     X(SHARDS, "itera_shards", "merged files: one record per shard (file, node, job, ...)")     \

@@ -179,7 +179,10 @@ def main():
         "itera_peer_inputs": inputs_desc,
     })
     out = a.out or os.path.join(P.REPO, "results", a.platform, "peer_pytorch.json")
-    P.write_results(out, ctx, entries)
+    try:
+        P.write_results(out, ctx, entries)
+    except P.PeerError as e:
+        die(str(e))
     for T in threads:
         lat = sorted(r[1] for r in reps[T])[len(reps[T]) // 2] * 1e3
         name = P.bench_name("prefill", quant="fp32", kernel=KERNEL, seq=L, batch=B, threads=T)
