@@ -169,9 +169,9 @@ layers: $(API_STAMP)
 	        echo "layers: FAIL: bench/ can include the engine-internal $$h" >&2; exit 1; fi; \
 	done; echo "layers: bench/ sees the engine only through $(API_HEADERS)"
 
-## test-slurm: the end-to-end Slurm tests on a local one-node cluster (scripts/slurm-local.sh;
-##        needs root and slurm-wlm + munge: sh scripts/deps.sh slurm; skipped, saying why,
-##        without them, failed instead with ITERA_REQUIRE_SLURM=1 as in .ci/run)
+## test-slurm: end-to-end Slurm tests on a local one-node cluster (scripts/slurm-local.sh; root,
+##        slurm-wlm + munge: sh scripts/deps.sh slurm); skipped, saying why, without them;
+##        ITERA_REQUIRE_SLURM=1 (.ci/run) fails instead
 test-slurm: build
 	$(Q)BUILD=$(BUILD) sh tests/slurm/e2e.sh
 
@@ -195,12 +195,11 @@ bench: build
 	    $(if $(filter-out 0,$(V)),--verbose) $(BENCH_ARGS)
 	$(Q)$(MAKE) --no-print-directory report
 
-## bench-slurm: the sweep on a Slurm cluster (PLATFORM=embedded PROFILE=default [SHARDS=4]
-##        [PARTITION=Q] [EMULATE=1] [MODEL=DIR] [DRY_RUN=1] [SUBMIT_ARGS=...]): a job array of
-##        SHARDS shards + a merge job (itera-bench submit); merged into
-##        results/PLATFORM/PROFILE.json, scripts, shards and logs in results/PLATFORM/slurm/PROFILE/.
-##        RESUME=1 [SWEEP=DIR] re-submits only that sweep's shards with missing cells.
-##        Without SLURM_CONF or /etc/slurm/slurm.conf, uses the local test cluster when it is up.
+## bench-slurm: the sweep on Slurm (itera-bench submit): a job array of SHARDS shards + a merge
+##        job; PLATFORM PROFILE [SHARDS=4] [PARTITION=Q] [EMULATE=1] [MODEL=DIR] [DRY_RUN=1]
+##        [SUBMIT_ARGS=...]; merged into results/PLATFORM/PROFILE.json, sweep folder
+##        results/PLATFORM/slurm/PROFILE/; RESUME=1 [SWEEP=DIR] re-submits only the shards with
+##        missing cells; no SLURM_CONF nor /etc/slurm/slurm.conf: the local test cluster if up
 SWEEP ?= results/$(PLATFORM)/slurm/$(PROFILE)
 LOCAL_SLURM_CONF = $(if $(SLURM_CONF),,$(if $(wildcard /etc/slurm/slurm.conf),,$(shell sh scripts/slurm-local.sh env 2>/dev/null | sed -n 's/^export SLURM_CONF=//p')))
 bench-slurm: build

@@ -64,7 +64,9 @@ static void usage(FILE *f)
           "`itera-bench <command> --help` explains a command. Start with:\n"
           "  itera-bench list\n"
           "  itera-bench run --platform embedded --profile ci\n"
-          "or from the repository: make bench PLATFORM=embedded PROFILE=ci\n",
+          "or from the repository: make bench PLATFORM=embedded PROFILE=ci\n"
+          "The engine itself (verify, perplexity, generate, quantize, profile, scan):\n"
+          "build/itera --help. Every make target: make help.\n",
           f);
 }
 
@@ -72,7 +74,7 @@ static void run_usage(FILE *f)
 {
     fprintf(f,
             "usage: itera-bench run [--platform P] [--profile X] [--out FILE] [--resume]\n"
-            "                       [--emulate] [--model DIR] [--machine NAME]\n"
+            "                       [--emulate] [--model DIR] [--machine NAME] [--verbose]\n"
             "                       [--set KEY=VALUE]... [--shard I/N]\n"
             "                       [Google Benchmark flags...]\n"
             "\n"
@@ -101,13 +103,26 @@ static void run_usage(FILE *f)
             "                 profile's order (itera-bench list --cells) is I mod N; the file\n"
             "                 (default results/<platform>/<profile>.shard-I-of-N.json) records\n"
             "                 the shard and the full cell list; itera-bench merge joins shards\n"
-            "  --benchmark_*  passed to Google Benchmark, e.g. --benchmark_filter=REGEX,\n"
-            "                 --benchmark_repetitions=N, --benchmark_min_time=SECONDS,\n"
+            "  -v, --verbose  also show Google Benchmark's own lines (one per repetition) on\n"
+            "                 stderr; they always go to the log beside the results (make V=1)\n"
+            "  --benchmark_filter=REGEX  run only the cells whose name matches (POSIX extended\n"
+            "                 regex, searched; a leading '-' runs those that do not match); the\n"
+            "                 results record the filter and the cells it left out, and a run\n"
+            "                 whose selected cells all finished is complete (exit 0)\n"
+            "  --benchmark_*  other Google Benchmark flags, e.g. --benchmark_repetitions=N,\n"
+            "                 --benchmark_min_time=SECONDS, --benchmark_list_tests,\n"
             "                 --benchmark_enable_random_interleaving=true (these win over the\n"
             "                 profile's repetitions and min_time)\n"
             "\n"
-            "Progress goes to stderr, one line per cell; the results path to stdout at the end.\n"
-            "Exit: 0 all cells ran, 1 a cell failed or is missing, 2 bad usage or input.\n",
+            "Output: on a terminal one progress line (cell i/N, name, elapsed, time left, the\n"
+            "last cell's median tokens/s), elsewhere one line per finished cell, on stderr;\n"
+            "Google Benchmark's console output in FILE's .log; at the end the summary table\n"
+            "(itera-bench summary FILE prints it again) and the results and log paths on\n"
+            "stdout. Ctrl-C (or SIGTERM) stops after the current repetition: the finished\n"
+            "cells stay in FILE.journal and the exact command that resumes is printed (a\n"
+            "second Ctrl-C stops at once).\n"
+            "Exit: 0 every selected cell ran, 1 a selected cell failed or did not finish\n"
+            "(interrupted: --resume completes it), 2 bad usage or input.\n",
             ITERA_DEFAULT_SEED, profile_keys());
 }
 
@@ -337,7 +352,9 @@ static int cmd_list(int argc, char **argv)
     for (int e = 0; e < CTR_EVENT_COUNT; e++)
         printf("%s %s%s", e ? "," : "", counters_event_name((counters_event)e),
                counters_event_is_hardware((counters_event)e) ? " (hw)" : "");
-    printf("\n");
+    printf("\n\nnext: itera-bench run --platform embedded --profile ci (or make bench "
+           "PLATFORM=embedded);\n  every command: itera-bench --help, build/itera --help "
+           "(the engine), make help\n");
     return 0;
 }
 
