@@ -199,13 +199,16 @@ compare: build
 
 ## peer: both peers beside the engine, same model and inputs: PyTorch eager
 ##       -> results/PLATFORM/peer_pytorch.json (python3-torch) and ONNX Runtime
-##       -> results/PLATFORM/peer_ort.json (optional deps group `ort`: sh scripts/deps.sh ort)
+##       -> results/PLATFORM/peer_ort.json (Node.js + onnxruntime-node: deps group `ort`);
+##       installs the deps groups torch and ort first
 ##       [PEER_THREADS=1,2 (default 1 and the platform's)] [MODEL=DIR] [MACHINE=name] [EMULATE=1]
 ##       [PEER_ARGS=... (both)] [PEER_ORT_ARGS=... (ONNX Runtime only, e.g. --sweep quick)]
 PEER_COMMON = --platform $(PLATFORM) $(if $(PEER_THREADS),--threads $(PEER_THREADS)) \
               $(if $(MODEL),--model $(MODEL)) $(if $(MACHINE),--machine $(MACHINE)) \
               $(if $(filter 1,$(EMULATE)),--emulate) $(PEER_ARGS)
 peer: build
+	$(Q)sh scripts/deps.sh torch
+	$(Q)sh scripts/deps.sh ort || echo "peer: the ort group did not install; the ONNX Runtime peer will say what is missing" >&2
 	$(Q)py=$$(for p in python3 /usr/bin/python3; do $$p -c 'import torch' >/dev/null 2>&1 && { echo $$p; break; }; done); \
 	if [ -z "$$py" ]; then \
 	    echo "peer: PyTorch not found; install Debian's python3-torch (apt-get install python3-torch)" >&2; exit 2; fi; \

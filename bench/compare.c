@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "gbread.h"
+#include "itera.h"
 #include "machine.h"
 #include "schema.h"
 
@@ -198,13 +199,16 @@ static void usage(FILE *fp)
             "\n"
             "options:\n"
             "  --variants A,B     compare variant A (base) with B (new) inside one file: benchmarks\n"
-            "                     whose names differ only in the kernel or quant part (A -> B)\n"
+            "                     whose names differ only in the kernel or quant part (A -> B);\n"
+            "                     the engine's kernels: %s; quants: %s\n"
+            "                     (a peer's own names work too)\n"
             "  --metric M         real_time (default), cpu_time or tokens_per_second\n"
             "  --fail-above PCT   exit 1 when any benchmark is significantly slower by more than PCT %%\n"
             "  --alpha A          significance level of the U test (default %.2f)\n"
             "  -h, --help         this text\n"
             "exit status: 0 done, 1 the --fail-above gate failed, 2 bad usage or input\n",
-            COMPARE_UTEST_MIN_REPS, COMPARE_UTEST_MIN_REPS - 1, COMPARE_DEFAULT_ALPHA);
+            COMPARE_UTEST_MIN_REPS, COMPARE_UTEST_MIN_REPS - 1, itera_kernel_choices(), itera_quant_choices(),
+            COMPARE_DEFAULT_ALPHA);
 }
 
 typedef struct cmp_opts {
@@ -301,8 +305,8 @@ static int parse_args(int argc, char **argv, cmp_opts *o)
         size_t len = strlen(variants);
         if (!comma || comma == variants || comma[1] == '\0' || strchr(comma + 1, ',') ||
             len >= sizeof o->variants_buf) {
-            fprintf(stderr, "compare: --variants '%s': expected two names A,B (e.g. sequential,chunked)\n",
-                    variants);
+            fprintf(stderr, "compare: --variants '%s': expected two names A,B (e.g. %s,%s)\n", variants,
+                    itera_kernel_name(ITERA_KERNEL_REFERENCE), itera_kernel_name((itera_kernel)(ITERA_KERNEL_COUNT - 1)));
             return 2;
         }
         memcpy(o->variants_buf, variants, len + 1);
@@ -311,6 +315,18 @@ static int parse_args(int argc, char **argv, cmp_opts *o)
         o->variant_b = o->variants_buf + (comma - variants) + 1;
         if (strcmp(o->variant_a, o->variant_b) == 0) {
             fprintf(stderr, "compare: --variants '%s': the two variants are the same\n", variants);
+            return 2;
+        }
+        itera_kernel ka, kb;
+        itera_quant qa, qb;
+        const bool a_kernel = itera_kernel_parse(o->variant_a, &ka) && ka >= 0,
+                   b_kernel = itera_kernel_parse(o->variant_b, &kb) && kb >= 0,
+                   a_quant = itera_quant_parse(o->variant_a, &qa), b_quant = itera_quant_parse(o->variant_b, &qb);
+        if ((a_kernel && b_quant) || (a_quant && b_kernel)) {
+            fprintf(stderr,
+                    "compare: --variants '%s': one is a kernel and the other a quant; compare two kernels "
+                    "(%s) or two quants (%s)\n",
+                    variants, itera_kernel_choices(), itera_quant_choices());
             return 2;
         }
         if (o->n_files != 1) {
@@ -574,8 +590,8 @@ int compare_main(int argc, char **argv)
         else
             fprintf(stderr,
                     "compare: %s: no pair of benchmarks whose names differ only in '%s' -> '%s' "
-                    "(kernel or quant part)\n",
-                    fa.path, o.variant_a, o.variant_b);
+                    "(kernel or quant part; the engine's kernels: %s; quants: %s)\n",
+                    fa.path, o.variant_a, o.variant_b, itera_kernel_choices(), itera_quant_choices());
         rc = 2;
         goto out;
     }

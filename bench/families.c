@@ -104,7 +104,7 @@ int fam_env_init(fam_env *e, char *err, size_t n)
     if (!caller_affinity_saved && pin_save_self(&caller_affinity) == 0)
         caller_affinity_saved = true;
     const itera_model *m;
-    if (fam_model(e, ITERA_QUANT_FP32, &m, err, n) != 0)
+    if (fam_model(e, ITERA_QUANT_REFERENCE, &m, err, n) != 0)
         return -1;
     const itera_config *cf = itera_model_config(m);
     e->acc_seq = cf->max_seq_length < FAM_ACC_SEQ ? cf->max_seq_length : FAM_ACC_SEQ;
@@ -137,7 +137,7 @@ int fam_cell_check(fam_env *e, const bench_cell *c, char *err, size_t n)
     if (c->family == BENCH_SCAN)
         return 0;
     const itera_model *m;
-    if (fam_model(e, ITERA_QUANT_FP32, &m, err, n) != 0)
+    if (fam_model(e, ITERA_QUANT_REFERENCE, &m, err, n) != 0)
         return -1;
     int maxlen = itera_model_config(m)->max_seq_length;
     if (c->family == BENCH_PREFILL && c->seq > maxlen) {
@@ -193,7 +193,7 @@ static const float *fp32_ref(fam_env *e, itera_kernel k, int threads, const pin_
         return NULL;
     }
     const itera_model *m;
-    if (fam_model(e, ITERA_QUANT_FP32, &m, err, n) != 0)
+    if (fam_model(e, ITERA_QUANT_REFERENCE, &m, err, n) != 0)
         return NULL;
     int V = itera_model_config(m)->vocab_size;
     size_t count = (size_t)FAM_ACC_BATCH * (size_t)e->acc_seq * (size_t)V;
@@ -303,7 +303,7 @@ static double cell_peak(const fam_env *e, const bench_cell *c)
     if (!p)
         return 0;
     int cores = c->threads < e->peak_slots ? c->threads : e->peak_slots;
-    bool integer = c->family != BENCH_SCAN && c->quant != ITERA_QUANT_FP32;
+    bool integer = c->family != BENCH_SCAN && itera_quant_info_get(c->quant)->products == ITERA_ARITH_INT8;
     double core = integer ? 2 * p->int8_gmacs_core : p->fp32_gflops_core;
     double all = integer ? 2 * p->int8_gmacs_all : p->fp32_gflops_all;
     if (c->threads == p->threads)
@@ -542,7 +542,7 @@ int fam_binding_check(fam_env *e, int threads, char *cpus, size_t cpus_n, char *
     if (pin_plan_make(e->topo, threads, e->binding, e->oversubscribe, &plan, err, n) != 0)
         return -1;
     const itera_model *m;
-    if (fam_model(e, ITERA_QUANT_FP32, &m, err, n) != 0)
+    if (fam_model(e, ITERA_QUANT_REFERENCE, &m, err, n) != 0)
         return -1;
     pin_ctx *pc = malloc(sizeof *pc);
     if (!pc) {
@@ -551,7 +551,7 @@ int fam_binding_check(fam_env *e, int threads, char *cpus, size_t cpus_n, char *
     }
     pin_ctx_init(pc, &plan);
     itera_ctx *ctx = NULL;
-    if (make_ctx(m, ITERA_KERNEL_SEQUENTIAL, threads, 1, pc, &ctx, err, n) != 0) {
+    if (make_ctx(m, ITERA_KERNEL_REFERENCE, threads, 1, pc, &ctx, err, n) != 0) {
         free(pc);
         return -1;
     }

@@ -330,13 +330,21 @@ static int cmd_list(int argc, char **argv)
     printf("\nfamilies: %s\n", bench_family_list());
     for (int f = 0; f < BENCH_FAMILY_COUNT; f++)
         printf("  %s\n", bench_family_pattern((bench_family)f));
-    printf("kernels: ");
-    for (int k = 0; k < ITERA_KERNEL_COUNT; k++)
-        printf("%s%s", k ? ", " : "", itera_kernel_name((itera_kernel)k));
-    printf("\nquants:  ");
-    for (int q = 0; q < ITERA_QUANT_COUNT; q++)
-        printf("%s%s", q ? ", " : "", itera_quant_name((itera_quant)q));
-    printf("\nprofile keys (files and --set KEY=VALUE): %s\n", profile_keys());
+    printf("kernels: %s\n", itera_kernel_choices());
+    for (int k = 0; k < ITERA_KERNEL_COUNT; k++) {
+        const itera_kernel_info *ki = itera_kernel_info_get((itera_kernel)k);
+        printf("  %-11s %s%s%s\n", ki->name, ki->summary, ki->takes_chunk ? " (takes a chunk length)" : "",
+               k == ITERA_KERNEL_REFERENCE ? " [reference]" : "");
+    }
+    printf("quants:  %s\n", itera_quant_choices());
+    for (int q = 0; q < ITERA_QUANT_COUNT; q++) {
+        const itera_quant_info *qi = itera_quant_info_get((itera_quant)q);
+        printf("  %-11s %s, %.1f bits per weight; activations: %s; matmul path here: %s%s\n", qi->name,
+               qi->dtype, qi->bits_per_weight, qi->activations, itera_quant_isa((itera_quant)q),
+               q == ITERA_QUANT_REFERENCE ? " [reference]" : "");
+        printf("  %-11s %s\n", "", qi->summary);
+    }
+    printf("profile keys (files and --set KEY=VALUE): %s\n", profile_keys());
     const schema_entry *ctrs;
     int nctr = schema_counters(&ctrs);
     for (int pass = 0; pass < 2; pass++) {

@@ -7,11 +7,13 @@
  *   [profile]
  *   description    = ...
  *   families       = scan, prefill, decode      ; which benchmark families run
- *   kernels        = sequential, parallel, chunked   ; scan kernels (scan, prefill)
- *   decode_kernels = sequential                 ; scan kernel names for decode cells (a
+ *   kernels        = all                        ; scan kernels (scan, prefill); all: every
+ *                                               ; row of itera_kernels.def
+ *   decode_kernels = AUTO's kernel for one token  ; scan kernel names for decode cells (a
  *                                               ; one-token step runs the same code for
  *                                               ; every kernel, so one is the default)
- *   quants         = fp32, int8, int4           ; weight storage (prefill, decode)
+ *   quants         = all                        ; weight formats (prefill, decode); all:
+ *                                               ; every row of itera_formats.def
  *   seq            = 128                        ; prefill lengths L
  *   batch          = 1                          ; prefill / decode batches B
  *   threads        = platform                   ; worker threads: numbers or `platform`

@@ -310,26 +310,24 @@ static int build_sections(rp *r)
 
 /* ---- choosing cells ---- */
 
-static const char *const kernel_order[] = {"sequential", "parallel", "chunked"};
-static const char *const quant_order[] = {"fp32", "int8", "int4"};
-
-static int name_rank(const char *s, const char *const *order, int n)
-{
-    for (int i = 0; i < n; i++)
-        if (strcmp(s, order[i]) == 0)
-            return i;
-    return n;
-}
-
+/* Kernels and quants are shown in the engine's table order (itera_kernels.def,
+ * itera_formats.def); names the engine does not know (a peer's, another build's) after
+ * them. */
 static int kernel_rank(const char *k)
 {
-    return name_rank(k, kernel_order, 3);
+    itera_kernel id;
+    return itera_kernel_parse(k, &id) && id >= 0 ? (int)id : ITERA_KERNEL_COUNT;
 }
 
 static int quant_rank(const char *q)
 {
-    return name_rank(q, quant_order, 3);
+    itera_quant id;
+    return itera_quant_parse(q, &id) ? (int)id : ITERA_QUANT_COUNT;
 }
+
+/* The reference rows by name: the speedups' baselines. */
+static const char *ref_kernel(void) { return itera_kernel_name(ITERA_KERNEL_REFERENCE); }
+static const char *ref_quant(void) { return itera_quant_name(ITERA_QUANT_REFERENCE); }
 
 /* Orders names: known ones first in their fixed order, the rest alphabetically. */
 static int cmp_named(const char *a, const char *b, int (*rank)(const char *))
@@ -423,18 +421,25 @@ static int narrow(const section *s, want *w, dim d, long pref, bool prefer_large
     return best;
 }
 
-/* The preferred kernel among cells matching w (parallel, chunked, sequential, then the
- * alphabetically first), or NULL. Parallel first: it is the engine's default (scan_auto)
- * for the prefill shapes the tables show (L <= 128 on a few threads). */
+/* The preferred kernel among cells matching w: the engine's kernels by their report_rank
+ * (itera_kernels.def: parallel first, the engine's default (scan_auto) for the prefill
+ * shapes the tables show, L <= 128 on a few threads), then the alphabetically first
+ * other name, or NULL. */
 static const char *pick_kernel(const section *s, const want *w)
 {
-    static const char *const pref[] = {"parallel", "chunked", "sequential"};
-    for (int k = 0; k < 3; k++) {
+    const char *best_known = NULL;
+    int best_rank = 0;
+    for (int k = 0; k < ITERA_KERNEL_COUNT; k++) {
+        const itera_kernel_info *ki = itera_kernel_info_get((itera_kernel)k);
         want x = *w;
-        x.kernel = pref[k];
-        if (find(s, &x))
-            return pref[k];
+        x.kernel = ki->name;
+        if ((!best_known || ki->report_rank < best_rank) && find(s, &x)) {
+            best_known = ki->name;
+            best_rank = ki->report_rank;
+        }
     }
+    if (best_known)
+        return best_known;
     const char *best = NULL;
     for (int i = 0; i < s->n_cells; i++)
         if (matches(s->cells[i].c, w) && (!best || strcmp(s->cells[i].c->nm.kernel, best) < 0))
@@ -856,7 +861,7 @@ static void table_kernels(rp *r, const section *s, want *scan_group)
                   w.threads, w.threads == 1 ? "" : "s");
 
     want ws = w;
-    ws.kernel = "sequential";
+    ws.kernel = ref_kernel();
     const rp_cell *seq = find(s, &ws);
     const char *lat_from = MET_LATENCY_MS;
     double seq_lat = seq ? latency_ms(seq, NULL) : NAN;
@@ -866,8 +871,8 @@ static void table_kernels(rp *r, const section *s, want *scan_group)
     if (dat)
         itera_file_printf(dat, "# kernel latency_ms_mean latency_ms_min latency_ms_max\n");
 
-    sb_printf(&r->md, "| Kernel | Latency (ms) | Spread: min–max (n) | Speedup vs sequential | "
-                      "GFLOP/s | %% of peak |\n");
+    sb_printf(&r->md, "| Kernel | Latency (ms) | Spread: min–max (n) | Speedup vs %s | "
+                      "GFLOP/s | %% of peak |\n", ref_kernel());
     sb_printf(&r->md, "| --- | ---: | ---: | ---: | ---: | ---: |\n");
     const rp_cell *used[16];
     for (int k = 0; k < nk; k++) {
@@ -901,7 +906,7 @@ static void table_kernels(rp *r, const section *s, want *scan_group)
         if (isfinite(seq_lat) && lat > 0)
             snprintf(speed, sizeof speed, "%.2f×", seq_lat / lat);
         else
-            snprintf(speed, sizeof speed, "n/a (no sequential run)");
+            snprintf(speed, sizeof speed, "n/a (no %s run)", ref_kernel());
         sb_printf(&r->md, "| %s | %s | %s | %s | %s | %s |\n", kernels[k], latcell, spread, speed,
                   fnum(mean_of(c, MET_GFLOPS)).s, fnum(mean_of(c, MET_PCT_PEAK)).s);
         if (dat)
@@ -915,9 +920,9 @@ static void table_kernels(rp *r, const section *s, want *scan_group)
                  "<kernel>", pat, sizeof pat);
     sb_printf(&r->md,
               "\nSource: %s `%s`: latency = `%s` (mean and stddev aggregates; min–max and n over "
-              "the iteration runs), speedup = sequential latency / kernel latency, `gflops`, "
+              "the iteration runs), speedup = %s latency / kernel latency, `gflops`, "
               "`pct_peak`.\n\n",
-              refs, pat, lat_from);
+              refs, pat, lat_from, ref_kernel());
     chart(r, s, "kernels", "Scan kernels: latency (ms), min-max over repetitions", NULL);
 }
 
@@ -1027,7 +1032,7 @@ static void table_seqlen(rp *r, const section *s, const want *scan_group)
     }
     want p = WANT(BENCH_PREFILL);
     p.no_peer = true;
-    p.quant = "fp32";
+    p.quant = ref_quant();
     if (!find(s, &p))
         p.quant = NULL;
     narrow(s, &p, DIM_BATCH, PREFILL_BATCH, false);
@@ -1205,7 +1210,7 @@ static void table_ops(rp *r, const section *s)
     sb_printf(&r->md, "### Operation profile\n\n");
     want w = WANT(BENCH_PREFILL);
     w.no_peer = true;
-    w.quant = "fp32";
+    w.quant = ref_quant();
     if (!find(s, &w))
         w.quant = NULL;
     /* only cells that carry a profile */
@@ -1353,7 +1358,7 @@ static bool prefill_config(const section *s, want *w)
 {
     *w = WANT(BENCH_PREFILL);
     w->no_peer = true;
-    w->quant = "fp32";
+    w->quant = ref_quant();
     if (!find(s, w))
         w->quant = NULL;
     if (narrow(s, w, DIM_SEQ, PREFILL_SEQ, false) < 0)
@@ -1394,7 +1399,7 @@ static void table_quant(rp *r, const section *s)
     sb_printf(&r->md, "Prefill, kernel %s, L = %d, batch %d, %d thread%s.\n\n", w.kernel, w.seq,
               w.batch, w.threads, w.threads == 1 ? "" : "s");
     want wf = w;
-    wf.quant = "fp32";
+    wf.quant = ref_quant();
     const rp_cell *fp = find(s, &wf);
     double fp_bytes = mean_of(fp, MET_WEIGHT_BYTES), fp_lat = fp ? latency_ms(fp, NULL) : NAN;
 
@@ -1448,10 +1453,10 @@ static void table_quant(rp *r, const section *s)
                  "<quant>", pat, sizeof pat);
     sb_printf(&r->md,
               "\nSource: %s `%s`%s: size = `weight_bytes` (the stored weights; 1 MB = 2^20 bytes), "
-              "compression = fp32 bytes / bytes, latency = `latency_ms` (mean), speedup = fp32 "
-              "latency / latency, `max_abs_logit_err` and `top1_agreement` (against fp32 on fixed "
+              "compression = %s bytes / bytes, latency = `latency_ms` (mean), speedup = %s "
+              "latency / latency, `max_abs_logit_err` and `top1_agreement` (against %s on fixed "
               "inputs; a fraction, 1 = every position agrees).\n\n",
-              refs, pat, nu > nq ? " and the PyTorch peer" : "");
+              refs, pat, nu > nq ? " and the PyTorch peer" : "", ref_quant(), ref_quant(), ref_quant());
     chart(r, s, "quant", "Quantization: weight size and prefill latency", NULL);
 }
 
@@ -1546,7 +1551,7 @@ static void table_threads(rp *r, const section *s)
         sb_printf(&r->md, "No results for thread scaling (no prefill benchmarks).\n\n");
         return;
     }
-    w.quant = "fp32";
+    w.quant = ref_quant();
     w.threads = -1;
     w.kernel = NULL;
     if (!find(s, &w))
@@ -1607,12 +1612,26 @@ static void table_edge(rp *r)
         no_results(r, "any platform (no `prefill/…` benchmarks in these files)");
         return;
     }
+    /* the kernels by report_rank: "parallel, the engine's default at this shape; else
+     * chunked, sequential" */
+    char pref[256];
+    size_t pu = 0;
+    int ranked = 0;
+    for (int rank = 0; rank < 64 && pu < sizeof pref; rank++)
+        for (int k = 0; k < ITERA_KERNEL_COUNT && pu < sizeof pref; k++) {
+            const itera_kernel_info *ki = itera_kernel_info_get((itera_kernel)k);
+            if (ki->report_rank != rank)
+                continue;
+            pu += (size_t)snprintf(pref + pu, sizeof pref - pu, "%s%s%s", ranked == 1 ? "; else " : ranked ? ", " : "",
+                                   ki->name, ranked == 0 ? ", the engine's default at this shape" : "");
+            ranked++;
+        }
     sb_printf(&r->md,
-              "One prefill per platform: fp32 (else the first quant), the preferred kernel "
-              "(parallel, the engine's default at this shape; else chunked, sequential), L closest to %d, the smallest batch, the "
+              "One prefill per platform: %s (else the first quant), the preferred kernel "
+              "(%s), L closest to %d, the smallest batch, the "
               "platform's own thread count. Emulated rows ran the platform's threads on fewer "
               "cores than it has: they do not measure that machine.\n\n",
-              PREFILL_SEQ);
+              ref_quant(), pref, PREFILL_SEQ);
     sb_printf(&r->md, "| Platform | Cores | Latency (ms) | Throughput (tok/s) | CPU usage (%%) | Peak "
                       "memory (MB) | Source |\n");
     sb_printf(&r->md, "| --- | ---: | ---: | ---: | ---: | ---: | --- |\n");
@@ -1631,7 +1650,7 @@ static void table_edge(rp *r)
         if (!prefill_config(s, &w))
             continue;
         want x = w;
-        x.quant = "fp32";
+        x.quant = ref_quant();
         const rp_cell *c = find(s, &x);
         if (!c) {
             const char *qs[8];

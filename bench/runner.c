@@ -355,9 +355,23 @@ static json_t *build_context(const ctx_inputs *in)
         snprintf(buf, sizeof buf, "unavailable: %s", in->peak_err ? in->peak_err : "?");
         ctx_set(c, CTX_PEAK, buf);
     }
-    ctx_set(c, CTX_PCT_PEAK_BASIS,
-            "FP32 FMA peak (fp32, scan) or 2 x int8 MAC peak (int8, int4) at "
-            "min(threads, cores) cores");
+    /* "FP32 FMA peak (fp32, scan) or 2 x int8 MAC peak (int8, int4) at ...": the formats by
+     * the arithmetic of their products (itera_formats.def) */
+    size_t bu = (size_t)snprintf(buf, sizeof buf, "FP32 FMA peak (");
+    for (int pass = 0; pass < 2; pass++) {
+        const itera_arith want = pass ? ITERA_ARITH_INT8 : ITERA_ARITH_FP32;
+        const char *sep = "";
+        for (int q = 0; q < ITERA_QUANT_COUNT && bu < sizeof buf; q++)
+            if (itera_quant_info_get((itera_quant)q)->products == want) {
+                bu += (size_t)snprintf(buf + bu, sizeof buf - bu, "%s%s", sep, itera_quant_name((itera_quant)q));
+                sep = ", ";
+            }
+        if (bu < sizeof buf)
+            bu += (size_t)snprintf(buf + bu, sizeof buf - bu, "%s", pass ? ") at " : ", scan) or 2 x int8 MAC peak (");
+    }
+    if (bu < sizeof buf)
+        snprintf(buf + bu, sizeof buf - bu, "min(threads, cores) cores");
+    ctx_set(c, CTX_PCT_PEAK_BASIS, buf);
     /* The machine's, not the allocation's (itera_allocation says which CPUs ran). */
     ctx_set(c, CTX_TOPOLOGY, pin_topo_machine_describe(in->topo));
     machine_to_context(in->machine, c);

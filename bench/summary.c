@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "itera.h"
 #include "schema.h"
 #include "stats.h"
 
@@ -218,20 +219,25 @@ static void format_sig3(double v, char *out, size_t n)
 static void format_speedup(const gb_file *f, const gb_cell *c, summary_figure rate, char *out,
                            size_t n)
 {
+    /* baselines: the reference kernel and format rows (itera_kernels.def, itera_formats.def) */
+    const char *ref_kernel = itera_kernel_name(ITERA_KERNEL_REFERENCE);
+    const char *ref_quant = itera_quant_name(ITERA_QUANT_REFERENCE);
     const gb_cell *base = NULL;
     const char *vs = NULL;
-    bool seq = strcmp(c->nm.kernel, "sequential") == 0;
+    char kvs[8];
+    snprintf(kvs, sizeof kvs, "%.3s", ref_kernel); /* "seq" */
+    bool seq = strcmp(c->nm.kernel, ref_kernel) == 0;
     if (c->nm.family == BENCH_SCAN) {
         if (!seq) {
-            base = find_like(f, c, "", "sequential");
-            vs = "seq";
+            base = find_like(f, c, "", ref_kernel);
+            vs = kvs;
         }
-    } else if (strcmp(c->nm.quant, "fp32") != 0) {
-        base = find_like(f, c, "fp32", c->nm.kernel);
-        vs = "fp32";
+    } else if (strcmp(c->nm.quant, ref_quant) != 0) {
+        base = find_like(f, c, ref_quant, c->nm.kernel);
+        vs = ref_quant;
     } else if (!seq) {
-        base = find_like(f, c, "fp32", "sequential");
-        vs = "seq";
+        base = find_like(f, c, ref_quant, ref_kernel);
+        vs = kvs;
     }
     summary_figure b = base ? summary_cell_figure(base, MET_TOKENS_PER_SECOND) : (summary_figure){ 0 };
     if (!base || b.n == 0 || rate.n == 0 || b.median <= 0)
@@ -264,7 +270,7 @@ static void row_texts(const gb_file *f, const gb_cell *c, row_text text)
         snprintf(text[COL_LAT], CELL_TEXT, "-");
     }
     format_speedup(f, c, tps, text[COL_SPEED], CELL_TEXT);
-    bool quantized = c->nm.family != BENCH_SCAN && strcmp(c->nm.quant, "fp32") != 0;
+    bool quantized = c->nm.family != BENCH_SCAN && strcmp(c->nm.quant, itera_quant_name(ITERA_QUANT_REFERENCE)) != 0;
     if (quantized && t1.n)
         snprintf(text[COL_TOP1], CELL_TEXT, "%.3f", t1.median);
     else

@@ -111,7 +111,7 @@ static size_t scan_scratch_need(const itera_ctx *c, int B, int L)
     size_t need = 0;
     for (int k = 0; k < ITERA_KERNEL_COUNT; k++) {
         if (c->kernel != ITERA_KERNEL_AUTO && k != c->kernel) continue;
-        size_t s = scan_kernels[k].scratch_bytes(B, L, E, N, c->threads, c->chunk);
+        size_t s = scan_kernels[k].impl->scratch_bytes(B, L, E, N, c->threads, c->chunk);
         if (s > need) need = s;
     }
     return need;
@@ -543,7 +543,7 @@ static void ssm_block(itera_ctx *c, row_task *a, int layer)
     scan_io io = {.B = B, .L = L, .u = c->uc, .ldu = E, .delta = c->delta,
                   .h = c->ssm_state + (size_t)layer * c->max_batch * N, .y = c->ys, .ldy = E};
     itera_kernel k = itera_ctx_kernel(c, B, L);
-    ZONE(ZONE_SCAN, scan_kernels[k].run(c->pool, &sp, &io, c->scan_scratch, c->chunk, c->prof, isa_selected()));
+    ZONE(ZONE_SCAN, scan_kernels[k].impl->run(c->pool, &sp, &io, c->scan_scratch, c->chunk, c->prof, isa_selected()));
 
     chain_add(a, ROW_GATE, ZONE_GATING, lw, layer);
     chain_add(a, ROW_OUT_PROJ, ZONE_OUT_PROJ, lw, layer);

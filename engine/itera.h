@@ -34,25 +34,53 @@ typedef struct itera_error {
     char msg[512]; /* one line, no trailing newline */
 } itera_error;
 
-/* Weight storage of every matrix-multiply weight (see engine/quant.h for layouts). */
+/* Weight formats of every matrix-multiply weight: one row of itera_formats.def each
+ * (ITERA_QUANT_FP32, ITERA_QUANT_INT8, ...). Row 0 is the reference format. */
 typedef enum itera_quant {
-    ITERA_QUANT_FP32 = 0,
-    ITERA_QUANT_INT8 = 1,
-    ITERA_QUANT_INT4 = 2,
-    ITERA_QUANT_COUNT
+#define ITERA_FORMAT(ID, ...) ITERA_QUANT_##ID,
+#include "itera_formats.def"
+#undef ITERA_FORMAT
+    ITERA_QUANT_COUNT,
+    ITERA_QUANT_REFERENCE = 0 /* the format the others are measured against (FP32) */
 } itera_quant;
 
 /* For itera_model_load: run with the weights' stored format (FP32 or a quantized folder). */
 #define ITERA_QUANT_AS_STORED ((itera_quant)-1)
 
-/* SSM scan kernel variants (engine/scan.h). AUTO: the fastest for the shape. */
+/* SSM scan kernels: one row of itera_kernels.def each (ITERA_KERNEL_SEQUENTIAL, ...).
+ * AUTO: the fastest for the shape. Row 0 is the reference kernel. */
 typedef enum itera_kernel {
     ITERA_KERNEL_AUTO = -1,
-    ITERA_KERNEL_SEQUENTIAL = 0,
-    ITERA_KERNEL_PARALLEL = 1,
-    ITERA_KERNEL_CHUNKED = 2,
-    ITERA_KERNEL_COUNT
+#define ITERA_KERNEL(ID, ...) ITERA_KERNEL_##ID,
+#include "itera_kernels.def"
+#undef ITERA_KERNEL
+    ITERA_KERNEL_COUNT,
+    ITERA_KERNEL_REFERENCE = 0 /* the kernel the others are tested against (sequential) */
 } itera_kernel;
+
+/* The arithmetic a format's products run in (which machine peak they compare to). */
+typedef enum itera_arith {
+    ITERA_ARITH_FP32 = 0, /* FP32 FMA */
+    ITERA_ARITH_INT8 = 1, /* u8 x s8 multiply-accumulates (vpdpbusd / vpmaddubsw) */
+} itera_arith;
+
+/* What a row of the tables says, for every consumer that lists, parses or reports them. */
+typedef struct itera_kernel_info {
+    const char *name;    /* "sequential", ... */
+    const char *summary; /* one line */
+    bool takes_chunk;    /* runs with a chunk length (itera_ctx_opts.chunk) */
+    int report_rank;     /* a one-kernel-per-platform report table prefers the lowest */
+} itera_kernel_info;
+
+typedef struct itera_quant_info {
+    const char *name;        /* "fp32", ... */
+    const char *summary;     /* one line */
+    const char *dtype;       /* file form: "F32", "Q8_0", ... (model metadata itera.format) */
+    double bits_per_weight;  /* file form, scales included */
+    int block;               /* weights per block along a row (1: not blocked) */
+    const char *activations; /* what the weights are multiplied with */
+    itera_arith products;    /* the arithmetic of the products */
+} itera_quant_info;
 
 #define ITERA_MAX_LAYERS 32
 #define ITERA_MAX_EXPERTS 64
@@ -79,12 +107,18 @@ typedef struct itera_model itera_model; /* config + packed weights; read-only on
 typedef struct itera_ctx itera_ctx;     /* threads, scratch, decode state, profiler */
 typedef struct itera_prof itera_prof;   /* zone timer (engine/zone.h) */
 
-/* Names and parsing of the enums: "fp32"/"int8"/"int4", "sequential"/"parallel"/"chunked"/"auto".
- * The parse functions return false for an unknown name. */
+/* The rows of the tables (NULL out of range), their names, and parsing names back. The
+ * parse functions return false for an unknown name; itera_kernel_parse also takes "auto".
+ * The choices functions give every row's name, comma-separated ("fp32, int8, int4"), for
+ * messages and help texts. */
+const itera_kernel_info *itera_kernel_info_get(itera_kernel k);
+const itera_quant_info *itera_quant_info_get(itera_quant q);
 const char *itera_quant_name(itera_quant q);
 bool itera_quant_parse(const char *s, itera_quant *out);
-const char *itera_kernel_name(itera_kernel k);
+const char *itera_kernel_name(itera_kernel k); /* "auto" for ITERA_KERNEL_AUTO, "?" out of range */
 bool itera_kernel_parse(const char *s, itera_kernel *out);
+const char *itera_quant_choices(void);
+const char *itera_kernel_choices(void);
 const char *itera_status_name(itera_status s);
 /* The ISA path the matrix products of format q take on this CPU, e.g. "avx512", "avx512-vnni". */
 const char *itera_quant_isa(itera_quant q);
@@ -164,7 +198,7 @@ double itera_model_flops_per_token(const itera_model *m);
 /* Per-tensor listing (name as in safetensors, dtype as stored, bytes as stored). */
 typedef struct itera_tensor_info {
     const char *name;
-    const char *dtype; /* "F32", "Q8_0", "Q4_0" */
+    const char *dtype; /* "F32" (and "F16" for a quantized model's FP32 parameters), or the format's dtype */
     int rank;
     int64_t shape[4];
     size_t bytes;

@@ -360,7 +360,7 @@ int cmd_accuracy(int argc, char **argv)
         if (report_input(&ins[k], ms, nm, arr)) goto out;
     if (json_path) {
         json_object_set_new(root, "model", json_string(itera_model_source(ms[0].m)));
-        json_object_set_new(root, "base", json_string("fp32"));
+        json_object_set_new(root, "base", json_string(itera_quant_name(ITERA_QUANT_REFERENCE)));
         json_object_set_new(root, "threads", json_integer(mo.threads));
         json_object_set_new(root, "kernel", json_string(itera_kernel_name(mo.kernel)));
         json_object_set_new(root, "near_tie_margin", json_real(ITERA_ACC_NEAR_TIE));

@@ -206,7 +206,8 @@ int cmd_profile(int argc, char **argv)
     printf("zone_overhead_ns=%.1f (an empty zone's own time, subtracted from every total) zone_pair_ns=%.1f "
            "(full cost of a begin/end pair) zones_per_forward=%.0f\n",
            s.zone_ns, s.pair_ns, s.zones_per_fwd);
-    if (!strcmp(s.kernel, "sequential"))
+    itera_kernel ran;
+    if (itera_kernel_parse(s.kernel, &ran) && ran == ITERA_KERNEL_SEQUENTIAL)
         printf("note: the sequential kernel times its scan.* phases on a sample of tokens (every 8th of each "
                "row) and scales the totals to all tokens (calls = tokens)\n");
     printf("wall_forward_us profiling_off=%.2f profiling_on=%.2f overhead=%+.2f%% (medians of %ld interleaved pairs)\n",

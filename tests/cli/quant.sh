@@ -11,7 +11,7 @@ trap 'rm -rf "$TMP"' EXIT
 . tests/cli_lib.sh
 
 expect 0 "usage: itera quantize" "$ITERA" quantize --help
-expect 2 "--quant: expected int8, int4 or fp32" "$ITERA" quantize --out "$TMP/x"
+expect 2 "--quant: expected one of fp32, int8, int4" "$ITERA" quantize --out "$TMP/x"
 # fp32: the synthetic model written as a folder (for the peers) runs as the built-in model does
 F32=$(mktemp -d /tmp/itera-quant-fp32-XXXXXX)
 expect 0 "quant=fp32 weight_bytes=" "$ITERA" quantize --quant fp32 --out "$F32/s32"
