@@ -34,7 +34,7 @@ ifeq ($(WERROR),1)
 WARN     += -Werror
 endif
 SAN      ?=
-CPPFLAGS += -D_GNU_SOURCE -Iengine -Ibench
+CPPFLAGS += -D_GNU_SOURCE
 CFLAGS   += -std=c11 $(OPT) -g $(WARN) -pthread -MMD -MP $(SAN)
 CXXFLAGS += -std=c++17 $(OPT) -g -Wall -Wextra -Wpedantic -Wshadow $(if $(filter 1,$(WERROR)),-Werror) -pthread -MMD -MP $(SAN)
 LDFLAGS  += -pthread $(SAN)
@@ -69,7 +69,7 @@ ITERA_BENCH := $(BUILD)/itera-bench
 .DEFAULT_GOAL := all
 .SECONDARY:
 
-.PHONY: all build deps test test-unit test-cli test-slurm asan ubsan bench bench-slurm report compare ab noise ci ci-run peer clean help
+.PHONY: all build deps layers test test-unit test-cli test-slurm asan ubsan bench bench-slurm report compare ab noise ci ci-run peer clean help
 
 ## deps: install what is missing: the core group, plus DEPS_GROUPS="slurm ort torch fuzz"
 ##       (scripts/deps.sh --list); apt-get when root, else the command to run
@@ -82,8 +82,9 @@ PKG_MISSING := $(strip $(foreach p,$(sort $(PKGS_ENGINE) $(PKGS_BENCH) $(PKGS_TE
 ifneq ($(PKG_MISSING),)
 $(error $(PKG_CONFIG) does not find: $(PKG_MISSING) (their -dev packages are not installed?); run make deps, or sh scripts/deps.sh)
 endif
-PC_CFLAGS   := $(shell $(PKG_CONFIG) --cflags $(sort $(PKGS_ENGINE) $(PKGS_BENCH) $(PKGS_TEST)))
-PC_CXXFLAGS := $(shell $(PKG_CONFIG) --cflags benchmark)
+PC_ENGINE   := $(shell $(PKG_CONFIG) --cflags $(PKGS_ENGINE))
+PC_BENCH    := $(shell $(PKG_CONFIG) --cflags $(PKGS_BENCH))
+PC_TEST     := $(shell $(PKG_CONFIG) --cflags $(sort $(PKGS_ENGINE) $(PKGS_BENCH) $(PKGS_TEST)))
 TEST_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS_TEST))
 ENGINE_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS_ENGINE)) -lm
 BENCH_LIBS  := $(shell $(PKG_CONFIG) --libs $(PKGS_BENCH)) -lpfm -lstdc++ -lm
@@ -93,15 +94,37 @@ all: build
 
 build: $(ITERA) $(ITERA_BENCH)
 
-$(BUILD)/%.o: %.c
+# Layers the build enforces: each folder is compiled with its own include path and its own
+# packages' flags. bench/ sees the engine only through its public API: engine/itera.h and
+# the .def lists it includes, linked alone into $(API_DIR), so an #include of an
+# engine-internal header there fails to compile ("no such file"; `make layers` checks it).
+# engine/cli still sees engine/ (its layer is the engine side's, issue 14); tests see every
+# folder.
+API_HEADERS := engine/itera.h $(wildcard engine/itera_*.def)
+API_DIR     := $(BUILD)/api
+API_STAMP   := $(API_DIR)/.stamp
+BENCH_INC   := -Ibench -I$(API_DIR) $(PC_BENCH)
+INC         := -Iengine $(PC_ENGINE)
+$(BUILD)/bench/%.o: INC := $(BENCH_INC)
+$(BUILD)/engine/cli/%.o: INC := -Iengine/cli -Iengine $(PC_ENGINE)
+$(BUILD)/tests/%.o: INC := -Itests -Ibench -Iengine -Iengine/cli $(PC_TEST)
+
+# The public headers, alone in one folder (relative symbolic links, so compiler messages
+# and dependency files lead back to engine/).
+$(API_STAMP): $(API_HEADERS)
+	$(Q)rm -rf $(API_DIR) && mkdir -p $(API_DIR) && \
+	    for h in $(API_HEADERS); do ln -s "$$(realpath --relative-to=$(API_DIR) $$h)" $(API_DIR)/; done && \
+	    touch $@
+
+$(BUILD)/%.o: %.c | $(API_STAMP)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC    $<")
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(ISA) $(PC_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(INC) $(CFLAGS) $(ISA) -c $< -o $@
 
-$(BUILD)/%.o: %.cc
+$(BUILD)/%.o: %.cc | $(API_STAMP)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CXX   $<")
-	$(Q)$(CXX) $(CPPFLAGS) $(CXXFLAGS) $(PC_CXXFLAGS) -c $< -o $@
+	$(Q)$(CXX) $(CPPFLAGS) $(INC) $(CXXFLAGS) -c $< -o $@
 
 # The compiler flags the results record (context key itera_compiler).
 $(BUILD)/bench/runner.o: CPPFLAGS += -DITERA_BUILD_FLAGS='"CFLAGS $(strip $(filter-out -W% -MMD -MP,$(CFLAGS))); ISA files $(ISA_AVX2) | $(ISA_VNNI)"'
@@ -131,8 +154,20 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIBITERA) $(if $(BENCH_LIBOBJ),$(LIBBENCH
 	    $(TEST_LIBS) $(if $(BENCH_LIBOBJ),$(BENCH_LIBS)) $(ENGINE_LIBS)
 
 ## test: build and run every test (cmocka unit tests, then CLI tests)
-test: build $(TEST_BIN)
+test: build $(TEST_BIN) layers
 	$(Q)sh tests/run.sh $(BUILD)
+
+## layers: check that bench/'s include path holds the engine's public header and nothing
+##         else of the engine (an engine-internal header must not be found there)
+layers: $(API_STAMP)
+	$(Q)printf '#include "itera.h"\nint layers_probe;\n' | \
+	    $(CC) $(CPPFLAGS) $(BENCH_INC) -fsyntax-only -x c - || \
+	    { echo "layers: FAIL: bench/ cannot include itera.h" >&2; exit 1; }
+	$(Q)for h in $(filter-out $(API_HEADERS),$(wildcard engine/*.h)); do \
+	    if printf '#include "%s"\n' "$${h#engine/}" | \
+	        $(CC) $(CPPFLAGS) $(BENCH_INC) -M -MT probe -x c - 2>/dev/null | grep -q "$$h"; then \
+	        echo "layers: FAIL: bench/ can include the engine-internal $$h" >&2; exit 1; fi; \
+	done; echo "layers: bench/ sees the engine only through $(API_HEADERS)"
 
 ## test-slurm: end-to-end Slurm tests on a local one-node cluster (scripts/slurm-local.sh; root,
 ##        slurm-wlm + munge: sh scripts/deps.sh slurm); skipped, saying why, without them;

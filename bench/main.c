@@ -361,7 +361,7 @@ static int cmd_list(int argc, char **argv)
         printf(pass == 0 ? "\ncounters per benchmark:" : ";\n  prefill and decode also");
         /* pass 0: every family's (not GB's own times); pass 1: prefill and decode's */
         for (int i = 0, k = 0; i < nctr; i++)
-            if (strcmp(ctrs[i].a, "time_unit") != 0 &&
+            if (strcmp(ctrs[i].a, ENT_TIME_UNIT) != 0 &&
                 strcmp(ctrs[i].b, pass == 0 ? "all" : "prefill decode") == 0)
                 printf("%s %s", k++ ? "," : "", ctrs[i].name);
     }
