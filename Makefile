@@ -69,7 +69,7 @@ ITERA_BENCH := $(BUILD)/itera-bench
 .DEFAULT_GOAL := all
 .SECONDARY:
 
-.PHONY: all build deps layers test test-unit test-cli test-slurm asan ubsan bench bench-slurm report compare ci ci-run peer clean help
+.PHONY: all build deps layers test test-unit test-cli test-slurm asan ubsan bench bench-slurm report compare ab noise ci ci-run peer clean help
 
 ## deps: install what is missing: the core group, plus DEPS_GROUPS="slurm ort torch fuzz"
 ##       (scripts/deps.sh --list); apt-get when root, else the command to run
@@ -213,24 +213,48 @@ bench-slurm: build
 ## report: render reports/ from every results/**/*.json (journals, results/tmp and the
 ##        Slurm sweep folders results/*/slurm/ excluded: their merged file is beside them)
 REPORT_DIR  ?= reports
-RESULTS_JSON = $(shell find results -name '*.json' ! -name '*journal*' ! -path 'results/tmp/*' ! -path 'results/*/slurm/*' 2>/dev/null | LC_ALL=C sort)
+RESULTS_JSON = $(shell find results -name '*.json' ! -name '*journal*' ! -name 'noise.json' ! -path 'results/tmp/*' ! -path 'results/*/slurm/*' 2>/dev/null | LC_ALL=C sort)
 report: build
 	$(Q)if [ -z "$(RESULTS_JSON)" ]; then \
 	    echo "report: no result files under results/ (run: make bench PLATFORM=embedded)" >&2; exit 2; fi
 	$(Q)$(ITERA_BENCH) report $(RESULTS_JSON) -o $(REPORT_DIR) $(REPORT_ARGS)
 
-## compare: BASE=a.json NEW=b.json, or VARIANTS=sequential,chunked FILE=x.json [COMPARE_ARGS=...]
+## compare: BASE=a.json NEW=b.json, or VARIANTS=sequential,chunked [FILE=x.json] [COMPARE_ARGS=...]
+##          (VARIANTS without FILE measures the two variants interleaved on this build:
+##          itera-bench ab --variants, PLATFORM=, PROFILE=ci unless given, ROUNDS=)
 compare: build
-	$(Q)if [ -n "$(VARIANTS)" ]; then \
-	    [ -n "$(FILE)" ] || { echo "compare: VARIANTS=A,B needs FILE=results/....json" >&2; exit 2; }; \
+	$(Q)if [ -n "$(VARIANTS)" ] && [ -z "$(FILE)" ]; then \
+	    $(ITERA_BENCH) ab --variants $(VARIANTS) --platform $(PLATFORM) \
+	        --profile $(if $(filter command line,$(origin PROFILE)),$(PROFILE),ci) \
+	        $(if $(ROUNDS),--rounds $(ROUNDS)) $(COMPARE_ARGS); \
+	elif [ -n "$(VARIANTS)" ]; then \
 	    $(ITERA_BENCH) compare $(COMPARE_ARGS) --variants $(VARIANTS) $(FILE); \
 	elif [ -n "$(BASE)" ] && [ -n "$(NEW)" ]; then \
 	    $(ITERA_BENCH) compare $(COMPARE_ARGS) $(BASE) $(NEW); \
 	else \
 	    echo "compare: usage: make compare BASE=results/a.json NEW=results/b.json [COMPARE_ARGS='--fail-above 5']" >&2; \
-	    echo "         or:    make compare VARIANTS=sequential,chunked FILE=results/embedded/default.json" >&2; \
+	    echo "         or:    make compare VARIANTS=sequential,chunked [FILE=results/embedded/default.json]" >&2; \
 	    exit 2; \
 	fi
+
+## ab: interleaved A/B of two builds: BASE=<git rev> NEW=<git rev|worktree dir> [PLATFORM=embedded]
+##     [PROFILE=default] [ROUNDS=15] [AB_ARGS='--fail-above 5 --json ab.json']; both built in
+##     their own folders (build/ab/src/<sha>), results in results/tmp/ab/<session>/
+ab: build
+	$(Q)if [ -z "$(BASE)" ] || [ -z "$(NEW)" ]; then \
+	    echo "ab: usage: make ab BASE=<git rev> NEW=<git rev|worktree dir> [PLATFORM=...] [PROFILE=...] [ROUNDS=N] [AB_ARGS=...]" >&2; \
+	    exit 2; fi
+	$(Q)$(ITERA_BENCH) ab --base $(BASE) --new $(NEW) --platform $(PLATFORM) --profile $(PROFILE) \
+	    $(if $(ROUNDS),--rounds $(ROUNDS)) $(if $(filter 1,$(EMULATE)),--emulate) \
+	    $(if $(MODEL),--model $(MODEL)) $(if $(MACHINE),--machine $(MACHINE)) $(AB_ARGS)
+
+## noise: this machine's noise thresholds per family, from an interleaved A/A of this build
+##        [PLATFORM=embedded] [PROFILE=ci] [ROUNDS=15] -> results/<machine>/<platform>/noise.json
+noise: build
+	$(Q)$(ITERA_BENCH) noise --platform $(PLATFORM) \
+	    --profile $(if $(filter command line,$(origin PROFILE)),$(PROFILE),ci) \
+	    $(if $(ROUNDS),--rounds $(ROUNDS)) $(if $(filter 1,$(EMULATE)),--emulate) \
+	    $(if $(MACHINE),--machine $(MACHINE)) $(NOISE_ARGS)
 
 ## peer: both peers beside the engine, same model and inputs: PyTorch eager
 ##       -> results/PLATFORM/peer_pytorch.json (python3-torch) and ONNX Runtime
@@ -266,7 +290,7 @@ ci-run:
 	$(Q)emu=""; if [ "$$(nproc)" -lt 2 ]; then emu="--emulate"; echo "ci: fewer than 2 cores: running $(CI_PLATFORM) emulated" >&2; fi; \
 	$(ITERA_BENCH) run --platform $(CI_PLATFORM) --profile ci --out $(CI_DIR)/ci.json $$emu
 	$(Q)$(ITERA_BENCH) report --strict $(CI_DIR)/ci.json -o $(CI_DIR)/report
-	$(Q)committed=$$(git ls-files 'results/*.json' 2>/dev/null | grep -v journal | LC_ALL=C sort); \
+	$(Q)committed=$$(git ls-files 'results/*.json' 2>/dev/null | grep -v -e journal -e 'noise\.json' | LC_ALL=C sort); \
 	if [ -z "$$committed" ]; then \
 	    echo "ci: no committed results under results/: committed-report check skipped"; \
 	elif [ ! -f $(REPORT_DIR)/README.md ]; then \
