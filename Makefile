@@ -34,7 +34,7 @@ ifeq ($(WERROR),1)
 WARN     += -Werror
 endif
 SAN      ?=
-CPPFLAGS += -D_GNU_SOURCE -Iengine -Ibench
+CPPFLAGS += -D_GNU_SOURCE
 CFLAGS   += -std=c11 $(OPT) -g $(WARN) -pthread -MMD -MP $(SAN)
 CXXFLAGS += -std=c++17 $(OPT) -g -Wall -Wextra -Wpedantic -Wshadow $(if $(filter 1,$(WERROR)),-Werror) -pthread -MMD -MP $(SAN)
 LDFLAGS  += -pthread $(SAN)
@@ -70,7 +70,7 @@ ITERA_BENCH := $(BUILD)/itera-bench
 .DEFAULT_GOAL := all
 .SECONDARY:
 
-.PHONY: all build deps test test-unit test-cli test-slurm asan ubsan bench bench-slurm report compare ci ci-run peer clean help
+.PHONY: all build deps layers test test-unit test-cli test-slurm asan ubsan bench bench-slurm report compare ab noise ci ci-run peer clean help
 
 ## deps: install what is missing: the core group, plus DEPS_GROUPS="slurm ort torch fuzz"
 ##       (scripts/deps.sh --list); apt-get when root, else the command to run
@@ -83,8 +83,9 @@ PKG_MISSING := $(strip $(foreach p,$(sort $(PKGS_ENGINE) $(PKGS_BENCH) $(PKGS_TE
 ifneq ($(PKG_MISSING),)
 $(error $(PKG_CONFIG) does not find: $(PKG_MISSING) (their -dev packages are not installed?); run make deps, or sh scripts/deps.sh)
 endif
-PC_CFLAGS   := $(shell $(PKG_CONFIG) --cflags $(sort $(PKGS_ENGINE) $(PKGS_BENCH) $(PKGS_TEST)))
-PC_CXXFLAGS := $(shell $(PKG_CONFIG) --cflags benchmark)
+PC_ENGINE   := $(shell $(PKG_CONFIG) --cflags $(PKGS_ENGINE))
+PC_BENCH    := $(shell $(PKG_CONFIG) --cflags $(PKGS_BENCH))
+PC_TEST     := $(shell $(PKG_CONFIG) --cflags $(sort $(PKGS_ENGINE) $(PKGS_BENCH) $(PKGS_TEST)))
 TEST_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS_TEST))
 ENGINE_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS_ENGINE)) -lm
 BENCH_LIBS  := $(shell $(PKG_CONFIG) --libs $(PKGS_BENCH)) -lpfm -lstdc++ -lm
@@ -94,15 +95,29 @@ all: build
 
 build: $(ITERA) $(ITERA_BENCH)
 
+# Layers the build enforces: each folder is compiled with its own include path and its own
+# packages' flags. engine/include holds the engine's public API alone (itera.h and the .def
+# tables it includes): it is all that bench/ and engine/cli/ see of the engine, so an
+# #include of an engine-internal header there fails to compile ("no such file"; `make
+# layers` checks it). engine/ sees its own headers; tests see every folder.
+API_DIR     := engine/include
+API_HEADERS := $(wildcard $(API_DIR)/*.h $(API_DIR)/*.def)
+BENCH_INC   := -Ibench -I$(API_DIR) $(PC_BENCH)
+CLI_INC     := -I$(API_DIR) $(PC_ENGINE)
+INC         := -I$(API_DIR) -Iengine $(PC_ENGINE)
+$(BUILD)/bench/%.o: INC := $(BENCH_INC)
+$(BUILD)/engine/cli/%.o: INC := $(CLI_INC)
+$(BUILD)/tests/%.o: INC := -Itests -Ibench -I$(API_DIR) -Iengine -Iengine/cli $(PC_TEST)
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC    $<")
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(ISA) $(PC_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(INC) $(CFLAGS) $(ISA) -c $< -o $@
 
 $(BUILD)/%.o: %.cc
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CXX   $<")
-	$(Q)$(CXX) $(CPPFLAGS) $(CXXFLAGS) $(PC_CXXFLAGS) -c $< -o $@
+	$(Q)$(CXX) $(CPPFLAGS) $(INC) $(CXXFLAGS) -c $< -o $@
 
 # The compiler flags the results record (context key itera_compiler).
 $(BUILD)/bench/runner.o: CPPFLAGS += -DITERA_BUILD_FLAGS='"CFLAGS $(strip $(filter-out -W% -MMD -MP,$(CFLAGS))); ISA files $(ISA_AVX2) | $(ISA_VNNI) | $(ISA_AMX)"'
@@ -133,8 +148,22 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIBITERA) $(if $(BENCH_LIBOBJ),$(LIBBENCH
 	    $(TEST_LIBS) $(if $(BENCH_LIBOBJ),$(BENCH_LIBS)) $(ENGINE_LIBS)
 
 ## test: build and run every test (cmocka unit tests, then CLI tests)
-test: build $(TEST_BIN)
+test: build $(TEST_BIN) layers
 	$(Q)sh tests/run.sh $(BUILD)
+
+## layers: check that bench/'s and engine/cli/'s include paths hold the engine's public
+##         header and nothing else of the engine (an engine-internal header must not be found)
+layers:
+	$(Q)for inc in "$(BENCH_INC)" "$(CLI_INC)"; do \
+	    printf '#include "itera.h"\nint layers_probe;\n' | \
+	        $(CC) $(CPPFLAGS) $$inc -fsyntax-only -x c - || \
+	        { echo "layers: FAIL: $$inc cannot include itera.h" >&2; exit 1; }; \
+	    for h in $(wildcard engine/*.h); do \
+	        if printf '#include "%s"\n' "$${h#engine/}" | \
+	            $(CC) $(CPPFLAGS) $$inc -M -MT probe -x c - 2>/dev/null | grep -q "$$h"; then \
+	            echo "layers: FAIL: $$inc can include the engine-internal $$h" >&2; exit 1; fi; \
+	    done; \
+	done; echo "layers: bench/ and engine/cli/ see the engine only through $(API_DIR)/"
 
 ## test-slurm: end-to-end Slurm tests on a local one-node cluster (scripts/slurm-local.sh; root,
 ##        slurm-wlm + munge: sh scripts/deps.sh slurm); skipped, saying why, without them;
@@ -180,34 +209,61 @@ bench-slurm: build
 ## report: render reports/ from every results/**/*.json (journals, results/tmp and the
 ##        Slurm sweep folders results/*/slurm/ excluded: their merged file is beside them)
 REPORT_DIR  ?= reports
-RESULTS_JSON = $(shell find results -name '*.json' ! -name '*journal*' ! -path 'results/tmp/*' ! -path 'results/*/slurm/*' 2>/dev/null | LC_ALL=C sort)
+RESULTS_JSON = $(shell find results -name '*.json' ! -name '*journal*' ! -name 'noise.json' ! -path 'results/tmp/*' ! -path 'results/*/slurm/*' 2>/dev/null | LC_ALL=C sort)
 report: build
 	$(Q)if [ -z "$(RESULTS_JSON)" ]; then \
 	    echo "report: no result files under results/ (run: make bench PLATFORM=embedded)" >&2; exit 2; fi
 	$(Q)$(ITERA_BENCH) report $(RESULTS_JSON) -o $(REPORT_DIR) $(REPORT_ARGS)
 
-## compare: BASE=a.json NEW=b.json, or VARIANTS=sequential,chunked FILE=x.json [COMPARE_ARGS=...]
+## compare: BASE=a.json NEW=b.json, or VARIANTS=sequential,chunked [FILE=x.json] [COMPARE_ARGS=...]
+##          (VARIANTS without FILE measures the two variants interleaved on this build:
+##          itera-bench ab --variants, PLATFORM=, PROFILE=ci unless given, ROUNDS=)
 compare: build
-	$(Q)if [ -n "$(VARIANTS)" ]; then \
-	    [ -n "$(FILE)" ] || { echo "compare: VARIANTS=A,B needs FILE=results/....json" >&2; exit 2; }; \
+	$(Q)if [ -n "$(VARIANTS)" ] && [ -z "$(FILE)" ]; then \
+	    $(ITERA_BENCH) ab --variants $(VARIANTS) --platform $(PLATFORM) \
+	        --profile $(if $(filter command line,$(origin PROFILE)),$(PROFILE),ci) \
+	        $(if $(ROUNDS),--rounds $(ROUNDS)) $(COMPARE_ARGS); \
+	elif [ -n "$(VARIANTS)" ]; then \
 	    $(ITERA_BENCH) compare $(COMPARE_ARGS) --variants $(VARIANTS) $(FILE); \
 	elif [ -n "$(BASE)" ] && [ -n "$(NEW)" ]; then \
 	    $(ITERA_BENCH) compare $(COMPARE_ARGS) $(BASE) $(NEW); \
 	else \
 	    echo "compare: usage: make compare BASE=results/a.json NEW=results/b.json [COMPARE_ARGS='--fail-above 5']" >&2; \
-	    echo "         or:    make compare VARIANTS=sequential,chunked FILE=results/embedded/default.json" >&2; \
+	    echo "         or:    make compare VARIANTS=sequential,chunked [FILE=results/embedded/default.json]" >&2; \
 	    exit 2; \
 	fi
 
+## ab: interleaved A/B of two builds: BASE=<git rev> NEW=<git rev|worktree dir> [PLATFORM=embedded]
+##     [PROFILE=default] [ROUNDS=15] [AB_ARGS='--fail-above 5 --json ab.json']; both built in
+##     their own folders (build/ab/src/<sha>), results in results/tmp/ab/<session>/
+ab: build
+	$(Q)if [ -z "$(BASE)" ] || [ -z "$(NEW)" ]; then \
+	    echo "ab: usage: make ab BASE=<git rev> NEW=<git rev|worktree dir> [PLATFORM=...] [PROFILE=...] [ROUNDS=N] [AB_ARGS=...]" >&2; \
+	    exit 2; fi
+	$(Q)$(ITERA_BENCH) ab --base $(BASE) --new $(NEW) --platform $(PLATFORM) --profile $(PROFILE) \
+	    $(if $(ROUNDS),--rounds $(ROUNDS)) $(if $(filter 1,$(EMULATE)),--emulate) \
+	    $(if $(MODEL),--model $(MODEL)) $(if $(MACHINE),--machine $(MACHINE)) $(AB_ARGS)
+
+## noise: this machine's noise thresholds per family, from an interleaved A/A of this build
+##        [PLATFORM=embedded] [PROFILE=ci] [ROUNDS=15] -> results/<machine>/<platform>/noise.json
+noise: build
+	$(Q)$(ITERA_BENCH) noise --platform $(PLATFORM) \
+	    --profile $(if $(filter command line,$(origin PROFILE)),$(PROFILE),ci) \
+	    $(if $(ROUNDS),--rounds $(ROUNDS)) $(if $(filter 1,$(EMULATE)),--emulate) \
+	    $(if $(MACHINE),--machine $(MACHINE)) $(NOISE_ARGS)
+
 ## peer: both peers beside the engine, same model and inputs: PyTorch eager
 ##       -> results/PLATFORM/peer_pytorch.json (python3-torch) and ONNX Runtime
-##       -> results/PLATFORM/peer_ort.json (optional deps group `ort`: sh scripts/deps.sh ort)
+##       -> results/PLATFORM/peer_ort.json (Node.js + onnxruntime-node: deps group `ort`);
+##       installs the deps groups torch and ort first
 ##       [PEER_THREADS=1,2 (default 1 and the platform's)] [MODEL=DIR] [MACHINE=name] [EMULATE=1]
 ##       [PEER_ARGS=... (both)] [PEER_ORT_ARGS=... (ONNX Runtime only, e.g. --sweep quick)]
 PEER_COMMON = --platform $(PLATFORM) $(if $(PEER_THREADS),--threads $(PEER_THREADS)) \
               $(if $(MODEL),--model $(MODEL)) $(if $(MACHINE),--machine $(MACHINE)) \
               $(if $(filter 1,$(EMULATE)),--emulate) $(PEER_ARGS)
 peer: build
+	$(Q)sh scripts/deps.sh torch
+	$(Q)sh scripts/deps.sh ort || echo "peer: the ort group did not install; the ONNX Runtime peer will say what is missing" >&2
 	$(Q)py=$$(for p in python3 /usr/bin/python3; do $$p -c 'import torch' >/dev/null 2>&1 && { echo $$p; break; }; done); \
 	if [ -z "$$py" ]; then \
 	    echo "peer: PyTorch not found; install Debian's python3-torch (apt-get install python3-torch)" >&2; exit 2; fi; \
@@ -230,7 +286,7 @@ ci-run:
 	$(Q)emu=""; if [ "$$(nproc)" -lt 2 ]; then emu="--emulate"; echo "ci: fewer than 2 cores: running $(CI_PLATFORM) emulated" >&2; fi; \
 	$(ITERA_BENCH) run --platform $(CI_PLATFORM) --profile ci --out $(CI_DIR)/ci.json $$emu
 	$(Q)$(ITERA_BENCH) report --strict $(CI_DIR)/ci.json -o $(CI_DIR)/report
-	$(Q)committed=$$(git ls-files 'results/*.json' 2>/dev/null | grep -v journal | LC_ALL=C sort); \
+	$(Q)committed=$$(git ls-files 'results/*.json' 2>/dev/null | grep -v -e journal -e 'noise\.json' | LC_ALL=C sort); \
 	if [ -z "$$committed" ]; then \
 	    echo "ci: no committed results under results/: committed-report check skipped"; \
 	elif [ ! -f $(REPORT_DIR)/README.md ]; then \

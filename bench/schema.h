@@ -154,7 +154,17 @@ bench_status bench_cell_from_name(const bench_name *n, bench_cell *out, bench_er
     X(COUNTERS_MULTIPLEXED, "counters_multiplexed", "flag", "all",                            \
       "1 when some <event>_per_token values were estimated (multiplexed)")                   \
     X(SESSION_CREATE_MS, "session_create_ms", "ms", "peer",                                   \
-      "a peer's session set-up time (ONNX Runtime), outside the timed loop")
+      "a peer's session set-up time (ONNX Runtime), outside the timed loop")                 \
+    X(CONTENDED, "contended", "flag", "all",                                                  \
+      "1 when the machine was busy over the cell (load.h); compare says contended")         \
+    X(LOAD_OTHER_CPU, "load_other_cpu", "cores", "all",                                       \
+      "cores other processes used over the cell (/proc/stat idle vs our CPU time)")         \
+    X(LOAD_STEAL_PCT, "load_steal_pct", "%", "all", "hypervisor steal over the cell")         \
+    X(LOAD_CPU_PRESSURE_PCT, "load_cpu_pressure_pct", "%", "all",                             \
+      "/proc/pressure/cpu some over the cell's wall time (null without PSI)")               \
+    X(LOAD_RUNNABLE_OTHERS, "load_runnable_others", "tasks", "all",                           \
+      "runnable tasks besides the reader when the cell began (-1 unknown)")                 \
+    X(LOAD_WINDOW_S, "load_window_s", "s", "all", "the wall time the load was measured over")
 
 /* Hardware / software event counters: "<event>_per_token" (counters.h's event names). */
 #define MET_PER_TOKEN_SUFFIX "_per_token"
@@ -175,7 +185,8 @@ SCHEMA_COUNTERS(SCHEMA_X_CONST)
  * source: "gb" Google Benchmark's own key (written as GB writes it: numbers, booleans,
  * arrays); "itera" the harness's (strings, as GB's custom context writes them);
  * "machine" the fingerprint (machine.h, strings); written only in some files: "shard"
- * (run --shard), "merge" (itera-bench merge), "slurm" (inside a Slurm job), "peer" (the
+ * (run --shard), "merge" (itera-bench merge), "ab" (itera-bench ab's two sides),
+ * "slurm" (inside a Slurm job), "peer" (the
  * peers, scripts/peer_*.py); "legacy" read from older files only. Every "gb", "itera" and
  * "machine" key is in every harness results file (tests/cli/schema.sh), except
  * itera_resumed (a resumed run). */
@@ -221,6 +232,17 @@ SCHEMA_COUNTERS(SCHEMA_X_CONST)
     X(CELLS_SELECTED, "itera_cells_selected", "itera", "cells the filter selected")           \
     X(CELLS_FILTERED_OUT, "itera_cells_filtered_out", "itera", "cells the filter left out")  \
     X(RESUMED, "itera_resumed", "itera", "true when --resume completed the file")             \
+    X(CONTENTION, "itera_contention", "itera", "the busy-machine rule the cells were marked by")\
+    X(CONTENDED_CELLS, "itera_contended_cells", "itera", "cells measured on a busy machine")  \
+    X(AB_SESSION, "itera_ab_session", "ab", "ab files: the session both sides share")         \
+    X(AB_SIDE, "itera_ab_side", "ab", "ab files: base or new")                                \
+    X(AB_SEED, "itera_ab_seed", "ab", "ab files: the seed of the order")                      \
+    X(AB_ROUNDS, "itera_ab_rounds", "ab", "ab files: rounds run")                             \
+    X(AB_SCHEDULE, "itera_ab_schedule", "ab", "ab files: the schedule file beside them")      \
+    X(AB_BASE, "itera_ab_base", "ab", "ab files: the base side's build")                      \
+    X(AB_NEW, "itera_ab_new", "ab", "ab files: the new side's build")                         \
+    X(AB_BUILD, "itera_ab_build", "ab", "ab files: this side's build")                        \
+    X(AB_NOTE, "itera_ab_note", "ab", "ab files: what one run per round means")               \
     X(PEER, "itera_peer", "peer", "a peer's implementation and settings")                     \
     X(PEER_THREADS, "itera_peer_threads", "peer", "the thread counts a peer ran")             \
     X(PEER_INPUTS, "itera_peer_inputs", "peer", "a peer's input tokens")                      \

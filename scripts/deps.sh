@@ -12,7 +12,9 @@
 #   NAME          a Debian package (present when dpkg says "install ok installed")
 #   cmd:CMD=NAME  present when the command CMD is on PATH, else the Debian package NAME
 #                 (for a tool that may come from elsewhere, e.g. nodesource's node + npm)
-#   npm:NAME      an npm package in <repo>/node_modules (installed with npm, no root)
+#   npm:NAME[@V]  an npm package in <repo>/node_modules (installed with npm, no root; V pins
+#                 the version; install scripts are not run: onnxruntime-node's only fetches
+#                 optional GPU files from outside the npm registry, which fails offline)
 #
 # What is missing is installed: Debian packages with apt-get as root (waiting up to
 # DEPS_LOCK_TIMEOUT seconds, default 600, for another apt or dpkg to finish); as any other
@@ -29,7 +31,7 @@ set -u
 GROUP_TABLE='
 core   build-essential pkg-config libjansson-dev libcmocka-dev libhwloc-dev hwloc libpfm4-dev libinih-dev libbenchmark-dev nettle-dev gnuplot-nox python3
 slurm  slurm-wlm munge
-ort    cmd:node=nodejs cmd:npm=npm npm:onnxruntime-node
+ort    cmd:node=nodejs cmd:npm=npm python3-torch npm:onnxruntime-node@1.30.0
 torch  python3-torch
 fuzz   clang libclang-rt-14-dev
 '
@@ -73,7 +75,11 @@ find_missing() {
     miss_npm=""
     for e in $entries; do
         case "$e" in
-        npm:*) [ -d "$ROOT/node_modules/${e#npm:}" ] || miss_npm="$miss_npm ${e#npm:}" ;;
+        npm:*)
+            pkg=${e#npm:}
+            dir=${pkg%@*}          # the folder: the name without @version (a scoped @a/b keeps its @)
+            [ -n "$dir" ] || dir=$pkg
+            [ -d "$ROOT/node_modules/$dir" ] || miss_npm="$miss_npm $pkg" ;;
         cmd:*)
             c=${e#cmd:}
             command -v "${c%%=*}" >/dev/null 2>&1 || deb_installed "${c#*=}" || miss_deb="$miss_deb ${c#*=}" ;;
@@ -114,7 +120,7 @@ if [ -n "$miss_npm" ]; then
     command -v npm >/dev/null 2>&1 || { say "npm is not installed (it comes with the group that lists cmd:npm=npm)"; exit 1; }
     say "installing with npm into $ROOT/node_modules..."
     # shellcheck disable=SC2086
-    npm install --prefix "$ROOT" --no-save --no-package-lock --no-audit --no-fund $miss_npm >&2 ||
+    npm install --prefix "$ROOT" --ignore-scripts --no-save --no-package-lock --no-audit --no-fund $miss_npm >&2 ||
         { say "npm install failed:$miss_npm"; exit 1; }
 fi
 find_missing

@@ -391,8 +391,10 @@ def main():
         die(f"--threads {threads[-1]}: only {len(allowed)} CPUs ({','.join(map(str, allowed))}) to run on; "
             "pass --emulate (make peer EMULATE=1) to run it anyway, marked emulated")
 
-    # the machine fingerprint first: without it there are no results to write
+    out = a.out or os.path.join(P.REPO, "results", a.platform, "peer_ort.json")
+    # the output path and the machine fingerprint first: without them there are no results to write
     try:
+        P.check_out_path(out)
         ctx = P.base_context("scripts/peer_ort.py",
                              "n/a (ONNX Runtime through onnxruntime-node, no Google Benchmark)", a.platform, a.machine)
     except P.PeerError as e:
@@ -683,7 +685,6 @@ def main():
                                 "best marks the one re-measured in 'benchmarks'; refused: not timed (FP32 outside "
                                 "the tolerance, or int8 below the top-1 floor)",
                  "entries": sweep}
-    out = a.out or os.path.join(P.REPO, "results", a.platform, "peer_ort.json")
     try:
         P.write_results(out, ctx, entries, extra={"itera_ort_sweep": doc_sweep})
     except P.PeerError as e:

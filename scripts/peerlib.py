@@ -101,8 +101,24 @@ def sha256_file(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
+def check_out_path(path):
+    """Raises PeerError when path exists and is not a regular file (a folder, a device such
+    as /dev/null, a FIFO): renaming a results file over it would replace it."""
+    import stat
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    except OSError as e:
+        raise PeerError(f"{path}: cannot write: {e.strerror}")
+    if not stat.S_ISREG(st.st_mode):
+        raise PeerError(f"{path}: exists and is not a regular file (expected a results file to write)")
+
+
 def atomic_write(path, data):
-    """Writes bytes or text to path through a temporary file in the same folder, renamed."""
+    """Writes bytes or text to path through a temporary file in the same folder, renamed
+    (check_out_path first)."""
+    check_out_path(path)
     d = os.path.dirname(os.path.abspath(path))
     os.makedirs(d, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=d, prefix=os.path.basename(path) + ".", suffix=".tmp")
