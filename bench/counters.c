@@ -7,6 +7,7 @@
  * disables; a read scales each fd's delta by its own enabled/running delta and sums.
  */
 #include "counters.h"
+#include "status.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -70,18 +71,6 @@ struct counters {
     ev_state ev[CTR_EVENT_COUNT];
     pid_t tid[CTR_MAX_TASKS];
 };
-
-static int fail(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t n, const char *fmt, ...)
-{
-    if (err && n) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, n, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 const char *counters_event_name(counters_event e)
 {
@@ -254,10 +243,10 @@ int counters_open_mode(counters **out, counters_mode mode, char *err, size_t n)
 {
     *out = NULL;
     if ((unsigned)mode >= COUNTERS_MODE_COUNT)
-        return fail(err, n, "counters: bad mode %d; expected auto, software or off", (int)mode);
+        return bench_fail_msg(err, n, "counters: bad mode %d; expected auto, software or off", (int)mode);
     counters *c = calloc(1, sizeof *c);
     if (!c)
-        return fail(err, n, "counters: out of memory");
+        return bench_fail_msg(err, n, "counters: out of memory");
     c->mode = mode;
     if (mode == COUNTERS_OFF) {
         *out = c;
@@ -279,7 +268,7 @@ int counters_open_mode(counters **out, counters_mode mode, char *err, size_t n)
             continue;
         if (open_event(c, (counters_event)e) != 0) {
             counters_close(c);
-            return fail(err, n, "counters: out of memory");
+            return bench_fail_msg(err, n, "counters: out of memory");
         }
     }
     *out = c;
@@ -292,7 +281,7 @@ int counters_open(counters **c, char *err, size_t n)
     const char *env = getenv("ITERA_COUNTERS");
     if (env && *env && counters_mode_parse(env, &mode) != 0) {
         *c = NULL;
-        return fail(err, n, "ITERA_COUNTERS=%s: unknown counters mode; expected auto, software or off", env);
+        return bench_fail_msg(err, n, "ITERA_COUNTERS=%s: unknown counters mode; expected auto, software or off", env);
     }
     return counters_open_mode(c, mode, err, n);
 }

@@ -75,7 +75,7 @@ static const char *obj_str(const json_t *o, const char *key)
 
 static int rep_index(const json_t *e)
 {
-    const json_t *v = json_object_get(e, "repetition_index");
+    const json_t *v = json_object_get(e, ENT_REPETITION_INDEX);
     return json_is_integer(v) && json_integer_value(v) >= INT_MIN && json_integer_value(v) <= INT_MAX
                ? (int)json_integer_value(v)
                : 0;
@@ -205,16 +205,16 @@ int gb_file_parse(const char *path, const char *text, size_t len, gb_file *f, ch
     size_t i;
     json_t *e;
     json_array_foreach(benches, i, e) {
-        const char *name = obj_str(e, "name");
+        const char *name = obj_str(e, ENT_NAME);
         if (!json_is_object(e) || !name) {
             snprintf(err, errlen, "%s: benchmarks[%zu]: expected an object with a string \"name\"",
                      path, i);
             goto out_fail;
         }
-        const char *run_name = obj_str(e, "run_name");
+        const char *run_name = obj_str(e, ENT_RUN_NAME);
         if (!run_name)
             run_name = name;
-        const char *run_type = obj_str(e, "run_type");
+        const char *run_type = obj_str(e, ENT_RUN_TYPE);
         bool aggregate = run_type && strcmp(run_type, "aggregate") == 0;
 
         gb_cell *c = (gb_cell *)gb_file_cell(f, run_name);
@@ -249,13 +249,13 @@ int gb_file_parse(const char *path, const char *text, size_t len, gb_file *f, ch
                  name_index_add(&f->by_canon, f->n_cells - 1, cell_canon, f->cells) != 0))
                 goto out_nomem;
         }
-        if (obj_bool(e, "error_occurred")) {
+        if (obj_bool(e, ENT_ERROR_OCCURRED)) {
             c->error = true;
             if (!c->error_message)
-                c->error_message = obj_str(e, "error_message");
+                c->error_message = obj_str(e, ENT_ERROR_MESSAGE);
         }
         if (aggregate) {
-            const char *agg = obj_str(e, "aggregate_name");
+            const char *agg = obj_str(e, ENT_AGGREGATE_NAME);
             if (!agg)
                 continue;
             if (strcmp(agg, "mean") == 0)
@@ -336,7 +336,7 @@ bool gb_entry_metric(const json_t *entry, const char *metric, double *out)
         return false;
     double x = json_number_value(v);
     if (strcmp(metric, MET_REAL_TIME) == 0 || strcmp(metric, MET_CPU_TIME) == 0)
-        x *= unit_to_ns(obj_str(entry, "time_unit"));
+        x *= unit_to_ns(obj_str(entry, ENT_TIME_UNIT));
     if (!isfinite(x))
         return false;
     *out = x;

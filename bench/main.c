@@ -19,6 +19,7 @@
 #include "alloc.h"
 #include "merge.h"
 #include "runner.h"
+#include "summary.h"
 #include "schema.h"
 #include "shard.h"
 #include "status.h"
@@ -26,17 +27,9 @@
 
 #include <jansson.h>
 
-#if defined(__has_include)
-#if __has_include("report.h") && __has_include("compare.h")
+#include "ab.h"
 #include "compare.h"
 #include "report.h"
-#define HAVE_REPORT_H 1
-#endif
-#endif
-#ifndef HAVE_REPORT_H
-int report_main(int argc, char **argv);
-int compare_main(int argc, char **argv);
-#endif
 
 /* The process exit status of a bench_status: the one place exit codes are decided
  * (status.h). 0 success; 2 bad usage or input; 1 every other failure (a check failed, a
@@ -63,7 +56,12 @@ static void usage(FILE *f)
           "  info      this machine: fingerprint, topology, ISA path, measured peak, counters\n"
           "  schema    the results schema: benchmark names, counters, context keys\n"
           "  report    render markdown tables and charts from result files\n"
-          "  compare   compare two result files (or two variants within one)\n"
+          "  summary   the end-of-run table of a result file (what `run` prints last)\n"
+          "  compare   compare two result files (or two variants within one): verdicts\n"
+          "            with intervals, the noise threshold and a --fail-above gate\n"
+          "  ab        interleaved A/B of two revisions (or two variants): builds both,\n"
+          "            alternates them cell by cell in fresh processes, compares\n"
+          "  noise     this machine's noise threshold per family (an A/A of this build)\n"
           "  merge     join the shard files of `run --shard I/N` into one results file\n"
           "  submit    run a sweep on a Slurm cluster: a job array of shards + a merge job\n"
           "  help      this text\n"
@@ -71,7 +69,9 @@ static void usage(FILE *f)
           "`itera-bench <command> --help` explains a command. Start with:\n"
           "  itera-bench list\n"
           "  itera-bench run --platform embedded --profile ci\n"
-          "or from the repository: make bench PLATFORM=embedded PROFILE=ci\n",
+          "or from the repository: make bench PLATFORM=embedded PROFILE=ci\n"
+          "The engine itself (verify, perplexity, generate, quantize, profile, scan):\n"
+          "build/itera --help. Every make target: make help.\n",
           f);
 }
 
@@ -79,7 +79,7 @@ static void run_usage(FILE *f)
 {
     fprintf(f,
             "usage: itera-bench run [--platform P] [--profile X] [--out FILE] [--resume]\n"
-            "                       [--emulate] [--model DIR] [--machine NAME]\n"
+            "                       [--emulate] [--model DIR] [--machine NAME] [--verbose]\n"
             "                       [--set KEY=VALUE]... [--shard I/N]\n"
             "                       [Google Benchmark flags...]\n"
             "\n"
@@ -108,14 +108,74 @@ static void run_usage(FILE *f)
             "                 profile's order (itera-bench list --cells) is I mod N; the file\n"
             "                 (default results/<platform>/<profile>.shard-I-of-N.json) records\n"
             "                 the shard and the full cell list; itera-bench merge joins shards\n"
-            "  --benchmark_*  passed to Google Benchmark, e.g. --benchmark_filter=REGEX,\n"
-            "                 --benchmark_repetitions=N, --benchmark_min_time=SECONDS,\n"
+            "  -v, --verbose  also show Google Benchmark's own lines (one per repetition) on\n"
+            "                 stderr; they always go to the log beside the results (make V=1)\n"
+            "  --serve        (for itera-bench ab) set up, print \"ready N\", then run one\n"
+            "                 cell per stdin line \"run CELL\" and answer \"ok CELL ...\" or\n"
+            "                 \"err CELL MESSAGE\"; \"quit\" writes FILE with the cells run\n"
+            "  --benchmark_filter=REGEX  run only the cells whose name matches (POSIX extended\n"
+            "                 regex, searched; a leading '-' runs those that do not match); the\n"
+            "                 results record the filter and the cells it left out, and a run\n"
+            "                 whose selected cells all finished is complete (exit 0)\n"
+            "  --benchmark_*  other Google Benchmark flags, e.g. --benchmark_repetitions=N,\n"
+            "                 --benchmark_min_time=SECONDS, --benchmark_list_tests,\n"
             "                 --benchmark_enable_random_interleaving=true (these win over the\n"
             "                 profile's repetitions and min_time)\n"
             "\n"
-            "Progress goes to stderr, one line per cell; the results path to stdout at the end.\n"
-            "Exit: 0 all cells ran, 1 a cell failed or is missing, 2 bad usage or input.\n",
+            "Output: on a terminal one progress line (cell i/N, name, elapsed, time left, the\n"
+            "last cell's median tokens/s), elsewhere one line per finished cell, on stderr;\n"
+            "Google Benchmark's console output in FILE's .log; at the end the summary table\n"
+            "(itera-bench summary FILE prints it again) and the results and log paths on\n"
+            "stdout. Ctrl-C (or SIGTERM) stops after the current repetition: the finished\n"
+            "cells stay in FILE.journal and the exact command that resumes is printed (a\n"
+            "second Ctrl-C stops at once).\n"
+            "Exit: 0 every selected cell ran, 1 a selected cell failed or did not finish\n"
+            "(interrupted: --resume completes it), 2 bad usage or input.\n",
             ITERA_DEFAULT_SEED, profile_keys());
+}
+
+static const char *g_prog = "itera-bench"; /* argv[0] */
+
+/* Appends arg to out[n] (at *used), quoted for a POSIX shell when it needs to be. */
+static void shell_append(char *out, size_t n, size_t *used, const char *arg)
+{
+    bool plain = *arg != '\0';
+    for (const char *p = arg; *p; p++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./=:,+-@%",
+                    *p))
+            plain = false;
+    size_t j = *used;
+    if (j && j + 1 < n)
+        out[j++] = ' ';
+    if (!plain && j + 1 < n)
+        out[j++] = '\'';
+    for (const char *p = arg; *p && j + 5 < n; p++) {
+        if (*p == '\'' && !plain) {
+            memcpy(out + j, "'\\''", 4);
+            j += 4;
+        } else {
+            out[j++] = *p;
+        }
+    }
+    if (!plain && j + 1 < n)
+        out[j++] = '\'';
+    out[j < n ? j : n - 1] = '\0';
+    *used = j < n ? j : n - 1;
+}
+
+/* The command line that resumes `run` with these arguments: the same, plus --resume. */
+static void resume_command(int argc, char **argv, char *out, size_t n)
+{
+    size_t used = 0;
+    bool has_resume = false;
+    out[0] = '\0';
+    shell_append(out, n, &used, g_prog);
+    for (int i = 0; i < argc; i++) {
+        shell_append(out, n, &used, argv[i]);
+        has_resume = has_resume || strcmp(argv[i], "--resume") == 0;
+    }
+    if (!has_resume)
+        shell_append(out, n, &used, "--resume");
 }
 
 /* Takes the value of option `name` from argv[*i] ("--name V" or "--name=V"). */
@@ -161,6 +221,10 @@ static int cmd_run(int argc, char **argv)
             o.resume = true;
         } else if (strcmp(a, "--emulate") == 0) {
             o.emulate = true;
+        } else if (strcmp(a, "--serve") == 0) {
+            o.serve = true;
+        } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+            o.verbose = true;
         } else if (opt_value(argc, argv, &i, "--shard", &v)) {
             char err[256];
             if (shard_parse(v, &o.shard, err, sizeof err) != 0) {
@@ -196,11 +260,14 @@ static int cmd_run(int argc, char **argv)
     }
     o.sets = sets;
     o.gb_argv = gb;
-    runner_error err;
-    runner_status st = runner_run(&o, &err);
-    if (st != RUNNER_OK && err.msg[0])
+    char resume[4096];
+    resume_command(argc, argv, resume, sizeof resume);
+    o.resume_command = resume;
+    bench_error err;
+    bench_status st = runner_run(&o, &err);
+    if (st != BENCH_OK && err.msg[0])
         fprintf(stderr, "itera-bench run: %s\n", err.msg);
-    rc = st == RUNNER_OK ? 0 : st == RUNNER_BAD_INPUT ? 2 : 1;
+    rc = bench_exit_code(st);
 out:
     free(sets);
     free(gb);
@@ -273,20 +340,28 @@ static int cmd_list(int argc, char **argv)
     printf("\nfamilies: %s\n", bench_family_list());
     for (int f = 0; f < BENCH_FAMILY_COUNT; f++)
         printf("  %s\n", bench_family_pattern((bench_family)f));
-    printf("kernels: ");
-    for (int k = 0; k < ITERA_KERNEL_COUNT; k++)
-        printf("%s%s", k ? ", " : "", itera_kernel_name((itera_kernel)k));
-    printf("\nquants:  ");
-    for (int q = 0; q < ITERA_QUANT_COUNT; q++)
-        printf("%s%s", q ? ", " : "", itera_quant_name((itera_quant)q));
-    printf("\nprofile keys (files and --set KEY=VALUE): %s\n", profile_keys());
+    printf("kernels: %s\n", itera_kernel_choices());
+    for (int k = 0; k < ITERA_KERNEL_COUNT; k++) {
+        const itera_kernel_info *ki = itera_kernel_info_get((itera_kernel)k);
+        printf("  %-11s %s%s%s\n", ki->name, ki->summary, ki->takes_chunk ? " (takes a chunk length)" : "",
+               k == ITERA_KERNEL_REFERENCE ? " [reference]" : "");
+    }
+    printf("quants:  %s\n", itera_quant_choices());
+    for (int q = 0; q < ITERA_QUANT_COUNT; q++) {
+        const itera_quant_info *qi = itera_quant_info_get((itera_quant)q);
+        printf("  %-11s %s, %.1f bits per weight; activations: %s; matmul path here: %s%s\n", qi->name,
+               qi->dtype, qi->bits_per_weight, qi->activations, itera_quant_isa((itera_quant)q),
+               q == ITERA_QUANT_REFERENCE ? " [reference]" : "");
+        printf("  %-11s %s\n", "", qi->summary);
+    }
+    printf("profile keys (files and --set KEY=VALUE): %s\n", profile_keys());
     const schema_entry *ctrs;
     int nctr = schema_counters(&ctrs);
     for (int pass = 0; pass < 2; pass++) {
         printf(pass == 0 ? "\ncounters per benchmark:" : ";\n  prefill and decode also");
         /* pass 0: every family's (not GB's own times); pass 1: prefill and decode's */
         for (int i = 0, k = 0; i < nctr; i++)
-            if (strcmp(ctrs[i].a, "time_unit") != 0 &&
+            if (strcmp(ctrs[i].a, ENT_TIME_UNIT) != 0 &&
                 strcmp(ctrs[i].b, pass == 0 ? "all" : "prefill decode") == 0)
                 printf("%s %s", k++ ? "," : "", ctrs[i].name);
     }
@@ -295,7 +370,43 @@ static int cmd_list(int argc, char **argv)
     for (int e = 0; e < CTR_EVENT_COUNT; e++)
         printf("%s %s%s", e ? "," : "", counters_event_name((counters_event)e),
                counters_event_is_hardware((counters_event)e) ? " (hw)" : "");
-    printf("\n");
+    printf("\n\nnext: itera-bench run --platform embedded --profile ci (or make bench "
+           "PLATFORM=embedded);\n  every command: itera-bench --help, build/itera --help "
+           "(the engine), make help\n");
+    return 0;
+}
+
+static int cmd_summary(int argc, char **argv)
+{
+    const char *path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            puts("usage: itera-bench summary FILE.json\n\nPrints the table `itera-bench run` "
+                 "ends with, for any results file: one row per\n(family, quant, kernel, "
+                 "threads) at the family's headline shape, with median tokens/s\n\u00b1 its "
+                 "MAD, latency, speed-up against FP32 or the sequential kernel, and accuracy\n"
+                 "against FP32 for quantized rows.");
+            return 0;
+        }
+        if (path) {
+            fprintf(stderr, "itera-bench summary: one results file, not '%s' too\n", argv[i]);
+            return 2;
+        }
+        path = argv[i];
+    }
+    if (!path) {
+        fprintf(stderr, "itera-bench summary: which results file? (usage: itera-bench summary "
+                "FILE.json)\n");
+        return 2;
+    }
+    gb_file f;
+    char err[1024];
+    if (gb_file_load(path, &f, err, sizeof err) != 0) {
+        fprintf(stderr, "itera-bench summary: %s\n", err);
+        return 2;
+    }
+    summary_print(stdout, &f);
+    gb_file_free(&f);
     return 0;
 }
 
@@ -473,6 +584,7 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    g_prog = argv[0];
     const char *cmd = argv[1];
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);
@@ -484,17 +596,26 @@ int main(int argc, char **argv)
         return cmd_list(argc - 1, argv + 1);
     if (strcmp(cmd, "info") == 0)
         return cmd_info(argc - 1, argv + 1);
+    if (strcmp(cmd, "summary") == 0)
+        return cmd_summary(argc - 1, argv + 1);
     if (strcmp(cmd, "schema") == 0)
         return cmd_schema(argc - 1, argv + 1);
     if (strcmp(cmd, "report") == 0)
-        return report_main(argc - 1, argv + 1);
-    if (strcmp(cmd, "compare") == 0)
-        return compare_main(argc - 1, argv + 1);
+        return bench_exit_code(report_main(argc - 1, argv + 1));
+    if (strcmp(cmd, "compare") == 0 || strcmp(cmd, "ab") == 0 || strcmp(cmd, "noise") == 0) {
+        bench_error e = { { 0 } };
+        bench_status st = cmd[0] == 'c' ? compare_cmd(argc - 1, argv + 1, &e)
+                          : cmd[0] == 'a' ? ab_cmd(argc - 1, argv + 1, &e)
+                                          : noise_cmd(argc - 1, argv + 1, &e);
+        if (st != BENCH_OK && e.msg[0])
+            fprintf(stderr, "itera-bench %s: %s\n", cmd, e.msg);
+        return bench_exit_code(st);
+    }
     if (strcmp(cmd, "merge") == 0)
         return bench_exit_code(merge_main(argc - 1, argv + 1));
     if (strcmp(cmd, "submit") == 0)
         return bench_exit_code(submit_main(argc - 1, argv + 1));
     fprintf(stderr, "itera-bench: unknown command '%s'; commands: run, list, info, schema, "
-            "report, compare, merge, submit, help\n", cmd);
+            "report, summary, compare, ab, noise, merge, submit, help\n", cmd);
     return 2;
 }

@@ -12,23 +12,12 @@
 #include <time.h>
 
 #include "peak_impl.h"
+#include "status.h"
 
 _Atomic float peak_sink;
 
 #define PEAK_TARGET_S 0.003 /* each timed run */
 #define PEAK_RUNS 5         /* best of (a shared machine has noisy neighbours) */
-
-static int fail(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t n, const char *fmt, ...)
-{
-    if (err && n) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, n, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 static double now_s(void)
 {
@@ -173,7 +162,7 @@ static int timed(job *j, peak_loop_fn fn, int64_t iters, double *rate, char *err
             open_gate(j, -1);
             for (int k = 1; k < i; k++)
                 pthread_join(th[k], NULL);
-            return fail(err, n, "peak: cannot create probe thread %d of %d", i, j->threads);
+            return bench_fail_msg(err, n, "peak: cannot create probe thread %d of %d", i, j->threads);
         }
     }
     pthread_barrier_init(&j->start, NULL, (unsigned)j->threads);
@@ -197,7 +186,7 @@ static int timed(job *j, peak_loop_fn fn, int64_t iters, double *rate, char *err
     pthread_barrier_destroy(&j->done);
     for (int i = 1; i < j->threads; i++)
         if (j->failed[i])
-            return fail(err, n, "%s", j->err[i]);
+            return bench_fail_msg(err, n, "%s", j->err[i]);
     *rate = best;
     return 0;
 }
@@ -220,18 +209,18 @@ int peak_measure(itera_isa isa, int threads, const pin_plan *plan, peak_result *
 {
     loops l;
     if (pick(isa, &l) != 0)
-        return fail(err, n, "peak: bad ISA %d", (int)isa);
+        return bench_fail_msg(err, n, "peak: bad ISA %d", (int)isa);
     if (threads < 1 || threads > PIN_MAX_WORKERS)
-        return fail(err, n, "peak: %d threads asked; expected 1..%d", threads, PIN_MAX_WORKERS);
+        return bench_fail_msg(err, n, "peak: %d threads asked; expected 1..%d", threads, PIN_MAX_WORKERS);
     if (plan && plan->workers < threads)
-        return fail(err, n, "peak: the pinning plan has %d workers, the probe wants %d threads",
+        return bench_fail_msg(err, n, "peak: the pinning plan has %d workers, the probe wants %d threads",
                     plan->workers, threads);
 
     double t_start = now_s();
     pin_affinity saved;
     bool restore = plan && plan->mode != PIN_BIND_NONE;
     if (restore && pin_save_self(&saved) != 0)
-        return fail(err, n, "peak: cannot read this thread's affinity");
+        return bench_fail_msg(err, n, "peak: cannot read this thread's affinity");
     job j; /* gate, barriers and per-thread results */
     memset(&j, 0, sizeof j);
     j.plan = plan;
@@ -277,7 +266,7 @@ out_restore:
     pthread_cond_destroy(&j.gate_cv);
     pthread_mutex_destroy(&j.gate_mu);
     if (restore && pin_restore_self(&saved) != 0 && rc == 0)
-        rc = fail(err, n, "peak: cannot restore this thread's affinity");
+        rc = bench_fail_msg(err, n, "peak: cannot restore this thread's affinity");
     return rc;
 }
 

@@ -2,6 +2,7 @@
  * pin.c: hwloc topology, worker placement plans and thread binding (see pin.h).
  */
 #include "pin.h"
+#include "status.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -23,18 +24,6 @@ struct pin_topo {
 };
 
 _Static_assert(sizeof(pin_affinity) == sizeof(cpu_set_t), "pin_affinity holds a cpu_set_t");
-
-static int fail(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t n, const char *fmt, ...)
-{
-    if (err && n) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, n, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 static const char *const binding_names[PIN_BIND_COUNT] = {
     [PIN_BIND_CORE] = "core",
@@ -68,7 +57,7 @@ static int restrict_to_affinity(pin_topo *p, char *err, size_t n)
     hwloc_const_cpuset_t all = hwloc_topology_get_topology_cpuset(p->topo);
     hwloc_bitmap_t mine = hwloc_bitmap_alloc();
     if (!mine)
-        return fail(err, n, "pin: out of memory");
+        return bench_fail_msg(err, n, "pin: out of memory");
     if (hwloc_get_cpubind(p->topo, mine, HWLOC_CPUBIND_THREAD) != 0)
         hwloc_bitmap_copy(mine, all); /* binding unreadable: assume everything */
     hwloc_bitmap_and(mine, mine, all);
@@ -76,7 +65,7 @@ static int restrict_to_affinity(pin_topo *p, char *err, size_t n)
     int rc = 0;
     if (!hwloc_bitmap_iszero(mine) && !hwloc_bitmap_isequal(mine, all)) {
         if (hwloc_topology_restrict(p->topo, mine, HWLOC_RESTRICT_FLAG_REMOVE_CPULESS) != 0)
-            rc = fail(err, n, "pin: cannot narrow the topology to this process's CPUs %s: %s",
+            rc = bench_fail_msg(err, n, "pin: cannot narrow the topology to this process's CPUs %s: %s",
                       p->allowed, strerror(errno));
         else
             p->restricted = true;
@@ -91,18 +80,18 @@ int pin_topology_load(pin_topo **t, const char *synthetic, char *err, size_t n)
     *t = NULL;
     pin_topo *p = calloc(1, sizeof *p);
     if (!p)
-        return fail(err, n, "pin: out of memory");
+        return bench_fail_msg(err, n, "pin: out of memory");
     if (hwloc_topology_init(&p->topo) != 0) {
         free(p);
-        return fail(err, n, "pin: hwloc_topology_init failed: %s", strerror(errno));
+        return bench_fail_msg(err, n, "pin: hwloc_topology_init failed: %s", strerror(errno));
     }
     if (synthetic && hwloc_topology_set_synthetic(p->topo, synthetic) != 0) {
-        fail(err, n, "pin: bad synthetic topology \"%s\" (hwloc syntax, e.g. \"pack:1 core:4 pu:2\")",
+        bench_fail_msg(err, n, "pin: bad synthetic topology \"%s\" (hwloc syntax, e.g. \"pack:1 core:4 pu:2\")",
              synthetic);
         goto out_destroy;
     }
     if (hwloc_topology_load(p->topo) != 0) {
-        fail(err, n, "pin: hwloc_topology_load failed: %s", strerror(errno));
+        bench_fail_msg(err, n, "pin: hwloc_topology_load failed: %s", strerror(errno));
         goto out_destroy;
     }
     p->this_system = hwloc_topology_is_thissystem(p->topo) != 0;
@@ -236,22 +225,22 @@ int pin_plan_make(const pin_topo *t, int workers, pin_binding mode, bool allow_o
                   pin_plan *out, char *err, size_t n)
 {
     if (workers < 1 || workers > PIN_MAX_WORKERS)
-        return fail(err, n, "pin: %d workers asked; expected 1..%d", workers, PIN_MAX_WORKERS);
+        return bench_fail_msg(err, n, "pin: %d workers asked; expected 1..%d", workers, PIN_MAX_WORKERS);
     if ((unsigned)mode >= PIN_BIND_COUNT)
-        return fail(err, n, "pin: bad binding mode %d; expected core, pu or none", (int)mode);
+        return bench_fail_msg(err, n, "pin: bad binding mode %d; expected core, pu or none", (int)mode);
     int cores = pin_topo_cores(t), pus = pin_topo_pus(t);
     int slots = mode == PIN_BIND_CORE ? cores : pus;
     if (slots < 1)
-        return fail(err, n, "pin: the topology has no %s", mode == PIN_BIND_CORE ? "cores" : "PUs");
+        return bench_fail_msg(err, n, "pin: the topology has no %s", mode == PIN_BIND_CORE ? "cores" : "PUs");
     if (workers > slots && !allow_oversubscribe) {
         if (mode == PIN_BIND_CORE)
-            return fail(err, n,
+            return bench_fail_msg(err, n,
                         "%d workers need %d physical cores (one per core) but this machine has %d "
                         "core%s (%d PU%s); use fewer threads, or emulate (--emulate, EMULATE=1) to "
                         "run %d workers on the %d core%s with results marked emulated",
                         workers, workers, cores, cores == 1 ? "" : "s", pus, pus == 1 ? "" : "s",
                         workers, cores, cores == 1 ? "" : "s");
-        return fail(err, n,
+        return bench_fail_msg(err, n,
                     "%d workers need %d PUs (hardware threads) but this machine has %d; use fewer "
                     "threads, or emulate (--emulate, EMULATE=1) to run %d workers on the %d PU%s "
                     "with results marked emulated",
@@ -283,7 +272,7 @@ int pin_plan_make(const pin_topo *t, int workers, pin_binding mode, bool allow_o
             break;
         }
         if (mode != PIN_BIND_NONE && p.cpu[i] < 0)
-            return fail(err, n, "pin: no PU found for worker %d (slot %d)", i, s);
+            return bench_fail_msg(err, n, "pin: no PU found for worker %d (slot %d)", i, s);
     }
     *out = p;
     return 0;
@@ -310,27 +299,27 @@ int pin_read_self(int *cpu)
 int pin_bind_self(const pin_plan *p, int ith, char *err, size_t n)
 {
     if (ith < 0 || ith >= p->workers)
-        return fail(err, n, "pin: worker %d outside the plan's %d workers", ith, p->workers);
+        return bench_fail_msg(err, n, "pin: worker %d outside the plan's %d workers", ith, p->workers);
     if (p->mode == PIN_BIND_NONE)
         return 0;
     if (!p->topo->this_system)
-        return fail(err, n, "pin: worker %d: cannot bind on a synthetic topology", ith);
+        return bench_fail_msg(err, n, "pin: worker %d: cannot bind on a synthetic topology", ith);
     int want = p->cpu[ith];
     hwloc_bitmap_t set = hwloc_bitmap_alloc();
     if (!set)
-        return fail(err, n, "pin: out of memory");
+        return bench_fail_msg(err, n, "pin: out of memory");
     hwloc_bitmap_only(set, (unsigned)want);
     int rc = hwloc_set_cpubind(p->topo->topo, set, HWLOC_CPUBIND_THREAD);
     int e = errno;
     hwloc_bitmap_free(set);
     if (rc != 0)
-        return fail(err, n, "pin: worker %d: binding to CPU %d failed: %s", ith, want, strerror(e));
+        return bench_fail_msg(err, n, "pin: worker %d: binding to CPU %d failed: %s", ith, want, strerror(e));
     int got = -1;
     int count = pin_read_self(&got);
     if (count < 0)
-        return fail(err, n, "pin: worker %d: sched_getaffinity failed: %s", ith, strerror(errno));
+        return bench_fail_msg(err, n, "pin: worker %d: sched_getaffinity failed: %s", ith, strerror(errno));
     if (count != 1 || got != want)
-        return fail(err, n,
+        return bench_fail_msg(err, n,
                     "pin: worker %d: binding to CPU %d did not take: the OS reports %d CPU%s "
                     "allowed, lowest %d",
                     ith, want, count, count == 1 ? "" : "s", got);
@@ -385,12 +374,12 @@ int pin_ctx_check(const pin_ctx *ctx, char *err, size_t n)
 {
     for (int i = 0; i < ctx->workers; i++) {
         if (!ctx->started[i])
-            return fail(err, n, "pin: worker %d of %d never ran its start callback", i, ctx->workers);
+            return bench_fail_msg(err, n, "pin: worker %d of %d never ran its start callback", i, ctx->workers);
         if (ctx->failed[i])
-            return fail(err, n, "%s", ctx->err[i]);
+            return bench_fail_msg(err, n, "%s", ctx->err[i]);
         if (ctx->plan->mode != PIN_BIND_NONE &&
             (ctx->ncpus_read[i] != 1 || ctx->cpu_read[i] != ctx->plan->cpu[i]))
-            return fail(err, n, "pin: worker %d: planned CPU %d, the OS reports %d CPUs, lowest %d", i,
+            return bench_fail_msg(err, n, "pin: worker %d: planned CPU %d, the OS reports %d CPUs, lowest %d", i,
                         ctx->plan->cpu[i], ctx->ncpus_read[i], ctx->cpu_read[i]);
     }
     return 0;

@@ -26,6 +26,7 @@ typedef enum key_kind {
     KEY_THREADS,  /* list of whole numbers in [lo, hi] or `platform` */
     KEY_INT,      /* one whole number in [lo, hi] */
     KEY_SECONDS,  /* one positive real in (0, hi] */
+    KEY_BOOL,     /* true or false */
 } key_kind;
 
 typedef struct key_def {
@@ -53,6 +54,7 @@ static const key_def keys[] = {
     { "scan_state", KEY_INTS, OFF(scan_state), 1, 4096 },
     { "scan_seq", KEY_INTS, OFF(scan_seq), 1, 1 << 20 },
     { "scan_batch", KEY_INTS, OFF(scan_batch), 1, 1024 },
+    { "text_accuracy", KEY_BOOL, OFF(text_accuracy), 0, 0 },
 };
 #define NKEYS (int)(sizeof keys / sizeof keys[0])
 
@@ -86,14 +88,24 @@ static void list_set(profile_list *l, int n, ...)
     va_end(ap);
 }
 
+/* l = 0, 1, .., n-1: every row of a table. */
+static void list_rows(profile_list *l, int n)
+{
+    l->n = n;
+    for (int i = 0; i < n; i++)
+        l->v[i] = i;
+}
+
 void profile_defaults(profile *p)
 {
     memset(p, 0, sizeof *p);
     snprintf(p->name, sizeof p->name, "default");
     list_set(&p->families, 3, BENCH_SCAN, BENCH_PREFILL, BENCH_DECODE);
-    list_set(&p->kernels, 3, ITERA_KERNEL_SEQUENTIAL, ITERA_KERNEL_PARALLEL, ITERA_KERNEL_CHUNKED);
-    list_set(&p->decode_kernels, 1, ITERA_KERNEL_SEQUENTIAL);
-    list_set(&p->quants, 3, ITERA_QUANT_FP32, ITERA_QUANT_INT8, ITERA_QUANT_INT4);
+    /* every kernel and format of the engine's tables; decode: the kernel AUTO runs for one
+     * token (a one-token step runs the same code for every kernel) */
+    list_rows(&p->kernels, ITERA_KERNEL_COUNT);
+    list_set(&p->decode_kernels, 1, (int)itera_scan_auto(1, 1, 1, 1, 1));
+    list_rows(&p->quants, ITERA_QUANT_COUNT);
     list_set(&p->seq, 1, 128);
     list_set(&p->batch, 1, 1);
     list_set(&p->threads, 1, PROFILE_THREADS_PLATFORM);
@@ -111,8 +123,8 @@ static const char *kind_choices(key_kind k)
 {
     switch (k) {
     case KEY_FAMILIES: return bench_family_list();
-    case KEY_KERNELS: return "sequential, parallel, chunked";
-    case KEY_QUANTS: return "fp32, int8, int4";
+    case KEY_KERNELS: return itera_kernel_choices();
+    case KEY_QUANTS: return itera_quant_choices();
     default: return "";
     }
 }
@@ -148,7 +160,7 @@ static bool parse_item(const key_def *k, const char *item, int *v, char *err, si
             *v = (int)kk;
             return true;
         }
-        snprintf(err, n, "%s: '%s' is not a kernel; valid: %s", k->name, item,
+        snprintf(err, n, "%s: '%s' is not a kernel; valid: %s (or all)", k->name, item,
                  kind_choices(k->kind));
         return false;
     }
@@ -158,7 +170,7 @@ static bool parse_item(const key_def *k, const char *item, int *v, char *err, si
             *v = (int)q;
             return true;
         }
-        snprintf(err, n, "%s: '%s' is not a quant; valid: %s", k->name, item,
+        snprintf(err, n, "%s: '%s' is not a quant; valid: %s (or all)", k->name, item,
                  kind_choices(k->kind));
         return false;
     }
@@ -235,6 +247,13 @@ int profile_set(profile *p, const char *key, const char *value, const char *orig
         *(double *)field = x;
         return 0;
     }
+    case KEY_BOOL:
+        if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0) {
+            snprintf(err, n, "%s: '%s' is not true or false", key, v);
+            return -1;
+        }
+        *(bool *)field = strcmp(v, "true") == 0;
+        return 0;
     default:
         break;
     }
@@ -247,6 +266,11 @@ int profile_set(profile *p, const char *key, const char *value, const char *orig
         else
             snprintf(err, n, "%s: empty list; give one or more numbers", key);
         return -1;
+    }
+    /* `all`: every row of the engine's table (a kernel or format added there is swept) */
+    if ((k->kind == KEY_KERNELS || k->kind == KEY_QUANTS) && strcmp(v, "all") == 0) {
+        list_rows((profile_list *)field, k->kind == KEY_KERNELS ? ITERA_KERNEL_COUNT : ITERA_QUANT_COUNT);
+        return 0;
     }
     char *save = NULL;
     /* strtok_r would merge empty items; walk commas by hand to reject "64,,128". */
@@ -335,6 +359,9 @@ int profile_format(const profile *p, const char *key, char *out, size_t n)
         return 0;
     case KEY_SECONDS:
         snprintf(out, n, "%g", *(const double *)field);
+        return 0;
+    case KEY_BOOL:
+        snprintf(out, n, "%s", *(const bool *)field ? "true" : "false");
         return 0;
     default:
         break;
@@ -488,7 +515,7 @@ int profile_cells(const profile *p, int platform_threads, bench_cell **out, int 
                 memset(&c, 0, sizeof c);
                 c.family = fam;
                 c.kernel = (itera_kernel)p->kernels.v[a];
-                c.quant = ITERA_QUANT_FP32;
+                c.quant = ITERA_QUANT_REFERENCE; /* the standalone scan has no weights */
                 c.channels = p->scan_channels.v[b];
                 c.state = p->scan_state.v[d];
                 c.seq = p->scan_seq.v[e];

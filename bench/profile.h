@@ -7,11 +7,13 @@
  *   [profile]
  *   description    = ...
  *   families       = scan, prefill, decode      ; which benchmark families run
- *   kernels        = sequential, parallel, chunked   ; scan kernels (scan, prefill)
- *   decode_kernels = sequential                 ; scan kernel names for decode cells (a
+ *   kernels        = all                        ; scan kernels (scan, prefill); all: every
+ *                                               ; row of itera_kernels.def
+ *   decode_kernels = AUTO's kernel for one token  ; scan kernel names for decode cells (a
  *                                               ; one-token step runs the same code for
  *                                               ; every kernel, so one is the default)
- *   quants         = fp32, int8, int4           ; weight storage (prefill, decode)
+ *   quants         = all                        ; weight formats (prefill, decode); all:
+ *                                               ; every row of itera_formats.def
  *   seq            = 128                        ; prefill lengths L
  *   batch          = 1                          ; prefill / decode batches B
  *   threads        = platform                   ; worker threads: numbers or `platform`
@@ -22,6 +24,9 @@
  *   scan_state     = 64                         ;   state N,
  *   scan_seq       = 128                        ;   lengths L,
  *   scan_batch     = 4                          ;   batches B
+ *   text_accuracy  = false                      ; with a model folder: each quant against
+ *                                               ; FP32 on its texts (textacc.h), recorded
+ *                                               ; in the prefill cells (text_* counters)
  *
  * List values are comma-separated; every value is checked (unknown key, section, name
  * or a bad number is an error naming the file, line, key and the valid choices). The
@@ -62,6 +67,7 @@ typedef struct profile {
     profile_list scan_channels, scan_state, scan_seq, scan_batch;
     int repetitions;
     double min_time;      /* seconds */
+    bool text_accuracy;   /* measure each quant on the model folder's texts */
     int overrides;        /* how many --set values were applied */
     char override_text[512]; /* "seq=64; batch=1" as given, for the results' context */
 } profile;

@@ -310,26 +310,24 @@ static int build_sections(rp *r)
 
 /* ---- choosing cells ---- */
 
-static const char *const kernel_order[] = {"sequential", "parallel", "chunked"};
-static const char *const quant_order[] = {"fp32", "int8", "int4"};
-
-static int name_rank(const char *s, const char *const *order, int n)
-{
-    for (int i = 0; i < n; i++)
-        if (strcmp(s, order[i]) == 0)
-            return i;
-    return n;
-}
-
+/* Kernels and quants are shown in the engine's table order (itera_kernels.def,
+ * itera_formats.def); names the engine does not know (a peer's, another build's) after
+ * them. */
 static int kernel_rank(const char *k)
 {
-    return name_rank(k, kernel_order, 3);
+    itera_kernel id;
+    return itera_kernel_parse(k, &id) && id >= 0 ? (int)id : ITERA_KERNEL_COUNT;
 }
 
 static int quant_rank(const char *q)
 {
-    return name_rank(q, quant_order, 3);
+    itera_quant id;
+    return itera_quant_parse(q, &id) ? (int)id : ITERA_QUANT_COUNT;
 }
+
+/* The reference rows by name: the speedups' baselines. */
+static const char *ref_kernel(void) { return itera_kernel_name(ITERA_KERNEL_REFERENCE); }
+static const char *ref_quant(void) { return itera_quant_name(ITERA_QUANT_REFERENCE); }
 
 /* Orders names: known ones first in their fixed order, the rest alphabetically. */
 static int cmp_named(const char *a, const char *b, int (*rank)(const char *))
@@ -423,18 +421,25 @@ static int narrow(const section *s, want *w, dim d, long pref, bool prefer_large
     return best;
 }
 
-/* The preferred kernel among cells matching w (parallel, chunked, sequential, then the
- * alphabetically first), or NULL. Parallel first: it is the engine's default (scan_auto)
- * for the prefill shapes the tables show (L <= 128 on a few threads). */
+/* The preferred kernel among cells matching w: the engine's kernels by their report_rank
+ * (itera_kernels.def: parallel first, the engine's default (scan_auto) for the prefill
+ * shapes the tables show, L <= 128 on a few threads), then the alphabetically first
+ * other name, or NULL. */
 static const char *pick_kernel(const section *s, const want *w)
 {
-    static const char *const pref[] = {"parallel", "chunked", "sequential"};
-    for (int k = 0; k < 3; k++) {
+    const char *best_known = NULL;
+    int best_rank = 0;
+    for (int k = 0; k < ITERA_KERNEL_COUNT; k++) {
+        const itera_kernel_info *ki = itera_kernel_info_get((itera_kernel)k);
         want x = *w;
-        x.kernel = pref[k];
-        if (find(s, &x))
-            return pref[k];
+        x.kernel = ki->name;
+        if ((!best_known || ki->report_rank < best_rank) && find(s, &x)) {
+            best_known = ki->name;
+            best_rank = ki->report_rank;
+        }
     }
+    if (best_known)
+        return best_known;
     const char *best = NULL;
     for (int i = 0; i < s->n_cells; i++)
         if (matches(s->cells[i].c, w) && (!best || strcmp(s->cells[i].c->nm.kernel, best) < 0))
@@ -856,7 +861,7 @@ static void table_kernels(rp *r, const section *s, want *scan_group)
                   w.threads, w.threads == 1 ? "" : "s");
 
     want ws = w;
-    ws.kernel = "sequential";
+    ws.kernel = ref_kernel();
     const rp_cell *seq = find(s, &ws);
     const char *lat_from = MET_LATENCY_MS;
     double seq_lat = seq ? latency_ms(seq, NULL) : NAN;
@@ -866,8 +871,8 @@ static void table_kernels(rp *r, const section *s, want *scan_group)
     if (dat)
         itera_file_printf(dat, "# kernel latency_ms_mean latency_ms_min latency_ms_max\n");
 
-    sb_printf(&r->md, "| Kernel | Latency (ms) | Spread: min–max (n) | Speedup vs sequential | "
-                      "GFLOP/s | %% of peak |\n");
+    sb_printf(&r->md, "| Kernel | Latency (ms) | Spread: min–max (n) | Speedup vs %s | "
+                      "GFLOP/s | %% of peak |\n", ref_kernel());
     sb_printf(&r->md, "| --- | ---: | ---: | ---: | ---: | ---: |\n");
     const rp_cell *used[16];
     for (int k = 0; k < nk; k++) {
@@ -901,7 +906,7 @@ static void table_kernels(rp *r, const section *s, want *scan_group)
         if (isfinite(seq_lat) && lat > 0)
             snprintf(speed, sizeof speed, "%.2f×", seq_lat / lat);
         else
-            snprintf(speed, sizeof speed, "n/a (no sequential run)");
+            snprintf(speed, sizeof speed, "n/a (no %s run)", ref_kernel());
         sb_printf(&r->md, "| %s | %s | %s | %s | %s | %s |\n", kernels[k], latcell, spread, speed,
                   fnum(mean_of(c, MET_GFLOPS)).s, fnum(mean_of(c, MET_PCT_PEAK)).s);
         if (dat)
@@ -915,9 +920,9 @@ static void table_kernels(rp *r, const section *s, want *scan_group)
                  "<kernel>", pat, sizeof pat);
     sb_printf(&r->md,
               "\nSource: %s `%s`: latency = `%s` (mean and stddev aggregates; min–max and n over "
-              "the iteration runs), speedup = sequential latency / kernel latency, `gflops`, "
+              "the iteration runs), speedup = %s latency / kernel latency, `gflops`, "
               "`pct_peak`.\n\n",
-              refs, pat, lat_from);
+              refs, pat, lat_from, ref_kernel());
     chart(r, s, "kernels", "Scan kernels: latency (ms), min-max over repetitions", NULL);
 }
 
@@ -1027,7 +1032,7 @@ static void table_seqlen(rp *r, const section *s, const want *scan_group)
     }
     want p = WANT(BENCH_PREFILL);
     p.no_peer = true;
-    p.quant = "fp32";
+    p.quant = ref_quant();
     if (!find(s, &p))
         p.quant = NULL;
     narrow(s, &p, DIM_BATCH, PREFILL_BATCH, false);
@@ -1050,46 +1055,49 @@ static void table_seqlen(rp *r, const section *s, const want *scan_group)
 
 /* ---- operation profile ---- */
 
-/* Known engine zones (engine/zone.h) in forward order, with what each covers. Zones the
- * results name but this table does not know are listed after these, alphabetically. */
-static const struct {
-    const char *zone, *what;
-} zone_info[] = {
-    {"embedding", "token + position embedding"},
-    {"ln_ssm", "layer norm before each SSM block"},
-    {"in_proj", "SSM input linear (u, g)"},
-    {"conv", "causal depthwise conv + SiLU"},
-    {"delta_proj", "Δ projection + softplus + mean"},
-    {"scan", "selective scan (the four below)"},
-    {"scan.state_transition", "state transition h = exp(ΔA)⊙h + Δ·Bu ¹"},
-    {"scan.input_projection", "input projection B·u ¹"},
-    {"scan.output_projection", "output projection C·h ¹"},
-    {"scan.skip_connection", "skip connection D⊙u ¹"},
-    {"gating", "y ⊙ silu(g)"},
-    {"out_proj", "SSM output linear"},
-    {"ln_ffn", "layer norm before each FFN / MoE block"},
-    {"router", "MoE router: top-k + softmax"},
-    {"experts", "MoE experts"},
-    {"ffn", "dense feed-forward"},
-    {"ln_final", "final layer norm"},
-    {"lm_head", "tied LM head"},
-};
-#define N_ZONE_INFO ((int)(sizeof zone_info / sizeof zone_info[0]))
+/* The engine's ops (itera_op_info_get: engine/model_ops.def) in forward order, with what
+ * each covers (¹: one of the original report's four). Zones the results name but the
+ * engine does not know are listed after these, alphabetically. */
 #define OP_PREFIX "op_us."
-#define OP_ROOT "forward"
+#define OP_ROOT op_root()
+
+/* The prefill's root op ("forward"): the first op without a parent. */
+static const char *op_root(void)
+{
+    itera_op_info oi;
+    for (int i = 0; itera_op_info_get(i, &oi); i++)
+        if (!oi.parent[0])
+            return oi.name;
+    return "";
+}
+
+/* Whether z is a root op (the whole prefill or decode step: not a row of the table). */
+static bool op_is_root(const char *z)
+{
+    itera_op_info oi;
+    for (int i = 0; itera_op_info_get(i, &oi); i++)
+        if (!oi.parent[0] && strcmp(z, oi.name) == 0)
+            return true;
+    return false;
+}
 
 static int zone_rank(const char *z)
 {
-    for (int i = 0; i < N_ZONE_INFO; i++)
-        if (strcmp(z, zone_info[i].zone) == 0)
+    itera_op_info oi;
+    int i = 0;
+    for (; itera_op_info_get(i, &oi); i++)
+        if (strcmp(z, oi.name) == 0)
             return i;
-    return N_ZONE_INFO;
+    return i;
 }
 
-static const char *zone_what(const char *z)
+static const char *zone_what(const char *z, char *buf, size_t n)
 {
-    int i = zone_rank(z);
-    return i < N_ZONE_INFO ? zone_info[i].what : "";
+    itera_op_info oi;
+    if (!itera_op_info_get(zone_rank(z), &oi))
+        return "";
+    snprintf(buf, n, "%s%s", oi.summary, oi.original ? " ¹" : "");
+    return buf;
 }
 
 static int cmp_zone(const void *a, const void *b)
@@ -1205,7 +1213,7 @@ static void table_ops(rp *r, const section *s)
     sb_printf(&r->md, "### Operation profile\n\n");
     want w = WANT(BENCH_PREFILL);
     w.no_peer = true;
-    w.quant = "fp32";
+    w.quant = ref_quant();
     if (!find(s, &w))
         w.quant = NULL;
     /* only cells that carry a profile */
@@ -1246,7 +1254,7 @@ static void table_ops(rp *r, const section *s)
     for (int k = 0; k < nk; k++)
         for (int i = 0; i < prof[k].n; i++) {
             const char *z = prof[k].zone[i];
-            if (strcmp(z, OP_ROOT) == 0 || strcmp(z, "decode") == 0)
+            if (op_is_root(z))
                 continue;
             bool seen = false;
             for (int j = 0; j < nz; j++)
@@ -1289,7 +1297,8 @@ static void table_ops(rp *r, const section *s)
     bool any_original = false;
     for (int i = 0; i < nz; i++) {
         bool child = is_child[i];
-        const char *what = zone_what(zones[i]);
+        char whatbuf[256];
+        const char *what = zone_what(zones[i], whatbuf, sizeof whatbuf);
         any_original = any_original || strstr(what, "¹") != NULL;
         sb_printf(&r->md, "| %s`%s` | %s |", child ? "↳ " : "", zones[i], what);
         if (dat && !child)
@@ -1353,7 +1362,7 @@ static bool prefill_config(const section *s, want *w)
 {
     *w = WANT(BENCH_PREFILL);
     w->no_peer = true;
-    w->quant = "fp32";
+    w->quant = ref_quant();
     if (!find(s, w))
         w->quant = NULL;
     if (narrow(s, w, DIM_SEQ, PREFILL_SEQ, false) < 0)
@@ -1394,7 +1403,7 @@ static void table_quant(rp *r, const section *s)
     sb_printf(&r->md, "Prefill, kernel %s, L = %d, batch %d, %d thread%s.\n\n", w.kernel, w.seq,
               w.batch, w.threads, w.threads == 1 ? "" : "s");
     want wf = w;
-    wf.quant = "fp32";
+    wf.quant = ref_quant();
     const rp_cell *fp = find(s, &wf);
     double fp_bytes = mean_of(fp, MET_WEIGHT_BYTES), fp_lat = fp ? latency_ms(fp, NULL) : NAN;
 
@@ -1448,10 +1457,10 @@ static void table_quant(rp *r, const section *s)
                  "<quant>", pat, sizeof pat);
     sb_printf(&r->md,
               "\nSource: %s `%s`%s: size = `weight_bytes` (the stored weights; 1 MB = 2^20 bytes), "
-              "compression = fp32 bytes / bytes, latency = `latency_ms` (mean), speedup = fp32 "
-              "latency / latency, `max_abs_logit_err` and `top1_agreement` (against fp32 on fixed "
+              "compression = %s bytes / bytes, latency = `latency_ms` (mean), speedup = %s "
+              "latency / latency, `max_abs_logit_err` and `top1_agreement` (against %s on fixed "
               "inputs; a fraction, 1 = every position agrees).\n\n",
-              refs, pat, nu > nq ? " and the PyTorch peer" : "");
+              refs, pat, nu > nq ? " and the PyTorch peer" : "", ref_quant(), ref_quant(), ref_quant());
     chart(r, s, "quant", "Quantization: weight size and prefill latency", NULL);
 }
 
@@ -1546,7 +1555,7 @@ static void table_threads(rp *r, const section *s)
         sb_printf(&r->md, "No results for thread scaling (no prefill benchmarks).\n\n");
         return;
     }
-    w.quant = "fp32";
+    w.quant = ref_quant();
     w.threads = -1;
     w.kernel = NULL;
     if (!find(s, &w))
@@ -1607,12 +1616,26 @@ static void table_edge(rp *r)
         no_results(r, "any platform (no `prefill/…` benchmarks in these files)");
         return;
     }
+    /* the kernels by report_rank: "parallel, the engine's default at this shape; else
+     * chunked, sequential" */
+    char pref[256];
+    size_t pu = 0;
+    int ranked = 0;
+    for (int rank = 0; rank < 64 && pu < sizeof pref; rank++)
+        for (int k = 0; k < ITERA_KERNEL_COUNT && pu < sizeof pref; k++) {
+            const itera_kernel_info *ki = itera_kernel_info_get((itera_kernel)k);
+            if (ki->report_rank != rank)
+                continue;
+            pu += (size_t)snprintf(pref + pu, sizeof pref - pu, "%s%s%s", ranked == 1 ? "; else " : ranked ? ", " : "",
+                                   ki->name, ranked == 0 ? ", the engine's default at this shape" : "");
+            ranked++;
+        }
     sb_printf(&r->md,
-              "One prefill per platform: fp32 (else the first quant), the preferred kernel "
-              "(parallel, the engine's default at this shape; else chunked, sequential), L closest to %d, the smallest batch, the "
+              "One prefill per platform: %s (else the first quant), the preferred kernel "
+              "(%s), L closest to %d, the smallest batch, the "
               "platform's own thread count. Emulated rows ran the platform's threads on fewer "
               "cores than it has: they do not measure that machine.\n\n",
-              PREFILL_SEQ);
+              ref_quant(), pref, PREFILL_SEQ);
     sb_printf(&r->md, "| Platform | Cores | Latency (ms) | Throughput (tok/s) | CPU usage (%%) | Peak "
                       "memory (MB) | Source |\n");
     sb_printf(&r->md, "| --- | ---: | ---: | ---: | ---: | ---: | --- |\n");
@@ -1631,7 +1654,7 @@ static void table_edge(rp *r)
         if (!prefill_config(s, &w))
             continue;
         want x = w;
-        x.quant = "fp32";
+        x.quant = ref_quant();
         const rp_cell *c = find(s, &x);
         if (!c) {
             const char *qs[8];
@@ -1765,7 +1788,7 @@ static int cmp_path(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-int report_main(int argc, char **argv)
+bench_status report_main(int argc, char **argv)
 {
     rp r;
     memset(&r, 0, sizeof r);
@@ -1774,23 +1797,24 @@ int report_main(int argc, char **argv)
     r.gnuplot = getenv("ITERA_GNUPLOT") ? getenv("ITERA_GNUPLOT") : "gnuplot";
     bool no_charts = false;
     const char **paths = calloc((size_t)argc + 1, sizeof *paths);
-    int np = 0, rc = 0;
+    int np = 0;
+    bench_status rc = BENCH_OK;
     if (!paths) {
         fprintf(stderr, "report: out of memory\n");
-        return 2;
+        return BENCH_ERR_NOMEM;
     }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);
             free(paths);
-            return 0;
+            return BENCH_OK;
         } else if (strcmp(a, "-o") == 0 || strcmp(a, "--out") == 0 || strcmp(a, "--templates") == 0 ||
                    strcmp(a, "--gnuplot") == 0) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "report: %s needs a value\n", a);
                 free(paths);
-                return 2;
+                return BENCH_ERR_INPUT;
             }
             const char *v = argv[++i];
             if (a[1] == 'o' || a[2] == 'o')
@@ -1806,7 +1830,7 @@ int report_main(int argc, char **argv)
         } else if (a[0] == '-' && a[1] != '\0') {
             fprintf(stderr, "report: unknown option '%s' (see itera-bench report --help)\n", a);
             free(paths);
-            return 2;
+            return BENCH_ERR_INPUT;
         } else {
             paths[np++] = a;
         }
@@ -1814,7 +1838,7 @@ int report_main(int argc, char **argv)
     if (np == 0) {
         fprintf(stderr, "report: no result files given; usage: itera-bench report FILE.json... [-o DIR]\n");
         free(paths);
-        return 2;
+        return BENCH_ERR_INPUT;
     }
     if (!r.tpldir)
         r.tpldir = "reports";
@@ -1822,7 +1846,7 @@ int report_main(int argc, char **argv)
     r.files = calloc((size_t)np, sizeof *r.files);
     if (!r.files) {
         free(paths);
-        return 2;
+        return BENCH_ERR_NOMEM;
     }
     for (int i = 0; i < np; i++) {
         if (i > 0 && strcmp(paths[i], paths[i - 1]) == 0)
@@ -1830,14 +1854,14 @@ int report_main(int argc, char **argv)
         char err[1024];
         if (gb_file_load(paths[i], &r.files[r.n_files], err, sizeof err) != 0) {
             fprintf(stderr, "report: %s\n", err);
-            rc = 2;
+            rc = BENCH_ERR_INPUT;
             goto out;
         }
         r.n_files++;
     }
     if (mkdir_p(r.outdir) != 0) {
         fprintf(stderr, "report: cannot create output folder %s: %s\n", r.outdir, strerror(errno));
-        rc = 2;
+        rc = BENCH_ERR_IO;
         goto out;
     }
     char oldlog[1100];
@@ -1845,7 +1869,7 @@ int report_main(int argc, char **argv)
     remove(oldlog); /* this run's messages only */
     if (build_sections(&r) != 0) {
         fprintf(stderr, "report: out of memory\n");
-        rc = 2;
+        rc = BENCH_ERR_NOMEM;
         goto out;
     }
     if (no_charts)
@@ -1905,7 +1929,7 @@ int report_main(int argc, char **argv)
 
     if (r.md.oom) {
         fprintf(stderr, "report: out of memory\n");
-        rc = 2;
+        rc = BENCH_ERR_NOMEM;
         goto out;
     }
     char mdpath[1100];
@@ -1918,7 +1942,7 @@ int report_main(int argc, char **argv)
     if (r.write_errors) {
         fprintf(stderr, "report: %d file%s could not be written (see above); %s not replaced\n",
                 r.write_errors, r.write_errors == 1 ? "" : "s", mdpath);
-        rc = 2;
+        rc = BENCH_ERR_IO;
         goto out;
     }
     /* gnuplot's messages, kept only when it said something */
@@ -1936,7 +1960,7 @@ int report_main(int argc, char **argv)
         fprintf(stderr, "report: --strict: %d table%s without results, %d image%s missing%s\n",
                 r.empty_tables, r.empty_tables == 1 ? "" : "s", r.missing_images,
                 r.missing_images == 1 ? "" : "s", r.charts ? "" : ", charts skipped");
-        rc = 1;
+        rc = BENCH_ERR_FAILED;
     }
 
 out:

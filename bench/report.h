@@ -12,12 +12,16 @@
  * plus the image rendered by gnuplot from the template <templates>/<chart>.gp.
  *
  * Deterministic: the same files (in any order) give byte-identical markdown; nothing
- * depends on the clock. Exit codes: 0 done, 1 --strict found an empty table or a missing
- * image, 2 bad usage or input (a file that cannot be read or is not GB JSON).
+ * depends on the clock. Returns (status.h): BENCH_OK; BENCH_ERR_FAILED when --strict found
+ * an empty table or a missing image; BENCH_ERR_INPUT for bad usage or input (a file that
+ * cannot be read or is not GB JSON); BENCH_ERR_IO when an output could not be written;
+ * BENCH_ERR_NOMEM. Messages go to stderr.
  */
 #ifndef ITERA_REPORT_H
 #define ITERA_REPORT_H
 
-int report_main(int argc, char **argv);
+#include "status.h"
+
+bench_status report_main(int argc, char **argv);
 
 #endif

@@ -7,11 +7,14 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,12 +26,15 @@
 #include "families.h"
 #include "gbench.h"
 #include "itera.h"
+#include "load.h"
 #include "machine.h"
 #include "peak.h"
 #include "pin.h"
 #include "platform.h"
 #include "profile.h"
+#include "progress.h"
 #include "results.h"
+#include "summary.h"
 #include "schema.h"
 #include "shard.h"
 #include "sha256.h"
@@ -38,6 +44,17 @@
 #endif
 
 #define ERRN 1024
+/* The error a call of a cell skips with once the run is interrupted; runs with it are
+ * dropped, not journaled (the cell runs again on --resume). */
+#define INTERRUPTED_MSG "interrupted (Ctrl-C or SIGTERM)"
+
+/* Interruption, shared with the signal handler: the first SIGINT/SIGTERM sets g_stop and
+ * the run stops after the current call of the current cell; a second one stops at once
+ * (after printing the cells kept and the resume command). */
+static volatile sig_atomic_t g_stop;
+static volatile sig_atomic_t g_kept;   /* cells in the journal */
+static char g_resume_cmd[4096];        /* the command that resumes this run */
+static char g_journal_path[PATH_MAX + 16];
 
 /* The state of one sweep, shared with the GB callbacks. */
 typedef struct runner {
@@ -46,7 +63,8 @@ typedef struct runner {
     bench_cell *cells;
     int ncells;
     fam_cell *fc;          /* one per cell */
-    bool *todo;            /* cell still to run in this session */
+    bool *selected;        /* chosen by --benchmark_filter (every cell without one) */
+    bool *todo;            /* selected and still to run in this session */
     json_t **pending;      /* runs reported for a cell, not yet journaled (NULL: none) */
     bool *journaled;
     json_t *done;          /* name -> journal entry, every finished cell */
@@ -59,6 +77,15 @@ typedef struct runner {
     double t0;
     bool emulated;
     bool journal_failed;
+    /* contention (load.h): one window per cell, from its first entry to its flush */
+    load_rule load_rule;
+    load_sample *load_start;
+    bool *load_started;
+    load_window *load_win;
+    int contended_cells;
+    /* --serve: cells the driver asked for */
+    bool *requested;
+    progress prog;
     char err[ERRN];
 } runner;
 
@@ -69,13 +96,14 @@ static double mono_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static void fmt_dur(double s, char *out, size_t n)
+
+/* Columns of the terminal on stderr, 0 when unknown. */
+static int terminal_width(void)
 {
-    long t = (long)(s + 0.5);
-    if (t >= 3600)
-        snprintf(out, n, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
-    else
-        snprintf(out, n, "%ld:%02ld", t / 60, t % 60);
+    struct winsize ws;
+    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    return 0;
 }
 
 void runner_root(char *out, size_t n)
@@ -92,30 +120,105 @@ void runner_root(char *out, size_t n)
     snprintf(out, n, ".");
 }
 
+/* ---- contention: the machine's load over each cell (load.h) ---- */
+
+static void load_begin(runner *r, int i)
+{
+    if (r->load_started[i])
+        return;
+    r->load_started[i] = load_read(NULL, &r->load_start[i], NULL) == BENCH_OK;
+}
+
+static json_t *real_or_null(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+/* Closes cell i's window and writes it into each of its iteration runs (GB counters:
+ * contended 0/1, load_other_cpu cores, load_steal_pct, load_cpu_pressure_pct,
+ * load_runnable_others, load_window_s; schema.h). */
+static void load_end(runner *r, int i, json_t *runs)
+{
+    load_sample end;
+    if (!r->load_started[i] || load_read(NULL, &end, NULL) != BENCH_OK)
+        return;
+    load_window *w = &r->load_win[i];
+    load_window_make(&r->load_start[i], &end, &r->load_rule, r->cells[i].threads, w);
+    size_t k;
+    json_t *run;
+    json_array_foreach(runs, k, run)
+    {
+        const char *type = json_string_value(json_object_get(run, ENT_RUN_TYPE));
+        if (!type || strcmp(type, "iteration") != 0)
+            continue;
+        json_object_set_new(run, MET_CONTENDED, json_integer(w->contended ? 1 : 0));
+        json_object_set_new(run, MET_LOAD_OTHER_CPU, real_or_null(w->other_cpu));
+        json_object_set_new(run, MET_LOAD_STEAL_PCT, real_or_null(w->steal_pct));
+        json_object_set_new(run, MET_LOAD_CPU_PRESSURE_PCT, real_or_null(w->pressure_pct));
+        json_object_set_new(run, MET_LOAD_RUNNABLE_OTHERS, json_integer(w->runnable_others));
+        json_object_set_new(run, MET_LOAD_WINDOW_S, real_or_null(w->wall_s));
+    }
+    if (w->contended) {
+        r->contended_cells++;
+        fprintf(stderr, "itera-bench: warning: %s was measured on a busy machine (%s): marked "
+                "contended\n", r->cells[i].name, w->why);
+    }
+}
+
 /* ---- journal flushing (GB callbacks) ---- */
+
+/* Whether some run of a cell's reported runs has error text msg (NULL: any error). */
+static bool runs_have_error(const json_t *runs, const char *msg)
+{
+    size_t k;
+    json_t *e;
+    json_array_foreach(runs, k, e)
+    {
+        const char *m = json_string_value(json_object_get(e, ENT_ERROR_MESSAGE));
+        if (json_is_true(json_object_get(e, ENT_ERROR_OCCURRED)) &&
+            (!msg || (m && strcmp(m, msg) == 0)))
+            return true;
+    }
+    return false;
+}
+
+static bool cell_interrupted(const json_t *runs) { return runs_have_error(runs, INTERRUPTED_MSG); }
+static bool cell_failed(const json_t *runs) { return runs_have_error(runs, NULL); }
 
 static void flush_cell(runner *r, int i)
 {
     if (!r->pending[i])
         return;
+    load_end(r, i, r->pending[i]);
     fam_cell *fc = &r->fc[i];
-    json_t *entry = results_cell_entry(r->cells[i].name, r->pending[i], fc->op_profile);
-    json_decref(r->pending[i]);
+    json_t *runs = r->pending[i];
     r->pending[i] = NULL;
+    if (cell_interrupted(runs)) { /* not finished: it runs again on --resume */
+        json_decref(runs);
+        return;
+    }
+    json_t *entry = results_cell_entry(r->cells[i].name, runs, fc->op_profile);
+    char headline[96];
+    summary_headline(runs, headline, sizeof headline);
+    bool failed = cell_failed(runs);
+    json_decref(runs);
     if (r->journaled[i]) {
-        fprintf(stderr, "itera-bench: warning: more results for %s after it was journaled "
-                "(ignored)\n", r->cells[i].name);
+        progress_note(&r->prog, "itera-bench: warning: more results for %s after it was "
+                      "journaled (ignored)", r->cells[i].name);
         json_decref(entry);
         return;
     }
     if (journal_append(r->jr, entry, r->err, sizeof r->err) != 0) {
         if (!r->journal_failed)
-            fprintf(stderr, "itera-bench: %s\n", r->err);
+            progress_note(&r->prog, "itera-bench: %s", r->err);
         r->journal_failed = true;
+    } else {
+        g_kept = g_kept + 1;
     }
     json_object_set_new(r->done, r->cells[i].name, entry);
     r->journaled[i] = true;
     r->finished++;
+    progress_done(&r->prog, r->cells[i].name, headline, failed);
 }
 
 static void flush_all(runner *r)
@@ -146,7 +249,8 @@ static void on_run(const gb_run_result *res, void *user)
     const char *rn = res->run_name && *res->run_name ? res->run_name : res->name;
     int i = find_cell(r, rn, r->last_reported);
     if (i < 0) {
-        fprintf(stderr, "itera-bench: warning: a result for unknown benchmark '%s'\n", rn);
+        progress_note(&r->prog, "itera-bench: warning: a result for unknown benchmark '%s'",
+                      rn);
         return;
     }
     if (r->last_reported >= 0 && r->last_reported != i)
@@ -165,25 +269,26 @@ static void on_run(const gb_run_result *res, void *user)
     json_array_append_new(r->pending[i], run);
 }
 
-static void on_enter(fam_cell *fc, void *user)
+/* Every call of a cell's function starts here, outside its timed loop. */
+static const char *on_enter(fam_cell *fc, void *user)
 {
     runner *r = user;
+    if (g_stop)
+        return INTERRUPTED_MSG;
+    if (r->active == fc) {
+        progress_tick(&r->prog);
+        return NULL;
+    }
     flush_all(r); /* every cell reported so far is complete */
-    if (r->active && r->active != fc)
+    if (r->active)
         fam_cell_release(r->active);
     r->active = fc;
-    if (fc->entered)
-        return;
-    r->started++;
-    double el = mono_s() - r->t0;
-    char e[32], left[32];
-    fmt_dur(el, e, sizeof e);
-    if (r->finished > 0)
-        fmt_dur(el / r->finished * (r->total_todo - r->finished), left, sizeof left);
-    else
-        snprintf(left, sizeof left, "?");
-    fprintf(stderr, "[%d/%d] %s  elapsed %s  left ~%s\n", r->done_before + r->started,
-            r->ncells, fc->cell->name, e, left);
+    if (!fc->entered) {
+        load_begin(r, fc->index);
+        r->started++;
+        progress_start(&r->prog, fc->cell->name);
+    }
+    return NULL;
 }
 
 /* ---- context ---- */
@@ -307,9 +412,23 @@ static json_t *build_context(const ctx_inputs *in)
         snprintf(buf, sizeof buf, "unavailable: %s", in->peak_err ? in->peak_err : "?");
         ctx_set(c, CTX_PEAK, buf);
     }
-    ctx_set(c, CTX_PCT_PEAK_BASIS,
-            "FP32 FMA peak (fp32, scan) or 2 x int8 MAC peak (int8, int4) at "
-            "min(threads, cores) cores");
+    /* "FP32 FMA peak (fp32, scan) or 2 x int8 MAC peak (int8, int4) at ...": the formats by
+     * the arithmetic of their products (itera_formats.def) */
+    size_t bu = (size_t)snprintf(buf, sizeof buf, "FP32 FMA peak (");
+    for (int pass = 0; pass < 2; pass++) {
+        const itera_arith want = pass ? ITERA_ARITH_INT8 : ITERA_ARITH_FP32;
+        const char *sep = "";
+        for (int q = 0; q < ITERA_QUANT_COUNT && bu < sizeof buf; q++)
+            if (itera_quant_info_get((itera_quant)q)->products == want) {
+                bu += (size_t)snprintf(buf + bu, sizeof buf - bu, "%s%s", sep, itera_quant_name((itera_quant)q));
+                sep = ", ";
+            }
+        if (bu < sizeof buf)
+            bu += (size_t)snprintf(buf + bu, sizeof buf - bu, "%s", pass ? ") at " : ", scan) or 2 x int8 MAC peak (");
+    }
+    if (bu < sizeof buf)
+        snprintf(buf + bu, sizeof buf - bu, "min(threads, cores) cores");
+    ctx_set(c, CTX_PCT_PEAK_BASIS, buf);
     /* The machine's, not the allocation's (itera_allocation says which CPUs ran). */
     ctx_set(c, CTX_TOPOLOGY, pin_topo_machine_describe(in->topo));
     machine_to_context(in->machine, c);
@@ -320,6 +439,11 @@ static json_t *build_context(const ctx_inputs *in)
     snprintf(buf, sizeof buf, "%d rows x %d tokens, seed %u, vs FP32 with the same kernel and "
              "threads", FAM_ACC_BATCH, in->env->acc_seq, FAM_ACC_SEED);
     ctx_set(c, CTX_ACCURACY_INPUT, buf);
+    if (in->pr->text_accuracy)
+        textacc_describe(&in->env->texts, in->env->text_seq, buf, sizeof buf);
+    else
+        snprintf(buf, sizeof buf, "off (profile key text_accuracy = false)");
+    ctx_set(c, CTX_ACCURACY_TEXTS, buf);
     ctx_set(c, CTX_RSS, in->env->rss_reset_ok
                                 ? "per cell: VmHWM after a reset through /proc/self/clear_refs"
                                 : "process peak (ru_maxrss), not reset between cells");
@@ -365,12 +489,35 @@ static json_t *run_signature(const profile *pr, const runner_opts *o)
 
 /* ---- the run: phases over one sweep state, one unwind (sweep_free) ---- */
 
+/* write(2) of text, for the signal handler (only async-signal-safe calls). */
+static void put_err(const char *text)
+{
+    ssize_t w = write(STDERR_FILENO, text, strlen(text));
+    (void)w;
+}
+
 static void on_signal(int sig)
 {
-    static const char msg[] = "\nitera-bench: interrupted; finished cells are in the journal, "
-                              "rerun with --resume (RESUME=1) to complete the file\n";
-    ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
-    (void)w;
+    if (!g_stop) {
+        g_stop = 1;
+        put_err("\nitera-bench: interrupted: stopping when the current cell's function "
+                "returns; finished cells are kept (Ctrl-C again stops at once)\n");
+        return;
+    }
+    char num[24];
+    int k = (int)g_kept, j = (int)sizeof num - 1;
+    num[j] = '\0';
+    do {
+        num[--j] = (char)('0' + k % 10);
+        k /= 10;
+    } while (k > 0 && j > 0);
+    put_err("\nitera-bench: stopped: ");
+    put_err(num + j);
+    put_err(" finished cell(s) kept in ");
+    put_err(g_journal_path);
+    put_err("; resume with:\n  ");
+    put_err(g_resume_cmd);
+    put_err("\n");
     signal(sig, SIG_DFL);
     raise(sig);
 }
@@ -379,7 +526,7 @@ static void on_signal(int sig)
  * it (what is still zero is skipped), so a phase fails by returning its status. */
 typedef struct sweep {
     const runner_opts *o;
-    runner_error *err;
+    bench_error *err;
     char msg[ERRN];         /* scratch for the modules' (char *err, size_t n) messages */
     /* load_inputs */
     platform pl;
@@ -396,7 +543,11 @@ typedef struct sweep {
     shard_info shard;       /* the full cell list; the cells kept are this shard's */
     fam_env env;
     bool env_ready;
-    char out[PATH_MAX], jpath[PATH_MAX + 16];
+    char out[PATH_MAX], jpath[PATH_MAX + 16], logpath[PATH_MAX + 16];
+    /* select_cells */
+    const char *filter;     /* --benchmark_filter, NULL when not given */
+    bool *selected;         /* per cell */
+    int nselected;
     /* load_journal */
     journal_data jd;
     bool resumed;
@@ -413,41 +564,28 @@ typedef struct sweep {
     json_t *root;
 } sweep;
 
-static runner_status fail(sweep *s, runner_status st, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static runner_status fail(sweep *s, runner_status st, const char *fmt, ...)
-{
-    if (s->err) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(s->err->msg, sizeof s->err->msg, fmt, ap);
-        va_end(ap);
-    }
-    return st;
-}
-
 /* Platform, profile (+ --set overrides) and the Google Benchmark flags: the profile's
  * repetitions and min time first, so the user's own --benchmark_* flags (later) win. */
-static runner_status load_inputs(sweep *s)
+static bench_status load_inputs(sweep *s)
 {
     const runner_opts *o = s->o;
     char path[PATH_MAX];
     const char *pname = o->platform ? o->platform : "embedded";
     if (bench_data_find("platforms", pname, path, sizeof path, s->msg, sizeof s->msg) != 0 ||
         platform_load(path, &s->pl, s->msg, sizeof s->msg) != 0)
-        return fail(s, RUNNER_BAD_INPUT, "%s", s->msg);
+        return bench_fail(s->err, BENCH_ERR_INPUT, "%s", s->msg);
     const char *prname = o->profile ? o->profile : "default";
     if (bench_data_find("profiles", prname, path, sizeof path, s->msg, sizeof s->msg) != 0 ||
         profile_load(path, &s->pr, s->msg, sizeof s->msg) != 0)
-        return fail(s, RUNNER_BAD_INPUT, "%s", s->msg);
+        return bench_fail(s->err, BENCH_ERR_INPUT, "%s", s->msg);
     for (int i = 0; i < o->nsets; i++)
         if (profile_override(&s->pr, o->sets[i], s->msg, sizeof s->msg) != 0)
-            return fail(s, RUNNER_BAD_INPUT, "%s", s->msg);
+            return bench_fail(s->err, BENCH_ERR_INPUT, "%s", s->msg);
 
     enum { NPRE = 3 };
     s->gargv = calloc((size_t)o->gb_argc + NPRE + 1, sizeof *s->gargv);
     if (!s->gargv)
-        return fail(s, RUNNER_FAILED, "out of memory");
+        return bench_fail(s->err, BENCH_ERR_NOMEM, "out of memory");
     snprintf(s->gb_reps, sizeof s->gb_reps, "--benchmark_repetitions=%d", s->pr.repetitions);
     snprintf(s->gb_mint, sizeof s->gb_mint, "--benchmark_min_time=%g", s->pr.min_time);
     /* One warm-up of min_time per cell (GB runs it once, before the first repetition). */
@@ -460,52 +598,52 @@ static runner_status load_inputs(sweep *s)
         s->gargv[i + NPRE] = o->gb_argv[i];
     int gargc = (o->gb_argc > 0 ? o->gb_argc : 1) + NPRE;
     if (gb_initialize(&gargc, s->gargv) != 0)
-        return fail(s, RUNNER_BAD_INPUT, "%s", gb_error());
+        return bench_fail(s->err, BENCH_ERR_INPUT, "%s", gb_error());
     if (gargc > 1)
-        return fail(s, RUNNER_BAD_INPUT, "unknown option '%s' (see itera-bench run --help)",
+        return bench_fail(s->err, BENCH_ERR_INPUT, "unknown option '%s' (see itera-bench run --help)",
                     s->gargv[1]);
-    return RUNNER_OK;
+    return BENCH_OK;
 }
 
 /* The host, the worker plan, the cells and the model they run on, and where results go. */
-static runner_status plan_cells(sweep *s)
+static bench_status plan_cells(sweep *s)
 {
     const runner_opts *o = s->o;
     bench_error be;
     if (machine_read(NULL, itera_isa_name(itera_isa_best()), &s->machine, &be) != BENCH_OK)
-        return fail(s, RUNNER_FAILED, "%s", be.msg);
+        return bench_fail(s->err, BENCH_ERR_SYSTEM, "%s", be.msg);
     if (machine_choose_name(&s->machine, o->machine, &be) != BENCH_OK)
-        return fail(s, RUNNER_BAD_INPUT, "%s", be.msg);
+        return bench_fail(s->err, BENCH_ERR_INPUT, "%s", be.msg);
     if (pin_topology_load(&s->topo, NULL, s->msg, sizeof s->msg) != 0)
-        return fail(s, RUNNER_FAILED, "topology: %s", s->msg);
+        return bench_fail(s->err, BENCH_ERR_SYSTEM, "topology: %s", s->msg);
     int host_cores = pin_topo_cores(s->topo); /* the allowed ones (pin.h) */
     alloc_read(&s->alloc, s->topo);
     platform_resolve(&s->pl, host_cores);
     if (!platform_fits(&s->pl, host_cores, s->msg, sizeof s->msg) && !o->emulate) {
         if (s->alloc.slurm || s->alloc.restricted) /* the allocation is the limit */
             alloc_too_small(&s->alloc, s->pl.name, s->pl.cores, false, s->msg, sizeof s->msg);
-        return fail(s, RUNNER_BAD_INPUT, "%s", s->msg);
+        return bench_fail(s->err, BENCH_ERR_INPUT, "%s", s->msg);
     }
     if (pin_plan_make(s->topo, s->pl.threads, s->pl.binding, o->emulate, &s->plan, s->msg,
                       sizeof s->msg) != 0)
-        return fail(s, RUNNER_BAD_INPUT, "platform %s: %s", s->pl.name, s->msg);
+        return bench_fail(s->err, BENCH_ERR_INPUT, "platform %s: %s", s->pl.name, s->msg);
 
     if (profile_cells(&s->pr, s->pl.threads, &s->cells, &s->ncells, s->msg, sizeof s->msg) != 0)
-        return fail(s, RUNNER_BAD_INPUT, "%s", s->msg);
+        return bench_fail(s->err, BENCH_ERR_INPUT, "%s", s->msg);
     if (s->ncells == 0)
-        return fail(s, RUNNER_BAD_INPUT, "profile %s has no cells", s->pr.name);
+        return bench_fail(s->err, BENCH_ERR_INPUT, "profile %s has no cells", s->pr.name);
     /* Cell selection: a shard keeps only its cells (shard.h), the full list is recorded. */
     if (shard_apply(&o->shard, s->cells, &s->ncells, &s->shard) != 0)
-        return fail(s, RUNNER_FAILED, "out of memory");
+        return bench_fail(s->err, BENCH_ERR_NOMEM, "out of memory");
     if (s->ncells == 0) {
         char sh[32];
-        return fail(s, RUNNER_BAD_INPUT, "shard %s of profile %s has no cells (the profile "
+        return bench_fail(s->err, BENCH_ERR_INPUT, "shard %s of profile %s has no cells (the profile "
                     "has %d; use at most %d shards)", shard_format(&o->shard, sh, sizeof sh),
                     s->pr.name, s->shard.total_cells, s->shard.total_cells);
     }
     for (int i = 0; i < s->ncells; i++)
         if (s->cells[i].threads > s->pl.threads)
-            return fail(s, RUNNER_BAD_INPUT, "%s: threads %d is more than platform %s's %d "
+            return bench_fail(s->err, BENCH_ERR_INPUT, "%s: threads %d is more than platform %s's %d "
                         "worker threads; use threads = platform or a bigger platform",
                         s->cells[i].name, s->cells[i].threads, s->pl.name, s->pl.threads);
 
@@ -516,13 +654,14 @@ static runner_status plan_cells(sweep *s)
     env->emulated = o->emulate;
     env->model_dir = o->model_dir;
     env->seed = ITERA_DEFAULT_SEED;
+    env->text_accuracy = s->pr.text_accuracy;
     env->peak_slots = s->plan.slots;
     if (fam_env_init(env, s->msg, sizeof s->msg) != 0)
-        return fail(s, RUNNER_BAD_INPUT, "%s", s->msg);
+        return bench_fail(s->err, BENCH_ERR_INPUT, "%s", s->msg);
     s->env_ready = true;
     for (int i = 0; i < s->ncells; i++)
         if (fam_cell_check(env, &s->cells[i], s->msg, sizeof s->msg) != 0)
-            return fail(s, RUNNER_BAD_INPUT, "profile %s: %s", s->pr.name, s->msg);
+            return bench_fail(s->err, BENCH_ERR_INPUT, "profile %s: %s", s->pr.name, s->msg);
 
     if (o->out) {
         snprintf(s->out, sizeof s->out, "%s", o->out);
@@ -538,32 +677,89 @@ static runner_status plan_cells(sweep *s)
             memmove(s->out, s->out + 2, strlen(s->out + 2) + 1);
     }
     snprintf(s->jpath, sizeof s->jpath, "%s.journal", s->out);
-    return RUNNER_OK;
+    size_t len = strlen(s->out);
+    if (len > 5 && strcmp(s->out + len - 5, ".json") == 0)
+        snprintf(s->logpath, sizeof s->logpath, "%.*s.log", (int)(len - 5), s->out);
+    else
+        snprintf(s->logpath, sizeof s->logpath, "%s.log", s->out);
+    return BENCH_OK;
+}
+
+/* Which cells this run does: those --benchmark_filter selects (every cell without one),
+ * the rest recorded as filtered out. Google Benchmark's rules: a POSIX extended regular
+ * expression searched for in the cell's name; "" or "all" selects everything; a leading
+ * '-' selects the cells that do not match. (With --shard, plan_cells has already kept only
+ * the shard's cells; the filter narrows those.) */
+static bench_status select_cells(sweep *s)
+{
+    s->selected = calloc((size_t)s->ncells, sizeof *s->selected);
+    if (!s->selected)
+        return bench_fail(s->err, BENCH_ERR_NOMEM, "out of memory");
+    s->filter = gb_filter();
+    const char *re = s->filter;
+    bool negate = false;
+    if (re && re[0] == '-') {
+        negate = true;
+        re++;
+    }
+    regex_t rx;
+    bool use_rx = re && re[0] && strcmp(re, "all") != 0;
+    if (use_rx) {
+        int rc = regcomp(&rx, re, REG_EXTENDED | REG_NOSUB);
+        if (rc != 0) {
+            char why[256];
+            regerror(rc, &rx, why, sizeof why);
+            return bench_fail(s->err, BENCH_ERR_INPUT, "--benchmark_filter=%s: not a regular expression: "
+                        "%s", s->filter, why);
+        }
+    }
+    s->nselected = 0;
+    for (int i = 0; i < s->ncells; i++) {
+        bool match = !use_rx || regexec(&rx, s->cells[i].name, 0, NULL, 0) == 0;
+        s->selected[i] = use_rx ? match != negate : !negate;
+        s->nselected += s->selected[i];
+    }
+    if (use_rx)
+        regfree(&rx);
+    if (s->nselected == 0)
+        return bench_fail(s->err, BENCH_ERR_INPUT, "--benchmark_filter=%s selects none of the %d cells of "
+                    "profile %s (e.g. %s); see them with --benchmark_list_tests", s->filter,
+                    s->ncells, s->pr.name, s->cells[0].name);
+    return BENCH_OK;
 }
 
 /* The runner state the callbacks share: one slot per cell. */
-static runner_status init_runner(sweep *s)
+static bench_status init_runner(sweep *s)
 {
     runner *r = &s->r;
     r->pl = &s->pl;
     r->pr = &s->pr;
     r->cells = s->cells;
     r->ncells = s->ncells;
+    r->selected = s->selected;
     r->fc = calloc((size_t)s->ncells, sizeof *r->fc);
     r->todo = calloc((size_t)s->ncells, sizeof *r->todo);
     r->pending = calloc((size_t)s->ncells, sizeof *r->pending);
     r->journaled = calloc((size_t)s->ncells, sizeof *r->journaled);
+    r->load_start = calloc((size_t)s->ncells, sizeof *r->load_start);
+    r->load_started = calloc((size_t)s->ncells, sizeof *r->load_started);
+    r->load_win = calloc((size_t)s->ncells, sizeof *r->load_win);
+    r->requested = calloc((size_t)s->ncells, sizeof *r->requested);
     r->done = json_object();
     r->last_reported = -1;
     r->emulated = s->o->emulate;
-    if (!r->fc || !r->todo || !r->pending || !r->journaled || !r->done)
-        return fail(s, RUNNER_FAILED, "out of memory");
-    return RUNNER_OK;
+    if (!r->fc || !r->todo || !r->pending || !r->journaled || !r->done || !r->load_start ||
+        !r->load_started || !r->load_win || !r->requested)
+        return bench_fail(s->err, BENCH_ERR_NOMEM, "out of memory");
+    bench_error le;
+    if (load_rule_from_env(&r->load_rule, &le) != BENCH_OK)
+        return bench_fail(s->err, BENCH_ERR_INPUT, "%s", le.msg);
+    return BENCH_OK;
 }
 
 /* --resume: the journal must be of this platform, profile and signature; its finished
  * cells, peak and context are taken over. Marks the cells still to run. */
-static runner_status load_journal(sweep *s)
+static bench_status load_journal(sweep *s)
 {
     const runner_opts *o = s->o;
     runner *r = &s->r;
@@ -571,28 +767,28 @@ static runner_status load_journal(sweep *s)
         bool missing = false;
         if (journal_read(s->jpath, &s->jd, &missing, s->msg, sizeof s->msg) != 0) {
             if (!missing)
-                return fail(s, RUNNER_BAD_INPUT, "--resume: %s", s->msg);
+                return bench_fail(s->err, BENCH_ERR_INPUT, "--resume: %s", s->msg);
             fprintf(stderr, "itera-bench: --resume: no journal at %s; running every cell\n",
                     s->jpath);
         } else {
             const char *jp = json_string_value(json_object_get(s->jd.header, "platform"));
             const char *jx = json_string_value(json_object_get(s->jd.header, "profile"));
             if (!jp || !jx || strcmp(jp, s->pl.name) != 0 || strcmp(jx, s->pr.name) != 0)
-                return fail(s, RUNNER_BAD_INPUT, "--resume: %s is a journal of platform %s, "
+                return bench_fail(s->err, BENCH_ERR_INPUT, "--resume: %s is a journal of platform %s, "
                             "profile %s, not %s, %s; run without --resume to start over",
                             s->jpath, jp ? jp : "?", jx ? jx : "?", s->pl.name, s->pr.name);
             /* The rest of what made the journal must match too. */
             json_t *want = run_signature(&s->pr, o);
             const char *key;
             json_t *v;
-            runner_status st = RUNNER_OK;
+            bench_status st = BENCH_OK;
             json_object_foreach(want, key, v)
             {
                 json_t *had = json_object_get(s->jd.header, key);
                 if (!had || !json_equal(had, v)) {
                     char *a = had ? json_dumps(had, JSON_ENCODE_ANY) : NULL;
                     char *b = json_dumps(v, JSON_ENCODE_ANY);
-                    st = fail(s, RUNNER_BAD_INPUT, "--resume: %s was made with %s = %s, this "
+                    st = bench_fail(s->err, BENCH_ERR_INPUT, "--resume: %s was made with %s = %s, this "
                               "run has %s; use the same options, or run without --resume to "
                               "start over", s->jpath, key, a ? a : "(none)", b ? b : "?");
                     free(a);
@@ -601,7 +797,7 @@ static runner_status load_journal(sweep *s)
                 }
             }
             json_decref(want);
-            if (st != RUNNER_OK)
+            if (st != BENCH_OK)
                 return st;
             s->resumed = true;
             if (peak_from_json(json_object_get(s->jd.header, "peak"), &s->peak))
@@ -613,7 +809,7 @@ static runner_status load_journal(sweep *s)
             char why[ERRN - 128];
             if (machine_from_context(s->context, &had, &be) == BENCH_OK &&
                 !machine_same(&had, &s->machine, why, sizeof why))
-                return fail(s, RUNNER_BAD_INPUT, "--resume: %s was made on another machine "
+                return bench_fail(s->err, BENCH_ERR_INPUT, "--resume: %s was made on another machine "
                             "(%s); run without --resume to start over", s->jpath, why);
             if (s->jd.partial_tail)
                 fprintf(stderr, "itera-bench: --resume: the journal's last line was cut "
@@ -627,21 +823,22 @@ static runner_status load_journal(sweep *s)
             json_object_set(r->done, s->cells[i].name, e);
             r->journaled[i] = true;
             ndone++;
-        } else {
+        } else if (s->selected[i]) {
             r->todo[i] = true;
+            r->total_todo++;
         }
     }
     r->done_before = ndone;
-    r->total_todo = s->ncells - ndone;
+    g_kept = ndone;
     if (s->resumed)
         fprintf(stderr, "itera-bench: resuming %s: %d of %d cells done, %d to run\n", s->jpath,
-                ndone, s->ncells, s->ncells - ndone);
-    return RUNNER_OK;
+                ndone, s->ncells, r->total_todo);
+    return BENCH_OK;
 }
 
 /* Counters, the peak probe and the binding check, then the results' context and the
  * journal (created, or reopened after --resume). */
-static runner_status probe_machine(sweep *s)
+static bench_status probe_machine(sweep *s)
 {
     const runner_opts *o = s->o;
     runner *r = &s->r;
@@ -667,7 +864,7 @@ static runner_status probe_machine(sweep *s)
     if (r->total_todo > 0 &&
         fam_binding_check(&s->env, s->pl.threads, cpus, sizeof cpus, isa, sizeof isa, s->msg,
                           sizeof s->msg) != 0)
-        return fail(s, RUNNER_FAILED, "platform %s: %s", s->pl.name, s->msg);
+        return bench_fail(s->err, BENCH_ERR_SYSTEM, "platform %s: %s", s->pl.name, s->msg);
     if (!s->context) {
         ctx_inputs in = { .machine = &s->machine, .pl = &s->pl, .pr = &s->pr, .topo = s->topo, .emulated = o->emulate,
                           .worker_cpus = cpus, .counters_desc = s->ctr_desc, .peak = s->peakp,
@@ -677,11 +874,13 @@ static runner_status probe_machine(sweep *s)
     } else {
         ctx_set(s->context, CTX_RESUMED, "true");
     }
+    char rule[512];
+    ctx_set(s->context, CTX_CONTENTION, load_rule_describe(&r->load_rule, rule, sizeof rule));
 
     if (s->resumed) {
         if (journal_reopen(s->jpath, s->jd.valid_bytes, &r->jr, s->msg, sizeof s->msg) != 0)
-            return fail(s, RUNNER_FAILED, "%s", s->msg);
-        return RUNNER_OK;
+            return bench_fail(s->err, BENCH_ERR_IO, "%s", s->msg);
+        return BENCH_OK;
     }
     json_t *h = json_pack("{s:i, s:s, s:s, s:i, s:O}", RES_JOURNAL, JOURNAL_VERSION,
                           "platform", s->pl.name, "profile", s->pr.name, "cells", s->ncells,
@@ -694,13 +893,77 @@ static runner_status probe_machine(sweep *s)
     int jrc = journal_create(s->jpath, h, &r->jr, s->msg, sizeof s->msg);
     json_decref(h);
     if (jrc != 0)
-        return fail(s, RUNNER_FAILED, "%s", s->msg);
-    return RUNNER_OK;
+        return bench_fail(s->err, BENCH_ERR_IO, "%s", s->msg);
+    return BENCH_OK;
+}
+
+/* --serve (runner.h): one cell per request line, each run alone through Google Benchmark
+ * and released (its workers gone) before the answer, so the process sits idle between
+ * requests. */
+static bench_status serve_cells(sweep *s, const gb_options *gopt)
+{
+    runner *r = &s->r;
+    const char *log = s->logpath;
+    fprintf(stderr, "itera-bench: serving %d cells of platform %s, profile %s -> %s (Google "
+            "Benchmark's output in %s)\n", s->ncells, s->pl.name, s->pr.name, s->out, log);
+    progress_init(&r->prog, stderr, false, 0, s->ncells, 0, s->ncells);
+    printf("ready %d\n", s->ncells);
+    fflush(stdout);
+    r->t0 = mono_s();
+    char line[4096];
+    bool first = true;
+    while (fgets(line, sizeof line, stdin)) {
+        size_t len = strcspn(line, "\r\n");
+        line[len] = '\0';
+        if (strcmp(line, "quit") == 0)
+            break;
+        const char *name = strncmp(line, "run ", 4) == 0 ? line + 4 : NULL;
+        int i = -1;
+        for (int k = 0; name && k < s->ncells && i < 0; k++)
+            if (strcmp(s->cells[k].name, name) == 0)
+                i = k;
+        if (i < 0 || !r->todo[i] || r->requested[i]) {
+            printf("err %s\t%s\n", name ? name : line,
+                   !name ? "expected 'run CELL' or 'quit'"
+                   : i < 0 ? "not a cell of this platform and profile" : "already run");
+            fflush(stdout);
+            continue;
+        }
+        r->requested[i] = true;
+        gb_clear();
+        int ran = -1;
+        if (gb_register(s->cells[i].name, fam_bench, &r->fc[i], gopt) == 0) {
+            gb_run_opts ro = { .log_path = log, .log_append = !first, .filter = "all" };
+            ran = gb_run_with(&ro, on_run, r);
+        }
+        first = false;
+        flush_all(r);
+        if (r->active)
+            fam_cell_release(r->active);
+        r->active = NULL;
+        json_t *entry = json_object_get(r->done, s->cells[i].name);
+        json_t *run0 = json_array_get(json_object_get(entry, "runs"), 0);
+        const load_window *w = &r->load_win[i];
+        if (ran < 0)
+            printf("err %s\t%s\n", s->cells[i].name, gb_error());
+        else if (!run0)
+            printf("err %s\tno results\n", s->cells[i].name);
+        else if (json_is_true(json_object_get(run0, ENT_ERROR_OCCURRED)))
+            printf("err %s\t%s\n", s->cells[i].name,
+                   json_string_value(json_object_get(run0, ENT_ERROR_MESSAGE)));
+        else
+            printf("ok %s\t%d\t%.3f\t%.1f\t%s\n", s->cells[i].name, w->contended ? 1 : 0,
+                   w->other_cpu, isnan(w->pressure_pct) ? -1.0 : w->pressure_pct, w->why);
+        fflush(stdout);
+    }
+    journal_close(r->jr);
+    r->jr = NULL;
+    return BENCH_OK;
 }
 
 /* Registers the cells still to run and runs them through Google Benchmark; every
  * finished cell is journaled as it completes (the callbacks above). */
-static runner_status run_cells(sweep *s)
+static bench_status run_cells(sweep *s)
 {
     const runner_opts *o = s->o;
     runner *r = &s->r;
@@ -711,52 +974,103 @@ static runner_status run_cells(sweep *s)
     gopt.unit = GB_UNIT_US;
     for (int i = 0; i < s->ncells; i++) {
         fam_cell_init(&r->fc[i], &s->env, &s->cells[i], i);
-        if (r->todo[i] && gb_register(s->cells[i].name, fam_bench, &r->fc[i], &gopt) != 0)
-            return fail(s, RUNNER_FAILED, "%s", gb_error());
+        if (!o->serve && r->todo[i] &&
+            gb_register(s->cells[i].name, fam_bench, &r->fc[i], &gopt) != 0)
+            return bench_fail(s->err, BENCH_ERR_SYSTEM, "%s", gb_error());
     }
+    if (o->serve)
+        return serve_cells(s, &gopt);
     fprintf(stderr, "itera-bench: platform %s (%d cores, %d threads%s), profile %s: %d cells "
             "-> %s\n", s->pl.name, s->pl.cores, s->pl.threads, o->emulate ? ", EMULATED" : "",
             s->pr.name, s->ncells, s->out);
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    if (s->nselected < s->ncells)
+        fprintf(stderr, "itera-bench: --benchmark_filter=%s: %d of the %d cells selected, %d "
+                "filtered out\n", s->filter, s->nselected, s->ncells, s->ncells - s->nselected);
+    fprintf(stderr, "itera-bench: Google Benchmark's output: %s%s\n", s->logpath,
+            o->verbose ? " (and here: --verbose)" : " (--verbose or V=1 to see it here)");
+
+    snprintf(g_journal_path, sizeof g_journal_path, "%s", s->jpath);
+    snprintf(g_resume_cmd, sizeof g_resume_cmd, "%s", o->resume_command ? o->resume_command
+                                                      : "itera-bench run ... --resume");
+    g_stop = 0;
+    struct sigaction sa = { 0 }, old_int, old_term;
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    /* A live line on a terminal; with --verbose GB's lines go there too, so plain lines. */
+    progress_init(&r->prog, stderr, isatty(STDERR_FILENO) && !o->verbose, terminal_width(),
+                  r->done_before + r->total_todo, r->done_before, r->total_todo);
     r->t0 = mono_s();
-    int ran = r->total_todo > 0 ? gb_run(on_run, r) : 0;
+    gb_run_opts ro = { .log_path = s->logpath, .log_append = s->resumed, .echo = o->verbose,
+                       .filter = "all" };
+    int ran = r->total_todo > 0 ? gb_run_with(&ro, on_run, r) : 0;
     flush_all(r);
+    progress_end(&r->prog);
     if (r->active)
         fam_cell_release(r->active);
     r->active = NULL;
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
     if (journal_close(r->jr) != 0) {
         fprintf(stderr, "itera-bench: %s: closing the journal failed: %s\n", s->jpath, strerror(errno));
         r->journal_failed = true;
     }
     r->jr = NULL;
     if (ran < 0)
-        return fail(s, RUNNER_FAILED, "Google Benchmark run failed: %s", gb_error());
-    return RUNNER_OK;
+        return bench_fail(s->err, BENCH_ERR_SYSTEM, "Google Benchmark run failed: %s", gb_error());
+    if (g_stop)
+        return bench_fail(s->err, BENCH_ERR_FAILED, "interrupted: %d of %d cells kept in %s (the results "
+                    "file is not written); resume with: %s", (int)g_kept, s->ncells, s->jpath,
+                    g_resume_cmd);
+    return BENCH_OK;
 }
 
-/* The final file, written atomically, then what failed and what is missing. */
-static runner_status finish(sweep *s)
+/* The final file, written atomically: every cell with results (this run's and the
+ * journal's), the filter and the cells it left out; then what failed or is missing, and
+ * the summary table (from the file as written) on stdout. */
+static bench_status finish(sweep *s)
 {
     const runner_opts *o = s->o;
     runner *r = &s->r;
     const char **names = malloc((size_t)s->ncells * sizeof *names);
-    if (!names)
-        return fail(s, RUNNER_FAILED, "out of memory");
-    for (int i = 0; i < s->ncells; i++)
-        names[i] = s->cells[i].name;
-    int missing = 0;
-    s->root = results_assemble(s->context, names, s->ncells, r->done, &missing);
+    json_t *left_out = json_array();
+    if (!names || !left_out) {
+        free(names);
+        json_decref(left_out);
+        return bench_fail(s->err, BENCH_ERR_NOMEM, "out of memory");
+    }
+    int missing = 0, filtered = 0, unused = 0, nnames = 0;
+    for (int i = 0; i < s->ncells; i++) {
+        if (o->serve && !r->requested[i])
+            continue; /* --serve: the file holds the cells asked for */
+        names[nnames++] = s->cells[i].name;
+        if (json_object_get(r->done, s->cells[i].name))
+            continue;
+        if (s->selected[i] || o->serve) {
+            missing++;
+        } else {
+            filtered++;
+            json_array_append_new(left_out, json_string(s->cells[i].name));
+        }
+    }
+    s->root = results_assemble(s->context, names, nnames, r->done, &unused);
     free(names);
     json_t *rc_ctx = json_object_get(s->root, RES_CONTEXT);
     char buf[64];
     snprintf(buf, sizeof buf, "%d", missing);
     ctx_set(rc_ctx, CTX_MISSING_CELLS, buf);
+    snprintf(buf, sizeof buf, "%d", r->contended_cells);
+    ctx_set(rc_ctx, CTX_CONTENDED_CELLS, buf);
+    ctx_set(rc_ctx, CTX_FILTER, s->filter ? s->filter : "");
+    snprintf(buf, sizeof buf, "%d", s->nselected);
+    ctx_set(rc_ctx, CTX_CELLS_SELECTED, buf);
+    snprintf(buf, sizeof buf, "%d", filtered);
+    ctx_set(rc_ctx, CTX_CELLS_FILTERED_OUT, buf);
+    json_object_set_new(s->root, RES_FILTERED_OUT, left_out);
     shard_results_add(s->root, &s->shard);
     if (results_write_atomic(s->out, s->root, s->msg, sizeof s->msg) != 0)
-        return fail(s, RUNNER_FAILED, "%s", s->msg);
+        return bench_fail(s->err, BENCH_ERR_IO, "%s", s->msg);
 
     int failed = 0;
     const char *first_fail = NULL, *first_msg = NULL;
@@ -773,30 +1087,46 @@ static runner_status finish(sweep *s)
             }
         }
     }
-    double total = mono_s() - r->t0;
     char tdur[32];
-    fmt_dur(total, tdur, sizeof tdur);
-    fprintf(stderr, "itera-bench: %d of %d cells in %s (%d this run, %s)%s\n",
-            s->ncells - missing, s->ncells, s->out, r->finished, tdur,
-            o->emulate ? ", EMULATED" : "");
+    progress_fmt_duration(mono_s() - r->t0, tdur, sizeof tdur);
+    fprintf(stderr, "itera-bench: %d of %d cells in %s (%d this run, %s)%s%s\n",
+            nnames - missing - filtered, nnames, s->out, r->finished, tdur,
+            filtered ? ", the rest filtered out" : "", o->emulate ? ", EMULATED" : "");
+
+    if (o->serve) {
+        /* the driver (ab) reads stdout: the last line, no summary */
+        printf("bye %s\n", s->out);
+        fflush(stdout);
+    } else {
+        /* The summary, from the file as written. */
+        gb_file f;
+        fflush(stderr);
+        if (gb_file_load(s->out, &f, s->msg, sizeof s->msg) == 0) {
+            printf("\n");
+            summary_print(stdout, &f);
+            gb_file_free(&f);
+        } else {
+            fprintf(stderr, "itera-bench: warning: no summary: %s\n", s->msg);
+        }
+        printf("\nresults: %s\nlog:     %s\n", s->out, s->logpath);
+        fflush(stdout);
+    }
+
     /* One message for everything that went wrong (main prints it). */
     char why[ERRN] = "";
     size_t used = 0;
     if (failed)
         used += (size_t)snprintf(why + used, sizeof why - used, "%d cell(s) failed; first: "
-                                 "%s: %s", failed, first_fail ? first_fail : "?",
+                                 "%.200s: %.300s", failed, first_fail ? first_fail : "?",
                                  first_msg ? first_msg : "?");
     if (missing && used < sizeof why)
-        used += (size_t)snprintf(why + used, sizeof why - used, "%s%d cell(s) have no results "
-                                 "(filtered out by --benchmark_filter, or lost); rerun with "
-                                 "--resume to complete the file", used ? "; " : "", missing);
+        used += (size_t)snprintf(why + used, sizeof why - used, "%s%d selected cell(s) did not "
+                                 "finish; rerun with --resume to complete the file",
+                                 used ? "; " : "", missing);
     if (r->journal_failed && used < sizeof why)
         snprintf(why + used, sizeof why - used, "%sthe journal %.400s could not be written",
                  used ? "; " : "", s->jpath);
-    runner_status st = why[0] ? fail(s, RUNNER_INCOMPLETE, "%s", why) : RUNNER_OK;
-    printf("%s\n", s->out);
-    fflush(stdout);
-    return st;
+    return why[0] ? bench_fail(s->err, BENCH_ERR_FAILED, "%s", why) : BENCH_OK;
 }
 
 static void sweep_free(sweep *s)
@@ -810,9 +1140,14 @@ static void sweep_free(sweep *s)
             json_decref(r->pending[i]);
     journal_close(r->jr);
     free(r->fc);
+    free(s->selected);
     free(r->todo);
     free(r->pending);
     free(r->journaled);
+    free(r->load_start);
+    free(r->load_started);
+    free(r->load_win);
+    free(r->requested);
     json_decref(r->done);
     json_decref(s->root);
     json_decref(s->context);
@@ -826,7 +1161,7 @@ static void sweep_free(sweep *s)
     free(s->gargv);
 }
 
-runner_status runner_run(const runner_opts *o, runner_error *err)
+bench_status runner_run(const runner_opts *o, bench_error *err)
 {
     sweep *s = calloc(1, sizeof *s);
     if (err)
@@ -834,26 +1169,29 @@ runner_status runner_run(const runner_opts *o, runner_error *err)
     if (!s) {
         if (err)
             snprintf(err->msg, sizeof err->msg, "out of memory");
-        return RUNNER_FAILED;
+        return BENCH_ERR_NOMEM;
     }
     s->o = o;
     s->err = err;
-    runner_status st = load_inputs(s);
-    if (st == RUNNER_OK)
+    bench_status st = load_inputs(s);
+    if (st == BENCH_OK)
         st = plan_cells(s);
-    if (st == RUNNER_OK && gb_listing_only()) {
+    if (st == BENCH_OK)
+        st = select_cells(s);
+    if (st == BENCH_OK && gb_listing_only()) {
         for (int i = 0; i < s->ncells; i++)
-            printf("%s\n", s->cells[i].name);
+            if (s->selected[i])
+                printf("%s\n", s->cells[i].name);
     } else {
-        if (st == RUNNER_OK)
+        if (st == BENCH_OK)
             st = init_runner(s);
-        if (st == RUNNER_OK)
+        if (st == BENCH_OK)
             st = load_journal(s);
-        if (st == RUNNER_OK)
+        if (st == BENCH_OK)
             st = probe_machine(s);
-        if (st == RUNNER_OK)
+        if (st == BENCH_OK)
             st = run_cells(s);
-        if (st == RUNNER_OK)
+        if (st == BENCH_OK)
             st = finish(s);
     }
     sweep_free(s);

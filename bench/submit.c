@@ -449,7 +449,11 @@ static int run_capture(char *const argv[], char *out, size_t n, bool quiet)
             return -1;
     if (!WIFEXITED(st))
         return 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-    return WEXITSTATUS(st) == 127 ? -1 : WEXITSTATUS(st);
+    if (WEXITSTATUS(st) == 127) { /* the exec failed: not found (or not runnable) */
+        errno = ENOENT;
+        return -1;
+    }
+    return WEXITSTATUS(st);
 }
 
 /* sbatch --parsable [extra...] script; the job id into id[n]. */

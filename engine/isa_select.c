@@ -9,8 +9,7 @@
 void isa_select_for(itera_isa cap, isa_select *out)
 {
     out->isa = cap;
-    out->mm = (const mm_impl *)mm_variants[itera_isa_pick(mm_variants, mm_variant_count, cap)];
-    out->qg = (const qg_impl *)qg_variants[itera_isa_pick(qg_variants, qg_variant_count, cap)];
+    for (int q = 0; q < ITERA_QUANT_COUNT; q++) out->fmt[q] = linear_kernel_of(&linear_formats[q], cap);
     out->vm = (const vmath_ops *)vmath_variants[itera_isa_pick(vmath_variants, vmath_variant_count, cap)];
     out->scan = (const scan_simd *)scan_simd_variants[itera_isa_pick(scan_simd_variants, scan_simd_variant_count, cap)];
 }

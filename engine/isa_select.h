@@ -10,17 +10,16 @@
 #define ITERA_ISA_SELECT_H
 
 #include "itera.h"
-#include "matmul.h"
-#include "qgemm.h"
+#include "linear.h"
 #include "scan_simd.h"
 #include "vmath.h"
 
 typedef struct isa_select {
-    itera_isa isa;          /* the cap the rows were picked for */
-    const mm_impl *mm;      /* FP32 matrix products (matmul.h) */
-    const qg_impl *qg;      /* integer products of the quantized formats (qgemm.h) */
-    const vmath_ops *vm;    /* element-wise math (vmath.h) */
-    const scan_simd *scan;  /* the scan kernels' inner loops (scan_simd.h) */
+    itera_isa isa;                              /* the cap the rows were picked for */
+    const linear_kernel *fmt[ITERA_QUANT_COUNT]; /* each weight format's matrix products
+                                                  * (fmt[ITERA_QUANT_FP32]: the FP32 matmul) */
+    const vmath_ops *vm;                        /* element-wise math (vmath.h) */
+    const scan_simd *scan;                      /* the scan kernels' inner loops (scan_simd.h) */
 } isa_select;
 
 /* Every family's row for cap. */

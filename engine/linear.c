@@ -1,9 +1,13 @@
 /*
- * linear.c: linear maps over the weight formats (see linear.h), and the FP32 format.
+ * linear.c: the format table (from itera_formats.def), linear maps over it (linear.h):
+ * set-up, the work split across the pool, and the FP32 format.
  *
- * FP32 memory form: matmul.h panels. Work split for FP32: whole panels per thread when
- * there are enough of them (each thread streams only its share of W), otherwise blocks
- * of rows (each thread streams all of a small W against its rows).
+ * Work split (every format): whole panels per thread when there are enough of them
+ * (each thread streams only its share of W), otherwise blocks of row_block rows (each
+ * thread streams all of a small W against its rows). A prepare pass (activation
+ * quantization) runs first, rows split across threads.
+ *
+ * FP32 memory form: matmul.h panels; its kernels are the FP32 matrix products.
  */
 #include "linear.h"
 
@@ -13,83 +17,91 @@
 #include "err.h"
 #include "isa_select.h"
 #include "matmul.h"
-#include "quant.h"
 
-/* The quantized formats (quant.c) join this table as they are built. */
-const linear_ops *const linear_formats[ITERA_QUANT_COUNT] = {
-    [ITERA_QUANT_FP32] = &linear_fp32,
-    [ITERA_QUANT_INT8] = &linear_int8,
-    [ITERA_QUANT_INT4] = &linear_int4,
+const linear_format linear_formats[ITERA_QUANT_COUNT] = {
+#define ITERA_FORMAT(ID, name_, impl_, dtype_, bits, block_, ...)                                      \
+    [ITERA_QUANT_##ID] = {.id = ITERA_QUANT_##ID, .name = name_, .dtype = dtype_, .bits_per_weight = bits, \
+                          .block = block_, .impl = &linear_##impl_},
+#include "itera_formats.def"
+#undef ITERA_FORMAT
 };
+
+const linear_kernel *linear_kernel_of(const linear_format *f, itera_isa cap)
+{
+    return (const linear_kernel *)f->impl->kernels[itera_isa_pick(f->impl->kernels, f->impl->n_kernels, cap)];
+}
 
 /* ---- FP32 ---- */
 
-static bool fp32_fits(int n_out, int n_in) { return n_out > 0 && n_in > 0; }
-static size_t fp32_file_bytes(int n_out, int n_in) { return (size_t)n_out * n_in * sizeof(float); }
-static size_t fp32_mem_bytes(int n_out, int n_in) { return mm_packed_floats(n_out, n_in) * sizeof(float); }
-
-static void fp32_pack(void *mem, const float *W, int n_out, int n_in) { mm_pack(mem, W, n_out, n_in); }
-
-static bool fp32_load(void *mem, const void *file, int n_out, int n_in)
+static size_t fp32_file_bytes(const linear_format *f, int n_out, int n_in)
 {
+    (void)f;
+    return (size_t)n_out * n_in * sizeof(float);
+}
+
+static size_t fp32_mem_bytes(const linear_format *f, int n_out, int n_in)
+{
+    (void)f;
+    return mm_packed_floats(n_out, n_in) * sizeof(float);
+}
+
+static void fp32_row_copy(const linear_format *f, const float *w, void *file_row, int n_in)
+{
+    (void)f;
+    memcpy(file_row, w, (size_t)n_in * sizeof(float));
+}
+
+static void fp32_row_uncopy(const linear_format *f, const void *file_row, float *w, int n_in)
+{
+    (void)f;
+    memcpy(w, file_row, (size_t)n_in * sizeof(float));
+}
+
+static void fp32_pack(const linear_format *f, void *mem, const float *W, int n_out, int n_in)
+{
+    (void)f;
+    mm_pack(mem, W, n_out, n_in);
+}
+
+static bool fp32_load(const linear_format *f, void *mem, const void *file, int n_out, int n_in)
+{
+    (void)f;
     mm_pack(mem, file, n_out, n_in);
     return true;
 }
 
-static void fp32_save(void *file, const void *mem, int n_out, int n_in)
+static void fp32_save(const linear_format *f, void *file, const void *mem, int n_out, int n_in)
 {
+    (void)f;
     float *W = file;
     for (int r = 0; r < n_out; r++) mm_unpack_row(mem, n_out, n_in, r, W + (size_t)r * n_in);
 }
 
-static void fp32_unpack_row(const void *mem, int n_out, int n_in, int row, float *out)
+static void fp32_unpack_row(const linear_format *f, const void *mem, int n_out, int n_in, int row, float *out)
 {
+    (void)f;
     mm_unpack_row(mem, n_out, n_in, row, out);
 }
 
-/* Rows per block when splitting rows: a multiple of the SIMD kernels' row blocking. */
-#define FP32_ROW_BLOCK 8
+static const linear_kernel fp32_scalar = {{ITERA_ISA_SCALAR, "scalar"}, NULL, mm_gemm_scalar};
+static const linear_kernel fp32_avx2 = {{ITERA_ISA_AVX2, "avx2"}, NULL, mm_gemm_avx2};
+static const linear_kernel fp32_avx512 = {{ITERA_ISA_AVX512, "avx512"}, NULL, mm_gemm_avx512};
+static const itera_variant *const fp32_kernels[] = {&fp32_scalar.v, &fp32_avx2.v, &fp32_avx512.v};
 
-static void fp32_compute(int ith, int nth, const linear *L, const float *x, int ldx, int M,
-                         const void *scratch, float *y, int ldy)
-{
-    (void)scratch;
-    const mm_kernel_fn kernel = isa_selected()->mm->kernel;
-    int P = mm_panels(L->n_out);
-    int i0, i1;
-    if (nth == 1) {
-        kernel(x, ldx, M, L->w, L->n_in, L->n_out, 0, P, L->bias, y, ldy);
-    } else if (P >= 4 * nth || M < 2 * FP32_ROW_BLOCK * nth) {
-        pool_slice(P, ith, nth, &i0, &i1);
-        if (i1 > i0) kernel(x, ldx, M, L->w, L->n_in, L->n_out, i0, i1, L->bias, y, ldy);
-    } else {
-        int blocks = (M + FP32_ROW_BLOCK - 1) / FP32_ROW_BLOCK;
-        pool_slice(blocks, ith, nth, &i0, &i1);
-        int m0 = i0 * FP32_ROW_BLOCK, m1 = i1 * FP32_ROW_BLOCK;
-        if (m1 > M) m1 = M;
-        if (m1 > m0)
-            kernel(x + (size_t)m0 * ldx, ldx, m1 - m0, L->w, L->n_in, L->n_out, 0, P, L->bias,
-                   y + (size_t)m0 * ldy, ldy);
-    }
-}
-
-static const char *fp32_isa_name(void) { return isa_selected()->mm->v.name; }
-
-const linear_ops linear_fp32 = {
-    .name = "fp32",
-    .dtype = "F32",
-    .bits_per_weight = 32.0,
-    .fits = fp32_fits,
+const linear_impl linear_fp32 = {
+    .layout = NULL,
+    .row_block = 8, /* a multiple of the SIMD kernels' row blocking */
     .file_bytes = fp32_file_bytes,
     .mem_bytes = fp32_mem_bytes,
+    .quantize_row = fp32_row_copy,
+    .dequantize_row = fp32_row_uncopy,
     .pack = fp32_pack,
     .load = fp32_load,
     .save = fp32_save,
     .unpack_row = fp32_unpack_row,
     .scratch_bytes = NULL,
-    .prepare = NULL,
-    .compute = fp32_compute,
-    .isa_name = fp32_isa_name,
+    .kernels = fp32_kernels,
+    .n_kernels = (int)(sizeof fp32_kernels / sizeof fp32_kernels[0]),
 };
 
 /* ---- generic ---- */
@@ -103,23 +115,23 @@ static void *alloc64(size_t bytes)
 }
 
 static itera_status linear_setup(linear *L, const char *what, const float *bias, int n_out,
-                                 int n_in, itera_quant q, const linear_ops **ops_out,
+                                 int n_in, itera_quant q, const linear_format **f_out,
                                  itera_error *err)
 {
     memset(L, 0, sizeof *L);
-    if (q < 0 || q >= ITERA_QUANT_COUNT || !linear_formats[q])
+    if (q < 0 || q >= ITERA_QUANT_COUNT)
         return itera_fail(err, ITERA_ERR_ARG, "%s: weight format %d is not built in", what, (int)q);
-    const linear_ops *ops = linear_formats[q];
-    if (!ops->fits(n_out, n_in))
+    const linear_format *f = &linear_formats[q];
+    if (n_out <= 0 || n_in <= 0 || n_in % f->block != 0)
         return itera_fail(err, ITERA_ERR_FORMAT,
                           "%s: shape [%d, %d] does not fit format %s (inner size must be a "
                           "multiple of its block)",
-                          what, n_out, n_in, ops->name);
+                          what, n_out, n_in, f->name);
     L->n_out = n_out;
     L->n_in = n_in;
     L->quant = q;
-    L->w_bytes = ops->file_bytes(n_out, n_in);
-    L->w = alloc64(ops->mem_bytes(n_out, n_in));
+    L->w_bytes = f->impl->file_bytes(f, n_out, n_in);
+    L->w = alloc64(f->impl->mem_bytes(f, n_out, n_in));
     if (bias) {
         L->bias = alloc64((size_t)n_out * sizeof(float));
         if (L->bias) memcpy(L->bias, bias, (size_t)n_out * sizeof(float));
@@ -128,17 +140,17 @@ static itera_status linear_setup(linear *L, const char *what, const float *bias,
         linear_free(L);
         return itera_fail(err, ITERA_ERR_NOMEM, "%s: out of memory packing weights", what);
     }
-    *ops_out = ops;
+    *f_out = f;
     return ITERA_OK;
 }
 
 itera_status linear_init(linear *L, const char *what, const float *W, const float *bias,
                          int n_out, int n_in, itera_quant q, itera_error *err)
 {
-    const linear_ops *ops = NULL;
-    itera_status st = linear_setup(L, what, bias, n_out, n_in, q, &ops, err);
+    const linear_format *f = NULL;
+    itera_status st = linear_setup(L, what, bias, n_out, n_in, q, &f, err);
     if (st != ITERA_OK) return st;
-    ops->pack(L->w, W, n_out, n_in);
+    f->impl->pack(f, L->w, W, n_out, n_in);
     return ITERA_OK;
 }
 
@@ -146,19 +158,19 @@ itera_status linear_init_packed(linear *L, const char *what, const void *packed,
                                 const float *bias, int n_out, int n_in, itera_quant q,
                                 itera_error *err)
 {
-    const linear_ops *ops = NULL;
-    itera_status st = linear_setup(L, what, bias, n_out, n_in, q, &ops, err);
+    const linear_format *f = NULL;
+    itera_status st = linear_setup(L, what, bias, n_out, n_in, q, &f, err);
     if (st != ITERA_OK) return st;
     if (bytes != L->w_bytes) {
         linear_free(L);
         return itera_fail(err, ITERA_ERR_FORMAT,
                           "%s: %zu bytes of %s data, expected %zu for shape [%d, %d]", what, bytes,
-                          ops->name, ops->file_bytes(n_out, n_in), n_out, n_in);
+                          f->name, f->impl->file_bytes(f, n_out, n_in), n_out, n_in);
     }
-    if (!ops->load(L->w, packed, n_out, n_in)) {
+    if (!f->impl->load(f, L->w, packed, n_out, n_in)) {
         linear_free(L);
         return itera_fail(err, ITERA_ERR_FORMAT, "%s: invalid %s data (non-finite scale)", what,
-                          ops->name);
+                          f->name);
     }
     return ITERA_OK;
 }
@@ -173,29 +185,40 @@ void linear_free(linear *L)
 
 size_t linear_scratch_bytes(const linear *L, int M)
 {
-    const linear_ops *ops = linear_formats[L->quant];
-    return ops->scratch_bytes ? ops->scratch_bytes(M, L->n_in) : 0;
+    const linear_impl *im = linear_formats[L->quant].impl;
+    return im->scratch_bytes ? im->scratch_bytes(M, L->n_in) : 0;
 }
 
 typedef struct lf_args {
-    const linear *L;
-    const linear_ops *ops;
-    const float *x;
-    int ldx, M, ldy;
-    void *scratch;
-    float *y;
+    linear_args a;
+    const linear_kernel *k;
+    int row_block;
 } lf_args;
 
 static void lf_prepare(int ith, int nth, void *v)
 {
-    lf_args *a = v;
-    a->ops->prepare(ith, nth, a->x, a->ldx, a->M, a->L->n_in, a->scratch);
+    const lf_args *t = v;
+    int m0, m1;
+    pool_slice(t->a.M, ith, nth, &m0, &m1);
+    if (m1 > m0) t->k->prepare(&t->a, m0, m1);
 }
 
 static void lf_compute(int ith, int nth, void *v)
 {
-    lf_args *a = v;
-    a->ops->compute(ith, nth, a->L, a->x, a->ldx, a->M, a->scratch, a->y, a->ldy);
+    const lf_args *t = v;
+    const int M = t->a.M, P = linear_panels(t->a.n_out), RB = t->row_block;
+    int i0, i1;
+    if (nth == 1) {
+        t->k->gemm(&t->a, 0, M, 0, P);
+    } else if (P >= 4 * nth || M < 2 * RB * nth) {
+        pool_slice(P, ith, nth, &i0, &i1);
+        if (i1 > i0) t->k->gemm(&t->a, 0, M, i0, i1);
+    } else {
+        const int blocks = (M + RB - 1) / RB;
+        pool_slice(blocks, ith, nth, &i0, &i1);
+        const int m0 = i0 * RB, m1 = i1 * RB < M ? i1 * RB : M;
+        if (m1 > m0) t->k->gemm(&t->a, m0, m1, 0, P);
+    }
 }
 
 /* Below this many activation values the prepare pass runs on the caller alone: a
@@ -205,32 +228,42 @@ static void lf_compute(int ith, int nth, void *v)
  * (~0.3 µs to start and join) costs more than it saves (decode's small GEMVs). */
 #define COMPUTE_SERIAL_MACS 65536
 
+void linear_forward_with(itera_pool *pool, const linear *L, const linear_kernel *k, const float *x, int ldx,
+                         int M, void *scratch, float *y, int ldy)
+{
+    lf_args t = {.a = {.w = L->w, .n_out = L->n_out, .n_in = L->n_in, .bias = L->bias, .x = x, .ldx = ldx,
+                       .M = M, .act = scratch, .y = y, .ldy = ldy},
+                 .k = k,
+                 .row_block = linear_formats[L->quant].impl->row_block};
+    if (k->prepare) {
+        if ((size_t)M * L->n_in <= PREPARE_SERIAL_MAX) lf_prepare(0, 1, &t);
+        else pool_run(pool, lf_prepare, &t);
+    }
+    if ((size_t)M * L->n_out * L->n_in < COMPUTE_SERIAL_MACS) lf_compute(0, 1, &t);
+    else pool_run(pool, lf_compute, &t);
+}
+
 void linear_forward(itera_pool *pool, const linear *L, const float *x, int ldx, int M,
                     void *scratch, float *y, int ldy)
 {
-    lf_args a = {L, linear_formats[L->quant], x, ldx, M, ldy, scratch, y};
-    if (a.ops->prepare) {
-        if ((size_t)M * L->n_in <= PREPARE_SERIAL_MAX) lf_prepare(0, 1, &a);
-        else pool_run(pool, lf_prepare, &a);
-    }
-    if ((size_t)M * L->n_out * L->n_in < COMPUTE_SERIAL_MACS) lf_compute(0, 1, &a);
-    else pool_run(pool, lf_compute, &a);
+    linear_forward_with(pool, L, isa_selected()->fmt[L->quant], x, ldx, M, scratch, y, ldy);
 }
 
 void linear_row(const linear *L, int row, float *out)
 {
-    linear_formats[L->quant]->unpack_row(L->w, L->n_out, L->n_in, row, out);
+    const linear_format *f = &linear_formats[L->quant];
+    f->impl->unpack_row(f, L->w, L->n_out, L->n_in, row, out);
 }
 
 void linear_save(const linear *L, void *dst)
 {
-    linear_formats[L->quant]->save(dst, L->w, L->n_out, L->n_in);
+    const linear_format *f = &linear_formats[L->quant];
+    f->impl->save(f, dst, L->w, L->n_out, L->n_in);
 }
 
 const char *linear_isa_name(itera_quant q)
 {
-    return (q >= 0 && q < ITERA_QUANT_COUNT && linear_formats[q]) ? linear_formats[q]->isa_name()
-                                                                  : "none";
+    return (q >= 0 && q < ITERA_QUANT_COUNT) ? isa_selected()->fmt[q]->v.name : "none";
 }
 
 const char *itera_quant_isa(itera_quant q) { return linear_isa_name(q); }

@@ -32,10 +32,13 @@ void mm_unpack_row(const float *wp, int n_out, int n_in, int row, float *out) {
     for (int k = 0; k < n_in; k++) out[k] = src[(size_t)k * MM_NR];
 }
 
-// The reference: x [M, n_in] · Wᵀ [n_in, n_out] (+ bias) -> y [M, n_out], columns of
-// panels [p0, p1) only; accumulates in k order, one float sum per output.
-void mm_kernel_scalar(const float *x, int ldx, int M, const float *wp, int n_in, int n_out,
-                      int p0, int p1, const float *bias, float *y, int ldy) {
+// The reference: x [M, n_in] · Wᵀ [n_in, n_out] (+ bias) -> y [M, n_out], rows [m0, m1)
+// and columns of panels [p0, p1) only; accumulates in k order, one float sum per output.
+void mm_gemm_scalar(const linear_args *a, int m0, int m1, int p0, int p1) {
+    const float *wp = a->w, *bias = a->bias;
+    const int n_in = a->n_in, n_out = a->n_out, M = m1 - m0, ldx = a->ldx, ldy = a->ldy;
+    const float *x = a->x + (size_t)m0 * ldx;
+    float *y = a->y + (size_t)m0 * ldy;
     for (int p = p0; p < p1; p++) {
         const float *panel = wp + (size_t)p * n_in * MM_NR;
         const int nj = n_out - p * MM_NR < MM_NR ? n_out - p * MM_NR : MM_NR;
@@ -53,8 +56,11 @@ void mm_kernel_scalar(const float *x, int ldx, int M, const float *wp, int n_in,
     }
 }
 
-void mm_drive(const mm_tiles *t, const float *x, int ldx, int M, const float *wp, int n_in, int n_out,
-              int p0, int p1, const float *bias, float *y, int ldy) {
+void mm_drive(const mm_tiles *t, const linear_args *a, int m0_, int m1_, int p0, int p1) {
+    const float *wp = a->w, *bias = a->bias;
+    const int n_in = a->n_in, n_out = a->n_out, M = m1_ - m0_, ldx = a->ldx, ldy = a->ldy;
+    const float *x = a->x + (size_t)m0_ * ldx;
+    float *y = a->y + (size_t)m0_ * ldy;
     if (M <= 0 || p0 >= p1 || n_in <= 0) {
         // n_in == 0: y = bias (or 0) over the range.
         if (M > 0 && n_in <= 0) {
@@ -98,9 +104,3 @@ void mm_drive(const mm_tiles *t, const float *x, int ldx, int M, const float *wp
         }
     }
 }
-
-static const mm_impl mm_scalar = {{ITERA_ISA_SCALAR, "scalar"}, mm_kernel_scalar};
-static const mm_impl mm_avx2 = {{ITERA_ISA_AVX2, "avx2"}, mm_kernel_avx2};
-static const mm_impl mm_avx512 = {{ITERA_ISA_AVX512, "avx512"}, mm_kernel_avx512};
-const itera_variant *const mm_variants[] = {&mm_scalar.v, &mm_avx2.v, &mm_avx512.v};
-const int mm_variant_count = (int)(sizeof mm_variants / sizeof mm_variants[0]);

@@ -13,8 +13,9 @@
 
 #include <stddef.h>
 #include "itera.h"
+#include "linear.h"
 
-#define MM_NR 16
+#define MM_NR LINEAR_PANEL
 
 static inline int mm_panels(int n_out) { return (n_out + MM_NR - 1) / MM_NR; }
 size_t mm_packed_floats(int n_out, int n_in);
@@ -22,18 +23,15 @@ void mm_pack(float *wp, const float *W, int n_out, int n_in);
 /* W[row, 0:n_in] from the packed form. */
 void mm_unpack_row(const float *wp, int n_out, int n_in, int row, float *out);
 
-/* y[m, n] = Σ_k x[m, k] · W[n, k] (+ bias[n] if bias) for m in [0, M) and
- * n in [p0*MM_NR, min(p1*MM_NR, n_out)). x rows have stride ldx, y rows ldy (floats).
- * Writes only those elements of y. Any M >= 0 and 0 <= p0 <= p1 <= mm_panels(n_out)
- * (threads take disjoint panel or row slices); no alignment needed; n_in == 0 writes
- * the bias (or 0). x and y must not overlap. */
-typedef void (*mm_kernel_fn)(const float *x, int ldx, int M, const float *wp, int n_in,
-                             int n_out, int p0, int p1, const float *bias, float *y, int ldy);
-
-typedef struct mm_impl {
-    itera_variant v; /* isa, name */
-    mm_kernel_fn kernel;
-} mm_impl;
+/* The FP32 format's kernels (linear.h linear_gemm_fn, rows of linear_fp32's table):
+ * y[m, n] = Σ_k x[m, k] · W[n, k] (+ bias[n] if bias) for m in [m0, m1) and
+ * n in [p0*MM_NR, min(p1*MM_NR, n_out)), W the packed a->w. Writes only those elements of
+ * y. Any 0 <= m0 <= m1 <= M and 0 <= p0 <= p1 <= mm_panels(n_out) (threads take disjoint
+ * panel or row slices); no alignment needed; n_in == 0 writes the bias (or 0). x and y
+ * must not overlap. */
+void mm_gemm_scalar(const linear_args *a, int m0, int m1, int p0, int p1);
+void mm_gemm_avx2(const linear_args *a, int m0, int m1, int p0, int p1);
+void mm_gemm_avx512(const linear_args *a, int m0, int m1, int p0, int p1);
 
 /* ---- The SIMD kernels: one driver, per-ISA tiles ----
  *
@@ -57,9 +55,8 @@ typedef struct mm_tiles {
     mm_tile_fn tile[MM_TILE_NP_MAX + 1][MM_TILE_MR_MAX + 1]; /* [np][mr] */
 } mm_tiles;
 
-/* mm_kernel_fn's contract, with the tiles of one ISA. */
-void mm_drive(const mm_tiles *t, const float *x, int ldx, int M, const float *wp, int n_in, int n_out,
-              int p0, int p1, const float *bias, float *y, int ldy);
+/* The kernels' contract, with the tiles of one ISA. */
+void mm_drive(const mm_tiles *t, const linear_args *a, int m0, int m1, int p0, int p1);
 
 void mm_kernel_scalar(const float *x, int ldx, int M, const float *wp, int n_in, int n_out,
                       int p0, int p1, const float *bias, float *y, int ldy);
@@ -67,9 +64,5 @@ void mm_kernel_avx2(const float *x, int ldx, int M, const float *wp, int n_in, i
                     int p0, int p1, const float *bias, float *y, int ldy);
 void mm_kernel_avx512(const float *x, int ldx, int M, const float *wp, int n_in, int n_out,
                       int p0, int p1, const float *bias, float *y, int ldy);
-
-/* The variants, scalar first (rows of the ISA selection: isa_select.h). */
-extern const itera_variant *const mm_variants[];
-extern const int mm_variant_count;
 
 #endif

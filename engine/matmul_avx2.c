@@ -89,7 +89,6 @@ static const mm_tiles tiles_avx2 = {
     },
 };
 
-void mm_kernel_avx2(const float *x, int ldx, int M, const float *wp, int n_in, int n_out,
-                    int p0, int p1, const float *bias, float *y, int ldy) {
-    mm_drive(&tiles_avx2, x, ldx, M, wp, n_in, n_out, p0, p1, bias, y, ldy);
+void mm_gemm_avx2(const linear_args *a, int m0, int m1, int p0, int p1) {
+    mm_drive(&tiles_avx2, a, m0, m1, p0, p1);
 }

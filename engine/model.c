@@ -267,7 +267,7 @@ itera_status itera_model_synthetic(uint64_t seed, itera_quant quant, itera_model
 static itera_status load_tensors(itera_model *m, const st_file *f, itera_quant stored,
                                  itera_error *err)
 {
-    const linear_ops *sops = linear_formats[stored];
+    const linear_format *sf = &linear_formats[stored];
     /* every tensor in the file must be one the config expects */
     for (int i = 0; i < f->n; i++) {
         bool known = false;
@@ -289,7 +289,7 @@ static itera_status load_tensors(itera_model *m, const st_file *f, itera_quant s
                 snprintf(expect.dtype, sizeof expect.dtype, "U8");
                 expect.rank = 2;
                 expect.shape[0] = n_out;
-                expect.shape[1] = (int64_t)(sops->file_bytes((int)n_out, (int)n_in) / (size_t)n_out);
+                expect.shape[1] = (int64_t)(sf->impl->file_bytes(sf, (int)n_out, (int)n_in) / (size_t)n_out);
             } else {
                 /* FP32 parameters: F16 in a quantized file (quant.h) */
                 snprintf(expect.dtype, sizeof expect.dtype, "%s", t->f32 ? quant_param_dtype(stored) : "F32");
@@ -378,26 +378,21 @@ itera_status model_from_file(const char *dir, const itera_config *cfg, const st_
     const char *fmt = st_meta(f, "itera.quant");
     if (fmt && !itera_quant_parse(fmt, &stored)) {
         st = itera_fail(err, ITERA_ERR_FORMAT,
-                        "%s: metadata itera.quant = '%s' is not a known format (fp32, int8, int4)",
-                        path, fmt);
-        goto out;
-    }
-    if (!linear_formats[stored]) {
-        st = itera_fail(err, ITERA_ERR_FORMAT, "%s: format %s is not built into this engine", path,
-                        itera_quant_name(stored));
+                        "%s: metadata itera.quant = '%s' is not a known format (%s)",
+                        path, fmt, itera_quant_choices());
         goto out;
     }
     const char *ffmt = st_meta(f, "itera.format"), *fblock = st_meta(f, "itera.block_size");
-    if (stored != ITERA_QUANT_FP32 && ffmt && strcmp(ffmt, linear_formats[stored]->dtype) != 0) {
+    if (stored != ITERA_QUANT_FP32 && ffmt && strcmp(ffmt, linear_formats[stored].dtype) != 0) {
         st = itera_fail(err, ITERA_ERR_FORMAT,
                         "%s: metadata itera.format = '%s' does not match itera.quant = '%s' (expected %s)",
-                        path, ffmt, fmt, linear_formats[stored]->dtype);
+                        path, ffmt, fmt, linear_formats[stored].dtype);
         goto out;
     }
-    if (stored != ITERA_QUANT_FP32 && fblock && strtol(fblock, NULL, 10) != QUANT_BLOCK) {
+    if (stored != ITERA_QUANT_FP32 && fblock && strtol(fblock, NULL, 10) != linear_formats[stored].block) {
         st = itera_fail(err, ITERA_ERR_FORMAT,
                         "%s: metadata itera.block_size = '%s' is not supported (expected %d)", path,
-                        fblock, QUANT_BLOCK);
+                        fblock, linear_formats[stored].block);
         goto out;
     }
     if (quant == ITERA_QUANT_AS_STORED) quant = stored;
@@ -458,7 +453,7 @@ bool itera_model_tensor(const itera_model *m, int i, itera_tensor_info *out)
     out->name = t->name;
     out->rank = t->rank;
     for (int d = 0; d < 4; d++) out->shape[d] = d < t->rank ? t->shape[d] : 0;
-    out->dtype = t->lin ? linear_formats[t->lin->quant]->dtype : quant_param_dtype(m->quant);
+    out->dtype = t->lin ? linear_formats[t->lin->quant].dtype : quant_param_dtype(m->quant);
     out->bytes = t->lin ? t->lin->w_bytes : model_tensor_elems(t) * st_dtype_size(out->dtype);
     return true;
 }

@@ -48,10 +48,12 @@ itera_status itera_model_save(const itera_model *m, const char *dir, itera_error
         st = itera_fail(err, ITERA_ERR_NOMEM, "out of memory");
         goto out;
     }
-    const linear_ops *ops = linear_formats[m->quant];
+    const linear_format *fmt = &linear_formats[m->quant];
+    char block[16];
+    snprintf(block, sizeof block, "%d", fmt->block);
     st_writer_meta(w, "itera.quant", itera_quant_name(m->quant));
-    st_writer_meta(w, "itera.format", ops->dtype);
-    if (m->quant != ITERA_QUANT_FP32) st_writer_meta(w, "itera.block_size", QUANT_BLOCK_STR);
+    st_writer_meta(w, "itera.format", fmt->dtype);
+    if (m->quant != ITERA_QUANT_FP32) st_writer_meta(w, "itera.block_size", block);
     st_writer_meta(w, "source", m->source);
     for (int i = 0; i < m->n_tensors && st == ITERA_OK; i++) {
         const model_tensor *t = &m->tensors[i];

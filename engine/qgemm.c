@@ -1,6 +1,7 @@
 /*
- * qgemm.c: the scalar references of the integer products (qgemm.h), the activation
- * scratch layout, and the table of ISA variants (qgemm_avx2.c, qgemm_vnni.c).
+ * qgemm.c: the scalar references of the integer products (qgemm.h) and the activation
+ * scratch layout. The ISA variants are in qgemm_avx2.c and qgemm_vnni.c; the formats'
+ * kernel tables in quant.c.
  */
 #include "qgemm.h"
 
@@ -33,7 +34,7 @@ qg_act qg_act_view(void *scratch, int M, int K)
  * holding a NaN or an infinity quantizes to zeros with dx = NaN (xs = 0), so its products
  * are NaN as in FP32. max|x| is taken on the bits (qgemm.h): NaN is then the largest value.
  * Every variant computes exactly these values. */
-void qg_prepare_scalar(const float *x, int ldx, int m0, int m1, int K, bool offset128, const qg_act *a)
+static void prepare(const float *x, int ldx, int m0, int m1, int K, bool offset128, const qg_act *a)
 {
     const int nb = K / QG_K;
     for (int m = m0; m < m1; m++) {
@@ -69,7 +70,7 @@ void qg_prepare_scalar(const float *x, int ldx, int m0, int m1, int K, bool offs
     }
 }
 
-void qg_gemm8_scalar(const qg_args *a, int m0, int m1, int p0, int p1)
+static void gemm8(const qg_args *a, int m0, int m1, int p0, int p1)
 {
     const int nb = a->K / QG_K;
     const qg_blk8 *W = a->w;
@@ -95,7 +96,7 @@ void qg_gemm8_scalar(const qg_args *a, int m0, int m1, int p0, int p1)
     }
 }
 
-void qg_gemm4_scalar(const qg_args *a, int m0, int m1, int p0, int p1)
+static void gemm4(const qg_args *a, int m0, int m1, int p0, int p1)
 {
     const int nb = a->K / QG_K;
     const qg_blk4 *W = a->w;
@@ -124,8 +125,27 @@ void qg_gemm4_scalar(const qg_args *a, int m0, int m1, int p0, int p1)
     }
 }
 
-static const qg_impl qg_scalar = {{ITERA_ISA_SCALAR, "scalar"}, qg_prepare_scalar, qg_gemm8_scalar, qg_gemm4_scalar};
-static const qg_impl qg_avx2 = {{ITERA_ISA_AVX2, "avx2"}, qg_prepare_avx2, qg_gemm8_avx2, qg_gemm4_avx2};
-static const qg_impl qg_vnni = {{ITERA_ISA_AVX512VNNI, "avx512-vnni"}, qg_prepare_vnni, qg_gemm8_vnni, qg_gemm4_vnni};
-const itera_variant *const qg_variants[] = {&qg_scalar.v, &qg_avx2.v, &qg_vnni.v};
-const int qg_variant_count = (int)(sizeof qg_variants / sizeof qg_variants[0]);
+void qg_prepare8_scalar(const linear_args *a, int m0, int m1)
+{
+    qg_act x = qg_act_view(a->act, a->M, a->n_in);
+    x.xs = NULL; /* the int8 correction comes from the weights */
+    prepare(a->x, a->ldx, m0, m1, a->n_in, true, &x);
+}
+
+void qg_prepare4_scalar(const linear_args *a, int m0, int m1)
+{
+    const qg_act x = qg_act_view(a->act, a->M, a->n_in);
+    prepare(a->x, a->ldx, m0, m1, a->n_in, false, &x);
+}
+
+void qg_gemm8_scalar(const linear_args *a, int m0, int m1, int p0, int p1)
+{
+    const qg_args q = qg_args_of(a);
+    gemm8(&q, m0, m1, p0, p1);
+}
+
+void qg_gemm4_scalar(const linear_args *a, int m0, int m1, int p0, int p1)
+{
+    const qg_args q = qg_args_of(a);
+    gemm4(&q, m0, m1, p0, p1);
+}

@@ -35,8 +35,9 @@
 #include <stdint.h>
 
 #include "itera.h"
+#include "linear.h"
 
-#define QG_NR 16 /* rows per panel */
+#define QG_NR LINEAR_PANEL /* rows per panel */
 #define QG_K 32  /* block size */
 #define QG_AMAX_MIN 0x1p-119f /* smallest max|x| of a non-zero block: 127 / it is finite */
 
@@ -76,30 +77,29 @@ typedef struct qg_args {
     int ldy;
 } qg_args;
 
-/* Rows [m0, m1) of x into a (offset128: int8 format's u8 form; else s8 with xs). */
-typedef void (*qg_prepare_fn)(const float *x, int ldx, int m0, int m1, int K, bool offset128,
-                              const qg_act *a);
-/* y rows [m0, m1), columns of panels [p0, p1) (only columns < n_out are written). */
-typedef void (*qg_gemm_fn)(const qg_args *a, int m0, int m1, int p0, int p1);
+/* The operands of a product as the kernels read them: W, and the activations' view of
+ * a->act (qg_act_view(a->act, a->M, a->n_in)). */
+static inline qg_args qg_args_of(const linear_args *a)
+{
+    qg_args q = {.w = a->w, .n_out = a->n_out, .K = a->n_in, .bias = a->bias,
+                 .x = qg_act_view(a->act, a->M, a->n_in), .y = a->y, .ldy = a->ldy};
+    return q;
+}
 
-typedef struct qg_impl {
-    itera_variant v; /* lowest ISA it needs; "scalar", "avx2", "avx512-vnni" */
-    qg_prepare_fn prepare;
-    qg_gemm_fn gemm8, gemm4;
-} qg_impl;
-
-void qg_prepare_scalar(const float *x, int ldx, int m0, int m1, int K, bool offset128, const qg_act *a);
-void qg_gemm8_scalar(const qg_args *a, int m0, int m1, int p0, int p1);
-void qg_gemm4_scalar(const qg_args *a, int m0, int m1, int p0, int p1);
-void qg_prepare_avx2(const float *x, int ldx, int m0, int m1, int K, bool offset128, const qg_act *a);
-void qg_gemm8_avx2(const qg_args *a, int m0, int m1, int p0, int p1);
-void qg_gemm4_avx2(const qg_args *a, int m0, int m1, int p0, int p1);
-void qg_prepare_vnni(const float *x, int ldx, int m0, int m1, int K, bool offset128, const qg_act *a);
-void qg_gemm8_vnni(const qg_args *a, int m0, int m1, int p0, int p1);
-void qg_gemm4_vnni(const qg_args *a, int m0, int m1, int p0, int p1);
-
-/* The variants, scalar first (rows of the ISA selection: isa_select.h). */
-extern const itera_variant *const qg_variants[];
-extern const int qg_variant_count;
+/* The kernels of the quantized formats (linear.h linear_prepare_fn / linear_gemm_fn: rows
+ * of their kernel tables, quant.c), one per ISA, all equal to the scalar reference bit for
+ * bit:
+ *   prepare8: rows [m0, m1) of x into the int8 format's activations (u8, x + 128; no sums)
+ *   prepare4: ... into the int4 format's (s8, with xs = −8·Σx per block)
+ *   gemm8 / gemm4: y rows [m0, m1), panels [p0, p1), from those activations */
+#define QG_KERNELS(isa)                                                                \
+    void qg_prepare8_##isa(const linear_args *a, int m0, int m1);                     \
+    void qg_prepare4_##isa(const linear_args *a, int m0, int m1);                     \
+    void qg_gemm8_##isa(const linear_args *a, int m0, int m1, int p0, int p1);        \
+    void qg_gemm4_##isa(const linear_args *a, int m0, int m1, int p0, int p1);
+QG_KERNELS(scalar)
+QG_KERNELS(avx2)
+QG_KERNELS(vnni)
+#undef QG_KERNELS
 
 #endif

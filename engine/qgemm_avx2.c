@@ -23,7 +23,7 @@ AI float hmax8_bits(__m256i v)
     return _mm_cvtss_f32(_mm_castsi128_ps(m));
 }
 
-void qg_prepare_avx2(const float *x, int ldx, int m0, int m1, int K, bool offset128, const qg_act *a)
+AI void prepare(const float *x, int ldx, int m0, int m1, int K, const bool offset128, const qg_act *a)
 {
     const int nb = K / QG_K;
     const __m256i absmask = _mm256_set1_epi32(0x7fffffff);
@@ -154,8 +154,9 @@ static void tile8_1(const qg_args *a, int m, int p) { tile8(a, m, 1, p); }
 static void tile4_2(const qg_args *a, int m, int p) { tile4(a, m, 2, p); }
 static void tile4_1(const qg_args *a, int m, int p) { tile4(a, m, 1, p); }
 
-void qg_gemm8_avx2(const qg_args *a, int m0, int m1, int p0, int p1)
+void qg_gemm8_avx2(const linear_args *la, int m0, int m1, int p0, int p1)
 {
+    const qg_args q = qg_args_of(la), *a = &q;
     for (int p = p0; p < p1; p++) {
         int m = m0;
         for (; m + 2 <= m1; m += 2) tile8_2(a, m, p);
@@ -163,11 +164,25 @@ void qg_gemm8_avx2(const qg_args *a, int m0, int m1, int p0, int p1)
     }
 }
 
-void qg_gemm4_avx2(const qg_args *a, int m0, int m1, int p0, int p1)
+void qg_gemm4_avx2(const linear_args *la, int m0, int m1, int p0, int p1)
 {
+    const qg_args q = qg_args_of(la), *a = &q;
     for (int p = p0; p < p1; p++) {
         int m = m0;
         for (; m + 2 <= m1; m += 2) tile4_2(a, m, p);
         if (m < m1) tile4_1(a, m, p);
     }
+}
+
+void qg_prepare8_avx2(const linear_args *a, int m0, int m1)
+{
+    qg_act x = qg_act_view(a->act, a->M, a->n_in);
+    x.xs = NULL;
+    prepare(a->x, a->ldx, m0, m1, a->n_in, true, &x);
+}
+
+void qg_prepare4_avx2(const linear_args *a, int m0, int m1)
+{
+    const qg_act x = qg_act_view(a->act, a->M, a->n_in);
+    prepare(a->x, a->ldx, m0, m1, a->n_in, false, &x);
 }

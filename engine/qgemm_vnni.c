@@ -47,7 +47,7 @@
 /* Blocks are numbered flat over rows [m0, m1) (xd and xs are [M, K/32], so a group of 16
  * consecutive blocks stores its scales contiguously). Groups of 16 blocks share one
  * transposed reduction and one division; the tail runs block by block. */
-void qg_prepare_vnni(const float *x, int ldx, int m0, int m1, int K, bool offset128, const qg_act *a)
+AI void prepare(const float *x, int ldx, int m0, int m1, int K, const bool offset128, const qg_act *a)
 {
     const int nb = K / QG_K, total = (m1 - m0) * nb;
     const __m512 absmask = _mm512_castsi512_ps(_mm512_set1_epi32(0x7fffffff));
@@ -348,9 +348,28 @@ static void gemm4_unpacked(const qg_args *a, int m0, int m1, int p0, int p1)
     }
 }
 
-void qg_gemm8_vnni(const qg_args *a, int m0, int m1, int p0, int p1) { tile8_drive(a, m0, m1, p0, p1); }
-void qg_gemm4_vnni(const qg_args *a, int m0, int m1, int p0, int p1)
+void qg_gemm8_vnni(const linear_args *la, int m0, int m1, int p0, int p1)
 {
+    const qg_args q = qg_args_of(la);
+    tile8_drive(&q, m0, m1, p0, p1);
+}
+
+void qg_gemm4_vnni(const linear_args *la, int m0, int m1, int p0, int p1)
+{
+    const qg_args q = qg_args_of(la), *a = &q;
     if (m1 - m0 >= 8 && a->K / QG_K <= Q4U_NB_MAX) gemm4_unpacked(a, m0, m1, p0, p1);
     else tile4_drive(a, m0, m1, p0, p1);
+}
+
+void qg_prepare8_vnni(const linear_args *a, int m0, int m1)
+{
+    qg_act x = qg_act_view(a->act, a->M, a->n_in);
+    x.xs = NULL;
+    prepare(a->x, a->ldx, m0, m1, a->n_in, true, &x);
+}
+
+void qg_prepare4_vnni(const linear_args *a, int m0, int m1)
+{
+    const qg_act x = qg_act_view(a->act, a->M, a->n_in);
+    prepare(a->x, a->ldx, m0, m1, a->n_in, false, &x);
 }

@@ -1,14 +1,13 @@
 /*
- * quant.c: the int8 (Q8_0) and int4 (Q4_0) weight formats (quant.h): quantizing rows,
- * half-precision conversion, file form <-> memory form (qgemm.h panels), and the two
- * linear_ops entries that run the integer products of qgemm.h across the pool.
+ * quant.c: the quantized weight formats (quant.h): half-precision conversion, the generic
+ * codec of a quant_layout (scale search, file form <-> memory form), the Q8_0 and Q4_0
+ * layouts, and the two formats' implementations with their kernels per ISA (qgemm.h).
  */
 #include "quant.h"
 
 #include <math.h>
 #include <string.h>
 
-#include "isa_select.h"
 #include "qgemm.h"
 
 /* ---- IEEE half ---- */
@@ -52,18 +51,21 @@ void quant_round_f16(float *p, size_t n)
     for (size_t i = 0; i < n; i++) p[i] = quant_f16_to_f32(quant_f32_to_f16(p[i]));
 }
 
-const char *quant_param_dtype(itera_quant q) { return q == ITERA_QUANT_FP32 ? "F32" : "F16"; }
+const char *quant_param_dtype(itera_quant q) { return q == ITERA_QUANT_REFERENCE ? "F32" : "F16"; }
 
-/* ---- Q8_0 ---- */
+/* ---- the codec of a block layout ---- */
 
-/* q = clamp(round(w / d), −127, 127) for the half-precision d; returns Σ (w − d·q)². */
-static float q8_try(const float *w, uint16_t dh, int8_t *q)
+static const quant_layout *layout_of(const linear_format *f) { return f->impl->layout; }
+
+/* q = clamp(round(w / d), qmin, qmax) for the half-precision d; returns Σ (w − d·q)². */
+static float q_try(const quant_layout *L, const float *w, uint16_t dh, int8_t *q)
 {
     const float d = quant_f16_to_f32(dh), id = d != 0.0f ? 1.0f / d : 0.0f;
+    const float lo = (float)L->qmin, hi = (float)L->qmax;
     float err = 0.0f;
-    for (int k = 0; k < QK8_0; k++) {
+    for (int k = 0; k < QUANT_BLOCK; k++) {
         float v = roundf(w[k] * id);
-        v = v > 127.0f ? 127.0f : v < -127.0f ? -127.0f : v;
+        v = v > hi ? hi : v < lo ? lo : v;
         q[k] = (int8_t)v;
         const float e = w[k] - d * v;
         err += e * e;
@@ -71,373 +73,253 @@ static float q8_try(const float *w, uint16_t dh, int8_t *q)
     return err;
 }
 
-/* Symmetric: d = max|w| / t for t = Q8_T0..127 (t = 127 is the plain max/127), each with a
- * least-squares refit d = Σ w·q / Σ q²; the half-precision d with the smallest squared
- * error wins (ties: the larger t first, i.e. max/127). */
-#define Q8_T0 96
-
-static void q8_block(const float *w, block_q8_0 *out)
+/* One block of weights -> its scale (half) and integers: the search of quant_layout. */
+static void q_block(const quant_layout *L, const float *w, uint16_t *d_out, int8_t *q_out)
 {
     float amax = 0.0f;
-    for (int k = 0; k < QK8_0; k++) amax = fmaxf(amax, fabsf(w[k]));
-    int8_t q[QK8_0];
+    for (int k = 0; k < QUANT_BLOCK; k++) amax = fmaxf(amax, fabsf(w[k]));
+    int8_t q[QUANT_BLOCK];
     uint16_t best_d = 0;
     float best = INFINITY;
+    memset(q_out, 0, QUANT_BLOCK);
     if (amax > 0.0f)
-        for (int t = 127; t >= Q8_T0; t--) {
-            uint16_t dh = quant_f32_to_f16(amax / (float)t);
-            float err = q8_try(w, dh, q);
-            if (err < best) best = err, best_d = dh;
-            float sqw = 0.0f, sqq = 0.0f;
-            for (int k = 0; k < QK8_0; k++) {
-                sqw += w[k] * (float)q[k];
-                sqq += (float)q[k] * (float)q[k];
-            }
-            if (sqq <= 0.0f) continue;
-            dh = quant_f32_to_f16(sqw / sqq);
-            err = q8_try(w, dh, q);
-            if (err < best) best = err, best_d = dh;
-        }
-    out->d = best_d;
-    q8_try(w, best_d, out->qs);
-}
-
-void quant_row_q8_0(const float *w, block_q8_0 *out, int n_in)
-{
-    for (int b = 0; b < n_in / QK8_0; b++) q8_block(w + b * QK8_0, out + b);
-}
-
-void dequant_row_q8_0(const block_q8_0 *b, float *out, int n_in)
-{
-    for (int i = 0; i < n_in / QK8_0; i++) {
-        const float d = quant_f16_to_f32(b[i].d);
-        for (int k = 0; k < QK8_0; k++) out[i * QK8_0 + k] = d * (float)b[i].qs[k];
-    }
-}
-
-/* ---- Q4_0 ---- */
-
-/* q = clamp(round(w / d), −8, 7) for the half-precision d; returns Σ (w − d·q)². */
-static float q4_try(const float *w, uint16_t dh, int8_t *q)
-{
-    const float d = quant_f16_to_f32(dh), id = d != 0.0f ? 1.0f / d : 0.0f;
-    float err = 0.0f;
-    for (int k = 0; k < QK4_0; k++) {
-        float v = roundf(w[k] * id);
-        v = v > 7.0f ? 7.0f : v < -8.0f ? -8.0f : v;
-        q[k] = (int8_t)v;
-        const float e = w[k] - d * v;
-        err += e * e;
-    }
-    return err;
-}
-
-/* Candidate scales ±max|w| / t for t in [Q4_T0, Q4_T1] (both signs: the extreme value may
- * land on −8 or on +7), each followed by a least-squares refit d = Σ w·q / Σ q²; the half-
- * precision d with the smallest squared error wins. max/8 (ggml) is one of the candidates. */
-#define Q4_T0 4.0f
-#define Q4_T1 9.0f
-#define Q4_STEPS 40
-
-static void q4_block(const float *w, block_q4_0 *out)
-{
-    float amax = 0.0f;
-    for (int k = 0; k < QK4_0; k++) amax = fmaxf(amax, fabsf(w[k]));
-    int8_t q[QK4_0], best_q[QK4_0];
-    uint16_t best_d = 0;
-    float best = INFINITY;
-    if (amax > 0.0f)
-        for (int s = 0; s <= Q4_STEPS; s++)
-            for (int sign = -1; sign <= 1; sign += 2) {
-                const float t = Q4_T0 + (Q4_T1 - Q4_T0) * (float)s / Q4_STEPS;
+        for (int s = 0; s <= L->t_steps; s++)
+            for (int sign = L->signs == 2 ? -1 : 1; sign <= 1; sign += 2) {
+                const float t = L->t_first + (L->t_last - L->t_first) * (float)s / (float)L->t_steps;
                 uint16_t dh = quant_f32_to_f16((float)sign * amax / t);
-                float err = q4_try(w, dh, q);
+                float err = q_try(L, w, dh, q);
                 if (err < best) {
                     best = err, best_d = dh;
-                    memcpy(best_q, q, sizeof q);
+                    memcpy(q_out, q, sizeof q);
                 }
                 float sqw = 0.0f, sqq = 0.0f;
-                for (int k = 0; k < QK4_0; k++) {
+                for (int k = 0; k < QUANT_BLOCK; k++) {
                     sqw += w[k] * (float)q[k];
                     sqq += (float)q[k] * (float)q[k];
                 }
                 if (sqq <= 0.0f) continue;
                 dh = quant_f32_to_f16(sqw / sqq);
-                err = q4_try(w, dh, q);
+                err = q_try(L, w, dh, q);
                 if (err < best) {
                     best = err, best_d = dh;
-                    memcpy(best_q, q, sizeof q);
+                    memcpy(q_out, q, sizeof q);
                 }
             }
-    if (!(best < INFINITY)) memset(best_q, 0, sizeof best_q);
-    out->d = best_d;
-    for (int j = 0; j < QK4_0 / 2; j++)
-        out->qs[j] = (uint8_t)((best_q[j] + 8) | ((best_q[j + QK4_0 / 2] + 8) << 4));
+    *d_out = best_d;
 }
 
-void quant_row_q4_0(const float *w, block_q4_0 *out, int n_in)
+size_t quant_file_bytes(const linear_format *f, int n_out, int n_in)
 {
-    for (int b = 0; b < n_in / QK4_0; b++) q4_block(w + b * QK4_0, out + b);
+    return (size_t)n_out * (size_t)(n_in / QUANT_BLOCK) * layout_of(f)->file_block;
 }
 
-void dequant_row_q4_0(const block_q4_0 *b, float *out, int n_in)
+size_t quant_mem_bytes(const linear_format *f, int n_out, int n_in)
 {
-    for (int i = 0; i < n_in / QK4_0; i++) {
-        const float d = quant_f16_to_f32(b[i].d);
-        for (int j = 0; j < QK4_0 / 2; j++) {
-            out[i * QK4_0 + j] = d * (float)((b[i].qs[j] & 15) - 8);
-            out[i * QK4_0 + j + QK4_0 / 2] = d * (float)((b[i].qs[j] >> 4) - 8);
+    return (size_t)qg_panels(n_out) * (size_t)(n_in / QUANT_BLOCK) * layout_of(f)->mem_block;
+}
+
+/* The memory block holding block b of row `row` (16 rows share it). */
+static void *mem_at(const quant_layout *L, const void *mem, int n_in, int row, int b)
+{
+    return (char *)(uintptr_t)mem + ((size_t)(row / QG_NR) * (size_t)(n_in / QUANT_BLOCK) + (size_t)b) * L->mem_block;
+}
+
+void quant_quantize_row(const linear_format *f, const float *w, void *file_row, int n_in)
+{
+    const quant_layout *L = layout_of(f);
+    for (int b = 0; b < n_in / QUANT_BLOCK; b++) {
+        uint16_t d;
+        int8_t q[QUANT_BLOCK];
+        q_block(L, w + b * QUANT_BLOCK, &d, q);
+        L->encode((char *)file_row + (size_t)b * L->file_block, d, q);
+    }
+}
+
+void quant_dequantize_row(const linear_format *f, const void *file_row, float *w, int n_in)
+{
+    const quant_layout *L = layout_of(f);
+    for (int b = 0; b < n_in / QUANT_BLOCK; b++) {
+        uint16_t dh;
+        int8_t q[QUANT_BLOCK];
+        L->decode((const char *)file_row + (size_t)b * L->file_block, &dh, q);
+        const float d = quant_f16_to_f32(dh);
+        for (int k = 0; k < QUANT_BLOCK; k++) w[b * QUANT_BLOCK + k] = d * (float)q[k];
+    }
+}
+
+void quant_pack(const linear_format *f, void *mem, const float *W, int n_out, int n_in)
+{
+    const quant_layout *L = layout_of(f);
+    for (int row = 0; row < n_out; row++)
+        for (int b = 0; b < n_in / QUANT_BLOCK; b++) {
+            uint16_t dh;
+            int8_t q[QUANT_BLOCK];
+            q_block(L, W + (size_t)row * n_in + b * QUANT_BLOCK, &dh, q);
+            const float d = quant_f16_to_f32(dh);
+            if (isfinite(d)) L->place(mem_at(L, mem, n_in, row, b), row % QG_NR, d, q);
         }
-    }
 }
 
-/* ---- memory form (qgemm.h panels) ---- */
-
-static bool fits32(int n_out, int n_in) { return n_out > 0 && n_in > 0 && n_in % QUANT_BLOCK == 0; }
-
-static size_t q8_file_bytes(int n_out, int n_in) { return (size_t)n_out * (size_t)(n_in / QK8_0) * sizeof(block_q8_0); }
-static size_t q4_file_bytes(int n_out, int n_in) { return (size_t)n_out * (size_t)(n_in / QK4_0) * sizeof(block_q4_0); }
-static size_t q8_mem_bytes(int n_out, int n_in) { return (size_t)qg_panels(n_out) * (size_t)(n_in / QG_K) * sizeof(qg_blk8); }
-static size_t q4_mem_bytes(int n_out, int n_in) { return (size_t)qg_panels(n_out) * (size_t)(n_in / QG_K) * sizeof(qg_blk4); }
-
-static qg_blk8 *q8_at(void *mem, int n_in, int row, int b)
+/* The file buffer need not be aligned: the layouts copy blocks out. */
+bool quant_load(const linear_format *f, void *mem, const void *file, int n_out, int n_in)
 {
-    return (qg_blk8 *)mem + (size_t)(row / QG_NR) * (size_t)(n_in / QG_K) + b;
-}
-static qg_blk4 *q4_at(void *mem, int n_in, int row, int b)
-{
-    return (qg_blk4 *)mem + (size_t)(row / QG_NR) * (size_t)(n_in / QG_K) + b;
-}
-
-/* One file block into the memory form; false if its scale is not finite. */
-static bool q8_place(void *mem, int n_in, int row, int b, const block_q8_0 *src)
-{
-    qg_blk8 *blk = q8_at(mem, n_in, row, b);
-    const int r = row % QG_NR;
-    const float d = quant_f16_to_f32(src->d);
-    if (!isfinite(d)) return false;
-    blk->d[r] = d;
-    int32_t sum = 0;
-    for (int k = 0; k < QK8_0; k++) {
-        blk->qs[k / 4][r][k % 4] = src->qs[k];
-        sum += src->qs[k];
-    }
-    blk->nsum[r] = -128 * sum;
+    const quant_layout *L = layout_of(f);
+    const char *fb = file;
+    for (int row = 0; row < n_out; row++)
+        for (int b = 0; b < n_in / QUANT_BLOCK; b++, fb += L->file_block) {
+            uint16_t dh;
+            int8_t q[QUANT_BLOCK];
+            L->decode(fb, &dh, q);
+            const float d = quant_f16_to_f32(dh);
+            if (!isfinite(d)) return false;
+            L->place(mem_at(L, mem, n_in, row, b), row % QG_NR, d, q);
+        }
     return true;
 }
 
-static void q8_take(const void *mem, int n_in, int row, int b, block_q8_0 *dst)
+void quant_save(const linear_format *f, void *file, const void *mem, int n_out, int n_in)
 {
-    const qg_blk8 *blk = q8_at((void *)(uintptr_t)mem, n_in, row, b);
-    const int r = row % QG_NR;
-    dst->d = quant_f32_to_f16(blk->d[r]); /* exact: d came from a half */
-    for (int k = 0; k < QK8_0; k++) dst->qs[k] = blk->qs[k / 4][r][k % 4];
+    const quant_layout *L = layout_of(f);
+    char *fb = file;
+    for (int row = 0; row < n_out; row++)
+        for (int b = 0; b < n_in / QUANT_BLOCK; b++, fb += L->file_block) {
+            float d;
+            int8_t q[QUANT_BLOCK];
+            L->take(mem_at(L, mem, n_in, row, b), row % QG_NR, &d, q);
+            L->encode(fb, quant_f32_to_f16(d), q); /* exact: d came from a half */
+        }
+}
+
+void quant_unpack_row(const linear_format *f, const void *mem, int n_out, int n_in, int row, float *out)
+{
+    (void)n_out;
+    const quant_layout *L = layout_of(f);
+    for (int b = 0; b < n_in / QUANT_BLOCK; b++) {
+        float d;
+        int8_t q[QUANT_BLOCK];
+        L->take(mem_at(L, mem, n_in, row, b), row % QG_NR, &d, q);
+        for (int k = 0; k < QUANT_BLOCK; k++) out[b * QUANT_BLOCK + k] = d * (float)q[k];
+    }
+}
+
+size_t quant_scratch_bytes(int M, int n_in) { return qg_act_bytes(M, n_in); }
+
+/* ---- Q8_0: file block {d, 32 x int8}; memory qg_blk8 ---- */
+
+static void q8_encode(void *fb, uint16_t d, const int8_t *q)
+{
+    block_q8_0 b;
+    b.d = d;
+    memcpy(b.qs, q, QK8_0);
+    memcpy(fb, &b, sizeof b);
+}
+
+static void q8_decode(const void *fb, uint16_t *d, int8_t *q)
+{
+    block_q8_0 b;
+    memcpy(&b, fb, sizeof b);
+    *d = b.d;
+    memcpy(q, b.qs, QK8_0);
+}
+
+/* qs[g][r][j] = q[4g + j]; nsum = −128 · Σ q (qgemm.h). */
+static void q8_place(void *mb, int r, float d, const int8_t *q)
+{
+    qg_blk8 *blk = mb;
+    blk->d[r] = d;
+    int32_t sum = 0;
+    for (int k = 0; k < QK8_0; k++) {
+        blk->qs[k / 4][r][k % 4] = q[k];
+        sum += q[k];
+    }
+    blk->nsum[r] = -128 * sum;
+}
+
+static void q8_take(const void *mb, int r, float *d, int8_t *q)
+{
+    const qg_blk8 *blk = mb;
+    *d = blk->d[r];
+    for (int k = 0; k < QK8_0; k++) q[k] = blk->qs[k / 4][r][k % 4];
+}
+
+/* Symmetric, q in −127..127: d = max|w| / t for t = 127 down to 96 (t = 127 is the plain
+ * max/127; ties keep the larger t). */
+const quant_layout quant_layout_q8_0 = {
+    .qmin = -127, .qmax = 127, .t_first = 127.0f, .t_last = 96.0f, .t_steps = 31, .signs = 1,
+    .file_block = sizeof(block_q8_0), .mem_block = sizeof(qg_blk8),
+    .encode = q8_encode, .decode = q8_decode, .place = q8_place, .take = q8_take,
+};
+
+/* ---- Q4_0: file block {d, 16 bytes of nibbles}; memory qg_blk4 ---- */
+
+/* byte j: element j (low nibble) and element j + 16 (high nibble), each stored as q + 8 */
+static void q4_encode(void *fb, uint16_t d, const int8_t *q)
+{
+    block_q4_0 b;
+    b.d = d;
+    for (int j = 0; j < QK4_0 / 2; j++) b.qs[j] = (uint8_t)((q[j] + 8) | ((q[j + QK4_0 / 2] + 8) << 4));
+    memcpy(fb, &b, sizeof b);
+}
+
+static void q4_decode(const void *fb, uint16_t *d, int8_t *q)
+{
+    block_q4_0 b;
+    memcpy(&b, fb, sizeof b);
+    *d = b.d;
+    for (int j = 0; j < QK4_0 / 2; j++) {
+        q[j] = (int8_t)((b.qs[j] & 15) - 8);
+        q[j + QK4_0 / 2] = (int8_t)((b.qs[j] >> 4) - 8);
+    }
 }
 
 /* The memory byte (g, r, j) is the file byte 4g + j: low nibble element 4g + j, high
  * nibble element 16 + 4g + j (qgemm.h). */
-static bool q4_place(void *mem, int n_in, int row, int b, const block_q4_0 *src)
+static void q4_place(void *mb, int r, float d, const int8_t *q)
 {
-    qg_blk4 *blk = q4_at(mem, n_in, row, b);
-    const int r = row % QG_NR;
-    const float d = quant_f16_to_f32(src->d);
-    if (!isfinite(d)) return false;
+    qg_blk4 *blk = mb;
     blk->d[r] = d;
-    for (int k = 0; k < QK4_0 / 2; k++) blk->qs[k / 4][r][k % 4] = src->qs[k];
-    return true;
+    for (int k = 0; k < QK4_0 / 2; k++)
+        blk->qs[k / 4][r][k % 4] = (uint8_t)((q[k] + 8) | ((q[k + QK4_0 / 2] + 8) << 4));
 }
 
-static void q4_take(const void *mem, int n_in, int row, int b, block_q4_0 *dst)
+static void q4_take(const void *mb, int r, float *d, int8_t *q)
 {
-    const qg_blk4 *blk = q4_at((void *)(uintptr_t)mem, n_in, row, b);
-    const int r = row % QG_NR;
-    dst->d = quant_f32_to_f16(blk->d[r]);
-    for (int k = 0; k < QK4_0 / 2; k++) dst->qs[k] = blk->qs[k / 4][r][k % 4];
-}
-
-static void q8_pack(void *mem, const float *W, int n_out, int n_in)
-{
-    for (int row = 0; row < n_out; row++)
-        for (int b = 0; b < n_in / QK8_0; b++) {
-            block_q8_0 blk;
-            q8_block(W + (size_t)row * n_in + b * QK8_0, &blk);
-            q8_place(mem, n_in, row, b, &blk);
-        }
-}
-
-static void q4_pack(void *mem, const float *W, int n_out, int n_in)
-{
-    for (int row = 0; row < n_out; row++)
-        for (int b = 0; b < n_in / QK4_0; b++) {
-            block_q4_0 blk;
-            q4_block(W + (size_t)row * n_in + b * QK4_0, &blk);
-            q4_place(mem, n_in, row, b, &blk);
-        }
-}
-
-/* The file buffer need not be aligned: blocks are copied out. */
-static bool q8_load(void *mem, const void *file, int n_out, int n_in)
-{
-    const uint8_t *f = file;
-    for (int row = 0; row < n_out; row++)
-        for (int b = 0; b < n_in / QK8_0; b++, f += sizeof(block_q8_0)) {
-            block_q8_0 blk;
-            memcpy(&blk, f, sizeof blk);
-            if (!q8_place(mem, n_in, row, b, &blk)) return false;
-        }
-    return true;
-}
-
-static bool q4_load(void *mem, const void *file, int n_out, int n_in)
-{
-    const uint8_t *f = file;
-    for (int row = 0; row < n_out; row++)
-        for (int b = 0; b < n_in / QK4_0; b++, f += sizeof(block_q4_0)) {
-            block_q4_0 blk;
-            memcpy(&blk, f, sizeof blk);
-            if (!q4_place(mem, n_in, row, b, &blk)) return false;
-        }
-    return true;
-}
-
-static void q8_save(void *file, const void *mem, int n_out, int n_in)
-{
-    uint8_t *f = file;
-    for (int row = 0; row < n_out; row++)
-        for (int b = 0; b < n_in / QK8_0; b++, f += sizeof(block_q8_0)) {
-            block_q8_0 blk;
-            q8_take(mem, n_in, row, b, &blk);
-            memcpy(f, &blk, sizeof blk);
-        }
-}
-
-static void q4_save(void *file, const void *mem, int n_out, int n_in)
-{
-    uint8_t *f = file;
-    for (int row = 0; row < n_out; row++)
-        for (int b = 0; b < n_in / QK4_0; b++, f += sizeof(block_q4_0)) {
-            block_q4_0 blk;
-            q4_take(mem, n_in, row, b, &blk);
-            memcpy(f, &blk, sizeof blk);
-        }
-}
-
-static void q8_unpack_row(const void *mem, int n_out, int n_in, int row, float *out)
-{
-    (void)n_out;
-    for (int b = 0; b < n_in / QK8_0; b++) {
-        block_q8_0 blk;
-        q8_take(mem, n_in, row, b, &blk);
-        dequant_row_q8_0(&blk, out + b * QK8_0, QK8_0);
+    const qg_blk4 *blk = mb;
+    *d = blk->d[r];
+    for (int k = 0; k < QK4_0 / 2; k++) {
+        const int v = blk->qs[k / 4][r][k % 4];
+        q[k] = (int8_t)((v & 15) - 8);
+        q[k + QK4_0 / 2] = (int8_t)((v >> 4) - 8);
     }
 }
 
-static void q4_unpack_row(const void *mem, int n_out, int n_in, int row, float *out)
-{
-    (void)n_out;
-    for (int b = 0; b < n_in / QK4_0; b++) {
-        block_q4_0 blk;
-        q4_take(mem, n_in, row, b, &blk);
-        dequant_row_q4_0(&blk, out + b * QK4_0, QK4_0);
-    }
-}
-
-/* ---- running: activation quantization, then the integer product ---- */
-
-static size_t q_scratch_bytes(int M, int n_in) { return qg_act_bytes(M, n_in); }
-
-static void q_prepare(int ith, int nth, const float *x, int ldx, int M, int n_in, void *scratch, bool int8)
-{
-    qg_act a = qg_act_view(scratch, M, n_in);
-    if (int8) a.xs = NULL; /* the int8 correction comes from the weights */
-    int m0, m1;
-    pool_slice(M, ith, nth, &m0, &m1);
-    if (m1 > m0) isa_selected()->qg->prepare(x, ldx, m0, m1, n_in, int8, &a);
-}
-
-static void q8_prepare(int ith, int nth, const float *x, int ldx, int M, int n_in, void *scratch)
-{
-    q_prepare(ith, nth, x, ldx, M, n_in, scratch, true);
-}
-
-static void q4_prepare(int ith, int nth, const float *x, int ldx, int M, int n_in, void *scratch)
-{
-    q_prepare(ith, nth, x, ldx, M, n_in, scratch, false);
-}
-
-/* Rows per block when splitting rows: the VNNI tiles' row count. */
-#define Q_ROW_BLOCK 4
-
-/* Work split as linear.c's FP32: whole panels per thread when there are enough of them
- * (each thread streams only its share of W), else blocks of rows. */
-static void q_compute(int ith, int nth, const linear *L, int M, const void *scratch, float *y,
-                      int ldy, bool int8)
-{
-    const qg_impl *impl = isa_selected()->qg;
-    qg_gemm_fn gemm = int8 ? impl->gemm8 : impl->gemm4;
-    qg_args a = {.w = L->w, .n_out = L->n_out, .K = L->n_in, .bias = L->bias,
-                 .x = qg_act_view((void *)(uintptr_t)scratch, M, L->n_in), .y = y, .ldy = ldy};
-    const int P = qg_panels(L->n_out);
-    int i0, i1;
-    if (nth == 1) {
-        gemm(&a, 0, M, 0, P);
-    } else if (P >= 4 * nth || M < 2 * Q_ROW_BLOCK * nth) {
-        pool_slice(P, ith, nth, &i0, &i1);
-        if (i1 > i0) gemm(&a, 0, M, i0, i1);
-    } else {
-        const int blocks = (M + Q_ROW_BLOCK - 1) / Q_ROW_BLOCK;
-        pool_slice(blocks, ith, nth, &i0, &i1);
-        const int m0 = i0 * Q_ROW_BLOCK, m1 = i1 * Q_ROW_BLOCK < M ? i1 * Q_ROW_BLOCK : M;
-        if (m1 > m0) gemm(&a, m0, m1, 0, P);
-    }
-}
-
-static void q8_compute(int ith, int nth, const linear *L, const float *x, int ldx, int M,
-                       const void *scratch, float *y, int ldy)
-{
-    (void)x, (void)ldx;
-    q_compute(ith, nth, L, M, scratch, y, ldy, true);
-}
-
-static void q4_compute(int ith, int nth, const linear *L, const float *x, int ldx, int M,
-                       const void *scratch, float *y, int ldy)
-{
-    (void)x, (void)ldx;
-    q_compute(ith, nth, L, M, scratch, y, ldy, false);
-}
-
-static const char *q_isa_name(void) { return isa_selected()->qg->v.name; }
-
-const linear_ops linear_int8 = {
-    .name = "int8",
-    .dtype = "Q8_0",
-    .bits_per_weight = 8.0 * sizeof(block_q8_0) / QK8_0, /* 8.5 */
-    .fits = fits32,
-    .file_bytes = q8_file_bytes,
-    .mem_bytes = q8_mem_bytes,
-    .pack = q8_pack,
-    .load = q8_load,
-    .save = q8_save,
-    .unpack_row = q8_unpack_row,
-    .scratch_bytes = q_scratch_bytes,
-    .prepare = q8_prepare,
-    .compute = q8_compute,
-    .isa_name = q_isa_name,
+/* q in −8..7: d = ±max|w| / t for 41 t in [4, 9] (max/8, ggml's, among them). */
+const quant_layout quant_layout_q4_0 = {
+    .qmin = -8, .qmax = 7, .t_first = 4.0f, .t_last = 9.0f, .t_steps = 40, .signs = 2,
+    .file_block = sizeof(block_q4_0), .mem_block = sizeof(qg_blk4),
+    .encode = q4_encode, .decode = q4_decode, .place = q4_place, .take = q4_take,
 };
 
-const linear_ops linear_int4 = {
-    .name = "int4",
-    .dtype = "Q4_0",
-    .bits_per_weight = 8.0 * sizeof(block_q4_0) / QK4_0, /* 4.5 */
-    .fits = fits32,
-    .file_bytes = q4_file_bytes,
-    .mem_bytes = q4_mem_bytes,
-    .pack = q4_pack,
-    .load = q4_load,
-    .save = q4_save,
-    .unpack_row = q4_unpack_row,
-    .scratch_bytes = q_scratch_bytes,
-    .prepare = q4_prepare,
-    .compute = q4_compute,
-    .isa_name = q_isa_name,
-};
+/* ---- the formats: a layout, the codec, the kernels per ISA ---- */
+
+#define QUANT_IMPL(layout_, kernels_)                                                         \
+    {                                                                                         \
+        .layout = &(layout_), .row_block = 4, /* the VNNI tiles' row count */                  \
+        .file_bytes = quant_file_bytes, .mem_bytes = quant_mem_bytes,                        \
+        .quantize_row = quant_quantize_row, .dequantize_row = quant_dequantize_row,          \
+        .pack = quant_pack, .load = quant_load, .save = quant_save,                          \
+        .unpack_row = quant_unpack_row, .scratch_bytes = quant_scratch_bytes,                \
+        .kernels = (kernels_), .n_kernels = (int)(sizeof(kernels_) / sizeof(kernels_)[0]),   \
+    }
+
+static const linear_kernel q8_scalar = {{ITERA_ISA_SCALAR, "scalar"}, qg_prepare8_scalar, qg_gemm8_scalar};
+static const linear_kernel q8_avx2 = {{ITERA_ISA_AVX2, "avx2"}, qg_prepare8_avx2, qg_gemm8_avx2};
+static const linear_kernel q8_vnni = {{ITERA_ISA_AVX512VNNI, "avx512-vnni"}, qg_prepare8_vnni, qg_gemm8_vnni};
+static const itera_variant *const q8_kernels[] = {&q8_scalar.v, &q8_avx2.v, &q8_vnni.v};
+const linear_impl linear_q8_0 = QUANT_IMPL(quant_layout_q8_0, q8_kernels);
+
+static const linear_kernel q4_scalar = {{ITERA_ISA_SCALAR, "scalar"}, qg_prepare4_scalar, qg_gemm4_scalar};
+static const linear_kernel q4_avx2 = {{ITERA_ISA_AVX2, "avx2"}, qg_prepare4_avx2, qg_gemm4_avx2};
+static const linear_kernel q4_vnni = {{ITERA_ISA_AVX512VNNI, "avx512-vnni"}, qg_prepare4_vnni, qg_gemm4_vnni};
+static const itera_variant *const q4_kernels[] = {&q4_scalar.v, &q4_avx2.v, &q4_vnni.v};
+const linear_impl linear_q4_0 = QUANT_IMPL(quant_layout_q4_0, q4_kernels);

@@ -1,6 +1,7 @@
 /*
  * quant.h: the quantized weight formats int8 (Q8_0) and int4 (Q4_0), as ggml defines them,
- * and their linear_ops entries (linear_int8, linear_int4; linear.h).
+ * and their implementations (linear_q8_0, linear_q4_0 of itera_formats.def; linear.h): one
+ * generic codec over a block layout, and each format's kernels per ISA (qgemm.h).
  *
  * What is quantized: every matrix-multiply weight of the model: the tied embedding/head
  * (the embedding lookup dequantizes one row), in_proj, delta_proj, out_proj, the dense FFN,
@@ -54,11 +55,44 @@ static_assert(sizeof(block_q4_0) == 2 + QK4_0 / 2, "Q4_0 block: 18 bytes");
 
 /* Block size of both formats (the inner size n_in must be a multiple of it). */
 #define QUANT_BLOCK 32
-#define QUANT_BLOCK_STR "32" /* metadata itera.block_size of quantized files */
 static_assert(QK8_0 == QUANT_BLOCK && QK4_0 == QUANT_BLOCK, "one block size");
 
-extern const linear_ops linear_int8;
-extern const linear_ops linear_int4;
+/* A block format of quantized weights: blocks of QUANT_BLOCK integers q in [qmin, qmax] with
+ * one half-precision scale d (w = d·q), as file blocks (row-major) and as memory blocks
+ * (a panel of 16 rows, qgemm.h). The codec below is generic over it; a format's own code is
+ * its layout: how (d, q) sit in a file block and in a panel's memory block.
+ *
+ * Scales: per block, the candidates d = sign·max|w| / t for t from t_first to t_last in
+ * t_steps equal steps (both signs when signs == 2: the extreme value may land on qmin or on
+ * qmax; first −, then +), each followed by a least-squares refit d = Σ w·q / Σ q²; the
+ * half-precision d with the smallest squared error wins (the first one on ties). */
+typedef struct quant_layout {
+    int qmin, qmax;
+    float t_first, t_last;
+    int t_steps, signs;
+    size_t file_block;  /* bytes of one file block */
+    size_t mem_block;   /* bytes of one memory block (16 rows' share of a block) */
+    void (*encode)(void *file_block, uint16_t d, const int8_t *q);
+    void (*decode)(const void *file_block, uint16_t *d, int8_t *q);
+    void (*place)(void *mem_block, int r, float d, const int8_t *q); /* row r of the panel */
+    void (*take)(const void *mem_block, int r, float *d, int8_t *q);
+} quant_layout;
+
+extern const quant_layout quant_layout_q8_0, quant_layout_q4_0;
+
+/* The codec of every quant_layout format (linear_impl functions; f->impl->layout is its
+ * quant_layout). A new format with the weights of an existing one (e.g. other activations)
+ * reuses a layout and the codec, and brings only its kernels. */
+size_t quant_file_bytes(const linear_format *f, int n_out, int n_in);
+size_t quant_mem_bytes(const linear_format *f, int n_out, int n_in);
+void quant_quantize_row(const linear_format *f, const float *w, void *file_row, int n_in);
+void quant_dequantize_row(const linear_format *f, const void *file_row, float *w, int n_in);
+void quant_pack(const linear_format *f, void *mem, const float *W, int n_out, int n_in);
+bool quant_load(const linear_format *f, void *mem, const void *file, int n_out, int n_in);
+void quant_save(const linear_format *f, void *file, const void *mem, int n_out, int n_in);
+void quant_unpack_row(const linear_format *f, const void *mem, int n_out, int n_in, int row, float *out);
+/* Bytes of the activations qgemm's kernels prepare for M rows. */
+size_t quant_scratch_bytes(int M, int n_in);
 
 /* IEEE half <-> float (round to nearest even; portable C, no F16C needed). */
 uint16_t quant_f32_to_f16(float f);
@@ -67,13 +101,7 @@ float quant_f16_to_f32(uint16_t h);
 void quant_round_f16(float *p, size_t n);
 
 /* Safetensors dtype of the non-matrix (FP32-computed) parameters in a file of format q:
- * "F32" for fp32, "F16" for int8 and int4. */
+ * "F32" for the reference format, "F16" for every quantized one. */
 const char *quant_param_dtype(itera_quant q);
-
-/* One row of n_in (a multiple of 32) weights <-> its file-form blocks. */
-void quant_row_q8_0(const float *w, block_q8_0 *out, int n_in);
-void quant_row_q4_0(const float *w, block_q4_0 *out, int n_in);
-void dequant_row_q8_0(const block_q8_0 *b, float *out, int n_in);
-void dequant_row_q4_0(const block_q4_0 *b, float *out, int n_in);
 
 #endif

@@ -100,7 +100,7 @@ itera_status itera_scan_bench_create(const itera_scan_opts *o, itera_scan_bench 
     s->delta = falloc(T);
     s->h = falloc((size_t)o->B * N);
     s->y = falloc(T * E);
-    size_t sb = scan_kernels[s->kernel].scratch_bytes(o->B, o->L, E, N, threads, o->chunk);
+    size_t sb = scan_kernels[s->kernel].impl->scratch_bytes(o->B, o->L, E, N, threads, o->chunk);
     s->scratch = aligned_alloc(64, (sb + 63) & ~(size_t)63);
     if (!s->A || !s->Bm || !s->Cm || !s->D || !s->u || !s->delta || !s->h || !s->y || !s->scratch) {
         itera_scan_bench_free(s);
@@ -137,7 +137,7 @@ itera_status itera_scan_bench_create(const itera_scan_opts *o, itera_scan_bench 
 void itera_scan_bench_run(itera_scan_bench *s)
 {
     memset(s->h, 0, (size_t)s->o.B * s->o.N * sizeof(float));
-    scan_kernels[s->kernel].run(s->pool, &s->p, &s->io, s->scratch, s->o.chunk, NULL, isa_selected());
+    scan_kernels[s->kernel].impl->run(s->pool, &s->p, &s->io, s->scratch, s->o.chunk, NULL, isa_selected());
 }
 
 /* Per token: B·u 2NE, state 4N (Δ·A, ⊙h, Δ·bu, +; the exp not counted), C·h 2EN, skip 2E. */
@@ -151,8 +151,7 @@ itera_kernel itera_scan_bench_kernel(const itera_scan_bench *s) { return s->kern
 
 int itera_scan_bench_chunk(const itera_scan_bench *s)
 {
-    if (s->kernel != ITERA_KERNEL_CHUNKED) return 0;
-    return scan_chunk_len(s->o.B, s->o.L, s->o.threads, s->o.chunk);
+    return scan_chunk_len(s->kernel, s->o.B, s->o.L, s->o.threads, s->o.chunk);
 }
 
 itera_kernel itera_scan_auto(int B, int L, int E, int N, int threads)

@@ -3,8 +3,8 @@
  * accepted and small (at most 8 tokens), run through the built-in model and compared. */
 #include <math.h>
 
-#include "../engine/cli/golden.h"
 #include "fuzz.h"
+#include "golden.h"
 #include "safetensors.h"
 
 static itera_model *model; /* built once: the same for every input */
@@ -17,8 +17,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t *buf = malloc(size ? size : 1);
     if (!buf) return 0;
     if (size) memcpy(buf, data, size);
-    st_file *f;
-    if (st_open_buffer("fuzz-golden.safetensors", buf, size, &f, &err) != ITERA_OK) return 0;
+    itera_tensors *f;
+    if (tensors_open_buffer("fuzz-golden.safetensors", buf, size, &f, &err) != ITERA_OK) return 0;
     golden g;
     if (golden_read(f, "fuzz-golden.safetensors", itera_model_config(model), &g, &err) == ITERA_OK) {
         if ((size_t)g.B * g.L <= 8) {
@@ -40,6 +40,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         golden_free(&g);
     }
-    st_close(f);
+    itera_tensors_close(f);
     return 0;
 }

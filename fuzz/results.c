@@ -9,11 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "compare.h"
 #include "fuzz.h"
 #include "gbread.h"
-
-int report_main(int argc, char **argv);
-int compare_main(int argc, char **argv);
+#include "report.h"
 
 static char dir[256];
 
@@ -29,10 +28,18 @@ static void remove_dir(void)
     if (dir[0]) nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-static int run(int (*fn)(int, char **), int argc, const char **argv)
+/* glibc: optind = 0 re-initialises getopt fully for the next command line. */
+static void report(int argc, const char **argv)
 {
-    optind = 0; /* glibc: a full re-initialisation of getopt for the next command line */
-    return fn(argc, (char **)argv);
+    optind = 0;
+    report_main(argc, (char **)argv);
+}
+
+static void compare(int argc, const char **argv)
+{
+    bench_error e;
+    optind = 0;
+    compare_cmd(argc, (char **)argv, &e);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -71,10 +78,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size && fwrite(data, 1, size, fp) != size) abort();
     fclose(fp);
     const char *rep[] = {"report", "--no-charts", path, "-o", out, NULL};
-    run(report_main, 5, rep);
+    report(5, rep);
     const char *cmp[] = {"compare", path, path, NULL};
-    run(compare_main, 3, cmp);
+    compare(3, cmp);
     const char *var[] = {"compare", "--variants", "sequential,chunked", path, NULL};
-    run(compare_main, 4, var);
+    compare(4, var);
     return 0;
 }

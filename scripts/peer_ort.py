@@ -13,7 +13,13 @@ What it does, in order:
    [1, 128, vocab]; the per-token scan loop unrolls) and a single-token decode step with
    carried state (ids [1, 1], position [1], per layer conv [1, K-1, E] and scan state
    [1, N] -> logits [1, vocab] and the new state). MoE experts are computed densely with
-   the unchosen ones gated to 0 (a static graph cannot skip them).
+   the unchosen ones gated to 0 (a static graph cannot skip them). And both again in int8
+   (unless --no-int8): dynamic quantization as onnxruntime.quantization.quantize_dynamic
+   writes it (DynamicQuantizeLinear + MatMulInteger per matrix product: int8 weights with
+   one scale per output column, uint8 activations quantized per tensor at run time; the
+   embedding table int8 with a scale per row, shared by the tied head), exported through
+   custom torch.onnx symbolics because onnxruntime.quantization itself is on PyPI only.
+   The matrix products quantized are the ones the engine's int8 quantizes.
 3. Sessions through onnxruntime-node (`node scripts/peer_ort.js`), one Node.js process per
    thread count T, bound to T CPUs (more threads than CPUs only with --emulate, marked so).
    The sweep per T: intra-op threads 1, T/2, T; sequential, or parallel with inter-op
@@ -22,25 +28,28 @@ What it does, in order:
    positions; decode: the first --steps positions, fed one token at a time) against the
    golden file where the model has one, else against the engine (`build/itera verify`).
    A configuration outside --tol is not timed (recorded as refused); if the unoptimised
-   graph itself is outside it, the export is wrong and nothing is timed (exit 1).
+   graph itself is outside it, the export is wrong and nothing is timed (exit 1). int8
+   graphs: their error against FP32 is recorded (as the engine's int8 cells record it);
+   one whose top-1 agreement is below --int8-min-top1 is not timed. The sweep of the int8
+   graphs is graph opt 'all' only (the level that fuses the int8 kernels).
 5. Sweep: --sweep-rounds interleaved rounds of --sweep-min-time seconds per configuration
    (all thread counts, both graphs, in one rotating order); the best per (T, graph) is the
    lowest median latency. Then the final figures: --repetitions interleaved rounds of
    --min-time seconds of each best configuration (re-measured, so the pick's luck in the
    sweep does not inflate it), and its peak RSS in a fresh process holding that session only.
 
-Benchmark names: prefill/fp32/onnxruntime/seq:128/batch:1/threads:T and
-decode/fp32/onnxruntime/steps:S/batch:1/threads:T (T = CPUs the process may use; the
+Benchmark names: prefill/Q/onnxruntime/seq:128/batch:1/threads:T and
+decode/Q/onnxruntime/steps:S/batch:1/threads:T, Q fp32 or int8 (T = CPUs the process may use; the
 configuration that won is in the entry's label and its ort_* counters). Counters as the
 harness writes them: tokens_per_second, latency_ms (per forward; per step for decode),
-gflops (the model's matmul FLOPs, top-k experts, as the engine counts them), weight_bytes,
-cpu_util, peak_rss_mb, max_abs_logit_err, top1_agreement; plus ort_intra_op_threads,
+gflops (the model's matmul FLOPs, top-k experts, as the engine counts them), weight_bytes
+(the initializers of the ONNX graph: what the session loads), cpu_util, peak_rss_mb, max_abs_logit_err, top1_agreement; plus ort_intra_op_threads,
 ort_inter_op_threads, ort_parallel (0/1), ort_spinning (0/1), ort_graph_opt_level (0..3).
 The whole sweep is the top-level "itera_ort_sweep" object (Google Benchmark's readers
 ignore extra top-level keys). real_time is wall time per iteration (one forward; S steps
 for decode); cpu_time is process CPU time (all threads) per iteration.
 
-Exit status: 0 written; 1 the FP32 check failed; 2 bad usage or a missing tool
+Exit status: 0 written; 1 the FP32 check failed (FP32 graphs); 2 bad usage or a missing tool
 (PyTorch, Node.js or onnxruntime-node: the line says which and how to install it).
 """
 import argparse
@@ -61,10 +70,12 @@ OPSET = 17
 OPT_LEVELS = ["disabled", "basic", "extended", "all"]
 ORT_DIR_DEFAULT = os.path.join(P.REPO, "node_modules", "onnxruntime-node")
 RUNNER = os.path.join(P.REPO, "scripts", "peer_ort.js")
-INT8_STATUS = ("not measured: an int8 ONNX graph is made by onnxruntime.quantization "
-               "(quantize_dynamic / quantize_static), which is on PyPI only and cannot be "
-               "installed here (Debian has no onnxruntime Python package; the npm package "
-               "has no quantization tools)")
+INT8_HOW = ("dynamic quantization as onnxruntime.quantization.quantize_dynamic writes it "
+            "(DynamicQuantizeLinear + MatMulInteger per matrix product; int8 weights, one scale per output "
+            "column; uint8 activations, one scale per tensor per run; embedding int8 with a scale per row, "
+            "shared by the tied head), written by custom torch.onnx symbolics: onnxruntime.quantization "
+            "itself is on PyPI only and cannot be installed here; static (calibrated) quantization not measured")
+GRAPHS = [("prefill", "fp32"), ("decode", "fp32"), ("prefill", "int8"), ("decode", "int8")]
 
 
 def die(msg, code=2):
@@ -104,26 +115,33 @@ def export_key(weights_sha, torch):
     return h.hexdigest()[:16]
 
 
-def export(cfg, w, ids, model_dir, workdir, torch):
-    """Returns {"prefill": path, "decode": path, "call": path}, exporting what is missing
-    (cached by weights, export code and torch version)."""
+def export(cfg, w, q8, ids, model_dir, workdir, torch):
+    """Returns {"prefill_fp32": path, "decode_fp32", "prefill_int8", "decode_int8", "call"},
+    exporting what is missing (cached by weights, export code and torch version)."""
     wsha = P.sha256_file(os.path.join(model_dir, "model.safetensors"))
     d = os.path.join(workdir, "onnx", export_key(wsha, torch))
     os.makedirs(d, exist_ok=True)
     B, L = ids.shape
-    paths = {"prefill": os.path.join(d, f"prefill_b{B}_l{L}.onnx"),
-             "decode": os.path.join(d, f"decode_step_b{B}.onnx"),
-             "call": os.path.join(d, "call_overhead.onnx")}
-    full = P.IteraLite(cfg, w, torch, static=True)
-    step = P.IteraLiteStep(cfg, w, torch)
+    paths = {"call": os.path.join(d, "call_overhead.onnx")}
+    for kind, quant in GRAPHS:
+        paths[f"{kind}_{quant}"] = os.path.join(d, f"prefill_{quant}_b{B}_l{L}.onnx" if kind == "prefill"
+                                                else f"decode_step_{quant}_b{B}.onnx")
 
     class Prefill(torch.nn.Module):
+        def __init__(self, m):
+            super().__init__()
+            self.m = m
+
         def forward(self, x):
-            return full.forward(x)
+            return self.m.forward(x)
 
     class Step(torch.nn.Module):
+        def __init__(self, m):
+            super().__init__()
+            self.m = m
+
         def forward(self, x, pos, *state):
-            return step.step(x, pos, *state)
+            return self.m.step(x, pos, *state)
 
     class Call(torch.nn.Module):  # one Cast: the cost of a session.run call itself
         def forward(self, x):
@@ -132,34 +150,51 @@ def export(cfg, w, ids, model_dir, workdir, torch):
     import warnings
     nl = cfg["num_layers"]
     snames = [f"{k}_{i}" for i in range(nl) for k in ("conv", "h")]
-    jobs = [("prefill", Prefill(), (ids,), ["input_ids"], ["logits"]),
-            ("decode", Step(), (ids[:, :1], torch.tensor([0]), *[torch.zeros(s) for s in step.state_shapes(B)]),
-             ["input_ids", "position"] + snames, ["logits"] + [s + "_next" for s in snames]),
-            ("call", Call(), (ids,), ["input_ids"], ["out"])]
-    for kind, mod, args, inames, onames in jobs:
-        if os.path.isfile(paths[kind]):
+    shapes = P.IteraLiteStep(cfg, w, torch).state_shapes(B)
+    step_args = (ids[:, :1], torch.tensor([0]), *[torch.zeros(s) for s in shapes])
+    jobs = [("call", Call(), (ids,), ["input_ids"], ["out"])]
+    for quant, q in (("fp32", None), ("int8", q8)):
+        jobs.append((f"prefill_{quant}", Prefill(P.IteraLite(cfg, w, torch, static=True, int8=q)), (ids,),
+                     ["input_ids"], ["logits"]))
+        jobs.append((f"decode_{quant}", Step(P.IteraLiteStep(cfg, w, torch, int8=q)), step_args,
+                     ["input_ids", "position"] + snames, ["logits"] + [s + "_next" for s in snames]))
+    for key, mod, args, inames, onames in jobs:
+        if os.path.isfile(paths[key]):
             continue
-        log(f"exporting the {kind} graph to {os.path.relpath(paths[kind], P.REPO)} (torch {torch.__version__}, opset {OPSET})")
-        tmp = paths[kind] + ".tmp"
+        log(f"exporting {key} to {os.path.relpath(paths[key], P.REPO)} (torch {torch.__version__}, opset {OPSET})")
+        tmp = paths[key] + ".tmp"
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             torch.onnx.export(mod, args, tmp, input_names=inames, output_names=onames, opset_version=OPSET)
-        os.replace(tmp, paths[kind])
+        os.replace(tmp, paths[key])
+    prune_exports(os.path.dirname(d), d)
     return paths
 
 
-def onnx_nodes(path):
-    """Node count of an ONNX file (protobuf read by hand: field 7 graph, field 1 node)."""
+def prune_exports(root, current, keep=4):
+    """Keeps the `keep` most recently used export folders under root (current first)."""
+    import time
+    os.utime(current, (time.time(), time.time()))
+    dirs = sorted((os.path.join(root, n) for n in os.listdir(root)), key=os.path.getmtime, reverse=True)
+    for old in [x for x in dirs if os.path.isdir(x) and x != current][keep - 1:]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def onnx_stats(path):
+    """(operator nodes other than Constant, bytes of the constant tensors: initializers and
+    Constant nodes' values, {op_type: count}) of an ONNX file, read with a minimal protobuf
+    walk (ModelProto.graph = 7; GraphProto.node = 1, .initializer = 5; NodeProto.op_type = 4,
+    .attribute = 5; AttributeProto.t = 5; TensorProto data fields 4-10, 13)."""
     with open(path, "rb") as f:
         buf = f.read()
 
     def varint(b, i):
-        v = s = 0
+        v = sh = 0
         while True:
             c = b[i]
             i += 1
-            v |= (c & 0x7F) << s
-            s += 7
+            v |= (c & 0x7F) << sh
+            sh += 7
             if c < 0x80:
                 return v, i
 
@@ -182,14 +217,32 @@ def onnx_nodes(path):
                 i += 4
                 yield fn, None
             else:
-                return
+                raise ValueError(f"{path}: wire type {wt}")
+
+    def tensor_bytes(t):
+        return sum(len(v) for f, v in fields(t) if f in (4, 5, 6, 7, 9, 10, 13) and v is not None)
+
+    nbytes, ops = 0, {}
     try:
-        for fn, v in fields(buf):
-            if fn == 7 and v is not None:
-                return sum(1 for f2, _ in fields(v) if f2 == 1)
-    except IndexError:
-        pass
-    return -1
+        for fn, g in fields(buf):
+            if fn != 7 or g is None:
+                continue
+            for f2, v in fields(g):
+                if f2 == 1 and v is not None:
+                    op, consts = "", 0
+                    for f3, t in fields(v):
+                        if f3 == 4 and t is not None:
+                            op = t.decode()
+                        elif f3 == 5 and t is not None:
+                            consts += sum(tensor_bytes(x) for f4, x in fields(t) if f4 == 5 and x is not None)
+                    ops[op] = ops.get(op, 0) + 1
+                    if op == "Constant":
+                        nbytes += consts
+                elif f2 == 5 and v is not None:
+                    nbytes += tensor_bytes(v)
+    except (IndexError, ValueError, UnicodeDecodeError):
+        return -1, -1, {}
+    return sum(n for op, n in ops.items() if op != "Constant"), nbytes, ops
 
 
 # ---- configurations ----
@@ -276,13 +329,15 @@ class Runner:
         self.p.wait(timeout=30)
 
 
-def open_session(r, sid, kind, paths, c, ids, steps, state_shapes, vocab):
-    kw = dict(cmd="open", id=sid, kind=kind, path=paths[kind], options=session_options(c), warmup=2)
-    if kind == "prefill":
-        kw.update(ids=ids.flatten().tolist(), shape=list(ids.shape))
-    elif kind == "decode":
-        kw.update(ids=ids[0, :steps].tolist(), steps=steps, states=[list(s) for s in state_shapes], vocab=vocab)
-    else:  # the call-overhead graph, fed like prefill
+def open_session(r, sid, graph, paths, c, ids, steps, state_shapes, vocab, extra_options=None):
+    """graph: a key of paths ("prefill_fp32", "decode_int8", ... or "call", fed like prefill)."""
+    opts = session_options(c)
+    opts.update(extra_options or {})
+    kw = dict(cmd="open", id=sid, path=paths[graph], options=opts, warmup=2)
+    if graph.startswith("decode"):
+        kw.update(kind="decode", ids=ids[0, :steps].tolist(), steps=steps, states=[list(s) for s in state_shapes],
+                  vocab=vocab)
+    else:
         kw.update(kind="prefill", ids=ids.flatten().tolist(), shape=list(ids.shape))
     return r.req(**kw)
 
@@ -302,6 +357,10 @@ def main():
                                                    "where present, else the built-in synthetic model)")
     ap.add_argument("--steps", type=int, default=64, help="decode steps per iteration (default 64, as the edge profile)")
     ap.add_argument("--no-decode", action="store_true", help="prefill only")
+    ap.add_argument("--no-int8", action="store_true", help="FP32 graphs only")
+    ap.add_argument("--int8-min-top1", type=float, default=0.5,
+                    help="int8 graphs with a lower top-1 agreement with FP32 are not timed: a floor against a "
+                         "broken graph, not a quality bar (default 0.5)")
     ap.add_argument("--repetitions", type=int, default=7, help="final interleaved rounds (default 7)")
     ap.add_argument("--min-time", type=float, default=0.5, help="seconds per final repetition (default 0.5)")
     ap.add_argument("--sweep", choices=["full", "quick", "single"], default="full",
@@ -332,8 +391,10 @@ def main():
         die(f"--threads {threads[-1]}: only {len(allowed)} CPUs ({','.join(map(str, allowed))}) to run on; "
             "pass --emulate (make peer EMULATE=1) to run it anyway, marked emulated")
 
-    # the machine fingerprint first: without it there are no results to write
+    out = a.out or os.path.join(P.REPO, "results", a.platform, "peer_ort.json")
+    # the output path and the machine fingerprint first: without them there are no results to write
     try:
+        P.check_out_path(out)
         ctx = P.base_context("scripts/peer_ort.py",
                              "n/a (ONNX Runtime through onnxruntime-node, no Google Benchmark)", a.platform, a.machine)
     except P.PeerError as e:
@@ -365,34 +426,52 @@ def main():
         ids, ref, inputs_desc = P.load_inputs(choice, cfg, torch, L=L, B=1)
         if a.steps > L:
             raise P.PeerError(f"--steps {a.steps}: more than the {L} prefill tokens the check feeds")
-        paths = export(cfg, w, ids, choice.dir, workdir, torch)
+        q8 = P.quantize_int8(cfg, w, torch)
+        paths = export(cfg, w, q8, ids, choice.dir, workdir, torch)
     except P.PeerError as e:
         die(str(e))
     log(f"model: {choice.why}: {choice.label}")
     model = P.IteraLite(cfg, w, torch)
     stepm = P.IteraLiteStep(cfg, w, torch)
     V = cfg["vocab_size"]
-    kinds = ["prefill"] + ([] if a.no_decode else ["decode"])
+    graphs = [f"{k}_{q}" for k, q in GRAPHS if not (a.no_decode and k == "decode") and not (a.no_int8 and q == "int8")]
+    kind_of = {g: g.split("_")[0] for g in graphs}
+    quant_of = {g: g.split("_")[1] for g in graphs}
+    stats = {g: onnx_stats(paths[g]) for g in graphs}
+
+    # the int8 graphs' own arithmetic in PyTorch (same quantization), to tell export errors from int8 error
+    statement = {}
+    if not a.no_int8:
+        statement["prefill_int8"] = P.IteraLite(cfg, w, torch, static=True, int8=q8).forward(ids)
+        if not a.no_decode:
+            st8 = P.IteraLiteStep(cfg, w, torch, int8=q8)
+            state = [torch.zeros(x) for x in st8.state_shapes()]
+            outs = []
+            for l in range(a.steps):
+                r = st8.step(ids[:, l:l + 1], torch.tensor([l]), *state)
+                outs.append(r[0])
+                state = list(r[1:])
+            statement["decode_int8"] = torch.stack(outs, 1)
 
     # ---- sessions, one process per thread count ----
     runners = {T: Runner(node, ort_dir, allowed[:T]) for T in threads}
     hello = runners[threads[0]].req(cmd="hello")
-    configs = {T: grid(T, a.sweep) for T in threads}
-    sess = {}  # (T, kind, cfg_id) -> record
-    n_open = sum(len(v) for v in configs.values()) * len(kinds)
-    log(f"opening {n_open} sessions (thread counts {threads}; {', '.join(kinds)}; sweep {a.sweep})")
+    int8_sweep = "quick" if a.sweep == "full" else a.sweep
+    configs = {(T, g): grid(T, a.sweep if quant_of[g] == "fp32" else int8_sweep) for T in threads for g in graphs}
+    sess = {}  # (T, graph, cfg_id) -> record
+    log(f"opening {sum(len(v) for v in configs.values())} sessions (thread counts {threads}; "
+        f"{', '.join(graphs)}; sweep {a.sweep})")
     try:
-        for T in threads:
-            for c in configs[T]:
-                for kind in kinds:
-                    sid = f"{kind}/{cfg_id(c)}"
-                    r = open_session(runners[T], sid, kind, paths, c, ids, a.steps, stepm.state_shapes(), V)
-                    sess[(T, kind, cfg_id(c))] = dict(T=T, kind=kind, cfg=c, sid=sid, create_ms=r["create_ms"],
-                                                     times=[], refused=None)
+        for (T, g), cs in configs.items():
+            for c in cs:
+                sid = f"{g}/{cfg_id(c)}"
+                r = open_session(runners[T], sid, g, paths, c, ids, a.steps, stepm.state_shapes(), V)
+                sess[(T, g, cfg_id(c))] = dict(T=T, graph=g, kind=kind_of[g], quant=quant_of[g], cfg=c, sid=sid,
+                                               create_ms=r["create_ms"], times=[], refused=None, vs_statement=None)
     except P.PeerError as e:
         die(str(e))
 
-    # ---- FP32 check of every session, before any timing ----
+    # ---- the check of every session against FP32, before any timing ----
     check_dir = os.path.join(workdir, "check")
     os.makedirs(check_dir, exist_ok=True)
     ref_name = f"golden {os.path.basename(choice.golden)}" if choice.golden else "the engine (build/itera verify)"
@@ -400,10 +479,11 @@ def main():
     for key, s in sess.items():
         f = os.path.join(check_dir, f"{os.getpid()}-t{s['T']}-{s['sid'].replace('/', '-')}")
         runners[s["T"]].req(cmd="logits", id=s["sid"], out=f + ".bin")
-        got = torch.from_file(f + ".bin", size=(L if s["kind"] == "prefill" else a.steps) * V, dtype=torch.float32)
-        os.unlink(f + ".bin")
         n = L if s["kind"] == "prefill" else a.steps
-        got = got.reshape(1, n, V)
+        got = torch.from_file(f + ".bin", size=n * V, dtype=torch.float32).reshape(1, n, V).clone()
+        os.unlink(f + ".bin")
+        if s["graph"] in statement:
+            s["vs_statement"] = P.compare_logits(got, statement[s["graph"]])[0]
         if ref is not None:
             s["err"], s["top1"] = P.compare_logits(got, ref[:, :n])
         else:
@@ -421,22 +501,29 @@ def main():
             os.unlink(f)
     bad_export = []
     for key, s in sess.items():
-        if not (s["err"] <= a.tol):
+        if s["quant"] == "fp32" and not (s["err"] <= a.tol):
             s["refused"] = f"max_abs_logit_err {s['err']:.3g} > tol {a.tol:g} vs {ref_name}"
             if s["cfg"]["opt"] == "disabled":
-                bad_export.append(f"{s['kind']} threads:{s['T']} {cfg_id(s['cfg'])}: {s['refused']}")
+                bad_export.append(f"{s['graph']} threads:{s['T']} {cfg_id(s['cfg'])}: {s['refused']}")
+        elif s["quant"] == "int8" and not (s["top1"] >= a.int8_min_top1):
+            s["refused"] = f"top1_agreement {s['top1']:.4f} < --int8-min-top1 {a.int8_min_top1:g} vs {ref_name}"
     if bad_export:
         for r in runners.values():
             r.close()
         die("the exported graph does not match FP32 (unoptimised sessions): " + "; ".join(bad_export[:4]) +
             "; refusing to time", 1)
+    dropped = []
     for T in threads:
-        for kind in kinds:
-            if all(s["refused"] for s in sess.values() if s["T"] == T and s["kind"] == kind):
-                die(f"every {kind} configuration at threads:{T} is outside --tol {a.tol:g} vs {ref_name}; "
-                    "refusing to time", 1)
-    worst = max(s["err"] for s in sess.values())
-    log(f"FP32 check vs {ref_name}: {sum(not s['refused'] for s in sess.values())} of {len(sess)} sessions "
+        for g in graphs:
+            if all(s["refused"] for s in sess.values() if s["T"] == T and s["graph"] == g):
+                if quant_of[g] == "fp32":
+                    die(f"every {g} configuration at threads:{T} is outside --tol {a.tol:g} vs {ref_name}; "
+                        "refusing to time", 1)
+                dropped.append((T, g))
+                log(f"{g} at threads:{T}: every configuration refused ({next(iter(s['refused'] for s in sess.values() if s['T'] == T and s['graph'] == g))}); not timed")
+    fp = [s for s in sess.values() if s["quant"] == "fp32"]
+    worst = max(s["err"] for s in fp)
+    log(f"FP32 check vs {ref_name}: {sum(not s['refused'] for s in fp)} of {len(fp)} FP32 sessions "
         f"within {a.tol:g} (largest error {worst:.2e})")
 
     # ---- the sweep: interleaved rounds over every session that passed ----
@@ -450,14 +537,15 @@ def main():
         log(f"sweep round {rnd + 1}/{a.sweep_rounds} done")
     best = {}
     for T in threads:
-        for kind in kinds:
-            cand = [s for s in sess.values() if s["T"] == T and s["kind"] == kind and not s["refused"]]
-            best[(T, kind)] = min(cand, key=lambda s: statistics.median(s["times"]))
+        for g in graphs:
+            cand = [s for s in sess.values() if s["T"] == T and s["graph"] == g and not s["refused"]]
+            if cand:
+                best[(T, g)] = min(cand, key=lambda s: statistics.median(s["times"]))
 
     # ---- the call overhead (a one-Cast graph) at the best prefill configuration of T=1 ----
     overhead_us = None
     try:
-        b1 = best[(threads[0], "prefill")]
+        b1 = best[(threads[0], "prefill_fp32")]
         open_session(runners[threads[0]], "call", "call", paths, b1["cfg"], ids, a.steps, [], V)
         r = runners[threads[0]].req(cmd="time", id="call", min_time=0.2, gap_ms=2)
         overhead_us = r["wall_ns"] / r["iterations"] / 1e3
@@ -477,56 +565,64 @@ def main():
     for r in runners.values():
         r.close()
 
-    # ---- peak RSS: a fresh process holding only the winning session ----
-    rss = {}
+    # ---- peak RSS: a fresh process holding only the winning session (int8 prefill: and
+    #      the graph ONNX Runtime optimised it into, to show which kernels ran) ----
+    rss, fused = {}, {}
     for k, s in best.items():
         r = Runner(node, ort_dir, allowed[:k[0]])
+        extra = None
+        if k[1] == "prefill_int8" and k[0] == threads[0]:
+            extra = {"optimizedModelFilePath": os.path.join(check_dir, f"{os.getpid()}-optimized-int8.onnx")}
         try:
-            open_session(r, "rss", k[1], paths, s["cfg"], ids, a.steps, stepm.state_shapes(), V)
+            open_session(r, "rss", k[1], paths, s["cfg"], ids, a.steps, stepm.state_shapes(), V, extra)
             r.req(cmd="time", id="rss", min_time=0.05)
             rss[k] = r.req(cmd="rss")["max_rss_kb"] / 1024.0
         except P.PeerError as e:
             log(f"peak RSS of {s['sid']}: {e}")
         r.close()
+        if extra and os.path.isfile(extra["optimizedModelFilePath"]):
+            fused = onnx_stats(extra["optimizedModelFilePath"])[2]
+            os.unlink(extra["optimizedModelFilePath"])
 
     # ---- results ----
     flops_tok = model.matmul_flops_per_token()
     entries = []
-    fi = 0
     summary = []
-    for (T, kind), s in sorted(best.items(), key=lambda kv: (kv[0][1] != "prefill", kv[0][0])):
+    for fi, ((T, g), s) in enumerate(sorted(best.items(), key=lambda kv: (graphs.index(kv[0][1]), kv[0][0]))):
         c = s["cfg"]
+        kind, quant = kind_of[g], quant_of[g]
         work = 1 if kind == "prefill" else a.steps
         ntok = L if kind == "prefill" else a.steps
-        name = (P.bench_name("prefill", quant="fp32", kernel=KERNEL, seq=L, batch=1, threads=T)
+        name = (P.bench_name("prefill", quant=quant, kernel=KERNEL, seq=L, batch=1, threads=T)
                 if kind == "prefill" else
-                P.bench_name("decode", quant="fp32", kernel=KERNEL, steps=a.steps, batch=1, threads=T))
+                P.bench_name("decode", quant=quant, kernel=KERNEL, steps=a.steps, batch=1, threads=T))
         reps = []
-        for r in finals[(T, kind)]:
+        for r in finals[(T, g)]:
             wall = r["wall_ns"] / r["iterations"] / 1e9
             cpu = r["cpu_ns"] / r["iterations"] / 1e9
             reps.append({"iterations": r["iterations"], "real_time": wall * 1e9, "cpu_time": cpu * 1e9,
                          "tokens_per_second": ntok / wall, "latency_ms": wall * 1e3 / work,
-                         "gflops": flops_tok * ntok / wall / 1e9, "weight_bytes": float(weight_bytes),
-                         "cpu_util": cpu / (wall * T), "peak_rss_mb": rss.get((T, kind), 0.0),
+                         "gflops": flops_tok * ntok / wall / 1e9, "weight_bytes": float(stats[g][1]),
+                         "cpu_util": cpu / (wall * T), "peak_rss_mb": rss.get((T, g), 0.0),
                          "max_abs_logit_err": s["err"], "top1_agreement": s["top1"],
                          "ort_intra_op_threads": c["intra"], "ort_inter_op_threads": c["inter"],
                          "ort_parallel": c["parallel"], "ort_spinning": c["spin"],
                          "ort_graph_opt_level": OPT_LEVELS.index(c["opt"])})
         entries += P.gb_entries(fi, name, reps, label=cfg_label(c))
-        fi += 1
         med = statistics.median(x["tokens_per_second"] for x in reps)
         lo, hi = min(x["tokens_per_second"] for x in reps), max(x["tokens_per_second"] for x in reps)
         summary.append(f"{name}: {med:,.0f} tok/s (min {lo:,.0f}, max {hi:,.0f}), {cfg_label(c)}")
 
     sweep = []
     for s in sess.values():
-        e = {"threads": s["T"], "graph": s["kind"], "config": cfg_id(s["cfg"]), "label": cfg_label(s["cfg"]),
-             "intra_op_threads": s["cfg"]["intra"], "inter_op_threads": s["cfg"]["inter"],
-             "parallel": s["cfg"]["parallel"], "spinning": s["cfg"]["spin"], "graph_opt": s["cfg"]["opt"],
-             "session_create_ms": round(s["create_ms"], 1), "max_abs_logit_err": s["err"],
-             "top1_agreement": s["top1"], "refused": s["refused"],
-             "best": best[(s["T"], s["kind"])] is s}
+        e = {"threads": s["T"], "graph": s["kind"], "quant": s["quant"], "config": cfg_id(s["cfg"]),
+             "label": cfg_label(s["cfg"]), "intra_op_threads": s["cfg"]["intra"],
+             "inter_op_threads": s["cfg"]["inter"], "parallel": s["cfg"]["parallel"], "spinning": s["cfg"]["spin"],
+             "graph_opt": s["cfg"]["opt"], "session_create_ms": round(s["create_ms"], 1),
+             "max_abs_logit_err": s["err"], "top1_agreement": s["top1"], "refused": s["refused"],
+             "best": best.get((s["T"], s["graph"])) is s}
+        if s["vs_statement"] is not None:
+            e["max_abs_err_vs_int8_statement"] = s["vs_statement"]
         if s["times"]:
             work = 1 if s["kind"] == "prefill" else a.steps
             lat = [t / 1e6 / work for t in s["times"]]
@@ -534,6 +630,20 @@ def main():
                      min_latency_ms=min(lat), max_latency_ms=max(lat),
                      median_tokens_per_second=(L if s["kind"] == "prefill" else 1) / (statistics.median(lat) / 1e3))
         sweep.append(e)
+
+    if a.no_int8:
+        int8_status = "not measured: --no-int8"
+    else:
+        i8 = [s for s in sess.values() if s["quant"] == "int8"]
+        kern = ", ".join(f"{n} {op}" for op, n in sorted(fused.items()) if "Integer" in op or "Quant" in op)
+        int8_status = (f"measured: {INT8_HOW}; vs FP32 ({ref_name}): top-1 agreement "
+                       f"{min(s['top1'] for s in i8):.4f}-{max(s['top1'] for s in i8):.4f}, max abs logit error "
+                       f"up to {max(s['err'] for s in i8):.3g}; vs the same arithmetic in PyTorch: up to "
+                       f"{max(s['vs_statement'] for s in i8):.3g}; int8 ops in the graph ONNX Runtime optimised "
+                       f"the prefill into: {kern or 'not recorded'}")
+        if dropped:
+            int8_status += "; NOT TIMED (every configuration refused): " + ", ".join(
+                f"{g} threads:{T}" for T, g in dropped)
 
     ortv = hello.get("onnxruntime_node", "unknown")
     cpus_by_t = "; ".join(f"threads:{T} -> {','.join(map(str, allowed[:T]))}" for T in threads)
@@ -551,33 +661,39 @@ def main():
         "itera_peer": f"onnxruntime {ortv} CPU, best configuration per thread count of a {len(sess)}-session "
                       f"sweep; inputs: {inputs_desc}",
         "itera_peer_inputs": inputs_desc,
-        "itera_ort_export": f"prefill [1, {L}] static ({onnx_nodes(paths['prefill'])} nodes, the scan loop "
-                            f"unrolled); decode: one token per run with carried conv and scan state "
-                            f"({onnx_nodes(paths['decode'])} nodes), {a.steps} steps per iteration from zero "
-                            f"state; MoE experts computed densely, the unchosen gated to 0",
+        "itera_ort_export": "; ".join(
+            f"{g}: {stats[g][0]} operator nodes, {stats[g][1]} bytes of constants (weight_bytes)"
+            for g in graphs) +
+            f". Prefill [1, {L}] static, the scan loop unrolled; decode: one token per run with carried conv and "
+            f"scan state, {a.steps} steps per iteration from zero state; MoE experts computed densely, the "
+            "unchosen gated to 0",
         "itera_ort_check": f"every session's logits vs {ref_name} before timing (prefill: {L} positions; "
-                           f"decode: first {a.steps}), tol {a.tol:g}: "
-                           f"{sum(not s['refused'] for s in sess.values())} of {len(sess)} within, "
-                           f"largest error {worst:.3g}",
-        "itera_ort_sweep_grid": sweep_text(a),
+                           f"decode: first {a.steps}); FP32 tol {a.tol:g}: "
+                           f"{sum(not s['refused'] for s in fp)} of {len(fp)} FP32 sessions within, "
+                           f"largest error {worst:.3g}; int8: timed only with top-1 agreement >= {a.int8_min_top1:g}",
+        "itera_ort_sweep_grid": sweep_text(a) + ("" if a.no_int8 else
+                                                 f"; int8 graphs: {int8_sweep} sweep (graph opt all only)"),
         "itera_ort_best": "; ".join(summary),
         "itera_ort_call_overhead_us": f"{overhead_us:.1f}" if overhead_us is not None else "not measured",
-        "itera_ort_int8": INT8_STATUS,
+        "itera_ort_int8": int8_status,
     })
-    for (T, kind), s in best.items():
-        ctx[f"itera_ort_best_{kind}_threads_{T}"] = cfg_label(s["cfg"])
+    for (T, g), s in best.items():
+        ctx[f"itera_ort_best_{g}_threads_{T}"] = cfg_label(s["cfg"])
     doc_sweep = {"description": "every ONNX Runtime session of the sweep: thread count (CPUs the process may "
-                                "use), graph (prefill or decode), settings, FP32 check, and latency per sweep round "
-                                "(ms per forward; per step for decode); best marks the one re-measured in "
-                                "'benchmarks'; refused: not timed, outside the FP32 tolerance",
+                                "use), graph (prefill or decode) and quant (fp32 or int8), settings, the check "
+                                "against FP32, and latency per sweep round (ms per forward; per step for decode); "
+                                "best marks the one re-measured in 'benchmarks'; refused: not timed (FP32 outside "
+                                "the tolerance, or int8 below the top-1 floor)",
                  "entries": sweep}
-    out = a.out or os.path.join(P.REPO, "results", a.platform, "peer_ort.json")
-    P.write_results(out, ctx, entries, extra={"itera_ort_sweep": doc_sweep})
+    try:
+        P.write_results(out, ctx, entries, extra={"itera_ort_sweep": doc_sweep})
+    except P.PeerError as e:
+        die(str(e))
     for line in summary:
         print(f"{PROG}: {line}")
     if overhead_us is not None:
         print(f"{PROG}: one session.run of a one-node graph: {overhead_us:.1f} us")
-    print(f"{PROG}: int8: {INT8_STATUS}")
+    print(f"{PROG}: int8: {int8_status}")
     print(f"{PROG}: wrote {out}")
 
 

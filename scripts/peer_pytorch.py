@@ -82,8 +82,10 @@ def main():
         die(f"--threads {threads[-1]}: only {len(allowed)} CPUs ({','.join(map(str, allowed))}) to run on; "
             "pass --emulate (make peer EMULATE=1) to run it anyway, marked emulated")
 
-    # the machine fingerprint first: without it there are no results to write
+    out = a.out or os.path.join(P.REPO, "results", a.platform, "peer_pytorch.json")
+    # the output path and the machine fingerprint first: without them there are no results to write
     try:
+        P.check_out_path(out)
         ctx = P.base_context("scripts/peer_pytorch.py", "n/a (PyTorch eager, no Google Benchmark)", a.platform,
                              a.machine)
     except P.PeerError as e:
@@ -178,8 +180,10 @@ def main():
                       f"inputs {inputs_desc}; logits vs {ref_name}",
         "itera_peer_inputs": inputs_desc,
     })
-    out = a.out or os.path.join(P.REPO, "results", a.platform, "peer_pytorch.json")
-    P.write_results(out, ctx, entries)
+    try:
+        P.write_results(out, ctx, entries)
+    except P.PeerError as e:
+        die(str(e))
     for T in threads:
         lat = sorted(r[1] for r in reps[T])[len(reps[T]) // 2] * 1e3
         name = P.bench_name("prefill", quant="fp32", kernel=KERNEL, seq=L, batch=B, threads=T)

@@ -101,8 +101,24 @@ def sha256_file(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
+def check_out_path(path):
+    """Raises PeerError when path exists and is not a regular file (a folder, a device such
+    as /dev/null, a FIFO): renaming a results file over it would replace it."""
+    import stat
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    except OSError as e:
+        raise PeerError(f"{path}: cannot write: {e.strerror}")
+    if not stat.S_ISREG(st.st_mode):
+        raise PeerError(f"{path}: exists and is not a regular file (expected a results file to write)")
+
+
 def atomic_write(path, data):
-    """Writes bytes or text to path through a temporary file in the same folder, renamed."""
+    """Writes bytes or text to path through a temporary file in the same folder, renamed
+    (check_out_path first)."""
+    check_out_path(path)
     d = os.path.dirname(os.path.abspath(path))
     os.makedirs(d, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=d, prefix=os.path.basename(path) + ".", suffix=".tmp")
@@ -217,17 +233,77 @@ def load_inputs(choice, cfg, torch, L=128, B=1):
 
 # ---- the model (README "Forward pass") ----
 
+# ---- int8: dynamic quantization of the matrix products, as ONNX Runtime runs it ----
+
+def quantize_int8(cfg, w, torch):
+    """The int8 weights of every matrix product the engine's int8 quantizes (in_proj,
+    delta_proj, out_proj, FFN, router, experts, and the tied embedding / head; not conv1d,
+    the scan's B and C, norms, biases, position embeddings): symmetric int8 with one scale
+    per output column, scale = max|W| / 127.
+    Returns {name: (wq [in, out] int8, scale [out] float32)} for the linears, and
+    "embedding": (table [vocab, D] int8, scale [vocab]): the lookup dequantizes one row and
+    the head multiplies by the same table transposed (one scale per vocab row = per
+    output column of the head)."""
+    out = {}
+    for n, W in w.items():  # W [out, in]
+        if not n.endswith(".weight") or W.dim() != 2 or n.startswith(("embedding.", "position_embedding.")):
+            continue
+        scale = (W.abs().amax(dim=1) / 127.0).clamp(min=1e-12)
+        wq = torch.clamp(torch.round(W / scale[:, None]), -127, 127).to(torch.int8)
+        out[n[:-len(".weight")]] = (wq.t().contiguous(), scale.to(torch.float32))
+    E = w["embedding.weight"]
+    scale = (E.abs().amax(dim=1) / 127.0).clamp(min=1e-12)
+    out["embedding"] = (torch.clamp(torch.round(E / scale[:, None]), -127, 127).to(torch.int8),
+                        scale.to(torch.float32))
+    return out
+
+
+_QLINEAR = {}
+
+
+def qlinear(torch):
+    """y = x . dequant(wq) with x quantized per call (uint8, asymmetric, per tensor) as
+    ONNX DynamicQuantizeLinear does; exported as DynamicQuantizeLinear + MatMulInteger +
+    Cast + Mul (what onnxruntime.quantization.quantize_dynamic writes for MatMul, which
+    ONNX Runtime fuses into its int8 DynamicQuantizeMatMul kernel). Eager: the same
+    arithmetic in float32."""
+    if "f" in _QLINEAR:
+        return _QLINEAR["f"]
+
+    class QLinear(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, wq, scale):
+            lo = torch.clamp(x.min(), max=0.0)
+            hi = torch.clamp(x.max(), min=0.0)
+            s = (hi - lo) / 255.0
+            s = torch.where(s == 0, torch.ones_like(s), s)
+            zp = torch.clamp(torch.round(-lo / s), 0, 255)
+            xq = torch.clamp(torch.round(x / s) + zp, 0, 255)
+            return ((xq - zp) @ wq.to(torch.float32)) * (s * scale)
+
+        @staticmethod
+        def symbolic(g, x, wq, scale):
+            xq, xs, xzp = g.op("DynamicQuantizeLinear", x, outputs=3)
+            y = g.op("Cast", g.op("MatMulInteger", xq, wq, xzp), to_i=1)  # 1: FLOAT
+            return g.op("Mul", y, g.op("Mul", xs, scale))
+
+    _QLINEAR["f"] = QLinear
+    return QLinear
+
+
 class IteraLite:
     """The forward pass over a whole sequence. static=True writes it for torch.onnx.export:
     layer norm's shape is a Python int (a traced x.shape[-1] does not export), and the
     MoE layer computes every expert with the unchosen ones gated to 0 (eager skips experts
-    no token chose, which a trace would freeze to the tracing input's routing)."""
+    no token chose, which a trace would freeze to the tracing input's routing).
+    int8: the result of quantize_int8: those matrix products run as qlinear."""
 
-    def __init__(self, cfg, w, torch, static=False):
+    def __init__(self, cfg, w, torch, static=False, int8=None):
         self.t = torch
         self.cfg = cfg
         self.w = w
         self.static = static
+        self.q = int8 or {}
         self.D = cfg["hidden_size"]
         self.E = cfg["ssm_expand_factor"] * self.D
         self.N = cfg["ssm_state_size"]
@@ -241,6 +317,10 @@ class IteraLite:
 
     def lin(self, x, name):
         F = self.t.nn.functional
+        if name in self.q:
+            y = qlinear(self.t).apply(x, *self.q[name])
+            b = self.w.get(name + ".bias")
+            return y + b if b is not None else y
         return F.linear(x, self.w[name + ".weight"], self.w.get(name + ".bias"))
 
     def scan_params(self, i):
@@ -295,14 +375,24 @@ class IteraLite:
             out = out + ge * ye
         return x + out
 
+    def embed(self, ids):
+        """ids [...] int64 -> rows of the embedding table [..., D] (int8: dequantized)."""
+        if "embedding" in self.q:
+            tq, sc = self.q["embedding"]
+            return tq[ids].to(self.t.float32) * sc[ids].unsqueeze(-1)
+        return self.w["embedding.weight"][ids]
+
     def head(self, x):
+        if "embedding" in self.q:
+            tq, sc = self.q["embedding"]
+            return qlinear(self.t).apply(self.ln(x, "norm"), tq.t(), sc)
         return self.ln(x, "norm") @ self.w["embedding.weight"].t()
 
     def forward(self, ids):
         """ids [B, L] int64 -> logits [B, L, vocab]."""
         t = self.t
         B_, L = ids.shape
-        x = self.w["embedding.weight"][ids] + self.w["position_embedding.weight"][t.arange(L)]
+        x = self.embed(ids) + self.w["position_embedding.weight"][t.arange(L)]
         for i in range(self.cfg["num_layers"]):
             x = self.ssm(x, i)
             x = self.ffn(x, i)
@@ -330,15 +420,15 @@ class IteraLiteStep(IteraLite):
     conv_i holds layer i's last K-1 pre-convolution inputs u (oldest first), h_i its scan
     state; both start at 0. Its logits equal the whole-sequence pass at that position."""
 
-    def __init__(self, cfg, w, torch):
-        super().__init__(cfg, w, torch, static=True)
+    def __init__(self, cfg, w, torch, int8=None):
+        super().__init__(cfg, w, torch, static=True, int8=int8)
 
     def state_shapes(self, B=1):
         return [(B, self.K - 1, self.E), (B, self.N)] * self.cfg["num_layers"]
 
     def step(self, ids, pos, *state):
         t, F = self.t, self.t.nn.functional
-        x = self.w["embedding.weight"][ids[:, 0]] + self.w["position_embedding.weight"][pos]  # [B, D]
+        x = self.embed(ids[:, 0]) + self.w["position_embedding.weight"][pos]  # [B, D]
         new = []
         for i in range(self.cfg["num_layers"]):
             conv, hs = state[2 * i], state[2 * i + 1]

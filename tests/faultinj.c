@@ -2,8 +2,8 @@
  * faultinj.c: an LD_PRELOAD shim that fails one file-system call, SQLite style, for the
  * fault-injection test (tests/cli/faults.sh).
  *
- * Counted calls: write, pwrite, fsync, fdatasync, close, ftruncate on a descriptor open on
- * a file or folder under FAULT_DIR, and rename, renameat, renameat2, mkdir on a path under
+ * Counted calls: write, pwrite, fsync, fdatasync, ftruncate, and close (except of a file
+ * open only for reading) on a descriptor open on a file or folder under FAULT_DIR, and rename, renameat, renameat2, mkdir on a path under
  * FAULT_DIR (anything else, e.g. stdout, is never counted or failed; unlink and rmdir are
  * not counted: they are how a writer cleans up after a failure). Environment:
  *   FAULT_DIR=/abs/dir     only calls on files below it count (required; else a no-op)
@@ -148,11 +148,19 @@ int ftruncate(int fd, off_t len)
     return real_ftruncate(fd, len);
 }
 
+/* A regular file open only for reading: its close is not a write point. */
+static int read_only_file(int fd)
+{
+    struct stat sb;
+    int fl = fcntl(fd, F_GETFL);
+    return fl >= 0 && (fl & O_ACCMODE) == O_RDONLY && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
 int close(int fd)
 {
     REAL(int, close, int);
     char p[PATH_MAX];
-    if (fd_under_dir(fd, p, sizeof p) && inject("close", p)) {
+    if (fd_under_dir(fd, p, sizeof p) && !read_only_file(fd) && inject("close", p)) {
         int e = errno;
         real_close(fd);
         errno = e;

@@ -21,6 +21,10 @@
 #include "isa_select.h"
 #include "matmul.h"
 
+/* The FP32 format's kernels, one per ISA (rows of its table, scalar first). */
+#define FP32_IMPL (linear_formats[ITERA_QUANT_FP32].impl)
+static const linear_kernel *fp32_kernel(int i) { return (const linear_kernel *)FP32_IMPL->kernels[i]; }
+
 /* |y - exact| <= MM_TOL · (Σ_k |x·w| + |bias|): FP32 accumulation over n_in <= 513 terms. */
 #define MM_TOL 2e-6
 /* SIMD vs scalar reference, same bound (both are float sums in k order, FMA or not). */
@@ -89,6 +93,13 @@ static void problem_free(problem *P) {
     free(P->scale);
 }
 
+/* y = P's product on panels [p0, p1), all rows, with kernel k. */
+static void run_gemm(const linear_kernel *k, const problem *P, int p0, int p1, float *y) {
+    const linear_args a = {.w = P->wp, .n_out = P->n_out, .n_in = P->n_in, .bias = P->bias, .x = P->x,
+                           .ldx = P->ldx, .M = P->M, .act = NULL, .y = y, .ldy = P->ldy};
+    k->gemm(&a, 0, P->M, p0, p1);
+}
+
 static float *new_y(const problem *P) {
     const size_t len = (size_t)P->M * P->ldy;
     float *y = malloc(sizeof(float) * len);
@@ -130,13 +141,13 @@ static long check_y(const problem *P, const float *y, const float *ref, double t
 static long run_slice(const problem *P, int p0, int p1) {
     long bad = 0;
     float *ref = new_y(P);
-    mm_kernel_scalar(P->x, P->ldx, P->M, P->wp, P->n_in, P->n_out, p0, p1, P->bias, ref, P->ldy);
+    run_gemm(fp32_kernel(0), P, p0, p1, ref);
     bad += check_y(P, ref, NULL, MM_TOL, p0, p1, "scalar vs exact");
-    for (int i = 0; i < mm_variant_count; i++) {
-        const mm_impl *im = (const mm_impl *)mm_variants[i];
+    for (int i = 0; i < FP32_IMPL->n_kernels; i++) {
+        const linear_kernel *im = fp32_kernel(i);
         if (im->v.isa == ITERA_ISA_SCALAR || !itera_isa_has(im->v.isa)) continue;
         float *y = new_y(P);
-        im->kernel(P->x, P->ldx, P->M, P->wp, P->n_in, P->n_out, p0, p1, P->bias, y, P->ldy);
+        run_gemm(im, P, p0, p1, y);
         bad += check_y(P, y, NULL, MM_TOL, p0, p1, im->v.name);
         bad += check_y(P, y, ref, MM_TOL_VS_SCALAR, p0, p1, im->v.name);
         free(y);
@@ -201,7 +212,7 @@ static void test_checker_catches_faults(void **state) {
     problem P;
     problem_init(&P, 3, 33, 7, 1);
     float *y = new_y(&P);
-    mm_kernel_scalar(P.x, P.ldx, P.M, P.wp, P.n_in, P.n_out, 0, 3, P.bias, y, P.ldy);
+    run_gemm(fp32_kernel(0), &P, 0, 3, y);
     assert_int_equal(check_y(&P, y, NULL, MM_TOL, 0, 3, "clean"), 0);
     y[1 * P.ldy + 20] += 1e-3f;
     assert_int_equal(check_y(&P, y, NULL, MM_TOL, 0, 3, "expected fault"), 1);
@@ -234,22 +245,23 @@ static void test_pack_roundtrip(void **state) {
 
 static void test_table_and_best(void **state) {
     (void)state;
-    assert_true(mm_variant_count >= 3);
-    assert_int_equal(mm_variants[0]->isa, ITERA_ISA_SCALAR);
-    for (int i = 1; i < mm_variant_count; i++) {
-        assert_true(mm_variants[i]->isa > mm_variants[i - 1]->isa);
-        assert_non_null(((const mm_impl *)mm_variants[i])->kernel);
+    const linear_impl *im = FP32_IMPL;
+    assert_true(im->n_kernels >= 3);
+    assert_int_equal(im->kernels[0]->isa, ITERA_ISA_SCALAR);
+    for (int i = 1; i < im->n_kernels; i++) {
+        assert_true(im->kernels[i]->isa > im->kernels[i - 1]->isa);
+        assert_non_null(fp32_kernel(i)->gemm);
     }
-    const mm_impl *b = isa_selected()->mm;
+    const linear_kernel *b = isa_selected()->fmt[ITERA_QUANT_FP32];
     assert_non_null(b);
     assert_true(itera_isa_has(b->v.isa));
-    for (int i = 0; i < mm_variant_count; i++)
-        if (itera_isa_has(mm_variants[i]->isa)) assert_true(mm_variants[i]->isa <= b->v.isa);
+    for (int i = 0; i < im->n_kernels; i++)
+        if (itera_isa_has(im->kernels[i]->isa)) assert_true(im->kernels[i]->isa <= b->v.isa);
     printf("selected matmul: %s (cpu %s)\n", b->v.name, itera_isa_name(itera_isa_best()));
-    for (int i = 0; i < mm_variant_count; i++)
-        if (!itera_isa_has(mm_variants[i]->isa))
+    for (int i = 0; i < im->n_kernels; i++)
+        if (!itera_isa_has(im->kernels[i]->isa))
             printf("SKIPPED: matmul %s: not supported by this CPU (or capped by ITERA_ISA)\n",
-                   mm_variants[i]->name);
+                   im->kernels[i]->name);
 }
 
 int main(void) {

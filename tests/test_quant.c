@@ -15,8 +15,6 @@
 #include "pool.h"
 #include "isa_select.h"
 #include "qgemm.h"
-
-#define QG(i) ((const qg_impl *)qg_variants[i])
 #include "quant.h"
 #include "safetensors.h"
 
@@ -98,6 +96,24 @@ static double ggml_q4_block_err(const float *w)
     return e;
 }
 
+/* The block formats of quant.h this file tests: int8a8 (Q8_0, int8 activations) and int4
+ * (Q4_0). The int8 format (W8A16, one scale per row) is tests/test_w8a16.c's. */
+static const itera_quant QFMT[] = {ITERA_QUANT_INT8A8, ITERA_QUANT_INT4};
+#define NQFMT (sizeof QFMT / sizeof QFMT[0])
+/* for each block format q (one statement or block as the body) */
+#define FOR_EACH_BLOCK_FORMAT(q)                                       \
+    for (size_t q##_i = 0; q##_i < NQFMT; q##_i++)                     \
+        for (int q = (int)QFMT[q##_i], q##_once = 1; q##_once; q##_once = 0)
+
+static const linear_format *const F8 = &linear_formats[ITERA_QUANT_INT8A8];
+static const linear_format *const F4 = &linear_formats[ITERA_QUANT_INT4];
+
+/* The row's kernel i (rows of its kernel table, 0 = scalar). */
+static const linear_kernel *kernel_at(const linear_format *f, int i)
+{
+    return (const linear_kernel *)f->impl->kernels[i];
+}
+
 static void test_roundtrip_error(void **state)
 {
     (void)state;
@@ -110,8 +126,8 @@ static void test_roundtrip_error(void **state)
     for (int row = 0; row < ROWS; row++) {
         fill(w, N, 1.0f);
         if (row == 0) memset(w, 0, sizeof w); /* an all-zero row: exact */
-        quant_row_q8_0(w, b8, N);
-        dequant_row_q8_0(b8, r, N);
+        F8->impl->quantize_row(F8, w, b8, N);
+        F8->impl->dequantize_row(F8, b8, r, N);
         for (int b = 0; b < N / 32; b++) {
             float d = quant_f16_to_f32(b8[b].d);
             for (int k = 0; k < 32; k++) {
@@ -121,8 +137,8 @@ static void test_roundtrip_error(void **state)
                 s += (double)w[i] * w[i];
             }
         }
-        quant_row_q4_0(w, b4, N);
-        dequant_row_q4_0(b4, r, N);
+        F4->impl->quantize_row(F4, w, b4, N);
+        F4->impl->dequantize_row(F4, b4, r, N);
         for (int b = 0; b < N / 32; b++) {
             double eb = 0;
             for (int k = 0; k < 32; k++) {
@@ -153,56 +169,59 @@ static void test_grid_exact(void **state)
     block_q4_0 b4[2];
     block_q8_0 b8[2];
     for (int k = 0; k < 64; k++) w[k] = 0.125f * (float)((k * 7) % 16 - 8);
-    quant_row_q4_0(w, b4, 64);
-    dequant_row_q4_0(b4, r, 64);
+    F4->impl->quantize_row(F4, w, b4, 64);
+    F4->impl->dequantize_row(F4, b4, r, 64);
     assert_memory_equal(w, r, sizeof w);
-    quant_row_q8_0(w, b8, 64);
-    dequant_row_q8_0(b8, r, 64);
+    F8->impl->quantize_row(F8, w, b8, 64);
+    F8->impl->dequantize_row(F8, b8, r, 64);
     assert_true(max_abs_diff(w, r, 64) <= 1e-3f);
 }
 
-/* ---- file form <-> memory form ---- */
+/* ---- file form <-> memory form, every quantized row of the table ---- */
 
 static void test_file_memory_forms(void **state)
 {
     (void)state;
     const int shapes[][2] = {{1, 32}, {3, 64}, {17, 96}, {40, 128}};
-    for (int f = 0; f < 2; f++) {
-        const linear_ops *ops = f ? &linear_int4 : &linear_int8;
-        assert_true(ops->fits(3, 64));
-        assert_false(ops->fits(3, 48));
-        assert_false(ops->fits(0, 64));
+    for (int q = 0; q < ITERA_QUANT_COUNT; q++) {
+        const linear_format *f = &linear_formats[q];
+        const linear_impl *im = f->impl;
+        if (!im->layout) continue; /* not a quant_layout format */
+        const quant_layout *Lq = im->layout;
+        itera_error err;
+        linear L;
+        float W48[3 * 48] = {0};
+        assert_int_equal(linear_init(&L, "odd", W48, NULL, 3, 48, (itera_quant)q, &err), ITERA_ERR_FORMAT);
         for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
             int n_out = shapes[s][0], n_in = shapes[s][1];
-            size_t fb = ops->file_bytes(n_out, n_in);
-            assert_int_equal(fb, (size_t)n_out * n_in / 32 * (f ? 18 : 34));
+            size_t fb = im->file_bytes(f, n_out, n_in), mb = im->mem_bytes(f, n_out, n_in);
+            assert_int_equal(fb, (size_t)n_out * n_in / 32 * Lq->file_block);
+            assert_true(fabs(8.0 * (double)fb / ((double)n_out * n_in) - f->bits_per_weight) < 1e-9);
             float *W = malloc(sizeof(float) * n_out * n_in), *row = malloc(sizeof(float) * n_in),
                   *ref = malloc(sizeof(float) * n_in);
             fill(W, (size_t)n_out * n_in, 0.3f);
-            void *mem = aligned_alloc(64, ops->mem_bytes(n_out, n_in)), *mem2 = aligned_alloc(64, ops->mem_bytes(n_out, n_in));
-            memset(mem, 0, ops->mem_bytes(n_out, n_in));
-            memset(mem2, 0, ops->mem_bytes(n_out, n_in));
+            void *mem = aligned_alloc(64, mb), *mem2 = aligned_alloc(64, mb);
+            memset(mem, 0, mb);
+            memset(mem2, 0, mb);
             uint8_t *file = malloc(fb), *file2 = malloc(fb);
-            ops->pack(mem, W, n_out, n_in);
-            ops->save(file, mem, n_out, n_in);
-            /* the file form is the row-major blocks of quant_row_* */
+            im->pack(f, mem, W, n_out, n_in);
+            im->save(f, file, mem, n_out, n_in);
+            /* the file form is the row-major blocks of quantize_row */
             for (int r = 0; r < n_out; r++) {
-                uint8_t blocks[4 * 34];
-                if (f) quant_row_q4_0(W + (size_t)r * n_in, (block_q4_0 *)(void *)blocks, n_in);
-                else quant_row_q8_0(W + (size_t)r * n_in, (block_q8_0 *)(void *)blocks, n_in);
+                uint8_t blocks[4 * 64];
+                im->quantize_row(f, W + (size_t)r * n_in, blocks, n_in);
                 assert_memory_equal(blocks, file + fb / n_out * r, fb / n_out);
-                ops->unpack_row(mem, n_out, n_in, r, row);
-                if (f) dequant_row_q4_0((const block_q4_0 *)(const void *)blocks, ref, n_in);
-                else dequant_row_q8_0((const block_q8_0 *)(const void *)blocks, ref, n_in);
+                im->unpack_row(f, mem, n_out, n_in, r, row);
+                im->dequantize_row(f, blocks, ref, n_in);
                 assert_memory_equal(row, ref, sizeof(float) * n_in);
             }
-            assert_true(ops->load(mem2, file, n_out, n_in));
-            assert_memory_equal(mem, mem2, ops->mem_bytes(n_out, n_in));
-            ops->save(file2, mem2, n_out, n_in);
+            assert_true(im->load(f, mem2, file, n_out, n_in));
+            assert_memory_equal(mem, mem2, mb);
+            im->save(f, file2, mem2, n_out, n_in);
             assert_memory_equal(file, file2, fb);
             /* a non-finite scale is refused */
             file[0] = 0x00, file[1] = 0x7c; /* +inf half in block 0's scale */
-            assert_false(ops->load(mem2, file, n_out, n_in));
+            assert_false(im->load(f, mem2, file, n_out, n_in));
             free(W), free(row), free(ref), free(mem), free(mem2), free(file), free(file2);
         }
     }
@@ -210,25 +229,26 @@ static void test_file_memory_forms(void **state)
 
 /* ---- kernels ---- */
 
-/* Runs prepare + gemm of impl for x [M, K] (stride ldx) and packed W; y stride ldy. */
-static void run_impl(const qg_impl *impl, bool int8, const void *w, int n_out, int K, const float *bias,
-                     const float *x, int ldx, int M, void *scratch, float *y, int ldy)
+/* Runs kernel k's prepare + gemm for x [M, K] (stride ldx) and packed W; y stride ldy. */
+static void run_kernel(const linear_kernel *k, const void *w, int n_out, int K, const float *bias,
+                       const float *x, int ldx, int M, void *scratch, float *y, int ldy)
 {
-    qg_act a = qg_act_view(scratch, M, K);
-    if (int8) a.xs = NULL;
-    impl->prepare(x, ldx, 0, M, K, int8, &a);
-    qg_args args = {.w = w, .n_out = n_out, .K = K, .bias = bias, .x = a, .y = y, .ldy = ldy};
-    (int8 ? impl->gemm8 : impl->gemm4)(&args, 0, M, 0, qg_panels(n_out));
+    linear_args a = {.w = w, .n_out = n_out, .n_in = K, .bias = bias, .x = x, .ldx = ldx, .M = M,
+                     .act = scratch, .y = y, .ldy = ldy};
+    if (k->prepare) k->prepare(&a, 0, M);
+    k->gemm(&a, 0, M, 0, qg_panels(n_out));
 }
 
-/* The scalar reference against double-precision products of its own quantized operands. */
-static void check_reference(bool int8, const linear_ops *ops, const void *w, int n_out, int K,
+/* The scalar reference against double-precision products of its own quantized operands
+ * (the activation forms of int8: u8 = x + 128; int4: s8). */
+static void check_reference(const linear_format *f, const void *w, int n_out, int K,
                             const float *bias, int M, const void *scratch, const float *y, int ldy)
 {
+    const bool int8 = f->id == ITERA_QUANT_INT8A8;
     qg_act a = qg_act_view((void *)(uintptr_t)scratch, M, K);
     float *wr = malloc(sizeof(float) * K);
     for (int n = 0; n < n_out; n++) {
-        ops->unpack_row(w, n_out, K, n, wr);
+        f->impl->unpack_row(f, w, n_out, K, n, wr);
         for (int m = 0; m < M; m++) {
             double acc = 0, mag = 0;
             for (int k = 0; k < K; k++) {
@@ -255,14 +275,15 @@ static void test_nonfinite_activations(void **state)
     (void)state;
     const int K = 64, n_out = 17, nb = K / 32;
     const float bad[] = {NAN, INFINITY, -INFINITY, -NAN};
-    for (int f = 0; f < 2; f++) {
-        const bool int8 = f == 0;
-        const linear_ops *ops = int8 ? &linear_int8 : &linear_int4;
+    FOR_EACH_BLOCK_FORMAT(q) {
+        const bool int8 = q == ITERA_QUANT_INT8A8;
+        const linear_format *f = &linear_formats[q];
         float *W = malloc(sizeof(float) * n_out * K);
         fill(W, (size_t)n_out * K, 0.2f);
-        void *w = aligned_alloc(64, ops->mem_bytes(n_out, K));
-        memset(w, 0, ops->mem_bytes(n_out, K));
-        ops->pack(w, W, n_out, K);
+        const size_t mb = f->impl->mem_bytes(f, n_out, K);
+        void *w = aligned_alloc(64, mb);
+        memset(w, 0, mb);
+        f->impl->pack(f, w, W, n_out, K);
         /* 40 rows (the VNNI path takes blocks 16 at a time, then a tail): row r has a bad
          * value at column (7r) % K for r % 5 == 1, tiny values (1e-40) for r % 5 == 3, and
          * ordinary values elsewhere. */
@@ -277,7 +298,7 @@ static void test_nonfinite_activations(void **state)
         size_t sb = qg_act_bytes(M, K);
         void *s0 = malloc(sb), *s1 = malloc(sb);
         float *y0 = malloc(sizeof(float) * M * n_out), *y1 = malloc(sizeof(float) * M * n_out);
-        run_impl(QG(0), int8, w, n_out, K, NULL, x, K, M, s0, y0, n_out);
+        run_kernel(kernel_at(f, 0), w, n_out, K, NULL, x, K, M, s0, y0, n_out);
         qg_act a0 = qg_act_view(s0, M, K);
         for (int r = 0; r < M; r++) {
             const int bb = ((7 * r) % K) / 32; /* the block holding the bad value */
@@ -296,10 +317,10 @@ static void test_nonfinite_activations(void **state)
                 else assert_true(isfinite(y0[(size_t)r * n_out + n]));
             }
         }
-        for (int i = 1; i < qg_variant_count; i++) {
-            if (!itera_isa_has(QG(i)->v.isa)) continue;
+        for (int i = 1; i < f->impl->n_kernels; i++) {
+            if (!itera_isa_has(kernel_at(f, i)->v.isa)) continue;
             memset(s1, 0xee, sb);
-            run_impl(QG(i), int8, w, n_out, K, NULL, x, K, M, s1, y1, n_out);
+            run_kernel(kernel_at(f, i), w, n_out, K, NULL, x, K, M, s1, y1, n_out);
             qg_act a1 = qg_act_view(s1, M, K);
             assert_memory_equal(a0.xq, a1.xq, (size_t)M * K);
             for (int j = 0; j < M * nb; j++) /* NaN != NaN: compare as "both NaN or equal" */
@@ -318,22 +339,24 @@ static void test_kernels_equal_reference(void **state)
     const int Ms[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 17, 128};
     const int Ns[] = {1, 3, 17, 64, 2000};
     const int Ks[] = {32, 64, 128, 256};
-    for (int i = 1; i < qg_variant_count; i++)
-        if (!itera_isa_has(QG(i)->v.isa))
-            printf("SKIPPED: qgemm %s: not supported by this CPU (or capped by ITERA_ISA)\n", QG(i)->v.name);
     long cases = 0;
-    for (int f = 0; f < 2; f++) {
-        const bool int8 = f == 0;
-        const linear_ops *ops = int8 ? &linear_int8 : &linear_int4;
+    FOR_EACH_BLOCK_FORMAT(q) {
+        const linear_format *f = &linear_formats[q];
+        const linear_impl *im = f->impl;
+        for (int i = 1; i < im->n_kernels; i++)
+            if (!itera_isa_has(im->kernels[i]->isa))
+                printf("SKIPPED: %s kernels %s: not supported by this CPU (or capped by ITERA_ISA)\n", f->name,
+                       im->kernels[i]->name);
         for (size_t ki = 0; ki < sizeof Ks / sizeof Ks[0]; ki++)
             for (size_t ni = 0; ni < sizeof Ns / sizeof Ns[0]; ni++) {
                 const int K = Ks[ki], n_out = Ns[ni];
                 float *W = malloc(sizeof(float) * n_out * K), *bias = malloc(sizeof(float) * n_out);
                 fill(W, (size_t)n_out * K, 0.2f);
                 fill(bias, n_out, 0.5f);
-                void *w = aligned_alloc(64, ops->mem_bytes(n_out, K));
-                memset(w, 0, ops->mem_bytes(n_out, K));
-                ops->pack(w, W, n_out, K);
+                const size_t mb = im->mem_bytes(f, n_out, K);
+                void *w = aligned_alloc(64, mb);
+                memset(w, 0, mb);
+                im->pack(f, w, W, n_out, K);
                 for (size_t mi = 0; mi < sizeof Ms / sizeof Ms[0]; mi++) {
                     const int M = Ms[mi];
                     if (M == 128 && n_out == 2000 && K > 64) continue; /* keeps the test quick */
@@ -342,25 +365,26 @@ static void test_kernels_equal_reference(void **state)
                     fill(x, (size_t)M * ldx, 2.0f);
                     if (M > 2) memset(x + ldx, 0, sizeof(float) * K); /* a zero row */
                     const float *b = (M + n_out) % 2 ? bias : NULL;
-                    size_t sb = qg_act_bytes(M, K), ys = (size_t)M * ldy;
+                    size_t sb = im->scratch_bytes(M, K), ys = (size_t)M * ldy;
                     void *s0 = malloc(sb), *s1 = malloc(sb);
                     float *y0 = malloc(sizeof(float) * ys), *y1 = malloc(sizeof(float) * ys);
                     for (size_t j = 0; j < ys; j++) y0[j] = y1[j] = -7.0f; /* untouched past n_out */
-                    run_impl(QG(0), int8, w, n_out, K, b, x, ldx, M, s0, y0, ldy);
-                    if (M <= 9 && n_out <= 64) check_reference(int8, ops, w, n_out, K, b, M, s0, y0, ldy);
-                    for (int i = 1; i < qg_variant_count; i++) {
-                        if (!itera_isa_has(QG(i)->v.isa)) continue;
+                    run_kernel(kernel_at(f, 0), w, n_out, K, b, x, ldx, M, s0, y0, ldy);
+                    if (M <= 9 && n_out <= 64) check_reference(f, w, n_out, K, b, M, s0, y0, ldy);
+                    for (int i = 1; i < im->n_kernels; i++) {
+                        const linear_kernel *k = kernel_at(f, i);
+                        if (!itera_isa_has(k->v.isa)) continue;
                         memset(s1, 0xee, sb);
-                        run_impl(QG(i), int8, w, n_out, K, b, x, ldx, M, s1, y1, ldy);
+                        run_kernel(k, w, n_out, K, b, x, ldx, M, s1, y1, ldy);
                         qg_act a0 = qg_act_view(s0, M, K), a1 = qg_act_view(s1, M, K);
                         assert_memory_equal(a0.xq, a1.xq, (size_t)M * K);
                         assert_memory_equal(a0.xd, a1.xd, sizeof(float) * M * (K / 32));
-                        if (!int8) assert_memory_equal(a0.xs, a1.xs, sizeof(int32_t) * M * (K / 32));
+                        if (q == ITERA_QUANT_INT4) assert_memory_equal(a0.xs, a1.xs, sizeof(int32_t) * M * (K / 32));
                         if (memcmp(y0, y1, sizeof(float) * ys) != 0) {
                             for (size_t j = 0; j < ys; j++)
                                 if (memcmp(&y0[j], &y1[j], 4))
                                     print_error("%s %s M=%d n_out=%d K=%d: y[%zu] %.9g vs scalar %.9g\n",
-                                                QG(i)->v.name, ops->name, M, n_out, K, j, y1[j], y0[j]);
+                                                k->v.name, f->name, M, n_out, K, j, y1[j], y0[j]);
                             fail();
                         }
                         cases++;
@@ -377,26 +401,26 @@ static void test_kernels_equal_reference(void **state)
 static void test_kernel_slices(void **state)
 {
     (void)state;
-    const qg_impl *impl = isa_selected()->qg;
     const int n_out = 70, K = 64, M = 11, P = qg_panels(n_out);
-    for (int f = 0; f < 2; f++) {
-        const linear_ops *ops = f ? &linear_int4 : &linear_int8;
+    FOR_EACH_BLOCK_FORMAT(q) {
+        const linear_format *f = &linear_formats[q];
+        const linear_kernel *k = isa_selected()->fmt[q];
         float W[70 * 64], x[11 * 64], y0[11 * 70], y1[11 * 70];
         fill(W, sizeof W / 4, 0.3f);
         fill(x, sizeof x / 4, 1.0f);
-        void *w = aligned_alloc(64, ops->mem_bytes(n_out, K));
-        memset(w, 0, ops->mem_bytes(n_out, K));
-        ops->pack(w, W, n_out, K);
-        void *s = malloc(qg_act_bytes(M, K));
-        run_impl(impl, f == 0, w, n_out, K, NULL, x, K, M, s, y0, n_out);
+        const size_t mb = f->impl->mem_bytes(f, n_out, K);
+        void *w = aligned_alloc(64, mb);
+        memset(w, 0, mb);
+        f->impl->pack(f, w, W, n_out, K);
+        void *s = malloc(f->impl->scratch_bytes(M, K));
+        run_kernel(k, w, n_out, K, NULL, x, K, M, s, y0, n_out);
         for (size_t j = 0; j < sizeof y1 / 4; j++) y1[j] = NAN;
-        qg_args a = {.w = w, .n_out = n_out, .K = K, .x = qg_act_view(s, M, K), .y = y1, .ldy = n_out};
-        qg_gemm_fn g = f ? impl->gemm4 : impl->gemm8;
-        g(&a, 0, 5, 0, 2);
-        g(&a, 5, M, 0, 2);
-        g(&a, 0, M, 2, 3);
-        g(&a, 0, 1, 3, P);
-        g(&a, 1, M, 3, P);
+        linear_args a = {.w = w, .n_out = n_out, .n_in = K, .x = x, .ldx = K, .M = M, .act = s, .y = y1, .ldy = n_out};
+        k->gemm(&a, 0, 5, 0, 2);
+        k->gemm(&a, 5, M, 0, 2);
+        k->gemm(&a, 0, M, 2, 3);
+        k->gemm(&a, 0, 1, 3, P);
+        k->gemm(&a, 1, M, 3, P);
         assert_memory_equal(y0, y1, sizeof y0);
         free(w), free(s);
     }
@@ -411,7 +435,7 @@ static void test_linear_threads(void **state)
     assert_non_null(p2);
     const int shapes[][3] = {{1, 2000, 64}, {128, 2000, 64}, {128, 64, 128}, {128, 256, 64},
                              {7, 4, 64}, {40, 32, 64}, {3, 128, 128}};
-    for (int f = 1; f < 3; f++)
+    FOR_EACH_BLOCK_FORMAT(q)
         for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
             const int M = shapes[s][0], n_out = shapes[s][1], K = shapes[s][2];
             float *W = malloc(sizeof(float) * n_out * K), *bias = malloc(sizeof(float) * n_out),
@@ -421,11 +445,11 @@ static void test_linear_threads(void **state)
             fill(bias, n_out, 1.0f);
             fill(x, (size_t)M * K, 1.0f);
             linear L;
-            assert_int_equal(linear_init(&L, "t", W, bias, n_out, K, (itera_quant)f, &err), ITERA_OK);
+            assert_int_equal(linear_init(&L, "t", W, bias, n_out, K, (itera_quant)q, &err), ITERA_OK);
             void *sc = malloc(linear_scratch_bytes(&L, M));
             linear_forward(NULL, &L, x, K, M, sc, y1, n_out);
             linear_forward(p2, &L, x, K, M, sc, y2, n_out);
-            run_impl(QG(0), f == ITERA_QUANT_INT8, L.w, n_out, K, bias, x, K, M, sc, y0, n_out);
+            run_kernel(kernel_at(&linear_formats[q], 0), L.w, n_out, K, bias, x, K, M, sc, y0, n_out);
             assert_memory_equal(y0, y1, sizeof(float) * M * n_out);
             assert_memory_equal(y0, y2, sizeof(float) * M * n_out);
             linear_free(&L);
@@ -477,7 +501,7 @@ static void test_save_reload_identical(void **state)
     (void)state;
     int32_t ids[2 * 20];
     for (int i = 0; i < 40; i++) ids[i] = (i * 37 + 5) % 2000;
-    for (int q = ITERA_QUANT_INT8; q <= ITERA_QUANT_INT4; q++) {
+    FOR_EACH_BLOCK_FORMAT(q) {
         itera_model *m, *r, *bad;
         itera_error err;
         assert_int_equal(itera_model_synthetic(ITERA_DEFAULT_SEED, (itera_quant)q, &m, &err), ITERA_OK);
@@ -489,12 +513,12 @@ static void test_save_reload_identical(void **state)
         assert_int_equal(itera_model_weight_bytes(r), itera_model_weight_bytes(m));
         itera_tensor_info ti;
         assert_true(itera_model_tensor(r, 0, &ti));
-        assert_string_equal(ti.dtype, q == ITERA_QUANT_INT8 ? "Q8_0" : "Q4_0");
-        assert_int_equal(ti.bytes, (size_t)2000 * 64 / 32 * (q == ITERA_QUANT_INT8 ? 34 : 18));
+        assert_string_equal(ti.dtype, q == ITERA_QUANT_INT8A8 ? "Q8_0" : "Q4_0");
+        assert_int_equal(ti.bytes, (size_t)2000 * 64 / 32 * (q == ITERA_QUANT_INT8A8 ? 34 : 18));
         float *a = logits_of(m, ids, 2, 20), *b = logits_of(r, ids, 2, 20);
         assert_memory_equal(a, b, sizeof(float) * 2 * 20 * 2000);
         /* another quant of a quantized folder is refused */
-        itera_quant other = q == ITERA_QUANT_INT8 ? ITERA_QUANT_INT4 : ITERA_QUANT_INT8;
+        itera_quant other = q == ITERA_QUANT_INT8A8 ? ITERA_QUANT_INT4 : ITERA_QUANT_INT8A8;
         assert_int_equal(itera_model_load(d, other, &bad, &err), ITERA_ERR_ARG);
         assert_non_null(strstr(err.msg, "stored as"));
         assert_int_equal(itera_model_load(d, ITERA_QUANT_FP32, &bad, &err), ITERA_ERR_ARG);
@@ -517,10 +541,10 @@ static void test_reference_accuracy_and_size(void **state)
     (void)state;
     if (!ref_available("reference accuracy floors and file sizes")) return;
     const char *golden[] = {"random_b2_l128", "single_token", "text_b1_l128", "text_b1_l17"};
-    const double floor[] = {[ITERA_QUANT_INT8] = INT8_TOP1_MIN, [ITERA_QUANT_INT4] = INT4_TOP1_MIN};
-    const double size_max[] = {[ITERA_QUANT_INT8] = INT8_SIZE_MAX, [ITERA_QUANT_INT4] = INT4_SIZE_MAX};
+    const double floor[] = {[ITERA_QUANT_INT8A8] = INT8_TOP1_MIN, [ITERA_QUANT_INT4] = INT4_TOP1_MIN};
+    const double size_max[] = {[ITERA_QUANT_INT8A8] = INT8_SIZE_MAX, [ITERA_QUANT_INT4] = INT4_SIZE_MAX};
     long fp32_bytes = fsize(REF_DIR "/model.safetensors");
-    for (int q = ITERA_QUANT_INT8; q <= ITERA_QUANT_INT4; q++) {
+    FOR_EACH_BLOCK_FORMAT(q) {
         itera_model *m, *r;
         itera_error err;
         assert_int_equal(itera_model_load(REF_DIR, (itera_quant)q, &m, &err), ITERA_OK);

@@ -217,7 +217,7 @@ static void test_failures(void **state)
     LACKS(md, "embedded/kernels.png");
     free(md);
     const char *strict[] = {"--strict", DATA "host_failures.json", NULL};
-    assert_int_equal(render("failures_strict", strict), 1);
+    assert_int_equal(render("failures_strict", strict), BENCH_ERR_FAILED);
 }
 
 static void test_deterministic(void **state)
@@ -288,7 +288,7 @@ static void test_images(void **state)
     }
     assert_true(n >= 8);
     /* --strict fails: the emulated desktop section has empty tables */
-    assert_int_equal(rc, 1);
+    assert_int_equal(rc, BENCH_ERR_FAILED);
     free(md);
     /* and passes on the complete embedded file */
     const char *full[] = {"--strict", DATA "embedded.json", NULL};
@@ -313,7 +313,7 @@ static void test_charts_skipped(void **state)
     free(md);
     /* strict: skipped charts are missing images */
     const char *strict[] = {"--strict", "--gnuplot", "/nonexistent/gnuplot", DATA "embedded.json", NULL};
-    assert_int_equal(render("nognuplot2", strict), 1);
+    assert_int_equal(render("nognuplot2", strict), BENCH_ERR_FAILED);
     /* templates missing */
     char out[512];
     snprintf(out, sizeof out, "%s/notpl", tmpdir);
@@ -330,13 +330,13 @@ static void test_bad_input(void **state)
 {
     (void)state;
     const char *missing[] = {DATA "no_such.json", NULL};
-    assert_int_equal(render("bad1", missing), 2);
+    assert_int_equal(render("bad1", missing), BENCH_ERR_INPUT);
     const char *notgb[] = {DATA "make_fixtures.py", NULL};
-    assert_int_equal(render("bad2", notgb), 2);
+    assert_int_equal(render("bad2", notgb), BENCH_ERR_INPUT);
     const char *argv[] = {"report"};
-    assert_int_equal(report_main(1, (char **)argv), 2);
+    assert_int_equal(report_main(1, (char **)argv), BENCH_ERR_INPUT);
     const char *argv2[] = {"report", "--bogus", DATA "embedded.json"};
-    assert_int_equal(report_main(3, (char **)argv2), 2);
+    assert_int_equal(report_main(3, (char **)argv2), BENCH_ERR_INPUT);
     const char *help[] = {"report", "--help"};
     assert_int_equal(report_main(2, (char **)help), 0);
 }

@@ -96,7 +96,7 @@ static void result_free(result *r) { free(r->y), free(r->h); }
 static void run_kernel_part(itera_pool *pool, const problem *P, const scan_kernel *k, int chunk,
                             int l0, int n, result *r)
 {
-    size_t sb = k->scratch_bytes(P->B, n, P->E, P->N, pool_size(pool), chunk);
+    size_t sb = k->impl->scratch_bytes(P->B, n, P->E, P->N, pool_size(pool), chunk);
     void *scratch = aligned_alloc(64, (sb + 63) & ~(size_t)63);
     memset(scratch, 0xff, (sb + 63) & ~(size_t)63); /* NaN everywhere */
     /* rows of this part: a copy, so batch rows are n apart */
@@ -111,7 +111,7 @@ static void run_kernel_part(itera_pool *pool, const problem *P, const scan_kerne
                    sizeof(float) * P->ldy);
         }
     scan_io io = {.B = P->B, .L = n, .u = u, .ldu = P->ldu, .delta = d, .h = r->h, .y = y, .ldy = P->ldy};
-    k->run(pool, &P->p, &io, scratch, chunk, NULL, isa_selected());
+    k->impl->run(pool, &P->p, &io, scratch, chunk, NULL, isa_selected());
     for (int b = 0; b < P->B; b++)
         for (int l = 0; l < n; l++)
             memcpy(r->y + ((size_t)b * P->L + l0 + l) * P->ldy, y + ((size_t)b * n + l) * P->ldy,
@@ -373,9 +373,9 @@ static void test_table_and_auto(void **state)
         assert_int_equal(itera_scan_auto(shapes[i][0], shapes[i][1], shapes[i][2], shapes[i][3], shapes[i][4]), k);
     }
     /* the chunk length the chunked kernel uses: as asked (capped at L), else default */
-    assert_int_equal(scan_chunk_len(1, 100, 2, 30), 30);
-    assert_int_equal(scan_chunk_len(1, 10, 2, 30), 10);
-    int T = scan_chunk_len(1, 8192, 2, 0);
+    assert_int_equal(scan_chunk_len(ITERA_KERNEL_CHUNKED, 1, 100, 2, 30), 30);
+    assert_int_equal(scan_chunk_len(ITERA_KERNEL_CHUNKED, 1, 10, 2, 30), 10);
+    int T = scan_chunk_len(ITERA_KERNEL_CHUNKED, 1, 8192, 2, 0);
     assert_true(T >= 1 && T <= 8192);
 }
 

@@ -19,6 +19,30 @@ void cli_model_opts_init(cli_model_opts *o)
     o->chunk = 0;
 }
 
+void cli_print_usage(FILE *fp, const char *usage)
+{
+    for (const char *p = usage; *p; p++) {
+        if (!strncmp(p, "{kernels}", 9)) {
+            for (int k = 0; k < ITERA_KERNEL_COUNT; k++)
+                fprintf(fp, "%s%s", k ? "|" : "", itera_kernel_name((itera_kernel)k));
+            p += 8;
+        } else if (!strncmp(p, "{quants}", 8)) {
+            for (int q = 0; q < ITERA_QUANT_COUNT; q++)
+                fprintf(fp, "%s%s", q ? "|" : "", itera_quant_name((itera_quant)q));
+            p += 7;
+        } else if (!strncmp(p, "{formats}", 9)) {
+            for (int q = 0; q < ITERA_QUANT_COUNT; q++) {
+                const itera_quant_info *f = itera_quant_info_get((itera_quant)q);
+                fprintf(fp, "  %-6s %s, %.1f bits per weight; activations: %s\n         %s\n", f->name,
+                        f->dtype, f->bits_per_weight, f->activations, f->summary);
+            }
+            p += 8;
+        } else {
+            fputc(*p, fp);
+        }
+    }
+}
+
 int cli_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
@@ -63,7 +87,7 @@ int cli_next_opt(const char *cmd, int argc, char **argv, const char *shortopts,
     for (;;) {
         int opt = getopt_long(argc, argv, shortopts, longopts, NULL);
         if (opt == OPT_HELP) {
-            fputs(usage, stdout);
+            cli_print_usage(stdout, usage);
             *rc = 0;
             return CLI_STOP;
         }
@@ -94,13 +118,13 @@ int cli_model_opt(const char *cmd, cli_model_opts *o, int opt, const char *arg)
         return 1;
     case OPT_QUANT:
         if (!itera_quant_parse(arg, &o->quant)) {
-            cli_error(cmd, "--quant: '%s' is not one of fp32, int8, int4", arg);
+            cli_error(cmd, "--quant: '%s' is not one of %s", arg, itera_quant_choices());
             return -1;
         }
         return 1;
     case OPT_KERNEL:
         if (!itera_kernel_parse(arg, &o->kernel)) {
-            cli_error(cmd, "--kernel: '%s' is not one of sequential, parallel, chunked, auto", arg);
+            cli_error(cmd, "--kernel: '%s' is not one of %s, auto", arg, itera_kernel_choices());
             return -1;
         }
         return 1;

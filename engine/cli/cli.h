@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "itera.h"
 
@@ -45,14 +46,18 @@ enum {
     "  --model DIR       model folder (config.json + model.safetensors); default: the\n"   \
     "                    built-in synthetic model (seed 20240501)\n"                        \
     "  --threads N       worker threads (default 1)\n"                                      \
-    "  --quant Q         fp32|int8|int4 (default: as stored)\n"                             \
-    "  --kernel K        scan kernel sequential|parallel|chunked|auto (default auto)\n"     \
+    "  --quant Q         {quants} (default: as stored)\n"                                   \
+    "  --kernel K        scan kernel {kernels}|auto (default auto)\n"                        \
     "  --chunk T         chunk length of the chunked scan (default: measured)\n"           \
     "  --help            this text\n"
 
 void cli_model_opts_init(cli_model_opts *o);
 /* Handles a shared option: 1 handled, 0 not a shared option, -1 bad value (reported). */
 int cli_model_opt(const char *cmd, cli_model_opts *o, int opt, const char *arg);
+/* Prints a usage text to fp with the tables filled in: {kernels} and {quants} become the
+ * names of the kernel and format rows joined by '|', {formats} a line per format (name,
+ * file dtype, bits per weight, activations, summary). */
+void cli_print_usage(FILE *fp, const char *usage);
 /* Prints "itera CMD: error: ..." on stderr and returns EXIT_BAD_INPUT. */
 int cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Numbers: false (and an error printed naming the flag) if s is not a number in [lo, hi]. */

@@ -1,4 +1,4 @@
-/* cmd_quantize.c: `itera quantize`: write a model folder with int8 / int4 weights. */
+/* cmd_quantize.c: `itera quantize`: write a model folder in a weight format. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,11 +8,12 @@
 #include "cli.h"
 
 static const char usage[] =
-    "usage: itera quantize [--model DIR] --quant int8|int4|fp32 --out DIR2\n"
-    "Quantizes every matrix-multiply weight (Q8_0: 8.5 bits per weight, Q4_0: 4.5; blocks of\n"
-    "32 with a half-precision scale) and writes DIR2/config.json, DIR2/model.safetensors\n"
-    "(packed integers and scales as U8 tensors, FP32 parameters as F16; metadata itera.quant,\n"
-    "itera.format, itera.block_size) and a copy of DIR/tokenizer.json when there is one.\n"
+    "usage: itera quantize [--model DIR] --quant {quants} --out DIR2\n"
+    "Quantizes every matrix-multiply weight to the format and writes DIR2/config.json,\n"
+    "DIR2/model.safetensors (packed integers and scales as U8 tensors, FP32 parameters as F16;\n"
+    "metadata itera.quant, itera.format, itera.block_size) and a copy of DIR/tokenizer.json\n"
+    "when there is one. The formats:\n"
+    "{formats}"
     "`--model DIR2` then loads it directly. Prints the file sizes and their ratio.\n"
     "--quant fp32 writes the FP32 weights unchanged (e.g. the built-in synthetic model as a\n"
     "folder, for tools outside the engine such as the PyTorch and ONNX Runtime peers).\n\n"
@@ -69,7 +70,8 @@ int cmd_quantize(int argc, char **argv)
     }
     if (optind < argc) return cli_error("quantize", "unexpected argument '%s'", argv[optind]);
     if (mo.quant == ITERA_QUANT_AS_STORED)
-        return cli_error("quantize", "--quant: expected int8, int4 or fp32 (see itera quantize --help)");
+        return cli_error("quantize", "--quant: expected one of %s (see itera quantize --help)",
+                         itera_quant_choices());
     if (!out || !*out) return cli_error("quantize", "--out: missing (the folder to write)");
     struct stat sb;
     if (lstat(out, &sb) == 0 && !S_ISDIR(sb.st_mode))

@@ -15,7 +15,7 @@ static const char usage[] =
     "  --seq L           tokens per row (default 128)\n"
     "  --batch B         rows (default 4)\n"
     "  --threads T       worker threads (default 1)\n"
-    "  --kernel K        sequential|parallel|chunked|auto (default: all three, then auto's pick)\n"
+    "  --kernel K        {kernels}|auto (default: every kernel, then auto's pick)\n"
     "  --chunk T         chunk length of the chunked kernel (default: measured)\n"
     "  --reps R          timed repetitions (default: as many as fit 0.3 s, 5..10000)\n"
     "  --seed S          input seed (default 1)\n"
@@ -65,7 +65,7 @@ static int time_kernel(itera_scan_opts o, itera_kernel k, long reps, double *med
     double gflop = itera_scan_bench_flops(s) / 1e9;
     printf("scan kernel=%s channels=%d state=%d seq=%d batch=%d threads=%d", itera_kernel_name(*ran), o.E,
            o.N, o.L, o.B, o.threads);
-    if (*ran == ITERA_KERNEL_CHUNKED) printf(" chunk=%d", itera_scan_bench_chunk(s));
+    if (itera_kernel_info_get(*ran)->takes_chunk) printf(" chunk=%d", itera_scan_bench_chunk(s));
     printf(" reps=%ld ms=%.4f best_ms=%.4f gflops=%.1f", n, *med_ms, *best_ms, gflop / (*med_ms * 1e-3));
     free(ms);
     itera_scan_bench_free(s);
@@ -143,7 +143,7 @@ int cmd_scan(int argc, char **argv)
     for (int k = 0; k < ITERA_KERNEL_COUNT; k++) {
         rc = time_kernel(o, (itera_kernel)k, reps, &med, &best, &ran);
         if (rc) return rc;
-        if (k == ITERA_KERNEL_SEQUENTIAL) seq_ms = med;
+        if (k == ITERA_KERNEL_REFERENCE) seq_ms = med;
         printf(" speedup=%.2f\n", seq_ms / med);
     }
     printf("auto=%s\n", itera_kernel_name(itera_scan_auto(o.B, o.L, o.E, o.N, o.threads)));

@@ -6,7 +6,6 @@
 
 #include "cli.h"
 #include "golden.h"
-#include "safetensors.h"
 
 static const char usage[] =
     "usage: itera verify [options] [--decode] [--tol X] FILE.safetensors...\n"
@@ -30,15 +29,15 @@ static int argmax(const float *v, int n)
 static int verify_file(const char *path, itera_model *m, const cli_model_opts *mo, bool decode, double tol)
 {
     itera_error err;
-    st_file *f;
-    if (st_open(path, &f, &err) != ITERA_OK) return cli_error("verify", "%s", err.msg);
+    itera_tensors *f;
+    if (itera_tensors_open(path, &f, &err) != ITERA_OK) return cli_error("verify", "%s", err.msg);
     int rc = EXIT_BAD_INPUT;
     itera_ctx *c = NULL;
     float *got = NULL;
     golden gd;
     if (golden_read(f, path, itera_model_config(m), &gd, &err) != ITERA_OK) {
         cli_error("verify", "%s", err.msg);
-        st_close(f);
+        itera_tensors_close(f);
         return EXIT_BAD_INPUT;
     }
     const int B = gd.B, L = gd.L, V = gd.V;
@@ -92,7 +91,7 @@ out:
     itera_ctx_free(c);
     golden_free(&gd);
     free(got);
-    st_close(f);
+    itera_tensors_close(f);
     return rc;
 }
 

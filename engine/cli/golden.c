@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "safetensors.h"
 
 void golden_free(golden *g)
 {
@@ -27,11 +26,11 @@ static itera_status fail(golden *g, itera_error *err, const char *fmt, ...)
     return ITERA_ERR_FORMAT;
 }
 
-itera_status golden_read(const st_file *f, const char *path, const itera_config *cf, golden *g,
+itera_status golden_read(const itera_tensors *f, const char *path, const itera_config *cf, golden *g,
                          itera_error *err)
 {
     memset(g, 0, sizeof *g);
-    const st_tensor *ti = st_find(f, "input_ids"), *tl = st_find(f, "logits");
+    const itera_tensor_view *ti = itera_tensors_find(f, "input_ids"), *tl = itera_tensors_find(f, "logits");
     const int V = cf->vocab_size;
     if (!ti || strcmp(ti->dtype, "I32") || ti->rank != 2)
         return fail(g, err, "%s: tensor 'input_ids' missing or not I32 [B, L]", path);

@@ -9,8 +9,6 @@
 
 #include "itera.h"
 
-struct st_file;
-
 typedef struct golden {
     int B, L, V;
     int32_t *ids;   /* [B, L] (owned) */
@@ -21,7 +19,7 @@ typedef struct golden {
  * B, L >= 1 and every id in the vocabulary, L <= max_seq_length, logits F32 [B, L, V] for
  * the config's V; copied out (the file's data need not be aligned). ITERA_ERR_FORMAT with
  * a message naming the file, tensor and what was expected; g is then empty. */
-itera_status golden_read(const struct st_file *f, const char *path, const itera_config *cf,
+itera_status golden_read(const itera_tensors *f, const char *path, const itera_config *cf,
                          golden *g, itera_error *err);
 void golden_free(golden *g);
 

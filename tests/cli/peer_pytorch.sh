@@ -26,6 +26,11 @@ PEER="$PY scripts/peer_pytorch.py --workdir $BUILD/peer"
 
 expect 0 "usage:" $PEER --help
 expect 2 "--threads 'x': expected" $PEER --threads x
+# --out that is not a regular file is refused before anything runs (a rename would replace it)
+mkfifo "$TMP/fifo"
+expect 2 "$TMP/fifo: exists and is not a regular file" $PEER --out "$TMP/fifo"
+expect 2 "$TMP: exists and is not a regular file" $PEER --out "$TMP"
+expect 0 "still a FIFO" sh -c "test -p '$TMP/fifo' && echo still a FIFO"
 expect 2 "$TMP/no-bench: not built; it prints the machine fingerprint" \
     env ITERA_BENCH_BIN="$TMP/no-bench" $PEER --model "$TMP/syn" --threads 1
 expect 2 "pass --emulate" $PEER --threads 64

@@ -11,7 +11,7 @@ trap 'rm -rf "$TMP"' EXIT
 . tests/cli_lib.sh
 
 expect 0 "usage: itera quantize" "$ITERA" quantize --help
-expect 2 "--quant: expected int8, int4 or fp32" "$ITERA" quantize --out "$TMP/x"
+expect 2 "--quant: expected one of fp32, int8, int4" "$ITERA" quantize --out "$TMP/x"
 # fp32: the synthetic model written as a folder (for the peers) runs as the built-in model does
 F32=$(mktemp -d /tmp/itera-quant-fp32-XXXXXX)
 expect 0 "quant=fp32 weight_bytes=" "$ITERA" quantize --quant fp32 --out "$F32/s32"
@@ -34,9 +34,9 @@ expect 2 "holds 'notes.txt', which the new folder would not have" "$ITERA" quant
 expect 0 "notes.txt" ls "$TMP/s8"
 rm "$TMP/s8/notes.txt"
 expect 0 "config.json model.safetensors s4 s8 " sh -c "cd '$TMP' && echo \$(ls -A s8) \$(ls -A | grep -v '^file\$') ''"
-expect 0 "embedding.weight                                 Q4_0  [2000, 64]          72000" "$ITERA" info --model "$TMP/s4"
-expect 0 "embedding.weight                                 Q8_0  [2000, 64]         136000" "$ITERA" info --model "$TMP/s8"
-expect 0 "position_embedding.weight                        F16   [128, 64]           16384" "$ITERA" info --model "$TMP/s4"
+expect 0 "embedding.weight                                 Q4_0   [2000, 64]          72000" "$ITERA" info --model "$TMP/s4"
+expect 0 "embedding.weight                                 Q8_ROW [2000, 64]         136000" "$ITERA" info --model "$TMP/s8"
+expect 0 "position_embedding.weight                        F16    [128, 64]           16384" "$ITERA" info --model "$TMP/s4"
 expect 0 "quant: int4 (matmul ISA path:" "$ITERA" info --quant int4
 expect 0 "quant: int4 (matmul ISA path:" "$ITERA" info --model "$TMP/s4"
 expect 0 "quant=int8 isa=" "$ITERA" generate --quant int8 -n 4

@@ -30,7 +30,12 @@ $1"; shift; done
     return 0
 }
 
-expect 0 "commands:" "run" "list" "info" "report" "compare" -- --help
+expect 0 "commands:" "run" "list" "info" "report" "summary" "compare" "build/itera --help" "make help" -- --help
+expect 0 "--verbose" "--benchmark_filter=REGEX" "resumes" "summary table" -- run --help
+expect 0 "usage: itera-bench summary" -- summary --help
+expect 2 "which results file" -- summary
+expect 2 "summary:" -- summary /nonexistent.json
+expect 0 "every command: itera-bench --help, build/itera --help" -- list
 expect 2 "commands:" --
 expect 2 "unknown command 'bogus'" -- bogus
 expect 0 "--platform" "--resume" "--emulate" "--set" "seq" -- run --help

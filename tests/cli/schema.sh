@@ -7,7 +7,7 @@
 #   writes a file the schema accepts, with names built by the schema, and refuses one with
 #   a counter the schema does not know (no file written);
 # - no schema name with an underscore (itera_*, host_name, latency_ms, ...) is a bare string
-#   literal in bench/ outside schema.[ch] (use CTX_*, MET_*, RES_*), and every itera_* literal in scripts/*.py is a schema key or under a
+#   literal in bench/ outside schema.[ch] (use CTX_*, MET_*, RES_*, ENT_*), and every itera_* literal in scripts/*.py is a schema key or under a
 #   peer's prefix.
 # Needs python3; skips without it.
 set -u
@@ -105,6 +105,7 @@ d = json.loads(subprocess.run([os.environ["ITERA_BENCH_BIN"], "schema", "--json"
 names = {c["key"]: c["constant"] for c in d["context_keys"]}
 names.update({c["name"]: c["constant"] for c in d["counters"]})
 names.update({c["key"]: c["constant"] for c in d["top_keys"] if c["key"].startswith("itera_") or c["key"] in ("context", "benchmarks")})
+names.update({c["key"]: c["constant"] for c in d["entry_fields"]})
 bad = []
 for f in sorted(glob.glob("bench/*.c") + glob.glob("bench/*.cc") + glob.glob("bench/*.h")):
     if os.path.basename(f).startswith("schema."):

@@ -34,25 +34,53 @@ typedef struct itera_error {
     char msg[512]; /* one line, no trailing newline */
 } itera_error;
 
-/* Weight storage of every matrix-multiply weight (see engine/quant.h for layouts). */
+/* Weight formats of every matrix-multiply weight: one row of itera_formats.def each
+ * (ITERA_QUANT_FP32, ITERA_QUANT_INT8, ...). Row 0 is the reference format. */
 typedef enum itera_quant {
-    ITERA_QUANT_FP32 = 0,
-    ITERA_QUANT_INT8 = 1,
-    ITERA_QUANT_INT4 = 2,
-    ITERA_QUANT_COUNT
+#define ITERA_FORMAT(ID, ...) ITERA_QUANT_##ID,
+#include "itera_formats.def"
+#undef ITERA_FORMAT
+    ITERA_QUANT_COUNT,
+    ITERA_QUANT_REFERENCE = 0 /* the format the others are measured against (FP32) */
 } itera_quant;
 
 /* For itera_model_load: run with the weights' stored format (FP32 or a quantized folder). */
 #define ITERA_QUANT_AS_STORED ((itera_quant)-1)
 
-/* SSM scan kernel variants (engine/scan.h). AUTO: the fastest for the shape. */
+/* SSM scan kernels: one row of itera_kernels.def each (ITERA_KERNEL_SEQUENTIAL, ...).
+ * AUTO: the fastest for the shape. Row 0 is the reference kernel. */
 typedef enum itera_kernel {
     ITERA_KERNEL_AUTO = -1,
-    ITERA_KERNEL_SEQUENTIAL = 0,
-    ITERA_KERNEL_PARALLEL = 1,
-    ITERA_KERNEL_CHUNKED = 2,
-    ITERA_KERNEL_COUNT
+#define ITERA_KERNEL(ID, ...) ITERA_KERNEL_##ID,
+#include "itera_kernels.def"
+#undef ITERA_KERNEL
+    ITERA_KERNEL_COUNT,
+    ITERA_KERNEL_REFERENCE = 0 /* the kernel the others are tested against (sequential) */
 } itera_kernel;
+
+/* The arithmetic a format's products run in (which machine peak they compare to). */
+typedef enum itera_arith {
+    ITERA_ARITH_FP32 = 0, /* FP32 FMA */
+    ITERA_ARITH_INT8 = 1, /* u8 x s8 multiply-accumulates (vpdpbusd / vpmaddubsw) */
+} itera_arith;
+
+/* What a row of the tables says, for every consumer that lists, parses or reports them. */
+typedef struct itera_kernel_info {
+    const char *name;    /* "sequential", ... */
+    const char *summary; /* one line */
+    bool takes_chunk;    /* runs with a chunk length (itera_ctx_opts.chunk) */
+    int report_rank;     /* a one-kernel-per-platform report table prefers the lowest */
+} itera_kernel_info;
+
+typedef struct itera_quant_info {
+    const char *name;        /* "fp32", ... */
+    const char *summary;     /* one line */
+    const char *dtype;       /* file form: "F32", "Q8_0", ... (model metadata itera.format) */
+    double bits_per_weight;  /* file form, scales included */
+    int block;               /* weights per block along a row (1: not blocked) */
+    const char *activations; /* what the weights are multiplied with */
+    itera_arith products;    /* the arithmetic of the products */
+} itera_quant_info;
 
 #define ITERA_MAX_LAYERS 32
 #define ITERA_MAX_EXPERTS 64
@@ -77,14 +105,19 @@ typedef struct itera_config {
 
 typedef struct itera_model itera_model; /* config + packed weights; read-only once built */
 typedef struct itera_ctx itera_ctx;     /* threads, scratch, decode state, profiler */
-typedef struct itera_prof itera_prof;   /* zone timer (engine/zone.h) */
 
-/* Names and parsing of the enums: "fp32"/"int8"/"int4", "sequential"/"parallel"/"chunked"/"auto".
- * The parse functions return false for an unknown name. */
+/* The rows of the tables (NULL out of range), their names, and parsing names back. The
+ * parse functions return false for an unknown name; itera_kernel_parse also takes "auto".
+ * The choices functions give every row's name, comma-separated ("fp32, int8, int4"), for
+ * messages and help texts. */
+const itera_kernel_info *itera_kernel_info_get(itera_kernel k);
+const itera_quant_info *itera_quant_info_get(itera_quant q);
 const char *itera_quant_name(itera_quant q);
 bool itera_quant_parse(const char *s, itera_quant *out);
-const char *itera_kernel_name(itera_kernel k);
+const char *itera_kernel_name(itera_kernel k); /* "auto" for ITERA_KERNEL_AUTO, "?" out of range */
 bool itera_kernel_parse(const char *s, itera_kernel *out);
+const char *itera_quant_choices(void);
+const char *itera_kernel_choices(void);
 const char *itera_status_name(itera_status s);
 /* The ISA path the matrix products of format q take on this CPU, e.g. "avx512", "avx512-vnni". */
 const char *itera_quant_isa(itera_quant q);
@@ -100,17 +133,18 @@ typedef enum itera_isa {
     ITERA_ISA_AVX2 = 1,       /* AVX2 + FMA + F16C */
     ITERA_ISA_AVX512 = 2,     /* AVX-512 F/BW/DQ/VL */
     ITERA_ISA_AVX512VNNI = 3, /* AVX-512 + VNNI (vpdpbusd) */
+    ITERA_ISA_AMX = 4,        /* AVX512VNNI + AMX-TILE/INT8, tile data granted by the OS */
     ITERA_ISA_COUNT
 } itera_isa;
 
 /* Highest ISA usable here: CPUID + OS (XGETBV) support, capped by the environment variable
- * ITERA_ISA=scalar|avx2|avx512|avx512vnni when set. Read once. */
+ * ITERA_ISA=scalar|avx2|avx512|avx512vnni|amx when set. Read once. */
 itera_isa itera_isa_best(void);
 /* isa <= itera_isa_best(). */
 bool itera_isa_has(itera_isa isa);
 /* Highest ISA the CPU and OS support, ignoring ITERA_ISA. */
 itera_isa itera_isa_hw(void);
-/* "scalar", "avx2", "avx512", "avx512vnni" (the ITERA_ISA spellings); "?" out of range. */
+/* "scalar", "avx2", "avx512", "avx512vnni", "amx" (the ITERA_ISA spellings); "?" out of range. */
 const char *itera_isa_name(itera_isa isa);
 /* Parses an ITERA_ISA value (the itera_isa_name spellings, case-insensitive; "avx512-vnni"
  * also accepted). false (and *out unchanged) for NULL or an unknown name. */
@@ -164,7 +198,7 @@ double itera_model_flops_per_token(const itera_model *m);
 /* Per-tensor listing (name as in safetensors, dtype as stored, bytes as stored). */
 typedef struct itera_tensor_info {
     const char *name;
-    const char *dtype; /* "F32", "Q8_0", "Q4_0" */
+    const char *dtype; /* "F32" (and "F16" for a quantized model's FP32 parameters), or the format's dtype */
     int rank;
     int64_t shape[4];
     size_t bytes;
@@ -190,7 +224,6 @@ itera_status itera_ctx_create(const itera_model *m, const itera_ctx_opts *opts, 
 void itera_ctx_free(itera_ctx *c);
 int itera_ctx_threads(const itera_ctx *c);
 itera_kernel itera_ctx_kernel(const itera_ctx *c, int B, int L); /* the kernel that runs for a shape */
-itera_prof *itera_ctx_prof(itera_ctx *c);
 const char *itera_ctx_isa(const itera_ctx *c); /* ISA path of the matmuls that run, e.g. "avx512" */
 
 /* Prefill: tokens [B, L] (row-major int32), logits [B, L, vocab] out (may be NULL: then
@@ -207,11 +240,23 @@ itera_status itera_decode_step(itera_ctx *c, const int32_t *tokens, float *logit
 int itera_ctx_position(const itera_ctx *c); /* tokens consumed per sequence so far */
 int itera_ctx_batch(const itera_ctx *c);    /* B of the current decode state */
 
-/* ---- Profiling (engine/zone.h): µs per op from the engine's zones ---- */
+/* ---- Profiling (engine/zone.h; the ops: engine/model_ops.def): µs per op from the engine's zones ---- */
 
 /* Switches zone accumulation on/off for this context (off: one branch per zone). */
 void itera_prof_enable(itera_ctx *c, bool on);
 void itera_prof_reset(itera_ctx *c);
+/* The model's ops (engine/model_ops.def), in forward order: what itera_prof_ops reports
+ * and results name (op_profile entries, op_us.<name> counters). */
+typedef struct itera_op_info {
+    const char *name;    /* e.g. "in_proj", "scan.state_transition" */
+    const char *parent;  /* the enclosing op, "" for a root ("forward", "decode") */
+    const char *summary; /* what it covers */
+    bool original;       /* one of the four ops of the original Itera-Lite report's profile */
+} itera_op_info;
+int itera_op_count(void);
+/* false (and *out unchanged) when i is out of range. */
+bool itera_op_info_get(int i, itera_op_info *out);
+
 /* One op's totals over all threads since the last reset. Times in µs, with the measured
  * cost of a zone already subtracted. */
 typedef struct itera_op_stat {
@@ -263,6 +308,12 @@ void itera_acc_free(itera_acc *a);
 itera_status itera_acc_add(itera_acc *a, const float *ref, const float *test,
                            const int32_t *targets, size_t rows, itera_error *err);
 itera_status itera_acc_summary(const itera_acc *a, itera_acc_stats *out, itera_error *err);
+/* Consecutive windows of L tokens of ids[0..n) — every token after a window's first is a
+ * target; a last shorter window of at least 2 tokens is included — run B windows at a
+ * time through ref and test (contexts on models of a's vocabulary, max_batch >= B,
+ * max_seq >= L), every position added to a. The windows of `itera perplexity`. */
+itera_status itera_acc_windows(itera_acc *a, itera_ctx *ref, itera_ctx *test, const int32_t *ids, int n,
+                               int L, int B, itera_error *err);
 
 /* ---- The standalone selective scan (engine/scan.h), for benchmarks ---- */
 
@@ -324,6 +375,23 @@ itera_status itera_read_file(const char *path, size_t max_bytes, char **buf, siz
 /* Checks that text[0..len) is UTF-8 without NUL bytes; ITERA_ERR_FORMAT otherwise, the
  * message "WHAT:LINE: NUL byte at byte offset N" (or "invalid UTF-8 (byte 0xXX) at ..."). */
 itera_status itera_check_text(const char *what, const char *text, size_t len, itera_error *err);
+
+/* ---- Reading tensor files (safetensors, e.g. the golden files; engine/safetensors.c) ----
+ * The file is read whole and validated as model files are (strict header, tensors tiling
+ * the data exactly); errors name the file and the problem. */
+typedef struct itera_tensors itera_tensors;
+typedef struct itera_tensor_view {
+    const char *name;
+    const char *dtype;    /* "F32", "I32", "U8", ... */
+    int rank;
+    const int64_t *shape; /* [rank] */
+    const void *data;     /* little-endian, in the file's buffer: valid until itera_tensors_close */
+    size_t nbytes;
+} itera_tensor_view;
+itera_status itera_tensors_open(const char *path, itera_tensors **out, itera_error *err);
+/* The tensor named `name`, or NULL. */
+const itera_tensor_view *itera_tensors_find(const itera_tensors *f, const char *name);
+void itera_tensors_close(itera_tensors *f);
 
 /* ---- Writing files atomically (engine/atomic_file.c): every writer of the engine, the
  * CLI and the harness goes through these ----
