@@ -48,6 +48,7 @@ DEPS_GROUPS ?=
 ISA_AVX2   := -mavx2 -mfma -mf16c
 ISA_AVX512 := -mavx512f -mavx512bw -mavx512dq -mavx512vl -mfma -mf16c
 ISA_VNNI   := $(ISA_AVX512) -mavx512vnni
+ISA_AMX    := $(ISA_VNNI) -mamx-tile -mamx-int8
 
 ENGINE_SRC := $(sort $(wildcard engine/*.c))
 CLI_SRC    := $(sort $(wildcard engine/cli/*.c))
@@ -119,11 +120,12 @@ $(BUILD)/%.o: %.cc
 	$(Q)$(CXX) $(CPPFLAGS) $(INC) $(CXXFLAGS) -c $< -o $@
 
 # The compiler flags the results record (context key itera_compiler).
-$(BUILD)/bench/runner.o: CPPFLAGS += -DITERA_BUILD_FLAGS='"CFLAGS $(strip $(filter-out -W% -MMD -MP,$(CFLAGS))); ISA files $(ISA_AVX2) | $(ISA_VNNI)"'
+$(BUILD)/bench/runner.o: CPPFLAGS += -DITERA_BUILD_FLAGS='"CFLAGS $(strip $(filter-out -W% -MMD -MP,$(CFLAGS))); ISA files $(ISA_AVX2) | $(ISA_VNNI) | $(ISA_AMX)"'
 
 $(BUILD)/%_avx2.o:   ISA := $(ISA_AVX2)
 $(BUILD)/%_avx512.o: ISA := $(ISA_AVX512)
 $(BUILD)/%_vnni.o:   ISA := $(ISA_VNNI)
+$(BUILD)/%_amx.o:    ISA := $(ISA_AMX)
 
 $(LIBITERA): $(ENGINE_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^

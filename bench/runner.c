@@ -439,6 +439,11 @@ static json_t *build_context(const ctx_inputs *in)
     snprintf(buf, sizeof buf, "%d rows x %d tokens, seed %u, vs FP32 with the same kernel and "
              "threads", FAM_ACC_BATCH, in->env->acc_seq, FAM_ACC_SEED);
     ctx_set(c, CTX_ACCURACY_INPUT, buf);
+    if (in->pr->text_accuracy)
+        textacc_describe(&in->env->texts, in->env->text_seq, buf, sizeof buf);
+    else
+        snprintf(buf, sizeof buf, "off (profile key text_accuracy = false)");
+    ctx_set(c, CTX_ACCURACY_TEXTS, buf);
     ctx_set(c, CTX_RSS, in->env->rss_reset_ok
                                 ? "per cell: VmHWM after a reset through /proc/self/clear_refs"
                                 : "process peak (ru_maxrss), not reset between cells");
@@ -649,6 +654,7 @@ static bench_status plan_cells(sweep *s)
     env->emulated = o->emulate;
     env->model_dir = o->model_dir;
     env->seed = ITERA_DEFAULT_SEED;
+    env->text_accuracy = s->pr.text_accuracy;
     env->peak_slots = s->plan.slots;
     if (fam_env_init(env, s->msg, sizeof s->msg) != 0)
         return bench_fail(s->err, BENCH_ERR_INPUT, "%s", s->msg);

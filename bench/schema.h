@@ -147,6 +147,10 @@ bench_status bench_cell_from_name(const bench_name *n, bench_cell *out, bench_er
       "max |logit - FP32 logit| on the accuracy input")                                      \
     X(TOP1_AGREEMENT, "top1_agreement", "fraction", "prefill decode",                         \
       "share of positions whose argmax agrees with FP32")                                    \
+    X(KLD_MEAN, "kld_mean", "nats", "prefill decode",                                         \
+      "mean KL(fp32 || quant) of the next-token distributions on the accuracy input")        \
+    X(DELTA_PPL, "delta_ppl", "ppl", "prefill decode",                                        \
+      "perplexity - FP32's of the accuracy input's next tokens (random tokens: a shift, not a quality)") \
     X(COUNTERS_MULTIPLEXED, "counters_multiplexed", "flag", "all",                            \
       "1 when some <event>_per_token values were estimated (multiplexed)")                   \
     X(SESSION_CREATE_MS, "session_create_ms", "ms", "peer",                                   \
@@ -164,6 +168,14 @@ bench_status bench_cell_from_name(const bench_name *n, bench_cell *out, bench_er
 
 /* Hardware / software event counters: "<event>_per_token" (counters.h's event names). */
 #define MET_PER_TOKEN_SUFFIX "_per_token"
+/* Accuracy on a model folder's texts (profile key text_accuracy; prefill cells; bench/textacc.h):
+ * "text_<stat>_<name>", <name> the text's file stem (e.g. wikitext2_test, tinystories), <stat>:
+ *   ppl     perplexity of the cell's quant      dppl    ppl - FP32's      dpplse  its standard error
+ *   kld     mean KL(fp32 || quant) in nats      top1    top-1 agreement with FP32 (fraction)
+ * The same for every prefill cell of a quant (computed once per run: 1 thread, sequential
+ * scan kernel); the fp32 cells hold FP32's perplexity (dppl, kld 0). */
+#define MET_TEXT_PREFIX "text_"
+#define MET_TEXT_STATS {"ppl", "dppl", "dpplse", "kld", "top1"}
 
 #define SCHEMA_X_CONST(id, name, ...) static const char MET_##id[] = name;
 SCHEMA_COUNTERS(SCHEMA_X_CONST)
@@ -212,6 +224,7 @@ SCHEMA_COUNTERS(SCHEMA_X_CONST)
     X(REPETITIONS, "itera_repetitions", "itera", "the profile's repetitions")                 \
     X(MIN_TIME, "itera_min_time", "itera", "the profile's min time, seconds")                 \
     X(ACCURACY_INPUT, "itera_accuracy_input", "itera", "the accuracy check's input")          \
+    X(ACCURACY_TEXTS, "itera_accuracy_texts", "itera", "texts of the text_* counters, or why none") \
     X(RSS, "itera_rss", "itera", "how peak_rss_mb is measured")                               \
     X(CELLS, "itera_cells", "itera", "cells in the profile")                                  \
     X(MISSING_CELLS, "itera_missing_cells", "itera", "selected cells without results")        \

@@ -329,11 +329,13 @@ int cmd_accuracy(int argc, char **argv)
         snprintf(in->detail, sizeof in->detail, "seq=%d batch=%ld windows=%d%s", L, batch,
                  full + (rem >= 2), rem >= 2 ? " (last one shorter)" : "");
         if (input_init(in, nm, V)) goto out;
-        for (int w = 0; w < full; w += (int)batch) {
-            const int Bn = full - w < batch ? full - w : (int)batch;
-            if (run_tokens(ms, nm, ids + (size_t)w * L, Bn, L, targets, &in, 1)) goto out;
+        for (int i = 0; i < nm; i++) {
+            itera_error err;
+            if (itera_acc_windows(in->acc[i], ms[0].c, ms[i].c, ids, n, L, (int)batch, &err) != ITERA_OK) {
+                cli_error("accuracy", "%s: %s", itera_quant_name(ms[i].quant), err.msg);
+                goto out;
+            }
         }
-        if (rem >= 2 && run_tokens(ms, nm, ids + (size_t)full * L, 1, rem, targets, &in, 1)) goto out;
     } else {
         acc_input *all = NULL;
         if (nfiles > 1) {

@@ -133,17 +133,18 @@ typedef enum itera_isa {
     ITERA_ISA_AVX2 = 1,       /* AVX2 + FMA + F16C */
     ITERA_ISA_AVX512 = 2,     /* AVX-512 F/BW/DQ/VL */
     ITERA_ISA_AVX512VNNI = 3, /* AVX-512 + VNNI (vpdpbusd) */
+    ITERA_ISA_AMX = 4,        /* AVX512VNNI + AMX-TILE/INT8, tile data granted by the OS */
     ITERA_ISA_COUNT
 } itera_isa;
 
 /* Highest ISA usable here: CPUID + OS (XGETBV) support, capped by the environment variable
- * ITERA_ISA=scalar|avx2|avx512|avx512vnni when set. Read once. */
+ * ITERA_ISA=scalar|avx2|avx512|avx512vnni|amx when set. Read once. */
 itera_isa itera_isa_best(void);
 /* isa <= itera_isa_best(). */
 bool itera_isa_has(itera_isa isa);
 /* Highest ISA the CPU and OS support, ignoring ITERA_ISA. */
 itera_isa itera_isa_hw(void);
-/* "scalar", "avx2", "avx512", "avx512vnni" (the ITERA_ISA spellings); "?" out of range. */
+/* "scalar", "avx2", "avx512", "avx512vnni", "amx" (the ITERA_ISA spellings); "?" out of range. */
 const char *itera_isa_name(itera_isa isa);
 /* Parses an ITERA_ISA value (the itera_isa_name spellings, case-insensitive; "avx512-vnni"
  * also accepted). false (and *out unchanged) for NULL or an unknown name. */
@@ -307,6 +308,12 @@ void itera_acc_free(itera_acc *a);
 itera_status itera_acc_add(itera_acc *a, const float *ref, const float *test,
                            const int32_t *targets, size_t rows, itera_error *err);
 itera_status itera_acc_summary(const itera_acc *a, itera_acc_stats *out, itera_error *err);
+/* Consecutive windows of L tokens of ids[0..n) — every token after a window's first is a
+ * target; a last shorter window of at least 2 tokens is included — run B windows at a
+ * time through ref and test (contexts on models of a's vocabulary, max_batch >= B,
+ * max_seq >= L), every position added to a. The windows of `itera perplexity`. */
+itera_status itera_acc_windows(itera_acc *a, itera_ctx *ref, itera_ctx *test, const int32_t *ids, int n,
+                               int L, int B, itera_error *err);
 
 /* ---- The standalone selective scan (engine/scan.h), for benchmarks ---- */
 
