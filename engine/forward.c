@@ -217,6 +217,7 @@ itera_status itera_ctx_create(const itera_model *m, const itera_ctx_opts *o, ite
 
 int itera_ctx_threads(const itera_ctx *c) { return c->threads; }
 itera_prof *itera_ctx_prof(itera_ctx *c) { return c->prof; }
+void itera_ctx_pool_waits(const itera_ctx *c, itera_pool_waits *out) { pool_waits(c->pool, out); }
 int itera_ctx_position(const itera_ctx *c) { return c->pos; }
 int itera_ctx_batch(const itera_ctx *c) { return c->state_b; }
 const char *itera_ctx_isa(const itera_ctx *c) { return linear_isa_name(c->m->quant); }

@@ -298,6 +298,8 @@ int itera_prof_ops(itera_ctx *c, itera_op_stat *out, int cap)
         double tot, mn, mx;
         if (!prof_zone_total(p, (itera_zone)z, &cnt, &tot, &mn, &mx)) continue;
         if (n < cap) {
+            const zone_acc *a0 = &p->acc[0][z];
+            double caller = (double)a0->total - (double)a0->count * p->overhead_ticks;
             itera_zone par = zone_parent((itera_zone)z);
             if (par == ZONE_FORWARD) par = op_root;
             out[n] = (itera_op_stat){
@@ -308,6 +310,7 @@ int itera_prof_ops(itera_ctx *c, itera_op_stat *out, int cap)
                 .mean_us = tot * us / (double)cnt,
                 .min_us = mn * us,
                 .max_us = mx * us,
+                .caller_us = caller > 0 ? caller * us : 0,
             };
         }
         n++;
