@@ -48,6 +48,7 @@ DEPS_GROUPS ?=
 ISA_AVX2   := -mavx2 -mfma -mf16c
 ISA_AVX512 := -mavx512f -mavx512bw -mavx512dq -mavx512vl -mfma -mf16c
 ISA_VNNI   := $(ISA_AVX512) -mavx512vnni
+ISA_AMX    := $(ISA_VNNI) -mamx-tile -mamx-int8
 
 ENGINE_SRC := $(sort $(wildcard engine/*.c))
 CLI_SRC    := $(sort $(wildcard engine/cli/*.c))
@@ -69,7 +70,7 @@ ITERA_BENCH := $(BUILD)/itera-bench
 .DEFAULT_GOAL := all
 .SECONDARY:
 
-.PHONY: all build deps layers test test-unit test-cli test-slurm asan ubsan bench bench-slurm report compare ci ci-run peer clean help
+.PHONY: all build deps layers test test-unit test-cli test-slurm asan ubsan bench bench-slurm report compare ab noise ci ci-run peer clean help
 
 ## deps: install what is missing: the core group, plus DEPS_GROUPS="slurm ort torch fuzz"
 ##       (scripts/deps.sh --list); apt-get when root, else the command to run
@@ -95,43 +96,36 @@ all: build
 build: $(ITERA) $(ITERA_BENCH)
 
 # Layers the build enforces: each folder is compiled with its own include path and its own
-# packages' flags. bench/ sees the engine only through its public API: engine/itera.h and
-# the .def lists it includes, linked alone into $(API_DIR), so an #include of an
-# engine-internal header there fails to compile ("no such file"; `make layers` checks it).
-# engine/cli still sees engine/ (its layer is the engine side's, issue 14); tests see every
-# folder.
-API_HEADERS := engine/itera.h $(wildcard engine/itera_*.def)
-API_DIR     := $(BUILD)/api
-API_STAMP   := $(API_DIR)/.stamp
+# packages' flags. engine/include holds the engine's public API alone (itera.h and the .def
+# tables it includes): it is all that bench/ and engine/cli/ see of the engine, so an
+# #include of an engine-internal header there fails to compile ("no such file"; `make
+# layers` checks it). engine/ sees its own headers; tests see every folder.
+API_DIR     := engine/include
+API_HEADERS := $(wildcard $(API_DIR)/*.h $(API_DIR)/*.def)
 BENCH_INC   := -Ibench -I$(API_DIR) $(PC_BENCH)
-INC         := -Iengine $(PC_ENGINE)
+CLI_INC     := -I$(API_DIR) $(PC_ENGINE)
+INC         := -I$(API_DIR) -Iengine $(PC_ENGINE)
 $(BUILD)/bench/%.o: INC := $(BENCH_INC)
-$(BUILD)/engine/cli/%.o: INC := -Iengine/cli -Iengine $(PC_ENGINE)
-$(BUILD)/tests/%.o: INC := -Itests -Ibench -Iengine -Iengine/cli $(PC_TEST)
+$(BUILD)/engine/cli/%.o: INC := $(CLI_INC)
+$(BUILD)/tests/%.o: INC := -Itests -Ibench -I$(API_DIR) -Iengine -Iengine/cli $(PC_TEST)
 
-# The public headers, alone in one folder (relative symbolic links, so compiler messages
-# and dependency files lead back to engine/).
-$(API_STAMP): $(API_HEADERS)
-	$(Q)rm -rf $(API_DIR) && mkdir -p $(API_DIR) && \
-	    for h in $(API_HEADERS); do ln -s "$$(realpath --relative-to=$(API_DIR) $$h)" $(API_DIR)/; done && \
-	    touch $@
-
-$(BUILD)/%.o: %.c | $(API_STAMP)
+$(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC    $<")
 	$(Q)$(CC) $(CPPFLAGS) $(INC) $(CFLAGS) $(ISA) -c $< -o $@
 
-$(BUILD)/%.o: %.cc | $(API_STAMP)
+$(BUILD)/%.o: %.cc
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CXX   $<")
 	$(Q)$(CXX) $(CPPFLAGS) $(INC) $(CXXFLAGS) -c $< -o $@
 
 # The compiler flags the results record (context key itera_compiler).
-$(BUILD)/bench/runner.o: CPPFLAGS += -DITERA_BUILD_FLAGS='"CFLAGS $(strip $(filter-out -W% -MMD -MP,$(CFLAGS))); ISA files $(ISA_AVX2) | $(ISA_VNNI)"'
+$(BUILD)/bench/runner.o: CPPFLAGS += -DITERA_BUILD_FLAGS='"CFLAGS $(strip $(filter-out -W% -MMD -MP,$(CFLAGS))); ISA files $(ISA_AVX2) | $(ISA_VNNI) | $(ISA_AMX)"'
 
 $(BUILD)/%_avx2.o:   ISA := $(ISA_AVX2)
 $(BUILD)/%_avx512.o: ISA := $(ISA_AVX512)
 $(BUILD)/%_vnni.o:   ISA := $(ISA_VNNI)
+$(BUILD)/%_amx.o:    ISA := $(ISA_AMX)
 
 $(LIBITERA): $(ENGINE_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
@@ -157,17 +151,19 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIBITERA) $(if $(BENCH_LIBOBJ),$(LIBBENCH
 test: build $(TEST_BIN) layers
 	$(Q)sh tests/run.sh $(BUILD)
 
-## layers: check that bench/'s include path holds the engine's public header and nothing
-##         else of the engine (an engine-internal header must not be found there)
-layers: $(API_STAMP)
-	$(Q)printf '#include "itera.h"\nint layers_probe;\n' | \
-	    $(CC) $(CPPFLAGS) $(BENCH_INC) -fsyntax-only -x c - || \
-	    { echo "layers: FAIL: bench/ cannot include itera.h" >&2; exit 1; }
-	$(Q)for h in $(filter-out $(API_HEADERS),$(wildcard engine/*.h)); do \
-	    if printf '#include "%s"\n' "$${h#engine/}" | \
-	        $(CC) $(CPPFLAGS) $(BENCH_INC) -M -MT probe -x c - 2>/dev/null | grep -q "$$h"; then \
-	        echo "layers: FAIL: bench/ can include the engine-internal $$h" >&2; exit 1; fi; \
-	done; echo "layers: bench/ sees the engine only through $(API_HEADERS)"
+## layers: check that bench/'s and engine/cli/'s include paths hold the engine's public
+##         header and nothing else of the engine (an engine-internal header must not be found)
+layers:
+	$(Q)for inc in "$(BENCH_INC)" "$(CLI_INC)"; do \
+	    printf '#include "itera.h"\nint layers_probe;\n' | \
+	        $(CC) $(CPPFLAGS) $$inc -fsyntax-only -x c - || \
+	        { echo "layers: FAIL: $$inc cannot include itera.h" >&2; exit 1; }; \
+	    for h in $(wildcard engine/*.h); do \
+	        if printf '#include "%s"\n' "$${h#engine/}" | \
+	            $(CC) $(CPPFLAGS) $$inc -M -MT probe -x c - 2>/dev/null | grep -q "$$h"; then \
+	            echo "layers: FAIL: $$inc can include the engine-internal $$h" >&2; exit 1; fi; \
+	    done; \
+	done; echo "layers: bench/ and engine/cli/ see the engine only through $(API_DIR)/"
 
 ## test-slurm: end-to-end Slurm tests on a local one-node cluster (scripts/slurm-local.sh; root,
 ##        slurm-wlm + munge: sh scripts/deps.sh slurm); skipped, saying why, without them;
@@ -217,24 +213,48 @@ bench-slurm: build
 ## report: render reports/ from every results/**/*.json (journals, results/tmp and the
 ##        Slurm sweep folders */slurm/ excluded: their merged file is beside them)
 REPORT_DIR  ?= reports
-RESULTS_JSON = $(shell find results -name '*.json' ! -name '*journal*' ! -path 'results/tmp/*' ! -path '*/slurm/*' 2>/dev/null | LC_ALL=C sort)
+RESULTS_JSON = $(shell find results -name '*.json' ! -name '*journal*' ! -name 'noise.json' ! -path 'results/tmp/*' ! -path '*/slurm/*' 2>/dev/null | LC_ALL=C sort)
 report: build
 	$(Q)if [ -z "$(RESULTS_JSON)" ]; then \
 	    echo "report: no result files under results/ (run: make bench PLATFORM=embedded)" >&2; exit 2; fi
 	$(Q)$(ITERA_BENCH) report $(RESULTS_JSON) -o $(REPORT_DIR) $(REPORT_ARGS)
 
-## compare: BASE=a.json NEW=b.json, or VARIANTS=sequential,chunked FILE=x.json [COMPARE_ARGS=...]
+## compare: BASE=a.json NEW=b.json, or VARIANTS=sequential,chunked [FILE=x.json] [COMPARE_ARGS=...]
+##          (VARIANTS without FILE measures the two variants interleaved on this build:
+##          itera-bench ab --variants, PLATFORM=, PROFILE=ci unless given, ROUNDS=)
 compare: build
-	$(Q)if [ -n "$(VARIANTS)" ]; then \
-	    [ -n "$(FILE)" ] || { echo "compare: VARIANTS=A,B needs FILE=results/....json" >&2; exit 2; }; \
+	$(Q)if [ -n "$(VARIANTS)" ] && [ -z "$(FILE)" ]; then \
+	    $(ITERA_BENCH) ab --variants $(VARIANTS) --platform $(PLATFORM) \
+	        --profile $(if $(filter command line,$(origin PROFILE)),$(PROFILE),ci) \
+	        $(if $(ROUNDS),--rounds $(ROUNDS)) $(COMPARE_ARGS); \
+	elif [ -n "$(VARIANTS)" ]; then \
 	    $(ITERA_BENCH) compare $(COMPARE_ARGS) --variants $(VARIANTS) $(FILE); \
 	elif [ -n "$(BASE)" ] && [ -n "$(NEW)" ]; then \
 	    $(ITERA_BENCH) compare $(COMPARE_ARGS) $(BASE) $(NEW); \
 	else \
 	    echo "compare: usage: make compare BASE=results/a.json NEW=results/b.json [COMPARE_ARGS='--fail-above 5']" >&2; \
-	    echo "         or:    make compare VARIANTS=sequential,chunked FILE=results/embedded/default.json" >&2; \
+	    echo "         or:    make compare VARIANTS=sequential,chunked [FILE=results/embedded/default.json]" >&2; \
 	    exit 2; \
 	fi
+
+## ab: interleaved A/B of two builds: BASE=<git rev> NEW=<git rev|worktree dir> [PLATFORM=embedded]
+##     [PROFILE=default] [ROUNDS=15] [AB_ARGS='--fail-above 5 --json ab.json']; both built in
+##     their own folders (build/ab/src/<sha>), results in results/tmp/ab/<session>/
+ab: build
+	$(Q)if [ -z "$(BASE)" ] || [ -z "$(NEW)" ]; then \
+	    echo "ab: usage: make ab BASE=<git rev> NEW=<git rev|worktree dir> [PLATFORM=...] [PROFILE=...] [ROUNDS=N] [AB_ARGS=...]" >&2; \
+	    exit 2; fi
+	$(Q)$(ITERA_BENCH) ab --base $(BASE) --new $(NEW) --platform $(PLATFORM) --profile $(PROFILE) \
+	    $(if $(ROUNDS),--rounds $(ROUNDS)) $(if $(filter 1,$(EMULATE)),--emulate) \
+	    $(if $(MODEL),--model $(MODEL)) $(if $(MACHINE),--machine $(MACHINE)) $(AB_ARGS)
+
+## noise: this machine's noise thresholds per family, from an interleaved A/A of this build
+##        [PLATFORM=embedded] [PROFILE=ci] [ROUNDS=15] -> results/<machine>/<platform>/noise.json
+noise: build
+	$(Q)$(ITERA_BENCH) noise --platform $(PLATFORM) \
+	    --profile $(if $(filter command line,$(origin PROFILE)),$(PROFILE),ci) \
+	    $(if $(ROUNDS),--rounds $(ROUNDS)) $(if $(filter 1,$(EMULATE)),--emulate) \
+	    $(if $(MACHINE),--machine $(MACHINE)) $(NOISE_ARGS)
 
 ## peer: both peers beside the engine, same model and inputs: PyTorch eager
 ##       -> results/PLATFORM/peer_pytorch.json (python3-torch) and ONNX Runtime
@@ -270,7 +290,7 @@ ci-run:
 	$(Q)emu=""; if [ "$$(nproc)" -lt 2 ]; then emu="--emulate"; echo "ci: fewer than 2 cores: running $(CI_PLATFORM) emulated" >&2; fi; \
 	$(ITERA_BENCH) run --platform $(CI_PLATFORM) --profile ci --out $(CI_DIR)/ci.json $$emu
 	$(Q)$(ITERA_BENCH) report --strict $(CI_DIR)/ci.json -o $(CI_DIR)/report
-	$(Q)committed=$$(git ls-files 'results/*.json' 2>/dev/null | grep -v journal | LC_ALL=C sort); \
+	$(Q)committed=$$(git ls-files 'results/*.json' 2>/dev/null | grep -v -e journal -e 'noise\.json' | LC_ALL=C sort); \
 	if [ -z "$$committed" ]; then \
 	    echo "ci: no committed results under results/: committed-report check skipped"; \
 	elif [ ! -f $(REPORT_DIR)/README.md ]; then \

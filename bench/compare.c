@@ -1,128 +1,35 @@
 /*
- * compare.c: `itera-bench compare` (see compare.h): two result files, or two variants of
- * one, benchmark by benchmark, with a Mann-Whitney U test on the repetitions.
+ * compare.c: `itera-bench compare` (see compare.h): two result files, or two variants,
+ * benchmark by benchmark: Hodges-Lehmann ratio with its interval, a rank test, p-values
+ * adjusted over the benchmarks, the family's noise threshold, contention, the gate.
  */
 #include "compare.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
+#include "ab.h"
 #include "gbread.h"
 #include "itera.h"
 #include "machine.h"
+#include "noise.h"
+#include "results.h"
 #include "schema.h"
+#include "runner.h"
 
-/* ---- Mann-Whitney U ---- */
-
-typedef struct ranked {
-    double v;
-    int from_x;
-} ranked;
-
-static int cmp_ranked(const void *a, const void *b)
-{
-    double x = ((const ranked *)a)->v, y = ((const ranked *)b)->v;
-    return (x > y) - (x < y);
-}
-
-/* P(U >= k) under H0 for sizes m, n with no ties. The number of arrangements with U = k is
- * the number of partitions of k into at most m parts, each at most n (the coefficients of
- * the Gaussian binomial [m+n choose m]_q); counted with additions only, so no cancellation.
- * dp[c][s]: partitions into exactly c parts (of the sizes seen so far) summing to s. */
-static double exact_sf(int m, int n, double k)
-{
-    int mn = m * n;
-    size_t w = (size_t)mn + 1;
-    double *dp = calloc((size_t)(m + 1) * w, sizeof *dp);
-    if (!dp)
-        return NAN;
-    dp[0] = 1.0;
-    for (int part = 1; part <= n; part++)
-        for (int c = 1; c <= m; c++)
-            for (int s = part; s <= mn; s++)
-                dp[(size_t)c * w + (size_t)s] += dp[(size_t)(c - 1) * w + (size_t)(s - part)];
-    double total = 0, tail = 0;
-    for (int s = 0; s <= mn; s++) {
-        double cnt = 0;
-        for (int c = 0; c <= m; c++)
-            cnt += dp[(size_t)c * w + (size_t)s];
-        total += cnt;
-        if (s >= k)
-            tail += cnt;
-    }
-    free(dp);
-    return tail / total;
-}
-
-int mwu_test(const double *x, int nx, const double *y, int ny, mwu_method method, mwu_result *r)
-{
-    memset(r, 0, sizeof *r);
-    if (nx < 1 || ny < 1 || !x || !y)
-        return -1;
-    int n = nx + ny;
-    ranked *a = malloc((size_t)n * sizeof *a);
-    if (!a)
-        return -1;
-    for (int i = 0; i < nx; i++)
-        a[i] = (ranked){x[i], 1};
-    for (int i = 0; i < ny; i++)
-        a[nx + i] = (ranked){y[i], 0};
-    qsort(a, (size_t)n, sizeof *a, cmp_ranked);
-
-    double r1 = 0, tie_term = 0;
-    for (int i = 0; i < n;) {
-        int j = i;
-        while (j + 1 < n && a[j + 1].v == a[i].v)
-            j++;
-        double t = j - i + 1, midrank = (i + j) / 2.0 + 1.0;
-        for (int k = i; k <= j; k++)
-            if (a[k].from_x)
-                r1 += midrank;
-        if (t > 1) {
-            tie_term += t * t * t - t;
-            r->ties = true;
-        }
-        i = j + 1;
-    }
-    free(a);
-
-    double mn = (double)nx * ny;
-    r->u1 = r1 - nx * (nx + 1) / 2.0;
-    r->u2 = mn - r->u1;
-    double u = r->u1 > r->u2 ? r->u1 : r->u2;
-
-    bool exact = method == MWU_EXACT ||
-                 (method == MWU_AUTO && !r->ties && nx <= MWU_EXACT_MAX && ny <= MWU_EXACT_MAX);
-    if (exact) {
-        if (nx > MWU_EXACT_MAX || ny > MWU_EXACT_MAX)
-            return -1;
-        r->p = 2.0 * exact_sf(nx, ny, u);
-        r->exact = true;
-    } else {
-        double s = sqrt(mn / 12.0 * ((n + 1) - tie_term / ((double)n * (n - 1))));
-        if (!(s > 0)) {
-            r->p = 1.0; /* every value tied: no evidence of a difference */
-        } else {
-            double z = (u - mn / 2.0 - 0.5) / s;
-            r->p = erfc(z / sqrt(2.0)); /* 2 * (1 - Phi(z)) */
-        }
-    }
-    if (r->p > 1.0)
-        r->p = 1.0;
-    if (r->p < 0.0)
-        r->p = 0.0;
-    return isnan(r->p) ? -1 : 0;
-}
-
-/* ---- verdicts ---- */
+/* ---- the verdict rule ---- */
 
 static const char *const verdict_names[VERDICT_COUNT] = {
-    [VERDICT_SAME] = "no significant change",
+    [VERDICT_NO_CHANGE] = "no_change",
     [VERDICT_FASTER] = "faster",
     [VERDICT_SLOWER] = "slower",
-    [VERDICT_NONE] = "not compared",
+    [VERDICT_CONTENDED] = "contended",
 };
 
 const char *compare_verdict_name(compare_verdict v)
@@ -130,221 +37,234 @@ const char *compare_verdict_name(compare_verdict v)
     return (v >= 0 && v < VERDICT_COUNT) ? verdict_names[v] : "?";
 }
 
-static void mean_range(const double *v, int n, double *mean, double *mn, double *mx)
+/* log(C(a+b, a)) */
+static double log_choose(int a, int b)
 {
-    double s = 0;
-    *mn = *mx = v[0];
-    for (int i = 0; i < n; i++) {
-        s += v[i];
-        if (v[i] < *mn)
-            *mn = v[i];
-        if (v[i] > *mx)
-            *mx = v[i];
-    }
-    *mean = s / n;
+    return lgamma(a + b + 1.0) - lgamma(a + 1.0) - lgamma(b + 1.0);
 }
 
-void compare_judge(const double *base, int nb, const double *nw, int nn, bool higher_is_better,
-                   double alpha, compare_judgement *j)
+int compare_estimate_make(const double *base, int nb, const double *nw, int nn, bool paired,
+                          bool higher_is_better, double conf, compare_estimate *e)
 {
-    memset(j, 0, sizeof *j);
-    j->n_base = nb;
-    j->n_new = nn;
-    j->verdict = VERDICT_NONE;
-    j->rule = RULE_MISSING;
-    j->change_pct = j->worse_pct = NAN;
-    if (nb < 1 || nn < 1)
-        return;
-    mean_range(base, nb, &j->base_mean, &j->base_min, &j->base_max);
-    mean_range(nw, nn, &j->new_mean, &j->new_min, &j->new_max);
-    j->change_pct = j->base_mean != 0 ? (j->new_mean - j->base_mean) / j->base_mean * 100.0 : NAN;
-    j->worse_pct = higher_is_better ? -j->change_pct : j->change_pct;
-    /* "new is better" in the metric's own direction */
-    bool new_better = higher_is_better ? j->new_mean > j->base_mean : j->new_mean < j->base_mean;
-
-    j->have_p = mwu_test(base, nb, nw, nn, MWU_AUTO, &j->u) == 0;
-    if (nb < 2 || nn < 2) {
-        j->rule = RULE_TOO_FEW;
-        j->verdict = VERDICT_SAME;
-    } else if (nb >= COMPARE_UTEST_MIN_REPS && nn >= COMPARE_UTEST_MIN_REPS) {
-        j->rule = RULE_UTEST;
-        if (j->have_p && j->u.p < alpha && j->new_mean != j->base_mean)
-            j->verdict = new_better ? VERDICT_FASTER : VERDICT_SLOWER;
-        else
-            j->verdict = VERDICT_SAME;
+    memset(e, 0, sizeof *e);
+    e->paired = paired;
+    if (nb < 2 || nn < 2 || (paired && nb != nn))
+        return -1;
+    for (int i = 0; i < nb; i++)
+        if (!(base[i] > 0) || !isfinite(base[i]))
+            return -1;
+    for (int i = 0; i < nn; i++)
+        if (!(nw[i] > 0) || !isfinite(nw[i]))
+            return -1;
+    e->n_base = nb;
+    e->n_new = nn;
+    e->base_median = stats_median(base, nb);
+    e->new_median = stats_median(nw, nn);
+    double *lb = malloc((size_t)nb * sizeof *lb), *ln = malloc((size_t)nn * sizeof *ln);
+    if (!lb || !ln) {
+        free(lb);
+        free(ln);
+        return -1;
+    }
+    for (int i = 0; i < nb; i++)
+        lb[i] = log(base[i]);
+    for (int i = 0; i < nn; i++)
+        ln[i] = log(nw[i]);
+    hl_result h;
+    int rc;
+    if (paired) {
+        for (int i = 0; i < nb; i++)
+            ln[i] -= lb[i]; /* per-round log-ratio */
+        wsr_result w;
+        rc = hl_one_sample(ln, nb, conf, &h);
+        if (rc == 0)
+            rc = wsr_test(ln, nb, false, &w);
+        e->p = w.p;
+        e->exact = w.exact;
+        e->p_min = ldexp(1.0, 1 - nb);
     } else {
-        j->rule = RULE_SPREAD;
-        bool apart = j->new_max < j->base_min || j->new_min > j->base_max;
-        if (apart)
-            j->verdict = new_better ? VERDICT_FASTER : VERDICT_SLOWER;
-        else
-            j->verdict = VERDICT_SAME;
+        mwu_result u;
+        rc = hl_two_sample(lb, nb, ln, nn, conf, &h);
+        if (rc == 0)
+            rc = mwu_test(lb, nb, ln, nn, MWU_AUTO, &u);
+        e->p = u.p;
+        e->exact = u.exact;
+        e->p_min = 2.0 * exp(-log_choose(nb, nn));
     }
-}
-
-/* ---- the command ---- */
-
-static void usage(FILE *fp)
-{
-    fprintf(fp,
-            "usage: itera-bench compare [options] BASE.json NEW.json\n"
-            "       itera-bench compare [options] --variants A,B FILE.json\n"
-            "\n"
-            "Compares Google Benchmark result files benchmark by benchmark and prints a markdown\n"
-            "table: Benchmark | Base | New | Change %% | p-value | Verdict | Rule.\n"
-            "Base and New are the mean over the repetitions (iteration runs), with min-max and n.\n"
-            "Verdicts: with >= %d repetitions a side, a two-sided Mann-Whitney U test at alpha;\n"
-            "with 2..%d the U test cannot reliably reach significance, so faster/slower only when\n"
-            "the min-max ranges do not overlap; with 1, no significant change can be shown.\n"
-            "\n"
-            "options:\n"
-            "  --variants A,B     compare variant A (base) with B (new) inside one file: benchmarks\n"
-            "                     whose names differ only in the kernel or quant part (A -> B);\n"
-            "                     the engine's kernels: %s; quants: %s\n"
-            "                     (a peer's own names work too)\n"
-            "  --metric M         real_time (default), cpu_time or tokens_per_second\n"
-            "  --fail-above PCT   exit 1 when any benchmark is significantly slower by more than PCT %%\n"
-            "  --alpha A          significance level of the U test (default %.2f)\n"
-            "  -h, --help         this text\n"
-            "exit status: 0 done, 1 the --fail-above gate failed, 2 bad usage or input\n",
-            COMPARE_UTEST_MIN_REPS, COMPARE_UTEST_MIN_REPS - 1, itera_kernel_choices(), itera_quant_choices(),
-            COMPARE_DEFAULT_ALPHA);
-}
-
-typedef struct cmp_opts {
-    const char *files[2];
-    int n_files;
-    const char *variant_a, *variant_b;
-    char variants_buf[128];
-    const char *metric;
-    bool higher_is_better;
-    bool gate;
-    double fail_above;
-    double alpha;
-} cmp_opts;
-
-static bool parse_double(const char *s, double *out)
-{
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || *end != '\0' || !isfinite(v))
-        return false;
-    *out = v;
-    return true;
-}
-
-/* Returns 0 to run, 1 after --help, 2 on bad usage (message printed). */
-static int parse_args(int argc, char **argv, cmp_opts *o)
-{
-    memset(o, 0, sizeof *o);
-    o->metric = MET_REAL_TIME;
-    o->alpha = COMPARE_DEFAULT_ALPHA;
-    const char *variants = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *val = NULL;
-        const char *opt = NULL;
-        static const char *const with_value[] = {"--variants", "--metric", "--fail-above", "--alpha"};
-        for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++) {
-            size_t n = strlen(with_value[k]);
-            if (strncmp(a, with_value[k], n) == 0 && (a[n] == '\0' || a[n] == '=')) {
-                opt = with_value[k];
-                if (a[n] == '=') {
-                    val = a + n + 1;
-                } else if (i + 1 < argc) {
-                    val = argv[++i];
-                } else {
-                    fprintf(stderr, "compare: %s needs a value\n", opt);
-                    return 2;
-                }
-            }
-        }
-        if (opt) {
-            if (strcmp(opt, "--variants") == 0) {
-                variants = val;
-            } else if (strcmp(opt, "--metric") == 0) {
-                o->metric = val;
-            } else if (strcmp(opt, "--fail-above") == 0) {
-                if (!parse_double(val, &o->fail_above) || o->fail_above < 0) {
-                    fprintf(stderr, "compare: --fail-above '%s': expected a percentage >= 0\n", val);
-                    return 2;
-                }
-                o->gate = true;
-            } else {
-                if (!parse_double(val, &o->alpha) || !(o->alpha > 0 && o->alpha < 1)) {
-                    fprintf(stderr, "compare: --alpha '%s': expected a number in (0, 1)\n", val);
-                    return 2;
-                }
-            }
-        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            usage(stdout);
-            return 1;
-        } else if (a[0] == '-' && a[1] != '\0') {
-            fprintf(stderr, "compare: unknown option '%s' (see itera-bench compare --help)\n", a);
-            return 2;
-        } else {
-            if (o->n_files == 2) {
-                fprintf(stderr, "compare: too many files ('%s'); expected BASE.json NEW.json\n", a);
-                return 2;
-            }
-            o->files[o->n_files++] = a;
-        }
-    }
-    if (strcmp(o->metric, MET_REAL_TIME) == 0 || strcmp(o->metric, MET_CPU_TIME) == 0) {
-        o->higher_is_better = false;
-    } else if (strcmp(o->metric, MET_TOKENS_PER_SECOND) == 0) {
-        o->higher_is_better = true;
+    free(lb);
+    free(ln);
+    if (rc != 0)
+        return -1;
+    if (e->p_min > 1)
+        e->p_min = 1;
+    /* h is ln(NEW) - ln(BASE) of the metric */
+    e->ratio = exp(h.est);
+    e->ratio_lo = exp(h.lo);
+    e->ratio_hi = exp(h.hi);
+    if (higher_is_better) {
+        e->worse = -h.est;
+        e->worse_lo = -h.hi;
+        e->worse_hi = -h.lo;
     } else {
-        fprintf(stderr,
-                "compare: --metric '%s': expected %s, %s or %s\n", o->metric, MET_REAL_TIME,
-                MET_CPU_TIME, MET_TOKENS_PER_SECOND);
-        return 2;
-    }
-    if (variants) {
-        const char *comma = strchr(variants, ',');
-        size_t len = strlen(variants);
-        if (!comma || comma == variants || comma[1] == '\0' || strchr(comma + 1, ',') ||
-            len >= sizeof o->variants_buf) {
-            fprintf(stderr, "compare: --variants '%s': expected two names A,B (e.g. %s,%s)\n", variants,
-                    itera_kernel_name(ITERA_KERNEL_REFERENCE), itera_kernel_name((itera_kernel)(ITERA_KERNEL_COUNT - 1)));
-            return 2;
-        }
-        memcpy(o->variants_buf, variants, len + 1);
-        o->variants_buf[comma - variants] = '\0';
-        o->variant_a = o->variants_buf;
-        o->variant_b = o->variants_buf + (comma - variants) + 1;
-        if (strcmp(o->variant_a, o->variant_b) == 0) {
-            fprintf(stderr, "compare: --variants '%s': the two variants are the same\n", variants);
-            return 2;
-        }
-        itera_kernel ka, kb;
-        itera_quant qa, qb;
-        const bool a_kernel = itera_kernel_parse(o->variant_a, &ka) && ka >= 0,
-                   b_kernel = itera_kernel_parse(o->variant_b, &kb) && kb >= 0,
-                   a_quant = itera_quant_parse(o->variant_a, &qa), b_quant = itera_quant_parse(o->variant_b, &qb);
-        if ((a_kernel && b_quant) || (a_quant && b_kernel)) {
-            fprintf(stderr,
-                    "compare: --variants '%s': one is a kernel and the other a quant; compare two kernels "
-                    "(%s) or two quants (%s)\n",
-                    variants, itera_kernel_choices(), itera_quant_choices());
-            return 2;
-        }
-        if (o->n_files != 1) {
-            fprintf(stderr, "compare: --variants takes exactly one result file (got %d)\n", o->n_files);
-            return 2;
-        }
-    } else if (o->n_files != 2) {
-        fprintf(stderr, "compare: expected BASE.json NEW.json (got %d file%s); see --help\n",
-                o->n_files, o->n_files == 1 ? "" : "s");
-        return 2;
+        e->worse = h.est;
+        e->worse_lo = h.lo;
+        e->worse_hi = h.hi;
     }
     return 0;
 }
 
-/* One row of the table: a benchmark on both sides. */
+compare_verdict compare_decide(const compare_estimate *e, double p_adjusted, double alpha,
+                               double noise, compare_reason *why)
+{
+    compare_reason r;
+    compare_verdict v = VERDICT_NO_CHANGE;
+    double band = log1p(noise > 0 ? noise : 0);
+    if (e->p_min >= alpha) {
+        r = REASON_TOO_FEW;
+    } else if (!(p_adjusted < alpha)) {
+        r = REASON_NOT_SIGNIFICANT;
+    } else if (e->worse_lo > band) {
+        v = VERDICT_SLOWER;
+        r = REASON_CHANGED;
+    } else if (e->worse_hi < -band) {
+        v = VERDICT_FASTER;
+        r = REASON_CHANGED;
+    } else {
+        r = REASON_WITHIN_NOISE;
+    }
+    if (why)
+        *why = r;
+    return v;
+}
+
+/* ---- options ---- */
+
+void compare_opts_init(compare_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->metric = MET_REAL_TIME;
+    o->alpha = COMPARE_DEFAULT_ALPHA;
+    o->correction = STATS_CORR_BH;
+    o->noise_pct = -1;
+}
+
+void compare_usage(FILE *fp)
+{
+    fprintf(fp,
+        "usage: itera-bench compare [options] BASE.json NEW.json\n"
+        "       itera-bench compare [options] --variants A,B FILE.json\n"
+        "       itera-bench compare [options] --variants A,B   (measure them now: ab --variants)\n"
+        "\n"
+        "Is NEW faster or slower than BASE beyond noise? Per benchmark in both files: the\n"
+        "medians, the ratio NEW/BASE with its %.0f%% interval (Hodges-Lehmann, distribution-\n"
+        "free), a rank-test p-value adjusted over all benchmarks, and a verdict:\n"
+        "  slower / faster   adjusted p < alpha and the whole interval beyond the family's\n"
+        "                    noise threshold (measured by `itera-bench noise`)\n"
+        "  no change         not significant, or the interval reaches into the noise band\n"
+        "  contended         more than half the samples were measured on a busy machine\n"
+        "Files from one `itera-bench ab` session are paired by round (Wilcoxon signed-rank on\n"
+        "the per-round log-ratios); other files are unpaired (Mann-Whitney U) and labelled\n"
+        "not interleaved: their difference includes whatever changed between the runs.\n"
+        "Files from different machines (fingerprint) or models are refused unless --cross.\n"
+        "\n"
+        "options:\n"
+        "  --variants A,B       compare variant A (base) with B (new): benchmarks whose names\n"
+        "                       differ only in that kernel or quant part (the engine's kernels:\n"
+        "                       %s; quants: %s; a peer's own names work too); with\n"
+        "                       no file, measure them interleaved on this build (ab --variants)\n"
+        "  --match OLD=NEW      base benchmarks with the name part OLD against new ones with\n"
+        "                       NEW instead (e.g. threads:1=threads:2); repeatable, up to %d\n"
+        "  --metric M           real_time (default), cpu_time or tokens_per_second\n"
+        "  --alpha A            significance level after correction (default %.2f)\n"
+        "  --correction C       bh (Benjamini-Hochberg FDR, default), holm, none\n"
+        "  --noise FILE         noise thresholds from FILE (default: this machine's\n"
+        "                       results/<machine>/<platform>/noise.json when present)\n"
+        "  --noise-threshold P  one threshold of P %% for every family instead\n"
+        "                       (without either: an assumed %.1f%%, labelled so)\n"
+        "  --fail-above PCT     exit 1 when a benchmark is slower and its whole interval is\n"
+        "                       more than PCT %% slower; 0 otherwise\n"
+        "  --cross              judge across machines or models; every verdict is labelled\n"
+        "                       cross-machine\n"
+        "  --json FILE          write the comparison as JSON: per benchmark the medians, ratio\n"
+        "                       and interval, p and adjusted p, noise threshold, verdict\n"
+        "                       (faster|slower|no_change|contended); summary counts, geomean,\n"
+        "                       the noise thresholds and both files' fingerprints\n"
+        "  --out FILE           also write the markdown to FILE\n"
+        "Exit: 0 compared (and the gate passed), 1 the gate failed, 2 bad usage or input.\n",
+        COMPARE_CONFIDENCE * 100, itera_kernel_choices(), itera_quant_choices(), COMPARE_MAX_MATCH,
+        COMPARE_DEFAULT_ALPHA, COMPARE_ASSUMED_NOISE_PCT);
+}
+
+/* A word a name part can be: [a-z0-9._-]+ (schema.h). */
+static bool name_word(const char *s)
+{
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' ||
+              *s == '-'))
+            return false;
+    return true;
+}
+
+bench_status compare_parse_variants(const char *spec, bool engine_only, char *a, char *b,
+                                    size_t cap, bench_error *e)
+{
+    const char *comma = spec ? strchr(spec, ',') : NULL;
+    if (!comma || comma == spec || comma[1] == '\0' || strchr(comma + 1, ',') ||
+        (size_t)(comma - spec) >= cap || strlen(comma + 1) >= cap)
+        return bench_fail(e, BENCH_ERR_INPUT, "--variants '%s': expected two names A,B (e.g. "
+                          "%s,%s)", spec ? spec : "", itera_kernel_name(ITERA_KERNEL_REFERENCE),
+                          itera_kernel_name((itera_kernel)(ITERA_KERNEL_COUNT - 1)));
+    snprintf(a, cap, "%.*s", (int)(comma - spec), spec);
+    snprintf(b, cap, "%s", comma + 1);
+    if (strcmp(a, b) == 0)
+        return bench_fail(e, BENCH_ERR_INPUT, "--variants '%s': the two variants are the same",
+                          spec);
+    itera_kernel ka, kb;
+    itera_quant qa, qb;
+    bool a_kernel = itera_kernel_parse(a, &ka) && ka >= 0, b_kernel = itera_kernel_parse(b, &kb) && kb >= 0;
+    bool a_quant = itera_quant_parse(a, &qa), b_quant = itera_quant_parse(b, &qb);
+    for (int s = 0; s < 2; s++) {
+        const char *v = s ? b : a;
+        bool engine = s ? b_kernel || b_quant : a_kernel || a_quant;
+        if (!name_word(v) || (engine_only && !engine))
+            return bench_fail(e, BENCH_ERR_INPUT, "--variants '%s': '%s' is not %s (the engine's "
+                              "kernels: %s; quants: %s)", spec, v,
+                              engine_only ? "a kernel or a quant of this build"
+                                          : "a name part ([a-z0-9._-]: a kernel, a quant, or a "
+                                            "peer's own name)",
+                              itera_kernel_choices(), itera_quant_choices());
+    }
+    if ((a_kernel && b_quant) || (a_quant && b_kernel))
+        return bench_fail(e, BENCH_ERR_INPUT, "--variants '%s': one is a kernel and the other a "
+                          "quant; compare two kernels (%s) or two quants (%s)", spec,
+                          itera_kernel_choices(), itera_quant_choices());
+    return BENCH_OK;
+}
+
+/* ---- rows: a benchmark on both sides ---- */
+
 typedef struct cmp_row {
     char label[512];
     const gb_cell *base, *nw;
+    int family;
+    /* samples after dropping contended ones */
+    double *b, *n;
+    int nb, nn;
+    int *round;              /* paired: the round of each pair */
+    int total_b, total_n;    /* runs with the metric (paired: pairs) */
+    int cont_b, cont_n;      /* contended runs (paired: contended pairs in cont_b) */
+    double worst_other_cpu;  /* the busiest contended sample, for the message */
+    bool failed;
+    char why_failed[300];
+    /* results */
+    bool judged;
+    compare_estimate est;
+    double p_adj, noise;
+    compare_verdict verdict;
+    compare_reason reason;
+    bool gate;
 } cmp_row;
 
 typedef struct row_list {
@@ -352,122 +272,306 @@ typedef struct row_list {
     int n, cap;
 } row_list;
 
-static int rows_push(row_list *l, const char *label, const gb_cell *b, const gb_cell *n)
+static cmp_row *rows_push(row_list *l)
 {
     if (l->n == l->cap) {
         int cap = l->cap ? l->cap * 2 : 32;
         cmp_row *nv = realloc(l->v, (size_t)cap * sizeof *nv);
         if (!nv)
-            return -1;
+            return NULL;
         l->v = nv;
         l->cap = cap;
     }
     cmp_row *r = &l->v[l->n++];
-    snprintf(r->label, sizeof r->label, "%s", label);
-    r->base = b;
-    r->nw = n;
+    memset(r, 0, sizeof *r);
+    return r;
+}
+
+static void rows_free(row_list *l)
+{
+    for (int i = 0; i < l->n; i++) {
+        free(l->v[i].b);
+        free(l->v[i].n);
+        free(l->v[i].round);
+    }
+    free(l->v);
+}
+
+/* Applies the --match substitutions to the '/'-parts of name: into out (the new side's
+ * name) and label (with OLD→NEW); false when no part matched any OLD. */
+static bool apply_match(const compare_opts *o, const char *name, char *out, size_t cap,
+                        char *label, size_t lcap)
+{
+    size_t uo = 0, ul = 0;
+    bool any = false;
+    out[0] = label[0] = '\0';
+    for (const char *p = name;;) {
+        const char *slash = strchr(p, '/');
+        size_t n = slash ? (size_t)(slash - p) : strlen(p);
+        const char *to = NULL, *from = NULL;
+        for (int k = 0; k < o->n_match; k++)
+            if (strlen(o->match_from[k]) == n && strncmp(p, o->match_from[k], n) == 0) {
+                from = o->match_from[k];
+                to = o->match_to[k];
+                break;
+            }
+        const char *sep = p == name ? "" : "/";
+        if (to) {
+            any = true;
+            uo += (size_t)snprintf(out + uo, uo < cap ? cap - uo : 0, "%s%s", sep, to);
+            ul += (size_t)snprintf(label + ul, ul < lcap ? lcap - ul : 0, "%s%s→%s", sep, from,
+                                   to);
+        } else {
+            uo += (size_t)snprintf(out + uo, uo < cap ? cap - uo : 0, "%s%.*s", sep, (int)n, p);
+            ul += (size_t)snprintf(label + ul, ul < lcap ? lcap - ul : 0, "%s%.*s", sep,
+                                   (int)n, p);
+        }
+        if (!slash)
+            break;
+        p = slash + 1;
+    }
+    return any && uo < cap && ul < lcap;
+}
+
+static bool entry_contended(const json_t *e, double *other)
+{
+    double c = 0, oc = 0;
+    if (gb_entry_metric(e, MET_LOAD_OTHER_CPU, &oc) && other)
+        *other = oc;
+    return gb_entry_metric(e, MET_CONTENDED, &c) && c > 0.5;
+}
+
+static int entry_round(const json_t *e)
+{
+    json_t *r = json_object_get(e, ENT_REPETITION_INDEX);
+    return json_is_integer(r) ? (int)json_integer_value(r) : -1;
+}
+
+/* Fills a row's samples from its two cells. */
+static int gather(cmp_row *r, const char *metric, bool paired)
+{
+    const gb_cell *b = r->base, *n = r->nw;
+    if (b->error || n->error) {
+        r->failed = true;
+        snprintf(r->why_failed, sizeof r->why_failed, "run failed in %s: %.250s",
+                 b->error ? "base" : "new",
+                 (b->error ? b->error_message : n->error_message)
+                     ? (b->error ? b->error_message : n->error_message) : "(no message)");
+        return 0;
+    }
+    int cap = (b->n_iter > n->n_iter ? b->n_iter : n->n_iter) + 1;
+    r->b = malloc((size_t)cap * sizeof *r->b);
+    r->n = malloc((size_t)cap * sizeof *r->n);
+    r->round = malloc((size_t)cap * sizeof *r->round);
+    if (!r->b || !r->n || !r->round)
+        return -1;
+    double v, w, oc;
+    if (paired) {
+        /* both sides' runs are in repetition_index order (gbread.h): join on the round */
+        for (int i = 0, j = 0; i < b->n_iter && j < n->n_iter;) {
+            int rb = entry_round(b->iter[i]), rn = entry_round(n->iter[j]);
+            if (rb < rn) {
+                i++;
+                continue;
+            }
+            if (rn < rb) {
+                j++;
+                continue;
+            }
+            const json_t *eb = b->iter[i++], *en = n->iter[j++];
+            if (rb < 0 || !gb_entry_metric(eb, metric, &v) || !gb_entry_metric(en, metric, &w))
+                continue;
+            r->total_b++;
+            oc = 0;
+            bool cb = entry_contended(eb, &oc);
+            if (oc > r->worst_other_cpu && cb)
+                r->worst_other_cpu = oc;
+            oc = 0;
+            bool cn = entry_contended(en, &oc);
+            if (oc > r->worst_other_cpu && cn)
+                r->worst_other_cpu = oc;
+            if (cb || cn) {
+                r->cont_b++;
+                continue;
+            }
+            r->round[r->nb] = rb;
+            r->b[r->nb++] = v;
+            r->n[r->nn++] = w;
+        }
+        r->total_n = r->total_b;
+        r->cont_n = r->cont_b;
+    } else {
+        for (int s = 0; s < 2; s++) {
+            const gb_cell *c = s ? n : b;
+            for (int i = 0; i < c->n_iter; i++) {
+                if (!gb_entry_metric(c->iter[i], metric, &v))
+                    continue;
+                oc = 0;
+                bool cont = entry_contended(c->iter[i], &oc);
+                if (cont && oc > r->worst_other_cpu)
+                    r->worst_other_cpu = oc;
+                if (s) {
+                    r->total_n++;
+                    if (cont)
+                        r->cont_n++;
+                    else
+                        r->n[r->nn++] = v;
+                } else {
+                    r->total_b++;
+                    if (cont)
+                        r->cont_b++;
+                    else
+                        r->b[r->nb++] = v;
+                }
+            }
+        }
+    }
+    if (r->total_b == 0 || r->total_n == 0) {
+        r->failed = true;
+        snprintf(r->why_failed, sizeof r->why_failed, "no %s values%s", metric,
+                 paired ? " in rounds both sides have" : "");
+    }
     return 0;
 }
 
-/* name with its '/'-part number `idx` (1 or 2) equal to from replaced by to; false when
- * that part is not `from`. */
-static bool replace_part(const char *name, int idx, const char *from, const char *to, char *out,
-                         size_t cap)
+/* Contended: fewer than half the samples (or than 2) are clean on a side. */
+static bool too_contended(const cmp_row *r)
 {
-    const char *p = name;
-    for (int i = 0; i < idx; i++) {
-        p = strchr(p, '/');
-        if (!p)
-            return false;
-        p++;
-    }
-    const char *end = strchr(p, '/');
-    size_t n = end ? (size_t)(end - p) : strlen(p);
-    if (n != strlen(from) || strncmp(p, from, n) != 0)
+    if (r->cont_b == 0 && r->cont_n == 0)
         return false;
-    int w = snprintf(out, cap, "%.*s%s%s", (int)(p - name), name, to, p + n);
-    return w > 0 && (size_t)w < cap;
+    return r->nb < 2 || r->nn < 2 || 2 * r->nb < r->total_b || 2 * r->nn < r->total_n;
 }
 
-/* Context keys whose difference makes a comparison suspect. The machine is compared by
- * its fingerprint (machine.h) when both files carry one, else by the keys older files
- * have. */
+/* ---- identity: machines, models, builds ---- */
+
+typedef struct side_info {
+    const gb_file *f;
+    machine_info m;
+    bool have_m;
+    char missing_key[320];
+} side_info;
+
 static const struct {
     const char *what, *key;
-} fingerprint[] = {
-    {"platform", CTX_PLATFORM}, {"platform", CTX_EMULATED},         {"threads", CTX_THREADS},
-    {"build", CTX_GIT},         {"build", CTX_COMPILER},           {"build", CTX_LIBRARY_BUILD_TYPE},
-    {"build", CTX_ISA},         {"model", CTX_MODEL},
+} shown_keys[] = {
+    {"platform", CTX_PLATFORM},  {"emulation", CTX_EMULATED},
+    {"threads", CTX_THREADS},    {"profile", CTX_PROFILE},
+    {"min time", CTX_MIN_TIME},  {"build", CTX_GIT},
+    {"build", CTX_COMPILER},     {"build", CTX_ISA},
 };
-static const char *const legacy_machine_keys[] = {CTX_HOST_NAME, CTX_CPU_MODEL, CTX_NUM_CPUS};
 
-static void warn_differ(const char *what, const char *key, const char *va, const char *vb,
-                        const gb_file *a, const gb_file *b, FILE *md)
+static void side_read(side_info *s, const gb_file *f)
 {
-    fprintf(stderr, "compare: warning: the files differ in %s: %s is '%s' in %s but '%s' in %s\n",
-            what, key, va ? va : "(absent)", a->path, vb ? vb : "(absent)", b->path);
-    fprintf(md, "> **Warning**: the files differ in %s: `%s` is `%s` in base but `%s` in new.\n",
-            what, key, va ? va : "(absent)", vb ? vb : "(absent)");
+    memset(s, 0, sizeof *s);
+    s->f = f;
+    bench_error e;
+    if (machine_from_context(f->context, &s->m, &e) == BENCH_OK)
+        s->have_m = true;
+    else
+        snprintf(s->missing_key, sizeof s->missing_key, "%.300s", e.msg);
 }
 
-/* One warning for key when it differs; returns 1 when it did. */
-static int warn_key(const char *what, const char *key, const gb_file *a, const gb_file *b,
-                    FILE *md)
+static const char *ctx_or(const gb_file *f, const char *key, char *buf, size_t n,
+                          const char *dflt)
 {
-    char ba[256], bb[256];
-    const char *va = gb_ctx(a, key, ba, sizeof ba);
-    const char *vb = gb_ctx(b, key, bb, sizeof bb);
-    if ((!va && !vb) || (va && vb && strcmp(va, vb) == 0))
-        return 0;
-    warn_differ(what, key, va, vb, a, b, md);
-    return 1;
+    const char *v = gb_ctx(f, key, buf, n);
+    return v ? v : dflt;
 }
 
-/* Writes one warning line per difference to stderr and into md (as markdown quotes).
- * Returns the number of differences. */
-static int fingerprint_warnings(const gb_file *a, const gb_file *b, FILE *md)
+/* Refuses different machines or models unless cross; *cross_label when judged anyway. */
+static bench_status check_identity(const compare_opts *o, const side_info *a,
+                                   const side_info *b, bool *cross_label, char *cross_why,
+                                   size_t cw, bench_error *e)
 {
-    int n = 0;
-    machine_info ma, mb;
-    if (machine_from_context(a->context, &ma, NULL) == BENCH_OK &&
-        machine_from_context(b->context, &mb, NULL) == BENCH_OK) {
-        uint32_t d = machine_diff(&ma, &mb) & machine_identity_mask();
-        for (int f = 0; f < MACHINE_F_COUNT; f++) {
-            if (!(d & (1u << f)))
-                continue;
-            char va[512], vb[512];
-            machine_field_format(&ma, (machine_field)f, va, sizeof va);
-            machine_field_format(&mb, (machine_field)f, vb, sizeof vb);
-            warn_differ("machine", machine_field_key((machine_field)f), va, vb, a, b, md);
-            n++;
-        }
-    } else {
-        for (size_t i = 0; i < sizeof legacy_machine_keys / sizeof legacy_machine_keys[0]; i++)
-            n += warn_key("machine", legacy_machine_keys[i], a, b, md);
+    *cross_label = false;
+    cross_why[0] = '\0';
+    if (a->f == b->f)
+        return BENCH_OK; /* --variants in one file */
+    char why[900] = "";
+    if (!a->have_m || !b->have_m) {
+        const side_info *s = !a->have_m ? a : b;
+        snprintf(why, sizeof why, "%s: %.300s, so nothing shows that both files come from "
+                 "one machine", s->f->path, s->missing_key);
+    } else if (!machine_same(&a->m, &b->m, why, sizeof why)) {
+        char tmp[900];
+        snprintf(tmp, sizeof tmp, "the files come from different machines: %.800s", why);
+        snprintf(why, sizeof why, "%s", tmp);
     }
-    for (size_t i = 0; i < sizeof fingerprint / sizeof fingerprint[0]; i++)
-        n += warn_key(fingerprint[i].what, fingerprint[i].key, a, b, md);
-    if (n)
-        fprintf(md, "\n");
-    return n;
+    char ma[512], mb[512];
+    const char *va = ctx_or(a->f, CTX_MODEL, ma, sizeof ma, "(absent)");
+    const char *vb = ctx_or(b->f, CTX_MODEL, mb, sizeof mb, "(absent)");
+    if (strcmp(va, vb) != 0) {
+        size_t used = strlen(why);
+        snprintf(why + used, sizeof why - used, "%sthe models differ: itera_model '%.150s' vs "
+                 "'%.150s'", used ? "; " : "", va, vb);
+    }
+    if (!why[0])
+        return BENCH_OK;
+    if (!o->cross)
+        return bench_fail(e, BENCH_ERR_INPUT, "refusing to judge %s against %s (compare one "
+                          "machine's results, e.g. from itera-bench ab, or pass --cross to "
+                          "compare anyway, every verdict labelled cross-machine): %s",
+                          a->f->path, b->f->path, why);
+    *cross_label = true;
+    snprintf(cross_why, cw, "%s", why);
+    return BENCH_OK;
 }
 
-/* A value of metric in display units: times as ns/us/ms/s chosen from `scale_ns`. */
+/* ---- noise thresholds ---- */
+
+static bench_status choose_noise(const compare_opts *o, const side_info *nside,
+                                 noise_table *t, bench_error *e)
+{
+    if (o->noise_file)
+        return noise_load(o->noise_file, t, e);
+    if (o->noise_pct >= 0) {
+        noise_table_given(t, o->noise_pct);
+        return BENCH_OK;
+    }
+    noise_table_assumed(t);
+    char plat[128], root[PATH_MAX], path[PATH_MAX];
+    const char *p = gb_ctx(nside->f, CTX_PLATFORM, plat, sizeof plat);
+    if (!nside->have_m || !p)
+        return BENCH_OK;
+    runner_root(root, sizeof root);
+    noise_default_path(root, nside->m.name, p, path, sizeof path);
+    noise_table loaded;
+    bench_error le;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return BENCH_OK;
+    fclose(f);
+    if (noise_load(path, &loaded, &le) != BENCH_OK) {
+        fprintf(stderr, "compare: warning: %s (ignored; thresholds assumed)\n", le.msg);
+        return BENCH_OK;
+    }
+    char why[512];
+    if (loaded.have_machine && !machine_same(&loaded.m, &nside->m, why, sizeof why)) {
+        fprintf(stderr, "compare: warning: %s was measured on another machine (%s); ignored\n",
+                path, why);
+        return BENCH_OK;
+    }
+    *t = loaded;
+    return BENCH_OK;
+}
+
+/* ---- formatting ---- */
+
 typedef struct unit {
     const char *name;
     double div;
 } unit;
 
-static unit pick_unit(const char *metric, double scale)
+static unit pick_unit(const char *metric, double v)
 {
     if (strcmp(metric, MET_TOKENS_PER_SECOND) == 0)
         return (unit){"tok/s", 1.0};
-    if (scale >= 1e9)
+    if (v >= 1e9)
         return (unit){"s", 1e9};
-    if (scale >= 1e6)
+    if (v >= 1e6)
         return (unit){"ms", 1e6};
-    if (scale >= 1e3)
-        return (unit){"us", 1e3};
+    if (v >= 1e3)
+        return (unit){"µs", 1e3};
     return (unit){"ns", 1.0};
 }
 
@@ -478,204 +582,836 @@ static void fmt_val(char *buf, size_t cap, double v)
     snprintf(buf, cap, "%.*f", dec, v);
 }
 
-static void fmt_side(char *buf, size_t cap, double mean, double mn, double mx, int n, unit u)
+/* "121.3 µs ±1.2%" (the median's distribution-free 95% interval), or without ± for n < 6 */
+static void fmt_side(char *buf, size_t cap, const double *v, int n, double median, unit u)
 {
-    char m[64], lo[64], hi[64];
-    fmt_val(m, sizeof m, mean / u.div);
-    if (n >= 2) {
-        fmt_val(lo, sizeof lo, mn / u.div);
-        fmt_val(hi, sizeof hi, mx / u.div);
-        snprintf(buf, cap, "%s %s (%s–%s, n=%d)", m, u.name, lo, hi, n);
+    char m[64];
+    fmt_val(m, sizeof m, median / u.div);
+    double lo, hi;
+    if (stats_median_ci(v, n, COMPARE_CONFIDENCE, &lo, &hi) == 0 && median > 0) {
+        double pm = fmax(hi - median, median - lo) / median * 100;
+        snprintf(buf, cap, "%s %s ±%.1f%%", m, u.name, pm);
     } else {
-        snprintf(buf, cap, "%s %s (n=%d)", m, u.name, n);
+        snprintf(buf, cap, "%s %s", m, u.name);
     }
 }
 
-static void fmt_rule(char *buf, size_t cap, const compare_judgement *j, double alpha,
-                     const gb_cell *b, const gb_cell *n)
+static void fmt_p(char *buf, size_t cap, double p)
 {
-    switch (j->rule) {
-    case RULE_UTEST:
-        snprintf(buf, cap, "U test (%s p), p %s %.2f", j->u.exact ? "exact" : "normal approx.",
-                 j->have_p && j->u.p < alpha ? "<" : "≥", alpha);
+    if (isnan(p))
+        snprintf(buf, cap, "—");
+    else if (p < 0.0001)
+        snprintf(buf, cap, "<0.0001");
+    else
+        snprintf(buf, cap, "%.4f", p);
+}
+
+/* ---- geomean and its bootstrap interval ---- */
+
+static double row_log_ratio(const cmp_row *r)
+{
+    return log(r->est.ratio);
+}
+
+/* One bootstrap estimate of a row's log ratio (NEW/BASE of the metric): paired, the
+ * drawn rounds (counts[round]); unpaired, resampled sides. NAN when nothing was drawn. */
+static double boot_row(const cmp_row *r, bool paired, const int *counts, int nrounds,
+                       stats_rng *g, double *buf_a, double *buf_b)
+{
+    hl_result h;
+    if (paired) {
+        int k = 0;
+        for (int i = 0; i < r->nb; i++) {
+            int c = r->round[i] >= 0 && r->round[i] < nrounds ? counts[r->round[i]] : 0;
+            for (int t = 0; t < c; t++)
+                buf_a[k++] = log(r->n[i]) - log(r->b[i]);
+        }
+        if (k < 1 || hl_one_sample(buf_a, k, COMPARE_CONFIDENCE, &h) != 0)
+            return NAN;
+        return h.est;
+    }
+    for (int i = 0; i < r->nb; i++)
+        buf_a[i] = log(r->b[stats_rng_below(g, r->nb)]);
+    for (int i = 0; i < r->nn; i++)
+        buf_b[i] = log(r->n[stats_rng_below(g, r->nn)]);
+    if (hl_two_sample(buf_a, r->nb, buf_b, r->nn, COMPARE_CONFIDENCE, &h) != 0)
+        return NAN;
+    return h.est;
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Work of one bootstrap estimate of a row (values its HL estimate ranks). */
+static double row_cost(const cmp_row *r, bool paired)
+{
+    return paired ? 0.5 * r->nb * (r->nb + 1.0) : (double)r->nb * r->nn;
+}
+
+#define COMPARE_BOOT_WORK 3e7 /* values ranked over the whole bootstrap, at most */
+
+/* Geometric mean of the judged rows' ratios and its 95% interval: a percentile bootstrap
+ * (paired: rounds resampled together, keeping what the rows share), with as many
+ * replicates (up to COMPARE_BOOTSTRAP, at least 200) as COMPARE_BOOT_WORK allows; beyond
+ * that the normal approximation over the rows' own intervals, taken as independent.
+ * method[n] says which. Returns the rows used. */
+static int geomean(const row_list *rows, bool paired, double *gm, double *lo, double *hi,
+                   char *method, size_t mn)
+{
+    *gm = *lo = *hi = NAN;
+    snprintf(method, mn, "none");
+    int used = 0, nrounds = 0, maxn = 0;
+    double s = 0, cost = 0, var = 0;
+    for (int i = 0; i < rows->n; i++) {
+        const cmp_row *r = &rows->v[i];
+        if (!r->judged)
+            continue;
+        s += row_log_ratio(r);
+        double se = (log(r->est.ratio_hi) - log(r->est.ratio_lo)) / (2 * 1.959963984540054);
+        var += se * se;
+        cost += row_cost(r, paired);
+        used++;
+        for (int k = 0; k < r->nb; k++)
+            if (r->round[k] + 1 > nrounds)
+                nrounds = r->round[k] + 1;
+        int m = r->nb > r->nn ? r->nb : r->nn;
+        if (m > maxn)
+            maxn = m;
+    }
+    if (!used)
+        return 0;
+    *gm = exp(s / used);
+    int B = cost > 0 ? (int)fmin(COMPARE_BOOTSTRAP, COMPARE_BOOT_WORK / cost) : COMPARE_BOOTSTRAP;
+    if (B < 200) {
+        double half = 1.959963984540054 * sqrt(var) / used;
+        *lo = exp(s / used - half);
+        *hi = exp(s / used + half);
+        snprintf(method, mn, "normal approximation from the benchmarks' intervals (too many "
+                 "samples for a bootstrap)");
+        return used;
+    }
+    int cap = (paired ? maxn * (nrounds > 0 ? nrounds : 1) : maxn) + 1;
+    double *ba = malloc((size_t)cap * sizeof *ba), *bb = malloc((size_t)cap * sizeof *bb);
+    double *reps = malloc((size_t)B * sizeof *reps);
+    int *counts = calloc((size_t)(nrounds > 0 ? nrounds : 1), sizeof *counts);
+    stats_rng g;
+    stats_rng_seed(&g, 0x17e7ab0e5eedULL);
+    int nrep = 0;
+    if (ba && bb && reps && counts) {
+        for (int b = 0; b < B; b++) {
+            if (paired) {
+                memset(counts, 0, (size_t)(nrounds > 0 ? nrounds : 1) * sizeof *counts);
+                for (int k = 0; k < nrounds; k++)
+                    counts[stats_rng_below(&g, nrounds)]++;
+            }
+            double sum = 0;
+            int k = 0;
+            for (int i = 0; i < rows->n; i++) {
+                const cmp_row *r = &rows->v[i];
+                if (!r->judged)
+                    continue;
+                double x = boot_row(r, paired, counts, nrounds, &g, ba, bb);
+                if (!isnan(x)) {
+                    sum += x;
+                    k++;
+                }
+            }
+            if (k)
+                reps[nrep++] = sum / k;
+        }
+    }
+    if (nrep > 1) {
+        qsort(reps, (size_t)nrep, sizeof *reps, cmp_dbl);
+        *lo = exp(stats_quantile(reps, nrep, 0.025));
+        *hi = exp(stats_quantile(reps, nrep, 0.975));
+        snprintf(method, mn, "percentile bootstrap, %d replicates%s", nrep,
+                 paired ? ", rounds resampled together" : "");
+    }
+    free(ba);
+    free(bb);
+    free(reps);
+    free(counts);
+    return used;
+}
+
+/* ---- JSON ---- */
+
+static json_t *fingerprint_json(const side_info *s)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "path", json_string(s->f->path));
+    char buf[1024];
+    static const char *const keys[] = {CTX_PLATFORM, CTX_THREADS, CTX_EMULATED,
+                                       CTX_PROFILE, CTX_MODEL, CTX_GIT,
+                                       CTX_COMPILER, CTX_ISA, "date"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        const char *v = gb_ctx(s->f, keys[i], buf, sizeof buf);
+        json_object_set_new(o, keys[i], v ? json_string(v) : json_null());
+    }
+    json_t *fp = json_object();
+    if (s->have_m)
+        machine_to_context(&s->m, fp);
+    json_object_set_new(o, "fingerprint", s->have_m ? fp : (json_decref(fp), json_null()));
+    return o;
+}
+
+static json_t *num_or_null(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+static const char *reason_text(const cmp_row *r, char *buf, size_t n, double alpha)
+{
+    switch (r->reason) {
+    case REASON_CHANGED:
+        snprintf(buf, n, "p_adj %s %.2g < %.2g, interval beyond ±%.1f%%",
+                 r->est.paired ? "(signed-rank)" : "(U test)", r->p_adj, alpha,
+                 r->noise * 100);
         break;
-    case RULE_SPREAD:
-        snprintf(buf, cap, "min–max ranges %s (n < %d: U test not used)",
-                 j->verdict == VERDICT_SAME ? "overlap" : "do not overlap", COMPARE_UTEST_MIN_REPS);
+    case REASON_NOT_SIGNIFICANT:
+        snprintf(buf, n, "p_adj %.2g ≥ %.2g", r->p_adj, alpha);
         break;
-    case RULE_TOO_FEW:
-        snprintf(buf, cap, "1 repetition: no spread to judge by");
+    case REASON_WITHIN_NOISE:
+        snprintf(buf, n, "interval within the ±%.1f%% noise threshold", r->noise * 100);
+        break;
+    case REASON_TOO_FEW:
+        snprintf(buf, n, "n=%d/%d: p ≥ %.2g at best", r->est.n_base, r->est.n_new, r->est.p_min);
+        break;
+    case REASON_CONTENDED:
+        if (r->worst_other_cpu > 0)
+            snprintf(buf, n, "%d/%d base, %d/%d new samples on a busy machine (up to %.2f "
+                     "cores used by others)", r->cont_b, r->total_b, r->cont_n, r->total_n,
+                     r->worst_other_cpu);
+        else
+            snprintf(buf, n, "%d/%d base, %d/%d new samples on a busy machine", r->cont_b,
+                     r->total_b, r->cont_n, r->total_n);
         break;
     default:
-        if (b->error || n->error)
-            snprintf(buf, cap, "run failed: %s",
-                     b->error ? (b->error_message ? b->error_message : "error in base")
-                              : (n->error_message ? n->error_message : "error in new"));
-        else
-            snprintf(buf, cap, "metric missing");
-        break;
+        snprintf(buf, n, "?");
     }
+    return buf;
 }
 
-#define MAX_REPS 4096
+/* ---- compare_files ---- */
 
-int compare_main(int argc, char **argv)
+void compare_result_free(compare_result *r)
 {
-    cmp_opts o;
-    int rc = parse_args(argc, argv, &o);
-    if (rc == 1)
-        return 0;
-    if (rc)
-        return 2;
+    if (!r)
+        return;
+    free(r->rows);
+    memset(r, 0, sizeof *r);
+}
 
+static bool metric_ok(const char *m, bool *higher)
+{
+    if (strcmp(m, MET_REAL_TIME) == 0 || strcmp(m, MET_CPU_TIME) == 0) {
+        *higher = false;
+        return true;
+    }
+    if (strcmp(m, MET_TOKENS_PER_SECOND) == 0) {
+        *higher = true;
+        return true;
+    }
+    return false;
+}
+
+/* The same ab session on both sides: paired by round. */
+static bool same_session(const gb_file *a, const gb_file *b, char *id, size_t n)
+{
+    char sa[256], sb[256];
+    const char *va = gb_ctx(a, CTX_AB_SESSION, sa, sizeof sa);
+    const char *vb = gb_ctx(b, CTX_AB_SESSION, sb, sizeof sb);
+    if (!va || !vb || !*va || strcmp(va, vb) != 0)
+        return false;
+    snprintf(id, n, "%s", va);
+    return true;
+}
+
+static bench_status build_rows(const compare_opts *o, const gb_file *fa, const gb_file *fb,
+                               row_list *rows, int *only_base, int *only_new, bench_error *e)
+{
+    *only_base = *only_new = 0;
+    bool one_file = fa == fb && o->n_match > 0; /* variants inside one file */
+    for (int i = 0; i < fa->n_cells; i++) {
+        const gb_cell *c = &fa->cells[i];
+        char other[512], label[512];
+        const gb_cell *m;
+        if (o->n_match) {
+            if (!apply_match(o, c->canon, other, sizeof other, label, sizeof label))
+                continue;
+            m = gb_file_cell_canon(fb, other);
+        } else {
+            snprintf(label, sizeof label, "%s", c->canon);
+            m = gb_file_cell_canon(fb, c->canon);
+        }
+        if (!m) {
+            if (!one_file)
+                (*only_base)++;
+            continue;
+        }
+        cmp_row *r = rows_push(rows);
+        if (!r)
+            return bench_fail(e, BENCH_ERR_NOMEM, "out of memory");
+        snprintf(r->label, sizeof r->label, "%s", label);
+        r->base = c;
+        r->nw = m;
+        r->family = c->nm.family;
+    }
+    if (!one_file && !o->n_match)
+        for (int i = 0; i < fb->n_cells; i++)
+            if (!gb_file_cell_canon(fa, fb->cells[i].canon))
+                (*only_new)++;
+    if (rows->n == 0) {
+        if (one_file)
+            return bench_fail(e, BENCH_ERR_INPUT, "%s: no pair of benchmarks whose names differ "
+                              "only in '%s' -> '%s' (the engine's kernels: %s; quants: %s)",
+                              fa->path, o->match_from[0], o->match_to[0], itera_kernel_choices(),
+                              itera_quant_choices());
+        if (o->n_match)
+            return bench_fail(e, BENCH_ERR_INPUT, "no benchmark of %s with the part '%s' has a "
+                              "counterpart with '%s' in %s", fa->path, o->match_from[0],
+                              o->match_to[0], fb->path);
+        return bench_fail(e, BENCH_ERR_INPUT, "no benchmark is in both %s and %s: nothing to "
+                          "compare", fa->path, fb->path);
+    }
+    return BENCH_OK;
+}
+
+bench_status compare_files(const compare_opts *o, compare_result *res, bench_error *e)
+{
+    if (res)
+        memset(res, 0, sizeof *res);
+    bool higher;
+    if (!metric_ok(o->metric, &higher))
+        return bench_fail(e, BENCH_ERR_INPUT, "--metric '%s': expected %s, %s or %s", o->metric,
+                          MET_REAL_TIME, MET_CPU_TIME, MET_TOKENS_PER_SECOND);
     gb_file fa, fb;
+    memset(&fa, 0, sizeof fa);
     memset(&fb, 0, sizeof fb);
     char err[1024];
-    if (gb_file_load(o.files[0], &fa, err, sizeof err) != 0) {
-        fprintf(stderr, "compare: %s\n", err);
-        return 2;
-    }
-    bool two = o.variant_a == NULL;
-    if (two && gb_file_load(o.files[1], &fb, err, sizeof err) != 0) {
-        fprintf(stderr, "compare: %s\n", err);
+    if (gb_file_load(o->base_path, &fa, err, sizeof err) != 0)
+        return bench_fail(e, BENCH_ERR_INPUT, "%s", err);
+    bool same_path = strcmp(o->base_path, o->new_path) == 0;
+    bool one_file = same_path && o->n_match > 0; /* two variants inside one file */
+    if (!same_path && gb_file_load(o->new_path, &fb, err, sizeof err) != 0) {
         gb_file_free(&fa);
-        return 2;
+        return bench_fail(e, BENCH_ERR_INPUT, "%s", err);
     }
-    const gb_file *nf = two ? &fb : &fa;
-
+    const gb_file *pa = &fa, *pb = same_path ? &fa : &fb;
+    side_info sa, sb;
+    side_read(&sa, pa);
+    side_read(&sb, pb);
+    sb.f = pb;
     row_list rows = {0};
-    int only_base = 0, only_new = 0;
-    rc = 0;
-    if (two) {
-        /* matched on the canonical name: GB's repeats:N etc. may differ between runs */
-        for (int i = 0; i < fa.n_cells; i++) {
-            const gb_cell *n = gb_file_cell_canon(&fb, fa.cells[i].canon);
-            if (!n) {
-                only_base++;
+    FILE *mdf = NULL;
+    json_t *jrows = NULL;
+    bench_status st;
+    bool cross = false;
+    char cross_why[1024];
+    st = check_identity(o, &sa, &sb, &cross, cross_why, sizeof cross_why, e);
+    if (st != BENCH_OK)
+        goto out;
+    int only_base, only_new;
+    st = build_rows(o, pa, pb, &rows, &only_base, &only_new, e);
+    if (st != BENCH_OK)
+        goto out;
+    char session[256] = "";
+    bool paired = !one_file && same_session(pa, pb, session, sizeof session);
+    noise_table nt;
+    st = choose_noise(o, &sb, &nt, e);
+    if (st != BENCH_OK)
+        goto out;
+
+    /* samples, estimates */
+    int n_judged = 0;
+    for (int i = 0; i < rows.n; i++) {
+        cmp_row *r = &rows.v[i];
+        if (gather(r, o->metric, paired) != 0) {
+            st = bench_fail(e, BENCH_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        if (r->failed)
+            continue;
+        r->noise = noise_threshold(&nt, r->family);
+        if (too_contended(r)) {
+            r->verdict = VERDICT_CONTENDED;
+            r->reason = REASON_CONTENDED;
+            continue;
+        }
+        if (compare_estimate_make(r->b, r->nb, r->n, r->nn, paired, higher, COMPARE_CONFIDENCE,
+                                  &r->est) != 0) {
+            r->failed = true;
+            snprintf(r->why_failed, sizeof r->why_failed, "%s",
+                     r->nb < 2 || r->nn < 2 ? "fewer than 2 samples on a side"
+                                            : "a value that is not positive and finite");
+            continue;
+        }
+        r->judged = true;
+        n_judged++;
+    }
+    double *pv = malloc((size_t)(rows.n ? rows.n : 1) * sizeof *pv);
+    double *qv = malloc((size_t)(rows.n ? rows.n : 1) * sizeof *qv);
+    if (!pv || !qv) {
+        free(pv);
+        free(qv);
+        st = bench_fail(e, BENCH_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < rows.n; i++)
+        pv[i] = rows.v[i].judged ? rows.v[i].est.p : NAN;
+    stats_adjust(pv, rows.n, o->correction, qv);
+    int counts[VERDICT_COUNT] = {0}, not_compared = 0, gate_fail = 0;
+    for (int i = 0; i < rows.n; i++) {
+        cmp_row *r = &rows.v[i];
+        if (r->failed) {
+            not_compared++;
+            continue;
+        }
+        if (r->judged) {
+            r->p_adj = qv[i];
+            r->verdict = compare_decide(&r->est, r->p_adj, o->alpha, r->noise, &r->reason);
+            if (o->fail_above_set && r->verdict == VERDICT_SLOWER &&
+                r->est.worse_lo > log1p(o->fail_above_pct / 100.0)) {
+                r->gate = true;
+                gate_fail++;
+            }
+        }
+        counts[r->verdict]++;
+    }
+    free(pv);
+    free(qv);
+    double gm, glo, ghi;
+    char gm_method[160];
+    int gm_n = geomean(&rows, paired, &gm, &glo, &ghi, gm_method, sizeof gm_method);
+
+    /* ---- markdown ---- */
+    FILE *md = o->md ? o->md : stdout;
+    if (o->md_path) {
+        mdf = tmpfile();
+        if (!mdf) {
+            st = bench_fail(e, BENCH_ERR_IO, "cannot make a temporary file: %s", strerror(errno));
+            goto out;
+        }
+    }
+    for (int pass = 0; pass < (mdf ? 2 : 1); pass++) {
+        FILE *f = pass ? mdf : md;
+        char buf[2048], b2[2048];
+        if (one_file)
+            fprintf(f, "## Compare: `%s` (base) → `%s` (new) in `%s`\n\n", o->match_from[0],
+                    o->match_to[0], pa->path);
+        else
+            fprintf(f, "## Compare: `%s` (base) → `%s` (new)\n\n", pa->path, pb->path);
+        if (paired)
+            fprintf(f, "Interleaved A/B (session `%s`): base and new ran in alternating fresh "
+                    "processes, in random order, cell by cell and round by round; each sample "
+                    "is one round, and rounds pair base with new (Wilcoxon signed-rank test and "
+                    "Hodges–Lehmann interval on the per-round log-ratios).\n\n", session);
+        else
+            fprintf(f, "**Not interleaved**: %s measured %s, so whatever changed in between "
+                    "(load, temperature, other processes) is inside the difference; unpaired "
+                    "Mann–Whitney U test and Hodges–Lehmann interval on the log values. For a "
+                    "claim you can trust, measure both sides interleaved: `itera-bench ab`%s.\n\n",
+                    one_file ? "the two variants were" : "these files were",
+                    one_file ? "one after the other" : "at different times",
+                    one_file ? " --variants" : "");
+        if (cross)
+            fprintf(f, "> **Cross-machine** (--cross): %s. Every verdict below is across "
+                    "machines or models and says little about the change itself.\n\n",
+                    cross_why);
+        else if (!one_file && sa.have_m)
+            fprintf(f, "Machine: `%s` (the same fingerprint on both sides).\n", sa.m.name);
+        if (!one_file) {
+            int nd = 0;
+            for (size_t k = 0; k < sizeof shown_keys / sizeof shown_keys[0]; k++) {
+                const char *va = gb_ctx(pa, shown_keys[k].key, buf, sizeof buf);
+                const char *vb = gb_ctx(pb, shown_keys[k].key, b2, sizeof b2);
+                if ((!va && !vb) || (va && vb && strcmp(va, vb) == 0))
+                    continue;
+                fprintf(f, "%s`%s` `%s` → `%s`", nd++ ? "; " : "Differences (shown, not refused): ",
+                        shown_keys[k].key, va ? va : "(absent)", vb ? vb : "(absent)");
+                if (pass == 0 && !o->quiet_warnings && strcmp(shown_keys[k].what, "build") != 0)
+                    fprintf(stderr, "compare: warning: the files differ in %s: %s is '%s' in %s "
+                            "but '%s' in %s\n", shown_keys[k].what, shown_keys[k].key,
+                            va ? va : "(absent)", pa->path, vb ? vb : "(absent)", pb->path);
+            }
+            if (nd)
+                fprintf(f, ".\n");
+        }
+        noise_describe(&nt, buf, sizeof buf);
+        fprintf(f, "Metric `%s` (%s is better). Noise threshold %s:", o->metric,
+                higher ? "higher" : "lower", buf);
+        for (int fam = 0; fam < BENCH_FAMILY_COUNT; fam++)
+            fprintf(f, " %s ±%.1f%%%s", bench_family_name((bench_family)fam),
+                    noise_threshold(&nt, fam) * 100, fam + 1 < BENCH_FAMILY_COUNT ? "," : ".");
+        fprintf(f, " Significance: α = %.2f after %s over %d benchmark%s; intervals %.0f%%.\n\n",
+                o->alpha, stats_correction_describe(o->correction), n_judged,
+                n_judged == 1 ? "" : "s", COMPARE_CONFIDENCE * 100);
+        fprintf(f, "| Benchmark | Base | New | Ratio [95%% CI] | p (adjusted) | n | Verdict | Why |\n");
+        fprintf(f, "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |\n");
+        for (int i = 0; i < rows.n; i++) {
+            cmp_row *r = &rows.v[i];
+            char sb_[160] = "—", sn_[160] = "—", ratio[160] = "—", pp[96] = "—", nn[64] = "—",
+                 why[400];
+            if (r->failed) {
+                fprintf(f, "| `%s` | — | — | — | — | — | not compared | %s |\n", r->label,
+                        r->why_failed);
                 continue;
             }
-            if (rows_push(&rows, fa.cells[i].canon, &fa.cells[i], n) != 0)
-                rc = 2;
+            if (r->judged) {
+                unit u = pick_unit(o->metric, r->est.base_median);
+                fmt_side(sb_, sizeof sb_, r->b, r->nb, r->est.base_median, u);
+                fmt_side(sn_, sizeof sn_, r->n, r->nn, r->est.new_median, u);
+                snprintf(ratio, sizeof ratio, "%.3f [%.3f, %.3f]", r->est.ratio, r->est.ratio_lo,
+                         r->est.ratio_hi);
+                char p1[32], p2[32];
+                fmt_p(p1, sizeof p1, r->est.p);
+                fmt_p(p2, sizeof p2, r->p_adj);
+                snprintf(pp, sizeof pp, "%s (%s)", p1, p2);
+                if (paired)
+                    snprintf(nn, sizeof nn, "%d pairs", r->nb);
+                else
+                    snprintf(nn, sizeof nn, "%d / %d", r->nb, r->nn);
+            } else {
+                snprintf(nn, sizeof nn, "%d / %d", r->total_b, r->total_n);
+            }
+            reason_text(r, why, sizeof why, o->alpha);
+            char verdict[128];
+            if (r->verdict == VERDICT_SLOWER || r->verdict == VERDICT_FASTER)
+                snprintf(verdict, sizeof verdict, "**%s** %+.1f%%%s%s",
+                         compare_verdict_name(r->verdict), (r->est.ratio - 1) * 100,
+                         r->gate ? " (gate)" : "", cross ? " (cross-machine)" : "");
+            else if (r->verdict == VERDICT_NO_CHANGE)
+                snprintf(verdict, sizeof verdict, "~ no change%s", cross ? " (cross-machine)" : "");
+            else
+                snprintf(verdict, sizeof verdict, "contended");
+            fprintf(f, "| `%s` | %s | %s | %s | %s | %s | %s | %s |\n", r->label, sb_, sn_, ratio,
+                    pp, nn, verdict, why);
         }
-        for (int i = 0; i < fb.n_cells; i++)
-            if (!gb_file_cell_canon(&fa, fb.cells[i].canon))
-                only_new++;
-    } else {
-        for (int i = 0; i < fa.n_cells; i++) {
-            char other[512], label[512];
-            for (int idx = 1; idx <= 2; idx++) {
-                if (!replace_part(fa.cells[i].canon, idx, o.variant_a, o.variant_b, other,
-                                  sizeof other))
-                    continue;
-                const gb_cell *n = gb_file_cell_canon(&fa, other);
-                if (!n)
-                    continue;
-                char arrow[160];
-                snprintf(arrow, sizeof arrow, "%s→%s", o.variant_a, o.variant_b);
-                replace_part(fa.cells[i].canon, idx, o.variant_a, arrow, label, sizeof label);
-                if (rows_push(&rows, label, &fa.cells[i], n) != 0)
-                    rc = 2;
-                break;
+        fprintf(f, "\n**Summary**: %d benchmark%s in both%s: %d slower, %d faster, %d no "
+                "change, %d contended", rows.n - not_compared, rows.n - not_compared == 1 ? "" : "s",
+                cross ? " (cross-machine)" : "", counts[VERDICT_SLOWER], counts[VERDICT_FASTER],
+                counts[VERDICT_NO_CHANGE], counts[VERDICT_CONTENDED]);
+        if (not_compared)
+            fprintf(f, ", %d not compared (failed)", not_compared);
+        if (gm_n) {
+            if (isfinite(glo))
+                fprintf(f, "; geomean ratio %.3f [%.3f, %.3f] over %d", gm, glo, ghi, gm_n);
+            else
+                fprintf(f, "; geomean ratio %.3f over %d", gm, gm_n);
+        }
+        fprintf(f, ".\n");
+        if (only_base || only_new)
+            fprintf(f, "Not compared: %d benchmark%s only in base, %d only in new.\n", only_base,
+                    only_base == 1 ? "" : "s", only_new);
+        if (o->fail_above_set) {
+            if (gate_fail)
+                fprintf(f, "\n**Gate failed**: %d benchmark%s slower with the whole interval "
+                        "beyond +%g%%.\n", gate_fail, gate_fail == 1 ? " is" : "s are",
+                        o->fail_above_pct);
+            else
+                fprintf(f, "\nGate passed: no benchmark is slower with its whole interval beyond "
+                        "+%g%%.\n", o->fail_above_pct);
+        }
+        fflush(f);
+    }
+    if (mdf) {
+        rewind(mdf);
+        itera_file *out = NULL;
+        itera_error ie;
+        if (results_make_parent(o->md_path, err, sizeof err) != 0) {
+            st = bench_fail(e, BENCH_ERR_IO, "%s", err);
+            goto out;
+        }
+        if (itera_file_create(o->md_path, &out, &ie) != ITERA_OK) {
+            st = bench_fail(e, BENCH_ERR_IO, "%s", ie.msg);
+            goto out;
+        }
+        char chunk[8192];
+        size_t got;
+        while ((got = fread(chunk, 1, sizeof chunk, mdf)) > 0)
+            itera_file_write(out, chunk, got);
+        if (itera_file_commit(out, &ie) != ITERA_OK) {
+            st = bench_fail(e, BENCH_ERR_IO, "%s", ie.msg);
+            goto out;
+        }
+    }
+
+    /* ---- JSON ---- */
+    if (o->json_path) {
+        json_t *root = json_object();
+        json_object_set_new(root, "itera_compare", json_integer(1));
+        json_object_set_new(root, "base", fingerprint_json(&sa));
+        json_object_set_new(root, "new", fingerprint_json(&sb));
+        json_object_set_new(root, "pairing", json_string(paired ? "paired by round" : "unpaired"));
+        json_object_set_new(root, "ab_session", paired ? json_string(session) : json_null());
+        json_object_set_new(root, "cross_machine", json_boolean(cross));
+        if (cross)
+            json_object_set_new(root, "cross_machine_why", json_string(cross_why));
+        json_object_set_new(root, "metric", json_string(o->metric));
+        json_object_set_new(root, "higher_is_better", json_boolean(higher));
+        json_object_set_new(root, "alpha", json_real(o->alpha));
+        json_object_set_new(root, "confidence", json_real(COMPARE_CONFIDENCE));
+        json_object_set_new(root, "correction", json_string(stats_correction_name(o->correction)));
+        char nd[1024];
+        json_t *nj = json_object();
+        json_object_set_new(nj, "source", json_string(nt.source == NOISE_MEASURED ? "measured"
+                                                      : nt.source == NOISE_GIVEN ? "given"
+                                                                                 : "assumed"));
+        json_object_set_new(nj, "description", json_string(noise_describe(&nt, nd, sizeof nd)));
+        json_object_set_new(nj, "file", nt.file[0] ? json_string(nt.file) : json_null());
+        json_t *fams = json_object();
+        for (int fam = 0; fam < BENCH_FAMILY_COUNT; fam++)
+            json_object_set_new(fams, bench_family_name((bench_family)fam),
+                                json_real(noise_threshold(&nt, fam) * 100));
+        json_object_set_new(nj, "threshold_pct", fams);
+        json_object_set_new(root, "noise_threshold", nj);
+        jrows = json_array();
+        json_t *failed = json_array();
+        for (int i = 0; i < rows.n; i++) {
+            cmp_row *r = &rows.v[i];
+            if (r->failed) {
+                json_array_append_new(failed, json_pack("{s:s, s:s}", "name", r->label,
+                                                        "reason", r->why_failed));
+                continue;
+            }
+            char why[400];
+            json_t *j = json_object();
+            json_object_set_new(j, "name", json_string(r->label));
+            json_object_set_new(j, "base_name", json_string(r->base->canon));
+            json_object_set_new(j, "new_name", json_string(r->nw->canon));
+            json_object_set_new(j, "family", json_string(bench_family_name((bench_family)r->family)));
+            json_object_set_new(j, "unit", json_string(higher ? "tokens/s" : "ns"));
+            json_object_set_new(j, "base_median", num_or_null(r->judged ? r->est.base_median
+                                                                        : NAN));
+            json_object_set_new(j, "new_median", num_or_null(r->judged ? r->est.new_median : NAN));
+            json_object_set_new(j, "n_base", json_integer(r->nb));
+            json_object_set_new(j, "n_new", json_integer(r->nn));
+            json_object_set_new(j, "contended_base", json_integer(r->cont_b));
+            json_object_set_new(j, "contended_new", json_integer(r->cont_n));
+            json_object_set_new(j, "ratio", num_or_null(r->judged ? r->est.ratio : NAN));
+            json_object_set_new(j, "ratio_ci", json_pack("[o,o]",
+                                num_or_null(r->judged ? r->est.ratio_lo : NAN),
+                                num_or_null(r->judged ? r->est.ratio_hi : NAN)));
+            json_object_set_new(j, "change_pct", num_or_null(r->judged ? (r->est.ratio - 1) * 100
+                                                                       : NAN));
+            json_object_set_new(j, "p", num_or_null(r->judged ? r->est.p : NAN));
+            json_object_set_new(j, "p_adjusted", num_or_null(r->judged ? r->p_adj : NAN));
+            json_object_set_new(j, "noise_threshold_pct", json_real(r->noise * 100));
+            json_object_set_new(j, "verdict", json_string(compare_verdict_name(r->verdict)));
+            json_object_set_new(j, "reason", json_string(reason_text(r, why, sizeof why,
+                                                                     o->alpha)));
+            json_object_set_new(j, "cross_machine", json_boolean(cross));
+            if (o->fail_above_set)
+                json_object_set_new(j, "gate_failed", json_boolean(r->gate));
+            json_array_append_new(jrows, j);
+        }
+        json_object_set_new(root, "benchmarks", jrows);
+        jrows = NULL;
+        json_object_set_new(root, "not_compared", failed);
+        json_t *sum = json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "benchmarks",
+                                rows.n - not_compared, "faster", counts[VERDICT_FASTER],
+                                "slower", counts[VERDICT_SLOWER], "no_change",
+                                counts[VERDICT_NO_CHANGE], "contended",
+                                counts[VERDICT_CONTENDED], "not_compared", not_compared,
+                                "only_in_base", only_base, "only_in_new", only_new);
+        json_object_set_new(sum, "geomean_ratio", num_or_null(gm));
+        json_object_set_new(sum, "geomean_ci", json_pack("[o,o]", num_or_null(glo),
+                                                         num_or_null(ghi)));
+        json_object_set_new(sum, "geomean_method", json_string(gm_method));
+        json_object_set_new(root, "summary", sum);
+        if (o->fail_above_set)
+            json_object_set_new(root, "gate", json_pack("{s:f, s:b, s:i}", "fail_above_pct",
+                                                        o->fail_above_pct, "passed",
+                                                        gate_fail == 0, "failed", gate_fail));
+        int wrc = results_write_atomic(o->json_path, root, err, sizeof err);
+        json_decref(root);
+        if (wrc != 0) {
+            st = bench_fail(e, BENCH_ERR_IO, "%s", err);
+            goto out;
+        }
+    }
+
+    if (res) {
+        res->rows = calloc((size_t)(rows.n ? rows.n : 1), sizeof *res->rows);
+        if (res->rows) {
+            for (int i = 0; i < rows.n; i++) {
+                compare_row_result *x = &res->rows[res->n_rows++];
+                snprintf(x->name, sizeof x->name, "%s", rows.v[i].label);
+                x->family = rows.v[i].family;
+                x->judged = rows.v[i].judged;
+                x->est = rows.v[i].est;
+                x->verdict = rows.v[i].verdict;
             }
         }
+        memcpy(res->counts, counts, sizeof counts);
+        res->not_compared = not_compared;
+        res->gate_failed = gate_fail > 0;
     }
-    if (rc) {
-        fprintf(stderr, "compare: out of memory\n");
-        goto out;
-    }
-    if (rows.n == 0) {
-        if (two)
-            fprintf(stderr, "compare: no benchmark is in both %s and %s: nothing to compare\n",
-                    fa.path, fb.path);
-        else
-            fprintf(stderr,
-                    "compare: %s: no pair of benchmarks whose names differ only in '%s' -> '%s' "
-                    "(kernel or quant part; the engine's kernels: %s; quants: %s)\n",
-                    fa.path, o.variant_a, o.variant_b, itera_kernel_choices(), itera_quant_choices());
-        rc = 2;
-        goto out;
-    }
-
-    FILE *md = stdout;
-    if (two)
-        fprintf(md, "## Compare: `%s` (base) → `%s` (new)\n\n", fa.path, fb.path);
-    else
-        fprintf(md, "## Compare: `%s` (base) → `%s` (new) in `%s`\n\n", o.variant_a, o.variant_b,
-                fa.path);
-    if (two)
-        fingerprint_warnings(&fa, &fb, md);
-    fprintf(md,
-            "Metric: `%s` (%s is better), the mean over the repetitions with min–max and n. "
-            "Verdicts: Mann–Whitney U test at α = %.2f with ≥ %d repetitions a side; with fewer the "
-            "U test cannot reliably reach significance, so the verdict is faster/slower only when "
-            "the min–max ranges do not overlap.\n\n",
-            o.metric, o.higher_is_better ? "higher" : "lower", o.alpha, COMPARE_UTEST_MIN_REPS);
-    fprintf(md, "| Benchmark | Base | New | Change %% | p-value | Verdict | Rule |\n");
-    fprintf(md, "| --- | ---: | ---: | ---: | ---: | --- | --- |\n");
-
-    static double bv[MAX_REPS], nv[MAX_REPS];
-    int counts[VERDICT_COUNT] = {0};
-    int gate_fail = 0;
-    for (int i = 0; i < rows.n; i++) {
-        const cmp_row *r = &rows.v[i];
-        int nb = (r->base->error) ? 0 : gb_cell_values(r->base, o.metric, bv, MAX_REPS);
-        int nn = (r->nw->error) ? 0 : gb_cell_values(r->nw, o.metric, nv, MAX_REPS);
-        /* aggregates-only files: the mean is the one value there is */
-        if (nb == 0 && !r->base->error && gb_cell_mean(r->base, o.metric, &bv[0]))
-            nb = 1;
-        if (nn == 0 && !r->nw->error && gb_cell_mean(r->nw, o.metric, &nv[0]))
-            nn = 1;
-        compare_judgement j;
-        compare_judge(bv, nb, nv, nn, o.higher_is_better, o.alpha, &j);
-        counts[j.verdict]++;
-
-        char sb[320] = "n/a", sn[320] = "n/a", ch[32] = "n/a", pv[32] = "—", rule[256];
-        if (j.verdict != VERDICT_NONE) {
-            unit u = pick_unit(o.metric, j.base_mean);
-            fmt_side(sb, sizeof sb, j.base_mean, j.base_min, j.base_max, j.n_base, u);
-            fmt_side(sn, sizeof sn, j.new_mean, j.new_min, j.new_max, j.n_new, u);
-            if (isfinite(j.change_pct))
-                snprintf(ch, sizeof ch, "%+.1f", j.change_pct);
-            if (j.have_p && j.n_base >= 2 && j.n_new >= 2)
-                snprintf(pv, sizeof pv, j.u.p < 0.0001 ? "<0.0001" : "%.4f", j.u.p);
-        }
-        fmt_rule(rule, sizeof rule, &j, o.alpha, r->base, r->nw);
-        bool over = o.gate && j.verdict == VERDICT_SLOWER && j.worse_pct > o.fail_above;
-        if (over)
-            gate_fail++;
-        fprintf(md, "| `%s` | %s | %s | %s | %s | %s%s%s | %s |\n", r->label, sb, sn, ch, pv,
-                j.verdict == VERDICT_SLOWER || j.verdict == VERDICT_FASTER ? "**" : "",
-                compare_verdict_name(j.verdict),
-                j.verdict == VERDICT_SLOWER || j.verdict == VERDICT_FASTER ? "**" : "", rule);
-    }
-    fprintf(md, "\n%d benchmark%s in both: %d faster, %d slower, %d no significant change", rows.n,
-            rows.n == 1 ? "" : "s",
-            counts[VERDICT_FASTER], counts[VERDICT_SLOWER], counts[VERDICT_SAME]);
-    if (counts[VERDICT_NONE])
-        fprintf(md, ", %d not compared", counts[VERDICT_NONE]);
-    fprintf(md, ".\n");
-    if (only_base || only_new)
-        fprintf(md, "Not compared: %d benchmark%s only in base, %d only in new.\n", only_base,
-                only_base == 1 ? "" : "s", only_new);
-    if (o.gate) {
-        if (gate_fail) {
-            fprintf(md, "\n**Gate failed**: %d benchmark%s significantly slower by more than %g%%.\n",
-                    gate_fail, gate_fail == 1 ? " is" : "s are", o.fail_above);
-            fprintf(stderr, "compare: gate failed: %d benchmark%s significantly slower by more than %g%%\n",
-                    gate_fail, gate_fail == 1 ? " is" : "s are", o.fail_above);
-            rc = 1;
-        } else {
-            fprintf(md, "\nGate passed: no benchmark significantly slower by more than %g%%.\n",
-                    o.fail_above);
-        }
-    }
-    fflush(md);
-    (void)nf;
+    if (gate_fail)
+        st = bench_fail(e, BENCH_ERR_FAILED, "gate failed: %d benchmark%s slower with the whole "
+                        "interval beyond +%g%%", gate_fail, gate_fail == 1 ? " is" : "s are",
+                        o->fail_above_pct);
 
 out:
-    free(rows.v);
+    if (mdf)
+        fclose(mdf);
+    json_decref(jrows);
+    rows_free(&rows);
     gb_file_free(&fa);
-    if (two)
+    if (!same_path)
         gb_file_free(&fb);
-    return rc;
+    return st;
+}
+
+/* ---- the command ---- */
+
+static bool opt_val(int argc, char **argv, int *i, const char *name, const char **out)
+{
+    const char *a = argv[*i];
+    size_t len = strlen(name);
+    if (strncmp(a, name, len) != 0)
+        return false;
+    if (a[len] == '=') {
+        *out = a + len + 1;
+        return true;
+    }
+    if (a[len] != '\0')
+        return false;
+    *out = *i + 1 < argc ? argv[++*i] : NULL;
+    return true;
+}
+
+static bool parse_num(const char *s, double *v)
+{
+    char *end = NULL;
+    errno = 0;
+    double x = s ? strtod(s, &end) : NAN;
+    if (!s || end == s || *end || errno || !isfinite(x))
+        return false;
+    *v = x;
+    return true;
+}
+
+bench_status compare_cmd(int argc, char **argv, bench_error *e)
+{
+    compare_opts o;
+    compare_opts_init(&o);
+    const char *files[2] = {NULL, NULL};
+    int nfiles = 0;
+    const char *variants = NULL, *measuring = NULL;
+    char va[64], vb[64];
+    char mbuf[COMPARE_MAX_MATCH][256];
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = NULL;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            compare_usage(stdout);
+            return BENCH_OK;
+        } else if (strcmp(a, "--cross") == 0) {
+            o.cross = true;
+        } else if (opt_val(argc, argv, &i, "--variants", &v)) {
+            if (!v)
+                return bench_fail(e, BENCH_ERR_INPUT, "--variants needs A,B");
+            variants = v;
+        } else if (opt_val(argc, argv, &i, "--match", &v)) {
+            const char *eq = v ? strchr(v, '=') : NULL;
+            if (!eq || eq == v || !eq[1] || strchr(eq + 1, '=') || strchr(v, '/') ||
+                strlen(v) >= sizeof mbuf[0])
+                return bench_fail(e, BENCH_ERR_INPUT, "--match '%s': expected OLD=NEW, one name "
+                                  "part each (e.g. threads:1=threads:2)", v ? v : "");
+            if (o.n_match == COMPARE_MAX_MATCH)
+                return bench_fail(e, BENCH_ERR_INPUT, "--match: at most %d", COMPARE_MAX_MATCH);
+            snprintf(mbuf[o.n_match], sizeof mbuf[0], "%s", v);
+            mbuf[o.n_match][eq - v] = '\0';
+            o.match_from[o.n_match] = mbuf[o.n_match];
+            o.match_to[o.n_match] = mbuf[o.n_match] + (eq - v) + 1;
+            o.n_match++;
+        } else if (opt_val(argc, argv, &i, "--metric", &v)) {
+            if (!v)
+                return bench_fail(e, BENCH_ERR_INPUT, "--metric needs a value");
+            o.metric = v;
+        } else if (opt_val(argc, argv, &i, "--alpha", &v)) {
+            if (!parse_num(v, &o.alpha) || !(o.alpha > 0 && o.alpha < 1))
+                return bench_fail(e, BENCH_ERR_INPUT, "--alpha '%s': expected a number between "
+                                  "0 and 1", v ? v : "");
+        } else if (opt_val(argc, argv, &i, "--correction", &v)) {
+            if (!v || !stats_correction_parse(v, &o.correction))
+                return bench_fail(e, BENCH_ERR_INPUT, "--correction '%s': expected bh, holm or "
+                                  "none", v ? v : "");
+        } else if (opt_val(argc, argv, &i, "--noise-threshold", &v)) {
+            if (!parse_num(v, &o.noise_pct) || o.noise_pct < 0 || o.noise_pct > 100)
+                return bench_fail(e, BENCH_ERR_INPUT, "--noise-threshold '%s': expected a "
+                                  "percentage from 0 to 100", v ? v : "");
+        } else if (opt_val(argc, argv, &i, "--noise", &v)) {
+            if (!v || !*v)
+                return bench_fail(e, BENCH_ERR_INPUT, "--noise needs a file");
+            o.noise_file = v;
+        } else if (opt_val(argc, argv, &i, "--fail-above", &v)) {
+            if (!parse_num(v, &o.fail_above_pct) || o.fail_above_pct < 0)
+                return bench_fail(e, BENCH_ERR_INPUT, "--fail-above '%s': expected a "
+                                  "non-negative percentage", v ? v : "");
+            o.fail_above_set = true;
+        } else if (opt_val(argc, argv, &i, "--json", &v)) {
+            if (!v || !*v)
+                return bench_fail(e, BENCH_ERR_INPUT, "--json needs a file");
+            o.json_path = v;
+        } else if (opt_val(argc, argv, &i, "--out", &v)) {
+            if (!v || !*v)
+                return bench_fail(e, BENCH_ERR_INPUT, "--out needs a file");
+            o.md_path = v;
+        } else if (strcmp(a, "--emulate") == 0 || opt_val(argc, argv, &i, "--platform", &v) ||
+                   opt_val(argc, argv, &i, "--profile", &v) ||
+                   opt_val(argc, argv, &i, "--rounds", &v) ||
+                   opt_val(argc, argv, &i, "--extra-rounds", &v) ||
+                   opt_val(argc, argv, &i, "--set", &v) || opt_val(argc, argv, &i, "--seed", &v) ||
+                   opt_val(argc, argv, &i, "--filter", &v) ||
+                   opt_val(argc, argv, &i, "--timeout", &v) ||
+                   opt_val(argc, argv, &i, "--contention", &v) ||
+                   opt_val(argc, argv, &i, "--model", &v) ||
+                   opt_val(argc, argv, &i, "--machine", &v)) {
+            measuring = a; /* ab's: for --variants A,B without a file */
+        } else if (a[0] == '-' && a[1]) {
+            return bench_fail(e, BENCH_ERR_INPUT, "unknown option '%s' (see itera-bench compare "
+                              "--help)", a);
+        } else {
+            if (nfiles == 2)
+                return bench_fail(e, BENCH_ERR_INPUT, "too many files ('%s'); expected BASE.json "
+                                  "NEW.json", a);
+            files[nfiles++] = a;
+        }
+    }
+    if (o.noise_file && o.noise_pct >= 0)
+        return bench_fail(e, BENCH_ERR_INPUT, "--noise and --noise-threshold: give one");
+    bool higher;
+    if (!metric_ok(o.metric, &higher))
+        return bench_fail(e, BENCH_ERR_INPUT, "--metric '%s': expected %s, %s or %s", o.metric,
+                          MET_REAL_TIME, MET_CPU_TIME, MET_TOKENS_PER_SECOND);
+    if (variants) {
+        if (o.n_match)
+            return bench_fail(e, BENCH_ERR_INPUT, "--variants and --match: give one");
+        /* measuring (no file) needs this build's names; files may hold a peer's */
+        bench_status st = compare_parse_variants(variants, nfiles == 0, va, vb, sizeof va, e);
+        if (st != BENCH_OK)
+            return st;
+        o.match_from[0] = va;
+        o.match_to[0] = vb;
+        o.n_match = 1;
+        o.variants = true;
+        if (nfiles == 0)
+            return ab_cmd_variants(argc, argv, e); /* measure them now, interleaved */
+        if (nfiles == 1)
+            files[1] = files[0];
+    } else if (nfiles != 2) {
+        return bench_fail(e, BENCH_ERR_INPUT, "expected BASE.json NEW.json (got %d file%s); see "
+                          "--help", nfiles, nfiles == 1 ? "" : "s");
+    }
+    if (measuring)
+        return bench_fail(e, BENCH_ERR_INPUT, "%s measures (compare --variants A,B without a "
+                          "file, or itera-bench ab); comparing files it has no meaning",
+                          measuring);
+    o.base_path = files[0];
+    o.new_path = files[1];
+    return compare_files(&o, NULL, e);
 }

@@ -117,6 +117,14 @@ int fam_env_init(fam_env *e, char *err, size_t n)
     fill_tokens(e->acc_tokens, (size_t)FAM_ACC_BATCH * (size_t)e->acc_seq, cf->vocab_size,
                 FAM_ACC_SEED);
     e->rss_reset_ok = rss_reset();
+    e->text_seq = cf->max_seq_length;
+    if (e->text_accuracy) {
+        bench_error be = {{0}};
+        if (textacc_open(&e->texts, e->model_dir, cf->vocab_size, &be) != BENCH_OK) {
+            snprintf(err, n, "%.500s", be.msg);
+            return -1;
+        }
+    }
     return 0;
 }
 
@@ -131,6 +139,7 @@ void fam_env_free(fam_env *e)
     e->nrefs = 0;
     free(e->acc_tokens);
     e->acc_tokens = NULL;
+    textacc_free(&e->texts);
 }
 
 int fam_cell_check(fam_env *e, const bench_cell *c, char *err, size_t n)
@@ -232,28 +241,64 @@ static const float *fp32_ref(fam_env *e, itera_kernel k, int threads, const pin_
     return e->refs[e->nrefs++].logits;
 }
 
-/* max |a − b| and the share of rows whose argmax agree, over rows of V logits. */
-static void compare_logits(const float *a, const float *b, size_t rows, int V, double *max_err,
-                           double *top1)
+/* The accuracy input's statistics against FP32 (itera.h "Accuracy"): max |logit
+ * difference|, top-1 agreement, mean KLD and the perplexity shift of its next tokens. */
+static int accuracy_stats(fam_env *e, const float *ref, const float *test, int V, fam_cell *fc, char *err,
+                          size_t n)
 {
-    double mx = 0;
-    size_t agree = 0;
-    for (size_t r = 0; r < rows; r++) {
-        const float *x = a + r * (size_t)V, *y = b + r * (size_t)V;
-        int ax = 0, ay = 0;
-        for (int v = 0; v < V; v++) {
-            double d = fabs((double)x[v] - (double)y[v]);
-            if (d > mx || isnan(d))
-                mx = isnan(d) ? INFINITY : d;
-            if (x[v] > x[ax])
-                ax = v;
-            if (y[v] > y[ay])
-                ay = v;
-        }
-        agree += ax == ay;
+    const size_t rows = (size_t)FAM_ACC_BATCH * (size_t)e->acc_seq;
+    int32_t *tg = malloc(rows * sizeof *tg);
+    itera_acc *a = NULL;
+    itera_error ie = { { 0 } };
+    itera_acc_stats s;
+    itera_status st = tg ? itera_acc_create(V, &a, &ie) : ITERA_ERR_NOMEM;
+    for (size_t r = 0; tg && r < rows; r++)
+        tg[r] = (int)(r % (size_t)e->acc_seq) + 1 < e->acc_seq ? e->acc_tokens[r + 1] : -1;
+    if (st == ITERA_OK) st = itera_acc_add(a, ref, test, tg, rows, &ie);
+    if (st == ITERA_OK) st = itera_acc_summary(a, &s, &ie);
+    itera_acc_free(a);
+    free(tg);
+    if (st != ITERA_OK) {
+        snprintf(err, n, "accuracy statistics: %s", tg ? ie.msg : "out of memory");
+        return -1;
     }
-    *max_err = mx;
-    *top1 = rows ? (double)agree / (double)rows : 0;
+    fc->max_abs_err = s.max_abs_logit_err;
+    fc->top1 = s.top1_agreement;
+    fc->kld_mean = s.kld_mean;
+    fc->delta_ppl = s.delta_ppl;
+    return 0;
+}
+
+/* With text_accuracy, quant q against FP32 on the folder's texts, once per run (1 thread,
+ * unbound, sequential scan kernel: the figures do not depend on the cell). */
+static int text_accuracy(fam_env *e, itera_quant q, char *err, size_t n)
+{
+    if (!e->text_accuracy || !e->texts.count || e->textres[q].done)
+        return 0;
+    const itera_model *mr, *mq;
+    if (fam_model(e, ITERA_QUANT_FP32, &mr, err, n) != 0 || fam_model(e, q, &mq, err, n) != 0)
+        return -1;
+    const itera_config *cf = itera_model_config(mr);
+    itera_ctx_opts o = { .threads = 1, .max_batch = 1, .kernel = ITERA_KERNEL_SEQUENTIAL };
+    itera_ctx *cr = NULL, *cq = NULL;
+    itera_error ie = { { 0 } };
+    int rc = 0;
+    if (itera_ctx_create(mr, &o, &cr, &ie) != ITERA_OK || itera_ctx_create(mq, &o, &cq, &ie) != ITERA_OK) {
+        snprintf(err, n, "text accuracy: %s", ie.msg);
+        rc = -1;
+    }
+    for (int i = 0; rc == 0 && i < e->texts.count; i++) {
+        bench_error be = { { 0 } };
+        if (textacc_run(&e->texts.t[i], e->text_seq, cr, cq, cf->vocab_size, &e->textres[q].r[i], &be) !=
+            BENCH_OK) {
+            snprintf(err, n, "%.500s", be.msg);
+            rc = -1;
+        }
+    }
+    itera_ctx_free(cr);
+    itera_ctx_free(cq);
+    e->textres[q].done = rc == 0;
+    return rc;
 }
 
 /* The op profile of a prefill, measured in rounds so its spread can be seen: forwards for
@@ -404,9 +449,11 @@ static void prepare(fam_cell *fc)
             goto fail;
         const itera_config *cf = itera_model_config(m);
         int V = cf->vocab_size;
-        /* The FP32 reference first, so two pools never run at once. */
+        /* The FP32 reference and the texts first, so two pools never run at once. */
         const float *ref = fp32_ref(e, c->kernel, c->threads, &fc->plan, err, n);
         if (!ref)
+            goto fail;
+        if (c->family == BENCH_PREFILL && text_accuracy(e, c->quant, err, n) != 0)
             goto fail;
         pin_ctx_init(&fc->pin, &fc->plan);
         int max_batch = c->batch > FAM_ACC_BATCH ? c->batch : FAM_ACC_BATCH;
@@ -430,8 +477,8 @@ static void prepare(fam_cell *fc)
                 snprintf(err, n, "accuracy forward: %s", ie.msg);
                 goto fail;
             }
-            compare_logits(fc->logits, ref, (size_t)FAM_ACC_BATCH * (size_t)e->acc_seq, V,
-                           &fc->max_abs_err, &fc->top1);
+            if (accuracy_stats(e, ref, fc->logits, V, fc, err, n) != 0)
+                goto fail;
             fc->have_acc = true;
         }
         if (c->family == BENCH_PREFILL && !fc->op_profile) {
@@ -599,7 +646,22 @@ void fam_bench(gb_state *st, void *user)
         gb_set_counter(st, MET_WEIGHT_BYTES, fc->weight_bytes, GB_COUNTER_PLAIN);
         gb_set_counter(st, MET_MAX_ABS_LOGIT_ERR, fc->max_abs_err, GB_COUNTER_PLAIN);
         gb_set_counter(st, MET_TOP1_AGREEMENT, fc->top1, GB_COUNTER_PLAIN);
+        gb_set_counter(st, MET_KLD_MEAN, fc->kld_mean, GB_COUNTER_PLAIN);
+        if (isfinite(fc->delta_ppl))
+            gb_set_counter(st, MET_DELTA_PPL, fc->delta_ppl, GB_COUNTER_PLAIN);
     }
+    if (c->family == BENCH_PREFILL && e->textres[c->quant].done)
+        for (int i = 0; i < e->texts.count; i++) {
+            const textacc_result *r = &e->textres[c->quant].r[i];
+            const char *stats[] = MET_TEXT_STATS;
+            const double v[] = {r->ppl, r->dppl, r->dppl_se, r->kld_mean, r->top1};
+            for (int k = 0; k < 5; k++) {
+                char name[96];
+                snprintf(name, sizeof name, "%s%s_%s", MET_TEXT_PREFIX, stats[k], e->texts.t[i].name);
+                if (isfinite(v[k]))
+                    gb_set_counter(st, name, v[k], GB_COUNTER_PLAIN);
+            }
+        }
     if (e->ctr) {
         counters_values v;
         if (counters_read(e->ctr, &v) == 0) {

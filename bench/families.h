@@ -25,7 +25,10 @@
  *   cpu_spin           the pool's spin-waiting / (wall × run_cores) (itera_pool_waits)
  *   peak_rss_mb        peak resident set during the cell (VmHWM after a reset through
  *                      /proc/self/clear_refs), else the process peak (ru_maxrss)
- *   max_abs_logit_err, top1_agreement   vs FP32 (prefill, decode)
+ *   max_abs_logit_err, top1_agreement, kld_mean, delta_ppl   vs FP32 on the accuracy input
+ *                      (prefill, decode; itera.h "Accuracy")
+ *   text_<stat>_<name> with text_accuracy: vs FP32 on the model folder's texts (prefill;
+ *                      schema.h MET_TEXT_PREFIX, textacc.h)
  *   <event>_per_token  counters.h events over the timed loop / tokens;
  *                      counters_multiplexed = 1 when some were estimated
  */
@@ -43,6 +46,7 @@
 #include "peak.h"
 #include "pin.h"
 #include "profile.h"
+#include "textacc.h"
 
 /* Fixed accuracy input: ACC_BATCH rows of ACC_SEQ tokens drawn from ACC_SEED. */
 #define FAM_ACC_BATCH 2
@@ -75,6 +79,7 @@ typedef struct fam_env {
                                cores, at most the slots the host allows */
     const char *model_dir;  /* NULL: the synthetic model */
     uint64_t seed;          /* synthetic model seed */
+    bool text_accuracy;     /* also measure each quant on the model folder's texts (textacc.h) */
     /* Called when GB enters a cell (every call of its function), before anything else;
      * returns NULL to go on, or a message to skip this call with (an interrupted run). */
     const char *(*on_enter)(fam_cell *c, void *user);
@@ -91,6 +96,12 @@ typedef struct fam_env {
     } refs[FAM_MAX_REFS];
     int nrefs;
     bool rss_reset_ok;      /* /proc/self/clear_refs accepted "5" */
+    textacc texts;          /* with text_accuracy: the folder's texts, tokenized */
+    int text_seq;           /* their window length: the model's max_seq_length */
+    struct fam_textres {
+        bool done;
+        textacc_result r[TEXTACC_MAX];
+    } textres[ITERA_QUANT_COUNT]; /* per quant, measured at its first prefill cell */
 } fam_env;
 
 /* Per cell: the engine state while it runs and what is measured once. */
@@ -114,7 +125,7 @@ struct fam_cell {
     char cpus[512];         /* workers' CPUs read back, "0,1" */
     char label[640];
     bool have_acc;
-    double max_abs_err, top1;
+    double max_abs_err, top1, kld_mean, delta_ppl;
     json_t *op_profile;     /* prefill: the op profile (owned), else NULL */
 };
 

@@ -27,6 +27,7 @@
 
 #include <jansson.h>
 
+#include "ab.h"
 #include "compare.h"
 #include "report.h"
 
@@ -56,7 +57,11 @@ static void usage(FILE *f)
           "  schema    the results schema: benchmark names, counters, context keys\n"
           "  report    render markdown tables and charts from result files\n"
           "  summary   the end-of-run table of a result file (what `run` prints last)\n"
-          "  compare   compare two result files (or two variants within one)\n"
+          "  compare   compare two result files (or two variants within one): verdicts\n"
+          "            with intervals, the noise threshold and a --fail-above gate\n"
+          "  ab        interleaved A/B of two revisions (or two variants): builds both,\n"
+          "            alternates them cell by cell in fresh processes, compares\n"
+          "  noise     this machine's noise threshold per family (an A/A of this build)\n"
           "  merge     join the shard files of `run --shard I/N` into one results file\n"
           "  submit    run a sweep on a Slurm cluster: a job array of shards + a merge job\n"
           "  help      this text\n"
@@ -107,6 +112,9 @@ static void run_usage(FILE *f)
             "                 the shard and the full cell list; itera-bench merge joins shards\n"
             "  -v, --verbose  also show Google Benchmark's own lines (one per repetition) on\n"
             "                 stderr; they always go to the log beside the results (make V=1)\n"
+            "  --serve        (for itera-bench ab) set up, print \"ready N\", then run one\n"
+            "                 cell per stdin line \"run CELL\" and answer \"ok CELL ...\" or\n"
+            "                 \"err CELL MESSAGE\"; \"quit\" writes FILE with the cells run\n"
             "  --benchmark_filter=REGEX  run only the cells whose name matches (POSIX extended\n"
             "                 regex, searched; a leading '-' runs those that do not match); the\n"
             "                 results record the filter and the cells it left out, and a run\n"
@@ -215,6 +223,8 @@ static int cmd_run(int argc, char **argv)
             o.resume = true;
         } else if (strcmp(a, "--emulate") == 0) {
             o.emulate = true;
+        } else if (strcmp(a, "--serve") == 0) {
+            o.serve = true;
         } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
             o.verbose = true;
         } else if (opt_value(argc, argv, &i, "--shard", &v)) {
@@ -614,13 +624,20 @@ int main(int argc, char **argv)
         return cmd_schema(argc - 1, argv + 1);
     if (strcmp(cmd, "report") == 0)
         return bench_exit_code(report_main(argc - 1, argv + 1));
-    if (strcmp(cmd, "compare") == 0)
-        return compare_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "compare") == 0 || strcmp(cmd, "ab") == 0 || strcmp(cmd, "noise") == 0) {
+        bench_error e = { { 0 } };
+        bench_status st = cmd[0] == 'c' ? compare_cmd(argc - 1, argv + 1, &e)
+                          : cmd[0] == 'a' ? ab_cmd(argc - 1, argv + 1, &e)
+                                          : noise_cmd(argc - 1, argv + 1, &e);
+        if (st != BENCH_OK && e.msg[0])
+            fprintf(stderr, "itera-bench %s: %s\n", cmd, e.msg);
+        return bench_exit_code(st);
+    }
     if (strcmp(cmd, "merge") == 0)
         return bench_exit_code(merge_main(argc - 1, argv + 1));
     if (strcmp(cmd, "submit") == 0)
         return bench_exit_code(submit_main(argc - 1, argv + 1));
     fprintf(stderr, "itera-bench: unknown command '%s'; commands: run, list, info, schema, "
-            "report, summary, compare, merge, submit, help\n", cmd);
+            "report, summary, compare, ab, noise, merge, submit, help\n", cmd);
     return 2;
 }

@@ -26,6 +26,7 @@ typedef enum key_kind {
     KEY_THREADS,  /* list of whole numbers in [lo, hi] or `platform` */
     KEY_INT,      /* one whole number in [lo, hi] */
     KEY_SECONDS,  /* one positive real in (0, hi] */
+    KEY_BOOL,     /* true or false */
 } key_kind;
 
 typedef struct key_def {
@@ -53,6 +54,7 @@ static const key_def keys[] = {
     { "scan_state", KEY_INTS, OFF(scan_state), 1, 4096 },
     { "scan_seq", KEY_INTS, OFF(scan_seq), 1, 1 << 20 },
     { "scan_batch", KEY_INTS, OFF(scan_batch), 1, 1024 },
+    { "text_accuracy", KEY_BOOL, OFF(text_accuracy), 0, 0 },
 };
 #define NKEYS (int)(sizeof keys / sizeof keys[0])
 
@@ -245,6 +247,13 @@ int profile_set(profile *p, const char *key, const char *value, const char *orig
         *(double *)field = x;
         return 0;
     }
+    case KEY_BOOL:
+        if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0) {
+            snprintf(err, n, "%s: '%s' is not true or false", key, v);
+            return -1;
+        }
+        *(bool *)field = strcmp(v, "true") == 0;
+        return 0;
     default:
         break;
     }
@@ -350,6 +359,9 @@ int profile_format(const profile *p, const char *key, char *out, size_t n)
         return 0;
     case KEY_SECONDS:
         snprintf(out, n, "%g", *(const double *)field);
+        return 0;
+    case KEY_BOOL:
+        snprintf(out, n, "%s", *(const bool *)field ? "true" : "false");
         return 0;
     default:
         break;

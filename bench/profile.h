@@ -24,6 +24,9 @@
  *   scan_state     = 64                         ;   state N,
  *   scan_seq       = 128                        ;   lengths L,
  *   scan_batch     = 4                          ;   batches B
+ *   text_accuracy  = false                      ; with a model folder: each quant against
+ *                                               ; FP32 on its texts (textacc.h), recorded
+ *                                               ; in the prefill cells (text_* counters)
  *
  * List values are comma-separated; every value is checked (unknown key, section, name
  * or a bad number is an error naming the file, line, key and the valid choices). The
@@ -64,6 +67,7 @@ typedef struct profile {
     profile_list scan_channels, scan_state, scan_seq, scan_batch;
     int repetitions;
     double min_time;      /* seconds */
+    bool text_accuracy;   /* measure each quant on the model folder's texts */
     int overrides;        /* how many --set values were applied */
     char override_text[512]; /* "seq=64; batch=1" as given, for the results' context */
 } profile;

@@ -1055,46 +1055,49 @@ static void table_seqlen(rp *r, const section *s, const want *scan_group)
 
 /* ---- operation profile ---- */
 
-/* Known engine zones (engine/zone.h) in forward order, with what each covers. Zones the
- * results name but this table does not know are listed after these, alphabetically. */
-static const struct {
-    const char *zone, *what;
-} zone_info[] = {
-    {"embedding", "token + position embedding"},
-    {"ln_ssm", "layer norm before each SSM block"},
-    {"in_proj", "SSM input linear (u, g)"},
-    {"conv", "causal depthwise conv + SiLU"},
-    {"delta_proj", "Δ projection + softplus + mean"},
-    {"scan", "selective scan (the four below)"},
-    {"scan.state_transition", "state transition h = exp(ΔA)⊙h + Δ·Bu ¹"},
-    {"scan.input_projection", "input projection B·u ¹"},
-    {"scan.output_projection", "output projection C·h ¹"},
-    {"scan.skip_connection", "skip connection D⊙u ¹"},
-    {"gating", "y ⊙ silu(g)"},
-    {"out_proj", "SSM output linear"},
-    {"ln_ffn", "layer norm before each FFN / MoE block"},
-    {"router", "MoE router: top-k + softmax"},
-    {"experts", "MoE experts"},
-    {"ffn", "dense feed-forward"},
-    {"ln_final", "final layer norm"},
-    {"lm_head", "tied LM head"},
-};
-#define N_ZONE_INFO ((int)(sizeof zone_info / sizeof zone_info[0]))
+/* The engine's ops (itera_op_info_get: engine/model_ops.def) in forward order, with what
+ * each covers (¹: one of the original report's four). Zones the results name but the
+ * engine does not know are listed after these, alphabetically. */
 #define OP_PREFIX "op_us."
-#define OP_ROOT "forward"
+#define OP_ROOT op_root()
+
+/* The prefill's root op ("forward"): the first op without a parent. */
+static const char *op_root(void)
+{
+    itera_op_info oi;
+    for (int i = 0; itera_op_info_get(i, &oi); i++)
+        if (!oi.parent[0])
+            return oi.name;
+    return "";
+}
+
+/* Whether z is a root op (the whole prefill or decode step: not a row of the table). */
+static bool op_is_root(const char *z)
+{
+    itera_op_info oi;
+    for (int i = 0; itera_op_info_get(i, &oi); i++)
+        if (!oi.parent[0] && strcmp(z, oi.name) == 0)
+            return true;
+    return false;
+}
 
 static int zone_rank(const char *z)
 {
-    for (int i = 0; i < N_ZONE_INFO; i++)
-        if (strcmp(z, zone_info[i].zone) == 0)
+    itera_op_info oi;
+    int i = 0;
+    for (; itera_op_info_get(i, &oi); i++)
+        if (strcmp(z, oi.name) == 0)
             return i;
-    return N_ZONE_INFO;
+    return i;
 }
 
-static const char *zone_what(const char *z)
+static const char *zone_what(const char *z, char *buf, size_t n)
 {
-    int i = zone_rank(z);
-    return i < N_ZONE_INFO ? zone_info[i].what : "";
+    itera_op_info oi;
+    if (!itera_op_info_get(zone_rank(z), &oi))
+        return "";
+    snprintf(buf, n, "%s%s", oi.summary, oi.original ? " ¹" : "");
+    return buf;
 }
 
 static int cmp_zone(const void *a, const void *b)
@@ -1251,7 +1254,7 @@ static void table_ops(rp *r, const section *s)
     for (int k = 0; k < nk; k++)
         for (int i = 0; i < prof[k].n; i++) {
             const char *z = prof[k].zone[i];
-            if (strcmp(z, OP_ROOT) == 0 || strcmp(z, "decode") == 0)
+            if (op_is_root(z))
                 continue;
             bool seen = false;
             for (int j = 0; j < nz; j++)
@@ -1294,7 +1297,8 @@ static void table_ops(rp *r, const section *s)
     bool any_original = false;
     for (int i = 0; i < nz; i++) {
         bool child = is_child[i];
-        const char *what = zone_what(zones[i]);
+        char whatbuf[256];
+        const char *what = zone_what(zones[i], whatbuf, sizeof whatbuf);
         any_original = any_original || strstr(what, "¹") != NULL;
         sb_printf(&r->md, "| %s`%s` | %s |", child ? "↳ " : "", zones[i], what);
         if (dat && !child)

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <regex.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -25,6 +26,7 @@
 #include "families.h"
 #include "gbench.h"
 #include "itera.h"
+#include "load.h"
 #include "machine.h"
 #include "peak.h"
 #include "pin.h"
@@ -76,6 +78,14 @@ typedef struct runner {
     double t0;
     bool emulated;
     bool journal_failed;
+    /* contention (load.h): one window per cell, from its first entry to its flush */
+    load_rule load_rule;
+    load_sample *load_start;
+    bool *load_started;
+    load_window *load_win;
+    int contended_cells;
+    /* --serve: cells the driver asked for */
+    bool *requested;
     progress prog;
     char err[ERRN];
 } runner;
@@ -111,6 +121,51 @@ void runner_root(char *out, size_t n)
     snprintf(out, n, ".");
 }
 
+/* ---- contention: the machine's load over each cell (load.h) ---- */
+
+static void load_begin(runner *r, int i)
+{
+    if (r->load_started[i])
+        return;
+    r->load_started[i] = load_read(NULL, &r->load_start[i], NULL) == BENCH_OK;
+}
+
+static json_t *real_or_null(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+/* Closes cell i's window and writes it into each of its iteration runs (GB counters:
+ * contended 0/1, load_other_cpu cores, load_steal_pct, load_cpu_pressure_pct,
+ * load_runnable_others, load_window_s; schema.h). */
+static void load_end(runner *r, int i, json_t *runs)
+{
+    load_sample end;
+    if (!r->load_started[i] || load_read(NULL, &end, NULL) != BENCH_OK)
+        return;
+    load_window *w = &r->load_win[i];
+    load_window_make(&r->load_start[i], &end, &r->load_rule, r->cells[i].threads, w);
+    size_t k;
+    json_t *run;
+    json_array_foreach(runs, k, run)
+    {
+        const char *type = json_string_value(json_object_get(run, ENT_RUN_TYPE));
+        if (!type || strcmp(type, "iteration") != 0)
+            continue;
+        json_object_set_new(run, MET_CONTENDED, json_integer(w->contended ? 1 : 0));
+        json_object_set_new(run, MET_LOAD_OTHER_CPU, real_or_null(w->other_cpu));
+        json_object_set_new(run, MET_LOAD_STEAL_PCT, real_or_null(w->steal_pct));
+        json_object_set_new(run, MET_LOAD_CPU_PRESSURE_PCT, real_or_null(w->pressure_pct));
+        json_object_set_new(run, MET_LOAD_RUNNABLE_OTHERS, json_integer(w->runnable_others));
+        json_object_set_new(run, MET_LOAD_WINDOW_S, real_or_null(w->wall_s));
+    }
+    if (w->contended) {
+        r->contended_cells++;
+        fprintf(stderr, "itera-bench: warning: %s was measured on a busy machine (%s): marked "
+                "contended\n", r->cells[i].name, w->why);
+    }
+}
+
 /* ---- journal flushing (GB callbacks) ---- */
 
 /* Whether some run of a cell's reported runs has error text msg (NULL: any error). */
@@ -135,6 +190,7 @@ static void flush_cell(runner *r, int i)
 {
     if (!r->pending[i])
         return;
+    load_end(r, i, r->pending[i]);
     fam_cell *fc = &r->fc[i];
     json_t *runs = r->pending[i];
     r->pending[i] = NULL;
@@ -229,6 +285,7 @@ static const char *on_enter(fam_cell *fc, void *user)
         fam_cell_release(r->active);
     r->active = fc;
     if (!fc->entered) {
+        load_begin(r, fc->index);
         r->started++;
         progress_start(&r->prog, fc->cell->name);
     }
@@ -413,6 +470,11 @@ static json_t *build_context(const ctx_inputs *in)
     snprintf(buf, sizeof buf, "%d rows x %d tokens, seed %u, vs FP32 with the same kernel and "
              "threads", FAM_ACC_BATCH, in->env->acc_seq, FAM_ACC_SEED);
     ctx_set(c, CTX_ACCURACY_INPUT, buf);
+    if (in->pr->text_accuracy)
+        textacc_describe(&in->env->texts, in->env->text_seq, buf, sizeof buf);
+    else
+        snprintf(buf, sizeof buf, "off (profile key text_accuracy = false)");
+    ctx_set(c, CTX_ACCURACY_TEXTS, buf);
     ctx_set(c, CTX_RSS, in->env->rss_reset_ok
                                 ? "per cell: VmHWM after a reset through /proc/self/clear_refs"
                                 : "process peak (ru_maxrss), not reset between cells");
@@ -627,6 +689,7 @@ static bench_status plan_cells(sweep *s)
     env->emulated = o->emulate;
     env->model_dir = o->model_dir;
     env->seed = ITERA_DEFAULT_SEED;
+    env->text_accuracy = s->pr.text_accuracy;
     env->peak_slots = s->plan.slots;
     env->run_cores = s->pl.cores > 0 && s->pl.cores < s->plan.slots ? s->pl.cores : s->plan.slots;
     if (fam_env_init(env, s->msg, sizeof s->msg) != 0)
@@ -721,11 +784,19 @@ static bench_status init_runner(sweep *s)
     r->todo = calloc((size_t)s->ncells, sizeof *r->todo);
     r->pending = calloc((size_t)s->ncells, sizeof *r->pending);
     r->journaled = calloc((size_t)s->ncells, sizeof *r->journaled);
+    r->load_start = calloc((size_t)s->ncells, sizeof *r->load_start);
+    r->load_started = calloc((size_t)s->ncells, sizeof *r->load_started);
+    r->load_win = calloc((size_t)s->ncells, sizeof *r->load_win);
+    r->requested = calloc((size_t)s->ncells, sizeof *r->requested);
     r->done = json_object();
     r->last_reported = -1;
     r->emulated = s->o->emulate;
-    if (!r->fc || !r->todo || !r->pending || !r->journaled || !r->done)
+    if (!r->fc || !r->todo || !r->pending || !r->journaled || !r->done || !r->load_start ||
+        !r->load_started || !r->load_win || !r->requested)
         return bench_fail(s->err, BENCH_ERR_NOMEM, "out of memory");
+    bench_error le;
+    if (load_rule_from_env(&r->load_rule, &le) != BENCH_OK)
+        return bench_fail(s->err, BENCH_ERR_INPUT, "%s", le.msg);
     return BENCH_OK;
 }
 
@@ -847,6 +918,8 @@ static bench_status probe_machine(sweep *s)
     } else {
         ctx_set(s->context, CTX_RESUMED, "true");
     }
+    char rule[512];
+    ctx_set(s->context, CTX_CONTENTION, load_rule_describe(&r->load_rule, rule, sizeof rule));
 
     if (s->resumed) {
         if (journal_reopen(s->jpath, s->jd.valid_bytes, &r->jr, s->msg, sizeof s->msg) != 0)
@@ -868,6 +941,70 @@ static bench_status probe_machine(sweep *s)
     return BENCH_OK;
 }
 
+/* --serve (runner.h): one cell per request line, each run alone through Google Benchmark
+ * and released (its workers gone) before the answer, so the process sits idle between
+ * requests. */
+static bench_status serve_cells(sweep *s, const gb_options *gopt)
+{
+    runner *r = &s->r;
+    const char *log = s->logpath;
+    fprintf(stderr, "itera-bench: serving %d cells of platform %s, profile %s -> %s (Google "
+            "Benchmark's output in %s)\n", s->ncells, s->pl.name, s->pr.name, s->out, log);
+    progress_init(&r->prog, stderr, false, 0, s->ncells, 0, s->ncells);
+    printf("ready %d\n", s->ncells);
+    fflush(stdout);
+    r->t0 = mono_s();
+    char line[4096];
+    bool first = true;
+    while (fgets(line, sizeof line, stdin)) {
+        size_t len = strcspn(line, "\r\n");
+        line[len] = '\0';
+        if (strcmp(line, "quit") == 0)
+            break;
+        const char *name = strncmp(line, "run ", 4) == 0 ? line + 4 : NULL;
+        int i = -1;
+        for (int k = 0; name && k < s->ncells && i < 0; k++)
+            if (strcmp(s->cells[k].name, name) == 0)
+                i = k;
+        if (i < 0 || !r->todo[i] || r->requested[i]) {
+            printf("err %s\t%s\n", name ? name : line,
+                   !name ? "expected 'run CELL' or 'quit'"
+                   : i < 0 ? "not a cell of this platform and profile" : "already run");
+            fflush(stdout);
+            continue;
+        }
+        r->requested[i] = true;
+        gb_clear();
+        int ran = -1;
+        if (gb_register(s->cells[i].name, fam_bench, &r->fc[i], gopt) == 0) {
+            gb_run_opts ro = { .log_path = log, .log_append = !first, .filter = "all" };
+            ran = gb_run_with(&ro, on_run, r);
+        }
+        first = false;
+        flush_all(r);
+        if (r->active)
+            fam_cell_release(r->active);
+        r->active = NULL;
+        json_t *entry = json_object_get(r->done, s->cells[i].name);
+        json_t *run0 = json_array_get(json_object_get(entry, "runs"), 0);
+        const load_window *w = &r->load_win[i];
+        if (ran < 0)
+            printf("err %s\t%s\n", s->cells[i].name, gb_error());
+        else if (!run0)
+            printf("err %s\tno results\n", s->cells[i].name);
+        else if (json_is_true(json_object_get(run0, ENT_ERROR_OCCURRED)))
+            printf("err %s\t%s\n", s->cells[i].name,
+                   json_string_value(json_object_get(run0, ENT_ERROR_MESSAGE)));
+        else
+            printf("ok %s\t%d\t%.3f\t%.1f\t%s\n", s->cells[i].name, w->contended ? 1 : 0,
+                   w->other_cpu, isnan(w->pressure_pct) ? -1.0 : w->pressure_pct, w->why);
+        fflush(stdout);
+    }
+    journal_close(r->jr);
+    r->jr = NULL;
+    return BENCH_OK;
+}
+
 /* Registers the cells still to run and runs them through Google Benchmark; every
  * finished cell is journaled as it completes (the callbacks above). */
 static bench_status run_cells(sweep *s)
@@ -881,9 +1018,12 @@ static bench_status run_cells(sweep *s)
     gopt.unit = GB_UNIT_US;
     for (int i = 0; i < s->ncells; i++) {
         fam_cell_init(&r->fc[i], &s->env, &s->cells[i], i);
-        if (r->todo[i] && gb_register(s->cells[i].name, fam_bench, &r->fc[i], &gopt) != 0)
+        if (!o->serve && r->todo[i] &&
+            gb_register(s->cells[i].name, fam_bench, &r->fc[i], &gopt) != 0)
             return bench_fail(s->err, BENCH_ERR_SYSTEM, "%s", gb_error());
     }
+    if (o->serve)
+        return serve_cells(s, &gopt);
     fprintf(stderr, "itera-bench: platform %s (%d cores, %d threads%s), profile %s: %d cells "
             "-> %s\n", s->pl.name, s->pl.cores, s->pl.threads, o->emulate ? ", EMULATED" : "",
             s->pr.name, s->ncells, s->out);
@@ -973,24 +1113,28 @@ static bench_status finish(sweep *s)
         json_decref(left_out);
         return bench_fail(s->err, BENCH_ERR_NOMEM, "out of memory");
     }
-    int missing = 0, filtered = 0, unused = 0;
+    int missing = 0, filtered = 0, unused = 0, nnames = 0;
     for (int i = 0; i < s->ncells; i++) {
-        names[i] = s->cells[i].name;
-        if (json_object_get(r->done, names[i]))
+        if (o->serve && !r->requested[i])
+            continue; /* --serve: the file holds the cells asked for */
+        names[nnames++] = s->cells[i].name;
+        if (json_object_get(r->done, s->cells[i].name))
             continue;
-        if (s->selected[i]) {
+        if (s->selected[i] || o->serve) {
             missing++;
         } else {
             filtered++;
-            json_array_append_new(left_out, json_string(names[i]));
+            json_array_append_new(left_out, json_string(s->cells[i].name));
         }
     }
-    s->root = results_assemble(s->context, names, s->ncells, r->done, &unused);
+    s->root = results_assemble(s->context, names, nnames, r->done, &unused);
     free(names);
     json_t *rc_ctx = json_object_get(s->root, RES_CONTEXT);
     char buf[64];
     snprintf(buf, sizeof buf, "%d", missing);
     ctx_set(rc_ctx, CTX_MISSING_CELLS, buf);
+    snprintf(buf, sizeof buf, "%d", r->contended_cells);
+    ctx_set(rc_ctx, CTX_CONTENDED_CELLS, buf);
     ctx_set(rc_ctx, CTX_FILTER, s->filter ? s->filter : "");
     snprintf(buf, sizeof buf, "%d", s->nselected);
     ctx_set(rc_ctx, CTX_CELLS_SELECTED, buf);
@@ -1020,21 +1164,27 @@ static bench_status finish(sweep *s)
     char tdur[32];
     progress_fmt_duration(mono_s() - r->t0, tdur, sizeof tdur);
     fprintf(stderr, "itera-bench: %d of %d cells in %s (%d this run, %s)%s%s\n",
-            s->ncells - missing - filtered, s->ncells, s->out, r->finished, tdur,
+            nnames - missing - filtered, nnames, s->out, r->finished, tdur,
             filtered ? ", the rest filtered out" : "", o->emulate ? ", EMULATED" : "");
 
-    /* The summary, from the file as written. */
-    gb_file f;
-    fflush(stderr);
-    if (gb_file_load(s->out, &f, s->msg, sizeof s->msg) == 0) {
-        printf("\n");
-        summary_print(stdout, &f);
-        gb_file_free(&f);
+    if (o->serve) {
+        /* the driver (ab) reads stdout: the last line, no summary */
+        printf("bye %s\n", s->out);
+        fflush(stdout);
     } else {
-        fprintf(stderr, "itera-bench: warning: no summary: %s\n", s->msg);
+        /* The summary, from the file as written. */
+        gb_file f;
+        fflush(stderr);
+        if (gb_file_load(s->out, &f, s->msg, sizeof s->msg) == 0) {
+            printf("\n");
+            summary_print(stdout, &f);
+            gb_file_free(&f);
+        } else {
+            fprintf(stderr, "itera-bench: warning: no summary: %s\n", s->msg);
+        }
+        printf("\nresults: %s\nlog:     %s\n", s->out, s->logpath);
+        fflush(stdout);
     }
-    printf("\nresults: %s\nlog:     %s\n", s->out, s->logpath);
-    fflush(stdout);
 
     /* One message for everything that went wrong (main prints it). */
     char why[ERRN] = "";
@@ -1068,6 +1218,10 @@ static void sweep_free(sweep *s)
     free(r->todo);
     free(r->pending);
     free(r->journaled);
+    free(r->load_start);
+    free(r->load_started);
+    free(r->load_win);
+    free(r->requested);
     json_decref(r->done);
     json_decref(s->root);
     json_decref(s->context);

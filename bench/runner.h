@@ -41,6 +41,12 @@ typedef struct runner_opts {
     const char *machine;    /* machine name (--machine); NULL: ITERA_MACHINE or derived */
     bool resume;
     bool emulate;
+    bool serve;             /* --serve (ab's worker): after the set-up, print "ready N" and
+                               answer one stdin line at a time: "run CELL" runs that cell
+                               alone (each at most once) and prints "ok CELL\tC\tO\tP\tWHY"
+                               (C 1 when contended, O other processes' cores, P CPU pressure
+                               %, -1 unknown; WHY the limit crossed) or "err CELL\tMESSAGE";
+                               "quit" or EOF ends it. The results file holds the cells run. */
     bool verbose;           /* Google Benchmark's per-repetition lines on stderr too */
     const char *resume_command; /* printed when interrupted; NULL: a generic hint */
     shard_spec shard;       /* count 0: every cell; else only shard index/count (shard.h) */

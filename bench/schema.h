@@ -151,13 +151,35 @@ bench_status bench_cell_from_name(const bench_name *n, bench_cell *out, bench_er
       "max |logit - FP32 logit| on the accuracy input")                                      \
     X(TOP1_AGREEMENT, "top1_agreement", "fraction", "prefill decode",                         \
       "share of positions whose argmax agrees with FP32")                                    \
+    X(KLD_MEAN, "kld_mean", "nats", "prefill decode",                                         \
+      "mean KL(fp32 || quant) of the next-token distributions on the accuracy input")        \
+    X(DELTA_PPL, "delta_ppl", "ppl", "prefill decode",                                        \
+      "perplexity - FP32's of the accuracy input's next tokens (random tokens: a shift, not a quality)") \
     X(COUNTERS_MULTIPLEXED, "counters_multiplexed", "flag", "all",                            \
       "1 when some <event>_per_token values were estimated (multiplexed)")                   \
     X(SESSION_CREATE_MS, "session_create_ms", "ms", "peer",                                   \
-      "a peer's session set-up time (ONNX Runtime), outside the timed loop")
+      "a peer's session set-up time (ONNX Runtime), outside the timed loop")                 \
+    X(CONTENDED, "contended", "flag", "all",                                                  \
+      "1 when the machine was busy over the cell (load.h); compare says contended")         \
+    X(LOAD_OTHER_CPU, "load_other_cpu", "cores", "all",                                       \
+      "cores other processes used over the cell (/proc/stat idle vs our CPU time)")         \
+    X(LOAD_STEAL_PCT, "load_steal_pct", "%", "all", "hypervisor steal over the cell")         \
+    X(LOAD_CPU_PRESSURE_PCT, "load_cpu_pressure_pct", "%", "all",                             \
+      "/proc/pressure/cpu some over the cell's wall time (null without PSI)")               \
+    X(LOAD_RUNNABLE_OTHERS, "load_runnable_others", "tasks", "all",                           \
+      "runnable tasks besides the reader when the cell began (-1 unknown)")                 \
+    X(LOAD_WINDOW_S, "load_window_s", "s", "all", "the wall time the load was measured over")
 
 /* Hardware / software event counters: "<event>_per_token" (counters.h's event names). */
 #define MET_PER_TOKEN_SUFFIX "_per_token"
+/* Accuracy on a model folder's texts (profile key text_accuracy; prefill cells; bench/textacc.h):
+ * "text_<stat>_<name>", <name> the text's file stem (e.g. wikitext2_test, tinystories), <stat>:
+ *   ppl     perplexity of the cell's quant      dppl    ppl - FP32's      dpplse  its standard error
+ *   kld     mean KL(fp32 || quant) in nats      top1    top-1 agreement with FP32 (fraction)
+ * The same for every prefill cell of a quant (computed once per run: 1 thread, sequential
+ * scan kernel); the fp32 cells hold FP32's perplexity (dppl, kld 0). */
+#define MET_TEXT_PREFIX "text_"
+#define MET_TEXT_STATS {"ppl", "dppl", "dpplse", "kld", "top1"}
 
 #define SCHEMA_X_CONST(id, name, ...) static const char MET_##id[] = name;
 SCHEMA_COUNTERS(SCHEMA_X_CONST)
@@ -167,7 +189,8 @@ SCHEMA_COUNTERS(SCHEMA_X_CONST)
  * source: "gb" Google Benchmark's own key (written as GB writes it: numbers, booleans,
  * arrays); "itera" the harness's (strings, as GB's custom context writes them);
  * "machine" the fingerprint (machine.h, strings); written only in some files: "shard"
- * (run --shard), "merge" (itera-bench merge), "slurm" (inside a Slurm job), "peer" (the
+ * (run --shard), "merge" (itera-bench merge), "ab" (itera-bench ab's two sides),
+ * "slurm" (inside a Slurm job), "peer" (the
  * peers, scripts/peer_*.py); "legacy" read from older files only. Every "gb", "itera" and
  * "machine" key is in every harness results file (tests/cli/schema.sh), except
  * itera_resumed (a resumed run). */
@@ -210,6 +233,7 @@ SCHEMA_COUNTERS(SCHEMA_X_CONST)
     X(REPETITIONS, "itera_repetitions", "itera", "the profile's repetitions")                 \
     X(MIN_TIME, "itera_min_time", "itera", "the profile's min time, seconds")                 \
     X(ACCURACY_INPUT, "itera_accuracy_input", "itera", "the accuracy check's input")          \
+    X(ACCURACY_TEXTS, "itera_accuracy_texts", "itera", "texts of the text_* counters, or why none") \
     X(RSS, "itera_rss", "itera", "how peak_rss_mb is measured")                               \
     X(CELLS, "itera_cells", "itera", "cells in the profile")                                  \
     X(MISSING_CELLS, "itera_missing_cells", "itera", "selected cells without results")        \
@@ -217,6 +241,17 @@ SCHEMA_COUNTERS(SCHEMA_X_CONST)
     X(CELLS_SELECTED, "itera_cells_selected", "itera", "cells the filter selected")           \
     X(CELLS_FILTERED_OUT, "itera_cells_filtered_out", "itera", "cells the filter left out")  \
     X(RESUMED, "itera_resumed", "itera", "true when --resume completed the file")             \
+    X(CONTENTION, "itera_contention", "itera", "the busy-machine rule the cells were marked by")\
+    X(CONTENDED_CELLS, "itera_contended_cells", "itera", "cells measured on a busy machine")  \
+    X(AB_SESSION, "itera_ab_session", "ab", "ab files: the session both sides share")         \
+    X(AB_SIDE, "itera_ab_side", "ab", "ab files: base or new")                                \
+    X(AB_SEED, "itera_ab_seed", "ab", "ab files: the seed of the order")                      \
+    X(AB_ROUNDS, "itera_ab_rounds", "ab", "ab files: rounds run")                             \
+    X(AB_SCHEDULE, "itera_ab_schedule", "ab", "ab files: the schedule file beside them")      \
+    X(AB_BASE, "itera_ab_base", "ab", "ab files: the base side's build")                      \
+    X(AB_NEW, "itera_ab_new", "ab", "ab files: the new side's build")                         \
+    X(AB_BUILD, "itera_ab_build", "ab", "ab files: this side's build")                        \
+    X(AB_NOTE, "itera_ab_note", "ab", "ab files: what one run per round means")               \
     X(PEER, "itera_peer", "peer", "a peer's implementation and settings")                     \
     X(PEER_THREADS, "itera_peer_threads", "peer", "the thread counts a peer ran")             \
     X(PEER_INPUTS, "itera_peer_inputs", "peer", "a peer's input tokens")                      \

@@ -178,3 +178,31 @@ itera_status itera_acc_summary(const itera_acc *a, itera_acc_stats *s, itera_err
     s->delta_ppl_se = isnan(dv) ? NAN : sqrt(dv > 0 ? dv : 0);
     return ITERA_OK;
 }
+
+itera_status itera_acc_windows(itera_acc *a, itera_ctx *ref, itera_ctx *test, const int32_t *ids, int n,
+                               int L, int B, itera_error *err)
+{
+    if (n < 0 || L < 2 || B < 1)
+        return itera_fail(err, ITERA_ERR_ARG, "accuracy windows: %d tokens in windows of %d, %d at a time (need L >= 2, B >= 1)", n, L, B);
+    const size_t rows = (size_t)B * (size_t)L;
+    float *lr = malloc(rows * (size_t)a->V * sizeof(float)), *lt = malloc(rows * (size_t)a->V * sizeof(float));
+    int32_t *tg = malloc(rows * sizeof *tg);
+    itera_status st = lr && lt && tg ? ITERA_OK : itera_fail(err, ITERA_ERR_NOMEM, "accuracy windows: out of memory");
+    const int full = n / L, rem = n % L;
+    /* full windows B at a time, then the shorter last one (w == full) alone */
+    for (int w = 0; st == ITERA_OK && (w < full || (w == full && rem >= 2));) {
+        const int Bn = w == full ? 1 : (full - w < B ? full - w : B), Ln = w == full ? rem : L;
+        const int32_t *win = ids + (size_t)w * L;
+        for (int b = 0; b < Bn; b++)
+            for (int l = 0; l < Ln; l++) tg[(size_t)b * Ln + l] = l + 1 < Ln ? win[(size_t)b * Ln + l + 1] : -1;
+        st = itera_forward(ref, win, Bn, Ln, lr, err);
+        if (st == ITERA_OK) st = itera_forward(test, win, Bn, Ln, lt, err);
+        if (st == ITERA_OK) st = itera_acc_add(a, lr, lt, tg, (size_t)Bn * Ln, err);
+        if (w == full) break;
+        w += Bn;
+    }
+    free(lr);
+    free(lt);
+    free(tg);
+    return st;
+}

@@ -3,7 +3,10 @@
  * (itera.h "Instruction sets"), and the one rule that picks a variant row for an ISA.
  *
  * AVX2 means AVX2 + FMA + F16C with the OS saving YMM state; AVX512 means F/BW/DQ/VL
- * with the OS saving opmask/ZMM state; AVX512VNNI adds avx512_vnni. The values are filled
+ * with the OS saving opmask/ZMM state; AVX512VNNI adds avx512_vnni; AMX adds AMX-TILE and
+ * AMX-INT8 with the OS saving tile state (XCR0 bits 17, 18), and on Linux the process's
+ * permission to use tile data, requested here once (arch_prctl ARCH_REQ_XCOMP_PERM: it
+ * only lets the kernel allocate the 8 KiB state per thread on first use). The values are filled
  * once (pthread_once), so any thread may call these at any time.
  */
 #include "itera.h"
@@ -15,6 +18,8 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #define CPU_X86 1
 #else
 #define CPU_X86 0
@@ -25,6 +30,7 @@ static const char *const isa_names[ITERA_ISA_COUNT] = {
     [ITERA_ISA_AVX2] = "avx2",
     [ITERA_ISA_AVX512] = "avx512",
     [ITERA_ISA_AVX512VNNI] = "avx512vnni",
+    [ITERA_ISA_AMX] = "amx",
 };
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -55,7 +61,16 @@ static itera_isa detect(void) {
               vl = (b >> 31) & 1, vnni = (c >> 11) & 1;
     if (!(avx2 && fma && f16c)) return ITERA_ISA_SCALAR;
     if (!(f && dq && bw && vl) || (xcr0 & 0xe0) != 0xe0) return ITERA_ISA_AVX2; /* opmask, ZMM */
-    return vnni ? ITERA_ISA_AVX512VNNI : ITERA_ISA_AVX512;
+    if (!vnni) return ITERA_ISA_AVX512;
+    const int amx_tile = (d >> 24) & 1, amx_int8 = (d >> 25) & 1;
+    if (!amx_tile || !amx_int8 || (xcr0 & 0x60000) != 0x60000) return ITERA_ISA_AVX512VNNI;
+#if defined(__linux__) && defined(SYS_arch_prctl)
+    enum { ARCH_REQ_XCOMP_PERM = 0x1023, XFEATURE_XTILEDATA = 18 };
+    if (syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) != 0) return ITERA_ISA_AVX512VNNI;
+    return ITERA_ISA_AMX;
+#else
+    return ITERA_ISA_AVX512VNNI;
+#endif
 #else
     return ITERA_ISA_SCALAR;
 #endif
@@ -86,7 +101,7 @@ static void init(void) {
         if (cap < best_isa) best_isa = cap;
     } else {
         snprintf(env_error, sizeof env_error,
-                 "ITERA_ISA='%.40s' is not one of scalar, avx2, avx512, avx512vnni; ignored",
+                 "ITERA_ISA='%.40s' is not one of scalar, avx2, avx512, avx512vnni, amx; ignored",
                  env);
         env_bad = 1;
     }

@@ -19,6 +19,7 @@
 #include "pool.h"
 #include "scan.h"
 #include "vmath.h"
+#include "ops.h"
 #include "zone.h"
 
 struct itera_ctx {
@@ -200,7 +201,7 @@ itera_status itera_ctx_create(const itera_model *m, const itera_ctx_opts *o, ite
         return itera_fail(err, ITERA_ERR_NOMEM, "out of memory allocating buffers for %d x %d tokens",
                           max_batch, max_seq);
     }
-    c->prof = prof_create(threads, err);
+    c->prof = prof_create(threads, zone_names, ZONE_COUNT, err);
     if (!c->prof) {
         itera_ctx_free(c);
         return ITERA_ERR_NOMEM;
@@ -216,7 +217,6 @@ itera_status itera_ctx_create(const itera_model *m, const itera_ctx_opts *o, ite
 }
 
 int itera_ctx_threads(const itera_ctx *c) { return c->threads; }
-itera_prof *itera_ctx_prof(itera_ctx *c) { return c->prof; }
 void itera_ctx_pool_waits(const itera_ctx *c, itera_pool_waits *out) { pool_waits(c->pool, out); }
 int itera_ctx_position(const itera_ctx *c) { return c->pos; }
 int itera_ctx_batch(const itera_ctx *c) { return c->state_b; }
@@ -657,4 +657,61 @@ itera_status itera_decode_step(itera_ctx *c, const int32_t *tokens, float *logit
     run_tokens(c, tokens, c->state_b, 1, logits);
     zone_end(c->prof, 0, ZONE_DECODE, z0);
     return ITERA_OK;
+}
+
+/* ---- profiling (itera.h): the context's zone profiler over the model's ops (ops.h) ---- */
+
+void itera_prof_enable(itera_ctx *c, bool on) { c->prof->enabled = on; }
+
+void itera_prof_reset(itera_ctx *c) { prof_reset(c->prof); }
+
+int itera_prof_ops(itera_ctx *c, itera_op_stat *out, int cap)
+{
+    const itera_prof *p = c->prof;
+    double us = p->ns_per_tick / 1000.0;
+    uint64_t nf = 0, nd = 0;
+    for (int t = 0; t < p->nthreads; t++) {
+        nf += prof_acc(p, t, ZONE_FORWARD)->count;
+        nd += prof_acc(p, t, ZONE_DECODE)->count;
+    }
+    /* Ops run under both roots; name the one that ran (the forward when both did). */
+    itera_zone op_root = (nd > 0 && nf == 0) ? ZONE_DECODE : ZONE_FORWARD;
+    int n = 0;
+    for (int z = 0; z < ZONE_COUNT; z++) {
+        uint64_t cnt;
+        double tot, mn, mx;
+        if (!prof_zone_total(p, z, &cnt, &tot, &mn, &mx)) continue;
+        if (n < cap) {
+            const zone_acc *a0 = prof_acc(p, 0, z);
+            double caller = (double)a0->total - (double)a0->count * p->overhead_ticks;
+            itera_zone par = zone_parent((itera_zone)z);
+            if (par == ZONE_FORWARD) par = op_root;
+            out[n] = (itera_op_stat){
+                .name = zone_name((itera_zone)z),
+                .parent = par == ZONE_NONE ? "" : zone_name(par),
+                .calls = cnt,
+                .total_us = tot * us,
+                .mean_us = tot * us / (double)cnt,
+                .min_us = mn * us,
+                .max_us = mx * us,
+                .caller_us = caller > 0 ? caller * us : 0,
+            };
+        }
+        n++;
+    }
+    return n;
+}
+
+itera_status itera_prof_trace(itera_ctx *c, bool on, itera_error *err) { return prof_trace(c->prof, on, err); }
+
+itera_status itera_prof_write_trace(itera_ctx *c, const char *path, itera_error *err)
+{
+    return prof_write_trace(c->prof, path, err);
+}
+
+void itera_prof_overhead(itera_ctx *c, double *zone_ns, double *pair_ns)
+{
+    const itera_prof *p = c->prof;
+    if (zone_ns) *zone_ns = p->overhead_ticks * p->ns_per_tick;
+    if (pair_ns) *pair_ns = p->pair_ticks * p->ns_per_tick;
 }

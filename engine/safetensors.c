@@ -407,3 +407,48 @@ itera_status st_write(st_writer *w, const char *path, itera_error *err)
     st = itera_file_commit(f, err);
     return st;
 }
+
+/* ---- the public reader (itera.h) ---- */
+
+struct itera_tensors {
+    st_file *st;
+    itera_tensor_view *views; /* [st->n], pointing into st */
+};
+
+itera_status itera_tensors_open(const char *path, itera_tensors **out, itera_error *err)
+{
+    *out = NULL;
+    st_file *st;
+    itera_status rc = st_open(path, &st, err);
+    if (rc != ITERA_OK) return rc;
+    itera_tensors *f = calloc(1, sizeof *f);
+    if (f) f->views = calloc((size_t)(st->n > 0 ? st->n : 1), sizeof *f->views);
+    if (!f || !f->views) {
+        free(f);
+        st_close(st);
+        return itera_fail(err, ITERA_ERR_NOMEM, "%s: out of memory", path);
+    }
+    f->st = st;
+    for (int i = 0; i < st->n; i++) {
+        const st_tensor *t = &st->t[i];
+        f->views[i] = (itera_tensor_view){.name = t->name, .dtype = t->dtype, .rank = t->rank, .shape = t->shape,
+                                          .data = t->data, .nbytes = t->nbytes};
+    }
+    *out = f;
+    return ITERA_OK;
+}
+
+const itera_tensor_view *itera_tensors_find(const itera_tensors *f, const char *name)
+{
+    for (int i = 0; f && i < f->st->n; i++)
+        if (strcmp(f->views[i].name, name) == 0) return &f->views[i];
+    return NULL;
+}
+
+void itera_tensors_close(itera_tensors *f)
+{
+    if (!f) return;
+    st_close(f->st);
+    free(f->views);
+    free(f);
+}

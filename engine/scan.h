@@ -19,6 +19,7 @@
 #include "itera.h"
 #include "linear.h"
 #include "pool.h"
+#include "ops.h"
 #include "zone.h"
 
 /* One layer's scan weights (FP32; not quantized: they are the scan's own parameters). */

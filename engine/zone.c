@@ -1,7 +1,8 @@
 /*
  * zone.c: the zone profiler (see zone.h): creation with TSC calibration and a measured
- * per-zone overhead, zone names and nesting, trace buffers and the Chrome trace-event
- * writer, and the public itera_prof_* API.
+ * per-zone overhead, trace buffers and the Chrome trace-event writer. Generic: the zones'
+ * names are given at creation (the model's are in ops.h; the public itera_prof_* API on a
+ * context is in forward.c, which owns the context).
  *
  * The TSC is assumed invariant (constant_tsc/nonstop_tsc, true on every x86-64 of the
  * last decade); its rate is measured once per process against CLOCK_MONOTONIC_RAW over
@@ -20,53 +21,6 @@
 #include <time.h>
 
 #include "err.h"
-
-static const char *const zone_names[ZONE_COUNT] = {
-    [ZONE_FORWARD] = "forward",
-    [ZONE_DECODE] = "decode",
-    [ZONE_EMBEDDING] = "embedding",
-    [ZONE_LN_SSM] = "ln_ssm",
-    [ZONE_IN_PROJ] = "in_proj",
-    [ZONE_CONV] = "conv",
-    [ZONE_DELTA_PROJ] = "delta_proj",
-    [ZONE_SCAN] = "scan",
-    [ZONE_SCAN_STATE] = "scan.state_transition",
-    [ZONE_SCAN_INPUT] = "scan.input_projection",
-    [ZONE_SCAN_OUTPUT] = "scan.output_projection",
-    [ZONE_SCAN_SKIP] = "scan.skip_connection",
-    [ZONE_GATING] = "gating",
-    [ZONE_OUT_PROJ] = "out_proj",
-    [ZONE_LN_FFN] = "ln_ffn",
-    [ZONE_ROUTER] = "router",
-    [ZONE_EXPERTS] = "experts",
-    [ZONE_FFN] = "ffn",
-    [ZONE_LN_FINAL] = "ln_final",
-    [ZONE_LM_HEAD] = "lm_head",
-};
-
-const char *zone_name(itera_zone z)
-{
-    return (z >= 0 && z < ZONE_COUNT) ? zone_names[z] : "?";
-}
-
-/* Ops nest in the forward (or, in a decode step, the decode: see itera_prof_ops); the
- * scan's four phases nest in the scan. */
-itera_zone zone_parent(itera_zone z)
-{
-    switch (z) {
-    case ZONE_FORWARD:
-    case ZONE_DECODE:
-    case ZONE_COUNT:
-        return ZONE_COUNT;
-    case ZONE_SCAN_STATE:
-    case ZONE_SCAN_INPUT:
-    case ZONE_SCAN_OUTPUT:
-    case ZONE_SCAN_SKIP:
-        return ZONE_SCAN;
-    default:
-        return ZONE_FORWARD;
-    }
-}
 
 #if !(defined(__x86_64__) || defined(__i386__))
 uint64_t zone_ticks_fallback(void)
@@ -102,22 +56,28 @@ static void calibrate(void)
     } while (n1 - n0 < 5e6);
     if (k1 > k0) calib_ns_per_tick = (n1 - n0) / (double)(k1 - k0);
 
-    /* Overhead: empty zones on a private, enabled profiler. */
+    /* Overhead: empty zones on a private, enabled profiler of one zone. */
+    static const char *const one[] = {"calibration"};
+    zone_acc acc;
     itera_prof *p = calloc(1, sizeof *p);
     if (!p) return;
     p->enabled = true;
     p->nthreads = 1;
+    p->n_zones = 1;
+    p->stride = 1;
+    p->names = one;
+    p->acc = &acc;
     double best_in = 1e30, best_pair = 1e30;
     enum { BATCHES = 10, PER = 1000 };
     for (int b = 0; b < BATCHES; b++) {
-        p->acc[0][ZONE_FORWARD] = (zone_acc){0, 0, UINT64_MAX, 0};
+        acc = (zone_acc){0, 0, UINT64_MAX, 0};
         uint64_t s0 = zone_ticks();
         for (int i = 0; i < PER; i++) {
             uint64_t t0 = zone_begin(p);
-            zone_end(p, 0, ZONE_FORWARD, t0);
+            zone_end(p, 0, 0, t0);
         }
         uint64_t s1 = zone_ticks();
-        double in = (double)p->acc[0][ZONE_FORWARD].total / PER;
+        double in = (double)acc.total / PER;
         double pair = (double)(s1 - s0) / PER;
         if (in < best_in) best_in = in;
         if (pair < best_pair) best_pair = pair;
@@ -131,15 +91,18 @@ static void calibrate(void)
 
 static void acc_clear(itera_prof *p)
 {
-    for (int t = 0; t < ITERA_MAX_THREADS; t++)
-        for (int z = 0; z < ZONE_COUNT; z++) p->acc[t][z] = (zone_acc){0, 0, UINT64_MAX, 0};
+    for (int i = 0; i < p->nthreads * p->stride; i++) p->acc[i] = (zone_acc){0, 0, UINT64_MAX, 0};
 }
 
-itera_prof *prof_create(int nthreads, itera_error *err)
+itera_prof *prof_create(int nthreads, const char *const *names, int n_zones, itera_error *err)
 {
     if (nthreads < 1 || nthreads > ITERA_MAX_THREADS) {
         itera_fail(err, ITERA_ERR_ARG, "profiler: threads %d out of range (expected 1..%d)",
                    nthreads, ITERA_MAX_THREADS);
+        return NULL;
+    }
+    if (n_zones < 1 || !names) {
+        itera_fail(err, ITERA_ERR_ARG, "profiler: %d zones (expected at least one, named)", n_zones);
         return NULL;
     }
     pthread_once(&calib_once, calibrate);
@@ -150,6 +113,17 @@ itera_prof *prof_create(int nthreads, itera_error *err)
     }
     memset(p, 0, sizeof *p);
     p->nthreads = nthreads;
+    p->n_zones = n_zones;
+    p->names = names;
+    /* one row of n_zones per thread, rows 64-byte aligned (no false sharing) */
+    size_t row = ((size_t)n_zones * sizeof(zone_acc) + 63) & ~(size_t)63;
+    p->stride = (int)(row / sizeof(zone_acc));
+    p->acc = aligned_alloc(64, row * (size_t)nthreads);
+    if (!p->acc) {
+        free(p);
+        itera_fail(err, ITERA_ERR_NOMEM, "profiler: out of memory");
+        return NULL;
+    }
     p->ns_per_tick = calib_ns_per_tick;
     p->overhead_ticks = calib_overhead;
     p->pair_ticks = calib_pair;
@@ -162,6 +136,7 @@ void prof_free(itera_prof *p)
 {
     if (!p) return;
     for (int t = 0; t < ITERA_MAX_THREADS; t++) free(p->events[t]);
+    free(p->acc);
     free(p);
 }
 
@@ -192,12 +167,12 @@ itera_status prof_trace(itera_prof *p, bool on, itera_error *err)
     return ITERA_OK;
 }
 
-bool prof_zone_total(const itera_prof *p, itera_zone z, uint64_t *count, double *total_ticks,
+bool prof_zone_total(const itera_prof *p, int z, uint64_t *count, double *total_ticks,
                      double *min_ticks, double *max_ticks)
 {
     uint64_t n = 0, tot = 0, mn = UINT64_MAX, mx = 0;
     for (int t = 0; t < p->nthreads; t++) {
-        const zone_acc *a = &p->acc[t][z];
+        const zone_acc *a = prof_acc(p, t, z);
         if (!a->count) continue;
         n += a->count;
         tot += a->total;
@@ -250,7 +225,8 @@ itera_status prof_write_trace(const itera_prof *p, const char *path, itera_error
             const zone_event *e = &p->events[t][i];
             double d = (double)(e->t1 - e->t0) - p->overhead_ticks;
             double ts = e->t0 >= p->t_origin ? (double)(e->t0 - p->t_origin) * us : 0.0;
-            bad = add_event(ev, zone_name((itera_zone)e->zone), "X", ts, (d > 0 ? d : 0) * us, t);
+            const char *name = e->zone < (uint32_t)p->n_zones ? p->names[e->zone] : "?";
+            bad = add_event(ev, name, "X", ts, (d > 0 ? d : 0) * us, t);
         }
         dropped += p->dropped[t];
     }
@@ -273,64 +249,4 @@ itera_status prof_write_trace(const itera_prof *p, const char *path, itera_error
     itera_status st = itera_write_file(path, text, strlen(text), err);
     free(text);
     return st;
-}
-
-/* ---- public API (itera.h) ---- */
-
-void itera_prof_enable(itera_ctx *c, bool on) { itera_ctx_prof(c)->enabled = on; }
-
-void itera_prof_reset(itera_ctx *c) { prof_reset(itera_ctx_prof(c)); }
-
-int itera_prof_ops(itera_ctx *c, itera_op_stat *out, int cap)
-{
-    const itera_prof *p = itera_ctx_prof(c);
-    double us = p->ns_per_tick / 1000.0;
-    uint64_t nf = 0, nd = 0;
-    for (int t = 0; t < p->nthreads; t++) {
-        nf += p->acc[t][ZONE_FORWARD].count;
-        nd += p->acc[t][ZONE_DECODE].count;
-    }
-    /* Ops run under both roots; name the one that ran (the forward when both did). */
-    itera_zone op_root = (nd > 0 && nf == 0) ? ZONE_DECODE : ZONE_FORWARD;
-    int n = 0;
-    for (int z = 0; z < ZONE_COUNT; z++) {
-        uint64_t cnt;
-        double tot, mn, mx;
-        if (!prof_zone_total(p, (itera_zone)z, &cnt, &tot, &mn, &mx)) continue;
-        if (n < cap) {
-            const zone_acc *a0 = &p->acc[0][z];
-            double caller = (double)a0->total - (double)a0->count * p->overhead_ticks;
-            itera_zone par = zone_parent((itera_zone)z);
-            if (par == ZONE_FORWARD) par = op_root;
-            out[n] = (itera_op_stat){
-                .name = zone_name((itera_zone)z),
-                .parent = par == ZONE_COUNT ? "" : zone_name(par),
-                .calls = cnt,
-                .total_us = tot * us,
-                .mean_us = tot * us / (double)cnt,
-                .min_us = mn * us,
-                .max_us = mx * us,
-                .caller_us = caller > 0 ? caller * us : 0,
-            };
-        }
-        n++;
-    }
-    return n;
-}
-
-itera_status itera_prof_trace(itera_ctx *c, bool on, itera_error *err)
-{
-    return prof_trace(itera_ctx_prof(c), on, err);
-}
-
-itera_status itera_prof_write_trace(itera_ctx *c, const char *path, itera_error *err)
-{
-    return prof_write_trace(itera_ctx_prof(c), path, err);
-}
-
-void itera_prof_overhead(itera_ctx *c, double *zone_ns, double *pair_ns)
-{
-    const itera_prof *p = itera_ctx_prof(c);
-    if (zone_ns) *zone_ns = p->overhead_ticks * p->ns_per_tick;
-    if (pair_ns) *pair_ns = p->pair_ticks * p->ns_per_tick;
 }

@@ -1,5 +1,7 @@
 /*
- * zone.h: named timing zones around every op of the forward and decode paths.
+ * zone.h: named timing zones around every op of the forward and decode paths. Generic:
+ * a profiler is created with the names of its zones (the model's op table, ops.h), and
+ * zones are their indexes.
  *
  * Timestamps come from the TSC, calibrated against CLOCK_MONOTONIC_RAW when a profiler is
  * created. Each thread accumulates (count, total, min, max) per zone in its own row of
@@ -18,31 +20,6 @@
 #include <x86intrin.h>
 #endif
 
-/* Zones; zone_parent() gives the nesting (every op nests in ZONE_FORWARD or ZONE_DECODE). */
-typedef enum itera_zone {
-    ZONE_FORWARD = 0,   /* one whole prefill */
-    ZONE_DECODE,        /* one whole decode step */
-    ZONE_EMBEDDING,
-    ZONE_LN_SSM,        /* layer norm before each SSM block */
-    ZONE_IN_PROJ,
-    ZONE_CONV,          /* causal depthwise conv + SiLU */
-    ZONE_DELTA_PROJ,    /* delta projection + softplus + mean */
-    ZONE_SCAN,          /* the selective scan; parent of the four below */
-    ZONE_SCAN_STATE,    /* state transition h = exp(ΔA)⊙h + Δ·Bu */
-    ZONE_SCAN_INPUT,    /* input projection B·u */
-    ZONE_SCAN_OUTPUT,   /* output projection C·h */
-    ZONE_SCAN_SKIP,     /* skip connection D⊙u */
-    ZONE_GATING,        /* y ⊙ silu(g) */
-    ZONE_OUT_PROJ,
-    ZONE_LN_FFN,        /* layer norm before each FFN / MoE block */
-    ZONE_ROUTER,
-    ZONE_EXPERTS,
-    ZONE_FFN,
-    ZONE_LN_FINAL,
-    ZONE_LM_HEAD,
-    ZONE_COUNT
-} itera_zone;
-
 typedef struct zone_acc {
     uint64_t count;
     uint64_t total; /* ticks */
@@ -55,6 +32,7 @@ typedef struct zone_event {
     uint64_t t0, t1; /* ticks */
 } zone_event;
 
+typedef struct itera_prof itera_prof;
 struct itera_prof {
     bool enabled;                /* accumulate */
     bool tracing;                /* also record events (needs trace buffers) */
@@ -65,7 +43,10 @@ struct itera_prof {
     double pair_ticks;           /* measured full cost of one begin/end pair as seen from
                                   * outside (what a zone adds to its enclosing zone) */
     int nthreads;
-    zone_acc acc[ITERA_MAX_THREADS][ZONE_COUNT];
+    int n_zones;                 /* zones 0 .. n_zones-1, named names[z] */
+    const char *const *names;
+    int stride;                  /* accumulators per thread row: n_zones, padded to 64 bytes */
+    zone_acc *acc;               /* [nthreads][stride]: each thread writes only its own row */
     zone_event *events[ITERA_MAX_THREADS]; /* trace buffers, events_cap each */
     uint32_t n_events[ITERA_MAX_THREADS];
     uint32_t events_cap;
@@ -90,11 +71,17 @@ static inline uint64_t zone_begin(const itera_prof *p)
     return 0;
 }
 
-static inline void zone_end(itera_prof *p, int ith, itera_zone z, uint64_t t0)
+/* Thread ith's accumulator of zone z. */
+static inline zone_acc *prof_acc(const itera_prof *p, int ith, int z)
+{
+    return &p->acc[(size_t)ith * (size_t)p->stride + (size_t)z];
+}
+
+static inline void zone_end(itera_prof *p, int ith, int z, uint64_t t0)
 {
     if (__builtin_expect(p != NULL && p->enabled, 0) && t0 != 0) { /* t0 0: began while off */
         uint64_t t1 = zone_ticks(), d = t1 - t0;
-        zone_acc *a = &p->acc[ith][z];
+        zone_acc *a = prof_acc(p, ith, z);
         a->count++;
         a->total += d;
         if (d < a->min) a->min = d;
@@ -123,9 +110,9 @@ static inline void zone_acc_add(zone_acc *a, uint64_t d)
 
 /* Adds a locally gathered accumulator into thread ith's row (for zones timed in pieces,
  * e.g. the sequential scan's per-token phases; these give no trace events). */
-static inline void zone_merge(itera_prof *p, int ith, itera_zone z, const zone_acc *a)
+static inline void zone_merge(itera_prof *p, int ith, int z, const zone_acc *a)
 {
-    zone_acc *d = &p->acc[ith][z];
+    zone_acc *d = prof_acc(p, ith, z);
     d->count += a->count;
     d->total += a->total;
     if (a->min < d->min) d->min = a->min;
@@ -137,12 +124,11 @@ static inline bool zone_on(const itera_prof *p)
     return __builtin_expect(p != NULL && p->enabled, 0);
 }
 
-/* Implemented in zone.c. */
-itera_prof *prof_create(int nthreads, itera_error *err);  /* calibrates; starts disabled */
+/* Implemented in zone.c. A profiler of nthreads threads timing n_zones zones named
+ * names[0..n_zones) (the array must outlive it); calibrates; starts disabled. */
+itera_prof *prof_create(int nthreads, const char *const *names, int n_zones, itera_error *err);
 void prof_free(itera_prof *p);
 void prof_reset(itera_prof *p);                             /* zero accumulators and events */
-const char *zone_name(itera_zone z);
-itera_zone zone_parent(itera_zone z);                       /* ZONE_COUNT for a root */
 /* Tracing on (allocates per-thread event buffers of ZONE_TRACE_CAP events on first use)
  * or off. Events are kept until prof_reset. */
 #define ZONE_TRACE_CAP (1u << 16)
@@ -153,7 +139,7 @@ itera_status prof_trace(itera_prof *p, bool on, itera_error *err);
 itera_status prof_write_trace(const itera_prof *p, const char *path, itera_error *err);
 /* Totals of zone z over all threads: count, total/min/max in ticks less the measured
  * overhead (overhead_ticks per call). false when the zone has no calls. */
-bool prof_zone_total(const itera_prof *p, itera_zone z, uint64_t *count, double *total_ticks,
+bool prof_zone_total(const itera_prof *p, int z, uint64_t *count, double *total_ticks,
                      double *min_ticks, double *max_ticks);
 
 #endif

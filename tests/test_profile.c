@@ -98,7 +98,7 @@ static void test_defaults(void **state)
     assert_string_equal(p.name, "t");
     assert_int_equal(p.families.n, 3);
     assert_int_equal(p.kernels.n, 3);
-    assert_int_equal(p.quants.n, 3);
+    assert_int_equal(p.quants.n, ITERA_QUANT_COUNT); /* every row of the format table */
     assert_int_equal(p.repetitions, 3);
     assert_int_equal(p.scan_channels.v[0], 256);
     assert_int_equal(p.scan_state.v[0], 64);

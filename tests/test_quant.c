@@ -96,7 +96,16 @@ static double ggml_q4_block_err(const float *w)
     return e;
 }
 
-static const linear_format *const F8 = &linear_formats[ITERA_QUANT_INT8];
+/* The block formats of quant.h this file tests: int8a8 (Q8_0, int8 activations) and int4
+ * (Q4_0). The int8 format (W8A16, one scale per row) is tests/test_w8a16.c's. */
+static const itera_quant QFMT[] = {ITERA_QUANT_INT8A8, ITERA_QUANT_INT4};
+#define NQFMT (sizeof QFMT / sizeof QFMT[0])
+/* for each block format q (one statement or block as the body) */
+#define FOR_EACH_BLOCK_FORMAT(q)                                       \
+    for (size_t q##_i = 0; q##_i < NQFMT; q##_i++)                     \
+        for (int q = (int)QFMT[q##_i], q##_once = 1; q##_once; q##_once = 0)
+
+static const linear_format *const F8 = &linear_formats[ITERA_QUANT_INT8A8];
 static const linear_format *const F4 = &linear_formats[ITERA_QUANT_INT4];
 
 /* The row's kernel i (rows of its kernel table, 0 = scalar). */
@@ -235,7 +244,7 @@ static void run_kernel(const linear_kernel *k, const void *w, int n_out, int K, 
 static void check_reference(const linear_format *f, const void *w, int n_out, int K,
                             const float *bias, int M, const void *scratch, const float *y, int ldy)
 {
-    const bool int8 = f->id == ITERA_QUANT_INT8;
+    const bool int8 = f->id == ITERA_QUANT_INT8A8;
     qg_act a = qg_act_view((void *)(uintptr_t)scratch, M, K);
     float *wr = malloc(sizeof(float) * K);
     for (int n = 0; n < n_out; n++) {
@@ -266,8 +275,8 @@ static void test_nonfinite_activations(void **state)
     (void)state;
     const int K = 64, n_out = 17, nb = K / 32;
     const float bad[] = {NAN, INFINITY, -INFINITY, -NAN};
-    for (int q = ITERA_QUANT_INT8; q <= ITERA_QUANT_INT4; q++) {
-        const bool int8 = q == ITERA_QUANT_INT8;
+    FOR_EACH_BLOCK_FORMAT(q) {
+        const bool int8 = q == ITERA_QUANT_INT8A8;
         const linear_format *f = &linear_formats[q];
         float *W = malloc(sizeof(float) * n_out * K);
         fill(W, (size_t)n_out * K, 0.2f);
@@ -331,7 +340,7 @@ static void test_kernels_equal_reference(void **state)
     const int Ns[] = {1, 3, 17, 64, 2000};
     const int Ks[] = {32, 64, 128, 256};
     long cases = 0;
-    for (int q = ITERA_QUANT_INT8; q <= ITERA_QUANT_INT4; q++) {
+    FOR_EACH_BLOCK_FORMAT(q) {
         const linear_format *f = &linear_formats[q];
         const linear_impl *im = f->impl;
         for (int i = 1; i < im->n_kernels; i++)
@@ -393,7 +402,7 @@ static void test_kernel_slices(void **state)
 {
     (void)state;
     const int n_out = 70, K = 64, M = 11, P = qg_panels(n_out);
-    for (int q = ITERA_QUANT_INT8; q <= ITERA_QUANT_INT4; q++) {
+    FOR_EACH_BLOCK_FORMAT(q) {
         const linear_format *f = &linear_formats[q];
         const linear_kernel *k = isa_selected()->fmt[q];
         float W[70 * 64], x[11 * 64], y0[11 * 70], y1[11 * 70];
@@ -426,7 +435,7 @@ static void test_linear_threads(void **state)
     assert_non_null(p2);
     const int shapes[][3] = {{1, 2000, 64}, {128, 2000, 64}, {128, 64, 128}, {128, 256, 64},
                              {7, 4, 64}, {40, 32, 64}, {3, 128, 128}};
-    for (int q = ITERA_QUANT_INT8; q <= ITERA_QUANT_INT4; q++)
+    FOR_EACH_BLOCK_FORMAT(q)
         for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
             const int M = shapes[s][0], n_out = shapes[s][1], K = shapes[s][2];
             float *W = malloc(sizeof(float) * n_out * K), *bias = malloc(sizeof(float) * n_out),
@@ -492,7 +501,7 @@ static void test_save_reload_identical(void **state)
     (void)state;
     int32_t ids[2 * 20];
     for (int i = 0; i < 40; i++) ids[i] = (i * 37 + 5) % 2000;
-    for (int q = ITERA_QUANT_INT8; q <= ITERA_QUANT_INT4; q++) {
+    FOR_EACH_BLOCK_FORMAT(q) {
         itera_model *m, *r, *bad;
         itera_error err;
         assert_int_equal(itera_model_synthetic(ITERA_DEFAULT_SEED, (itera_quant)q, &m, &err), ITERA_OK);
@@ -504,12 +513,12 @@ static void test_save_reload_identical(void **state)
         assert_int_equal(itera_model_weight_bytes(r), itera_model_weight_bytes(m));
         itera_tensor_info ti;
         assert_true(itera_model_tensor(r, 0, &ti));
-        assert_string_equal(ti.dtype, q == ITERA_QUANT_INT8 ? "Q8_0" : "Q4_0");
-        assert_int_equal(ti.bytes, (size_t)2000 * 64 / 32 * (q == ITERA_QUANT_INT8 ? 34 : 18));
+        assert_string_equal(ti.dtype, q == ITERA_QUANT_INT8A8 ? "Q8_0" : "Q4_0");
+        assert_int_equal(ti.bytes, (size_t)2000 * 64 / 32 * (q == ITERA_QUANT_INT8A8 ? 34 : 18));
         float *a = logits_of(m, ids, 2, 20), *b = logits_of(r, ids, 2, 20);
         assert_memory_equal(a, b, sizeof(float) * 2 * 20 * 2000);
         /* another quant of a quantized folder is refused */
-        itera_quant other = q == ITERA_QUANT_INT8 ? ITERA_QUANT_INT4 : ITERA_QUANT_INT8;
+        itera_quant other = q == ITERA_QUANT_INT8A8 ? ITERA_QUANT_INT4 : ITERA_QUANT_INT8A8;
         assert_int_equal(itera_model_load(d, other, &bad, &err), ITERA_ERR_ARG);
         assert_non_null(strstr(err.msg, "stored as"));
         assert_int_equal(itera_model_load(d, ITERA_QUANT_FP32, &bad, &err), ITERA_ERR_ARG);
@@ -532,10 +541,10 @@ static void test_reference_accuracy_and_size(void **state)
     (void)state;
     if (!ref_available("reference accuracy floors and file sizes")) return;
     const char *golden[] = {"random_b2_l128", "single_token", "text_b1_l128", "text_b1_l17"};
-    const double floor[] = {[ITERA_QUANT_INT8] = INT8_TOP1_MIN, [ITERA_QUANT_INT4] = INT4_TOP1_MIN};
-    const double size_max[] = {[ITERA_QUANT_INT8] = INT8_SIZE_MAX, [ITERA_QUANT_INT4] = INT4_SIZE_MAX};
+    const double floor[] = {[ITERA_QUANT_INT8A8] = INT8_TOP1_MIN, [ITERA_QUANT_INT4] = INT4_TOP1_MIN};
+    const double size_max[] = {[ITERA_QUANT_INT8A8] = INT8_SIZE_MAX, [ITERA_QUANT_INT4] = INT4_SIZE_MAX};
     long fp32_bytes = fsize(REF_DIR "/model.safetensors");
-    for (int q = ITERA_QUANT_INT8; q <= ITERA_QUANT_INT4; q++) {
+    FOR_EACH_BLOCK_FORMAT(q) {
         itera_model *m, *r;
         itera_error err;
         assert_int_equal(itera_model_load(REF_DIR, (itera_quant)q, &m, &err), ITERA_OK);

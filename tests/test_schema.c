@@ -293,7 +293,7 @@ static void test_lists(void **state)
         const char *src = v[i].a;
         assert_true(strcmp(src, "gb") == 0 || strcmp(src, "itera") == 0 ||
                     strcmp(src, "machine") == 0 || strcmp(src, "peer") == 0 ||
-                    strcmp(src, "shard") == 0 || strcmp(src, "merge") == 0 ||
+                    strcmp(src, "shard") == 0 || strcmp(src, "merge") == 0 || strcmp(src, "ab") == 0 ||
                     strcmp(src, "slurm") == 0 || strcmp(src, "legacy") == 0);
         /* the harness's own keys carry its prefix; GB's do not */
         assert_int_equal(strncmp(v[i].name, "itera_", 6) == 0, strcmp(src, "gb") != 0);

@@ -1,5 +1,6 @@
 /*
- * test_zone.c: the zone profiler (engine/zone.h, zone.c) and the itera_prof_* API.
+ * test_zone.c: the zone profiler (engine/zone.h, zone.c), the model's op table (ops.h,
+ * itera_op_info_get) and the itera_prof_* API.
  *
  * Names and nesting; counts and per-thread totals (a pool task records zones on every
  * worker, each spinning a known time); nested zones account for their children; off costs
@@ -15,6 +16,7 @@
 #include <time.h>
 
 #include "itera.h"
+#include "ops.h"
 #include "pool.h"
 #include "zone.h"
 
@@ -40,7 +42,7 @@ static void test_names_and_parents(void **state)
         assert_string_not_equal(zone_name((itera_zone)z), "?");
         for (int w = 0; w < z; w++) assert_string_not_equal(zone_name((itera_zone)z), zone_name((itera_zone)w));
         itera_zone p = zone_parent((itera_zone)z);
-        if (z == ZONE_FORWARD || z == ZONE_DECODE) assert_int_equal(p, ZONE_COUNT);
+        if (z == ZONE_FORWARD || z == ZONE_DECODE) assert_int_equal(p, ZONE_NONE);
         else assert_true(p == ZONE_FORWARD || p == ZONE_SCAN);
     }
     assert_string_equal(zone_name(ZONE_SCAN_STATE), "scan.state_transition");
@@ -50,13 +52,27 @@ static void test_names_and_parents(void **state)
     assert_int_equal(zone_parent(ZONE_SCAN_SKIP), ZONE_SCAN);
     assert_int_equal(zone_parent(ZONE_SCAN), ZONE_FORWARD);
     assert_int_equal(zone_parent(ZONE_LM_HEAD), ZONE_FORWARD);
+    /* the public view of the same table */
+    assert_int_equal(itera_op_count(), ZONE_COUNT);
+    for (int z = 0; z < ZONE_COUNT; z++) {
+        itera_op_info oi;
+        assert_true(itera_op_info_get(z, &oi));
+        assert_string_equal(oi.name, zone_name((itera_zone)z));
+        itera_zone p = zone_parent((itera_zone)z);
+        assert_string_equal(oi.parent, p == ZONE_NONE ? "" : zone_name(p));
+        assert_non_null(oi.summary);
+        assert_true(oi.summary[0] != '\0');
+    }
+    itera_op_info none;
+    assert_false(itera_op_info_get(ZONE_COUNT, &none));
+    assert_false(itera_op_info_get(-1, &none));
 }
 
 static void test_calibration_and_overhead(void **state)
 {
     (void)state;
     itera_error err;
-    itera_prof *p = prof_create(1, &err);
+    itera_prof *p = prof_create(1, zone_names, ZONE_COUNT, &err);
     assert_non_null(p);
     assert_false(p->enabled);
     assert_true(p->ns_per_tick > 0.01 && p->ns_per_tick < 100);
@@ -78,8 +94,8 @@ static void test_calibration_and_overhead(void **state)
     printf("zone overhead %.1f ns (own time), pair %.1f ns\n", zone_ns, pair_ns);
     assert_true(zone_ns > 0 && zone_ns < 200);
     assert_true(pair_ns >= zone_ns && pair_ns < 500);
-    assert_null(prof_create(0, &err));
-    assert_null(prof_create(ITERA_MAX_THREADS + 1, &err));
+    assert_null(prof_create(0, zone_names, ZONE_COUNT, &err));
+    assert_null(prof_create(ITERA_MAX_THREADS + 1, zone_names, ZONE_COUNT, &err));
     prof_free(p);
 }
 
@@ -87,15 +103,15 @@ static void test_off_records_nothing(void **state)
 {
     (void)state;
     itera_error err;
-    itera_prof *p = prof_create(2, &err);
+    itera_prof *p = prof_create(2, zone_names, ZONE_COUNT, &err);
     uint64_t t0 = zone_begin(p);
     assert_int_equal(t0, 0);
     zone_end(p, 0, ZONE_IN_PROJ, t0);
-    assert_int_equal(p->acc[0][ZONE_IN_PROJ].count, 0);
+    assert_int_equal(prof_acc(p, 0, ZONE_IN_PROJ)->count, 0);
     /* a zone that began while off and ends while on is not recorded either */
     p->enabled = true;
     zone_end(p, 0, ZONE_IN_PROJ, t0);
-    assert_int_equal(p->acc[0][ZONE_IN_PROJ].count, 0);
+    assert_int_equal(prof_acc(p, 0, ZONE_IN_PROJ)->count, 0);
     /* NULL profiler: no-op */
     zone_end(NULL, 0, ZONE_IN_PROJ, zone_begin(NULL));
     prof_free(p);
@@ -105,7 +121,7 @@ static void test_nesting_and_counts(void **state)
 {
     (void)state;
     itera_error err;
-    itera_prof *p = prof_create(1, &err);
+    itera_prof *p = prof_create(1, zone_names, ZONE_COUNT, &err);
     p->enabled = true;
     uint64_t f = zone_begin(p);
     for (int i = 0; i < 3; i++) {
@@ -137,7 +153,7 @@ static void test_nesting_and_counts(void **state)
     assert_true(mn * ns >= 200e3 * 0.999);
     prof_reset(p);
     assert_false(prof_zone_total(p, ZONE_FORWARD, &n, &tf, &mn, &mx));
-    assert_int_equal(p->acc[0][ZONE_FORWARD].min, UINT64_MAX);
+    assert_int_equal(prof_acc(p, 0, ZONE_FORWARD)->min, UINT64_MAX);
     prof_free(p);
 }
 
@@ -158,15 +174,15 @@ static void test_per_thread_totals(void **state)
     (void)state;
     itera_error err;
     enum { T = 4 };
-    itera_prof *p = prof_create(T, &err);
+    itera_prof *p = prof_create(T, zone_names, ZONE_COUNT, &err);
     itera_pool *pool = pool_create(T, NULL, NULL, &err);
     assert_non_null(pool);
     p->enabled = true;
     assert_int_equal(prof_trace(p, true, &err), ITERA_OK);
     pool_run(pool, task, p);
     for (int t = 0; t < T; t++) {
-        assert_int_equal(p->acc[t][ZONE_SCAN_INPUT].count, t + 1);
-        assert_true((double)p->acc[t][ZONE_SCAN_INPUT].total * p->ns_per_tick >= (t + 1) * 100e3 * 0.999);
+        assert_int_equal(prof_acc(p, t, ZONE_SCAN_INPUT)->count, t + 1);
+        assert_true((double)prof_acc(p, t, ZONE_SCAN_INPUT)->total * p->ns_per_tick >= (t + 1) * 100e3 * 0.999);
         assert_int_equal(p->n_events[t], t + 1);
     }
     uint64_t n;
@@ -182,7 +198,7 @@ static void test_trace_json(void **state)
 {
     (void)state;
     itera_error err;
-    itera_prof *p = prof_create(2, &err);
+    itera_prof *p = prof_create(2, zone_names, ZONE_COUNT, &err);
     p->enabled = true;
     assert_int_equal(prof_trace(p, true, &err), ITERA_OK);
     uint64_t f = zone_begin(p);

@@ -13,7 +13,6 @@
 #include <jansson.h>
 
 #include "cli.h"
-#include "safetensors.h"
 
 static const char usage[] =
     "usage: itera accuracy [options] (--text FILE [--seq L] [--batch B] | FILE.safetensors...)\n"
@@ -241,7 +240,7 @@ int cmd_accuracy(int argc, char **argv)
     acc_model ms[ITERA_QUANT_COUNT + 1];
     memset(ms, 0, sizeof ms);
     const int nm = 1 + nq;
-    st_file **files = calloc((size_t)(nfiles > 0 ? nfiles : 1), sizeof *files);
+    itera_tensors **files = calloc((size_t)(nfiles > 0 ? nfiles : 1), sizeof *files);
     acc_input *ins = calloc((size_t)nfiles + 2, sizeof *ins);
     int32_t *ids = NULL, *targets = NULL;
     json_t *root = json_object(), *arr = json_array();
@@ -273,11 +272,11 @@ int cmd_accuracy(int argc, char **argv)
         for (int k = 0; k < nfiles; k++) {
             const char *path = argv[optind + k];
             itera_error err;
-            if (st_open(path, &files[k], &err) != ITERA_OK) {
+            if (itera_tensors_open(path, &files[k], &err) != ITERA_OK) {
                 cli_error("accuracy", "%s", err.msg);
                 goto out;
             }
-            const st_tensor *ti = st_find(files[k], "input_ids");
+            const itera_tensor_view *ti = itera_tensors_find(files[k], "input_ids");
             if (!ti || strcmp(ti->dtype, "I32") || ti->rank != 2 || ti->shape[0] < 1 || ti->shape[1] < 1) {
                 cli_error("accuracy", "%s: tensor 'input_ids' missing or not I32 [B, L] with B, L >= 1", path);
                 goto out;
@@ -330,11 +329,13 @@ int cmd_accuracy(int argc, char **argv)
         snprintf(in->detail, sizeof in->detail, "seq=%d batch=%ld windows=%d%s", L, batch,
                  full + (rem >= 2), rem >= 2 ? " (last one shorter)" : "");
         if (input_init(in, nm, V)) goto out;
-        for (int w = 0; w < full; w += (int)batch) {
-            const int Bn = full - w < batch ? full - w : (int)batch;
-            if (run_tokens(ms, nm, ids + (size_t)w * L, Bn, L, targets, &in, 1)) goto out;
+        for (int i = 0; i < nm; i++) {
+            itera_error err;
+            if (itera_acc_windows(in->acc[i], ms[0].c, ms[i].c, ids, n, L, (int)batch, &err) != ITERA_OK) {
+                cli_error("accuracy", "%s: %s", itera_quant_name(ms[i].quant), err.msg);
+                goto out;
+            }
         }
-        if (rem >= 2 && run_tokens(ms, nm, ids + (size_t)full * L, 1, rem, targets, &in, 1)) goto out;
     } else {
         acc_input *all = NULL;
         if (nfiles > 1) {
@@ -345,7 +346,7 @@ int cmd_accuracy(int argc, char **argv)
         }
         for (int k = 0; k < nfiles; k++) {
             acc_input *in = &ins[ninputs++];
-            const st_tensor *ti = st_find(files[k], "input_ids");
+            const itera_tensor_view *ti = itera_tensors_find(files[k], "input_ids");
             const int B = (int)ti->shape[0], L = (int)ti->shape[1];
             snprintf(in->name, sizeof in->name, "%s", argv[optind + k]);
             snprintf(in->detail, sizeof in->detail, "B=%d L=%d", B, L);
@@ -377,7 +378,7 @@ out:
         free(ms[i].logits);
     }
     for (int k = 0; ins && k < nfiles + 2; k++) input_free(&ins[k]);
-    for (int k = 0; files && k < nfiles; k++) st_close(files[k]);
+    for (int k = 0; files && k < nfiles; k++) itera_tensors_close(files[k]);
     free(files);
     free(ins);
     free(ids);

@@ -37,7 +37,7 @@ int cmd_info(int argc, char **argv)
             first = 0;
         }
     printf("]\n");
-    printf("\n%-48s %-5s %-14s %10s\n", "tensor", "dtype", "shape", "bytes");
+    printf("\n%-48s %-6s %-14s %10s\n", "tensor", "dtype", "shape", "bytes");
     for (int i = 0; i < itera_model_tensor_count(m); i++) {
         itera_tensor_info t;
         itera_model_tensor(m, i, &t);
@@ -46,7 +46,7 @@ int cmd_info(int argc, char **argv)
         for (int d = 0; d < t.rank; d++)
             off += snprintf(shape + off, sizeof shape - (size_t)off, "%s%lld", d ? ", " : "", (long long)t.shape[d]);
         snprintf(shape + off, sizeof shape - (size_t)off, "]");
-        printf("%-48s %-5s %-14s %10zu\n", t.name, t.dtype, shape, t.bytes);
+        printf("%-48s %-6s %-14s %10zu\n", t.name, t.dtype, shape, t.bytes);
     }
     printf("\nparameters=%zu weight_bytes=%zu flops_per_token=%.0f\n", itera_model_param_count(m),
            itera_model_weight_bytes(m), itera_model_flops_per_token(m));

@@ -42,6 +42,15 @@ static const itera_op_stat *find_op(const itera_op_stat *ops, int n, const char 
     return NULL;
 }
 
+/* Whether name is a root op (no parent: the whole prefill or decode step). */
+static bool is_root(const char *name)
+{
+    itera_op_info oi;
+    for (int i = 0; itera_op_info_get(i, &oi); i++)
+        if (!strcmp(oi.name, name)) return !oi.parent[0];
+    return false;
+}
+
 typedef struct summary {
     const char *model, *quant, *kernel, *isa;
     int threads, seq, batch, reps;
@@ -180,12 +189,16 @@ int cmd_profile(int argc, char **argv)
                  .threads = itera_ctx_threads(ctx), .seq = (int)L, .batch = (int)B, .reps = (int)reps,
                  .wall_off_us = t_off[reps / 2], .wall_on_us = t_on[reps / 2]};
     itera_prof_overhead(ctx, &s.zone_ns, &s.pair_ns);
-    const itera_op_stat *fwd = find_op(ops, n, "forward");
+    /* the prefill's root op (the first op without a parent: "forward") */
+    itera_op_info root = {.name = ""};
+    for (int i = 0; itera_op_info_get(i, &root) && root.parent[0]; i++) {
+    }
+    const itera_op_stat *fwd = find_op(ops, n, root.name);
     s.fwd_us = fwd ? fwd->total_us / reps : 0;
     uint64_t zones = 0;
     for (int i = 0; i < n; i++) {
         zones += ops[i].calls;
-        if (!strcmp(ops[i].parent, "forward")) s.top_us += ops[i].total_us / reps;
+        if (!strcmp(ops[i].parent, root.name)) s.top_us += ops[i].total_us / reps;
     }
     s.zones_per_fwd = (double)zones / reps;
     s.gap_us = s.fwd_us - s.top_us;
@@ -195,7 +208,8 @@ int cmd_profile(int argc, char **argv)
     printf("%-24s %-8s %9s %12s %12s %10s %10s %8s\n", "op", "parent", "calls", "total_us", "per_fwd_us",
            "mean_us", "max_us", "%fwd");
     for (int i = 0; i < n; i++) {
-        bool threads_sum = !strcmp(ops[i].parent, "scan") && s.threads > 1;
+        /* a sub-op (its parent is an op, not a root) is timed on every thread: a sum */
+        bool threads_sum = ops[i].parent[0] && !is_root(ops[i].parent) && s.threads > 1;
         printf("%-24s %-8s %9llu %12.1f %12.2f %10.3f %10.2f %7.1f%%%s\n", ops[i].name,
                ops[i].parent[0] ? ops[i].parent : "-", (unsigned long long)ops[i].calls, ops[i].total_us,
                ops[i].total_us / reps, ops[i].mean_us, ops[i].max_us,

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "safetensors.h"
 
 static const char usage[] =
     "usage: itera verify [options] [--decode] [--tol X] FILE.safetensors...\n"
@@ -29,14 +28,14 @@ static int argmax(const float *v, int n)
 static int verify_file(const char *path, itera_model *m, const cli_model_opts *mo, bool decode, double tol)
 {
     itera_error err;
-    st_file *f;
-    if (st_open(path, &f, &err) != ITERA_OK) return cli_error("verify", "%s", err.msg);
+    itera_tensors *f;
+    if (itera_tensors_open(path, &f, &err) != ITERA_OK) return cli_error("verify", "%s", err.msg);
     int rc = EXIT_BAD_INPUT;
     itera_ctx *c = NULL;
     int32_t *ids = NULL;
     float *want = NULL, *got = NULL;
     const itera_config *cf = itera_model_config(m);
-    const st_tensor *ti = st_find(f, "input_ids"), *tl = st_find(f, "logits");
+    const itera_tensor_view *ti = itera_tensors_find(f, "input_ids"), *tl = itera_tensors_find(f, "logits");
     if (!ti || strcmp(ti->dtype, "I32") || ti->rank != 2) {
         cli_error("verify", "%s: tensor 'input_ids' missing or not I32 [B, L]", path);
         goto out;
@@ -108,7 +107,7 @@ out:
     free(ids);
     free(want);
     free(got);
-    st_close(f);
+    itera_tensors_close(f);
     return rc;
 }
 

@@ -73,11 +73,11 @@ assert r["base"] == "fp32" and r["kld_unit"] == "nats", r
 (inp,) = r["inputs"]
 assert inp["positions"] == 19 and inp["predicted"] == 16, inp
 q = {x["quant"]: x for x in inp["quants"]}
-assert sorted(q) == ["fp32", "int4", "int8"], sorted(q)
+assert sorted(q) == ["fp32", "int4", "int8", "int8a8"], sorted(q)  # every format by default
 f = q["fp32"]
 assert f["kld_mean"] == 0 and f["kld_max"] == 0 and f["delta_ppl"] == 0 and f["top1_agreement"] == 1, f
 assert abs(f["perplexity"] - float(sys.argv[2])) <= 1e-4 * f["perplexity"], (f["perplexity"], sys.argv[2])
-for name in ("int8", "int4"):
+for name in ("int8", "int4", "int8a8"):
     x = q[name]
     assert x["kld_mean"] > 0 and x["kld_mean_lo95"] <= x["kld_mean"] <= x["kld_mean_hi95"], x
     assert x["kld_mean"] <= x["kld_max"] and x["kld_p99"] <= x["kld_p999"] <= x["kld_max"], x
@@ -102,5 +102,33 @@ else
     else
         fail=$((fail + 1)); echo "FAIL reference FP32 perplexity: engine '$got', numpy '$want'"
     fi
+fi
+# the harness: kld_mean / delta_ppl on the accuracy input in every quantized cell; with
+# text_accuracy and the reference folder, text_* counters per text (fp32 against itself)
+BENCH="$BUILD/itera-bench"
+expect 2 "text_accuracy: 'yes' is not true or false" "$BENCH" run --profile quant --set text_accuracy=yes --out "$TMP/x.json"
+if [ ! -f "$REF/model.safetensors" ]; then
+    echo "SKIPPED harness text accuracy: $REF is absent (reference data lives in ../shared)"
+else
+    expect 0 "4 of 4 cells" "$BENCH" run --profile quant --model "$REF" --set families=prefill --set seq=16 \
+        --set batch=1 --set threads=1 --set repetitions=1 --set min_time=0.01 --out "$TMP/q.json"
+    if python3 - "$TMP/q.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["context"]["itera_accuracy_texts"].startswith("wikitext2_test.txt: 3140 tokens; tinystories.txt:"), r["context"]["itera_accuracy_texts"]
+cells = {b["name"].split("/")[1]: b for b in r["benchmarks"]}
+f = cells["fp32"]
+for t in ("wikitext2_test", "tinystories"):
+    assert f["text_dppl_" + t] == 0 and f["text_kld_" + t] == 0 and f["text_top1_" + t] == 1, f
+    for q in ("int8", "int8a8", "int4"):
+        c = cells[q]
+        assert c["text_kld_" + t] > 0 and 0 < c["text_top1_" + t] <= 1, c
+        assert abs(c["text_ppl_" + t] - f["text_ppl_" + t] - c["text_dppl_" + t]) < 1e-6 * f["text_ppl_" + t], c
+assert abs(f["text_ppl_wikitext2_test"] - 9027.0978) < 0.5, f["text_ppl_wikitext2_test"]
+for q in ("int8", "int8a8", "int4"):
+    assert cells[q]["kld_mean"] > 0 and "delta_ppl" in cells[q], cells[q]
+PY
+    then pass=$((pass + 1)); echo "ok   harness: kld_mean, delta_ppl, text_* counters per quant"
+    else fail=$((fail + 1)); echo "FAIL harness text accuracy counters"; fi
 fi
 finish accuracy.sh

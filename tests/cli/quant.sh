@@ -34,9 +34,9 @@ expect 2 "holds 'notes.txt', which the new folder would not have" "$ITERA" quant
 expect 0 "notes.txt" ls "$TMP/s8"
 rm "$TMP/s8/notes.txt"
 expect 0 "config.json model.safetensors s4 s8 " sh -c "cd '$TMP' && echo \$(ls -A s8) \$(ls -A | grep -v '^file\$') ''"
-expect 0 "embedding.weight                                 Q4_0  [2000, 64]          72000" "$ITERA" info --model "$TMP/s4"
-expect 0 "embedding.weight                                 Q8_0  [2000, 64]         136000" "$ITERA" info --model "$TMP/s8"
-expect 0 "position_embedding.weight                        F16   [128, 64]           16384" "$ITERA" info --model "$TMP/s4"
+expect 0 "embedding.weight                                 Q4_0   [2000, 64]          72000" "$ITERA" info --model "$TMP/s4"
+expect 0 "embedding.weight                                 Q8_ROW [2000, 64]         136000" "$ITERA" info --model "$TMP/s8"
+expect 0 "position_embedding.weight                        F16    [128, 64]           16384" "$ITERA" info --model "$TMP/s4"
 expect 0 "quant: int4 (matmul ISA path:" "$ITERA" info --quant int4
 expect 0 "quant: int4 (matmul ISA path:" "$ITERA" info --model "$TMP/s4"
 expect 0 "quant=int8 isa=" "$ITERA" generate --quant int8 -n 4

@@ -35,8 +35,11 @@ cmp -s "$tmp/r/README.md" "$tmp/r2/README.md" || { echo "FAIL: report not determ
 check 2 "report: missing file" "$IB" report $D/nope.json -o "$tmp/r3"
 check 0 "compare --help" "$IB" compare --help
 check 0 "compare two files" "$IB" compare $D/compare_base.json $D/compare_new.json
-grep -q "| Benchmark | Base | New | Change % | p-value | Verdict | Rule |" "$tmp/out" || { echo "FAIL: no table"; fail=1; }
-grep -q "differ in machine" "$tmp/err" || { echo "FAIL: no fingerprint warning"; fail=1; }
+grep -q "| Benchmark | Base | New | Ratio \[95% CI\] | p (adjusted) | n | Verdict | Why |" "$tmp/out" || { echo "FAIL: no table"; fail=1; }
+grep -q "Differences (shown, not refused): .itera_git." "$tmp/out" || { echo "FAIL: build difference not shown"; fail=1; }
+check 2 "compare: a file without a machine fingerprint is refused" "$IB" compare $D/compare_base.json $D/embedded.json
+grep -q "refusing to judge" "$tmp/err" || { echo "FAIL: no refusal message"; fail=1; }
+check 0 "compare --cross" "$IB" compare --cross $D/compare_base.json $D/embedded.json
 check 1 "compare gate" "$IB" compare --fail-above 5 $D/compare_base.json $D/compare_new.json
 check 0 "compare variants" "$IB" compare --variants sequential,chunked $D/variants.json
 check 2 "compare: not GB JSON" "$IB" compare $D/make_fixtures.py $D/compare_new.json

@@ -21,7 +21,7 @@ for line in "#SBATCH --cpus-per-task=2" "#SBATCH --hint=nomultithread" "#SBATCH 
     "merge \$files --out '$T/ci.json' --status \"\$dir/merge-status.json\"" \
     "report '$T/ci.json' -o '$T/sweep/report'" \
     "sbatch --parsable --dependency=afterany:<array job id> $T/sweep/merge.sbatch" \
-    "shard 3/4: 4 cells"; do
+    "shard 3/4: 5 cells"; do
     expect 0 "$line" cat "$T/dry.txt"
 done
 expect 1 "no --exclusive" sh -c "grep -q -- '--exclusive' '$T/dry.txt' || { echo 'no --exclusive'; exit 1; }"
@@ -29,7 +29,7 @@ expect 1 "nothing written" sh -c "[ -e '$T/sweep' ] || { echo 'nothing written';
 # The shards' cells are the sweep's cells, each once.
 grep -E '^  [0-9]+	' "$T/dry.txt" | cut -f2 | sort >"$T/dry.cells"
 "$BIN" list --cells --profile ci 2>/dev/null | cut -f2 | sort >"$T/list.cells"
-expect 0 "18 cells, each once" sh -c "cmp '$T/dry.cells' '$T/list.cells' && [ \$(sort -u '$T/dry.cells' | wc -l) -eq 18 ] && echo '18 cells, each once'"
+expect 0 "22 cells, each once" sh -c "cmp '$T/dry.cells' '$T/list.cells' && [ \$(sort -u '$T/dry.cells' | wc -l) -eq 22 ] && echo '22 cells, each once'"
 
 # Other platforms: laptop asks for 4 CPUs; host takes whole nodes.
 expect 0 "#SBATCH --cpus-per-task=4" "$BIN" submit --platform laptop --profile ci --dry-run --dir "$T/l"
@@ -38,7 +38,7 @@ expect 1 "no cpus-per-task" sh -c "'$BIN' submit --platform host --profile ci --
 expect 0 "--set 'repetitions=1' --emulate" "$BIN" submit --platform desktop --profile ci --set repetitions=1 --emulate --cpus-per-task 2 --dry-run --dir "$T/d"
 
 # Errors.
-expect 2 "--shards 40 is more than the 18 cells of profile ci" "$BIN" submit --profile ci --shards 40 --dry-run
+expect 2 "--shards 40 is more than the 22 cells of profile ci" "$BIN" submit --profile ci --shards 40 --dry-run
 expect 2 "--shards '0': expected an integer in 1..10000" "$BIN" submit --profile ci --shards 0
 expect 2 "unknown profile 'nope'" "$BIN" submit --profile nope --dry-run
 expect 2 "--set bogus=1: unknown key" "$BIN" submit --profile ci --set bogus=1 --dry-run

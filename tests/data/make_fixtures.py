@@ -208,6 +208,23 @@ def peer():
                                         itera_peer="pytorch 1.13.1 eager"), b)
 
 
+# A machine fingerprint (bench/machine.h keys) for the compare fixtures: compare refuses
+# files without one. Made up, not this machine's; both sides of a pair carry the same.
+FIXTURE_MACHINE = {
+    "itera_machine": "fixture-2c", "itera_machine_name_source": "cpu",
+    "itera_machine_id": "0" * 64, "itera_machine_id_source": "/etc/machine-id",
+    "itera_machine_cpu_model": "Fixture CPU @ 2.10GHz", "itera_machine_cpu_vendor": "GenuineIntel",
+    "itera_machine_cpu_family": "6", "itera_machine_cpu_model_number": "143",
+    "itera_machine_cpu_stepping": "8", "itera_machine_sockets": "1", "itera_machine_cores": "2",
+    "itera_machine_threads": "2", "itera_machine_cores_allowed": "2",
+    "itera_machine_threads_allowed": "2", "itera_machine_cpus_allowed": "0-1",
+    "itera_machine_caches": "L1d:48K L1i:32K L2:2M L3:105M",
+    "itera_machine_isa_features": "sse4_2 avx avx2 fma f16c avx512f",
+    "itera_machine_isa_path": "avx512vnni", "itera_machine_memory_bytes": "8589934592",
+    "itera_machine_kernel": "6.1.0-18-amd64", "itera_machine_hostname": "fixture-host",
+}
+
+
 def compare_pair():
     base, new = Builder(), Builder()
     nine_a = [1.00, 1.01, 1.02, 1.03, 1.04, 1.05, 1.06, 1.07, 1.08]
@@ -222,9 +239,9 @@ def compare_pair():
     new.bench("prefill/int4/chunked/seq:128/batch:1/threads:2", [1.1, 1.3, 1.5], {})
     # only in base
     base.bench("decode/fp32/chunked/steps:64/batch:1/threads:2", [1.0], {})
-    write("compare_base.json", context("embedded", 2, False, cpus="0,1"), base)
+    write("compare_base.json", context("embedded", 2, False, cpus="0,1", **FIXTURE_MACHINE), base)
     write("compare_new.json", context("embedded", 2, False, cpus="0,1", host="other-host",
-                                      git="def5678"), new)
+                                      git="def5678", **FIXTURE_MACHINE), new)
 
 
 def variants():
@@ -235,7 +252,7 @@ def variants():
         b.bench(f"scan/{k}/channels:256/state:64/seq:128/batch:4/threads:2", reps, {})
         b.bench(f"prefill/fp32/{k}/seq:128/batch:1/threads:2", reps[:3], {})
     b.bench("prefill/fp32/parallel/seq:128/batch:1/threads:2", [1.0, 1.1], {})
-    write("variants.json", context("embedded", 2, False, cpus="0,1"), b)
+    write("variants.json", context("embedded", 2, False, cpus="0,1", **FIXTURE_MACHINE), b)
 
 
 if __name__ == "__main__":

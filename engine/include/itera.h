@@ -105,7 +105,6 @@ typedef struct itera_config {
 
 typedef struct itera_model itera_model; /* config + packed weights; read-only once built */
 typedef struct itera_ctx itera_ctx;     /* threads, scratch, decode state, profiler */
-typedef struct itera_prof itera_prof;   /* zone timer (engine/zone.h) */
 
 /* The rows of the tables (NULL out of range), their names, and parsing names back. The
  * parse functions return false for an unknown name; itera_kernel_parse also takes "auto".
@@ -134,17 +133,18 @@ typedef enum itera_isa {
     ITERA_ISA_AVX2 = 1,       /* AVX2 + FMA + F16C */
     ITERA_ISA_AVX512 = 2,     /* AVX-512 F/BW/DQ/VL */
     ITERA_ISA_AVX512VNNI = 3, /* AVX-512 + VNNI (vpdpbusd) */
+    ITERA_ISA_AMX = 4,        /* AVX512VNNI + AMX-TILE/INT8, tile data granted by the OS */
     ITERA_ISA_COUNT
 } itera_isa;
 
 /* Highest ISA usable here: CPUID + OS (XGETBV) support, capped by the environment variable
- * ITERA_ISA=scalar|avx2|avx512|avx512vnni when set. Read once. */
+ * ITERA_ISA=scalar|avx2|avx512|avx512vnni|amx when set. Read once. */
 itera_isa itera_isa_best(void);
 /* isa <= itera_isa_best(). */
 bool itera_isa_has(itera_isa isa);
 /* Highest ISA the CPU and OS support, ignoring ITERA_ISA. */
 itera_isa itera_isa_hw(void);
-/* "scalar", "avx2", "avx512", "avx512vnni" (the ITERA_ISA spellings); "?" out of range. */
+/* "scalar", "avx2", "avx512", "avx512vnni", "amx" (the ITERA_ISA spellings); "?" out of range. */
 const char *itera_isa_name(itera_isa isa);
 /* Parses an ITERA_ISA value (the itera_isa_name spellings, case-insensitive; "avx512-vnni"
  * also accepted). false (and *out unchanged) for NULL or an unknown name. */
@@ -224,19 +224,20 @@ itera_status itera_ctx_create(const itera_model *m, const itera_ctx_opts *opts, 
 void itera_ctx_free(itera_ctx *c);
 int itera_ctx_threads(const itera_ctx *c);
 itera_kernel itera_ctx_kernel(const itera_ctx *c, int B, int L); /* the kernel that runs for a shape */
-itera_prof *itera_ctx_prof(itera_ctx *c);
 
 /* The worker pool's idle waiting (engine/pool.c), totals since the context (or scan bench)
  * was made: between parallel regions, and while a region's slowest thread finishes, its
- * threads spin before they sleep, which is CPU time but not work. Each thread times its
- * own spinning (the pause phase as wall time on its CPU, the yield phase as thread CPU
- * time); sleeping is not counted (it uses no CPU). A wait whose condition already holds
- * costs nothing extra. Take the difference of two readings around a timed loop. */
+ * threads spin before they sleep, which is CPU time but not work. Each thread counts its
+ * own spinning (the pause phase as its checks x the measured cost of one check, at most
+ * its wall time; the yield phase as thread CPU time); sleeping is not counted (it uses no
+ * CPU). A wait whose condition already holds costs nothing extra. Take the difference of
+ * two readings around a timed loop. */
 typedef struct itera_pool_waits {
     double spin_ns;    /* CPU time spent spin-waiting, all threads, ns */
     uint64_t waits;    /* waits that spun */
 } itera_pool_waits;
 void itera_ctx_pool_waits(const itera_ctx *c, itera_pool_waits *out);
+
 const char *itera_ctx_isa(const itera_ctx *c); /* ISA path of the matmuls that run, e.g. "avx512" */
 
 /* Prefill: tokens [B, L] (row-major int32), logits [B, L, vocab] out (may be NULL: then
@@ -253,11 +254,23 @@ itera_status itera_decode_step(itera_ctx *c, const int32_t *tokens, float *logit
 int itera_ctx_position(const itera_ctx *c); /* tokens consumed per sequence so far */
 int itera_ctx_batch(const itera_ctx *c);    /* B of the current decode state */
 
-/* ---- Profiling (engine/zone.h): µs per op from the engine's zones ---- */
+/* ---- Profiling (engine/zone.h; the ops: engine/model_ops.def): µs per op from the engine's zones ---- */
 
 /* Switches zone accumulation on/off for this context (off: one branch per zone). */
 void itera_prof_enable(itera_ctx *c, bool on);
 void itera_prof_reset(itera_ctx *c);
+/* The model's ops (engine/model_ops.def), in forward order: what itera_prof_ops reports
+ * and results name (op_profile entries, op_us.<name> counters). */
+typedef struct itera_op_info {
+    const char *name;    /* e.g. "in_proj", "scan.state_transition" */
+    const char *parent;  /* the enclosing op, "" for a root ("forward", "decode") */
+    const char *summary; /* what it covers */
+    bool original;       /* one of the four ops of the original Itera-Lite report's profile */
+} itera_op_info;
+int itera_op_count(void);
+/* false (and *out unchanged) when i is out of range. */
+bool itera_op_info_get(int i, itera_op_info *out);
+
 /* One op's totals over all threads since the last reset. Times in µs, with the measured
  * cost of a zone already subtracted. caller_us is the op's time on the calling thread
  * (worker 0) alone: the caller takes part in every parallel region and every op nests on
@@ -313,6 +326,12 @@ void itera_acc_free(itera_acc *a);
 itera_status itera_acc_add(itera_acc *a, const float *ref, const float *test,
                            const int32_t *targets, size_t rows, itera_error *err);
 itera_status itera_acc_summary(const itera_acc *a, itera_acc_stats *out, itera_error *err);
+/* Consecutive windows of L tokens of ids[0..n) — every token after a window's first is a
+ * target; a last shorter window of at least 2 tokens is included — run B windows at a
+ * time through ref and test (contexts on models of a's vocabulary, max_batch >= B,
+ * max_seq >= L), every position added to a. The windows of `itera perplexity`. */
+itera_status itera_acc_windows(itera_acc *a, itera_ctx *ref, itera_ctx *test, const int32_t *ids, int n,
+                               int L, int B, itera_error *err);
 
 /* ---- The standalone selective scan (engine/scan.h), for benchmarks ---- */
 
@@ -375,6 +394,23 @@ itera_status itera_read_file(const char *path, size_t max_bytes, char **buf, siz
 /* Checks that text[0..len) is UTF-8 without NUL bytes; ITERA_ERR_FORMAT otherwise, the
  * message "WHAT:LINE: NUL byte at byte offset N" (or "invalid UTF-8 (byte 0xXX) at ..."). */
 itera_status itera_check_text(const char *what, const char *text, size_t len, itera_error *err);
+
+/* ---- Reading tensor files (safetensors, e.g. the golden files; engine/safetensors.c) ----
+ * The file is read whole and validated as model files are (strict header, tensors tiling
+ * the data exactly); errors name the file and the problem. */
+typedef struct itera_tensors itera_tensors;
+typedef struct itera_tensor_view {
+    const char *name;
+    const char *dtype;    /* "F32", "I32", "U8", ... */
+    int rank;
+    const int64_t *shape; /* [rank] */
+    const void *data;     /* little-endian, in the file's buffer: valid until itera_tensors_close */
+    size_t nbytes;
+} itera_tensor_view;
+itera_status itera_tensors_open(const char *path, itera_tensors **out, itera_error *err);
+/* The tensor named `name`, or NULL. */
+const itera_tensor_view *itera_tensors_find(const itera_tensors *f, const char *name);
+void itera_tensors_close(itera_tensors *f);
 
 /* ---- Writing files atomically (engine/atomic_file.c): every writer of the engine, the
  * CLI and the harness goes through these ----

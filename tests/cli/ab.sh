@@ -1,0 +1,159 @@
+#!/bin/sh
+# CLI test of `itera-bench ab`, `noise` and `compare --variants` (measuring), end to end on
+# two tiny builds: a scratch git repository whose two commits "build" (make build) by
+# copying this tree's itera-bench, with the platform and a tiny profile (2 scan cells,
+# min_time 0.01 s). ab checks both out with git worktree, builds each, runs 3 interleaved
+# rounds and compares. Asserted: the session's files (both sides valid Google Benchmark
+# JSON with one run per round, the schedule with its seed, the comparison), the same seed
+# giving the same order, verdicts from the four words, exit codes (0, 1 for a failed
+# build, 2 for bad revisions/flags or a side without `run --serve`), the noise file.
+# Timings here are not judged: the machine may be busy (contended verdicts are fine).
+set -u
+. tests/cli_lib.sh
+BUILD=${BUILD:-build}
+IB="$(cd "$(dirname "$BUILD/itera-bench")" && pwd)/itera-bench"
+if [ ! -x "$IB" ]; then
+    echo "SKIPPED: $IB is not built"
+    exit 0
+fi
+if ! command -v git >/dev/null 2>&1; then
+    echo "SKIPPED: git is not installed (ab checks revisions out with git worktree)"
+    exit 0
+fi
+PY=$(command -v python3 || true)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+here=$(pwd)
+
+# the scratch repository: two commits, each "built" by copying this itera-bench
+repo="$tmp/repo"
+mkdir -p "$repo/platforms" "$repo/profiles"
+cp platforms/embedded.ini "$repo/platforms/"
+cat >"$repo/profiles/tiny.ini" <<'EOF'
+[profile]
+description   = tiny: the ab test's two scan cells
+families      = scan
+kernels       = sequential, chunked
+threads       = 1
+repetitions   = 1
+min_time      = 0.01
+scan_channels = 8
+scan_state    = 4
+scan_seq      = 16
+scan_batch    = 1
+EOF
+printf 'build:\n\tmkdir -p build && cp "$$AB_TEST_BIN" build/itera-bench\n' >"$repo/Makefile"
+echo "build/" >"$repo/.gitignore"
+export AB_TEST_BIN="$IB"
+(
+    cd "$repo" && git init -q && git config user.email t@t && git config user.name t &&
+        git add -A && git commit -qm base && echo change >>profiles/tiny.ini.txt &&
+        git add -A && git commit -qm new
+) || { echo "FAIL: could not make the scratch repository"; exit 1; }
+
+cd "$repo"
+S1="$tmp/s1"
+expect 0 "Interleaved A/B (session" "$IB" ab --base HEAD~1 --new HEAD --profile tiny --rounds 3 \
+    --extra-rounds 0 --seed 7 --out "$S1" --json "$tmp/s1.json"
+for f in base.json new.json ab.json compare.md compare.json rounds/base-000.json rounds/new-002.json \
+    workers.log build-base.log; do
+    if [ -f "$S1/$f" ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: no $S1/$f"; fi
+done
+if [ -f "$tmp/s1.json" ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: --json"; fi
+# both revisions were checked out in their own worktree and built there
+n=$(ls -d build/ab/src/* 2>/dev/null | wc -l)
+if [ "$n" -eq 2 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $n worktrees"; fi
+
+if [ -n "$PY" ]; then
+    check_py() { # check_py WHAT PYTHON-SOURCE (exit status decides)
+        if "$PY" -c "$2" "$S1" "$tmp"; then pass=$((pass + 1)); echo "ok   $1"
+        else fail=$((fail + 1)); echo "FAIL $1"; fi
+    }
+    check_py "both sides: Google Benchmark JSON, one run per round, one session" '
+import json, sys
+d = sys.argv[1]
+b, n = (json.load(open(d + "/" + s + ".json")) for s in ("base", "new"))
+for side, f in (("base", b), ("new", n)):
+    assert f["context"]["itera_ab_side"] == side
+    runs = [x for x in f["benchmarks"] if x["run_type"] == "iteration"]
+    assert len(runs) == 6, len(runs)
+    for x in runs:
+        assert x["real_time"] > 0 and x["time_unit"] and x["iterations"] >= 1
+        assert x["repetitions"] == 3 and x["contended"] in (0, 1)
+        assert "load_other_cpu" in x
+    assert sorted({x["repetition_index"] for x in runs}) == [0, 1, 2]
+assert b["context"]["itera_ab_session"] == n["context"]["itera_ab_session"]
+assert b["context"]["itera_ab_seed"] == "0x0000000000000007"
+'
+    check_py "the schedule: every round, every pair, who went first" '
+import json, sys
+m = json.load(open(sys.argv[1] + "/ab.json"))
+assert m["seed"] == "0x0000000000000007" and m["rounds_run"] == 3
+assert len(m["schedule"]) == 3 and len(m["pairs"]) == 2
+for r in m["schedule"]:
+    assert r["started_first"] in ("base", "new")
+    assert sorted(o["pair"] for o in r["order"]) == [0, 1]
+    for o in r["order"]:
+        assert o["first"] in ("base", "new") and o["base"]["ok"] and o["new"]["ok"]
+'
+    check_py "the comparison: paired, verdicts from the four words" '
+import json, sys
+c = json.load(open(sys.argv[2] + "/s1.json"))
+assert c["pairing"] == "paired by round"
+assert len(c["benchmarks"]) == 2
+for b in c["benchmarks"]:
+    assert b["verdict"] in ("faster", "slower", "no_change", "contended"), b["verdict"]
+s = c["summary"]
+assert s["faster"] + s["slower"] + s["no_change"] + s["contended"] == 2
+assert c["base"]["fingerprint"]["itera_machine"]
+'
+    # the same seed, the same order (a new session folder)
+    "$IB" ab --base HEAD~1 --new HEAD --profile tiny --rounds 3 --extra-rounds 0 --seed 7 \
+        --out "$tmp/s2" >/dev/null 2>&1
+    check_py "the same seed gives the same order" '
+import json, sys
+a = json.load(open(sys.argv[1] + "/ab.json"))["schedule"]
+b = json.load(open(sys.argv[2] + "/s2/ab.json"))["schedule"]
+key = lambda s: [(r["started_first"], [(o["pair"], o["first"]) for o in r["order"]]) for r in s]
+assert key(a) == key(b)
+'
+fi
+
+# a gate no A/A can fail; compare reads the session's files again, paired
+expect 0 "Gate passed" "$IB" compare --fail-above 1000 "$S1/base.json" "$S1/new.json"
+expect 0 "Interleaved A/B (session" "$IB" compare "$S1/base.json" "$S1/new.json"
+
+# bad input: 2; a failed build: 1; a side without run --serve: 2
+expect 2 "not a git revision" "$IB" ab --base no-such-rev --new HEAD --profile tiny --out "$tmp/x1"
+expect 2 "ab needs both sides" "$IB" ab --base HEAD --profile tiny
+expect 2 "--rounds '1'" "$IB" ab --base HEAD --new HEAD --rounds 1
+expect 2 "--set repetitions=3: ab runs one repetition per round" \
+    "$IB" ab --base HEAD --new HEAD --set repetitions=3
+printf 'build:\n\tfalse\n' >Makefile
+git commit -qam broken
+expect 1 "the build failed" "$IB" ab --base HEAD~1 --new HEAD --profile tiny --out "$tmp/x2"
+printf 'build:\n\tmkdir -p build && printf "#!/bin/sh\\necho usage\\n" >build/itera-bench && chmod +x build/itera-bench\n' >Makefile
+git commit -qam old-binary
+expect 2 "has no \`run --serve\`" "$IB" ab --base HEAD~3 --new HEAD --profile tiny --out "$tmp/x3"
+
+# noise: an A/A of this build; its file is what compare --noise reads
+# (contention off: on a busy machine every pair would be contended and noise would rightly
+# refuse to record anything; this test checks the plumbing, not this machine's noise)
+expect 0 "Noise thresholds written to $tmp/noise.json" "$IB" noise --contention off \
+    --profile "$repo/profiles/tiny.ini" --rounds 3 --extra-rounds 0 --out "$tmp/noise.json"
+if [ -n "$PY" ] && "$PY" -c 'import json,sys; f=json.load(open(sys.argv[1]))["families"]["scan"]; assert f["benchmarks"] == 2 and f["threshold_pct"] >= 0.5' "$tmp/noise.json"; then
+    pass=$((pass + 1))
+elif [ -n "$PY" ]; then
+    fail=$((fail + 1)); echo "FAIL: the noise file has no scan threshold"
+fi
+expect 0 "Noise threshold measured ($tmp/noise.json" "$IB" compare --noise "$tmp/noise.json" \
+    "$S1/base.json" "$S1/new.json"
+expect 2 "noise measures this build against itself" "$IB" noise --base HEAD
+
+# compare --variants without a file measures them, interleaved, on this build
+expect 0 "sequential→chunked" "$IB" compare --variants sequential,chunked \
+    --profile "$repo/profiles/tiny.ini" --rounds 3 --extra-rounds 0 --out "$tmp/v"
+expect 2 "measures" "$IB" compare --rounds 3 "$S1/base.json" "$S1/new.json"
+
+cd "$here"
+finish ab
