@@ -235,9 +235,10 @@ fuzz:
 
 ## bench: run a sweep (PLATFORM=embedded PROFILE=default [EMULATE=1] [RESUME=1] [MODEL=DIR]
 ##        [BENCH_ARGS=--benchmark_filter=REGEX] [MACHINE=name: the results' machine name,
-##        default derived from the CPU]) into results/PLATFORM/PROFILE.json, its Google
-##        Benchmark log beside it (shown with V=1), print the summary table, then render
-##        reports/ from every result file
+##        default derived from the CPU]) into results/MACHINE/PLATFORM/PROFILE.json (beside
+##        it, saying so, when that file holds another machine's, model's or build's run), its
+##        Google Benchmark log beside it (shown with V=1), print the summary table, then
+##        render reports/ from every result file
 bench: build
 	$(Q)$(ITERA_BENCH) run --platform $(PLATFORM) --profile $(PROFILE) \
 	    $(if $(filter 1,$(EMULATE)),--emulate) $(if $(filter 1,$(RESUME)),--resume) \
@@ -247,23 +248,26 @@ bench: build
 
 ## bench-slurm: the sweep on Slurm (itera-bench submit): a job array of SHARDS shards + a merge
 ##        job; PLATFORM PROFILE [SHARDS=4] [PARTITION=Q] [EMULATE=1] [MODEL=DIR] [DRY_RUN=1]
-##        [SUBMIT_ARGS=...]; merged into results/PLATFORM/PROFILE.json, sweep folder
-##        results/PLATFORM/slurm/PROFILE/; RESUME=1 [SWEEP=DIR] re-submits only the shards with
-##        missing cells; no SLURM_CONF nor /etc/slurm/slurm.conf: the local test cluster if up
-SWEEP ?= results/$(PLATFORM)/slurm/$(PROFILE)
+##        [MACHINE=name] [SUBMIT_ARGS=...]; merged into results/MACHINE/PLATFORM/PROFILE.json,
+##        sweep folder results/MACHINE/PLATFORM/slurm/PROFILE/; RESUME=1 [SWEEP=DIR] re-submits
+##        only the shards with missing cells; no SLURM_CONF nor /etc/slurm/slurm.conf: the
+##        local test cluster if up
+MACHINE_NAME = $(or $(MACHINE),$(shell $(ITERA_BENCH) info --json 2>/dev/null | sed -n 's/^ *"itera_machine": "\(.*\)",*$$/\1/p'))
+SWEEP ?= results/$(MACHINE_NAME)/$(PLATFORM)/slurm/$(PROFILE)
 LOCAL_SLURM_CONF = $(if $(SLURM_CONF),,$(if $(wildcard /etc/slurm/slurm.conf),,$(shell sh scripts/slurm-local.sh env 2>/dev/null | sed -n 's/^export SLURM_CONF=//p')))
 bench-slurm: build
 	$(Q)$(if $(LOCAL_SLURM_CONF),echo "bench-slurm: the local test cluster (SLURM_CONF=$(LOCAL_SLURM_CONF))" >&2;) \
 	$(if $(LOCAL_SLURM_CONF),SLURM_CONF=$(LOCAL_SLURM_CONF)) $(ITERA_BENCH) submit \
 	    $(if $(filter 1,$(RESUME)),--resume $(SWEEP),--platform $(PLATFORM) --profile $(PROFILE) \
 	    $(if $(SHARDS),--shards $(SHARDS)) $(if $(PARTITION),--partition $(PARTITION)) \
-	    $(if $(filter 1,$(EMULATE)),--emulate) $(if $(MODEL),--model $(MODEL)) $(SUBMIT_ARGS)) \
+	    $(if $(filter 1,$(EMULATE)),--emulate) $(if $(MODEL),--model $(MODEL)) \
+	    $(if $(MACHINE),--machine $(MACHINE)) $(SUBMIT_ARGS)) \
 	    $(if $(filter 1,$(DRY_RUN)),--dry-run)
 
 ## report: render reports/ from every results/**/*.json (journals, results/tmp and the
-##        Slurm sweep folders results/*/slurm/ excluded: their merged file is beside them)
+##        Slurm sweep folders */slurm/ excluded: their merged file is beside them)
 REPORT_DIR  ?= reports
-RESULTS_JSON = $(shell find results -name '*.json' ! -name '*journal*' ! -name 'noise.json' ! -path 'results/tmp/*' ! -path 'results/*/slurm/*' 2>/dev/null | LC_ALL=C sort)
+RESULTS_JSON = $(shell find results -name '*.json' ! -name '*journal*' ! -name 'noise.json' ! -path 'results/tmp/*' ! -path '*/slurm/*' 2>/dev/null | LC_ALL=C sort)
 report: build
 	$(Q)if [ -z "$(RESULTS_JSON)" ]; then \
 	    echo "report: no result files under results/ (run: make bench PLATFORM=embedded)" >&2; exit 2; fi

@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "figure.h"
 #include "schema.h"
 
 #define MAX_OPS 64
@@ -300,60 +301,103 @@ static int text_accuracy(fam_env *e, itera_quant q, char *err, size_t n)
     return rc;
 }
 
-/* The op profile of a prefill: FAM_PROFILE_FORWARDS untimed forwards with zones on. */
+/* The op profile of a prefill, measured in rounds so its spread can be seen: forwards for
+ * FAM_PROFILE_WARMUP_S unprofiled first (caches, clocks and the pool settle, and the
+ * forward's time is estimated), then FAM_PROFILE_ROUNDS rounds of F forwards with zones
+ * on, F = enough for FAM_PROFILE_ROUND_S. Per op: the caller's (worker 0's) wall time per
+ * forward, as the median and spread over the rounds (nested ops on the caller never add
+ * up to more than their parent), and the total over every thread as before. */
 static json_t *op_profile(fam_cell *fc, char *err, size_t n)
 {
     const bench_cell *c = fc->cell;
     itera_error ie = { { 0 } };
-    /* One forward first, so the profile does not show first-touch costs. */
-    if (itera_forward(fc->ctx, fc->tokens, c->batch, c->seq, fc->logits, &ie) != ITERA_OK) {
-        snprintf(err, n, "op-profile warm-up forward: %s", ie.msg);
+    int warm = 0;
+    double w0 = now_s(CLOCK_MONOTONIC), dt = 0;
+    while (warm < 2 || dt < FAM_PROFILE_WARMUP_S) {
+        if (itera_forward(fc->ctx, fc->tokens, c->batch, c->seq, fc->logits, &ie) != ITERA_OK) {
+            snprintf(err, n, "op-profile warm-up forward: %s", ie.msg);
+            return NULL;
+        }
+        warm++;
+        dt = now_s(CLOCK_MONOTONIC) - w0;
+    }
+    double per = dt / warm;
+    int forwards = per > 0 ? (int)ceil(FAM_PROFILE_ROUND_S / per) : 1;
+    forwards = forwards < 1 ? 1 : forwards > FAM_PROFILE_MAX_FORWARDS ? FAM_PROFILE_MAX_FORWARDS : forwards;
+
+    /* per op (by name, in the order first seen): per-round caller µs per forward, totals */
+    struct op_rounds {
+        const char *name, *parent;
+        double caller[FAM_PROFILE_ROUNDS];
+        double total_us, min_us, max_us;
+        uint64_t calls;
+    } *acc = calloc(MAX_OPS, sizeof *acc);
+    int nacc = 0;
+    if (!acc) {
+        snprintf(err, n, "out of memory");
         return NULL;
     }
     itera_prof_enable(fc->ctx, true);
-    itera_prof_reset(fc->ctx);
-    for (int i = 0; i < FAM_PROFILE_FORWARDS; i++) {
-        if (itera_forward(fc->ctx, fc->tokens, c->batch, c->seq, fc->logits, &ie) != ITERA_OK) {
-            itera_prof_enable(fc->ctx, false);
-            snprintf(err, n, "op-profile forward: %s", ie.msg);
-            return NULL;
+    for (int r = 0; r < FAM_PROFILE_ROUNDS; r++) {
+        itera_prof_reset(fc->ctx);
+        for (int i = 0; i < forwards; i++) {
+            if (itera_forward(fc->ctx, fc->tokens, c->batch, c->seq, fc->logits, &ie) != ITERA_OK) {
+                itera_prof_enable(fc->ctx, false);
+                snprintf(err, n, "op-profile forward: %s", ie.msg);
+                free(acc);
+                return NULL;
+            }
+        }
+        itera_op_stat ops[MAX_OPS];
+        int total = itera_prof_ops(fc->ctx, ops, MAX_OPS);
+        for (int i = 0; i < total && i < MAX_OPS; i++) {
+            int k = 0;
+            while (k < nacc && strcmp(acc[k].name, ops[i].name) != 0)
+                k++;
+            if (k == nacc) {
+                acc[k].name = ops[i].name;
+                acc[k].parent = ops[i].parent ? ops[i].parent : "";
+                acc[k].min_us = ops[i].min_us;
+                acc[k].max_us = ops[i].max_us;
+                nacc++;
+            }
+            acc[k].caller[r] = ops[i].caller_us / forwards;
+            acc[k].total_us += ops[i].total_us;
+            acc[k].calls += ops[i].calls;
+            acc[k].min_us = ops[i].min_us < acc[k].min_us ? ops[i].min_us : acc[k].min_us;
+            acc[k].max_us = ops[i].max_us > acc[k].max_us ? ops[i].max_us : acc[k].max_us;
         }
     }
-    itera_op_stat ops[MAX_OPS];
-    int total = itera_prof_ops(fc->ctx, ops, MAX_OPS);
     itera_prof_enable(fc->ctx, false);
     itera_prof_reset(fc->ctx);
-    int k = total < MAX_OPS ? total : MAX_OPS;
     json_t *arr = json_array();
-    for (int i = 0; i < k; i++) {
-        json_t *o = json_pack("{s:s, s:s, s:I, s:f, s:f, s:f, s:f, s:f}", RES_OP_NAME,
-                              ops[i].name ? ops[i].name : "?", RES_OP_PARENT,
-                              ops[i].parent ? ops[i].parent : "", RES_OP_CALLS,
-                              (json_int_t)ops[i].calls, RES_OP_TOTAL_US, ops[i].total_us,
-                              RES_OP_MEAN_US, ops[i].mean_us, RES_OP_MIN_US, ops[i].min_us,
-                              RES_OP_MAX_US, ops[i].max_us, RES_OP_US_PER_FORWARD,
-                              ops[i].total_us / FAM_PROFILE_FORWARDS);
+    for (int k = 0; k < nacc; k++) {
+        figure f = figure_of(acc[k].caller, FAM_PROFILE_ROUNDS);
+        json_t *o = json_pack("{s:s, s:s, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}",
+                              RES_OP_NAME, acc[k].name, RES_OP_PARENT, acc[k].parent,
+                              RES_OP_CALLS, (json_int_t)acc[k].calls, RES_OP_TOTAL_US,
+                              acc[k].total_us, RES_OP_MEAN_US,
+                              acc[k].calls ? acc[k].total_us / (double)acc[k].calls : 0.0,
+                              RES_OP_MIN_US, acc[k].min_us, RES_OP_MAX_US, acc[k].max_us,
+                              RES_OP_US_PER_FORWARD, f.median, RES_OP_US_Q1, f.q1,
+                              RES_OP_US_Q3, f.q3, RES_OP_US_MIN, f.min, RES_OP_US_MAX, f.max);
         if (o)
             json_array_append_new(arr, o);
     }
-    return json_pack("{s:i, s:i, s:i, s:o}", RES_OP_FORWARDS, FAM_PROFILE_FORWARDS,
-                     RES_OP_TOKENS_PER_FORWARD, c->batch * c->seq, RES_OP_THREADS, c->threads,
-                     RES_OP_OPS, arr);
+    free(acc);
+    return json_pack("{s:i, s:i, s:i, s:i, s:s, s:o}", RES_OP_FORWARDS, forwards, RES_OP_ROUNDS,
+                     FAM_PROFILE_ROUNDS, RES_OP_TOKENS_PER_FORWARD, c->batch * c->seq,
+                     RES_OP_THREADS, c->threads, RES_OP_TIMING, FAM_PROFILE_TIMING, RES_OP_OPS, arr);
 }
 
-/* The pct_peak denominator for the cell: GFLOP/s (fp32, scan) or G int ops/s. */
+/* The pct_peak denominator for the cell: the peak of the cores it really used (its
+ * threads, at most the run's cores: an emulated cell's are the host's), GFLOP/s (fp32,
+ * scan) or G int ops/s (int8 products). */
 static double cell_peak(const fam_env *e, const bench_cell *c)
 {
-    const peak_result *p = e->peak;
-    if (!p)
-        return 0;
     int cores = c->threads < e->peak_slots ? c->threads : e->peak_slots;
     bool integer = c->family != BENCH_SCAN && itera_quant_info_get(c->quant)->products == ITERA_ARITH_INT8;
-    double core = integer ? 2 * p->int8_gmacs_core : p->fp32_gflops_core;
-    double all = integer ? 2 * p->int8_gmacs_all : p->fp32_gflops_all;
-    if (c->threads == p->threads)
-        return all;
-    return core * cores;
+    return peak_at(e->peak, integer, cores);
 }
 
 /* Makes the cell's engine state; on failure fc->failed and fc->err. */
@@ -492,6 +536,29 @@ void fam_cell_free(fam_cell *fc)
 
 /* ---- the benchmark function ---- */
 
+cpu_share cpu_share_of(double cpu_s, double spin_s, double wall_s, int cores)
+{
+    cpu_share u = { NAN, NAN };
+    if (!(wall_s > 0) || cores < 1 || !(cpu_s >= 0))
+        return u;
+    double spin = spin_s > 0 ? spin_s : 0;
+    if (spin > cpu_s)
+        spin = cpu_s; /* spinning is timed apart from the process clock: never more than it */
+    u.busy = (cpu_s - spin) / (wall_s * cores);
+    u.spin = spin / (wall_s * cores);
+    return u;
+}
+
+/* The idle waiting of the cell's pool so far. */
+static void pool_waits_of(const fam_cell *fc, itera_pool_waits *out)
+{
+    memset(out, 0, sizeof *out);
+    if (fc->ctx)
+        itera_ctx_pool_waits(fc->ctx, out);
+    else if (fc->scan)
+        itera_scan_bench_pool_waits(fc->scan, out);
+}
+
 void fam_bench(gb_state *st, void *user)
 {
     fam_cell *fc = user;
@@ -513,6 +580,8 @@ void fam_bench(gb_state *st, void *user)
 
     itera_error ie = { { 0 } };
     itera_status s = ITERA_OK;
+    itera_pool_waits pw0, pw1;
+    pool_waits_of(fc, &pw0);
     double c0 = now_s(CLOCK_PROCESS_CPUTIME_ID), w0 = now_s(CLOCK_MONOTONIC);
     if (e->ctr)
         counters_start(e->ctr);
@@ -548,6 +617,8 @@ void fam_bench(gb_state *st, void *user)
     if (e->ctr)
         counters_stop(e->ctr);
     double wall = now_s(CLOCK_MONOTONIC) - w0, cpu = now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    pool_waits_of(fc, &pw1);
+    double spin = (pw1.spin_ns - pw0.spin_ns) * 1e-9;
     if (s != ITERA_OK)
         return;
 
@@ -559,9 +630,17 @@ void fam_bench(gb_state *st, void *user)
     gb_set_counter(st, MET_TOKENS_PER_SECOND, tokens, GB_COUNTER_RATE);
     gb_set_counter(st, MET_LATENCY_MS, wall * 1e3 / (iters * fc->work_per_iter), GB_COUNTER_PLAIN);
     gb_set_counter(st, MET_GFLOPS, gflops, GB_COUNTER_PLAIN);
-    if (fc->peak_gflops > 0)
-        gb_set_counter(st, MET_PCT_PEAK, 100.0 * gflops / fc->peak_gflops, GB_COUNTER_PLAIN);
-    gb_set_counter(st, MET_CPU_UTIL, cpu / (wall * c->threads), GB_COUNTER_PLAIN);
+    if (fc->peak_gflops > 0) {
+        /* Above 100% the peak (or this run) is wrong: no figure, the cell flagged instead.
+         * Both counters in every repetition (GB's aggregates need the same set). */
+        double pct = 100.0 * gflops / fc->peak_gflops;
+        bool suspect = !(pct <= 100.0);
+        gb_set_counter(st, MET_PCT_PEAK, suspect ? NAN : pct, GB_COUNTER_PLAIN);
+        gb_set_counter(st, MET_PEAK_SUSPECT, suspect ? 1 : 0, GB_COUNTER_PLAIN);
+    }
+    cpu_share u = cpu_share_of(cpu, spin, wall, e->run_cores);
+    gb_set_counter(st, MET_CPU_UTIL, u.busy, GB_COUNTER_PLAIN);
+    gb_set_counter(st, MET_CPU_SPIN, u.spin, GB_COUNTER_PLAIN);
     gb_set_counter(st, MET_PEAK_RSS_MB, peak_rss_mb(e->rss_reset_ok), GB_COUNTER_PLAIN);
     if (c->family != BENCH_SCAN) {
         gb_set_counter(st, MET_WEIGHT_BYTES, fc->weight_bytes, GB_COUNTER_PLAIN);

@@ -20,7 +20,9 @@
  *                      probe at min(threads, cores) cores: FP32 FMA peak for fp32 and
  *                      scan, 2 × the int8 MAC peak for int8 / int4
  *   weight_bytes       bytes of the weights as stored (prefill, decode)
- *   cpu_util           process CPU time / (wall × threads) over the timed loop
+ *   cpu_util           the share of the run's cores busy working over the timed loop:
+ *                      (process CPU time − the pool's spin-waiting) / (wall × run_cores)
+ *   cpu_spin           the pool's spin-waiting / (wall × run_cores) (itera_pool_waits)
  *   peak_rss_mb        peak resident set during the cell (VmHWM after a reset through
  *                      /proc/self/clear_refs), else the process peak (ru_maxrss)
  *   max_abs_logit_err, top1_agreement, kld_mean, delta_ppl   vs FP32 on the accuracy input
@@ -50,7 +52,15 @@
 #define FAM_ACC_BATCH 2
 #define FAM_ACC_SEQ 64
 #define FAM_ACC_SEED 7u
-#define FAM_PROFILE_FORWARDS 5 /* forwards in a prefill cell's op-profile pass */
+/* A prefill cell's op profile (untimed, zones on): a warm-up of FAM_PROFILE_WARMUP_S, then
+ * FAM_PROFILE_ROUNDS rounds of F forwards each, F = enough forwards for FAM_PROFILE_ROUND_S
+ * (1..FAM_PROFILE_MAX_FORWARDS). */
+#define FAM_PROFILE_WARMUP_S 0.01
+#define FAM_PROFILE_ROUNDS 9
+#define FAM_PROFILE_ROUND_S 0.005
+#define FAM_PROFILE_MAX_FORWARDS 256
+#define FAM_PROFILE_TIMING "caller wall time: each op's time on worker 0 (the caller, which " \
+    "takes part in every parallel region) per forward; median and spread over the rounds"
 #define FAM_MAX_REFS 64
 
 typedef struct fam_cell fam_cell;
@@ -65,6 +75,8 @@ typedef struct fam_env {
     counters *ctr;          /* may be NULL */
     const peak_result *peak;/* may be NULL: no pct_peak */
     int peak_slots;         /* cores the peak's per-core figure scales to */
+    int run_cores;          /* cores available to the run (cpu_util's divisor): the platform's
+                               cores, at most the slots the host allows */
     const char *model_dir;  /* NULL: the synthetic model */
     uint64_t seed;          /* synthetic model seed */
     bool text_accuracy;     /* also measure each quant on the model folder's texts (textacc.h) */
@@ -136,6 +148,14 @@ void fam_bench(gb_state *st, void *user);
 void fam_cell_release(fam_cell *fc);
 /* Frees everything, op profile included. */
 void fam_cell_free(fam_cell *fc);
+
+/* CPU usage over a timed loop: busy = (cpu_s − spin_s) / (wall_s × cores), spin =
+ * spin_s / (wall_s × cores), spin clipped to [0, cpu_s]; both NaN when wall_s <= 0, cores
+ * < 1 or cpu_s < 0. */
+typedef struct cpu_share {
+    double busy, spin;
+} cpu_share;
+cpu_share cpu_share_of(double cpu_s, double spin_s, double wall_s, int cores);
 
 /* One context on the FP32 model with `threads` workers bound per plan: reads back the
  * workers' CPUs ("0,1" into cpus) and the ISA path (into isa). For the run's context.

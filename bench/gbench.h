@@ -129,6 +129,9 @@ typedef struct gb_run_opts {
 } gb_run_opts;
 int gb_run_with(const gb_run_opts *o, gb_report_fn on_run, void *user);
 void gb_shutdown(void);
+/* How the Google Benchmark library itself was built, as its JSON reporter says it
+ * ("debug" or "release": Debian's libbenchmark 1.7.1 is a debug build). */
+const char *gb_library_build_type(void);
 
 #ifdef __cplusplus
 }

@@ -23,6 +23,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -417,5 +418,30 @@ int gb_run_with(const gb_run_opts *o, gb_report_fn on_run, void *user)
 }
 
 void gb_shutdown(void) { benchmark::Shutdown(); }
+
+const char *gb_library_build_type(void)
+{
+    // The library decides this when it is compiled (its own NDEBUG), not this header: ask
+    // its JSON reporter, which writes it into the context it reports.
+    static std::string type;
+    if (!type.empty())
+        return type.c_str();
+    std::ostringstream out, err;
+    benchmark::JSONReporter json;
+    json.SetOutputStream(&out);
+    json.SetErrorStream(&err);
+    benchmark::BenchmarkReporter::Context ctx;
+    json.ReportContext(ctx);
+    const std::string text = out.str(), key = "\"library_build_type\": \"";
+    size_t at = text.find(key);
+    if (at != std::string::npos) {
+        size_t start = at + key.size(), end = text.find('"', start);
+        if (end != std::string::npos)
+            type = text.substr(start, end - start);
+    }
+    if (type.empty())
+        type = "unknown (the library's JSON reporter did not say)";
+    return type.c_str();
+}
 
 } // extern "C"

@@ -51,7 +51,7 @@ static void usage(FILE *f)
           "writes Google Benchmark JSON results.\n"
           "\n"
           "commands:\n"
-          "  run       run a sweep: a platform x a profile -> results/<platform>/<profile>.json\n"
+          "  run       run a sweep: a platform x a profile -> results/<machine>/<platform>/<profile>.json\n"
           "  list      the platforms, profiles, kernels, quants and counters you can use\n"
           "  info      this machine: fingerprint, topology, ISA path, measured peak, counters\n"
           "  schema    the results schema: benchmark names, counters, context keys\n"
@@ -88,7 +88,9 @@ static void run_usage(FILE *f)
             "\n"
             "  --platform P   platforms/P.ini or a path (default embedded); see `itera-bench list`\n"
             "  --profile X    profiles/X.ini or a path (default default)\n"
-            "  --out FILE     results file (default results/<platform>/<profile>.json); each\n"
+            "  --out FILE     results file (default results/<machine>/<platform>/<profile>.json,\n"
+            "                 or <profile>.<tag>.json beside it when that file holds another\n"
+            "                 machine's, model's or build's run: it is never overwritten); each\n"
             "                 finished cell is also appended to FILE.journal as it completes\n"
             "  --resume       keep the cells FILE.journal already has, run only the missing\n"
             "                 ones, then write the complete FILE (make bench RESUME=1)\n"
@@ -106,7 +108,7 @@ static void run_usage(FILE *f)
             "                 keys: %s\n"
             "  --shard I/N    run only shard I (0..N-1) of N: the cells whose index in the\n"
             "                 profile's order (itera-bench list --cells) is I mod N; the file\n"
-            "                 (default results/<platform>/<profile>.shard-I-of-N.json) records\n"
+            "                 (default results/<machine>/<platform>/<profile>.shard-I-of-N.json) records\n"
             "                 the shard and the full cell list; itera-bench merge joins shards\n"
             "  -v, --verbose  also show Google Benchmark's own lines (one per repetition) on\n"
             "                 stderr; they always go to the log beside the results (make V=1)\n"
@@ -412,7 +414,7 @@ static int cmd_summary(int argc, char **argv)
 
 static void info_usage(FILE *f)
 {
-    fputs("usage: itera-bench info [--json] [--machine NAME]\n"
+    fputs("usage: itera-bench info [--json] [--machine NAME] [--threads N [--emulate]]\n"
           "\n"
           "Shows this machine: its fingerprint (the itera_machine_* keys every results file\n"
           "carries), topology (hwloc), ISA paths, the peak measured by the FMA / int8 probe\n"
@@ -425,14 +427,20 @@ static void info_usage(FILE *f)
           "                  probe runs\n"
           "  --machine NAME  the machine's name (default: ITERA_MACHINE, else derived from\n"
           "                  the CPU, e.g. xeon-sapphirerapids-2c); [a-z0-9-], at most 63\n"
+          "  --threads N     probe the peak as a run of N worker threads would (default: one\n"
+          "                  per core): one probe thread per core there is, never more\n"
+          "  --emulate       with --threads above the cores: plan the threads onto the cores\n"
+          "                  there are, as run --emulate does (the probe still uses one\n"
+          "                  thread per core, so the peak is the host's cores')\n"
           "Exit: 0 done, 1 the peak probe or the topology failed, 2 bad usage.\n",
           f);
 }
 
 static int cmd_info(int argc, char **argv)
 {
-    bool json = false;
+    bool json = false, emulate = false;
     const char *name = NULL;
+    int want_threads = 0;
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
@@ -440,6 +448,17 @@ static int cmd_info(int argc, char **argv)
             return 0;
         } else if (strcmp(argv[i], "--json") == 0) {
             json = true;
+        } else if (strcmp(argv[i], "--emulate") == 0) {
+            emulate = true;
+        } else if (opt_value(argc, argv, &i, "--threads", &v)) {
+            char *end = NULL;
+            long t = v ? strtol(v, &end, 10) : 0;
+            if (!v || end == v || *end || t < 1 || t > PIN_MAX_WORKERS) {
+                fprintf(stderr, "itera-bench info: --threads needs a whole number in 1..%d, not '%s'\n",
+                        PIN_MAX_WORKERS, v ? v : "");
+                return 2;
+            }
+            want_threads = (int)t;
         } else if (opt_value(argc, argv, &i, "--machine", &v)) {
             if (!v) {
                 fprintf(stderr, "itera-bench info: --machine needs a value\n");
@@ -502,13 +521,16 @@ static int cmd_info(int argc, char **argv)
         printf("  %s matmul path: %s\n", itera_quant_name((itera_quant)q),
                itera_quant_isa((itera_quant)q));
     int cores = pin_topo_cores(topo);
-    int threads = cores < PIN_MAX_WORKERS ? cores : PIN_MAX_WORKERS;
+    int threads = want_threads ? want_threads : cores < PIN_MAX_WORKERS ? cores : PIN_MAX_WORKERS;
     pin_plan plan;
     peak_result pk;
     int rc = 0;
-    if (pin_plan_make(topo, threads, PIN_BIND_CORE, false, &plan, err, sizeof err) == 0 &&
+    if (pin_plan_make(topo, threads, PIN_BIND_CORE, emulate, &plan, err, sizeof err) == 0 &&
         peak_measure(itera_isa_best(), threads, &plan, &pk, err, sizeof err) == 0) {
         printf("peak: %s\n", peak_describe(&pk, buf, sizeof buf));
+        printf("peak per thread of the all-cores probe: fp32 %.1f GFLOP/s, int8 %.1f G MAC/s "
+               "(<= the per-core figure by construction)\n",
+               pk.fp32_gflops_all / pk.threads_used, pk.int8_gmacs_all / pk.threads_used);
     } else {
         printf("peak: unavailable: %s\n", err);
         rc = 1;

@@ -34,6 +34,7 @@
 #include "profile.h"
 #include "progress.h"
 #include "results.h"
+#include "rstore.h"
 #include "summary.h"
 #include "schema.h"
 #include "shard.h"
@@ -327,13 +328,47 @@ typedef struct ctx_inputs {
     const char *model_dir;
     const shard_info *shard;
     const alloc_info *alloc;
+    const char *model_text;   /* itera_model, itera_git, itera_compiler (run_strings) */
+    const char *git_text;
+    const char *compiler_text;
 } ctx_inputs;
+
+/* The run's model, git and compiler strings (itera_model, itera_git, itera_compiler):
+ * known before the run, as they decide where its results go (rstore.h). */
+static void run_strings(const char *model_dir, uint64_t seed, char *model, size_t mn, char *git,
+                        size_t gn, char *compiler, size_t cn)
+{
+    char root[PATH_MAX];
+    runner_root(root, sizeof root);
+    if (model_dir) {
+        char st[PATH_MAX + 32], sha[SHA256_HEX_LEN + 1];
+        snprintf(st, sizeof st, "%s/model.safetensors", model_dir);
+        if (sha256_file_hex(st, sha, NULL) != BENCH_OK)
+            snprintf(sha, sizeof sha, "unknown");
+        snprintf(model, mn, "%s sha256:%s", model_dir, sha);
+    } else {
+        snprintf(model, mn, "synthetic seed %llu", (unsigned long long)seed);
+    }
+    char cmd[PATH_MAX + 128];
+    snprintf(cmd, sizeof cmd, "git -C '%s' describe --always --dirty --abbrev=12 2>/dev/null",
+             root);
+    git[0] = '\0';
+    run_cmd(cmd, git, gn);
+    if (!git[0])
+        snprintf(git, gn, "unknown (not a git checkout)");
+#if defined(__clang__)
+    snprintf(compiler, cn, "clang %s; %s", __clang_version__, ITERA_BUILD_FLAGS);
+#elif defined(__GNUC__)
+    snprintf(compiler, cn, "gcc %s; %s", __VERSION__, ITERA_BUILD_FLAGS);
+#else
+    snprintf(compiler, cn, "unknown compiler; %s", ITERA_BUILD_FLAGS);
+#endif
+}
 
 static json_t *build_context(const ctx_inputs *in)
 {
     json_t *c = json_object();
-    char buf[2048], root[PATH_MAX];
-    runner_root(root, sizeof root);
+    char buf[2048];
 
     /* Google Benchmark's own keys. */
     time_t now = time(NULL);
@@ -354,7 +389,7 @@ static json_t *build_context(const ctx_inputs *in)
     double la[3] = { 0, 0, 0 };
     getloadavg(la, 3);
     json_object_set_new(c, CTX_LOAD_AVG, json_pack("[f,f,f]", la[0], la[1], la[2]));
-    ctx_set(c, CTX_LIBRARY_BUILD_TYPE, "release");
+    ctx_set(c, CTX_LIBRARY_BUILD_TYPE, gb_library_build_type());
 
     /* itera keys (DESIGN.md, schema.h), strings as GB's custom context writes them. */
     ctx_set(c, CTX_SCHEMA, SCHEMA_VERSION);
@@ -369,30 +404,9 @@ static json_t *build_context(const ctx_inputs *in)
     ctx_set(c, CTX_THREADS, buf);
     ctx_set(c, CTX_WORKER_CPUS, in->worker_cpus);
     ctx_set(c, CTX_EMULATED, in->emulated ? "true" : "false");
-    if (in->model_dir) {
-        char st[PATH_MAX + 32], sha[SHA256_HEX_LEN + 1];
-        snprintf(st, sizeof st, "%s/model.safetensors", in->model_dir);
-        if (sha256_file_hex(st, sha, NULL) != BENCH_OK)
-            snprintf(sha, sizeof sha, "unknown");
-        snprintf(buf, sizeof buf, "%s sha256:%s", in->model_dir, sha);
-    } else {
-        snprintf(buf, sizeof buf, "synthetic seed %llu",
-                 (unsigned long long)in->env->seed);
-    }
-    ctx_set(c, CTX_MODEL, buf);
-    char git[256], cmd[PATH_MAX + 128];
-    snprintf(cmd, sizeof cmd, "git -C '%s' describe --always --dirty --abbrev=12 2>/dev/null",
-             root);
-    run_cmd(cmd, git, sizeof git);
-    ctx_set(c, CTX_GIT, git[0] ? git : "unknown (not a git checkout)");
-#if defined(__clang__)
-    snprintf(buf, sizeof buf, "clang %s; %s", __clang_version__, ITERA_BUILD_FLAGS);
-#elif defined(__GNUC__)
-    snprintf(buf, sizeof buf, "gcc %s; %s", __VERSION__, ITERA_BUILD_FLAGS);
-#else
-    snprintf(buf, sizeof buf, "unknown compiler; %s", ITERA_BUILD_FLAGS);
-#endif
-    ctx_set(c, CTX_COMPILER, buf);
+    ctx_set(c, CTX_MODEL, in->model_text);
+    ctx_set(c, CTX_GIT, in->git_text);
+    ctx_set(c, CTX_COMPILER, in->compiler_text);
     size_t used = (size_t)snprintf(buf, sizeof buf, "cpu %s; matmul", itera_isa_name(itera_isa_best()));
     for (int q = 0; q < ITERA_QUANT_COUNT && used < sizeof buf; q++)
         used += (size_t)snprintf(buf + used, sizeof buf - used, " %s:%s",
@@ -405,10 +419,19 @@ static json_t *build_context(const ctx_inputs *in)
         ctx_set(c, CTX_PEAK_GFLOPS, buf);
         snprintf(buf, sizeof buf, "%.1f", in->peak->int8_gmacs_all);
         ctx_set(c, CTX_PEAK_INT8_GMACS, buf);
+        snprintf(buf, sizeof buf, "%.1f", in->peak->fp32_gflops_core);
+        ctx_set(c, CTX_PEAK_GFLOPS_CORE, buf);
+        snprintf(buf, sizeof buf, "%.1f", in->peak->int8_gmacs_core);
+        ctx_set(c, CTX_PEAK_INT8_GMACS_CORE, buf);
+        snprintf(buf, sizeof buf, "%d", in->peak->threads_used);
+        ctx_set(c, CTX_PEAK_CORES, buf);
         peak_describe(in->peak, buf, sizeof buf);
         ctx_set(c, CTX_PEAK, buf);
     } else {
         ctx_set(c, CTX_PEAK_GFLOPS, "unavailable");
+        ctx_set(c, CTX_PEAK_GFLOPS_CORE, "unavailable");
+        ctx_set(c, CTX_PEAK_INT8_GMACS_CORE, "unavailable");
+        ctx_set(c, CTX_PEAK_CORES, "0");
         snprintf(buf, sizeof buf, "unavailable: %s", in->peak_err ? in->peak_err : "?");
         ctx_set(c, CTX_PEAK, buf);
     }
@@ -427,8 +450,16 @@ static json_t *build_context(const ctx_inputs *in)
             bu += (size_t)snprintf(buf + bu, sizeof buf - bu, "%s", pass ? ") at " : ", scan) or 2 x int8 MAC peak (");
     }
     if (bu < sizeof buf)
-        snprintf(buf + bu, sizeof buf - bu, "min(threads, cores) cores");
+        snprintf(buf + bu, sizeof buf - bu, "the cores the cell used: min(threads, %d cores "
+                 "available; an emulated cell's are the host's); left out and the cell flagged "
+                 "(peak_suspect) where it would exceed 100%%", in->env->peak_slots);
     ctx_set(c, CTX_PCT_PEAK_BASIS, buf);
+    ctx_set(c, CTX_PEAK_SUSPECT, "none"); /* finish() names the cells above the peak */
+    snprintf(buf, sizeof buf, "%d cores available to the run (the platform's %d, at most the %d "
+             "the host allows): cpu_util = (process CPU time - the worker pool's spin-waiting) "
+             "/ (wall x %d), cpu_spin = spin-waiting / (wall x %d)", in->env->run_cores,
+             in->pl->cores, in->env->peak_slots, in->env->run_cores, in->env->run_cores);
+    ctx_set(c, CTX_CPU_UTIL_BASIS, buf);
     /* The machine's, not the allocation's (itera_allocation says which CPUs ran). */
     ctx_set(c, CTX_TOPOLOGY, pin_topo_machine_describe(in->topo));
     machine_to_context(in->machine, c);
@@ -456,10 +487,11 @@ static json_t *build_context(const ctx_inputs *in)
 
 static json_t *peak_json(const peak_result *p)
 {
-    return json_pack("{s:i, s:f, s:f, s:f, s:f}", "threads", p->threads, "fp32_gflops_core",
-                     p->fp32_gflops_core, "fp32_gflops_all", p->fp32_gflops_all,
-                     "int8_gmacs_core", p->int8_gmacs_core, "int8_gmacs_all",
-                     p->int8_gmacs_all);
+    return json_pack("{s:i, s:i, s:i, s:f, s:f, s:f, s:f}", "threads", p->threads,
+                     "threads_used", p->threads_used, "cores_available", p->cores_available,
+                     "fp32_gflops_core", p->fp32_gflops_core, "fp32_gflops_all",
+                     p->fp32_gflops_all, "int8_gmacs_core", p->int8_gmacs_core,
+                     "int8_gmacs_all", p->int8_gmacs_all);
 }
 
 static bool peak_from_json(const json_t *j, peak_result *p)
@@ -472,8 +504,10 @@ static bool peak_from_json(const json_t *j, peak_result *p)
     p->fp32_gflops_all = json_number_value(json_object_get(j, "fp32_gflops_all"));
     p->int8_gmacs_core = json_number_value(json_object_get(j, "int8_gmacs_core"));
     p->int8_gmacs_all = json_number_value(json_object_get(j, "int8_gmacs_all"));
+    p->threads_used = (int)json_integer_value(json_object_get(j, "threads_used"));
+    p->cores_available = (int)json_integer_value(json_object_get(j, "cores_available"));
     p->fp32_path = p->int8_path = "journal";
-    return p->threads > 0;
+    return p->threads > 0 && p->threads_used > 0; /* a journal of an older probe: probe again */
 }
 
 /* What else must match for --resume to continue a journal (platform and profile names
@@ -544,6 +578,7 @@ typedef struct sweep {
     fam_env env;
     bool env_ready;
     char out[PATH_MAX], jpath[PATH_MAX + 16], logpath[PATH_MAX + 16];
+    char model_text[PATH_MAX + 96], git_text[256], compiler_text[1024]; /* run_strings */
     /* select_cells */
     const char *filter;     /* --benchmark_filter, NULL when not given */
     bool *selected;         /* per cell */
@@ -656,6 +691,7 @@ static bench_status plan_cells(sweep *s)
     env->seed = ITERA_DEFAULT_SEED;
     env->text_accuracy = s->pr.text_accuracy;
     env->peak_slots = s->plan.slots;
+    env->run_cores = s->pl.cores > 0 && s->pl.cores < s->plan.slots ? s->pl.cores : s->plan.slots;
     if (fam_env_init(env, s->msg, sizeof s->msg) != 0)
         return bench_fail(s->err, BENCH_ERR_INPUT, "%s", s->msg);
     s->env_ready = true;
@@ -663,18 +699,25 @@ static bench_status plan_cells(sweep *s)
         if (fam_cell_check(env, &s->cells[i], s->msg, sizeof s->msg) != 0)
             return bench_fail(s->err, BENCH_ERR_INPUT, "profile %s: %s", s->pr.name, s->msg);
 
+    run_strings(o->model_dir, env->seed, s->model_text, sizeof s->model_text, s->git_text,
+                sizeof s->git_text, s->compiler_text, sizeof s->compiler_text);
     if (o->out) {
         snprintf(s->out, sizeof s->out, "%s", o->out);
     } else {
-        char root_dir[PATH_MAX];
+        /* results/<machine>/<platform>/<profile>.json, never over another machine's, model's
+         * or build's file (rstore.h) */
+        char root_dir[PATH_MAX], path[PATH_MAX], why[ERRN];
         runner_root(root_dir, sizeof root_dir);
         char suffix[64] = "";
         if (o->shard.count > 0)
             snprintf(suffix, sizeof suffix, ".shard-%d-of-%d", o->shard.index, o->shard.count);
-        snprintf(s->out, sizeof s->out, "%.2000s/results/%.200s/%.200s%s.json", root_dir,
-                 s->pl.name, s->pr.name, suffix);
-        if (strncmp(s->out, "./", 2) == 0)
-            memmove(s->out, s->out + 2, strlen(s->out + 2) + 1);
+        rstore_default_path(root_dir, s->machine.name, s->pl.name, s->pr.name, suffix, path,
+                            sizeof path);
+        run_id mine;
+        run_id_make(&mine, &s->machine, s->model_text, s->git_text, s->compiler_text);
+        if (rstore_place(path, &mine, s->out, sizeof s->out, why, sizeof why) == RSTORE_BESIDE)
+            fprintf(stderr, "itera-bench: %s holds another run (%s): it is kept, and this run "
+                    "writes %s beside it\n", path, why, s->out);
     }
     snprintf(s->jpath, sizeof s->jpath, "%s.journal", s->out);
     size_t len = strlen(s->out);
@@ -869,7 +912,8 @@ static bench_status probe_machine(sweep *s)
         ctx_inputs in = { .machine = &s->machine, .pl = &s->pl, .pr = &s->pr, .topo = s->topo, .emulated = o->emulate,
                           .worker_cpus = cpus, .counters_desc = s->ctr_desc, .peak = s->peakp,
                           .peak_err = s->peak_err, .env = &s->env, .model_dir = o->model_dir,
-                          .shard = &s->shard, .alloc = &s->alloc };
+                          .shard = &s->shard, .alloc = &s->alloc, .model_text = s->model_text,
+                          .git_text = s->git_text, .compiler_text = s->compiler_text };
         s->context = build_context(&in);
     } else {
         ctx_set(s->context, CTX_RESUMED, "true");
@@ -1026,6 +1070,38 @@ static bench_status run_cells(sweep *s)
     return BENCH_OK;
 }
 
+/* Names, in the context, the cells whose GFLOP/s exceeded the measured peak in some
+ * repetition (families.c left their pct_peak out): "none", or "N cell(s) above the
+ * measured peak, so it is suspect (probe under load?): NAME, ...". */
+static void peak_suspects(json_t *root, json_t *ctx)
+{
+    char buf[2048] = "";
+    size_t used = 0;
+    int n = 0;
+    const char *last = NULL;
+    size_t k;
+    json_t *b;
+    json_array_foreach(json_object_get(root, RES_BENCHMARKS), k, b)
+    {
+        const char *name = json_string_value(json_object_get(b, ENT_RUN_NAME));
+        json_t *flag = json_object_get(b, MET_PEAK_SUSPECT);
+        if (!name || !json_is_number(flag) || json_number_value(flag) < 1 ||
+            json_object_get(b, ENT_AGGREGATE_NAME) || (last && strcmp(last, name) == 0))
+            continue;
+        last = name;
+        if (n++ < 8 && used < sizeof buf)
+            used += (size_t)snprintf(buf + used, sizeof buf - used, "%s%s", n > 1 ? ", " : "", name);
+    }
+    if (n == 0) {
+        ctx_set(ctx, CTX_PEAK_SUSPECT, "none");
+        return;
+    }
+    char text[2300];
+    snprintf(text, sizeof text, "%d cell(s) above the measured peak, so the peak is suspect (the "
+             "probe ran under load?); their pct_peak is left out: %s%s", n, buf, n > 8 ? ", ..." : "");
+    ctx_set(ctx, CTX_PEAK_SUSPECT, text);
+}
+
 /* The final file, written atomically: every cell with results (this run's and the
  * journal's), the filter and the cells it left out; then what failed or is missing, and
  * the summary table (from the file as written) on stdout. */
@@ -1068,6 +1144,7 @@ static bench_status finish(sweep *s)
     snprintf(buf, sizeof buf, "%d", filtered);
     ctx_set(rc_ctx, CTX_CELLS_FILTERED_OUT, buf);
     json_object_set_new(s->root, RES_FILTERED_OUT, left_out);
+    peak_suspects(s->root, rc_ctx);
     shard_results_add(s->root, &s->shard);
     if (results_write_atomic(s->out, s->root, s->msg, sizeof s->msg) != 0)
         return bench_fail(s->err, BENCH_ERR_IO, "%s", s->msg);

@@ -138,10 +138,14 @@ bench_status bench_cell_from_name(const bench_name *n, bench_cell *out, bench_er
       "per forward (prefill), per step (decode), per scan (scan)")                           \
     X(GFLOPS, "gflops", "GFLOP/s", "all", "achieved (model or scan FLOP count / time)")       \
     X(PCT_PEAK, "pct_peak", "%", "all",                                                       \
-      "gflops as a share of the measured peak at min(threads, cores) cores")                 \
+      "gflops as a share of the measured peak of the cores used; null when above 100")       \
+    X(PEAK_SUSPECT, "peak_suspect", "flag", "all",                                            \
+      "1 when gflops exceeded the measured peak (pct_peak left out; the peak is suspect)")   \
     X(WEIGHT_BYTES, "weight_bytes", "bytes", "prefill decode", "weights as stored")           \
     X(CPU_UTIL, "cpu_util", "fraction", "all",                                                \
-      "process CPU time / (wall x threads) over the timed loop")                             \
+      "share of the run's cores busy working: (CPU time - spin-waiting) / (wall x cores)")   \
+    X(CPU_SPIN, "cpu_spin", "fraction", "all",                                                \
+      "the worker pool's spin-waiting / (wall x the run's cores), apart from cpu_util")      \
     X(PEAK_RSS_MB, "peak_rss_mb", "MB", "all", "peak resident set during the cell")           \
     X(MAX_ABS_LOGIT_ERR, "max_abs_logit_err", "logit", "prefill decode",                      \
       "max |logit - FP32 logit| on the accuracy input")                                      \
@@ -216,10 +220,15 @@ SCHEMA_COUNTERS(SCHEMA_X_CONST)
     X(COMPILER, "itera_compiler", "itera", "compiler and flags")                              \
     X(ISA, "itera_isa", "itera", "the engine's dispatch paths")                               \
     X(COUNTERS, "itera_counters", "itera", "events available, or why not")                    \
-    X(PEAK_GFLOPS, "itera_peak_gflops", "itera", "measured FP32 peak, all workers")           \
-    X(PEAK_INT8_GMACS, "itera_peak_int8_gmacs", "itera", "measured int8 MAC peak")            \
+    X(PEAK_GFLOPS, "itera_peak_gflops", "itera", "measured FP32 peak of itera_peak_cores cores")\
+    X(PEAK_INT8_GMACS, "itera_peak_int8_gmacs", "itera", "measured int8 MAC peak, those cores")\
+    X(PEAK_GFLOPS_CORE, "itera_peak_gflops_core", "itera", "measured FP32 peak of one core")  \
+    X(PEAK_INT8_GMACS_CORE, "itera_peak_int8_gmacs_core", "itera", "int8 MAC peak, one core") \
+    X(PEAK_CORES, "itera_peak_cores", "itera", "cores of the all-cores peak (one thread each)")\
+    X(PEAK_SUSPECT, "itera_peak_suspect", "itera", "cells above the peak (pct_peak left out), or none")\
     X(PEAK, "itera_peak", "itera", "the peak probe's description")                            \
     X(PCT_PEAK_BASIS, "itera_pct_peak_basis", "itera", "what pct_peak divides by")            \
+    X(CPU_UTIL_BASIS, "itera_cpu_util_basis", "itera", "what cpu_util and cpu_spin divide by")\
     X(TOPOLOGY, "itera_topology", "itera", "hwloc's view of the host")                        \
     X(REPETITIONS, "itera_repetitions", "itera", "the profile's repetitions")                 \
     X(MIN_TIME, "itera_min_time", "itera", "the profile's min time, seconds")                 \
@@ -309,7 +318,7 @@ SCHEMA_CONTEXT_KEYS(SCHEMA_X_CONST)
     X(CELL_LIST, "itera_cell_list", "shard files: the full sweep's cell names, in order")      \
     X(SHARDS, "itera_shards", "merged files: one record per shard (file, node, job, ...)")     \
     X(MISSING, "itera_missing", "merged files: the names of the missing cells")                \
-    X(OP_FORWARDS, "forwards", "op profile: forwards profiled")                               \
+    X(OP_FORWARDS, "forwards", "op profile: forwards per round")                              \
     X(OP_TOKENS_PER_FORWARD, "tokens_per_forward", "op profile: B x L")                       \
     X(OP_THREADS, "threads", "op profile: worker threads")                                    \
     X(OP_OPS, "ops", "op profile: [{name, parent, calls, total_us, ...}]")                    \
@@ -320,7 +329,13 @@ SCHEMA_CONTEXT_KEYS(SCHEMA_X_CONST)
     X(OP_MEAN_US, "mean_us", "op: per call, us")                                              \
     X(OP_MIN_US, "min_us", "op: shortest call, us")                                           \
     X(OP_MAX_US, "max_us", "op: longest call, us")                                            \
-    X(OP_US_PER_FORWARD, "us_per_forward", "op: total_us / forwards")
+    X(OP_US_PER_FORWARD, "us_per_forward", "op: caller wall us per forward, median of rounds")\
+    X(OP_ROUNDS, "rounds", "op profile: rounds of `forwards` forwards")                       \
+    X(OP_TIMING, "timing", "op profile: what us_per_forward measures")                        \
+    X(OP_US_Q1, "us_per_forward_q1", "op: 25th percentile over the rounds")                   \
+    X(OP_US_Q3, "us_per_forward_q3", "op: 75th percentile over the rounds")                   \
+    X(OP_US_MIN, "us_per_forward_min", "op: smallest round")                                  \
+    X(OP_US_MAX, "us_per_forward_max", "op: largest round")
 
 #define SCHEMA_X_CONST(id, key, ...) static const char RES_##id[] = key;
 SCHEMA_TOP_KEYS(SCHEMA_X_CONST)

@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "itera.h"
+#include "machine.h"
 #include "merge.h"
 #include "platform.h"
 #include "profile.h"
@@ -86,6 +87,7 @@ static void sb_quote(sbuf *b, const char *s)
 typedef struct sweep {
     /* what to run */
     char platform[PATH_MAX], profile[PATH_MAX], model[PATH_MAX];
+    char machine[MACHINE_NAME_MAX + 1]; /* every shard's itera_machine, and the results folder */
     bool emulate;
     json_t *sets;        /* array of "key=value" */
     int shards;
@@ -265,6 +267,8 @@ static char *array_script(const sweep *s)
     }
     if (s->emulate)
         sb_add(&b, " --emulate");
+    sb_add(&b, " --machine ");
+    sb_quote(&b, s->machine);
     sb_add(&b, " \\\n    --shard \"$shard/%d\" --resume --out \"%s/shard-$shard.json\"\n",
            s->shards, s->dir);
     if (b.oom) {
@@ -342,6 +346,7 @@ static json_t *sweep_json(const sweep *s)
                           "emulate", s->emulate, "shards", s->shards, "cells", s->ncells,
                           "cell_list_hash", s->hash);
     json_object_set_new(j, "model", s->model[0] ? json_string(s->model) : json_null());
+    json_object_set_new(j, "machine", json_string(s->machine));
     json_object_set_new(j, "dir", json_string(s->dir));
     json_object_set_new(j, "out", json_string(s->out));
     json_object_set_new(j, "report", json_string(s->report));
@@ -384,6 +389,8 @@ static int sweep_from_json(const json_t *j, const char *path, sweep *s, char *er
     s->shards = (int)k;
     const char *m = json_string_value(json_object_get(j, "model"));
     snprintf(s->model, sizeof s->model, "%s", m ? m : "");
+    const char *mn = json_string_value(json_object_get(j, "machine"));
+    snprintf(s->machine, sizeof s->machine, "%s", mn ? mn : "");
     s->emulate = json_is_true(json_object_get(j, "emulate"));
     s->sets = json_deep_copy(json_object_get(j, "sets"));
     if (!json_is_array(s->sets)) {
@@ -639,11 +646,14 @@ static void submit_usage(FILE *f)
           "refuses (exit 2) an allocation smaller than the platform.\n"
           "\n"
           "  --shards N        array tasks (shards), 1..cells\n"
-          "  --set K=V, --model DIR, --emulate   passed to every `run`\n"
+          "  --set K=V, --model DIR, --emulate, --machine NAME   passed to every `run`\n"
           "  --partition, --constraint, --time, --account   the sbatch options of that name\n"
           "  --sbatch-arg ARG  one more #SBATCH line for the array, e.g. --sbatch-arg=--mem=4G\n"
-          "  --dir DIR         the sweep folder (default results/<platform>/slurm/<profile>)\n"
-          "  --out FILE        the merged results (default results/<platform>/<profile>.json)\n"
+          "  --dir DIR         the sweep folder (default results/<machine>/<platform>/slurm/<profile>)\n"
+          "  --out FILE        the merged results (default results/<machine>/<platform>/<profile>.json)\n"
+          "  --machine NAME    every shard's machine name and the results folder (default\n"
+          "                    ITERA_MACHINE, else derived from this host's CPU: give it when the\n"
+          "                    nodes are not like the machine you submit from)\n"
           "  --dry-run         print the scripts, the sbatch commands and each shard's cells;\n"
           "                    write and submit nothing\n"
           "  --resume DIR      re-submit only the shards of that sweep with missing cells (each\n"
@@ -849,7 +859,7 @@ static int submit_cmd(int argc, char **argv)
     s.sets = json_array();
     s.sbatch_args = json_array();
     const char *platform_arg = "embedded", *profile_arg = "default", *dir_arg = NULL,
-               *out_arg = NULL, *resume = NULL, *v = NULL;
+               *out_arg = NULL, *resume = NULL, *v = NULL, *machine_arg = NULL;
     bool dry_run = false, force_exclusive = false, other_opts = false;
     int shards = 4, rc = 2;
     bool shards_given = false;
@@ -870,6 +880,7 @@ static int submit_cmd(int argc, char **argv)
         } else if (opt(argc, argv, &i, "--platform", &v) || opt(argc, argv, &i, "--profile", &v) ||
                    opt(argc, argv, &i, "--shards", &v) || opt(argc, argv, &i, "--set", &v) ||
                    opt(argc, argv, &i, "--model", &v) || opt(argc, argv, &i, "--partition", &v) ||
+                   opt(argc, argv, &i, "--machine", &v) ||
                    opt(argc, argv, &i, "--constraint", &v) || opt(argc, argv, &i, "--time", &v) ||
                    opt(argc, argv, &i, "--account", &v) ||
                    opt(argc, argv, &i, "--cpus-per-task", &v) ||
@@ -899,6 +910,8 @@ static int submit_cmd(int argc, char **argv)
                 json_array_append_new(s.sets, json_string(v));
             } else if (strcmp(name, "--model") == 0) {
                 absolute(v, s.model, sizeof s.model);
+            } else if (strcmp(name, "--machine") == 0) {
+                machine_arg = v;
             } else if (strcmp(name, "--partition") == 0) {
                 snprintf(s.partition, sizeof s.partition, "%s", v);
             } else if (strcmp(name, "--constraint") == 0) {
@@ -966,7 +979,19 @@ static int submit_cmd(int argc, char **argv)
         s.cpus_per_task = s.pl.binding == PIN_BIND_PU ? s.pl.threads : s.pl.cores;
     s.hint_nomultithread = s.pl.binding == PIN_BIND_CORE;
 
-    /* Where. */
+    /* Where: results/<machine>/<platform>/... (rstore.h), the machine named as every shard
+     * will be: --machine, else ITERA_MACHINE, else derived from this (the submitting)
+     * host's CPU. */
+    {
+        machine_info mi;
+        bench_error be;
+        if (machine_read(NULL, itera_isa_name(itera_isa_best()), &mi, &be) != BENCH_OK ||
+            machine_choose_name(&mi, machine_arg, &be) != BENCH_OK) {
+            fprintf(stderr, "itera-bench submit: %s\n", be.msg);
+            goto out;
+        }
+        snprintf(s.machine, sizeof s.machine, "%s", mi.name);
+    }
     runner_root(p2, sizeof p2);
     if (!realpath(p2, s.root))
         absolute(p2, s.root, sizeof s.root);
@@ -975,16 +1000,16 @@ static int submit_cmd(int argc, char **argv)
     if (dir_arg)
         absolute(dir_arg, s.dir, sizeof s.dir);
     else
-        snprintf(s.dir, sizeof s.dir, "%.2000s/results/%.200s/slurm/%.200s", s.root, s.pl.name,
-                 s.pr.name);
+        snprintf(s.dir, sizeof s.dir, "%.2000s/results/%.64s/%.200s/slurm/%.200s", s.root,
+                 s.machine, s.pl.name, s.pr.name);
     size_t dl = strlen(s.dir);
     while (dl > 1 && s.dir[dl - 1] == '/')
         s.dir[--dl] = '\0';
     if (out_arg)
         absolute(out_arg, s.out, sizeof s.out);
     else
-        snprintf(s.out, sizeof s.out, "%.2000s/results/%.200s/%.200s.json", s.root, s.pl.name,
-                 s.pr.name);
+        snprintf(s.out, sizeof s.out, "%.2000s/results/%.64s/%.200s/%.200s.json", s.root,
+                 s.machine, s.pl.name, s.pr.name);
     snprintf(s.report, sizeof s.report, "%.4000s/report", s.dir);
     if (check_path("--dir", s.dir, err, sizeof err) != 0 ||
         check_path("--out", s.out, err, sizeof err) != 0 ||

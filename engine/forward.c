@@ -217,6 +217,7 @@ itera_status itera_ctx_create(const itera_model *m, const itera_ctx_opts *o, ite
 }
 
 int itera_ctx_threads(const itera_ctx *c) { return c->threads; }
+void itera_ctx_pool_waits(const itera_ctx *c, itera_pool_waits *out) { pool_waits(c->pool, out); }
 int itera_ctx_position(const itera_ctx *c) { return c->pos; }
 int itera_ctx_batch(const itera_ctx *c) { return c->state_b; }
 const char *itera_ctx_isa(const itera_ctx *c) { return linear_isa_name(c->m->quant); }
@@ -681,6 +682,8 @@ int itera_prof_ops(itera_ctx *c, itera_op_stat *out, int cap)
         double tot, mn, mx;
         if (!prof_zone_total(p, z, &cnt, &tot, &mn, &mx)) continue;
         if (n < cap) {
+            const zone_acc *a0 = prof_acc(p, 0, z);
+            double caller = (double)a0->total - (double)a0->count * p->overhead_ticks;
             itera_zone par = zone_parent((itera_zone)z);
             if (par == ZONE_FORWARD) par = op_root;
             out[n] = (itera_op_stat){
@@ -691,6 +694,7 @@ int itera_prof_ops(itera_ctx *c, itera_op_stat *out, int cap)
                 .mean_us = tot * us / (double)cnt,
                 .min_us = mn * us,
                 .max_us = mx * us,
+                .caller_us = caller > 0 ? caller * us : 0,
             };
         }
         n++;

@@ -8,6 +8,12 @@
  * announces itself (sleepers++) before re-checking the condition under the mutex, and
  * the signaller changes the condition before checking for sleepers, so one of the two
  * always sees the other.
+ *
+ * Idle waiting is counted (pool_waits, itera.h itera_pool_waits): a wait whose condition
+ * holds at its first check costs nothing extra; one that spins is counted by its own
+ * thread into its slot: the pause phase as its checks x the measured cost of one check
+ * (at most its wall time in TSC ticks: a thread preempted while it pauses used no CPU
+ * meanwhile), the yield phase in thread CPU time (a yield may give the CPU away).
  */
 #include "pool.h"
 
@@ -17,6 +23,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -35,6 +42,60 @@
 /* With more threads than online CPUs (an emulated platform) a waiting thread yields at
  * every check instead of pausing: the thread it waits for needs its CPU. */
 #define POOL_SPIN_OVERSUBSCRIBED 200
+
+/* Ticks for the pause phase of a wait: the TSC where there is one, else CLOCK_MONOTONIC ns. */
+static inline uint64_t pool_ticks(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    return __rdtsc();
+#else
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+#endif
+}
+
+static uint64_t clock_ns(clockid_t clk)
+{
+    struct timespec ts;
+    clock_gettime(clk, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* One thread's idle waiting; written only by its own thread (relaxed load + store), read
+ * by anyone. A cache line each, so the counts never share one. */
+typedef struct pool_wait_slot {
+    atomic_uint_least64_t pause_ticks; /* spinning with pause, in pool_ticks() */
+    atomic_uint_least64_t yield_ns;    /* spinning with sched_yield, thread CPU ns */
+    atomic_uint_least64_t waits;       /* waits that spun at all */
+    char pad[64 - 3 * sizeof(atomic_uint_least64_t)];
+} pool_wait_slot;
+
+/* The cost of one pausing check, in pool_ticks(): the fastest of a few timed runs of the
+ * same loop, measured once per process. */
+static pthread_once_t check_once = PTHREAD_ONCE_INIT;
+static double check_ticks;
+
+static void measure_check(void)
+{
+    atomic_uint flag = 0;
+    double best = 0;
+    for (int r = 0; r < 5; r++) {
+        uint64_t t0 = pool_ticks();
+        for (int i = 0; i < 256; i++) {
+            cpu_relax();
+            if (atomic_load(&flag) != 0) break;
+        }
+        double d = (double)(pool_ticks() - t0) / 256.0;
+        if (r == 0 || d < best) best = d;
+    }
+    check_ticks = best > 0 ? best : 1;
+}
+
+static inline void slot_add(atomic_uint_least64_t *a, uint64_t d)
+{
+    atomic_store_explicit(a, atomic_load_explicit(a, memory_order_relaxed) + d, memory_order_relaxed);
+}
 
 struct itera_pool {
     int n;
@@ -56,6 +117,9 @@ struct itera_pool {
     pthread_mutex_t mu;
     pthread_cond_t cv_work;
     pthread_cond_t cv_done;
+
+    uint64_t ticks0, mono0;  /* at creation: converts pause ticks to ns (pool_waits) */
+    _Alignas(64) pool_wait_slot waits[ITERA_MAX_THREADS];
 };
 
 typedef struct worker_arg {
@@ -63,13 +127,53 @@ typedef struct worker_arg {
     int ith;
 } worker_arg;
 
-static void wait_for_gen(itera_pool *p, unsigned seen)
+/* What a thread waits for: a new generation (or stop) for workers, the end of the
+ * current task's countdown for the caller. */
+static inline bool gen_moved(itera_pool *p, unsigned seen)
 {
-    for (int i = 0; i < p->spin; i++) {
-        if (atomic_load(&p->gen) != seen || atomic_load(&p->stop)) return;
-        if (i >= p->spin_yield) sched_yield();
-        else cpu_relax();
+    return atomic_load(&p->gen) != seen || atomic_load(&p->stop);
+}
+
+static inline bool all_done(itera_pool *p, unsigned seen)
+{
+    (void)seen;
+    return atomic_load(&p->pending) == 0;
+}
+
+/* Spins until done(p, seen): p->spin checks, pausing before check spin_yield and
+ * yielding from there; true when done, false when the spin ran out (then sleep). A wait
+ * that spins is counted in thread ith's slot (see the file comment). */
+static inline bool spin_wait(itera_pool *p, int ith, bool (*done)(itera_pool *, unsigned),
+                             unsigned seen)
+{
+    if (done(p, seen)) return true;
+    pool_wait_slot *ws = &p->waits[ith];
+    int i = 0;
+    bool ok = false;
+    if (p->spin_yield > 0) {
+        uint64_t t0 = pool_ticks();
+        for (; i < p->spin_yield && i < p->spin && !ok; i++) {
+            cpu_relax();
+            ok = done(p, seen);
+        }
+        double wall = (double)(pool_ticks() - t0), cpu = (double)i * check_ticks;
+        slot_add(&ws->pause_ticks, (uint64_t)(cpu < wall ? cpu : wall));
     }
+    if (!ok && i < p->spin) {
+        uint64_t c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+        for (; i < p->spin && !ok; i++) {
+            sched_yield();
+            ok = done(p, seen);
+        }
+        slot_add(&ws->yield_ns, clock_ns(CLOCK_THREAD_CPUTIME_ID) - c0);
+    }
+    slot_add(&ws->waits, 1);
+    return ok;
+}
+
+static void wait_for_gen(itera_pool *p, int ith, unsigned seen)
+{
+    if (spin_wait(p, ith, gen_moved, seen)) return;
     pthread_mutex_lock(&p->mu);
     atomic_fetch_add(&p->sleepers, 1);
     while (atomic_load(&p->gen) == seen && !atomic_load(&p->stop))
@@ -88,7 +192,7 @@ static void *worker_main(void *v)
     atomic_fetch_add(&p->started, 1);
     unsigned seen = 0;
     for (;;) {
-        wait_for_gen(p, seen);
+        wait_for_gen(p, ith, seen);
         if (atomic_load(&p->stop)) break;
         seen = atomic_load(&p->gen);
         p->fn(ith, p->n, p->arg);
@@ -108,7 +212,8 @@ itera_pool *pool_create(int nthreads, pool_start_fn on_start, void *user, itera_
                    ITERA_MAX_THREADS);
         return NULL;
     }
-    itera_pool *p = calloc(1, sizeof *p);
+    itera_pool *p = aligned_alloc(_Alignof(itera_pool), sizeof *p); /* the wait slots' lines */
+    if (p) memset(p, 0, sizeof *p);
     if (!p) {
         itera_fail(err, ITERA_ERR_NOMEM, "thread pool: out of memory");
         return NULL;
@@ -123,6 +228,9 @@ itera_pool *pool_create(int nthreads, pool_start_fn on_start, void *user, itera_
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv_work, NULL);
     pthread_cond_init(&p->cv_done, NULL);
+    pthread_once(&check_once, measure_check);
+    p->ticks0 = pool_ticks();
+    p->mono0 = clock_ns(CLOCK_MONOTONIC);
     if (on_start) on_start(0, user);
     for (int i = 1; i < nthreads; i++) {
         worker_arg *wa = malloc(sizeof *wa);
@@ -178,14 +286,30 @@ void pool_run(itera_pool *p, pool_task_fn fn, void *arg)
         pthread_mutex_unlock(&p->mu);
     }
     fn(0, p->n, arg);
-    for (int i = 0; i < p->spin; i++) {
-        if (atomic_load(&p->pending) == 0) return;
-        if (i >= p->spin_yield) sched_yield();
-        else cpu_relax();
-    }
+    if (spin_wait(p, 0, all_done, 0)) return;
     pthread_mutex_lock(&p->mu);
     atomic_store(&p->caller_sleeping, 1);
     while (atomic_load(&p->pending) != 0) pthread_cond_wait(&p->cv_done, &p->mu);
     atomic_store(&p->caller_sleeping, 0);
     pthread_mutex_unlock(&p->mu);
+}
+
+void pool_waits(const itera_pool *p, itera_pool_waits *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!p) return;
+    uint64_t ticks = 0, yield_ns = 0, waits = 0;
+    for (int i = 0; i < p->n; i++) {
+        ticks += atomic_load_explicit(&p->waits[i].pause_ticks, memory_order_relaxed);
+        yield_ns += atomic_load_explicit(&p->waits[i].yield_ns, memory_order_relaxed);
+        waits += atomic_load_explicit(&p->waits[i].waits, memory_order_relaxed);
+    }
+    /* ns per tick over the pool's lifetime (1 where ticks are ns already) */
+    double ns_per_tick = 1.0;
+#if defined(__x86_64__) || defined(__i386__)
+    uint64_t dt = pool_ticks() - p->ticks0, dn = clock_ns(CLOCK_MONOTONIC) - p->mono0;
+    ns_per_tick = dt > 0 && dn > 0 ? (double)dn / (double)dt : 0.0;
+#endif
+    out->spin_ns = (double)ticks * ns_per_tick + (double)yield_ns;
+    out->waits = waits;
 }

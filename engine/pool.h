@@ -23,6 +23,10 @@ int pool_size(const itera_pool *p);
 /* Runs fn on all threads; a NULL pool runs fn(0, 1, arg) on the caller. */
 void pool_run(itera_pool *p, pool_task_fn fn, void *arg);
 
+/* The idle waiting of every thread since pool_create (itera.h: itera_pool_waits). A NULL
+ * pool waits never. */
+void pool_waits(const itera_pool *p, itera_pool_waits *out);
+
 /* [*i0, *i1): the ith of nth near-equal slices of [0, n). */
 static inline void pool_slice(int n, int ith, int nth, int *i0, int *i1)
 {

@@ -160,3 +160,4 @@ itera_kernel itera_scan_auto(int B, int L, int E, int N, int threads)
 }
 
 const float *itera_scan_bench_output(const itera_scan_bench *s) { return s->y; }
+void itera_scan_bench_pool_waits(const itera_scan_bench *s, itera_pool_waits *out) { pool_waits(s->pool, out); }

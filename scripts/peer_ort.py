@@ -372,7 +372,8 @@ def main():
     ap.add_argument("--ort-dir", default=None, help="onnxruntime-node package folder "
                                                      "(default node_modules/onnxruntime-node, or $ORT_NODE_DIR)")
     ap.add_argument("--workdir", default=None, help="scratch folder and export cache (default build/peer)")
-    ap.add_argument("--out", default=None, help="default results/<platform>/peer_ort.json")
+    ap.add_argument("--out", default=None, help="default results/<machine>/<platform>/peer_ort.json (beside "
+                    "it when that file holds another machine's, model's or build's run)")
     a = ap.parse_args()
 
     try:
@@ -391,12 +392,12 @@ def main():
         die(f"--threads {threads[-1]}: only {len(allowed)} CPUs ({','.join(map(str, allowed))}) to run on; "
             "pass --emulate (make peer EMULATE=1) to run it anyway, marked emulated")
 
-    out = a.out or os.path.join(P.REPO, "results", a.platform, "peer_ort.json")
-    # the output path and the machine fingerprint first: without them there are no results to write
+    # the machine fingerprint and the output path first: without them there are no results to write
     try:
-        P.check_out_path(out)
         ctx = P.base_context("scripts/peer_ort.py",
                              "n/a (ONNX Runtime through onnxruntime-node, no Google Benchmark)", a.platform, a.machine)
+        out = a.out or P.default_results_path(ctx, "peer_ort")
+        P.check_out_path(out)
     except P.PeerError as e:
         die(str(e))
     try:
@@ -686,6 +687,11 @@ def main():
                                 "the tolerance, or int8 below the top-1 floor)",
                  "entries": sweep}
     try:
+        if not a.out:  # the store's rule (bench/rstore.h): never over another run's file
+            out, why = P.place_results(out, ctx)
+            if why:
+                print(f"{PROG}: {P.default_results_path(ctx, 'peer_ort')} holds another run ({why}): it is kept, "
+                      f"and this run writes {out} beside it", file=sys.stderr)
         P.write_results(out, ctx, entries, extra={"itera_ort_sweep": doc_sweep})
     except P.PeerError as e:
         die(str(e))

@@ -65,7 +65,8 @@ def main():
     ap.add_argument("--repetitions", type=int, default=5)
     ap.add_argument("--min-time", type=float, default=0.5, help="seconds per repetition (default 0.5)")
     ap.add_argument("--workdir", default=None, help="scratch folder (default build/peer)")
-    ap.add_argument("--out", default=None, help="default results/<platform>/peer_pytorch.json")
+    ap.add_argument("--out", default=None, help="default results/<machine>/<platform>/peer_pytorch.json (beside "
+                    "it when that file holds another machine's, model's or build's run)")
     a = ap.parse_args()
 
     try:
@@ -82,12 +83,12 @@ def main():
         die(f"--threads {threads[-1]}: only {len(allowed)} CPUs ({','.join(map(str, allowed))}) to run on; "
             "pass --emulate (make peer EMULATE=1) to run it anyway, marked emulated")
 
-    out = a.out or os.path.join(P.REPO, "results", a.platform, "peer_pytorch.json")
-    # the output path and the machine fingerprint first: without them there are no results to write
+    # the machine fingerprint and the output path first: without them there are no results to write
     try:
-        P.check_out_path(out)
         ctx = P.base_context("scripts/peer_pytorch.py", "n/a (PyTorch eager, no Google Benchmark)", a.platform,
                              a.machine)
+        out = a.out or P.default_results_path(ctx, "peer_pytorch")
+        P.check_out_path(out)
     except P.PeerError as e:
         die(str(e))
     try:
@@ -181,6 +182,11 @@ def main():
         "itera_peer_inputs": inputs_desc,
     })
     try:
+        if not a.out:  # the store's rule (bench/rstore.h): never over another run's file
+            out, why = P.place_results(out, ctx)
+            if why:
+                print(f"{PROG}: {P.default_results_path(ctx, 'peer_pytorch')} holds another run ({why}): it is kept, "
+                      f"and this run writes {out} beside it", file=sys.stderr)
         P.write_results(out, ctx, entries)
     except P.PeerError as e:
         die(str(e))

@@ -66,9 +66,9 @@ def main():
                                                    "else the synthetic model)")
     ap.add_argument("--text", default=None, help="text for the engine's perplexity run "
                                                   "(default: tinystories.txt of the reference folder)")
-    ap.add_argument("--ort-results", default="results/embedded/peer_ort.json",
+    ap.add_argument("--ort-results", default=None,
                     help="the ONNX Runtime peer's results, for its best settings (default "
-                         "results/embedded/peer_ort.json)")
+                         "results/<this machine>/embedded/peer_ort.json)")
     ap.add_argument("--ort-dir", default=None, help="onnxruntime-node package folder")
     ap.add_argument("--out", default=None, help="also write the figures as JSON here")
     a = ap.parse_args()
@@ -78,6 +78,12 @@ def main():
         die(str(e))
     if a.rounds < 2 or a.min_time <= 0:
         die("--rounds: expected at least 2; --min-time: expected a positive number")
+    if a.ort_results is None:  # this machine's file in the results store (bench/rstore.h)
+        try:
+            a.ort_results = P.default_results_path(dict(P.machine_fingerprint(), itera_platform="embedded"),
+                                                   "peer_ort")
+        except P.PeerError as e:
+            die(str(e))
     allowed = sorted(os.sched_getaffinity(0))
     if threads[-1] > len(allowed):
         die(f"--threads {threads[-1]}: only {len(allowed)} CPUs to run on")

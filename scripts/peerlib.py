@@ -642,6 +642,84 @@ def bench_name(family, **parts):
         raise PeerError(str(e))
 
 
+# ---- the results store (bench/rstore.h): results/<machine>/<platform>/<name>.json ----
+
+# The fingerprint's identity keys (bench/machine.c, fields marked identity): two files are of
+# one machine when these are equal (memory within 1%).
+MACHINE_IDENTITY = ("itera_machine_id", "itera_machine_cpu_model", "itera_machine_cpu_vendor",
+                    "itera_machine_cpu_family", "itera_machine_cpu_model_number", "itera_machine_cpu_stepping",
+                    "itera_machine_sockets", "itera_machine_cores", "itera_machine_threads",
+                    "itera_machine_caches", "itera_machine_isa_features", "itera_machine_memory_bytes",
+                    "itera_machine_kernel")
+
+
+def default_results_path(ctx, name):
+    """results/<itera_machine>/<itera_platform>/<name>.json of this checkout."""
+    return os.path.join(REPO, "results", ctx["itera_machine"], ctx["itera_platform"], name + ".json")
+
+
+def model_key(itera_model):
+    """The model's identity as bench/rstore.c reads it: "synthetic seed N", or "sha256:<hex>"
+    from "<folder> sha256:<hex>" / "<folder> sha256 <hex>"; "" when neither."""
+    m = itera_model or ""
+    if m.startswith("synthetic seed "):
+        return m
+    mm = re.search(r" sha256[: ]([0-9a-f]{64})$", m)
+    return "sha256:" + mm.group(1) if mm else ""
+
+
+def build_text(ctx):
+    git, cc = ctx.get("itera_git"), ctx.get("itera_compiler")
+    if git is None and cc is None:
+        return ""
+    return f"git {git if git is not None else 'not recorded'}; compiler {cc if cc is not None else 'not recorded'}"
+
+
+def identity_differs(old, new):
+    """What makes two contexts different runs (machine, model, build), or None when they are
+    the same run."""
+    for k in MACHINE_IDENTITY:
+        a, b = old.get(k), new.get(k)
+        if a is None or b is None:
+            return f"no machine fingerprint ({k} absent)"
+        if k == "itera_machine_memory_bytes":
+            try:
+                x, y = int(a), int(b)
+                if abs(x - y) > 0.01 * max(x, y):
+                    return f"machine: {k} {a} vs {b}"
+            except ValueError:
+                return f"machine: {k} {a!r} vs {b!r}"
+        elif a != b:
+            return f"machine: {k} {a!r} vs {b!r}"
+    ka, kb = model_key(old.get("itera_model")), model_key(new.get("itera_model"))
+    if not ka or not kb or ka != kb:
+        return f"model: {old.get('itera_model')} vs {new.get('itera_model')}"
+    if build_text(old) != build_text(new):
+        return f"build: {build_text(old)} vs {build_text(new)}"
+    return None
+
+
+def place_results(path, ctx):
+    """Where a run with context ctx whose default path is `path` writes (bench/rstore.h's
+    rule): path when it is free or holds a run of the same machine, model and build; else
+    <stem>.<tag>.json beside it (tag: 8 hex digits of the identity's SHA-256). Returns
+    (path, why): why is None, or what differs."""
+    if not os.path.exists(path):
+        return path, None
+    try:
+        with open(path) as f:
+            old = json.load(f).get("context", {})
+        why = identity_differs(old, ctx)
+    except (OSError, ValueError, AttributeError) as e:
+        why = f"it is not a results file this script can read: {e}"
+    if why is None:
+        return path, None
+    text = f"{ctx.get('itera_machine_id', ctx.get('itera_machine', ''))}\n{model_key(ctx.get('itera_model'))}\n{build_text(ctx)}"
+    tag = hashlib.sha256(text.encode()).hexdigest()[:8]
+    stem = path[:-5] if path.endswith(".json") else path
+    return f"{stem}.{tag}.json", why
+
+
 def write_results(path, ctx, entries, extra=None):
     """The results file: {"context", "benchmarks"} (Google Benchmark's schema) plus any
     extra top-level keys (Google Benchmark's readers ignore them); atomic. Every name must

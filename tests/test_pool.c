@@ -1,9 +1,13 @@
 /* test_pool.c: the persistent worker pool: every thread runs every task once, slices
- * cover the range, start callbacks run once per thread before any work. */
+ * cover the range, start callbacks run once per thread before any work; its idle waiting
+ * is counted, and the harness's cpu_util of a pool that mostly waits leaves it out. */
+#include <math.h>
 #include <stdatomic.h>
 #include <pthread.h>
+#include <time.h>
 
 #include "testutil.h"
+#include "families.h" /* cpu_share_of: the harness's cpu_util */
 #include "pool.h"
 
 typedef struct counter_arg {
@@ -94,6 +98,66 @@ static void test_slices(void **state)
         }
 }
 
+static double clock_s(clockid_t c)
+{
+    struct timespec ts;
+    clock_gettime(c, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Only the caller works (~20 µs a region); worker 1 waits between regions. */
+static void caller_only_task(int ith, int nth, void *v)
+{
+    (void)nth;
+    if (ith != 0) return;
+    volatile double *x = v;
+    double t0 = clock_s(CLOCK_MONOTONIC);
+    while (clock_s(CLOCK_MONOTONIC) - t0 < 20e-6) *x += 1.0;
+}
+
+static void test_idle_waiting_counted(void **state)
+{
+    (void)state;
+    itera_pool *p = pool_create(2, NULL, NULL, NULL);
+    assert_non_null(p);
+    volatile double x = 0;
+    itera_pool_waits w0, w1;
+    pool_waits(p, &w0);
+    double c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID), t0 = clock_s(CLOCK_MONOTONIC);
+    for (int r = 0; r < 3000; r++) pool_run(p, caller_only_task, (void *)&x);
+    double wall = clock_s(CLOCK_MONOTONIC) - t0, cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    pool_waits(p, &w1);
+    double spin = (w1.spin_ns - w0.spin_ns) * 1e-9;
+    cpu_share u = cpu_share_of(cpu, spin, wall, 2);
+    print_message("wall %.1f ms, process CPU %.1f ms, spin-waiting %.1f ms in %llu waits: "
+                  "cpu_util %.2f (CPU / (wall x 2) would say %.2f), cpu_spin %.2f\n",
+                  wall * 1e3, cpu * 1e3, spin * 1e3, (unsigned long long)(w1.waits - w0.waits),
+                  u.busy, cpu / (2 * wall), u.spin);
+    assert_true(w1.waits > w0.waits);
+    assert_true(spin > 0);
+    /* one thread of two does the work: at most half the cores are busy working, however
+     * loaded this machine is (spinning timed as wall time can only lower the figure) */
+    assert_true(u.busy >= 0 && u.busy <= 0.7);
+    assert_true(u.spin > 0 && u.busy + u.spin <= cpu / (2 * wall) + 1e-9);
+    pool_destroy(p);
+    /* a NULL pool (1 thread) never waits */
+    pool_waits(NULL, &w0);
+    assert_true(w0.spin_ns == 0 && w0.waits == 0);
+}
+
+static void test_cpu_share(void **state)
+{
+    (void)state;
+    cpu_share u = cpu_share_of(3.0, 1.0, 1.0, 4); /* 3 s of CPU in 1 s on 4 cores, 1 s spinning */
+    assert_true(fabs(u.busy - 0.5) < 1e-12 && fabs(u.spin - 0.25) < 1e-12);
+    u = cpu_share_of(1.0, 2.0, 1.0, 2);           /* spin above the CPU time: clipped */
+    assert_true(u.busy == 0 && fabs(u.spin - 0.5) < 1e-12);
+    u = cpu_share_of(1.0, 0.0, 0.0, 2);
+    assert_true(isnan(u.busy) && isnan(u.spin));
+    u = cpu_share_of(1.0, 0.0, 1.0, 0);
+    assert_true(isnan(u.busy));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -101,6 +165,8 @@ int main(void)
         cmocka_unit_test(test_sleep_wake),
         cmocka_unit_test(test_bad_thread_count),
         cmocka_unit_test(test_slices),
+        cmocka_unit_test(test_idle_waiting_counted),
+        cmocka_unit_test(test_cpu_share),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -302,6 +302,16 @@ static void test_forward_profile(void **state)
         assert_true(top <= fwd * 1.001 && top >= fwd * 0.9);
         /* the scan's parts: at most 2 threads' worth of the scan (summed over threads) */
         assert_true(scan_parts > 0 && scan_parts <= 2 * scan * 1.05 + 5);
+        /* on the caller (wall time), an op's children never add up to more than it */
+        for (int j = 0; j < n; j++) {
+            double kids = 0;
+            for (int i = 0; i < n; i++)
+                if (!strcmp(ops[i].parent, ops[j].name)) kids += ops[i].caller_us;
+            assert_true(ops[j].caller_us >= 0 && ops[j].caller_us <= ops[j].total_us + 1e-9);
+            if (kids > ops[j].caller_us)
+                fail_msg("kernel %s: children of %s add up to %.3f us on the caller, more than its %.3f us",
+                         itera_kernel_name((itera_kernel)k), ops[j].name, kids, ops[j].caller_us);
+        }
         char dir[64], path[128];
         make_tmpdir(dir, sizeof dir);
         snprintf(path, sizeof path, "%s/fwd.json", dir);

@@ -224,6 +224,20 @@ itera_status itera_ctx_create(const itera_model *m, const itera_ctx_opts *opts, 
 void itera_ctx_free(itera_ctx *c);
 int itera_ctx_threads(const itera_ctx *c);
 itera_kernel itera_ctx_kernel(const itera_ctx *c, int B, int L); /* the kernel that runs for a shape */
+
+/* The worker pool's idle waiting (engine/pool.c), totals since the context (or scan bench)
+ * was made: between parallel regions, and while a region's slowest thread finishes, its
+ * threads spin before they sleep, which is CPU time but not work. Each thread counts its
+ * own spinning (the pause phase as its checks x the measured cost of one check, at most
+ * its wall time; the yield phase as thread CPU time); sleeping is not counted (it uses no
+ * CPU). A wait whose condition already holds costs nothing extra. Take the difference of
+ * two readings around a timed loop. */
+typedef struct itera_pool_waits {
+    double spin_ns;    /* CPU time spent spin-waiting, all threads, ns */
+    uint64_t waits;    /* waits that spun */
+} itera_pool_waits;
+void itera_ctx_pool_waits(const itera_ctx *c, itera_pool_waits *out);
+
 const char *itera_ctx_isa(const itera_ctx *c); /* ISA path of the matmuls that run, e.g. "avx512" */
 
 /* Prefill: tokens [B, L] (row-major int32), logits [B, L, vocab] out (may be NULL: then
@@ -258,12 +272,16 @@ int itera_op_count(void);
 bool itera_op_info_get(int i, itera_op_info *out);
 
 /* One op's totals over all threads since the last reset. Times in µs, with the measured
- * cost of a zone already subtracted. */
+ * cost of a zone already subtracted. caller_us is the op's time on the calling thread
+ * (worker 0) alone: the caller takes part in every parallel region and every op nests on
+ * it, so it is the op's wall time, and an op's children's caller_us never add up to more
+ * than its own (total_us, summed over threads, can). */
 typedef struct itera_op_stat {
     const char *name;   /* zone name, e.g. "in_proj", "scan.state_transition" */
     const char *parent; /* enclosing zone name, or "" for a root */
     uint64_t calls;
     double total_us, mean_us, min_us, max_us;
+    double caller_us;   /* on worker 0 only; 0 when it did not run there */
 } itera_op_stat;
 /* Fills up to cap entries (zones with calls > 0); returns how many were available. */
 int itera_prof_ops(itera_ctx *c, itera_op_stat *out, int cap);
@@ -336,6 +354,7 @@ double itera_scan_bench_flops(const itera_scan_bench *s);    /* FLOPs of one run
 itera_kernel itera_scan_bench_kernel(const itera_scan_bench *s);
 int itera_scan_bench_chunk(const itera_scan_bench *s);       /* chunk length run (chunked; else 0) */
 const float *itera_scan_bench_output(const itera_scan_bench *s); /* y [B·L, E] of the last run */
+void itera_scan_bench_pool_waits(const itera_scan_bench *s, itera_pool_waits *out); /* as itera_ctx_pool_waits */
 /* The kernel AUTO picks for B rows of L tokens, E channels, state N on `threads` workers. */
 itera_kernel itera_scan_auto(int B, int L, int E, int N, int threads);
 void itera_scan_bench_free(itera_scan_bench *s);
