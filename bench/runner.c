@@ -720,6 +720,18 @@ static bench_status plan_cells(sweep *s)
                     "writes %s beside it\n", path, why, s->out);
     }
     snprintf(s->jpath, sizeof s->jpath, "%s.journal", s->out);
+    /* Outputs that exist and are not regular files (a device, a FIFO, a link, a folder)
+     * are refused now, before any cell runs, not after the sweep (the writers refuse
+     * them too). */
+    const char *outs[] = {s->out, s->jpath};
+    for (int i = 0; i < 2; i++) {
+        struct stat sb;
+        if (lstat(outs[i], &sb) == 0 && !S_ISREG(sb.st_mode))
+            return bench_fail(s->err, BENCH_ERR_INPUT, "%s: is %s, not a regular file; refusing to "
+                              "write %s there", outs[i], S_ISLNK(sb.st_mode) ? "a symbolic link" :
+                              S_ISDIR(sb.st_mode) ? "a folder" : "a device, FIFO or socket",
+                              i ? "the journal" : "the results");
+    }
     size_t len = strlen(s->out);
     if (len > 5 && strcmp(s->out + len - 5, ".json") == 0)
         snprintf(s->logpath, sizeof s->logpath, "%.*s.log", (int)(len - 5), s->out);

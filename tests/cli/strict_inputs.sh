@@ -85,11 +85,19 @@ expect 2 "config.json:4: not valid JSON: duplicate object key near '\"hidden_siz
 echo "precious" > "$T/victim"
 ln -s "$T/victim" "$T/j.json.journal"
 ini 'min_time = 0.01\n'
-# (exit 1: the runner reports a journal it cannot open as a failed run)
-expect 1 "j.json.journal: the journal is a symbolic link; refusing to write through it" "$BENCH" run --profile "$T/p.ini" --out "$T/j.json"
+expect 2 "j.json.journal: is a symbolic link, not a regular file; refusing to write the journal there" "$BENCH" run --profile "$T/p.ini" --out "$T/j.json"
 expect 0 "precious" cat "$T/victim"
 rm -f "$T/j.json.journal" && mkfifo "$T/j.json.journal"
-expect 1 "the journal is not a regular file" lim "$BENCH" run --profile "$T/p.ini" --out "$T/j.json"
+expect 2 "j.json.journal: is a device, FIFO or socket" lim "$BENCH" run --profile "$T/p.ini" --out "$T/j.json"
+
+# ---- outputs that are not regular files: refused before anything runs, left as they were ----
+expect 2 "/dev/null: is a character device, not a regular file; refusing to replace it" "$ITERA" profile --reps 1 --seq 4 --json /dev/null
+expect 2 "/dev/null: is a device, FIFO or socket, not a regular file; refusing to write the results there" "$BENCH" run --profile "$T/p.ini" --out /dev/null
+expect 0 "crw" ls -l /dev/null
+expect 2 "No such file" ls /dev/null.journal
+ln -s "$T/victim" "$T/out-link.json"
+expect 2 "out-link.json: is a symbolic link, not a regular file; refusing to write the results there" "$BENCH" run --profile "$T/p.ini" --out "$T/out-link.json"
+expect 0 "precious" cat "$T/victim"
 
 # ---- models: bytes the format forbids, overflowing activations, vocab 4, huge contexts ----
 expect 2 "16 bytes after the last tensor's data" "$ITERA" info --model "$T/extra"
