@@ -70,7 +70,7 @@ ITERA_BENCH := $(BUILD)/itera-bench
 .DEFAULT_GOAL := all
 .SECONDARY:
 
-.PHONY: all build deps layers test test-unit test-cli test-slurm asan ubsan bench bench-slurm report compare ab noise ci ci-run peer clean help
+.PHONY: all build deps layers test test-unit test-cli test-slurm asan ubsan tsan fuzz bench bench-slurm report compare ab noise ci ci-run peer clean help
 
 ## deps: install what is missing: the core group, plus DEPS_GROUPS="slurm ort torch fuzz"
 ##       (scripts/deps.sh --list); apt-get when root, else the command to run
@@ -108,6 +108,7 @@ INC         := -I$(API_DIR) -Iengine $(PC_ENGINE)
 $(BUILD)/bench/%.o: INC := $(BENCH_INC)
 $(BUILD)/engine/cli/%.o: INC := $(CLI_INC)
 $(BUILD)/tests/%.o: INC := -Itests -Ibench -I$(API_DIR) -Iengine -Iengine/cli $(PC_TEST)
+$(BUILD)/fuzz/%.o: INC := -Ifuzz -Ibench -I$(API_DIR) -Iengine -Iengine/cli $(PC_TEST)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -147,8 +148,36 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIBITERA) $(if $(BENCH_LIBOBJ),$(LIBBENCH
 	$(Q)$(CXX) $(LDFLAGS) -o $@ $< $(if $(BENCH_LIBOBJ),$(LIBBENCH)) $(LIBITERA) \
 	    $(TEST_LIBS) $(if $(BENCH_LIBOBJ),$(BENCH_LIBS)) $(ENGINE_LIBS)
 
+# ---- Fuzzing: fuzz/<target>.c is one libFuzzer harness per reader (fuzz/README.md). Each
+# is built twice: as $(BUILD)/fuzz/replay-<target> with the normal compiler (make test runs
+# every file of fuzz/corpus/<target>/ through it once), and with clang's libFuzzer and
+# ASan + UBSan as $(FUZZ_BUILD)/fuzz/fuzz-<target> for `make fuzz`.
+FUZZ_SRC     := $(filter-out fuzz/replay.c,$(sort $(wildcard fuzz/*.c)))
+FUZZ_TARGETS := $(FUZZ_SRC:fuzz/%.c=%)
+FUZZ_REPLAY  := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay-%)
+FUZZ_LINK    := $(BUILD)/engine/cli/golden.o $(LIBBENCH) $(LIBITERA)
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_SAN     := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
+                -fno-omit-frame-pointer
+
+# In the libFuzzer build the numeric kernels are compiled without comparison tracing: it
+# guides nothing there and made the load-time quantizer 10x slower (sanitizers stay on).
+FUZZ_NOCMP   := $(filter engine/quant.c engine/matmul% engine/qgemm% engine/vmath% engine/scan%,$(ENGINE_SRC))
+ifneq ($(findstring fuzzer-no-link,$(SAN)),)
+$(FUZZ_NOCMP:%.c=$(BUILD)/%.o): CFLAGS += -fno-sanitize-coverage=trace-cmp
+endif
+
+# The fault-injection shim (tests/cli/faults.sh preloads it): no sanitizer, position
+# independent, whatever the build.
+FAULTINJ   := $(BUILD)/tests/libfaultinj.so
+$(FAULTINJ): tests/faultinj.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC    $@")
+	$(Q)$(CC) -O1 -g -Wall -Wextra -fPIC -shared -o $@ $< -ldl
+
 ## test: build and run every test (cmocka unit tests, then CLI tests)
-test: build $(TEST_BIN) layers
+test: build $(TEST_BIN) layers $(FUZZ_REPLAY) $(FAULTINJ)
 	$(Q)sh tests/run.sh $(BUILD)
 
 ## layers: check that bench/'s and engine/cli/'s include paths hold the engine's public
@@ -178,6 +207,31 @@ asan:
 ubsan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build-ubsan OPT=-O1 \
 	    SAN="-fsanitize=undefined -fno-sanitize-recover=undefined" test
+
+## tsan: the test suite under ThreadSanitizer. Skipped there, and said so: the slowest
+##       single-threaded ones (minutes under TSan; make test, asan and ubsan run them)
+TSAN_SKIP := test_matmul faults.sh accuracy.sh
+tsan:
+	$(Q)SKIP_TESTS="$(TSAN_SKIP)" SKIP_WHY="single-threaded and slow under ThreadSanitizer; run by make test, asan, ubsan" \
+	    $(MAKE) --no-print-directory BUILD=build-tsan OPT=-O1 SAN="-fsanitize=thread" test
+
+$(BUILD)/fuzz/replay-%: $(BUILD)/fuzz/%.o $(BUILD)/fuzz/replay.o $(FUZZ_LINK)
+	@$(if $(Q),echo "  LD    $@")
+	$(Q)$(CXX) $(LDFLAGS) -o $@ $< $(BUILD)/fuzz/replay.o $(FUZZ_LINK) $(BENCH_LIBS) $(ENGINE_LIBS)
+
+$(BUILD)/fuzz/fuzz-%: $(BUILD)/fuzz/%.o $(FUZZ_LINK)
+	@$(if $(Q),echo "  LD    $@")
+	$(Q)$(CXX) $(LDFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LINK) $(BENCH_LIBS) $(ENGINE_LIBS)
+
+## fuzz: build the libFuzzer harnesses (clang; deps group fuzz) and run each in turn for
+##       FUZZ_SECONDS seconds (per target, default 60) [FUZZ_TARGETS="model ini"]; prints
+##       the executions per target; crashes go to $(FUZZ_BUILD)/fuzz/<target>/
+fuzz:
+	$(Q)sh scripts/deps.sh fuzz >/dev/null 2>&1 || command -v clang >/dev/null || \
+	    { echo "fuzz: needs clang and libclang-rt-14-dev (sh scripts/deps.sh fuzz)" >&2; exit 2; }
+	$(Q)$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang CXX=clang++ OPT="-O1" \
+	    SAN="$(FUZZ_SAN)" $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz/fuzz-%)
+	$(Q)sh fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 ## bench: run a sweep (PLATFORM=embedded PROFILE=default [EMULATE=1] [RESUME=1] [MODEL=DIR]
 ##        [BENCH_ARGS=--benchmark_filter=REGEX] [MACHINE=name: the results' machine name,
@@ -327,7 +381,7 @@ endif
 endif
 
 clean:
-	rm -rf build build-asan build-ubsan
+	rm -rf build build-asan build-ubsan build-tsan build-fuzz
 
 ## clean: remove the build folders
 ## help: this list (a target documented by a `## target: what it does` line shows up here)

@@ -275,7 +275,8 @@ int gb_file_parse(const char *path, const char *text, size_t len, gb_file *f, ch
     for (int k = 0; k < f->n_cells; k++) {
         iter_vec *iv = &iters[k];
         gb_cell *c = &f->cells[k];
-        qsort(iv->v, iv->n, sizeof *iv->v, cmp_iter);
+        if (iv->n > 1) /* (qsort must not get NULL, which a cell of aggregates only has) */
+            qsort(iv->v, iv->n, sizeof *iv->v, cmp_iter);
         if (iv->n > (size_t)INT_MAX || !(c->iter = malloc((iv->n ? iv->n : 1) * sizeof *c->iter)))
             goto out_nomem;
         for (size_t j = 0; j < iv->n; j++)

@@ -16,7 +16,7 @@
 #include "peak_impl.h"
 #include "status.h"
 
-volatile float peak_sink;
+_Atomic float peak_sink;
 
 #define PEAK_TARGET_S 0.01 /* each timed run: 10 ms, long against a scheduler tick */
 #define PEAK_RUNS 5         /* best of (a shared machine has noisy neighbours) */
@@ -53,7 +53,7 @@ double peak_fp32_scalar(int64_t iters)
         __asm__ volatile("" : "+x"(c0), "+x"(c1), "+x"(c2), "+x"(c3), "+x"(c4), "+x"(c5));
         __asm__ volatile("" : "+x"(c6), "+x"(c7), "+x"(c8), "+x"(c9), "+x"(c10), "+x"(c11));
     }
-    peak_sink = c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11;
+    peak_keep(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11);
     return (double)iters * 12 * 2;
 }
 
@@ -72,7 +72,7 @@ double peak_int8_scalar(int64_t iters)
         c3 += (uint32_t)(a3 * b0 + a0 * b1 + a1 * b2 + a2 * b3);
         __asm__ volatile("" : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3)); /* products stay in the loop */
     }
-    peak_sink = (float)(c0 + c1 + c2 + c3);
+    peak_keep((float)(c0 + c1 + c2 + c3));
     return (double)iters * 4 * 4;
 }
 

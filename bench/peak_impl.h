@@ -1,7 +1,7 @@
 /*
  * peak_impl.h: the peak probe's inner loops, one per ISA (internal to bench/peak*.c).
  * Each runs `iters` rounds of register-only work on independent accumulators, stores a
- * reduction of them into peak_sink (so nothing is optimized away) and returns the work
+ * reduction of them into peak_sink with peak_keep (so nothing is optimized away) and returns the work
  * done: FLOP for the fp32 loops, int8 multiply-accumulates for the int8 ones.
  * The _avx2 / _avx512 / _vnni bodies are compiled with their ISA flags by file name and
  * must only be called when the CPU has that ISA.
@@ -9,9 +9,13 @@
 #ifndef ITERA_PEAK_IMPL_H
 #define ITERA_PEAK_IMPL_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
-extern volatile float peak_sink;
+/* Written by every probe thread at the end of its loop: atomic (a relaxed store, so the
+ * threads do not race on it and the store is not optimized away). */
+extern _Atomic float peak_sink;
+static inline void peak_keep(float v) { atomic_store_explicit(&peak_sink, v, memory_order_relaxed); }
 
 typedef double (*peak_loop_fn)(int64_t iters);
 

@@ -58,12 +58,18 @@ static void usage(FILE *fp)
             "exit status: 0 done, 1 --strict check failed, 2 bad usage or input\n");
 }
 
-/* Writes md to DIR/<docdir>/README.md atomically. */
+/* Writes md to DIR/<docdir>/README.md atomically, last, and only when every file written
+ * so far (the charts and .dat files it links) was: after a failure the folder keeps its
+ * previous README.md (every other file is whole: old or new). */
 static void write_doc(rctx *r, const sbuf *md, const char *docdir, char *path, size_t n)
 {
     char dir[1200];
     snprintf(dir, sizeof dir, "%s%s%s", r->outdir, docdir[0] ? "/" : "", docdir);
     snprintf(path, n, "%s/README.md", dir);
+    if (r->write_errors) {
+        r->docs_kept++;
+        return;
+    }
     if (mkdir_p(dir) != 0) {
         char msg[1400];
         snprintf(msg, sizeof msg, "%s: cannot create the folder: %s", dir, strerror(errno));
@@ -319,8 +325,9 @@ bench_status report_main(int argc, char **argv)
         index_doc(&r, first, sizeof first);
     gp_done(&g);
     if (r.write_errors) {
-        fprintf(stderr, "report: %d file%s could not be written (see above)\n", r.write_errors,
-                plural(r.write_errors));
+        fprintf(stderr, "report: %d file%s could not be written (see above); %d README.md file%s in %s "
+                        "not replaced\n",
+                r.write_errors, plural(r.write_errors), r.docs_kept, plural(r.docs_kept), outdir);
         rset_free(&set);
         return BENCH_ERR_IO;
     }

@@ -19,10 +19,12 @@
 
 struct journal {
     int fd;
+    off_t size;   /* bytes of complete lines: a failed append is cut back to this */
+    bool broken;  /* an append failed and could not be cut back: no more appends */
     char path[PATH_MAX];
 };
 
-/* Writes all of buf[len] to fd. */
+/* Writes all of buf[len] to fd (a write that makes no progress is an error: ENOSPC). */
 static int write_all(int fd, const char *buf, size_t len)
 {
     while (len) {
@@ -32,14 +34,18 @@ static int write_all(int fd, const char *buf, size_t len)
                 continue;
             return -1;
         }
+        if (w == 0) {
+            errno = ENOSPC;
+            return -1;
+        }
         buf += w;
         len -= (size_t)w;
     }
     return 0;
 }
 
-/* Appends obj + '\n' with a single write and fsyncs. */
-static int write_line(int fd, const json_t *obj)
+/* Appends obj + '\n' with a single write and fsyncs; *bytes: the line's length. */
+static int write_line(int fd, const json_t *obj, size_t *bytes)
 {
     char *s = json_dumps(obj, JSON_COMPACT);
     if (!s) {
@@ -60,6 +66,7 @@ static int write_line(int fd, const json_t *obj)
     free(line);
     if (rc == 0)
         rc = fsync(fd);
+    *bytes = len + 1;
     return rc;
 }
 
@@ -137,13 +144,16 @@ int journal_create(const char *path, const json_t *header, journal **out, char *
         free(j);
         return -1;
     }
-    if (write_line(j->fd, header) != 0) {
+    size_t bytes;
+    if (write_line(j->fd, header, &bytes) != 0) {
+        /* no journal rather than one without a whole header (--resume would refuse it) */
         snprintf(err, n, "%s: cannot write the journal: %s", path, strerror(errno));
-        if (j->fd >= 0)
-            close(j->fd);
+        close(j->fd);
+        unlink(path);
         free(j);
         return -1;
     }
+    j->size = (off_t)bytes;
     *out = j;
     return 0;
 }
@@ -162,6 +172,7 @@ int journal_reopen(const char *path, long valid_bytes, journal **out, char *err,
         free(j);
         return -1;
     }
+    j->size = (off_t)valid_bytes;
     if (ftruncate(j->fd, (off_t)valid_bytes) != 0 || fsync(j->fd) != 0) {
         snprintf(err, n, "%s: cannot reopen the journal: %s", path, strerror(errno));
         if (j->fd >= 0)
@@ -175,19 +186,31 @@ int journal_reopen(const char *path, long valid_bytes, journal **out, char *err,
 
 int journal_append(journal *j, const json_t *entry, char *err, size_t n)
 {
-    if (write_line(j->fd, entry) != 0) {
-        snprintf(err, n, "%s: cannot append to the journal: %s", j->path, strerror(errno));
+    if (j->broken) {
+        snprintf(err, n, "%s: not appended: the journal could not be repaired after an earlier "
+                 "failed write", j->path);
         return -1;
     }
+    size_t bytes;
+    if (write_line(j->fd, entry, &bytes) != 0) {
+        int e = errno;
+        /* Cut the torn (or not durable) line off, so later lines follow whole ones. */
+        if (ftruncate(j->fd, j->size) != 0 || fsync(j->fd) != 0)
+            j->broken = true;
+        snprintf(err, n, "%s: cannot append to the journal: %s", j->path, strerror(e));
+        return -1;
+    }
+    j->size += (off_t)bytes;
     return 0;
 }
 
-void journal_close(journal *j)
+int journal_close(journal *j)
 {
     if (!j)
-        return;
-    close(j->fd);
+        return 0;
+    int rc = close(j->fd);
     free(j);
+    return rc;
 }
 
 int journal_read(const char *path, journal_data *out, bool *missing, char *err, size_t n)
@@ -205,25 +228,42 @@ int journal_read(const char *path, journal_data *out, bool *missing, char *err, 
         snprintf(err, n, "%s (reading the journal)", ie.msg);
         return -1;
     }
+    if (len == 0) {
+        /* a run killed between creating the journal and writing its header: nothing was
+         * journaled, so it counts as no journal */
+        free(buf);
+        if (missing)
+            *missing = true;
+        snprintf(err, n, "%s: empty journal (a run killed before its header was written)", path);
+        return -1;
+    }
+    int rc = journal_parse(path, buf, len, out, err, n);
+    free(buf);
+    return rc;
+}
+
+int journal_parse(const char *path, const char *buf, size_t len, journal_data *out, char *err,
+                  size_t n)
+{
+    memset(out, 0, sizeof *out);
     out->cells = json_object();
-    char *line = buf;
+    const char *line = buf;
     int lineno = 0;
     while (line < buf + len) {
-        char *nl = memchr(line, '\n', (size_t)(buf + len - line));
+        const char *nl = memchr(line, '\n', (size_t)(buf + len - line));
         if (!nl) {
             out->partial_tail = true; /* a write cut short: ignored */
             break;
         }
-        *nl = '\0';
         lineno++;
+        /* the line's bytes exactly: a NUL inside it makes it invalid, not shorter */
         json_error_t je;
-        json_t *obj = json_loads(line, JSON_REJECT_DUPLICATES, &je);
+        json_t *obj = json_loadb(line, (size_t)(nl - line), JSON_REJECT_DUPLICATES, &je);
         if (lineno == 1) {
             if (!obj || !json_is_object(obj) || !json_object_get(obj, RES_JOURNAL)) {
                 snprintf(err, n, "%s:1: not an itera-bench journal (no header line)", path);
                 json_decref(obj);
                 journal_data_free(out);
-                free(buf);
                 return -1;
             }
             out->header = obj;
@@ -243,7 +283,6 @@ int journal_read(const char *path, journal_data *out, bool *missing, char *err, 
         line = nl + 1;
         out->valid_bytes = (long)(line - buf);
     }
-    free(buf);
     if (!out->header) {
         snprintf(err, n, "%s: empty journal (no header line)", path);
         journal_data_free(out);

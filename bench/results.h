@@ -49,9 +49,14 @@ int journal_create(const char *path, const json_t *header, journal **out, char *
 /* Reopens an existing journal for appending after --resume: cuts the file to valid_bytes
  * (journal_data.valid_bytes: the end of its last complete line) first. */
 int journal_reopen(const char *path, long valid_bytes, journal **out, char *err, size_t n);
-/* Appends one object as one line; flushed and fsync'd before returning. */
+/* Appends one object as one line; flushed and fsync'd before returning. When the write or
+ * the fsync fails, the line is cut off again (the journal ends after its last whole line)
+ * and -1 returned; when even that fails, every later append is refused, so no line ever
+ * follows a torn one. */
 int journal_append(journal *j, const json_t *entry, char *err, size_t n);
-void journal_close(journal *j);
+/* Closes the journal: 0, or -1 (errno set) when close failed (then what was appended may
+ * not be on disk). NULL is a no-op. */
+int journal_close(journal *j);
 
 /* ---- Reading it back ---- */
 
@@ -66,8 +71,12 @@ typedef struct journal_data {
 } journal_data;
 
 /* Reads path. Returns 0; -1 with err when it cannot be read or its first line is not a
- * journal header (*missing set when the file does not exist). */
+ * journal header (*missing set when the file does not exist or is empty: a run killed
+ * between creating it and writing its header journaled nothing). */
 int journal_read(const char *path, journal_data *out, bool *missing, char *err, size_t n);
+/* The same over the journal's bytes buf[len] (path names it in messages). */
+int journal_parse(const char *path, const char *buf, size_t len, journal_data *out, char *err,
+                  size_t n);
 void journal_data_free(journal_data *d);
 
 /* ---- Entries ---- */

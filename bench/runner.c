@@ -1056,7 +1056,10 @@ static bench_status run_cells(sweep *s)
     r->active = NULL;
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
-    journal_close(r->jr);
+    if (journal_close(r->jr) != 0) {
+        fprintf(stderr, "itera-bench: %s: closing the journal failed: %s\n", s->jpath, strerror(errno));
+        r->journal_failed = true;
+    }
     r->jr = NULL;
     if (ran < 0)
         return bench_fail(s->err, BENCH_ERR_SYSTEM, "Google Benchmark run failed: %s", gb_error());

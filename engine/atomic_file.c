@@ -49,18 +49,6 @@ struct itera_file {
 
 static atomic_uint tmp_counter;
 
-/* What kind of non-regular file mode is, for messages. */
-static const char *kind_of(mode_t m)
-{
-    if (S_ISDIR(m)) return "a folder";
-    if (S_ISLNK(m)) return "a symbolic link";
-    if (S_ISFIFO(m)) return "a FIFO";
-    if (S_ISCHR(m)) return "a character device";
-    if (S_ISBLK(m)) return "a block device";
-    if (S_ISSOCK(m)) return "a socket";
-    return "not a regular file";
-}
-
 /* The folder holding path ("." for a bare name), malloc'd. */
 static char *parent_of(const char *path)
 {
@@ -102,7 +90,7 @@ static itera_status check_replaceable(const char *path, itera_error *err)
     if (lstat(path, &sb) == 0) {
         if (S_ISREG(sb.st_mode)) return ITERA_OK;
         return itera_fail(err, ITERA_ERR_ARG, "%s: is %s, not a regular file; refusing to replace it",
-                          path, kind_of(sb.st_mode));
+                          path, itera_file_kind(sb.st_mode));
     }
     if (errno == ENOENT) return ITERA_OK;
     return itera_fail(err, ITERA_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
@@ -340,7 +328,7 @@ static itera_status check_folder_target(const char *path, itera_error *err)
     }
     if (!S_ISDIR(sb.st_mode))
         return itera_fail(err, ITERA_ERR_ARG, "%s: exists and is %s, not a folder", path,
-                          S_ISREG(sb.st_mode) ? "a file" : kind_of(sb.st_mode));
+                          S_ISREG(sb.st_mode) ? "a file" : itera_file_kind(sb.st_mode));
     return check_old_folder(path, NULL, err);
 }
 

@@ -31,12 +31,15 @@ size_t model_tensor_elems(const model_tensor *t)
     return n;
 }
 
-static model_tensor *add_tensor(itera_model *m, const char *name, int rank, int64_t d0, int64_t d1,
-                                int64_t d2)
+/* A new tensor entry named by fmt, ap (printf-style). */
+static model_tensor *add_tensor(itera_model *m, int rank, int64_t d0, int64_t d1, int64_t d2,
+                                const char *fmt, va_list ap) __attribute__((format(printf, 6, 0)));
+static model_tensor *add_tensor(itera_model *m, int rank, int64_t d0, int64_t d1, int64_t d2,
+                                const char *fmt, va_list ap)
 {
     model_tensor *t = &m->tensors[m->n_tensors++];
     memset(t, 0, sizeof *t);
-    snprintf(t->name, sizeof t->name, "%s", name);
+    vsnprintf(t->name, sizeof t->name, fmt, ap);
     t->rank = rank;
     t->shape[0] = d0;
     t->shape[1] = d1;
@@ -52,23 +55,19 @@ static void add_lin(itera_model *m, linear *dst, float **bias, int64_t n_out, in
 static void add_f32(itera_model *m, float **dst, int rank, int64_t d0, int64_t d1, int64_t d2,
                     const char *fmt, ...)
 {
-    char name[96];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(name, sizeof name, fmt, ap);
+    add_tensor(m, rank, d0, d1, d2, fmt, ap)->f32 = dst;
     va_end(ap);
-    add_tensor(m, name, rank, d0, d1, d2)->f32 = dst;
 }
 
 static void add_lin(itera_model *m, linear *dst, float **bias, int64_t n_out, int64_t n_in,
                     const char *fmt, ...)
 {
-    char name[96];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(name, sizeof name, fmt, ap);
+    model_tensor *t = add_tensor(m, 2, n_out, n_in, 0, fmt, ap);
     va_end(ap);
-    model_tensor *t = add_tensor(m, name, 2, n_out, n_in, 0);
     t->lin = dst;
     t->bias = bias;
 }
@@ -363,7 +362,17 @@ itera_status itera_model_load(const char *dir, itera_quant quant, itera_model **
     st_file *f = NULL;
     st = st_open(path, &f, err);
     if (st != ITERA_OK) return st;
+    st = model_from_file(dir, &cfg, f, quant, out, err);
+    st_close(f);
+    return st;
+}
 
+itera_status model_from_file(const char *dir, const itera_config *cfg, const st_file *f,
+                             itera_quant quant, itera_model **out, itera_error *err)
+{
+    *out = NULL;
+    const char *path = f->path;
+    itera_status st = ITERA_OK;
     itera_quant stored = ITERA_QUANT_FP32;
     const char *fmt = st_meta(f, "itera.quant");
     if (fmt && !itera_quant_parse(fmt, &stored)) {
@@ -397,7 +406,7 @@ itera_status itera_model_load(const char *dir, itera_quant quant, itera_model **
                         dir, itera_quant_name(stored), itera_quant_name(quant), itera_quant_name(stored));
         goto out;
     }
-    itera_model *m = model_new(&cfg, quant);
+    itera_model *m = model_new(cfg, quant);
     if (!m) {
         st = itera_fail(err, ITERA_ERR_NOMEM, "out of memory");
         goto out;
@@ -408,7 +417,6 @@ itera_status itera_model_load(const char *dir, itera_quant quant, itera_model **
     if (st != ITERA_OK) itera_model_free(m);
     else *out = m;
 out:
-    st_close(f);
     return st;
 }
 

@@ -65,6 +65,11 @@ struct itera_model {
 itera_status config_load(const char *path, itera_config *cfg, itera_error *err);
 /* The same over a parsed JSON value (borrowed); path names it in messages. */
 itera_status config_from_json(json_t *root, const char *path, itera_config *cfg, itera_error *err);
+/* itera_model_load after both files are read: the model of cfg from the tensors of f
+ * (borrowed; dir names the folder in messages). For the fuzz harnesses. */
+struct st_file;
+itera_status model_from_file(const char *dir, const itera_config *cfg, const struct st_file *f,
+                             itera_quant quant, itera_model **out, itera_error *err);
 /* Fills m->tensors from m->cfg (names, shapes, destinations). */
 void model_list_tensors(itera_model *m);
 /* Allocates an FP32 parameter array of n floats (64-byte aligned, zeroed); NULL on failure. */

@@ -125,18 +125,7 @@ static void gemm4(const qg_args *a, int m0, int m1, int p0, int p1)
     }
 }
 
-void qg_prepare8_scalar(const linear_args *a, int m0, int m1)
-{
-    qg_act x = qg_act_view(a->act, a->M, a->n_in);
-    x.xs = NULL; /* the int8 correction comes from the weights */
-    prepare(a->x, a->ldx, m0, m1, a->n_in, true, &x);
-}
-
-void qg_prepare4_scalar(const linear_args *a, int m0, int m1)
-{
-    const qg_act x = qg_act_view(a->act, a->M, a->n_in);
-    prepare(a->x, a->ldx, m0, m1, a->n_in, false, &x);
-}
+QG_PREPARE_ENTRIES(scalar)
 
 void qg_gemm8_scalar(const linear_args *a, int m0, int m1, int p0, int p1)
 {

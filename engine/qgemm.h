@@ -102,4 +102,20 @@ QG_KERNELS(avx2)
 QG_KERNELS(vnni)
 #undef QG_KERNELS
 
+/* The two prepare entry points of an ISA file, over its own
+ *   static void prepare(const float *x, int ldx, int m0, int m1, int K, bool offset128, const qg_act *a):
+ * the int8 format's activations (offset by 128, no sums) and the int4 format's. */
+#define QG_PREPARE_ENTRIES(isa)                                   \
+    void qg_prepare8_##isa(const linear_args *a, int m0, int m1)  \
+    {                                                             \
+        qg_act x = qg_act_view(a->act, a->M, a->n_in);            \
+        x.xs = NULL; /* the int8 correction comes from W */       \
+        prepare(a->x, a->ldx, m0, m1, a->n_in, true, &x);         \
+    }                                                             \
+    void qg_prepare4_##isa(const linear_args *a, int m0, int m1)  \
+    {                                                             \
+        const qg_act x = qg_act_view(a->act, a->M, a->n_in);      \
+        prepare(a->x, a->ldx, m0, m1, a->n_in, false, &x);        \
+    }
+
 #endif

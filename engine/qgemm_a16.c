@@ -45,7 +45,8 @@ void qa16_place_row(void *w, int K, int row, float d, const int8_t *q)
 float qa16_take_row(const void *w, int K, int row, int8_t *q)
 {
     const int p = row / QG_NR, r = row % QG_NR;
-    for (int k = 0; k < K; k++) q[k] = qa16_panel_group(w, K, p, k / 4)[4 * r + k % 4];
+    const int8_t *g = qa16_panel_group(w, K, p, 0) + 4 * r; /* group k/4 at g + (k/4) · 64 */
+    for (int k = 0; k < K; k++) q[k] = g[(size_t)(k / 4) * 4 * QG_NR + k % 4];
     return qa16_panel_d(w, K, p)[r];
 }
 

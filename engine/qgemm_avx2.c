@@ -71,6 +71,21 @@ AI void store_tile(const qg_args *a, int m0, int MR, int p, __m256 facc[2][2])
     }
 }
 
+/* One block's integer sums into the float accumulators of rows [m0, m0+MR) and the
+ * panel's 16 rows (two 8-lane halves): facc += (float)acc · (dw · dx), in block order. */
+AI void scale_block(const qg_args *a, const float *dw16, int m0, const int MR, int b, __m256i acc[2][2],
+                    __m256 facc[2][2])
+{
+    const int nb = a->K / QG_K;
+    for (int h = 0; h < 2; h++) {
+        const __m256 dw = _mm256_load_ps(dw16 + 8 * h);
+        for (int i = 0; i < MR; i++) {
+            const __m256 s = _mm256_mul_ps(dw, _mm256_set1_ps(a->x.xd[(size_t)(m0 + i) * nb + b]));
+            facc[i][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[i][h]), s, facc[i][h]);
+        }
+    }
+}
+
 AI void tile8(const qg_args *a, int m0, const int MR, int p)
 {
     const int nb = a->K / QG_K;
@@ -97,13 +112,7 @@ AI void tile8(const qg_args *a, int m0, const int MR, int p)
                 }
             }
         }
-        for (int h = 0; h < 2; h++) {
-            const __m256 dw = _mm256_load_ps(blk->d + 8 * h);
-            for (int i = 0; i < MR; i++) {
-                const __m256 s = _mm256_mul_ps(dw, _mm256_set1_ps(a->x.xd[(size_t)(m0 + i) * nb + b]));
-                facc[i][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[i][h]), s, facc[i][h]);
-            }
-        }
+        scale_block(a, blk->d, m0, MR, b, acc, facc);
     }
     store_tile(a, m0, MR, p, facc);
 }
@@ -138,13 +147,7 @@ AI void tile4(const qg_args *a, int m0, const int MR, int p)
                 }
             }
         }
-        for (int h = 0; h < 2; h++) {
-            const __m256 dw = _mm256_load_ps(blk->d + 8 * h);
-            for (int i = 0; i < MR; i++) {
-                const __m256 s = _mm256_mul_ps(dw, _mm256_set1_ps(a->x.xd[(size_t)(m0 + i) * nb + b]));
-                facc[i][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[i][h]), s, facc[i][h]);
-            }
-        }
+        scale_block(a, blk->d, m0, MR, b, acc, facc);
     }
     store_tile(a, m0, MR, p, facc);
 }
@@ -174,15 +177,4 @@ void qg_gemm4_avx2(const linear_args *la, int m0, int m1, int p0, int p1)
     }
 }
 
-void qg_prepare8_avx2(const linear_args *a, int m0, int m1)
-{
-    qg_act x = qg_act_view(a->act, a->M, a->n_in);
-    x.xs = NULL;
-    prepare(a->x, a->ldx, m0, m1, a->n_in, true, &x);
-}
-
-void qg_prepare4_avx2(const linear_args *a, int m0, int m1)
-{
-    const qg_act x = qg_act_view(a->act, a->M, a->n_in);
-    prepare(a->x, a->ldx, m0, m1, a->n_in, false, &x);
-}
+QG_PREPARE_ENTRIES(avx2)

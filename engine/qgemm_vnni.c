@@ -361,15 +361,4 @@ void qg_gemm4_vnni(const linear_args *la, int m0, int m1, int p0, int p1)
     else tile4_drive(a, m0, m1, p0, p1);
 }
 
-void qg_prepare8_vnni(const linear_args *a, int m0, int m1)
-{
-    qg_act x = qg_act_view(a->act, a->M, a->n_in);
-    x.xs = NULL;
-    prepare(a->x, a->ldx, m0, m1, a->n_in, true, &x);
-}
-
-void qg_prepare4_vnni(const linear_args *a, int m0, int m1)
-{
-    const qg_act x = qg_act_view(a->act, a->M, a->n_in);
-    prepare(a->x, a->ldx, m0, m1, a->n_in, false, &x);
-}
+QG_PREPARE_ENTRIES(vnni)

@@ -147,7 +147,9 @@ static void unpack_row(const linear_format *f, const void *mem, int n_out, int n
     (void)f, (void)n_out;
     const int p = row / QG_NR, r = row % QG_NR;
     const float d = qa16_panel_d(mem, n_in, p)[r];
-    for (int k = 0; k < n_in; k++) out[k] = d * (float)qa16_panel_group(mem, n_in, p, k / 4)[4 * r + k % 4];
+    const int8_t *q = qa16_panel_group(mem, n_in, p, 0) + 4 * r; /* group g: q + g · 64 (qgemm_a16.h) */
+    for (int g = 0; g < n_in / 4; g++, q += 4 * QG_NR)
+        for (int j = 0; j < 4; j++) out[4 * g + j] = d * (float)q[j];
 }
 
 static size_t scratch_bytes(int M, int n_in) { return qa16_act_bytes(M, n_in); }

@@ -13,16 +13,6 @@
 #include "err.h"
 #include "readfile.h"
 
-static const char *file_kind(mode_t m)
-{
-    if (S_ISDIR(m)) return "a folder";
-    if (S_ISFIFO(m)) return "a FIFO";
-    if (S_ISCHR(m)) return "a character device";
-    if (S_ISBLK(m)) return "a block device";
-    if (S_ISSOCK(m)) return "a socket";
-    return "not a regular file";
-}
-
 itera_status itera_read_file(const char *path, size_t max_bytes, char **buf, size_t *len,
                              itera_error *err)
 {
@@ -42,7 +32,7 @@ itera_status itera_read_file(const char *path, size_t max_bytes, char **buf, siz
     if (!S_ISREG(sb.st_mode)) {
         close(fd);
         return itera_fail(err, ITERA_ERR_IO, "%s: is %s, expected a regular file", path,
-                          file_kind(sb.st_mode));
+                          itera_file_kind(sb.st_mode));
     }
     if (max_bytes && (uint64_t)sb.st_size > max_bytes) {
         close(fd);

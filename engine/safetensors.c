@@ -415,12 +415,30 @@ struct itera_tensors {
     itera_tensor_view *views; /* [st->n], pointing into st */
 };
 
+static itera_status tensors_wrap(const char *path, st_file *st, itera_tensors **out, itera_error *err);
+
 itera_status itera_tensors_open(const char *path, itera_tensors **out, itera_error *err)
 {
     *out = NULL;
     st_file *st;
     itera_status rc = st_open(path, &st, err);
     if (rc != ITERA_OK) return rc;
+    return tensors_wrap(path, st, out, err);
+}
+
+itera_status tensors_open_buffer(const char *path, uint8_t *buf, size_t size, itera_tensors **out,
+                                 itera_error *err)
+{
+    *out = NULL;
+    st_file *st;
+    itera_status rc = st_open_buffer(path, buf, size, &st, err);
+    if (rc != ITERA_OK) return rc;
+    return tensors_wrap(path, st, out, err);
+}
+
+/* The public view of an opened file (takes st over). */
+static itera_status tensors_wrap(const char *path, st_file *st, itera_tensors **out, itera_error *err)
+{
     itera_tensors *f = calloc(1, sizeof *f);
     if (f) f->views = calloc((size_t)(st->n > 0 ? st->n : 1), sizeof *f->views);
     if (!f || !f->views) {

@@ -43,6 +43,10 @@ itera_status st_open(const char *path, st_file **out, itera_error *err);
 itera_status st_open_buffer(const char *path, uint8_t *buf, size_t size, st_file **out,
                             itera_error *err);
 void st_close(st_file *f);
+/* itera_tensors_open (itera.h) over a file in memory, taking buf over as st_open_buffer
+ * does. For the fuzz harnesses. */
+itera_status tensors_open_buffer(const char *path, uint8_t *buf, size_t size, itera_tensors **out,
+                                 itera_error *err);
 const st_tensor *st_find(const st_file *f, const char *name);
 const char *st_meta(const st_file *f, const char *key); /* NULL if absent */
 size_t st_dtype_size(const char *dtype);                /* 0 if unknown */

@@ -3,7 +3,7 @@
 a tokenizer.json of words w4, w5, ...) for tests and fuzz seeds, with the tensor list of engine/model.c (model_list_tensors).
 
 usage: make_model.py DIR [--vocab V] [--hidden D] [--layers N] [--moe i,j] [--experts X]
-                         [--seq S] [--scale W] [--big W] [--extra-bytes N]
+                         [--expand F] [--seq S] [--scale W] [--big W] [--extra-bytes N]
   --scale W        every matrix weight is W * (a fixed pattern in [-1, 1]) (default 0.05)
   --big W          the embedding and position rows are W (finite; large W makes the
                    activations overflow to inf/NaN inside the forward pass)
@@ -80,6 +80,7 @@ def main():
     ap.add_argument("--layers", type=int, default=2)
     ap.add_argument("--moe", default="1")
     ap.add_argument("--experts", type=int, default=2)
+    ap.add_argument("--expand", type=int, default=2)
     ap.add_argument("--seq", type=int, default=16)
     ap.add_argument("--scale", type=float, default=0.05)
     ap.add_argument("--big", type=float, default=None)
@@ -87,7 +88,7 @@ def main():
     a = ap.parse_args()
     moe = [int(x) for x in a.moe.split(",") if x != ""]
     cfg = {"architecture": "itera-lite", "vocab_size": a.vocab, "hidden_size": a.hidden,
-           "num_layers": a.layers, "ssm_state_size": 4, "ssm_expand_factor": 2,
+           "num_layers": a.layers, "ssm_state_size": 4, "ssm_expand_factor": a.expand,
            "ssm_conv_kernel": 2, "num_experts": a.experts, "expert_size": 32,
            "top_k_experts": 1, "max_seq_length": a.seq, "layer_norm_eps": 1e-5,
            "tie_word_embeddings": True, "moe_layers": moe}

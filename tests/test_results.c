@@ -121,6 +121,14 @@ static void test_journal_missing_and_bad(void **state)
     assert_int_equal(journal_read(path, &d, &missing, err, sizeof err), -1);
     assert_false(missing);
     assert_non_null(strstr(err, "not an itera-bench journal"));
+
+    /* empty: a run killed between creating the journal and writing its header (kill-anywhere):
+     * nothing was journaled, so --resume runs every cell instead of refusing */
+    snprintf(path, sizeof path, "%s/empty.journal", dir);
+    f = fopen(path, "w");
+    fclose(f);
+    assert_int_equal(journal_read(path, &d, &missing, err, sizeof err), -1);
+    assert_true(missing);
 }
 
 /* A kill in the middle of a write leaves a partial last line: it is ignored, cut off at

@@ -286,13 +286,17 @@ int cmd_accuracy(int argc, char **argv)
                           path, (long long)ti->shape[0], (long long)ti->shape[1], cf->max_seq_length);
                 goto out;
             }
-            const int32_t *t = ti->data;
-            for (int64_t i = 0; i < ti->shape[0] * ti->shape[1]; i++)
-                if (t[i] < 0 || t[i] >= V) {
+            /* the file's data need not be aligned for int32 (safetensors does not pad): copied */
+            const unsigned char *t = ti->data;
+            for (int64_t i = 0; i < ti->shape[0] * ti->shape[1]; i++) {
+                int32_t id;
+                memcpy(&id, t + 4 * i, sizeof id);
+                if (id < 0 || id >= V) {
                     cli_error("accuracy", "%s: input_ids[%lld] = %d is outside the vocabulary (0..%d)", path,
-                              (long long)i, t[i], V - 1);
+                              (long long)i, id, V - 1);
                     goto out;
                 }
+            }
             if (ti->shape[0] > maxB) maxB = (int)ti->shape[0];
             if (ti->shape[1] > maxL) maxL = (int)ti->shape[1];
         }

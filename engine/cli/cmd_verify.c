@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "golden.h"
 
 static const char usage[] =
     "usage: itera verify [options] [--decode] [--tol X] FILE.safetensors...\n"
@@ -32,38 +33,22 @@ static int verify_file(const char *path, itera_model *m, const cli_model_opts *m
     if (itera_tensors_open(path, &f, &err) != ITERA_OK) return cli_error("verify", "%s", err.msg);
     int rc = EXIT_BAD_INPUT;
     itera_ctx *c = NULL;
-    int32_t *ids = NULL;
-    float *want = NULL, *got = NULL;
-    const itera_config *cf = itera_model_config(m);
-    const itera_tensor_view *ti = itera_tensors_find(f, "input_ids"), *tl = itera_tensors_find(f, "logits");
-    if (!ti || strcmp(ti->dtype, "I32") || ti->rank != 2) {
-        cli_error("verify", "%s: tensor 'input_ids' missing or not I32 [B, L]", path);
-        goto out;
+    float *got = NULL;
+    golden gd;
+    if (golden_read(f, path, itera_model_config(m), &gd, &err) != ITERA_OK) {
+        cli_error("verify", "%s", err.msg);
+        itera_tensors_close(f);
+        return EXIT_BAD_INPUT;
     }
-    int B = (int)ti->shape[0], L = (int)ti->shape[1], V = cf->vocab_size;
-    if (B < 1 || L < 1) {
-        cli_error("verify", "%s: input_ids is empty ([%d, %d])", path, B, L);
-        goto out;
-    }
-    if (!tl || strcmp(tl->dtype, "F32") || tl->rank != 3 || tl->shape[0] != B || tl->shape[1] != L ||
-        tl->shape[2] != V) {
-        cli_error("verify", "%s: tensor 'logits' missing or not F32 [%d, %d, %d]", path, B, L, V);
-        goto out;
-    }
-    if (L > cf->max_seq_length) {
-        cli_error("verify", "%s: L=%d exceeds the model's max_seq_length %d", path, L, cf->max_seq_length);
-        goto out;
-    }
+    const int B = gd.B, L = gd.L, V = gd.V;
+    const int32_t *ids = gd.ids;
+    const float *want = gd.logits;
     size_t n = (size_t)B * L * V;
-    ids = malloc((size_t)B * L * sizeof *ids);
-    want = malloc(n * sizeof *want);
     got = malloc(n * sizeof *got);
-    if (!ids || !want || !got) {
+    if (!got) {
         cli_error("verify", "%s: out of memory", path);
         goto out;
     }
-    memcpy(ids, ti->data, (size_t)B * L * sizeof *ids);
-    memcpy(want, tl->data, n * sizeof *want);
     if (cli_make_ctx("verify", mo, m, B, L, &c)) goto out;
     itera_status st;
     if (!decode) {
@@ -104,8 +89,7 @@ static int verify_file(const char *path, itera_model *m, const cli_model_opts *m
     rc = pass ? 0 : EXIT_CHECK_FAILED;
 out:
     itera_ctx_free(c);
-    free(ids);
-    free(want);
+    golden_free(&gd);
     free(got);
     itera_tensors_close(f);
     return rc;

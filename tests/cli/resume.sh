@@ -52,8 +52,10 @@ say "killed after $done1 of $NCELLS cells were journaled"
 [ "$done1" -ge 1 ] && [ "$done1" -lt "$NCELLS" ] || fail "expected 1..$((NCELLS - 1)) journaled cells, got $done1"
 printf '{"cell":"prefill/fp32/half-writ' >>"$J"   # a write cut short by the kill
 
+t0=$(date +%s%N)
 "$BIN" run --resume --platform embedded --profile "$T/tiny.ini" --out "$OUT" >"$T/run2.out" 2>"$T/run2.err"
 rc=$?
+resume_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 [ $rc -eq 0 ] || { cat "$T/run2.err"; fail "--resume exited $rc"; }
 grep -q "resuming .*: $done1 of $NCELLS cells done" "$T/run2.err" || { cat "$T/run2.err"; fail "--resume did not report the journaled cells"; }
 grep -qx "results: $OUT" "$T/run2.out" || fail "--resume did not print the results path"
@@ -105,3 +107,83 @@ else
     say "note: Google Benchmark's compare.py (libbenchmark-tools + python3-scipy) not installed; not tried"
 fi
 say "ok: killed after $done1 cell(s), resumed, $NCELLS cells exactly once"
+
+# ---- Kill anywhere: a bounded loop of kill -9 at random moments of a run and of each
+# --resume after it (the final write included: the moments spread over the whole run and a
+# little past it). After every kill the results file is absent or complete and the journal
+# holds whole lines (a partial last one at most); at the end every cell is in the file
+# exactly once, and every cell any kill left in the journal is kept as it was journaled.
+# RESUME_SEED=S replays one sequence of kill moments (the seed is printed).
+[ "$JSON" = python3 ] || { say "SKIPPED kill-anywhere: needs python3"; exit 0; }
+OUT="$T/any/r.json"; J="$OUT.journal"
+dur_ms=$(( resume_ms * NCELLS / (NCELLS - done1) ))   # a whole run, from the resume above
+SEED=${RESUME_SEED:-$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')}
+KILLS=${RESUME_KILLS:-6}
+# moments: uniform over the clean run and 10% past it; every third one early (the first
+# 15%), where a --resume spends its time reading the journal and reopening it
+moments=$(awk -v s="$SEED" -v n="$KILLS" -v d="$dur_ms" 'BEGIN { srand(s); for (i = 0; i < n; i++) printf "%d ", rand() * d * (i % 3 == 2 ? 0.15 : 1.1) }')
+say "kill-anywhere: seed $SEED, a whole run takes about $dur_ms ms, kills at (ms into each run): $moments"
+# final_check: every cell exactly once, every cell line of the snapshots kept as journaled
+final_check() {
+    python3 - "$OUT" "$NCELLS" "$T/snap" <<'PY' || fail "kill-anywhere: final check failed (seed $SEED)"
+import json, os, sys
+out, n, snaps = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+d = json.load(open(out))
+runs = {}
+for b in d["benchmarks"]:
+    runs.setdefault(b["run_name"], []).append(b)
+assert len(runs) == n, sorted(runs)
+for c, rs in runs.items():
+    it = sorted(b["repetition_index"] for b in rs if b["run_type"] == "iteration")
+    assert it == [0, 1], (c, it)       # each cell exactly once: its two repetitions
+kept = 0
+for f in sorted(os.listdir(snaps)):
+    for l in open(os.path.join(snaps, f), "rb").read().split(b"\n")[1:]:
+        try:
+            e = json.loads(l)
+        except ValueError:
+            continue                   # the partial last line of a killed write
+        got = [{k: v for k, v in b.items() if k != "family_index"} for b in runs[e["cell"]]]
+        want = [{k: v for k, v in b.items() if k != "family_index"} for b in e["runs"]]
+        assert got == want, "journaled cell %s was not kept as journaled" % e["cell"]
+        kept += 1
+print(kept)
+PY
+}
+# Rounds: a fresh run, then --resume after each kill; a round ends when a run finishes
+# before its kill (its file is then checked and the next round starts afresh).
+k=0; rounds=0; kept=0; resume=""
+rm -rf "$T/snap"; mkdir -p "$T/snap"
+for ms in $moments; do
+    "$BIN" run $resume --platform embedded --profile "$T/tiny.ini" --out "$OUT" >/dev/null 2>"$T/any.err" &
+    pid=$!
+    sleep "$(awk -v m="$ms" 'BEGIN { printf "%.3f", m / 1000 }')"
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    rc=$?
+    k=$((k + 1))
+    [ -f "$J" ] && cp "$J" "$T/snap/$k"
+    python3 - "$OUT" "$J" "$NCELLS" <<'PY' || { cat "$T/any.err"; fail "kill-anywhere: after kill $k (at $ms ms, seed $SEED): state check failed"; }
+import json, os, sys
+out, journal, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+if os.path.exists(out):
+    d = json.load(open(out))          # never a partial results file
+    assert len({b["run_name"] for b in d["benchmarks"]}) == n
+if os.path.exists(journal):
+    lines = open(journal, "rb").read().split(b"\n")
+    for l in lines[:-1]:              # every line but a partial last one is whole
+        json.loads(l)
+PY
+    resume=--resume
+    if [ $rc -eq 0 ] && [ -f "$OUT" ]; then  # this run finished before its kill
+        kept=$((kept + $(final_check))); rounds=$((rounds + 1))
+        rm -rf "$OUT" "$J" "$T/snap"; mkdir -p "$T/snap"; resume=""
+    fi
+done
+if [ -n "$resume" ]; then
+    "$BIN" run --resume --platform embedded --profile "$T/tiny.ini" --out "$OUT" >/dev/null 2>"$T/any.err" ||
+        { cat "$T/any.err"; fail "kill-anywhere: the last --resume failed (seed $SEED)"; }
+    kept=$((kept + $(final_check))); rounds=$((rounds + 1))
+fi
+say "kill-anywhere: $kept journaled cell lines seen at the kills, all kept as journaled"
+say "ok: kill-anywhere: $k kills over $rounds run(s) to completion (seed $SEED), every cell exactly once, every journaled cell kept"
