@@ -184,10 +184,10 @@ int gp_render(gp *g, const char *name, const char *dat, const char *img, const c
     itera_error err;
     if (slurp(tmpimg, &data, &len) != 0) {
         snprintf(msg, n, "%.600s: cannot read gnuplot's output %.600s", img, tmpimg);
-        rc = -1;
+        rc = -2;
     } else if (itera_write_file(img, data, len, &err) != ITERA_OK) {
         snprintf(msg, n, "%s", err.msg);
-        rc = -1;
+        rc = -2;
     }
     free(data);
     remove(tmpimg);

@@ -35,9 +35,9 @@ void gp_check(gp *g, const char *prog, const char *tpldir, const char *outdir,
               const char *const *names, int n, bool no_charts);
 
 /* Draws img from dat with the template of `name`. title: the chart's title (quotes
- * dropped); extra: more gnuplot assignments ("ncols=4;") or NULL. Returns 0, or -1 with
- * msg[n] saying why (gnuplot's exit status, or the write that failed); nothing is left at
- * img then. */
+ * dropped); extra: more gnuplot assignments ("ncols=4;") or NULL. Returns 0; -1 when
+ * gnuplot failed (msg[n] says how; img is left as it was); -2 when a file could not be
+ * written or read (msg names it; img is left as it was). */
 int gp_render(gp *g, const char *name, const char *dat, const char *img, const char *title,
               const char *extra, char *msg, size_t n);
 

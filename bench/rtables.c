@@ -175,7 +175,12 @@ static void emit(rctx *r, const rtable *t, const char *folder, const char *name,
     char vars[256];
     snprintf(vars, sizeof vars, "ncols=%d; %s", rt_dat_ncols(t), extra ? extra : "");
     snprintf(img, sizeof img, "%s/%s.%s", dir, name, r->gp->ext);
-    if (gp_render(r->gp, name, dat, img, title, vars, msg, sizeof msg) != 0) {
+    int grc = gp_render(r->gp, name, dat, img, title, vars, msg, sizeof msg);
+    if (grc == -2) {
+        report_write_failed(r, msg);
+        return;
+    }
+    if (grc != 0) {
         sb_printf(r->md, "Chart `%s.%s` failed: %s.\n\n", rel, r->gp->ext, msg);
         r->missing_images++;
         return;

@@ -28,6 +28,7 @@ typedef struct rctx {
     int empty_tables;      /* tables that rendered "no results" (for --strict) */
     int missing_images;    /* charts that should exist but do not */
     int write_errors;      /* files that could not be written (each reported on stderr) */
+    int docs_kept;         /* README.md files not replaced because of those */
 } rctx;
 
 typedef struct rtable_def {
