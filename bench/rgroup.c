@@ -391,8 +391,10 @@ static int build_sections(rset *s, int m)
             if (!g || push_int(&g->files, &g->n_files, fi) != 0)
                 return -1;
         }
-        qsort(sec->groups, (size_t)sec->n_groups, sizeof *sec->groups, cmp_group);
-        qsort(sec->peers, (size_t)sec->n_peers, sizeof *sec->peers, cmp_group);
+        if (sec->n_groups > 1)
+            qsort(sec->groups, (size_t)sec->n_groups, sizeof *sec->groups, cmp_group);
+        if (sec->n_peers > 1)
+            qsort(sec->peers, (size_t)sec->n_peers, sizeof *sec->peers, cmp_group);
         for (int pass = 0; pass < 2; pass++) {
             rgroup *arr = pass ? sec->peers : sec->groups;
             int n = pass ? sec->n_peers : sec->n_groups;
