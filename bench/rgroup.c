@@ -402,6 +402,10 @@ static int build_sections(rset *s, int m)
                 rgroup *g = &arr[gi];
                 g->section = i;
                 qsort(g->files, (size_t)g->n_files, sizeof *g->files, cmp_int);
+                for (int k = 0; k < g->n_files; k++) {
+                    s->files[g->files[k]].section = i;
+                    s->files[g->files[k]].group = pass ? sec->n_groups + gi : gi;
+                }
                 char key[RSTORE_TEXT + 128], tag[9];
                 snprintf(key, sizeof key, "%s\n%s", g->model_key[0] ? g->model_key : g->model_label,
                          g->build);

@@ -45,6 +45,8 @@ typedef struct rfile {
     double when;           /* that date in seconds since the epoch, -inf when absent */
     bool peer;             /* a peer's file (itera_peer) */
     int machine;           /* index in rset.machines */
+    int section, group;    /* its section in the machine, and its group there (peer groups
+                              counted after the engine's) */
 } rfile;
 
 typedef struct rcell {

@@ -193,15 +193,9 @@ void index_files(sbuf *md, const rset *s)
         md_cell(path, sizeof path, f->gb.path);
         md_cell(prof, sizeof prof, NR(gb_ctx(&f->gb, CTX_PROFILE, b, sizeof b)));
         md_cell(model, sizeof model, f->id.model_label);
-        const rgroup *g = NULL;
-        for (int si = 0; si < mc->n_secs && !g; si++)
-            for (int gi = 0; gi < mc->secs[si].n_groups + mc->secs[si].n_peers && !g; gi++) {
-                const rgroup *x = gi < mc->secs[si].n_groups ? &mc->secs[si].groups[gi]
-                                                             : &mc->secs[si].peers[gi - mc->secs[si].n_groups];
-                for (int k = 0; k < x->n_files && !g; k++)
-                    if (x->files[k] == i)
-                        g = x;
-            }
+        const rsection *sec = &mc->secs[f->section];
+        const rgroup *g = f->group < sec->n_groups ? &sec->groups[f->group]
+                                                   : &sec->peers[f->group - sec->n_groups];
         md_cell(build, sizeof build, g ? g->build_label : "?");
         sb_printf(md, "| [%d] | `%s` | [%s](%s/README.md) | %s%s | %s | %s | %s | %s |\n", f->num, path,
                   mc->name, mc->slug, f->platform, f->emulated ? " (emulated)" : "", prof, model, build,

@@ -57,18 +57,27 @@ static const char *plural(int n)
     return n == 1 ? "" : "s";
 }
 
+static int cmp_int_asc(const void *a, const void *b)
+{
+    return *(const int *)a - *(const int *)b;
+}
+
 /* "[2], [3]": the files the cells came from, in file order. */
 static void file_refs(const rset *s, const rcell *const *cells, int n, char *out, size_t cap)
 {
     out[0] = '\0';
+    int *f = malloc((size_t)(n > 0 ? n : 1) * sizeof *f), k = 0;
+    if (!f)
+        return;
+    for (int i = 0; i < n; i++)
+        if (cells[i])
+            f[k++] = cells[i]->file;
+    qsort(f, (size_t)k, sizeof *f, cmp_int_asc);
     size_t len = 0;
-    for (int f = 0; f < s->n_files && len + 12 < cap; f++) {
-        bool used = false;
-        for (int i = 0; i < n && !used; i++)
-            used = cells[i] && cells[i]->file == f;
-        if (used)
-            len += (size_t)snprintf(out + len, cap - len, "%s[%d]", len ? ", " : "", s->files[f].num);
-    }
+    for (int i = 0; i < k && len + 12 < cap; i++)
+        if (i == 0 || f[i] != f[i - 1])
+            len += (size_t)snprintf(out + len, cap - len, "%s[%d]", len ? ", " : "", s->files[f[i]].num);
+    free(f);
 }
 
 /* Says which file each cell held by several came from (never a silent pick). */
