@@ -265,13 +265,15 @@ bench-slurm: build
 	    $(if $(filter 1,$(DRY_RUN)),--dry-run)
 
 ## report: render reports/ from every results/**/*.json (journals, results/tmp and the
-##        Slurm sweep folders */slurm/ excluded: their merged file is beside them)
+##        Slurm sweep folders */slurm/ excluded: their merged file is beside them): an index
+##        (reports/README.md) and one report per machine (reports/<machine>/README.md);
+##        MACHINE=name renders that machine's report only
 REPORT_DIR  ?= reports
 RESULTS_JSON = $(shell find results -name '*.json' ! -name '*journal*' ! -name 'noise.json' ! -path 'results/tmp/*' ! -path '*/slurm/*' 2>/dev/null | LC_ALL=C sort)
 report: build
 	$(Q)if [ -z "$(RESULTS_JSON)" ]; then \
 	    echo "report: no result files under results/ (run: make bench PLATFORM=embedded)" >&2; exit 2; fi
-	$(Q)$(ITERA_BENCH) report $(RESULTS_JSON) -o $(REPORT_DIR) $(REPORT_ARGS)
+	$(Q)$(ITERA_BENCH) report $(RESULTS_JSON) -o $(REPORT_DIR) $(if $(MACHINE),--machine $(MACHINE)) $(REPORT_ARGS)
 
 ## compare: BASE=a.json NEW=b.json, or VARIANTS=sequential,chunked [FILE=x.json] [COMPARE_ARGS=...]
 ##          (VARIANTS without FILE measures the two variants interleaved on this build:
@@ -344,17 +346,24 @@ ci-run:
 	$(Q)emu=""; if [ "$$(nproc)" -lt 2 ]; then emu="--emulate"; echo "ci: fewer than 2 cores: running $(CI_PLATFORM) emulated" >&2; fi; \
 	$(ITERA_BENCH) run --platform $(CI_PLATFORM) --profile ci --out $(CI_DIR)/ci.json $$emu
 	$(Q)$(ITERA_BENCH) report --strict $(CI_DIR)/ci.json -o $(CI_DIR)/report
-	$(Q)committed=$$(git ls-files 'results/*.json' 2>/dev/null | grep -v -e journal -e 'noise\.json' | LC_ALL=C sort); \
+	$(Q)committed=$$(git ls-files 'results/*.json' 2>/dev/null | grep -v -e journal -e 'noise\.json' -e '^results/tmp/' -e '/slurm/' | LC_ALL=C sort); \
 	if [ -z "$$committed" ]; then \
 	    echo "ci: no committed results under results/: committed-report check skipped"; \
 	elif [ ! -f $(REPORT_DIR)/README.md ]; then \
 	    echo "ci: results/ is committed but $(REPORT_DIR)/README.md is not: run make report and commit it" >&2; exit 1; \
 	else \
-	    $(ITERA_BENCH) report $$committed -o $(CI_DIR)/committed && \
-	    if ! diff -u $(REPORT_DIR)/README.md $(CI_DIR)/committed/README.md; then \
-	        echo "ci: $(REPORT_DIR)/README.md differs from a fresh render of the committed results: run make report and commit" >&2; exit 1; \
+	    $(ITERA_BENCH) report $$committed -o $(CI_DIR)/committed >/dev/null && \
+	    fresh=$$(cd $(CI_DIR)/committed && find . -name README.md | LC_ALL=C sort); \
+	    kept=$$(git ls-files '$(REPORT_DIR)/*README.md' | sed 's|^$(REPORT_DIR)/|./|' | LC_ALL=C sort); \
+	    if [ "$$fresh" != "$$kept" ]; then \
+	        echo "ci: the committed reports ($$(echo $$kept)) are not the ones the committed results give ($$(echo $$fresh)): run make report and commit" >&2; exit 1; \
 	    fi; \
-	    echo "ci: committed report matches its results"; \
+	    for f in $$fresh; do \
+	        if ! diff -u $(REPORT_DIR)/$$f $(CI_DIR)/committed/$$f; then \
+	            echo "ci: $(REPORT_DIR)/$$f differs from a fresh render of the committed results: run make report and commit" >&2; exit 1; \
+	        fi; \
+	    done; \
+	    echo "ci: committed reports match their results ($$(echo $$fresh | wc -w) documents)"; \
 	fi
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

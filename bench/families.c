@@ -305,8 +305,9 @@ static int text_accuracy(fam_env *e, itera_quant q, char *err, size_t n)
  * FAM_PROFILE_WARMUP_S unprofiled first (caches, clocks and the pool settle, and the
  * forward's time is estimated), then FAM_PROFILE_ROUNDS rounds of F forwards with zones
  * on, F = enough for FAM_PROFILE_ROUND_S. Per op: the caller's (worker 0's) wall time per
- * forward, as the median and spread over the rounds (nested ops on the caller never add
- * up to more than their parent), and the total over every thread as before. */
+ * forward in the median round (the round whose forward is the median of the rounds: all
+ * ops from one round, so nested ops never add up to more than their parent), its spread
+ * over the rounds, and the total over every thread as before. */
 static json_t *op_profile(fam_cell *fc, char *err, size_t n)
 {
     const bench_cell *c = fc->cell;
@@ -370,6 +371,21 @@ static json_t *op_profile(fam_cell *fc, char *err, size_t n)
     }
     itera_prof_enable(fc->ctx, false);
     itera_prof_reset(fc->ctx);
+    /* the median round: by the root op's (the forward's) time */
+    int root = -1;
+    for (int k = 0; k < nacc && root < 0; k++)
+        if (!acc[k].parent[0])
+            root = k;
+    int order[FAM_PROFILE_ROUNDS];
+    for (int r = 0; r < FAM_PROFILE_ROUNDS; r++)
+        order[r] = r;
+    for (int i = 1; i < FAM_PROFILE_ROUNDS && root >= 0; i++) /* insertion sort by forward time */
+        for (int j = i; j > 0 && acc[root].caller[order[j]] < acc[root].caller[order[j - 1]]; j--) {
+            int t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
+    int mid = order[(FAM_PROFILE_ROUNDS - 1) / 2];
     json_t *arr = json_array();
     for (int k = 0; k < nacc; k++) {
         figure f = figure_of(acc[k].caller, FAM_PROFILE_ROUNDS);
@@ -379,15 +395,16 @@ static json_t *op_profile(fam_cell *fc, char *err, size_t n)
                               acc[k].total_us, RES_OP_MEAN_US,
                               acc[k].calls ? acc[k].total_us / (double)acc[k].calls : 0.0,
                               RES_OP_MIN_US, acc[k].min_us, RES_OP_MAX_US, acc[k].max_us,
-                              RES_OP_US_PER_FORWARD, f.median, RES_OP_US_Q1, f.q1,
+                              RES_OP_US_PER_FORWARD, acc[k].caller[mid], RES_OP_US_Q1, f.q1,
                               RES_OP_US_Q3, f.q3, RES_OP_US_MIN, f.min, RES_OP_US_MAX, f.max);
         if (o)
             json_array_append_new(arr, o);
     }
     free(acc);
-    return json_pack("{s:i, s:i, s:i, s:i, s:s, s:o}", RES_OP_FORWARDS, forwards, RES_OP_ROUNDS,
-                     FAM_PROFILE_ROUNDS, RES_OP_TOKENS_PER_FORWARD, c->batch * c->seq,
-                     RES_OP_THREADS, c->threads, RES_OP_TIMING, FAM_PROFILE_TIMING, RES_OP_OPS, arr);
+    return json_pack("{s:i, s:i, s:i, s:i, s:i, s:s, s:o}", RES_OP_FORWARDS, forwards, RES_OP_ROUNDS,
+                     FAM_PROFILE_ROUNDS, RES_OP_MEDIAN_ROUND, mid, RES_OP_TOKENS_PER_FORWARD,
+                     c->batch * c->seq, RES_OP_THREADS, c->threads, RES_OP_TIMING,
+                     FAM_PROFILE_TIMING, RES_OP_OPS, arr);
 }
 
 /* The pct_peak denominator for the cell: the peak of the cores it really used (its

@@ -60,7 +60,8 @@
 #define FAM_PROFILE_ROUND_S 0.005
 #define FAM_PROFILE_MAX_FORWARDS 256
 #define FAM_PROFILE_TIMING "caller wall time: each op's time on worker 0 (the caller, which " \
-    "takes part in every parallel region) per forward; median and spread over the rounds"
+    "takes part in every parallel region) per forward, in the median round (by the forward's " \
+    "time: nested ops add up to at most their parent); quartiles and range over the rounds"
 #define FAM_MAX_REFS 64
 
 typedef struct fam_cell fam_cell;

@@ -13,10 +13,13 @@
  *                strings},
  *    "benchmarks": [entries of every cell, in cell order: its iteration runs, then its
  *                   aggregates (mean, median, stddev, cv)],
- *    "itera_op_profile": {NAME: {"forwards": K, "tokens_per_forward": T,
+ *    "itera_op_profile": {NAME: {"forwards": K (per round), "rounds": R, "median_round": M,
+ *                                "tokens_per_forward": T, "threads", "timing",
  *                                "ops": [{"name", "parent", "calls", "total_us",
  *                                         "mean_us", "min_us", "max_us",
- *                                         "us_per_forward"}...]}}}
+ *                                         "us_per_forward" (the caller's wall time in
+ *                                         round M), "us_per_forward_q1", "_q3", "_min",
+ *                                         "_max" (over the R rounds)}...]}}}
  * A benchmark entry: name (run_name, plus "_<aggregate>" for aggregates), family_index,
  * per_family_instance_index, run_name, run_type, repetitions, threads, repetition_index
  * (iterations only), aggregate_name + aggregate_unit (aggregates only), error_occurred +

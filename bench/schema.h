@@ -329,7 +329,8 @@ SCHEMA_CONTEXT_KEYS(SCHEMA_X_CONST)
     X(OP_MEAN_US, "mean_us", "op: per call, us")                                              \
     X(OP_MIN_US, "min_us", "op: shortest call, us")                                           \
     X(OP_MAX_US, "max_us", "op: longest call, us")                                            \
-    X(OP_US_PER_FORWARD, "us_per_forward", "op: caller wall us per forward, median of rounds")\
+    X(OP_US_PER_FORWARD, "us_per_forward", "op: caller wall us per forward, the median round")\
+    X(OP_MEDIAN_ROUND, "median_round", "op profile: the round us_per_forward comes from")       \
     X(OP_ROUNDS, "rounds", "op profile: rounds of `forwards` forwards")                       \
     X(OP_TIMING, "timing", "op profile: what us_per_forward measures")                        \
     X(OP_US_Q1, "us_per_forward_q1", "op: 25th percentile over the rounds")                   \

@@ -54,6 +54,22 @@ expect 0 "results: $R/box-a/embedded/$beside" run --machine box-a --model "$T/mo
 
 # a file of another machine (same name, another id) and of another build: kept, beside
 command -v python3 >/dev/null 2>&1 || { finish "results store (SKIPPED the edited-file cases: no python3)"; exit $?; }
+
+# the peers' writer (scripts/peerlib.py) places files by the same rule, with the same tag
+expect 0 "peerlib places as the harness" python3 - "$R/box-a/embedded" "$beside" <<'PY'
+import json, os, sys
+sys.path.insert(0, "scripts")
+import peerlib as P
+d, beside = sys.argv[1], sys.argv[2]
+own = json.load(open(os.path.join(d, "tiny.json")))["context"]
+other = json.load(open(os.path.join(d, beside)))["context"]
+path = os.path.join(d, "tiny.json")
+assert P.place_results(path, own) == (path, None), P.place_results(path, own)
+where, why = P.place_results(path, other)
+assert where == os.path.join(d, beside) and why.startswith("model:"), (where, why)
+assert P.place_results(os.path.join(d, "new.json"), other) == (os.path.join(d, "new.json"), None)
+print("peerlib places as the harness:", beside)
+PY
 python3 - "$R/box-a/embedded/tiny.json" <<'PY'
 import json, sys
 p = sys.argv[1]

@@ -14,6 +14,36 @@ import statistics
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+# A machine fingerprint (bench/machine.h keys): compare refuses files without one, and the
+# report groups files by it. Made up, not this machine's.
+FIXTURE_MACHINE = {
+    "itera_machine": "fixture-2c", "itera_machine_name_source": "cpu",
+    "itera_machine_id": "0" * 64, "itera_machine_id_source": "/etc/machine-id",
+    "itera_machine_cpu_model": "Fixture CPU @ 2.10GHz", "itera_machine_cpu_vendor": "GenuineIntel",
+    "itera_machine_cpu_family": "6", "itera_machine_cpu_model_number": "143",
+    "itera_machine_cpu_stepping": "8", "itera_machine_sockets": "1", "itera_machine_cores": "2",
+    "itera_machine_threads": "2", "itera_machine_cores_allowed": "2",
+    "itera_machine_threads_allowed": "2", "itera_machine_cpus_allowed": "0-1",
+    "itera_machine_caches": "L1d:48K L1i:32K L2:2M L3:105M",
+    "itera_machine_isa_features": "sse4_2 avx avx2 fma f16c avx512f",
+    "itera_machine_isa_path": "avx512vnni", "itera_machine_memory_bytes": "8589934592",
+    "itera_machine_kernel": "6.1.0-18-amd64", "itera_machine_hostname": "fixture-host",
+}
+
+# A second machine (another vendor, id and core count), for the report's never-mix tests.
+AMD_MACHINE = dict(FIXTURE_MACHINE, **{
+    "itera_machine": "epyc-zen4-4c", "itera_machine_id": "1" * 64,
+    "itera_machine_cpu_model": "AMD EPYC 9R14 Fixture", "itera_machine_cpu_vendor": "AuthenticAMD",
+    "itera_machine_cpu_family": "25", "itera_machine_cpu_model_number": "17",
+    "itera_machine_cpu_stepping": "1", "itera_machine_cores": "4", "itera_machine_threads": "4",
+    "itera_machine_cores_allowed": "4", "itera_machine_threads_allowed": "4",
+    "itera_machine_cpus_allowed": "0-3", "itera_machine_caches": "L1d:32K L1i:32K L2:1M L3:32M",
+    "itera_machine_isa_features": "sse4_2 avx avx2 fma f16c avx512f", "itera_machine_hostname": "amd-host",
+})
+
+CHECKPOINT = "../shared/reference/itera-lite-micro sha256:" + "42" * 32
+
+
 def context(platform, threads, emulated, host="fixture-host", git="abc1234", cpus=None, **extra):
     c = {
         "date": "2025-01-02T03:04:05+00:00",
@@ -124,7 +154,7 @@ def embedded():
     b = Builder()
     # kernel comparison at the original configuration: 3 repetitions each
     for k, reps in (("sequential", [1.9, 2.0, 2.1]), ("parallel", [0.95, 1.0, 1.05]),
-                    ("chunked", [0.49, 0.5, 0.51])):
+                    ("chunked", [0.49, 0.5, 0.51, 0.52, 0.90])):
         name = f"scan/{k}/channels:256/state:64/seq:128/batch:4/threads:2"
         b.bench(name, reps, {"tokens_per_second": [512 / (x / 1e3) for x in reps],
                              "gflops": [2.0 / x for x in reps], "pct_peak": [2.0 / x for x in reps]})
@@ -156,7 +186,7 @@ def embedded():
     # a counter GB would write as NaN (kept out of the tables)
     b.bench("scan/chunked/channels:64/state:16/seq:32/batch:1/threads:2", [0.01],
             {"tokens_per_second": 3.2e6, "gflops": float("nan"), "pct_peak": float("nan")})
-    write("embedded.json", context("embedded", 2, False, cpus="0,1"), b)
+    write("embedded.json", context("embedded", 2, False, cpus="0,1", **FIXTURE_MACHINE), b)
 
 
 def laptop_op_profile():
@@ -171,8 +201,8 @@ def laptop_op_profile():
         ops.append({"name": z, "parent": parent, "calls": 15, "total_us": 5 * v / 2,
                     "mean_us": v / 6, "min_us": v / 7, "max_us": v / 5, "us_per_forward": v / 2})
     prof = {name: {"forwards": 5, "tokens_per_forward": 128, "threads": 4, "ops": ops}}
-    write("laptop_opprofile.json", context("laptop", 4, False, cpus="0,1,2,3", itera_platform_cores="4"),
-          b, {"itera_op_profile": prof})
+    write("laptop_opprofile.json", context("laptop", 4, False, cpus="0,1,2,3", itera_platform_cores="4",
+                                           **FIXTURE_MACHINE), b, {"itera_op_profile": prof})
 
 
 def host_failures():
@@ -188,14 +218,14 @@ def host_failures():
     b.bench("decode/fp32/sequential/steps:16/batch:1/threads:2", [1.0], {"tokens_per_second": 16000.0})
     b.bench("decode/int8/sequential/steps:16/batch:1/threads:2", [0.0], {},
             error="int8 model: weight format 1 is not built in")
-    write("host_failures.json", context("host", 2, False, cpus="0,1"), b)
+    write("host_failures.json", context("host", 2, False, cpus="0,1", **FIXTURE_MACHINE), b)
 
 
 def desktop_emulated():
     b = Builder()
     b.bench("prefill/fp32/chunked/seq:128/batch:1/threads:12", [5.0],
             prefill_counters("fp32", 5.0, 12))
-    write("desktop_emulated.json", context("desktop", 12, True), b)
+    write("desktop_emulated.json", context("desktop", 12, True, **FIXTURE_MACHINE), b)
 
 
 def peer():
@@ -204,25 +234,8 @@ def peer():
     c["max_abs_logit_err"] = 2.0e-6
     c["top1_agreement"] = 1.0
     b.bench("prefill/fp32/pytorch-eager/seq:128/batch:1/threads:2", [19.0, 20.0, 21.0], c)
-    write("peer_embedded.json", context("embedded", 2, False, cpus="0,1",
-                                        itera_peer="pytorch 1.13.1 eager"), b)
-
-
-# A machine fingerprint (bench/machine.h keys) for the compare fixtures: compare refuses
-# files without one. Made up, not this machine's; both sides of a pair carry the same.
-FIXTURE_MACHINE = {
-    "itera_machine": "fixture-2c", "itera_machine_name_source": "cpu",
-    "itera_machine_id": "0" * 64, "itera_machine_id_source": "/etc/machine-id",
-    "itera_machine_cpu_model": "Fixture CPU @ 2.10GHz", "itera_machine_cpu_vendor": "GenuineIntel",
-    "itera_machine_cpu_family": "6", "itera_machine_cpu_model_number": "143",
-    "itera_machine_cpu_stepping": "8", "itera_machine_sockets": "1", "itera_machine_cores": "2",
-    "itera_machine_threads": "2", "itera_machine_cores_allowed": "2",
-    "itera_machine_threads_allowed": "2", "itera_machine_cpus_allowed": "0-1",
-    "itera_machine_caches": "L1d:48K L1i:32K L2:2M L3:105M",
-    "itera_machine_isa_features": "sse4_2 avx avx2 fma f16c avx512f",
-    "itera_machine_isa_path": "avx512vnni", "itera_machine_memory_bytes": "8589934592",
-    "itera_machine_kernel": "6.1.0-18-amd64", "itera_machine_hostname": "fixture-host",
-}
+    write("peer_embedded.json", context("embedded", 2, False, cpus="0,1", itera_peer="pytorch 1.13.1 eager",
+                                        itera_compiler="python 3.11.2, torch 1.13.1", **FIXTURE_MACHINE), b)
 
 
 def compare_pair():
@@ -255,11 +268,80 @@ def variants():
     write("variants.json", context("embedded", 2, False, cpus="0,1", **FIXTURE_MACHINE), b)
 
 
+def peer_ort():
+    """The ONNX Runtime peer on the fixture machine and model: fp32 and int8 prefill."""
+    b = Builder()
+    for q, lat in (("fp32", 30.0), ("int8", 27.0)):
+        c = prefill_counters(q, lat, 2)
+        c["weight_bytes"] = {"fp32": 1803550, "int8": 555745}[q]
+        b.bench(f"prefill/{q}/onnxruntime/seq:128/batch:1/threads:2", [lat * 0.98, lat, lat * 1.02], c)
+    write("peer_ort_embedded.json", context("embedded", 2, False, cpus="0,1", itera_peer="onnxruntime-node 1.30.0",
+                                            itera_compiler="onnxruntime 1.30.0, node 20", **FIXTURE_MACHINE), b)
+
+
+def amd_synthetic():
+    """Another machine (4 AMD cores), another build, the same embedded platform: its cells must
+    never join the fixture machine's tables (the issue's zig-zag: other scan lengths)."""
+    b = Builder()
+    for L in (256, 1024):
+        for k, f in (("sequential", 1.0), ("parallel", 0.4)):
+            lat = 1.0 * L / 128 * f
+            b.bench(f"scan/{k}/channels:256/state:64/seq:{L}/batch:4/threads:2", [lat, lat * 1.01, lat * 0.99],
+                    {"tokens_per_second": 4 * L / (lat / 1e3), "gflops": 1.0, "pct_peak": 1.0})
+    for q, lat, top1 in (("fp32", 1.5, 1.0), ("int8", 1.2, 0.97), ("int4", 1.0, 0.859)):
+        c = prefill_counters(q, lat, 2)
+        c["top1_agreement"] = top1
+        b.bench(f"prefill/{q}/parallel/seq:128/batch:1/threads:2", [lat, lat * 1.02, lat * 0.98], c)
+    write("amd_synthetic.json", context("embedded", 2, False, cpus="0,1", host="amd-host", git="fedcba9",
+                                        itera_compiler="gcc 13.2.0 -O3", date="2025-02-01T10:00:00+00:00",
+                                        **AMD_MACHINE), b)
+
+
+def embedded_checkpoint():
+    """The fixture machine and build with another model (a checkpoint): a run group of its own."""
+    b = Builder()
+    for q, lat, top1 in (("fp32", 8.0, 1.0), ("int8", 6.0, 0.999), ("int4", 5.0, 0.995)):
+        c = prefill_counters(q, lat, 2)
+        c["top1_agreement"] = top1
+        c["kld_mean"] = {"fp32": 0.0, "int8": 0.0012, "int4": 0.0150}[q]
+        c["text_ppl_tinystories"] = {"fp32": 12.0, "int8": 12.1, "int4": 12.9}[q]
+        c["text_dppl_tinystories"] = {"fp32": 0.0, "int8": 0.1, "int4": 0.9}[q]
+        c["text_dpplse_tinystories"] = {"fp32": 0.0, "int8": 0.02, "int4": 0.05}[q]
+        c["text_kld_tinystories"] = {"fp32": 0.0, "int8": 0.002, "int4": 0.031}[q]
+        c["text_top1_tinystories"] = {"fp32": 1.0, "int8": 0.99, "int4": 0.95}[q]
+        b.bench(f"prefill/{q}/chunked/seq:128/batch:1/threads:2", [lat * 0.99, lat, lat * 1.01], c)
+    write("embedded_checkpoint.json", context("embedded", 2, False, cpus="0,1", itera_model=CHECKPOINT,
+                                              **FIXTURE_MACHINE), b)
+
+
+def embedded_newer():
+    """A newer run of the same machine, model and build holding two of embedded.json's cells:
+    the report shows these values and names this file."""
+    b = Builder()
+    b.bench("scan/sequential/channels:256/state:64/seq:128/batch:4/threads:2", [1.8, 1.8, 1.8],
+            {"tokens_per_second": [512 / (1.8 / 1e3)] * 3, "gflops": [2.0 / 1.8] * 3, "pct_peak": [2.0 / 1.8] * 3})
+    b.bench("decode/int8/chunked/steps:64/batch:1/threads:2", [64 / 4000.0 * 1e3], {"tokens_per_second": 4000.0})
+    write("embedded_newer.json", context("embedded", 2, False, cpus="0,1", date="2025-03-04T05:06:07+00:00",
+                                         **FIXTURE_MACHINE), b)
+
+
+def legacy():
+    """A file from before the machine fingerprint: a machine of its own in the report."""
+    b = Builder()
+    b.bench("prefill/fp32/chunked/seq:128/batch:1/threads:2", [9.0, 9.0, 9.0], prefill_counters("fp32", 9.0, 2))
+    write("legacy_embedded.json", context("embedded", 2, False, cpus="0,1", host="old-host"), b)
+
+
 if __name__ == "__main__":
     embedded()
     laptop_op_profile()
     host_failures()
     desktop_emulated()
     peer()
+    peer_ort()
+    amd_synthetic()
+    embedded_checkpoint()
+    embedded_newer()
+    legacy()
     compare_pair()
     variants()
