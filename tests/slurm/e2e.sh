@@ -24,10 +24,16 @@ slurm_up slurm-e2e
 SLURM_TMP=$(mktemp -d /tmp/itera-slurm-e2e-XXXXXX)
 T=$SLURM_TMP
 
-# The local run the sweeps must match, and the cell order.
-expect 0 "18 of 18 cells" "$BIN" run --platform embedded --profile ci --out "$T/local.json"
-cell_names "$T/local.json" >"$T/local.names"
+# The cell list (index, shard, name) and its counts, from the harness itself: the ci profile's
+# cells depend on the build's kernel and format tables, so no count is written here.
 "$BIN" list --cells --profile ci --shards 4 >"$T/list.txt" 2>/dev/null
+ncells=$(wc -l <"$T/list.txt")
+n1=$(awk -F '\t' '$2 == 1' "$T/list.txt" | wc -l)
+expect 0 "the ci profile lists cells" sh -c "[ $ncells -ge 4 ] && [ $n1 -ge 1 ] && echo 'the ci profile lists cells'"
+
+# The local run the sweeps must match, and the cell order.
+expect 0 "$ncells of $ncells cells" "$BIN" run --platform embedded --profile ci --out "$T/local.json"
+cell_names "$T/local.json" >"$T/local.names"
 
 # 1. The make target, a whole sweep.
 make --no-print-directory bench-slurm PLATFORM=embedded PROFILE=ci SHARDS=4 \
@@ -39,7 +45,7 @@ expect 0 "squeue -j $aj,$mj" cat "$T/a.out"
 expect 0 "gone" sh -c ". tests/slurm_lib.sh; wait_gone $mj 300 && echo gone"
 cell_names "$T/a/ci.json" >"$T/a.names" 2>/dev/null
 expect 0 "the cells of the local run" sh -c "cmp '$T/local.names' '$T/a.names' && echo 'the cells of the local run'"
-expect 0 "18 distinct" sh -c "[ \$(sort -u '$T/a.names' | wc -l) -eq 18 ] && [ \$(wc -l <'$T/a.names') -eq 18 ] && echo '18 distinct'"
+expect 0 "$ncells distinct" sh -c "[ \$(sort -u '$T/a.names' | wc -l) -eq $ncells ] && [ \$(wc -l <'$T/a.names') -eq $ncells ] && echo '$ncells distinct'"
 expect 0 "\"complete\": true" cat "$T/a/merge-status.json"
 expect 0 "# " head -1 "$T/a/report/README.md"
 expect 0 "#SBATCH --array=0-3" cat "$T/a/sweep.sbatch"
@@ -87,14 +93,14 @@ assert [m["shard"] for m in st["missing"]] == [1], st["missing"]
 assert st["missing"][0]["cells"] == want, (st["missing"][0]["cells"], want)
 print("exactly shard 1's cells missing:", len(want))
 PY
-expect 0 "5 cell(s)" cat "$T/b/logs/merge.out"
+expect 0 "): $n1 cell(s)" cat "$T/b/logs/merge.out"
 done_before=$(($(wc -l <"$T/b/shard-1.json.journal") - 1))
 "$BIN" submit --resume "$T/b" >"$T/b2.out" 2>&1
 expect 0 "1 of 4 shards have missing cells: 1" cat "$T/b2.out"
 expect 0 "(tasks 1)" cat "$T/b2.out"
 mj=$(sed -n 's/^  merge job: \([0-9]*\).*/\1/p' "$T/b2.out")
 expect 0 "gone" sh -c ". tests/slurm_lib.sh; wait_gone $mj 300 && echo gone"
-expect 0 "resuming $T/b/shard-1.json.journal: $done_before of 5 cells done" cat "$T/b/logs/shard-1.out"
+expect 0 "resuming $T/b/shard-1.json.journal: $done_before of $n1 cells done" cat "$T/b/logs/shard-1.out"
 expect 0 "at least one cell kept" sh -c "[ $done_before -ge 1 ] && echo 'at least one cell kept'"
 expect 0 "\"complete\": true" cat "$T/b/merge-status.json"
 cell_names "$T/b/ci.json" >"$T/b.names" 2>/dev/null
