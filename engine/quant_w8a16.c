@@ -20,6 +20,7 @@
  * format (quant.h).
  */
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,13 +30,16 @@
 
 #define Q8R_T0 96
 
-/* q = clamp(round(w / d), −127, 127); returns Σ (w − d·q)². */
+/* q = clamp(round(w / d), −127, 127); returns Σ (w − d·q)². w is finite (the loader
+ * refuses non-finite weights); d may be subnormal, where 1/d overflows to inf and 0·inf
+ * would be NaN (found by fuzz-model): then w / d is used, whose ±inf the clamp takes. */
 static double q8r_try(const float *w, int n, float d, int8_t *q)
 {
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    const bool by_inverse = isfinite(id);
     double err = 0.0;
     for (int k = 0; k < n; k++) {
-        float v = roundf(w[k] * id);
+        float v = by_inverse ? roundf(w[k] * id) : roundf(w[k] / d);
         v = v > 127.0f ? 127.0f : v < -127.0f ? -127.0f : v;
         q[k] = (int8_t)v;
         const double e = (double)w[k] - (double)d * v;

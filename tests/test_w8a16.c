@@ -288,6 +288,39 @@ static void test_file_memory_forms(void **state)
     }
 }
 
+/* A row of subnormal weights (and zeros): its scale d is subnormal too, so 1/d is inf and
+ * 0·(1/d) was NaN (fuzz-model's crash-w8a16-subnormal-scale: a NaN cast to int8, and every
+ * trial's error NaN, so the row came back all zero). It must quantize like any other row. */
+static void test_subnormal_row(void **state)
+{
+    (void)state;
+    const linear_impl *im = F->impl;
+    enum { n_in = 64 };
+    float W[n_in], row[n_in];
+    for (int k = 0; k < n_in; k++) W[k] = (k % 4 == 0) ? 0.0f : 1e-38f * (float)(k % 9 - 4) / 4.0f;
+    const size_t fb = im->file_bytes(F, 1, n_in), mb = im->mem_bytes(F, 1, n_in);
+    void *mem = aligned_alloc(64, mb);
+    uint8_t *file = malloc(fb);
+    memset(mem, 0, mb);
+    im->pack(F, mem, W, 1, n_in);
+    im->save(F, file, mem, 1, n_in);
+    float d;
+    memcpy(&d, file, 4);
+    assert_true(isfinite(d) && d > 0.0f && d < 1e-38f);
+    im->dequantize_row(F, file, row, n_in);
+    double err = 0, mag = 0;
+    for (int k = 0; k < n_in; k++) {
+        const int8_t q = (int8_t)file[4 + k];
+        assert_true(q != -128);
+        if (W[k] == 0.0f) assert_int_equal(q, 0);
+        assert_true(isfinite(row[k]));
+        err += ((double)row[k] - W[k]) * ((double)row[k] - W[k]);
+        mag += (double)W[k] * W[k];
+    }
+    assert_true(sqrt(err / mag) < 0.01);
+    free(mem), free(file);
+}
+
 static float *logits_of(const itera_model *m, const int32_t *ids, int B, int L)
 {
     itera_ctx *c;
@@ -401,6 +434,7 @@ int main(void)
         cmocka_unit_test(test_slices),
         cmocka_unit_test(test_nonfinite_activations),
         cmocka_unit_test(test_file_memory_forms),
+        cmocka_unit_test(test_subnormal_row),
         cmocka_unit_test(test_save_reload_identical),
         cmocka_unit_test(test_reference_floors),
     };
