@@ -239,51 +239,53 @@ static int open_event(counters *c, counters_event e)
     return 0;
 }
 
-int counters_open_mode(counters **out, counters_mode mode, char *err, size_t n)
+bench_status counters_open_mode(counters **out, counters_mode mode, bench_error *e)
 {
     *out = NULL;
     if ((unsigned)mode >= COUNTERS_MODE_COUNT)
-        return bench_fail_msg(err, n, "counters: bad mode %d; expected auto, software or off", (int)mode);
+        return bench_fail(e, BENCH_ERR_INPUT, "counters: bad mode %d; expected auto, software or "
+                          "off", (int)mode);
     counters *c = calloc(1, sizeof *c);
     if (!c)
-        return bench_fail_msg(err, n, "counters: out of memory");
+        return bench_fail(e, BENCH_ERR_NOMEM, "counters: out of memory");
     c->mode = mode;
     if (mode == COUNTERS_OFF) {
         *out = c;
-        return 0;
+        return BENCH_OK;
     }
     pthread_once(&pfm_once, pfm_init_once);
     if (pfm_init_status != PFM_SUCCESS) {
         snprintf(c->global_why, sizeof c->global_why, "libpfm4 pfm_initialize: %s",
                  pfm_strerror(pfm_init_status));
         *out = c;
-        return 0;
+        return BENCH_OK;
     }
     if (list_tasks(c) != 0 || c->ntasks == 0) {
         *out = c;
-        return 0;
+        return BENCH_OK;
     }
-    for (int e = 0; e < CTR_EVENT_COUNT; e++) {
-        if (events[e].hardware && mode == COUNTERS_SOFTWARE)
+    for (int ev = 0; ev < CTR_EVENT_COUNT; ev++) {
+        if (events[ev].hardware && mode == COUNTERS_SOFTWARE)
             continue;
-        if (open_event(c, (counters_event)e) != 0) {
+        if (open_event(c, (counters_event)ev) != 0) {
             counters_close(c);
-            return bench_fail_msg(err, n, "counters: out of memory");
+            return bench_fail(e, BENCH_ERR_NOMEM, "counters: out of memory");
         }
     }
     *out = c;
-    return 0;
+    return BENCH_OK;
 }
 
-int counters_open(counters **c, char *err, size_t n)
+bench_status counters_open(counters **c, bench_error *e)
 {
     counters_mode mode = COUNTERS_AUTO;
     const char *env = getenv("ITERA_COUNTERS");
     if (env && *env && counters_mode_parse(env, &mode) != 0) {
         *c = NULL;
-        return bench_fail_msg(err, n, "ITERA_COUNTERS=%s: unknown counters mode; expected auto, software or off", env);
+        return bench_fail(e, BENCH_ERR_INPUT, "ITERA_COUNTERS=%s: unknown counters mode; "
+                          "expected auto, software or off", env);
     }
-    return counters_open_mode(c, mode, err, n);
+    return counters_open_mode(c, mode, e);
 }
 
 void counters_close(counters *c)

@@ -27,6 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "status.h"
+
 typedef enum counters_mode {
     COUNTERS_AUTO = 0,     /* hardware if the PMU opens, else software (ITERA_COUNTERS=auto) */
     COUNTERS_SOFTWARE = 1, /* software events only (ITERA_COUNTERS=software) */
@@ -69,12 +71,13 @@ typedef struct counters_values {
 } counters_values;
 
 /* Opens the counters in the mode ITERA_COUNTERS asks for (auto when unset; a bad value
- * is an error naming the valid ones). Otherwise as counters_open_mode. */
-int counters_open(counters **c, char *err, size_t n);
+ * is BENCH_ERR_INPUT naming the valid ones). Otherwise as counters_open_mode. */
+bench_status counters_open(counters **c, bench_error *e);
 /* Opens in an explicit mode. Events that cannot open are left out and described (see
  * counters_describe), so this succeeds even when nothing at all can be counted (n = 0 at
- * every read); it fails (*c NULL) only for a bad mode or when out of memory. */
-int counters_open_mode(counters **c, counters_mode mode, char *err, size_t n);
+ * every read); it fails (*c NULL) only for a bad mode (BENCH_ERR_INPUT) or when out of
+ * memory (BENCH_ERR_NOMEM). */
+bench_status counters_open_mode(counters **c, counters_mode mode, bench_error *e);
 void counters_close(counters *c);
 counters_mode counters_get_mode(const counters *c);
 bool counters_hardware(const counters *c); /* hardware events are being counted */

@@ -179,9 +179,9 @@ static int make_ctx(const itera_model *m, itera_kernel k, int threads, int max_b
         snprintf(err, n, "itera_ctx_create: %s", ie.msg);
         return -1;
     }
-    char msg[400];
-    if (pin_ctx_check(pc, msg, sizeof msg) != 0) {
-        snprintf(err, n, "binding did not take: %s", msg);
+    bench_error pe;
+    if (pin_ctx_check(pc, &pe) != BENCH_OK) {
+        bench_fail_msg(err, n, "binding did not take: %s", pe.msg);
         itera_ctx_free(*out);
         *out = NULL;
         restore_caller();
@@ -426,8 +426,12 @@ static void prepare(fam_cell *fc)
     size_t n = sizeof fc->err;
     const itera_model *m = NULL;
 
-    if (pin_plan_make(e->topo, c->threads, e->binding, e->oversubscribe, &fc->plan, err, n) != 0)
+    bench_error pe;
+    if (pin_plan_make(e->topo, c->threads, e->binding, e->oversubscribe, &fc->plan, &pe) !=
+        BENCH_OK) {
+        bench_fail_msg(err, n, "%s", pe.msg);
         goto fail;
+    }
     /* Give freed heap back to the OS first, so the mark starts from what is live: glibc
      * keeps freed blocks of earlier cells' contexts (its mmap threshold grows after large
      * frees), which would otherwise count into every later cell's peak. */
@@ -453,9 +457,8 @@ static void prepare(fam_cell *fc)
             snprintf(err, n, "itera_scan_bench_create: %s", ie.msg);
             goto fail;
         }
-        char msg[400];
-        if (pin_ctx_check(&fc->pin, msg, sizeof msg) != 0) {
-            snprintf(err, n, "binding did not take: %s", msg);
+        if (pin_ctx_check(&fc->pin, &pe) != BENCH_OK) {
+            bench_fail_msg(err, n, "binding did not take: %s", pe.msg);
             goto fail;
         }
         fc->tokens_per_iter = (double)c->batch * c->seq;
@@ -697,8 +700,9 @@ int fam_binding_check(fam_env *e, int threads, char *cpus, size_t cpus_n, char *
                       size_t isa_n, char *err, size_t n)
 {
     pin_plan plan;
-    if (pin_plan_make(e->topo, threads, e->binding, e->oversubscribe, &plan, err, n) != 0)
-        return -1;
+    bench_error pe;
+    if (pin_plan_make(e->topo, threads, e->binding, e->oversubscribe, &plan, &pe) != BENCH_OK)
+        return bench_fail_msg(err, n, "%s", pe.msg);
     const itera_model *m;
     if (fam_model(e, ITERA_QUANT_REFERENCE, &m, err, n) != 0)
         return -1;

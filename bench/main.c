@@ -228,9 +228,11 @@ static int cmd_run(int argc, char **argv)
         } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
             o.verbose = true;
         } else if (opt_value(argc, argv, &i, "--shard", &v)) {
-            char err[256];
-            if (shard_parse(v, &o.shard, err, sizeof err) != 0) {
-                fprintf(stderr, "itera-bench run: %s\n", err);
+            bench_error se;
+            bench_status sst = shard_parse(v, &o.shard, &se);
+            if (sst != BENCH_OK) {
+                fprintf(stderr, "itera-bench run: %s\n", se.msg);
+                rc = bench_exit_code(sst);
                 goto out;
             }
         } else if (opt_value(argc, argv, &i, "--platform", &v) ||
@@ -303,15 +305,16 @@ static int cmd_list(int argc, char **argv)
         fprintf(stderr, "itera-bench list: unknown argument '%s' (see --help)\n", argv[i]);
         return 2;
     }
-    char names[2048], err[1024], path[PATH_MAX];
+    char names[2048], path[PATH_MAX];
+    bench_error err;
     printf("platforms (platforms/NAME.ini; itera-bench run --platform NAME, make bench "
            "PLATFORM=NAME):\n");
     bench_data_list("platforms", names, sizeof names);
     for (char *s = names, *e; *s; s = e) {
         e = split_name(s);
         platform p;
-        if (bench_data_find("platforms", s, path, sizeof path, err, sizeof err) == 0 &&
-            platform_load(path, &p, err, sizeof err) == 0) {
+        if (bench_data_find("platforms", s, path, sizeof path, &err) == BENCH_OK &&
+            platform_load(path, &p, &err) == BENCH_OK) {
             char cores[32];
             if (p.cores)
                 snprintf(cores, sizeof cores, "%d cores", p.cores);
@@ -319,7 +322,7 @@ static int cmd_list(int argc, char **argv)
                 snprintf(cores, sizeof cores, "all cores");
             printf("  %-10s %-10s %s\n", s, cores, p.description);
         } else {
-            printf("  %-10s (invalid: %s)\n", s, err);
+            printf("  %-10s (invalid: %s)\n", s, err.msg);
         }
     }
     printf("\nprofiles (profiles/NAME.ini; --profile NAME, PROFILE=NAME; cells on a 2-thread "
@@ -330,13 +333,13 @@ static int cmd_list(int argc, char **argv)
         profile p;
         bench_cell *cells = NULL;
         int n = 0;
-        if (bench_data_find("profiles", s, path, sizeof path, err, sizeof err) == 0 &&
-            profile_load(path, &p, err, sizeof err) == 0 &&
-            profile_cells(&p, 2, &cells, &n, err, sizeof err) == 0) {
+        if (bench_data_find("profiles", s, path, sizeof path, &err) == BENCH_OK &&
+            profile_load(path, &p, &err) == BENCH_OK &&
+            profile_cells(&p, 2, &cells, &n, &err) == BENCH_OK) {
             printf("  %-10s %4d cells  %s\n", s, n, p.description);
             free(cells);
         } else {
-            printf("  %-10s (invalid: %s)\n", s, err);
+            printf("  %-10s (invalid: %s)\n", s, err.msg);
         }
     }
     printf("\nfamilies: %s\n", bench_family_list());
@@ -494,7 +497,7 @@ static int cmd_info(int argc, char **argv)
         free(text);
         return 0;
     }
-    char err[1024], buf[2048];
+    char buf[2048];
     printf("machine: %s (name from %s; id %.16s... from %s)\n", m.name, m.name_source, m.id,
            m.id_source);
     printf("cpu: %s (%s family %d model %d stepping %d); %d core%s, %d thread%s online, "
@@ -506,9 +509,9 @@ static int cmd_info(int argc, char **argv)
            (double)m.memory_bytes / (1024.0 * 1024 * 1024), m.kernel);
     printf("isa features: %s\n", m.isa_features);
     pin_topo *topo = NULL;
-    if (pin_topology_load(&topo, NULL, err, sizeof err) != 0) {
-        fprintf(stderr, "itera-bench info: topology: %s\n", err);
-        return 1;
+    if ((st = pin_topology_load(&topo, NULL, &be)) != BENCH_OK) {
+        fprintf(stderr, "itera-bench info: topology: %s\n", be.msg);
+        return bench_exit_code(st);
     }
     printf("topology: %s\n", pin_topo_machine_describe(topo));
     alloc_info alloc;
@@ -525,22 +528,22 @@ static int cmd_info(int argc, char **argv)
     pin_plan plan;
     peak_result pk;
     int rc = 0;
-    if (pin_plan_make(topo, threads, PIN_BIND_CORE, emulate, &plan, err, sizeof err) == 0 &&
-        peak_measure(itera_isa_best(), threads, &plan, &pk, err, sizeof err) == 0) {
+    if (pin_plan_make(topo, threads, PIN_BIND_CORE, emulate, &plan, &be) == BENCH_OK &&
+        peak_measure(itera_isa_best(), threads, &plan, &pk, &be) == BENCH_OK) {
         printf("peak: %s\n", peak_describe(&pk, buf, sizeof buf));
         printf("peak per thread of the all-cores probe: fp32 %.1f GFLOP/s, int8 %.1f G MAC/s "
                "(<= the per-core figure by construction)\n",
                pk.fp32_gflops_all / pk.threads_used, pk.int8_gmacs_all / pk.threads_used);
     } else {
-        printf("peak: unavailable: %s\n", err);
+        printf("peak: unavailable: %s\n", be.msg);
         rc = 1;
     }
     counters *c = NULL;
-    if (counters_open(&c, err, sizeof err) == 0) {
+    if (counters_open(&c, &be) == BENCH_OK) {
         printf("counters: %s\n", counters_describe(c, buf, sizeof buf));
         counters_close(c);
     } else {
-        printf("counters: none: %s\n", err);
+        printf("counters: none: %s\n", be.msg);
     }
     pin_topology_free(topo);
     return rc;

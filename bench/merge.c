@@ -86,9 +86,9 @@ static int load_shard(const char *path, shard_file *f, char *err, size_t n)
     if (!sh)
         return bench_fail_msg(err, n, "%s: not a shard file (no itera_shard in its context): merge takes "
                     "the files of `itera-bench run --shard I/N`", path);
-    char msg[256];
-    if (shard_parse(sh, &f->spec, msg, sizeof msg) != 0)
-        return bench_fail_msg(err, n, "%s: context itera_shard: %s", path, msg);
+    bench_error se;
+    if (shard_parse(sh, &f->spec, &se) != BENCH_OK)
+        return bench_fail_msg(err, n, "%s: context itera_shard: %s", path, se.msg);
     json_t *list = json_object_get(f->root, RES_CELL_LIST);
     const char *total = ctx_str(f->ctx, CTX_CELLS);
     const char *hash = ctx_str(f->ctx, CTX_CELL_LIST_HASH);

@@ -143,8 +143,11 @@ static void *worker(void *p)
     pthread_mutex_unlock(&j->gate_mu);
     if (gate < 0)
         return NULL;
-    if (j->plan && pin_bind_self(j->plan, w->ith, j->err[w->ith], sizeof j->err[w->ith]) != 0)
+    bench_error be;
+    if (j->plan && pin_bind_self(j->plan, w->ith, &be) != BENCH_OK) {
+        bench_fail_msg(j->err[w->ith], sizeof j->err[w->ith], "%s", be.msg);
         j->failed[w->ith] = true;
+    }
     for (int r = 0; r < PEAK_RUNS; r++)
         run_once(j, w->ith);
     return NULL;
@@ -162,7 +165,8 @@ static void open_gate(job *j, int value)
  * already bound by peak_measure). *all: the best of the runs' sum of work over
  * [earliest start, latest end]; *one: the best rate any single thread had over its own
  * run (raised, never lowered: it starts as the caller's value). */
-static int timed(job *j, peak_loop_fn fn, int64_t iters, double *all, double *one, char *err, size_t n)
+static bench_status timed(job *j, peak_loop_fn fn, int64_t iters, double *all, double *one,
+                          bench_error *e)
 {
     j->fn = fn;
     j->iters = iters;
@@ -180,7 +184,8 @@ static int timed(job *j, peak_loop_fn fn, int64_t iters, double *all, double *on
                 pthread_join(th[k], NULL);
             pthread_barrier_destroy(&j->start);
             pthread_barrier_destroy(&j->done);
-            return bench_fail_msg(err, n, "peak: cannot create probe thread %d of %d", i, j->threads);
+            return bench_fail(e, BENCH_ERR_SYSTEM, "peak: cannot create probe thread %d of %d", i,
+                              j->threads);
         }
     }
     open_gate(j, 1);
@@ -205,9 +210,9 @@ static int timed(job *j, peak_loop_fn fn, int64_t iters, double *all, double *on
     pthread_barrier_destroy(&j->done);
     for (int i = 1; i < j->threads; i++)
         if (j->failed[i])
-            return bench_fail_msg(err, n, "%s", j->err[i]);
+            return bench_fail(e, BENCH_ERR_SYSTEM, "%s", j->err[i]);
     *all = best;
-    return 0;
+    return BENCH_OK;
 }
 
 /* Iterations that take about PEAK_TARGET_S on one thread (doubling from a small count). */
@@ -235,16 +240,18 @@ static int cpus_allowed(void)
     return c > 0 ? c : 1;
 }
 
-int peak_measure(itera_isa isa, int threads, const pin_plan *plan, peak_result *out, char *err, size_t n)
+bench_status peak_measure(itera_isa isa, int threads, const pin_plan *plan, peak_result *out,
+                          bench_error *e)
 {
     loops l;
     if (pick(isa, &l) != 0)
-        return bench_fail_msg(err, n, "peak: bad ISA %d", (int)isa);
+        return bench_fail(e, BENCH_ERR_INPUT, "peak: bad ISA %d", (int)isa);
     if (threads < 1 || threads > PIN_MAX_WORKERS)
-        return bench_fail_msg(err, n, "peak: %d threads asked; expected 1..%d", threads, PIN_MAX_WORKERS);
+        return bench_fail(e, BENCH_ERR_INPUT, "peak: %d threads asked; expected 1..%d", threads,
+                          PIN_MAX_WORKERS);
     if (plan && plan->workers < threads)
-        return bench_fail_msg(err, n, "peak: the pinning plan has %d workers, the probe wants %d threads",
-                    plan->workers, threads);
+        return bench_fail(e, BENCH_ERR_INPUT, "peak: the pinning plan has %d workers, the probe "
+                          "wants %d threads", plan->workers, threads);
 
     double t_start = now_s();
     /* One probe thread per core there is: a plan's slots (its first `slots` workers are on
@@ -258,17 +265,15 @@ int peak_measure(itera_isa isa, int threads, const pin_plan *plan, peak_result *
     pin_affinity saved;
     bool restore = plan && plan->mode != PIN_BIND_NONE;
     if (restore && pin_save_self(&saved) != 0)
-        return bench_fail_msg(err, n, "peak: cannot read this thread's affinity");
+        return bench_fail(e, BENCH_ERR_SYSTEM, "peak: cannot read this thread's affinity");
     job j; /* gate, barriers and per-thread results */
     memset(&j, 0, sizeof j);
     j.plan = plan;
     pthread_mutex_init(&j.gate_mu, NULL);
     pthread_cond_init(&j.gate_cv, NULL);
-    int rc = 0;
-    if (plan && pin_bind_self(plan, 0, err, n) != 0) {
-        rc = -1;
+    bench_status rc = BENCH_OK;
+    if (plan && (rc = pin_bind_self(plan, 0, e)) != BENCH_OK)
         goto out_restore;
-    }
 
     peak_result r;
     memset(&r, 0, sizeof r);
@@ -281,18 +286,18 @@ int peak_measure(itera_isa isa, int threads, const pin_plan *plan, peak_result *
     int64_t it_fp32 = calibrate(l.fp32), it_int8 = calibrate(l.int8);
     double all, fp32_one = 0, int8_one = 0;
     j.threads = 1;
-    if ((rc = timed(&j, l.fp32, it_fp32, &all, &fp32_one, err, n)) != 0)
+    if ((rc = timed(&j, l.fp32, it_fp32, &all, &fp32_one, e)) != BENCH_OK)
         goto out_restore;
     r.fp32_gflops_all = all * 1e-9;
-    if ((rc = timed(&j, l.int8, it_int8, &all, &int8_one, err, n)) != 0)
+    if ((rc = timed(&j, l.int8, it_int8, &all, &int8_one, e)) != BENCH_OK)
         goto out_restore;
     r.int8_gmacs_all = all * 1e-9;
     if (used > 1) {
         j.threads = used;
-        if ((rc = timed(&j, l.fp32, it_fp32, &all, &fp32_one, err, n)) != 0)
+        if ((rc = timed(&j, l.fp32, it_fp32, &all, &fp32_one, e)) != BENCH_OK)
             goto out_restore;
         r.fp32_gflops_all = all * 1e-9;
-        if ((rc = timed(&j, l.int8, it_int8, &all, &int8_one, err, n)) != 0)
+        if ((rc = timed(&j, l.int8, it_int8, &all, &int8_one, e)) != BENCH_OK)
             goto out_restore;
         r.int8_gmacs_all = all * 1e-9;
     }
@@ -306,8 +311,8 @@ int peak_measure(itera_isa isa, int threads, const pin_plan *plan, peak_result *
 out_restore:
     pthread_cond_destroy(&j.gate_cv);
     pthread_mutex_destroy(&j.gate_mu);
-    if (restore && pin_restore_self(&saved) != 0 && rc == 0)
-        rc = bench_fail_msg(err, n, "peak: cannot restore this thread's affinity");
+    if (restore && pin_restore_self(&saved) != 0 && rc == BENCH_OK)
+        rc = bench_fail(e, BENCH_ERR_SYSTEM, "peak: cannot restore this thread's affinity");
     return rc;
 }
 

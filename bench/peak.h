@@ -25,6 +25,7 @@
 
 #include "itera.h"
 #include "pin.h"
+#include "status.h"
 
 typedef struct peak_result {
     itera_isa isa;              /* the ISA the probe ran with */
@@ -45,10 +46,11 @@ typedef struct peak_result {
  * 1 and min(threads, cores available) threads (threads in 1..PIN_MAX_WORKERS). With plan
  * (may be NULL; it must have at least `threads` workers) probe thread i is bound to
  * plan->cpu[i] while it probes (the plan's first `slots` workers are on distinct cores),
- * and the caller's own affinity is restored afterwards. Returns 0, or -1 with err filled
- * (out unchanged). */
-int peak_measure(itera_isa isa, int threads, const pin_plan *plan, peak_result *out,
-                 char *err, size_t n);
+ * and the caller's own affinity is restored afterwards. Returns BENCH_OK, or with e filled
+ * (out unchanged) BENCH_ERR_INPUT (a bad ISA, thread count or plan) or BENCH_ERR_SYSTEM
+ * (a probe thread, the binding or the affinity failed). */
+bench_status peak_measure(itera_isa isa, int threads, const pin_plan *plan, peak_result *out,
+                          bench_error *e);
 
 /* The peak of `cores` cores, GFLOP/s (int8: 2 x the int8 MAC peak, G int ops/s): the
  * per-core figure for 1, the all-cores figure for threads_used or more (an emulated cell's

@@ -52,21 +52,21 @@ int pin_binding_parse(const char *s, pin_binding *out)
  * or taskset that binds with sched_setaffinity (Slurm's task/affinity) is only visible in
  * the thread's binding. Narrows the topology to that binding, so cores the process may not
  * use are neither counted nor planned on. */
-static int restrict_to_affinity(pin_topo *p, char *err, size_t n)
+static bench_status restrict_to_affinity(pin_topo *p, bench_error *e)
 {
     hwloc_const_cpuset_t all = hwloc_topology_get_topology_cpuset(p->topo);
     hwloc_bitmap_t mine = hwloc_bitmap_alloc();
     if (!mine)
-        return bench_fail_msg(err, n, "pin: out of memory");
+        return bench_fail(e, BENCH_ERR_NOMEM, "pin: out of memory");
     if (hwloc_get_cpubind(p->topo, mine, HWLOC_CPUBIND_THREAD) != 0)
         hwloc_bitmap_copy(mine, all); /* binding unreadable: assume everything */
     hwloc_bitmap_and(mine, mine, all);
     hwloc_bitmap_list_snprintf(p->allowed, sizeof p->allowed, mine);
-    int rc = 0;
+    bench_status rc = BENCH_OK;
     if (!hwloc_bitmap_iszero(mine) && !hwloc_bitmap_isequal(mine, all)) {
         if (hwloc_topology_restrict(p->topo, mine, HWLOC_RESTRICT_FLAG_REMOVE_CPULESS) != 0)
-            rc = bench_fail_msg(err, n, "pin: cannot narrow the topology to this process's CPUs %s: %s",
-                      p->allowed, strerror(errno));
+            rc = bench_fail(e, BENCH_ERR_SYSTEM, "pin: cannot narrow the topology to this "
+                            "process's CPUs %s: %s", p->allowed, strerror(errno));
         else
             p->restricted = true;
         p->no_cores = hwloc_get_nbobjs_by_type(p->topo, HWLOC_OBJ_CORE) <= 0;
@@ -75,23 +75,26 @@ static int restrict_to_affinity(pin_topo *p, char *err, size_t n)
     return rc;
 }
 
-int pin_topology_load(pin_topo **t, const char *synthetic, char *err, size_t n)
+bench_status pin_topology_load(pin_topo **t, const char *synthetic, bench_error *e)
 {
     *t = NULL;
     pin_topo *p = calloc(1, sizeof *p);
     if (!p)
-        return bench_fail_msg(err, n, "pin: out of memory");
+        return bench_fail(e, BENCH_ERR_NOMEM, "pin: out of memory");
     if (hwloc_topology_init(&p->topo) != 0) {
         free(p);
-        return bench_fail_msg(err, n, "pin: hwloc_topology_init failed: %s", strerror(errno));
+        return bench_fail(e, BENCH_ERR_SYSTEM, "pin: hwloc_topology_init failed: %s",
+                          strerror(errno));
     }
+    bench_status st;
     if (synthetic && hwloc_topology_set_synthetic(p->topo, synthetic) != 0) {
-        bench_fail_msg(err, n, "pin: bad synthetic topology \"%s\" (hwloc syntax, e.g. \"pack:1 core:4 pu:2\")",
-             synthetic);
+        st = bench_fail(e, BENCH_ERR_INPUT, "pin: bad synthetic topology \"%s\" (hwloc syntax, "
+                        "e.g. \"pack:1 core:4 pu:2\")", synthetic);
         goto out_destroy;
     }
     if (hwloc_topology_load(p->topo) != 0) {
-        bench_fail_msg(err, n, "pin: hwloc_topology_load failed: %s", strerror(errno));
+        st = bench_fail(e, BENCH_ERR_SYSTEM, "pin: hwloc_topology_load failed: %s",
+                        strerror(errno));
         goto out_destroy;
     }
     p->this_system = hwloc_topology_is_thissystem(p->topo) != 0;
@@ -99,15 +102,15 @@ int pin_topology_load(pin_topo **t, const char *synthetic, char *err, size_t n)
     p->machine_cores = pin_topo_cores(p);
     p->machine_pus = pin_topo_pus(p);
     pin_topo_describe(p, p->machine_desc, sizeof p->machine_desc);
-    if (p->this_system && restrict_to_affinity(p, err, n) != 0)
+    if (p->this_system && (st = restrict_to_affinity(p, e)) != BENCH_OK)
         goto out_destroy;
     *t = p;
-    return 0;
+    return BENCH_OK;
 
 out_destroy:
     hwloc_topology_destroy(p->topo);
     free(p);
-    return -1;
+    return st;
 }
 
 void pin_topology_free(pin_topo *t)
@@ -221,26 +224,29 @@ static int pu_core(const pin_topo *t, int i)
     return core ? (int)core->logical_index : -1;
 }
 
-int pin_plan_make(const pin_topo *t, int workers, pin_binding mode, bool allow_oversubscribe,
-                  pin_plan *out, char *err, size_t n)
+bench_status pin_plan_make(const pin_topo *t, int workers, pin_binding mode,
+                           bool allow_oversubscribe, pin_plan *out, bench_error *e)
 {
     if (workers < 1 || workers > PIN_MAX_WORKERS)
-        return bench_fail_msg(err, n, "pin: %d workers asked; expected 1..%d", workers, PIN_MAX_WORKERS);
+        return bench_fail(e, BENCH_ERR_INPUT, "pin: %d workers asked; expected 1..%d", workers,
+                          PIN_MAX_WORKERS);
     if ((unsigned)mode >= PIN_BIND_COUNT)
-        return bench_fail_msg(err, n, "pin: bad binding mode %d; expected core, pu or none", (int)mode);
+        return bench_fail(e, BENCH_ERR_INPUT, "pin: bad binding mode %d; expected core, pu or "
+                          "none", (int)mode);
     int cores = pin_topo_cores(t), pus = pin_topo_pus(t);
     int slots = mode == PIN_BIND_CORE ? cores : pus;
     if (slots < 1)
-        return bench_fail_msg(err, n, "pin: the topology has no %s", mode == PIN_BIND_CORE ? "cores" : "PUs");
+        return bench_fail(e, BENCH_ERR_SYSTEM, "pin: the topology has no %s",
+                          mode == PIN_BIND_CORE ? "cores" : "PUs");
     if (workers > slots && !allow_oversubscribe) {
         if (mode == PIN_BIND_CORE)
-            return bench_fail_msg(err, n,
+            return bench_fail(e, BENCH_ERR_INPUT,
                         "%d workers need %d physical cores (one per core) but this machine has %d "
                         "core%s (%d PU%s); use fewer threads, or emulate (--emulate, EMULATE=1) to "
                         "run %d workers on the %d core%s with results marked emulated",
                         workers, workers, cores, cores == 1 ? "" : "s", pus, pus == 1 ? "" : "s",
                         workers, cores, cores == 1 ? "" : "s");
-        return bench_fail_msg(err, n,
+        return bench_fail(e, BENCH_ERR_INPUT,
                     "%d workers need %d PUs (hardware threads) but this machine has %d; use fewer "
                     "threads, or emulate (--emulate, EMULATE=1) to run %d workers on the %d PU%s "
                     "with results marked emulated",
@@ -272,10 +278,11 @@ int pin_plan_make(const pin_topo *t, int workers, pin_binding mode, bool allow_o
             break;
         }
         if (mode != PIN_BIND_NONE && p.cpu[i] < 0)
-            return bench_fail_msg(err, n, "pin: no PU found for worker %d (slot %d)", i, s);
+            return bench_fail(e, BENCH_ERR_SYSTEM, "pin: no PU found for worker %d (slot %d)", i,
+                              s);
     }
     *out = p;
-    return 0;
+    return BENCH_OK;
 }
 
 /* ---- binding ----------------------------------------------------------------------- */
@@ -296,34 +303,38 @@ int pin_read_self(int *cpu)
     return count;
 }
 
-int pin_bind_self(const pin_plan *p, int ith, char *err, size_t n)
+bench_status pin_bind_self(const pin_plan *p, int ith, bench_error *e)
 {
     if (ith < 0 || ith >= p->workers)
-        return bench_fail_msg(err, n, "pin: worker %d outside the plan's %d workers", ith, p->workers);
+        return bench_fail(e, BENCH_ERR_INPUT, "pin: worker %d outside the plan's %d workers", ith,
+                          p->workers);
     if (p->mode == PIN_BIND_NONE)
-        return 0;
+        return BENCH_OK;
     if (!p->topo->this_system)
-        return bench_fail_msg(err, n, "pin: worker %d: cannot bind on a synthetic topology", ith);
+        return bench_fail(e, BENCH_ERR_INPUT, "pin: worker %d: cannot bind on a synthetic "
+                          "topology", ith);
     int want = p->cpu[ith];
     hwloc_bitmap_t set = hwloc_bitmap_alloc();
     if (!set)
-        return bench_fail_msg(err, n, "pin: out of memory");
+        return bench_fail(e, BENCH_ERR_NOMEM, "pin: out of memory");
     hwloc_bitmap_only(set, (unsigned)want);
     int rc = hwloc_set_cpubind(p->topo->topo, set, HWLOC_CPUBIND_THREAD);
-    int e = errno;
+    int saved = errno;
     hwloc_bitmap_free(set);
     if (rc != 0)
-        return bench_fail_msg(err, n, "pin: worker %d: binding to CPU %d failed: %s", ith, want, strerror(e));
+        return bench_fail(e, BENCH_ERR_SYSTEM, "pin: worker %d: binding to CPU %d failed: %s",
+                          ith, want, strerror(saved));
     int got = -1;
     int count = pin_read_self(&got);
     if (count < 0)
-        return bench_fail_msg(err, n, "pin: worker %d: sched_getaffinity failed: %s", ith, strerror(errno));
+        return bench_fail(e, BENCH_ERR_SYSTEM, "pin: worker %d: sched_getaffinity failed: %s",
+                          ith, strerror(errno));
     if (count != 1 || got != want)
-        return bench_fail_msg(err, n,
-                    "pin: worker %d: binding to CPU %d did not take: the OS reports %d CPU%s "
-                    "allowed, lowest %d",
-                    ith, want, count, count == 1 ? "" : "s", got);
-    return 0;
+        return bench_fail(e, BENCH_ERR_SYSTEM,
+                          "pin: worker %d: binding to CPU %d did not take: the OS reports %d CPU%s "
+                          "allowed, lowest %d",
+                          ith, want, count, count == 1 ? "" : "s", got);
+    return BENCH_OK;
 }
 
 int pin_save_self(pin_affinity *a)
@@ -359,30 +370,35 @@ void pin_on_thread_start(int ith, void *user)
     pin_ctx *ctx = user;
     if (ith < 0 || ith >= ctx->workers)
         return; /* pin_ctx_check reports the worker that never started */
-    int rc = pin_bind_self(ctx->plan, ith, ctx->err[ith], sizeof ctx->err[ith]);
+    bench_error be;
+    bench_status rc = pin_bind_self(ctx->plan, ith, &be);
+    if (rc != BENCH_OK)
+        bench_fail_msg(ctx->err[ith], sizeof ctx->err[ith], "%s", be.msg);
     int cpu = -1;
     int count = pin_read_self(&cpu);
     ctx->cpu_read[ith] = cpu;
     ctx->ncpus_read[ith] = count;
-    ctx->failed[ith] = rc != 0 || count < 0;
-    if (rc == 0 && count < 0)
+    ctx->failed[ith] = rc != BENCH_OK || count < 0;
+    if (rc == BENCH_OK && count < 0)
         snprintf(ctx->err[ith], sizeof ctx->err[ith], "pin: worker %d: sched_getaffinity failed", ith);
     ctx->started[ith] = true;
 }
 
-int pin_ctx_check(const pin_ctx *ctx, char *err, size_t n)
+bench_status pin_ctx_check(const pin_ctx *ctx, bench_error *e)
 {
     for (int i = 0; i < ctx->workers; i++) {
         if (!ctx->started[i])
-            return bench_fail_msg(err, n, "pin: worker %d of %d never ran its start callback", i, ctx->workers);
+            return bench_fail(e, BENCH_ERR_SYSTEM, "pin: worker %d of %d never ran its start "
+                              "callback", i, ctx->workers);
         if (ctx->failed[i])
-            return bench_fail_msg(err, n, "%s", ctx->err[i]);
+            return bench_fail(e, BENCH_ERR_SYSTEM, "%s", ctx->err[i]);
         if (ctx->plan->mode != PIN_BIND_NONE &&
             (ctx->ncpus_read[i] != 1 || ctx->cpu_read[i] != ctx->plan->cpu[i]))
-            return bench_fail_msg(err, n, "pin: worker %d: planned CPU %d, the OS reports %d CPUs, lowest %d", i,
-                        ctx->plan->cpu[i], ctx->ncpus_read[i], ctx->cpu_read[i]);
+            return bench_fail(e, BENCH_ERR_SYSTEM, "pin: worker %d: planned CPU %d, the OS "
+                              "reports %d CPUs, lowest %d", i, ctx->plan->cpu[i],
+                              ctx->ncpus_read[i], ctx->cpu_read[i]);
     }
-    return 0;
+    return BENCH_OK;
 }
 
 const char *pin_ctx_cpus(const pin_ctx *ctx, char *buf, size_t n)

@@ -12,8 +12,8 @@
  * CPU read back (or the error) per worker, and pin_ctx_check() / pin_ctx_cpus() turn that
  * into an error or the results' `itera_worker_cpus` value ("0,1").
  *
- * Errors: functions returning int give 0 on success or -1 with a one-line message in
- * err[n] (when err is not NULL); nothing here exits or aborts.
+ * Errors: functions returning bench_status give BENCH_OK, or a failure with a one-line
+ * message in e (when not NULL; status.h); nothing here exits or aborts.
  */
 #ifndef ITERA_PIN_H
 #define ITERA_PIN_H
@@ -22,6 +22,7 @@
 #include <stddef.h>
 
 #include "itera.h" /* ITERA_MAX_THREADS */
+#include "status.h"
 
 #define PIN_MAX_WORKERS ITERA_MAX_THREADS
 
@@ -46,8 +47,10 @@ int pin_binding_parse(const char *s, pin_binding *out);
  * This machine's topology holds only the CPUs the calling thread may run on: those a
  * cgroup cpuset allows (hwloc's default) and, within them, its affinity mask (what
  * Slurm's task/affinity, taskset or numactl gave the process). Counts and plans below
- * are over those; pin_topo_allowed / pin_topo_machine_* tell what was left out. */
-int pin_topology_load(pin_topo **t, const char *synthetic, char *err, size_t n);
+ * are over those; pin_topo_allowed / pin_topo_machine_* tell what was left out.
+ * Fails with BENCH_ERR_SYSTEM (hwloc refused), BENCH_ERR_INPUT (a bad synthetic
+ * description) or BENCH_ERR_NOMEM. */
+bench_status pin_topology_load(pin_topo **t, const char *synthetic, bench_error *e);
 void pin_topology_free(pin_topo *t);
 /* True when the topology is this machine's (binding is possible), false for synthetic. */
 bool pin_topo_is_this_system(const pin_topo *t);
@@ -80,14 +83,17 @@ typedef struct pin_plan {
  * slots it fails with a message naming both numbers and the way out (emulation), unless
  * allow_oversubscribe, in which case workers go round-robin onto the slots there are
  * and out->emulated is set. Mode none plans no CPUs (cpu[], core[] all -1) but applies
- * the same rule with slots = PUs. On failure *out is unchanged. */
-int pin_plan_make(const pin_topo *t, int workers, pin_binding mode, bool allow_oversubscribe,
-                  pin_plan *out, char *err, size_t n);
+ * the same rule with slots = PUs. On failure *out is unchanged: BENCH_ERR_INPUT (the
+ * workers or mode asked for), BENCH_ERR_SYSTEM (the topology lacks what a plan needs). */
+bench_status pin_plan_make(const pin_topo *t, int workers, pin_binding mode,
+                           bool allow_oversubscribe, pin_plan *out, bench_error *e);
 
 /* Binds the calling thread to p->cpu[ith] (hwloc_set_cpubind, HWLOC_CPUBIND_THREAD) and
  * reads the affinity back; fails if the topology is not this system's, the bind call
- * fails, or the OS reports a different CPU set. Mode none: does nothing, returns 0. */
-int pin_bind_self(const pin_plan *p, int ith, char *err, size_t n);
+ * fails, or the OS reports a different CPU set (BENCH_ERR_SYSTEM; BENCH_ERR_INPUT for a
+ * worker outside the plan or a synthetic topology). Mode none: does nothing, returns
+ * BENCH_OK. */
+bench_status pin_bind_self(const pin_plan *p, int ith, bench_error *e);
 
 /* Reads the calling thread's affinity from the OS. Returns the number of CPUs it may run
  * on (1 after a successful bind), with *cpu the lowest of them; -1 on error. */
@@ -119,9 +125,10 @@ void pin_ctx_init(pin_ctx *ctx, const pin_plan *p);
 /* pool_start_fn: user is a pin_ctx*. Binds worker ith per the plan and records the
  * result; each thread writes only its own slot, so no locking is needed. */
 void pin_on_thread_start(int ith, void *user);
-/* 0 when every worker started and (unless mode none) is bound to its planned CPU;
- * else -1 naming the first worker that did not start or whose binding did not take. */
-int pin_ctx_check(const pin_ctx *ctx, char *err, size_t n);
+/* BENCH_OK when every worker started and (unless mode none) is bound to its planned CPU;
+ * else BENCH_ERR_SYSTEM naming the first worker that did not start or whose binding did
+ * not take. */
+bench_status pin_ctx_check(const pin_ctx *ctx, bench_error *e);
 /* The CPU read back per worker, comma-separated ("0,1"); a worker that is not bound to a
  * single CPU shows as "*" (mode none). Returns buf. */
 const char *pin_ctx_cpus(const pin_ctx *ctx, char *buf, size_t n);

@@ -39,7 +39,8 @@ typedef struct ini_reader_state {
     bench_ini_fn fn;
     void *user;
     int err_line;     /* line of the first handler error, 0 if none */
-    char msg[400];    /* its message */
+    bench_status err_status; /* its status */
+    bench_error err;  /* its message */
     int n_keys;       /* section + key pairs seen, for duplicates */
     struct {
         char section[64], key[64];
@@ -69,13 +70,13 @@ static char *ini_read_chunk(char *buf, int num, void *stream)
     return buf;
 }
 
-/* A repeated key in a section: the message into s->msg, true. */
+/* A repeated key in a section: the message into s->err, true. */
 static bool ini_duplicate(ini_reader_state *s, const char *section, const char *key)
 {
     for (int i = 0; i < s->n_keys; i++)
         if (strcmp(s->keys[i].section, section) == 0 && strcmp(s->keys[i].key, key) == 0) {
-            snprintf(s->msg, sizeof s->msg, "key '%s' given twice in [%s] (first on line %d)", key,
-                     section, s->keys[i].line);
+            bench_fail(&s->err, BENCH_ERR_INPUT, "key '%s' given twice in [%s] (first on line %d)",
+                       key, section, s->keys[i].line);
             return true;
         }
     if (s->n_keys < INI_MAX_KEYS && strlen(section) < sizeof s->keys[0].section &&
@@ -95,8 +96,14 @@ static int ini_dispatch(void *user, const char *section, const char *name, const
         return 1; /* keep only the first error */
     if (s->long_line)
         return 1;
-    if (ini_duplicate(s, section, name) ||
-        s->fn(s->user, section, name, value, s->msg, sizeof s->msg) != 0) {
+    if (ini_duplicate(s, section, name)) {
+        s->err_status = BENCH_ERR_INPUT;
+        s->err_line = s->line;
+        return 0;
+    }
+    bench_status st = s->fn(s->user, section, name, value, &s->err);
+    if (st != BENCH_OK) {
+        s->err_status = st;
         s->err_line = s->line;
         return 0;
     }
@@ -142,8 +149,8 @@ static int ini_prescan(const char *text, char *msg, size_t n)
     return 0;
 }
 
-int bench_ini_parse(const char *path, const char *text, bench_ini_fn fn, void *user,
-                    char *err, size_t n)
+bench_status bench_ini_parse(const char *path, const char *text, bench_ini_fn fn, void *user,
+                             bench_error *e)
 {
     char *owned = NULL;
     if (!text) {
@@ -151,37 +158,34 @@ int bench_ini_parse(const char *path, const char *text, bench_ini_fn fn, void *u
         itera_error ie;
         if (itera_read_file(path, INI_MAX_FILE_BYTES, &owned, &len, &ie) != ITERA_OK ||
             itera_check_text(path, owned, len, &ie) != ITERA_OK) {
-            snprintf(err, n, "%s", ie.msg);
             free(owned);
-            return -1;
+            return bench_fail(e, BENCH_ERR_INPUT, "%s", ie.msg);
         }
         text = owned;
     }
     ini_reader_state *s = calloc(1, sizeof *s);
     if (!s) {
-        snprintf(err, n, "%s: out of memory", path);
         free(owned);
-        return -1;
+        return bench_fail(e, BENCH_ERR_NOMEM, "%s: out of memory", path);
     }
     *s = (ini_reader_state){ .text = text, .line = 0, .next_line = 1, .fn = fn, .user = user };
     char msg[200];
     int bad = ini_prescan(text, msg, sizeof msg);
     int rc = bad ? 0 : ini_parse_stream(ini_read_chunk, s, ini_dispatch, s);
-    int result = -1;
+    bench_status result = BENCH_OK;
     if (bad)
-        snprintf(err, n, "%s:%d: %s", path, bad, msg);
+        result = bench_fail(e, BENCH_ERR_INPUT, "%s:%d: %s", path, bad, msg);
     else if (s->long_line && (!s->err_line || s->long_line <= s->err_line))
-        snprintf(err, n, "%s:%d: line too long (at most %d characters)", path, s->long_line,
-                 INI_MAX_LINE - 3);
+        result = bench_fail(e, BENCH_ERR_INPUT, "%s:%d: line too long (at most %d characters)",
+                            path, s->long_line, INI_MAX_LINE - 3);
     else if (s->err_line && (rc <= 0 || s->err_line <= rc))
-        snprintf(err, n, "%s:%d: %s", path, s->err_line, s->msg);
+        result = bench_fail(e, s->err_status, "%s:%d: %s", path, s->err_line, s->err.msg);
     else if (rc > 0)
-        snprintf(err, n, "%s:%d: syntax error: expected '[section]', 'key = value' or a "
-                 "comment (';' or '#')", path, rc);
+        result = bench_fail(e, BENCH_ERR_INPUT, "%s:%d: syntax error: expected '[section]', "
+                            "'key = value' or a comment (';' or '#')", path, rc);
     else if (rc < 0)
-        snprintf(err, n, "%s: cannot read (ini_parse_stream returned %d)", path, rc);
-    else
-        result = 0;
+        result = bench_fail(e, BENCH_ERR_INPUT, "%s: cannot read (ini_parse_stream returned %d)",
+                            path, rc);
     free(s);
     free(owned);
     return result;
@@ -208,51 +212,43 @@ typedef struct platform_parse {
     bool seen_name;
 } platform_parse;
 
-static int platform_key(void *user, const char *section, const char *key, const char *value,
-                        char *err, size_t n)
+static bench_status platform_key(void *user, const char *section, const char *key,
+                                 const char *value, bench_error *e)
 {
     platform_parse *pp = user;
     platform *p = pp->p;
     if (strcmp(section, "platform") != 0) {
         if (*section)
-            snprintf(err, n, "unknown section [%s]; valid sections: [platform]", section);
-        else
-            snprintf(err, n, "key '%s' before any section; put it under [platform]", key);
-        return -1;
+            return bench_fail(e, BENCH_ERR_INPUT, "unknown section [%s]; valid sections: "
+                              "[platform]", section);
+        return bench_fail(e, BENCH_ERR_INPUT, "key '%s' before any section; put it under "
+                          "[platform]", key);
     }
     if (strcmp(key, "name") == 0) {
-        if (!*value || strlen(value) >= sizeof p->name || strpbrk(value, "/ \t")) {
-            snprintf(err, n, "name: '%s' is not a valid name (1..%zu characters, no '/' "
-                     "or spaces)", value, sizeof p->name - 1);
-            return -1;
-        }
+        if (!*value || strlen(value) >= sizeof p->name || strpbrk(value, "/ \t"))
+            return bench_fail(e, BENCH_ERR_INPUT, "name: '%s' is not a valid name (1..%zu "
+                              "characters, no '/' or spaces)", value, sizeof p->name - 1);
         snprintf(p->name, sizeof p->name, "%s", value);
         pp->seen_name = true;
     } else if (strcmp(key, "description") == 0) {
         snprintf(p->description, sizeof p->description, "%s", value);
     } else if (strcmp(key, "cores") == 0) {
-        if (!parse_int(value, 0, PLATFORM_MAX_CORES, &p->cores)) {
-            snprintf(err, n, "cores: '%s' is not a whole number in 0..%d (0 = every core "
-                     "of the host)", value, PLATFORM_MAX_CORES);
-            return -1;
-        }
+        if (!parse_int(value, 0, PLATFORM_MAX_CORES, &p->cores))
+            return bench_fail(e, BENCH_ERR_INPUT, "cores: '%s' is not a whole number in 0..%d "
+                              "(0 = every core of the host)", value, PLATFORM_MAX_CORES);
     } else if (strcmp(key, "threads") == 0) {
-        if (!parse_int(value, 0, PIN_MAX_WORKERS, &p->threads)) {
-            snprintf(err, n, "threads: '%s' is not a whole number in 0..%d (0 = one per "
-                     "core)", value, PIN_MAX_WORKERS);
-            return -1;
-        }
+        if (!parse_int(value, 0, PIN_MAX_WORKERS, &p->threads))
+            return bench_fail(e, BENCH_ERR_INPUT, "threads: '%s' is not a whole number in 0..%d "
+                              "(0 = one per core)", value, PIN_MAX_WORKERS);
     } else if (strcmp(key, "binding") == 0) {
-        if (pin_binding_parse(value, &p->binding) != 0) {
-            snprintf(err, n, "binding: '%s' is not a binding; valid: core, pu, none", value);
-            return -1;
-        }
+        if (pin_binding_parse(value, &p->binding) != 0)
+            return bench_fail(e, BENCH_ERR_INPUT, "binding: '%s' is not a binding; valid: core, "
+                              "pu, none", value);
     } else {
-        snprintf(err, n, "unknown key '%s' in [platform]; valid keys: %s", key,
-                 platform_keys);
-        return -1;
+        return bench_fail(e, BENCH_ERR_INPUT, "unknown key '%s' in [platform]; valid keys: %s",
+                          key, platform_keys);
     }
-    return 0;
+    return BENCH_OK;
 }
 
 /* The stem of path: "platforms/desktop.ini" -> "desktop". */
@@ -269,36 +265,35 @@ static void file_stem(const char *path, char *out, size_t n)
     out[len] = '\0';
 }
 
-static int platform_parse_any(const char *text, const char *path, platform *out, char *err,
-                              size_t n)
+static bench_status platform_parse_any(const char *text, const char *path, platform *out,
+                                       bench_error *e)
 {
     memset(out, 0, sizeof *out);
     out->binding = PIN_BIND_CORE;
     snprintf(out->path, sizeof out->path, "%s", path);
     platform_parse pp = { .p = out };
-    if (bench_ini_parse(path, text, platform_key, &pp, err, n) != 0)
-        return -1;
+    bench_status st = bench_ini_parse(path, text, platform_key, &pp, e);
+    if (st != BENCH_OK)
+        return st;
     if (!pp.seen_name)
         file_stem(path, out->name, sizeof out->name);
     if (out->cores > 0 && out->threads > 0 && out->binding == PIN_BIND_CORE &&
-        out->threads > out->cores) {
-        snprintf(err, n, "%s: threads = %d is more than cores = %d with binding = core (one "
-                 "worker per core); lower threads or use binding = pu or none", path,
-                 out->threads, out->cores);
-        return -1;
-    }
-    return 0;
+        out->threads > out->cores)
+        return bench_fail(e, BENCH_ERR_INPUT, "%s: threads = %d is more than cores = %d with "
+                          "binding = core (one worker per core); lower threads or use binding "
+                          "= pu or none", path, out->threads, out->cores);
+    return BENCH_OK;
 }
 
-int platform_load(const char *path, platform *out, char *err, size_t n)
+bench_status platform_load(const char *path, platform *out, bench_error *e)
 {
-    return platform_parse_any(NULL, path, out, err, n);
+    return platform_parse_any(NULL, path, out, e);
 }
 
-int platform_load_string(const char *text, const char *path, platform *out, char *err,
-                         size_t n)
+bench_status platform_load_string(const char *text, const char *path, platform *out,
+                                  bench_error *e)
 {
-    return platform_parse_any(text, path, out, err, n);
+    return platform_parse_any(text, path, out, e);
 }
 
 void platform_resolve(platform *p, int host_cores)
@@ -309,15 +304,15 @@ void platform_resolve(platform *p, int host_cores)
         p->threads = p->cores < PIN_MAX_WORKERS ? p->cores : PIN_MAX_WORKERS;
 }
 
-bool platform_fits(const platform *p, int host_cores, char *err, size_t n)
+bench_status platform_check_fits(const platform *p, int host_cores, bench_error *e)
 {
     if (p->cores <= host_cores)
-        return true;
-    snprintf(err, n, "platform '%s' asks for %d cores but this host has %d; run it emulated "
-             "(%d worker threads on %d cores, results marked emulated) with EMULATE=1 "
-             "(make bench) or --emulate (itera-bench run), or pick a platform that fits "
-             "(e.g. PLATFORM=host)", p->name, p->cores, host_cores, p->threads, host_cores);
-    return false;
+        return BENCH_OK;
+    return bench_fail(e, BENCH_ERR_INPUT, "platform '%s' asks for %d cores but this host has "
+                      "%d; run it emulated (%d worker threads on %d cores, results marked "
+                      "emulated) with EMULATE=1 (make bench) or --emulate (itera-bench run), or "
+                      "pick a platform that fits (e.g. PLATFORM=host)", p->name, p->cores,
+                      host_cores, p->threads, host_cores);
 }
 
 /* ---- Data folders ---- */
@@ -401,22 +396,18 @@ int bench_data_list(const char *kind, char *out, size_t n)
     return count;
 }
 
-int bench_data_find(const char *kind, const char *name, char *out, size_t n, char *err,
-                    size_t errn)
+bench_status bench_data_find(const char *kind, const char *name, char *out, size_t n,
+                             bench_error *e)
 {
     size_t len = strlen(name);
     if (strchr(name, '/') || (len > 4 && strcmp(name + len - 4, ".ini") == 0)) {
-        if (access(name, R_OK) != 0) {
-            snprintf(err, errn, "%s: cannot open: %s", name, strerror(errno));
-            return -1;
-        }
+        if (access(name, R_OK) != 0)
+            return bench_fail(e, BENCH_ERR_INPUT, "%s: cannot open: %s", name, strerror(errno));
         snprintf(out, n, "%s", name);
-        return 0;
+        return BENCH_OK;
     }
-    if (!*name) {
-        snprintf(err, errn, "empty %s name", kind);
-        return -1;
-    }
+    if (!*name)
+        return bench_fail(e, BENCH_ERR_INPUT, "empty %s name", kind);
     char roots[3][PATH_MAX];
     int k = data_roots(roots);
     for (int i = 0; i < k; i++) {
@@ -424,7 +415,7 @@ int bench_data_find(const char *kind, const char *name, char *out, size_t n, cha
         snprintf(p, sizeof p, "%.3000s/%.64s/%.200s.ini", roots[i], kind, name);
         if (access(p, R_OK) == 0) {
             snprintf(out, n, "%s", p);
-            return 0;
+            return BENCH_OK;
         }
     }
     char have[1024];
@@ -433,7 +424,6 @@ int bench_data_find(const char *kind, const char *name, char *out, size_t n, cha
     if (bench_data_dir(kind, dir, sizeof dir) != 0)
         snprintf(dir, sizeof dir, "./%s (not found; set ITERA_BENCH_ROOT to the repository)",
                  kind);
-    snprintf(err, errn, "unknown %.*s '%s' (no %s/%s.ini); valid: %s", (int)strlen(kind) - 1,
-             kind, name, dir, name, count ? have : "(none)");
-    return -1;
+    return bench_fail(e, BENCH_ERR_INPUT, "unknown %.*s '%s' (no %s/%s.ini); valid: %s",
+                      (int)strlen(kind) - 1, kind, name, dir, name, count ? have : "(none)");
 }

@@ -141,7 +141,7 @@ static char *trim(char *s)
 }
 
 /* Parses one list item of kind k into *v; false with a message otherwise. */
-static bool parse_item(const key_def *k, const char *item, int *v, char *err, size_t n)
+static bool parse_item(const key_def *k, const char *item, int *v, bench_error *e)
 {
     switch (k->kind) {
     case KEY_FAMILIES: {
@@ -150,7 +150,7 @@ static bool parse_item(const key_def *k, const char *item, int *v, char *err, si
             *v = (int)f;
             return true;
         }
-        snprintf(err, n, "%s: '%s' is not a family; valid: %s", k->name, item,
+        bench_fail(e, BENCH_ERR_INPUT, "%s: '%s' is not a family; valid: %s", k->name, item,
                  kind_choices(k->kind));
         return false;
     }
@@ -160,7 +160,7 @@ static bool parse_item(const key_def *k, const char *item, int *v, char *err, si
             *v = (int)kk;
             return true;
         }
-        snprintf(err, n, "%s: '%s' is not a kernel; valid: %s (or all)", k->name, item,
+        bench_fail(e, BENCH_ERR_INPUT, "%s: '%s' is not a kernel; valid: %s (or all)", k->name, item,
                  kind_choices(k->kind));
         return false;
     }
@@ -170,7 +170,7 @@ static bool parse_item(const key_def *k, const char *item, int *v, char *err, si
             *v = (int)q;
             return true;
         }
-        snprintf(err, n, "%s: '%s' is not a quant; valid: %s (or all)", k->name, item,
+        bench_fail(e, BENCH_ERR_INPUT, "%s: '%s' is not a quant; valid: %s (or all)", k->name, item,
                  kind_choices(k->kind));
         return false;
     }
@@ -189,71 +189,59 @@ static bool parse_item(const key_def *k, const char *item, int *v, char *err, si
             *v = (int)x;
             return true;
         }
-        snprintf(err, n, "%s: '%s' is not a whole number in %ld..%ld%s", k->name, item, k->lo,
+        bench_fail(e, BENCH_ERR_INPUT, "%s: '%s' is not a whole number in %ld..%ld%s", k->name, item, k->lo,
                  k->hi, k->kind == KEY_THREADS ? " or 'platform'" : "");
         return false;
     }
     default:
-        snprintf(err, n, "%s: internal: not a list", k->name);
+        bench_fail(e, BENCH_ERR_INPUT, "%s: internal: not a list", k->name);
         return false;
     }
 }
 
-int profile_set(profile *p, const char *key, const char *value, const char *origin, char *err,
-                size_t n)
+bench_status profile_set(profile *p, const char *key, const char *value, const char *origin,
+                         bench_error *e)
 {
     (void)origin;
     const key_def *k = key_find(key);
-    if (!k) {
-        snprintf(err, n, "unknown key '%s'; valid keys: %s", key, profile_keys());
-        return -1;
-    }
+    if (!k)
+        return bench_fail(e, BENCH_ERR_INPUT, "unknown key '%s'; valid keys: %s", key, profile_keys());
     char *field = (char *)p + k->offset;
     char buf[1024];
-    if (strlen(value) >= sizeof buf) {
-        snprintf(err, n, "%s: value too long", key);
-        return -1;
-    }
+    if (strlen(value) >= sizeof buf)
+        return bench_fail(e, BENCH_ERR_INPUT, "%s: value too long", key);
     snprintf(buf, sizeof buf, "%s", value);
     char *v = trim(buf);
     switch (k->kind) {
     case KEY_TEXT:
-        if (strlen(v) > (size_t)k->hi) {
-            snprintf(err, n, "%s: at most %ld characters", key, k->hi);
-            return -1;
-        }
-        if (strcmp(key, "name") == 0 && (!*v || strpbrk(v, "/ \t"))) {
-            snprintf(err, n, "name: '%s' is not a valid name (no '/' or spaces)", v);
-            return -1;
-        }
+        if (strlen(v) > (size_t)k->hi)
+            return bench_fail(e, BENCH_ERR_INPUT, "%s: at most %ld characters", key, k->hi);
+        if (strcmp(key, "name") == 0 && (!*v || strpbrk(v, "/ \t")))
+            return bench_fail(e, BENCH_ERR_INPUT, "name: '%s' is not a valid name (no '/' or spaces)", v);
         snprintf(field, (size_t)k->hi + 1, "%s", v);
-        return 0;
+        return BENCH_OK;
     case KEY_INT: {
         int x;
-        if (!parse_item(k, v, &x, err, n))
-            return -1;
+        if (!parse_item(k, v, &x, e))
+            return BENCH_ERR_INPUT;
         *(int *)field = x;
-        return 0;
+        return BENCH_OK;
     }
     case KEY_SECONDS: {
         char *end;
         errno = 0;
         double x = strtod(v, &end);
         if (end == v || *end != '\0' || errno == ERANGE || !isfinite(x) || x <= 0 ||
-            x > (double)k->hi) {
-            snprintf(err, n, "%s: '%s' is not a number of seconds in (0, %ld]", key, v, k->hi);
-            return -1;
-        }
+            x > (double)k->hi)
+            return bench_fail(e, BENCH_ERR_INPUT, "%s: '%s' is not a number of seconds in (0, %ld]", key, v, k->hi);
         *(double *)field = x;
-        return 0;
+        return BENCH_OK;
     }
     case KEY_BOOL:
-        if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0) {
-            snprintf(err, n, "%s: '%s' is not true or false", key, v);
-            return -1;
-        }
+        if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0)
+            return bench_fail(e, BENCH_ERR_INPUT, "%s: '%s' is not true or false", key, v);
         *(bool *)field = strcmp(v, "true") == 0;
-        return 0;
+        return BENCH_OK;
     default:
         break;
     }
@@ -261,16 +249,14 @@ int profile_set(profile *p, const char *key, const char *value, const char *orig
     profile_list l = { 0 };
     if (!*v) {
         if (k->kind == KEY_FAMILIES || k->kind == KEY_KERNELS || k->kind == KEY_QUANTS)
-            snprintf(err, n, "%s: empty list; give one or more of: %s", key,
-                     kind_choices(k->kind));
-        else
-            snprintf(err, n, "%s: empty list; give one or more numbers", key);
-        return -1;
+            return bench_fail(e, BENCH_ERR_INPUT, "%s: empty list; give one or more of: %s",
+                              key, kind_choices(k->kind));
+        return bench_fail(e, BENCH_ERR_INPUT, "%s: empty list; give one or more numbers", key);
     }
     /* `all`: every row of the engine's table (a kernel or format added there is swept) */
     if ((k->kind == KEY_KERNELS || k->kind == KEY_QUANTS) && strcmp(v, "all") == 0) {
         list_rows((profile_list *)field, k->kind == KEY_KERNELS ? ITERA_KERNEL_COUNT : ITERA_QUANT_COUNT);
-        return 0;
+        return BENCH_OK;
     }
     char *save = NULL;
     /* strtok_r would merge empty items; walk commas by hand to reject "64,,128". */
@@ -279,68 +265,55 @@ int profile_set(profile *p, const char *key, const char *value, const char *orig
         if (save)
             *save = '\0';
         char *t = trim(item);
-        if (!*t) {
-            snprintf(err, n, "%s: empty item in the list (stray comma?)", key);
-            return -1;
-        }
+        if (!*t)
+            return bench_fail(e, BENCH_ERR_INPUT, "%s: empty item in the list (stray comma?)", key);
         int x;
-        if (!parse_item(k, t, &x, err, n))
-            return -1;
+        if (!parse_item(k, t, &x, e))
+            return BENCH_ERR_INPUT;
         bool dup = false;
         for (int i = 0; i < l.n; i++)
             dup |= l.v[i] == x;
         if (!dup) {
-            if (l.n == PROFILE_MAX_VALUES) {
-                snprintf(err, n, "%s: more than %d values", key, PROFILE_MAX_VALUES);
-                return -1;
-            }
+            if (l.n == PROFILE_MAX_VALUES)
+                return bench_fail(e, BENCH_ERR_INPUT, "%s: more than %d values", key, PROFILE_MAX_VALUES);
             l.v[l.n++] = x;
         }
         if (!save)
             break;
     }
     *(profile_list *)field = l;
-    return 0;
+    return BENCH_OK;
 }
 
-int profile_override(profile *p, const char *assignment, char *err, size_t n)
+bench_status profile_override(profile *p, const char *assignment, bench_error *e)
 {
     const char *eq = strchr(assignment, '=');
-    if (!eq || eq == assignment) {
-        snprintf(err, n, "--set %s: expected key=value; valid keys: %s", assignment,
+    if (!eq || eq == assignment)
+        return bench_fail(e, BENCH_ERR_INPUT, "--set %s: expected key=value; valid keys: %s", assignment,
                  profile_keys());
-        return -1;
-    }
     for (const char *c = assignment; *c; c++)
-        if ((unsigned char)*c < 0x20 || *c == 0x7f) {
-            snprintf(err, n, "--set: control character (byte 0x%02x) at offset %d of the "
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            return bench_fail(e, BENCH_ERR_INPUT, "--set: control character (byte 0x%02x) at offset %d of the "
                      "assignment", (unsigned char)*c, (int)(c - assignment));
-            return -1;
-        }
     itera_error ie;
-    if (itera_check_text("--set", assignment, strlen(assignment), &ie) != ITERA_OK) {
-        snprintf(err, n, "%s", ie.msg);
-        return -1;
-    }
+    if (itera_check_text("--set", assignment, strlen(assignment), &ie) != ITERA_OK)
+        return bench_fail(e, BENCH_ERR_INPUT, "%s", ie.msg);
     char key[64];
     size_t klen = (size_t)(eq - assignment);
-    if (klen >= sizeof key) {
-        snprintf(err, n, "--set %s: unknown key; valid keys: %s", assignment, profile_keys());
-        return -1;
-    }
+    if (klen >= sizeof key)
+        return bench_fail(e, BENCH_ERR_INPUT, "--set %s: unknown key; valid keys: %s", assignment, profile_keys());
     memcpy(key, assignment, klen);
     key[klen] = '\0';
     char *k = trim(key);
-    char msg[600];
-    if (profile_set(p, k, eq + 1, "--set", msg, sizeof msg) != 0) {
-        snprintf(err, n, "--set %s: %s", assignment, msg);
-        return -1;
-    }
+    bench_error inner;
+    bench_status st = profile_set(p, k, eq + 1, "--set", &inner);
+    if (st != BENCH_OK)
+        return bench_fail(e, st, "--set %s: %s", assignment, inner.msg);
     size_t used = strlen(p->override_text);
     snprintf(p->override_text + used, sizeof p->override_text - used, "%s%s",
              used ? "; " : "", assignment);
     p->overrides++;
-    return 0;
+    return BENCH_OK;
 }
 
 int profile_format(const profile *p, const char *key, char *out, size_t n)
@@ -391,26 +364,25 @@ int profile_format(const profile *p, const char *key, char *out, size_t n)
 
 /* ---- Reading files ---- */
 
-static int profile_key(void *user, const char *section, const char *key, const char *value,
-                       char *err, size_t n)
+static bench_status profile_key(void *user, const char *section, const char *key,
+                                const char *value, bench_error *e)
 {
     profile *p = user;
     if (strcmp(section, "profile") != 0) {
         if (*section)
-            snprintf(err, n, "unknown section [%s]; valid sections: [profile]", section);
-        else
-            snprintf(err, n, "key '%s' before any section; put it under [profile]", key);
-        return -1;
+            return bench_fail(e, BENCH_ERR_INPUT, "unknown section [%s]; valid sections: "
+                              "[profile]", section);
+        return bench_fail(e, BENCH_ERR_INPUT, "key '%s' before any section; put it under "
+                          "[profile]", key);
     }
-    if (!key_find(key)) {
-        snprintf(err, n, "unknown key '%s' in [profile]; valid keys: %s", key, profile_keys());
-        return -1;
-    }
-    return profile_set(p, key, value, NULL, err, n);
+    if (!key_find(key))
+        return bench_fail(e, BENCH_ERR_INPUT, "unknown key '%s' in [profile]; valid keys: %s",
+                          key, profile_keys());
+    return profile_set(p, key, value, NULL, e);
 }
 
-static int profile_parse_any(const char *text, const char *path, profile *p, char *err,
-                             size_t n)
+static bench_status profile_parse_any(const char *text, const char *path, profile *p,
+                                      bench_error *e)
 {
     profile_defaults(p);
     /* The name defaults to the file's stem. */
@@ -421,17 +393,18 @@ static int profile_parse_any(const char *text, const char *path, profile *p, cha
         len -= 4;
     snprintf(p->name, sizeof p->name, "%.*s", (int)(len < sizeof p->name ? len : sizeof p->name - 1), b);
     snprintf(p->path, sizeof p->path, "%s", path);
-    return bench_ini_parse(path, text, profile_key, p, err, n);
+    return bench_ini_parse(path, text, profile_key, p, e);
 }
 
-int profile_load(const char *path, profile *p, char *err, size_t n)
+bench_status profile_load(const char *path, profile *p, bench_error *e)
 {
-    return profile_parse_any(NULL, path, p, err, n);
+    return profile_parse_any(NULL, path, p, e);
 }
 
-int profile_load_string(const char *text, const char *path, profile *p, char *err, size_t n)
+bench_status profile_load_string(const char *text, const char *path, profile *p,
+                                 bench_error *e)
 {
-    return profile_parse_any(text, path, p, err, n);
+    return profile_parse_any(text, path, p, e);
 }
 
 /* ---- Cells ---- */
@@ -465,8 +438,8 @@ static int cell_push(cell_vec *cv, const bench_cell *c)
 
 #define MAX_CELLS 100000
 
-int profile_cells(const profile *p, int platform_threads, bench_cell **out, int *count,
-                  char *err, size_t n)
+bench_status profile_cells(const profile *p, int platform_threads, bench_cell **out,
+                           int *count, bench_error *err)
 {
     /* Resolve `platform` in the threads list, keeping order and dropping repeats. */
     profile_list th = { 0 };
@@ -496,11 +469,9 @@ int profile_cells(const profile *p, int platform_threads, bench_cell **out, int 
             break;
         }
     }
-    if (total > MAX_CELLS) {
-        snprintf(err, n, "profile '%s' expands to %.0f cells (at most %d)", p->name, total,
-                 MAX_CELLS);
-        return -1;
-    }
+    if (total > MAX_CELLS)
+        return bench_fail(err, BENCH_ERR_INPUT, "profile '%s' expands to %.0f cells (at most %d)",
+                          p->name, total, MAX_CELLS);
     cell_vec cv = { 0 };
     bench_cell c;
     for (int f = 0; f < p->families.n; f++) {
@@ -564,10 +535,9 @@ int profile_cells(const profile *p, int platform_threads, bench_cell **out, int 
     name_index_free(&cv.by_name);
     *out = cv.v;
     *count = cv.n;
-    return 0;
+    return BENCH_OK;
 nomem:
     name_index_free(&cv.by_name);
     free(cv.v);
-    snprintf(err, n, "out of memory expanding profile '%s'", p->name);
-    return -1;
+    return bench_fail(err, BENCH_ERR_NOMEM, "out of memory expanding profile '%s'", p->name);
 }

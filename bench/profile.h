@@ -48,6 +48,7 @@
 
 #include "itera.h"
 #include "schema.h"
+#include "status.h"
 
 #define PROFILE_MAX_VALUES 32
 #define PROFILE_THREADS_PLATFORM 0 /* the `platform` entry of a threads list */
@@ -75,18 +76,21 @@ typedef struct profile {
 /* The defaults listed above, name "default". */
 void profile_defaults(profile *p);
 
-/* Reads path over the defaults. Returns 0, or -1 with err[n] naming the file, line, key
- * and the valid choices. */
-int profile_load(const char *path, profile *p, char *err, size_t n);
+/* Reads path over the defaults. Returns BENCH_OK, or BENCH_ERR_INPUT (or BENCH_ERR_NOMEM)
+ * with e naming the file, line, key and the valid choices. */
+bench_status profile_load(const char *path, profile *p, bench_error *e);
 /* Same from text (path used in messages only). For tests. */
-int profile_load_string(const char *text, const char *path, profile *p, char *err, size_t n);
+bench_status profile_load_string(const char *text, const char *path, profile *p,
+                                 bench_error *e);
 
 /* Sets one key from text ("seq", "64, 128"), as a file line would. origin names where
- * the value came from in messages (e.g. "--set"). Returns 0 or -1 with err[n]. */
-int profile_set(profile *p, const char *key, const char *value, const char *origin, char *err,
-                size_t n);
-/* Applies one override "key=value" (the argument of --set). Returns 0 or -1 with err. */
-int profile_override(profile *p, const char *assignment, char *err, size_t n);
+ * the value came from in messages (e.g. "--set"). Returns BENCH_OK or BENCH_ERR_INPUT
+ * with e. */
+bench_status profile_set(profile *p, const char *key, const char *value, const char *origin,
+                         bench_error *e);
+/* Applies one override "key=value" (the argument of --set). Returns BENCH_OK or
+ * BENCH_ERR_INPUT with e. */
+bench_status profile_override(profile *p, const char *assignment, bench_error *e);
 
 /* The keys, comma-separated (for help and messages). */
 const char *profile_keys(void);
@@ -97,8 +101,9 @@ int profile_format(const profile *p, const char *key, char *out, size_t n);
 /* Cells and their names: bench_cell and bench_cell_format_name in schema.h. */
 
 /* Expands p into cells with `platform` threads = platform_threads. On success *out is a
- * malloc'd array of *count cells (free with free()); returns 0, or -1 with err. */
-int profile_cells(const profile *p, int platform_threads, bench_cell **out, int *count,
-                  char *err, size_t n);
+ * malloc'd array of *count cells (free with free()); returns BENCH_OK, or BENCH_ERR_INPUT
+ * (too many cells) or BENCH_ERR_NOMEM with e. */
+bench_status profile_cells(const profile *p, int platform_threads, bench_cell **out,
+                           int *count, bench_error *e);
 
 #endif

@@ -606,16 +606,17 @@ static bench_status load_inputs(sweep *s)
     const runner_opts *o = s->o;
     char path[PATH_MAX];
     const char *pname = o->platform ? o->platform : "embedded";
-    if (bench_data_find("platforms", pname, path, sizeof path, s->msg, sizeof s->msg) != 0 ||
-        platform_load(path, &s->pl, s->msg, sizeof s->msg) != 0)
-        return bench_fail(s->err, BENCH_ERR_INPUT, "%s", s->msg);
+    bench_status st;
+    if ((st = bench_data_find("platforms", pname, path, sizeof path, s->err)) != BENCH_OK ||
+        (st = platform_load(path, &s->pl, s->err)) != BENCH_OK)
+        return st;
     const char *prname = o->profile ? o->profile : "default";
-    if (bench_data_find("profiles", prname, path, sizeof path, s->msg, sizeof s->msg) != 0 ||
-        profile_load(path, &s->pr, s->msg, sizeof s->msg) != 0)
-        return bench_fail(s->err, BENCH_ERR_INPUT, "%s", s->msg);
+    if ((st = bench_data_find("profiles", prname, path, sizeof path, s->err)) != BENCH_OK ||
+        (st = profile_load(path, &s->pr, s->err)) != BENCH_OK)
+        return st;
     for (int i = 0; i < o->nsets; i++)
-        if (profile_override(&s->pr, o->sets[i], s->msg, sizeof s->msg) != 0)
-            return bench_fail(s->err, BENCH_ERR_INPUT, "%s", s->msg);
+        if ((st = profile_override(&s->pr, o->sets[i], s->err)) != BENCH_OK)
+            return st;
 
     enum { NPRE = 3 };
     s->gargv = calloc((size_t)o->gb_argc + NPRE + 1, sizeof *s->gargv);
@@ -649,22 +650,25 @@ static bench_status plan_cells(sweep *s)
         return bench_fail(s->err, BENCH_ERR_SYSTEM, "%s", be.msg);
     if (machine_choose_name(&s->machine, o->machine, &be) != BENCH_OK)
         return bench_fail(s->err, BENCH_ERR_INPUT, "%s", be.msg);
-    if (pin_topology_load(&s->topo, NULL, s->msg, sizeof s->msg) != 0)
-        return bench_fail(s->err, BENCH_ERR_SYSTEM, "topology: %s", s->msg);
+    bench_status st = pin_topology_load(&s->topo, NULL, &be);
+    if (st != BENCH_OK)
+        return bench_fail(s->err, st, "topology: %s", be.msg);
     int host_cores = pin_topo_cores(s->topo); /* the allowed ones (pin.h) */
     alloc_read(&s->alloc, s->topo);
     platform_resolve(&s->pl, host_cores);
-    if (!platform_fits(&s->pl, host_cores, s->msg, sizeof s->msg) && !o->emulate) {
-        if (s->alloc.slurm || s->alloc.restricted) /* the allocation is the limit */
+    if (!o->emulate && (st = platform_check_fits(&s->pl, host_cores, s->err)) != BENCH_OK) {
+        if (s->alloc.slurm || s->alloc.restricted) { /* the allocation is the limit */
             alloc_too_small(&s->alloc, s->pl.name, s->pl.cores, false, s->msg, sizeof s->msg);
-        return bench_fail(s->err, BENCH_ERR_INPUT, "%s", s->msg);
+            return bench_fail(s->err, st, "%s", s->msg);
+        }
+        return st;
     }
-    if (pin_plan_make(s->topo, s->pl.threads, s->pl.binding, o->emulate, &s->plan, s->msg,
-                      sizeof s->msg) != 0)
-        return bench_fail(s->err, BENCH_ERR_INPUT, "platform %s: %s", s->pl.name, s->msg);
+    if ((st = pin_plan_make(s->topo, s->pl.threads, s->pl.binding, o->emulate, &s->plan,
+                            &be)) != BENCH_OK)
+        return bench_fail(s->err, st, "platform %s: %s", s->pl.name, be.msg);
 
-    if (profile_cells(&s->pr, s->pl.threads, &s->cells, &s->ncells, s->msg, sizeof s->msg) != 0)
-        return bench_fail(s->err, BENCH_ERR_INPUT, "%s", s->msg);
+    if ((st = profile_cells(&s->pr, s->pl.threads, &s->cells, &s->ncells, s->err)) != BENCH_OK)
+        return st;
     if (s->ncells == 0)
         return bench_fail(s->err, BENCH_ERR_INPUT, "profile %s has no cells", s->pr.name);
     /* Cell selection: a shard keeps only its cells (shard.h), the full list is recorded. */
@@ -897,22 +901,25 @@ static bench_status probe_machine(sweep *s)
 {
     const runner_opts *o = s->o;
     runner *r = &s->r;
-    if (counters_open(&s->ctr, s->msg, sizeof s->msg) != 0) {
+    bench_error be;
+    if (counters_open(&s->ctr, &be) != BENCH_OK) {
         s->ctr = NULL;
-        fprintf(stderr, "itera-bench: counters: %s\n", s->msg);
+        fprintf(stderr, "itera-bench: counters: %s\n", be.msg);
     }
     if (s->ctr)
         counters_describe(s->ctr, s->ctr_desc, sizeof s->ctr_desc);
     else
-        snprintf(s->ctr_desc, sizeof s->ctr_desc, "none: %s", s->msg);
+        snprintf(s->ctr_desc, sizeof s->ctr_desc, "none: %s", be.msg);
     s->env.ctr = s->ctr;
     if (!s->peakp && r->total_todo > 0) {
         if (peak_measure(itera_isa_best(), s->pl.threads,
                          s->pl.binding == PIN_BIND_NONE ? NULL : &s->plan, &s->peak,
-                         s->peak_err, sizeof s->peak_err) == 0)
+                         &be) == BENCH_OK)
             s->peakp = &s->peak;
-        else
+        else {
+            bench_fail_msg(s->peak_err, sizeof s->peak_err, "%s", be.msg);
             fprintf(stderr, "itera-bench: peak probe: %s (no pct_peak)\n", s->peak_err);
+        }
     }
     s->env.peak = s->peakp;
     char cpus[512] = "", isa[64] = "";

@@ -15,11 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int fail(char *err, size_t n, const char *text, const char *why)
+static bench_status fail(bench_error *e, const char *text, const char *why)
 {
-    if (err && n)
-        snprintf(err, n, "--shard '%s': %s", text, why);
-    return -1;
+    return bench_fail(e, BENCH_ERR_INPUT, "--shard '%s': %s", text, why);
 }
 
 /* A decimal integer filling [s, e) exactly, into *out; false otherwise. */
@@ -37,31 +35,31 @@ static bool parse_int(const char *s, const char *e, long *out)
     return true;
 }
 
-int shard_parse(const char *text, shard_spec *out, char *err, size_t n)
+bench_status shard_parse(const char *text, shard_spec *out, bench_error *e)
 {
     if (!text)
         text = "";
     const char *slash = strchr(text, '/');
     char why[160];
     if (!slash)
-        return fail(err, n, text, "expected I/N: shard I (from 0) of N, e.g. 0/4");
+        return fail(e, text, "expected I/N: shard I (from 0) of N, e.g. 0/4");
     long i, c;
     if (!parse_int(slash + 1, slash + strlen(slash), &c) || c < 1 || c > SHARD_MAX) {
         snprintf(why, sizeof why, "the shard count N must be an integer in 1..%d", SHARD_MAX);
-        return fail(err, n, text, why);
+        return fail(e, text, why);
     }
     if (!parse_int(text, slash, &i)) {
         snprintf(why, sizeof why, "the shard index I must be an integer in 0..%ld", c - 1);
-        return fail(err, n, text, why);
+        return fail(e, text, why);
     }
     if (i >= c) {
         snprintf(why, sizeof why, "the index must be 0..%ld (shards are numbered from 0)",
                  c - 1);
-        return fail(err, n, text, why);
+        return fail(e, text, why);
     }
     out->index = (int)i;
     out->count = (int)c;
-    return 0;
+    return BENCH_OK;
 }
 
 const char *shard_format(const shard_spec *s, char *buf, size_t n)
@@ -196,32 +194,33 @@ void shard_results_add(json_t *root, const shard_info *info)
         json_object_set(root, RES_CELL_LIST, info->names);
 }
 
-int shard_sweep_cells(const char *platform_name, const char *profile_name,
-                      const char *const *sets, int nsets, platform *pl, profile *pr,
-                      bench_cell **cells, int *ncells, char *err, size_t n)
+bench_status shard_sweep_cells(const char *platform_name, const char *profile_name,
+                               const char *const *sets, int nsets, platform *pl, profile *pr,
+                               bench_cell **cells, int *ncells, bench_error *e)
 {
     char path[PATH_MAX];
     *cells = NULL;
     *ncells = 0;
-    if (bench_data_find("platforms", platform_name, path, sizeof path, err, n) != 0 ||
-        platform_load(path, pl, err, n) != 0)
-        return -1;
-    if (bench_data_find("profiles", profile_name, path, sizeof path, err, n) != 0 ||
-        profile_load(path, pr, err, n) != 0)
-        return -1;
+    bench_status st;
+    if ((st = bench_data_find("platforms", platform_name, path, sizeof path, e)) != BENCH_OK ||
+        (st = platform_load(path, pl, e)) != BENCH_OK)
+        return st;
+    if ((st = bench_data_find("profiles", profile_name, path, sizeof path, e)) != BENCH_OK ||
+        (st = profile_load(path, pr, e)) != BENCH_OK)
+        return st;
     for (int i = 0; i < nsets; i++)
-        if (profile_override(pr, sets[i], err, n) != 0)
-            return -1;
+        if ((st = profile_override(pr, sets[i], e)) != BENCH_OK)
+            return st;
     int host_cores = 1;
     if (pl->cores == 0) { /* `all cores`: this machine's, as run would resolve it */
         pin_topo *t = NULL;
-        if (pin_topology_load(&t, NULL, err, n) != 0)
-            return -1;
+        if ((st = pin_topology_load(&t, NULL, e)) != BENCH_OK)
+            return st;
         host_cores = pin_topo_cores(t);
         pin_topology_free(t);
     }
     platform_resolve(pl, host_cores);
-    return profile_cells(pr, pl->threads, cells, ncells, err, n);
+    return profile_cells(pr, pl->threads, cells, ncells, e);
 }
 
 static void list_cells_usage(FILE *f)
@@ -260,7 +259,7 @@ bench_status shard_list_cells_main(int argc, char **argv)
     int nsets = 0, shards = 0;
     bench_status rc = BENCH_ERR_INPUT;
     shard_spec only = { 0, 0 };
-    char err[1024];
+    bench_error err;
     bench_cell *cells = NULL;
     if (!sets) {
         fprintf(stderr, "itera-bench list: out of memory\n");
@@ -298,8 +297,8 @@ bench_status shard_list_cells_main(int argc, char **argv)
                     goto out;
                 }
                 shards = (int)k;
-            } else if (shard_parse(v, &only, err, sizeof err) != 0) {
-                fprintf(stderr, "itera-bench list: %s\n", err);
+            } else if (shard_parse(v, &only, &err) != BENCH_OK) {
+                fprintf(stderr, "itera-bench list: %s\n", err.msg);
                 goto out;
             }
             continue;
@@ -317,9 +316,10 @@ bench_status shard_list_cells_main(int argc, char **argv)
     platform pl;
     profile pr;
     int n = 0;
-    if (shard_sweep_cells(pname, xname, sets, nsets, &pl, &pr, &cells, &n, err,
-                          sizeof err) != 0) {
-        fprintf(stderr, "itera-bench list: %s\n", err);
+    bench_status st = shard_sweep_cells(pname, xname, sets, nsets, &pl, &pr, &cells, &n, &err);
+    if (st != BENCH_OK) {
+        fprintf(stderr, "itera-bench list: %s\n", err.msg);
+        rc = st;
         goto out;
     }
     char hash[SHARD_HASH_LEN];

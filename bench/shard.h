@@ -35,9 +35,10 @@ typedef struct shard_spec {
     int count; /* N, 1 .. SHARD_MAX; 0: no sharding */
 } shard_spec;
 
-/* Parses "I/N" (0 <= I < N <= SHARD_MAX). Returns 0, or -1 with err[n] saying what was
- * expected, e.g. "--shard '4/4': the index must be 0..3 (shards are numbered from 0)". */
-int shard_parse(const char *text, shard_spec *out, char *err, size_t n);
+/* Parses "I/N" (0 <= I < N <= SHARD_MAX). Returns BENCH_OK, or BENCH_ERR_INPUT with e
+ * saying what was expected, e.g. "--shard '4/4': the index must be 0..3 (shards are
+ * numbered from 0)". */
+bench_status shard_parse(const char *text, shard_spec *out, bench_error *e);
 
 /* "I/N" into buf (for messages and the results); "" when not sharded. Returns buf. */
 const char *shard_format(const shard_spec *s, char *buf, size_t n);
@@ -62,12 +63,12 @@ void shard_filter(bench_cell *cells, int *ncells, const shard_spec *s, int *orig
 /* The cells a run of platform `platform` and profile `profile` (names or paths) with the
  * `--set` overrides sets[0..nsets) has, in order, as `run` computes them: the platform's
  * `all` cores are resolved against this machine's (allowed) cores. Fills *pl, *pr and
- * *cells (malloc'd, *ncells of them). Returns 0, or -1 with err[n] naming the file, key
- * or value (bad input). */
-int shard_sweep_cells(const char *platform_name, const char *profile_name,
-                      const char *const *sets,
-                      int nsets, platform *pl, profile *pr, bench_cell **cells, int *ncells,
-                      char *err, size_t n);
+ * *cells (malloc'd, *ncells of them). Returns BENCH_OK, or BENCH_ERR_INPUT with e naming
+ * the file, key or value (bad input); BENCH_ERR_SYSTEM when this machine's topology
+ * cannot be read, BENCH_ERR_NOMEM. */
+bench_status shard_sweep_cells(const char *platform_name, const char *profile_name,
+                               const char *const *sets, int nsets, platform *pl, profile *pr,
+                               bench_cell **cells, int *ncells, bench_error *e);
 
 /* `itera-bench list --cells ...` (argv[0] is "list"): prints the cell order. BENCH_OK, or
  * BENCH_ERR_INPUT for bad usage or input (a message on stderr). */

@@ -172,11 +172,12 @@ static int sweep_resolve(sweep *s, char *err, size_t n)
     }
     for (size_t i = 0; i < ns; i++)
         sets[i] = json_string_value(json_array_get(s->sets, i));
-    int rc = shard_sweep_cells(s->platform, s->profile, sets, (int)ns, &s->pl, &s->pr,
-                               &s->cells, &s->ncells, err, n);
+    bench_error be;
+    bench_status st = shard_sweep_cells(s->platform, s->profile, sets, (int)ns, &s->pl, &s->pr,
+                                        &s->cells, &s->ncells, &be);
     free(sets);
-    if (rc != 0)
-        return -1;
+    if (st != BENCH_OK)
+        return bench_fail_msg(err, n, "%s", be.msg);
     if (s->ncells == 0) {
         snprintf(err, n, "profile %s has no cells", s->pr.name);
         return -1;
@@ -972,7 +973,8 @@ static int submit_cmd(int argc, char **argv)
     bool whole_node = false; /* a platform of "every core" (cores = 0): whole nodes */
     char p2[PATH_MAX];
     platform raw;
-    if (platform_load(s.pl.path, &raw, err, sizeof err) == 0)
+    bench_error raw_err;
+    if (platform_load(s.pl.path, &raw, &raw_err) == BENCH_OK)
         whole_node = raw.cores == 0;
     s.exclusive = whole_node || force_exclusive;
     if (!s.cpus_per_task && !whole_node)

@@ -16,25 +16,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t n1, n2;
     const uint8_t *rest;
     fuzz_split(data + 1, size - 1, &n1, &rest, &n2);
-    char *text = fuzz_dup(data + 1, n1), *sets = fuzz_dup(rest, n2), msg[1024];
+    char *text = fuzz_dup(data + 1, n1), *sets = fuzz_dup(rest, n2);
+    bench_error msg;
     itera_error err;
     if (!text || !sets || itera_check_text("fuzz.ini", text, n1, &err) != ITERA_OK) goto out;
     if (!is_profile) {
         platform p;
-        if (platform_load_string(text, "fuzz.ini", &p, msg, sizeof msg) == 0) {
+        if (platform_load_string(text, "fuzz.ini", &p, &msg) == BENCH_OK) {
             platform_resolve(&p, 2);
-            platform_fits(&p, 2, msg, sizeof msg);
+            platform_check_fits(&p, 2, &msg);
         }
         goto out;
     }
     profile *p = malloc(sizeof *p);
     if (!p) goto out;
-    if (profile_load_string(text, "fuzz.ini", p, msg, sizeof msg) == 0) {
+    if (profile_load_string(text, "fuzz.ini", p, &msg) == BENCH_OK) {
         bool ok = true;
         for (char *line = sets, *nl; ok && *line; line = nl ? nl + 1 : line + strlen(line)) {
             nl = strchr(line, '\n');
             if (nl) *nl = '\0';
-            ok = profile_override(p, line, msg, sizeof msg) == 0;
+            ok = profile_override(p, line, &msg) == BENCH_OK;
         }
         if (ok) {
             char out[2048];
@@ -48,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
             bench_cell *cells;
             int n;
-            if (profile_cells(p, 2, &cells, &n, msg, sizeof msg) == 0) free(cells);
+            if (profile_cells(p, 2, &cells, &n, &msg) == BENCH_OK) free(cells);
         }
     }
     free(p);

@@ -64,10 +64,10 @@ static double must(const counters_values *v, counters_event e)
 static counters *open_or_skip(counters_mode mode)
 {
     counters *c = NULL;
-    char err[256] = "";
-    int rc = counters_open_mode(&c, mode, err, sizeof err);
+    bench_error err = { { 0 } };
+    int rc = counters_open_mode(&c, mode, &err);
     if (rc != 0)
-        print_error("counters_open_mode: %s\n", err);
+        print_error("counters_open_mode: %s\n", err.msg);
     assert_int_equal(rc, 0);
     assert_non_null(c);
     counters_values v;
@@ -86,8 +86,8 @@ static void test_auto_mode(void **state)
     (void)state;
     unsetenv("ITERA_COUNTERS");
     counters *c = NULL;
-    char err[256] = "";
-    assert_int_equal(counters_open(&c, err, sizeof err), 0);
+    bench_error err = { { 0 } };
+    assert_int_equal(counters_open(&c, &err), BENCH_OK);
     counters_close(c);
     c = open_or_skip(COUNTERS_AUTO);
     char d[1024];
@@ -152,15 +152,15 @@ static void test_forced_software(void **state)
     counters_close(c);
 
     /* by environment */
-    char err[256] = "";
+    bench_error err = { { 0 } };
     setenv("ITERA_COUNTERS", "software", 1);
-    assert_int_equal(counters_open(&c, err, sizeof err), 0);
+    assert_int_equal(counters_open(&c, &err), BENCH_OK);
     assert_int_equal(counters_get_mode(c), COUNTERS_SOFTWARE);
     assert_false(counters_hardware(c));
     counters_close(c);
 
     setenv("ITERA_COUNTERS", "off", 1);
-    assert_int_equal(counters_open(&c, err, sizeof err), 0);
+    assert_int_equal(counters_open(&c, &err), BENCH_OK);
     assert_int_equal(counters_start(c), 0);
     assert_int_equal(counters_read(c, &v), 0);
     assert_int_equal(v.n, 0);
@@ -169,10 +169,10 @@ static void test_forced_software(void **state)
 
     setenv("ITERA_COUNTERS", "hardwar", 1);
     c = (counters *)&c; /* must be reset to NULL */
-    assert_int_equal(counters_open(&c, err, sizeof err), -1);
+    assert_int_equal(counters_open(&c, &err), BENCH_ERR_INPUT);
     assert_null(c);
-    assert_non_null(strstr(err, "ITERA_COUNTERS=hardwar"));
-    assert_non_null(strstr(err, "auto, software or off"));
+    assert_non_null(strstr(err.msg, "ITERA_COUNTERS=hardwar"));
+    assert_non_null(strstr(err.msg, "auto, software or off"));
     unsetenv("ITERA_COUNTERS");
 
     counters_mode m = COUNTERS_OFF;

@@ -33,10 +33,11 @@ static void test_each_isa_one_thread(void **state)
             print_message("%s: not on this CPU, not probed\n", itera_isa_name((itera_isa)i));
             continue;
         }
-        char err[256] = "", d[256];
-        int rc = peak_measure((itera_isa)i, 1, NULL, &r[i], err, sizeof err);
+        bench_error err = { { 0 } };
+        char d[256];
+        int rc = peak_measure((itera_isa)i, 1, NULL, &r[i], &err);
         if (rc != 0)
-            print_error("%s\n", err);
+            print_error("%s\n", err.msg);
         assert_int_equal(rc, 0);
         print_message("%s\n", peak_describe(&r[i], d, sizeof d));
         assert_int_equal(r[i].isa, i);
@@ -62,21 +63,22 @@ static void test_each_isa_one_thread(void **state)
 static void check_probe(int threads, bool emulate)
 {
     pin_topo *t = NULL;
-    char err[256] = "", d[512];
-    assert_int_equal(pin_topology_load(&t, NULL, err, sizeof err), 0);
+    bench_error err = { { 0 } };
+    char d[512];
+    assert_int_equal(pin_topology_load(&t, NULL, &err), BENCH_OK);
     int cores = pin_topo_cores(t);
     if (threads > cores && !emulate) {
         pin_topology_free(t);
         return;
     }
     pin_plan p;
-    assert_int_equal(pin_plan_make(t, threads, PIN_BIND_CORE, emulate, &p, err, sizeof err), 0);
+    assert_int_equal(pin_plan_make(t, threads, PIN_BIND_CORE, emulate, &p, &err), BENCH_OK);
     pin_affinity before, after;
     assert_int_equal(pin_save_self(&before), 0);
     peak_result r;
-    int rc = peak_measure(itera_isa_best(), threads, &p, &r, err, sizeof err);
+    int rc = peak_measure(itera_isa_best(), threads, &p, &r, &err);
     if (rc != 0)
-        print_error("%s\n", err);
+        print_error("%s\n", err.msg);
     assert_int_equal(rc, 0);
     print_message("%d thread(s) asked: %s\n", threads, peak_describe(&r, d, sizeof d));
     assert_int_equal(r.threads, threads);
@@ -149,20 +151,20 @@ static void test_errors(void **state)
     peak_result r;
     memset(&r, 0x5a, sizeof r);
     peak_result before = r;
-    char err[256] = "";
-    assert_int_equal(peak_measure(ITERA_ISA_COUNT, 1, NULL, &r, err, sizeof err), -1);
-    assert_non_null(strstr(err, "ISA"));
-    assert_int_equal(peak_measure(ITERA_ISA_SCALAR, 0, NULL, &r, err, sizeof err), -1);
-    assert_non_null(strstr(err, "0 threads"));
+    bench_error err = { { 0 } };
+    assert_int_equal(peak_measure(ITERA_ISA_COUNT, 1, NULL, &r, &err), BENCH_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "ISA"));
+    assert_int_equal(peak_measure(ITERA_ISA_SCALAR, 0, NULL, &r, &err), BENCH_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "0 threads"));
     pin_topo *t = NULL;
-    assert_int_equal(pin_topology_load(&t, "core:2 pu:1", err, sizeof err), 0);
+    assert_int_equal(pin_topology_load(&t, "core:2 pu:1", &err), BENCH_OK);
     pin_plan p;
-    assert_int_equal(pin_plan_make(t, 1, PIN_BIND_CORE, false, &p, err, sizeof err), 0);
-    assert_int_equal(peak_measure(ITERA_ISA_SCALAR, 2, &p, &r, err, sizeof err), -1);
-    assert_non_null(strstr(err, "1 workers"));
+    assert_int_equal(pin_plan_make(t, 1, PIN_BIND_CORE, false, &p, &err), BENCH_OK);
+    assert_int_equal(peak_measure(ITERA_ISA_SCALAR, 2, &p, &r, &err), BENCH_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "1 workers"));
     /* a synthetic topology cannot be bound to: the probe says so instead of running unpinned */
-    assert_int_equal(peak_measure(ITERA_ISA_SCALAR, 1, &p, &r, err, sizeof err), -1);
-    assert_non_null(strstr(err, "synthetic"));
+    assert_int_equal(peak_measure(ITERA_ISA_SCALAR, 1, &p, &r, &err), BENCH_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "synthetic"));
     assert_memory_equal(&r, &before, sizeof r);
     pin_topology_free(t);
 }

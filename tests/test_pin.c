@@ -18,10 +18,10 @@
 static pin_topo *load(const char *synthetic)
 {
     pin_topo *t = NULL;
-    char err[256] = "";
-    int rc = pin_topology_load(&t, synthetic, err, sizeof err);
+    bench_error err = { { 0 } };
+    int rc = pin_topology_load(&t, synthetic, &err);
     if (rc != 0)
-        print_error("pin_topology_load(%s): %s\n", synthetic ? synthetic : "this machine", err);
+        print_error("pin_topology_load(%s): %s\n", synthetic ? synthetic : "this machine", err.msg);
     assert_int_equal(rc, 0);
     assert_non_null(t);
     return t;
@@ -41,8 +41,8 @@ static void test_desktop_12_cores(void **state)
     assert_non_null(strstr(d, "synthetic"));
 
     pin_plan p;
-    char err[256] = "";
-    assert_int_equal(pin_plan_make(t, 12, PIN_BIND_CORE, false, &p, err, sizeof err), 0);
+    bench_error err = { { 0 } };
+    assert_int_equal(pin_plan_make(t, 12, PIN_BIND_CORE, false, &p, &err), BENCH_OK);
     assert_int_equal(p.workers, 12);
     assert_int_equal(p.slots, 12);
     assert_false(p.emulated);
@@ -52,8 +52,8 @@ static void test_desktop_12_cores(void **state)
     }
     assert_int_equal(p.cpu[12], -1);
     /* binding a synthetic plan is refused, never silently "done" */
-    assert_int_equal(pin_bind_self(&p, 0, err, sizeof err), -1);
-    assert_non_null(strstr(err, "synthetic"));
+    assert_int_equal(pin_bind_self(&p, 0, &err), BENCH_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "synthetic"));
     pin_topology_free(t);
 }
 
@@ -65,9 +65,9 @@ static void test_4_and_2_cores(void **state)
         pin_topo *t = load(cases[c].syn);
         assert_int_equal(pin_topo_cores(t), cases[c].cores);
         pin_plan p;
-        char err[256] = "";
+        bench_error err = { { 0 } };
         for (int w = 1; w <= cases[c].cores; w++) {
-            assert_int_equal(pin_plan_make(t, w, PIN_BIND_CORE, false, &p, err, sizeof err), 0);
+            assert_int_equal(pin_plan_make(t, w, PIN_BIND_CORE, false, &p, &err), BENCH_OK);
             assert_false(p.emulated);
             for (int i = 0; i < w; i++)
                 assert_int_equal(p.cpu[i], i);
@@ -84,17 +84,17 @@ static void test_smt_one_worker_per_core(void **state)
     assert_int_equal(pin_topo_cores(t), 4);
     assert_int_equal(pin_topo_pus(t), 8);
     pin_plan p;
-    char err[256] = "";
-    assert_int_equal(pin_plan_make(t, 4, PIN_BIND_CORE, false, &p, err, sizeof err), 0);
+    bench_error err = { { 0 } };
+    assert_int_equal(pin_plan_make(t, 4, PIN_BIND_CORE, false, &p, &err), BENCH_OK);
     for (int i = 0; i < 4; i++) {
         assert_int_equal(p.cpu[i], 2 * i); /* PUs 0,2,4,6: the first of each core */
         assert_int_equal(p.core[i], i);
     }
     /* 8 workers need 8 cores: refused in core mode, fine in PU mode */
-    assert_int_equal(pin_plan_make(t, 8, PIN_BIND_CORE, false, &p, err, sizeof err), -1);
-    assert_non_null(strstr(err, "8 workers"));
-    assert_non_null(strstr(err, "has 4 cores"));
-    assert_int_equal(pin_plan_make(t, 8, PIN_BIND_PU, false, &p, err, sizeof err), 0);
+    assert_int_equal(pin_plan_make(t, 8, PIN_BIND_CORE, false, &p, &err), BENCH_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "8 workers"));
+    assert_non_null(strstr(err.msg, "has 4 cores"));
+    assert_int_equal(pin_plan_make(t, 8, PIN_BIND_PU, false, &p, &err), BENCH_OK);
     assert_false(p.emulated);
     for (int i = 0; i < 8; i++) {
         assert_int_equal(p.cpu[i], i);
@@ -110,22 +110,22 @@ static void test_fewer_cores_than_asked(void **state)
     pin_plan p;
     memset(&p, 0x5a, sizeof p);
     pin_plan before = p;
-    char err[512] = "";
-    assert_int_equal(pin_plan_make(t, 12, PIN_BIND_CORE, false, &p, err, sizeof err), -1);
-    assert_non_null(strstr(err, "12 workers"));
-    assert_non_null(strstr(err, "has 2 cores"));
-    assert_non_null(strstr(err, "emulate"));
+    bench_error err = { { 0 } };
+    assert_int_equal(pin_plan_make(t, 12, PIN_BIND_CORE, false, &p, &err), BENCH_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "12 workers"));
+    assert_non_null(strstr(err.msg, "has 2 cores"));
+    assert_non_null(strstr(err.msg, "emulate"));
     assert_memory_equal(&p, &before, sizeof p); /* unchanged on failure */
 
     /* with oversubscription allowed: round-robin on the 2 cores, flagged emulated */
-    assert_int_equal(pin_plan_make(t, 12, PIN_BIND_CORE, true, &p, err, sizeof err), 0);
+    assert_int_equal(pin_plan_make(t, 12, PIN_BIND_CORE, true, &p, &err), BENCH_OK);
     assert_true(p.emulated);
     assert_int_equal(p.workers, 12);
     assert_int_equal(p.slots, 2);
     for (int i = 0; i < 12; i++)
         assert_int_equal(p.cpu[i], i % 2);
     /* exactly enough cores is not emulated */
-    assert_int_equal(pin_plan_make(t, 2, PIN_BIND_CORE, true, &p, err, sizeof err), 0);
+    assert_int_equal(pin_plan_make(t, 2, PIN_BIND_CORE, true, &p, &err), BENCH_OK);
     assert_false(p.emulated);
     pin_topology_free(t);
 }
@@ -134,15 +134,15 @@ static void test_bad_input(void **state)
 {
     (void)state;
     pin_topo *t = NULL;
-    char err[256] = "";
-    assert_int_equal(pin_topology_load(&t, "bogus:7 thing", err, sizeof err), -1);
+    bench_error err = { { 0 } };
+    assert_int_equal(pin_topology_load(&t, "bogus:7 thing", &err), BENCH_ERR_INPUT);
     assert_null(t);
-    assert_non_null(strstr(err, "bogus:7"));
+    assert_non_null(strstr(err.msg, "bogus:7"));
     t = load("core:2 pu:1");
     pin_plan p;
-    assert_int_equal(pin_plan_make(t, 0, PIN_BIND_CORE, true, &p, err, sizeof err), -1);
-    assert_non_null(strstr(err, "0 workers"));
-    assert_int_equal(pin_plan_make(t, PIN_MAX_WORKERS + 1, PIN_BIND_CORE, true, &p, err, sizeof err), -1);
+    assert_int_equal(pin_plan_make(t, 0, PIN_BIND_CORE, true, &p, &err), BENCH_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "0 workers"));
+    assert_int_equal(pin_plan_make(t, PIN_MAX_WORKERS + 1, PIN_BIND_CORE, true, &p, &err), BENCH_ERR_INPUT);
     pin_binding b = PIN_BIND_PU;
     assert_int_equal(pin_binding_parse("socket", &b), -1);
     assert_int_equal(b, PIN_BIND_PU);
@@ -165,11 +165,11 @@ static void test_real_bind_cpu0(void **state)
     assert_int_equal(pin_save_self(&saved), 0);
 
     pin_plan p;
-    char err[256] = "";
-    assert_int_equal(pin_plan_make(t, 1, PIN_BIND_CORE, false, &p, err, sizeof err), 0);
-    int rc = pin_bind_self(&p, 0, err, sizeof err);
+    bench_error err = { { 0 } };
+    assert_int_equal(pin_plan_make(t, 1, PIN_BIND_CORE, false, &p, &err), BENCH_OK);
+    int rc = pin_bind_self(&p, 0, &err);
     if (rc != 0)
-        print_error("%s\n", err);
+        print_error("%s\n", err.msg);
     assert_int_equal(rc, 0);
     int cpu = -1;
     assert_int_equal(pin_read_self(&cpu), 1);
@@ -202,15 +202,15 @@ static void test_ctx_on_threads(void **state)
     int cores = pin_topo_cores(t);
     int workers = cores < 4 ? cores + 1 : 4; /* at least one shared core when cores < 4 */
     pin_plan p;
-    char err[256] = "";
-    assert_int_equal(pin_plan_make(t, workers, PIN_BIND_CORE, true, &p, err, sizeof err), 0);
+    bench_error err = { { 0 } };
+    assert_int_equal(pin_plan_make(t, workers, PIN_BIND_CORE, true, &p, &err), BENCH_OK);
     assert_int_equal(p.emulated, workers > cores);
 
     pin_ctx ctx;
     pin_ctx_init(&ctx, &p);
     char cpus[256];
-    assert_int_equal(pin_ctx_check(&ctx, err, sizeof err), -1); /* nobody started yet */
-    assert_non_null(strstr(err, "never ran"));
+    assert_int_equal(pin_ctx_check(&ctx, &err), BENCH_ERR_SYSTEM); /* nobody started yet */
+    assert_non_null(strstr(err.msg, "never ran"));
 
     pthread_t th[PIN_MAX_WORKERS];
     struct worker_arg wa[PIN_MAX_WORKERS];
@@ -221,9 +221,9 @@ static void test_ctx_on_threads(void **state)
     }
     for (int i = 1; i < workers; i++)
         pthread_join(th[i], NULL);
-    int rc = pin_ctx_check(&ctx, err, sizeof err);
+    int rc = pin_ctx_check(&ctx, &err);
     if (rc != 0)
-        print_error("%s\n", err);
+        print_error("%s\n", err.msg);
     assert_int_equal(rc, 0);
     pin_ctx_cpus(&ctx, cpus, sizeof cpus);
     print_message("worker cpus: %s (%d workers on %d cores%s)\n", cpus, workers, cores,
@@ -236,8 +236,8 @@ static void test_ctx_on_threads(void **state)
 
     /* a recorded CPU that differs from the plan is caught */
     ctx.cpu_read[workers - 1] = p.cpu[workers - 1] + 1;
-    assert_int_equal(pin_ctx_check(&ctx, err, sizeof err), -1);
-    assert_non_null(strstr(err, "planned CPU"));
+    assert_int_equal(pin_ctx_check(&ctx, &err), BENCH_ERR_SYSTEM);
+    assert_non_null(strstr(err.msg, "planned CPU"));
 
     assert_int_equal(pin_restore_self(&saved), 0);
     pin_topology_free(t);
@@ -260,16 +260,16 @@ static void test_engine_pool(void **state)
     assert_int_equal(pin_save_self(&saved), 0);
     int workers = pin_topo_cores(t);
     pin_plan p;
-    char err[256] = "";
-    assert_int_equal(pin_plan_make(t, workers, PIN_BIND_CORE, false, &p, err, sizeof err), 0);
+    bench_error err = { { 0 } };
+    assert_int_equal(pin_plan_make(t, workers, PIN_BIND_CORE, false, &p, &err), BENCH_OK);
     pin_ctx ctx;
     pin_ctx_init(&ctx, &p);
     itera_error ierr;
     itera_pool *pool = pool_create(workers, pin_on_thread_start, &ctx, &ierr);
     assert_non_null(pool);
-    int rc = pin_ctx_check(&ctx, err, sizeof err);
+    int rc = pin_ctx_check(&ctx, &err);
     if (rc != 0)
-        print_error("%s\n", err);
+        print_error("%s\n", err.msg);
     assert_int_equal(rc, 0);
     int cpus[PIN_MAX_WORKERS];
     for (int i = 0; i < workers; i++)

@@ -14,13 +14,13 @@
 
 #include "platform.h"
 
-static char err[1024];
+static bench_error err;
 
 /* Loads text as file "t.ini"; returns the status. */
-static int load(const char *text, platform *p)
+static bench_status load(const char *text, platform *p)
 {
-    err[0] = '\0';
-    return platform_load_string(text, "platforms/t.ini", p, err, sizeof err);
+    err.msg[0] = '\0';
+    return platform_load_string(text, "platforms/t.ini", p, &err);
 }
 
 static void assert_has(const char *hay, const char *needle)
@@ -37,11 +37,11 @@ static void test_shipped_platforms(void **state)
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         char path[512];
-        assert_int_equal(bench_data_find("platforms", want[i].name, path, sizeof path, err,
-                                         sizeof err), 0);
+        assert_int_equal(bench_data_find("platforms", want[i].name, path, sizeof path, &err),
+                         BENCH_OK);
         platform p;
-        if (platform_load(path, &p, err, sizeof err) != 0)
-            fail_msg("%s", err);
+        if (platform_load(path, &p, &err) != BENCH_OK)
+            fail_msg("%s", err.msg);
         assert_string_equal(p.name, want[i].name);
         assert_int_equal(p.cores, want[i].cores);
         assert_int_equal(p.binding, PIN_BIND_CORE);
@@ -53,7 +53,7 @@ static void test_defaults_and_values(void **state)
 {
     (void)state;
     platform p;
-    assert_int_equal(load("[platform]\ncores = 4\n", &p), 0);
+    assert_int_equal(load("[platform]\ncores = 4\n", &p), BENCH_OK);
     assert_string_equal(p.name, "t"); /* the file's stem */
     assert_int_equal(p.cores, 4);
     assert_int_equal(p.threads, 0);
@@ -75,71 +75,71 @@ static void test_unknown_key(void **state)
 {
     (void)state;
     platform p;
-    assert_int_equal(load("[platform]\nname = x\ncpus = 4\n", &p), -1);
-    assert_has(err, "platforms/t.ini:3:");
-    assert_has(err, "'cpus'");
-    assert_has(err, "valid keys: name, description, cores, threads, binding");
+    assert_int_equal(load("[platform]\nname = x\ncpus = 4\n", &p), BENCH_ERR_INPUT);
+    assert_has(err.msg, "platforms/t.ini:3:");
+    assert_has(err.msg, "'cpus'");
+    assert_has(err.msg, "valid keys: name, description, cores, threads, binding");
 }
 
 static void test_unknown_section(void **state)
 {
     (void)state;
     platform p;
-    assert_int_equal(load("[platform]\ncores = 2\n[plat]\ncores = 4\n", &p), -1);
-    assert_has(err, "platforms/t.ini:4:");
-    assert_has(err, "[plat]");
-    assert_has(err, "valid sections: [platform]");
-    assert_int_equal(load("cores = 4\n", &p), -1);
-    assert_has(err, "platforms/t.ini:1:");
-    assert_has(err, "[platform]");
+    assert_int_equal(load("[platform]\ncores = 2\n[plat]\ncores = 4\n", &p), BENCH_ERR_INPUT);
+    assert_has(err.msg, "platforms/t.ini:4:");
+    assert_has(err.msg, "[plat]");
+    assert_has(err.msg, "valid sections: [platform]");
+    assert_int_equal(load("cores = 4\n", &p), BENCH_ERR_INPUT);
+    assert_has(err.msg, "platforms/t.ini:1:");
+    assert_has(err.msg, "[platform]");
 }
 
 static void test_bad_values(void **state)
 {
     (void)state;
     platform p;
-    assert_int_equal(load("[platform]\nbinding = socket\n", &p), -1);
-    assert_has(err, "platforms/t.ini:2:");
-    assert_has(err, "binding");
-    assert_has(err, "'socket'");
-    assert_has(err, "core, pu, none");
+    assert_int_equal(load("[platform]\nbinding = socket\n", &p), BENCH_ERR_INPUT);
+    assert_has(err.msg, "platforms/t.ini:2:");
+    assert_has(err.msg, "binding");
+    assert_has(err.msg, "'socket'");
+    assert_has(err.msg, "core, pu, none");
 
-    assert_int_equal(load("[platform]\n\ncores = 4x\n", &p), -1);
-    assert_has(err, "platforms/t.ini:3:");
-    assert_has(err, "cores: '4x' is not a whole number");
+    assert_int_equal(load("[platform]\n\ncores = 4x\n", &p), BENCH_ERR_INPUT);
+    assert_has(err.msg, "platforms/t.ini:3:");
+    assert_has(err.msg, "cores: '4x' is not a whole number");
 
-    assert_int_equal(load("[platform]\nthreads = -1\n", &p), -1);
-    assert_has(err, "platforms/t.ini:2:");
-    assert_has(err, "threads");
+    assert_int_equal(load("[platform]\nthreads = -1\n", &p), BENCH_ERR_INPUT);
+    assert_has(err.msg, "platforms/t.ini:2:");
+    assert_has(err.msg, "threads");
 
-    assert_int_equal(load("[platform]\nthreads = 99999999999999999999\n", &p), -1);
-    assert_has(err, "threads");
+    assert_int_equal(load("[platform]\nthreads = 99999999999999999999\n", &p), BENCH_ERR_INPUT);
+    assert_has(err.msg, "threads");
 
-    assert_int_equal(load("[platform]\nname = a b\n", &p), -1);
-    assert_has(err, "name");
+    assert_int_equal(load("[platform]\nname = a b\n", &p), BENCH_ERR_INPUT);
+    assert_has(err.msg, "name");
 
     /* Only the first error is reported. */
-    assert_int_equal(load("[platform]\ncores = x\ncores = y\n", &p), -1);
-    assert_has(err, ":2:");
+    assert_int_equal(load("[platform]\ncores = x\ncores = y\n", &p), BENCH_ERR_INPUT);
+    assert_has(err.msg, ":2:");
 }
 
 static void test_threads_over_cores(void **state)
 {
     (void)state;
     platform p;
-    assert_int_equal(load("[platform]\ncores = 2\nthreads = 4\n", &p), -1);
-    assert_has(err, "threads = 4");
-    assert_has(err, "cores = 2");
-    assert_int_equal(load("[platform]\ncores = 2\nthreads = 4\nbinding = pu\n", &p), 0);
+    assert_int_equal(load("[platform]\ncores = 2\nthreads = 4\n", &p), BENCH_ERR_INPUT);
+    assert_has(err.msg, "threads = 4");
+    assert_has(err.msg, "cores = 2");
+    assert_int_equal(load("[platform]\ncores = 2\nthreads = 4\nbinding = pu\n", &p), BENCH_OK);
 }
 
 static void test_syntax_error(void **state)
 {
     (void)state;
     platform p;
-    assert_int_equal(load("[platform]\ncores = 2\nthis is not ini\n", &p), -1);
-    assert_has(err, "platforms/t.ini:3:");
-    assert_has(err, "syntax error");
+    assert_int_equal(load("[platform]\ncores = 2\nthis is not ini\n", &p), BENCH_ERR_INPUT);
+    assert_has(err.msg, "platforms/t.ini:3:");
+    assert_has(err.msg, "syntax error");
 }
 
 static void test_long_line(void **state)
@@ -151,43 +151,43 @@ static void test_long_line(void **state)
     memset(text + len, 'x', 900);
     snprintf(text + len + 900, sizeof text - len - 900, "\ncores = 2\n");
     platform p;
-    assert_int_equal(load(text, &p), -1);
-    assert_has(err, "platforms/t.ini:2:");
-    assert_has(err, "too long");
+    assert_int_equal(load(text, &p), BENCH_ERR_INPUT);
+    assert_has(err.msg, "platforms/t.ini:2:");
+    assert_has(err.msg, "too long");
 }
 
 static void test_missing_file(void **state)
 {
     (void)state;
     platform p;
-    assert_int_equal(platform_load("/nonexistent/dir/x.ini", &p, err, sizeof err), -1);
-    assert_has(err, "/nonexistent/dir/x.ini");
-    assert_has(err, "cannot open");
+    assert_int_equal(platform_load("/nonexistent/dir/x.ini", &p, &err), BENCH_ERR_INPUT);
+    assert_has(err.msg, "/nonexistent/dir/x.ini");
+    assert_has(err.msg, "cannot open");
 
     char path[512];
-    assert_int_equal(bench_data_find("platforms", "mainframe", path, sizeof path, err,
-                                     sizeof err), -1);
-    assert_has(err, "unknown platform 'mainframe'");
-    assert_has(err, "desktop, embedded, host, laptop");
+    assert_int_equal(bench_data_find("platforms", "mainframe", path, sizeof path, &err),
+                     BENCH_ERR_INPUT);
+    assert_has(err.msg, "unknown platform 'mainframe'");
+    assert_has(err.msg, "desktop, embedded, host, laptop");
 
-    assert_int_equal(bench_data_find("platforms", "./nope.ini", path, sizeof path, err,
-                                     sizeof err), -1);
-    assert_has(err, "./nope.ini");
+    assert_int_equal(bench_data_find("platforms", "./nope.ini", path, sizeof path, &err),
+                     BENCH_ERR_INPUT);
+    assert_has(err.msg, "./nope.ini");
 }
 
 static void test_fits(void **state)
 {
     (void)state;
     platform p;
-    assert_int_equal(load("[platform]\nname = desktop\ncores = 12\n", &p), 0);
+    assert_int_equal(load("[platform]\nname = desktop\ncores = 12\n", &p), BENCH_OK);
     platform_resolve(&p, 2);
-    assert_false(platform_fits(&p, 2, err, sizeof err));
-    assert_has(err, "12 cores");
-    assert_has(err, "has 2");
-    assert_has(err, "EMULATE=1");
-    assert_has(err, "--emulate");
-    assert_true(platform_fits(&p, 12, err, sizeof err));
-    assert_true(platform_fits(&p, 16, err, sizeof err));
+    assert_int_equal(platform_check_fits(&p, 2, &err), BENCH_ERR_INPUT);
+    assert_has(err.msg, "12 cores");
+    assert_has(err.msg, "has 2");
+    assert_has(err.msg, "EMULATE=1");
+    assert_has(err.msg, "--emulate");
+    assert_int_equal(platform_check_fits(&p, 12, &err), BENCH_OK);
+    assert_int_equal(platform_check_fits(&p, 16, &err), BENCH_OK);
 }
 
 static void test_list(void **state)

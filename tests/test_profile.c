@@ -17,12 +17,12 @@
 #include "platform.h"
 #include "profile.h"
 
-static char err[1024];
+static bench_error err;
 
-static int load(const char *text, profile *p)
+static bench_status load(const char *text, profile *p)
 {
-    err[0] = '\0';
-    return profile_load_string(text, "profiles/t.ini", p, err, sizeof err);
+    err.msg[0] = '\0';
+    return profile_load_string(text, "profiles/t.ini", p, &err);
 }
 
 static void assert_has(const char *hay, const char *needle)
@@ -35,8 +35,8 @@ static int count_cells(const profile *p, int platform_threads)
 {
     bench_cell *cells = NULL;
     int n = -1;
-    if (profile_cells(p, platform_threads, &cells, &n, err, sizeof err) != 0)
-        fail_msg("%s", err);
+    if (profile_cells(p, platform_threads, &cells, &n, &err) != BENCH_OK)
+        fail_msg("%s", err.msg);
     free(cells);
     return n;
 }
@@ -47,11 +47,11 @@ static void test_shipped_profiles(void **state)
     const char *names[] = { "default", "ci", "kernels", "quant", "seqlen", "edge" };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char path[512];
-        if (bench_data_find("profiles", names[i], path, sizeof path, err, sizeof err) != 0)
-            fail_msg("%s", err);
+        if (bench_data_find("profiles", names[i], path, sizeof path, &err) != BENCH_OK)
+            fail_msg("%s", err.msg);
         profile p;
-        if (profile_load(path, &p, err, sizeof err) != 0)
-            fail_msg("%s", err);
+        if (profile_load(path, &p, &err) != BENCH_OK)
+            fail_msg("%s", err.msg);
         assert_string_equal(p.name, names[i]);
         assert_true(count_cells(&p, 2) > 0);
     }
@@ -65,13 +65,12 @@ static void test_shipped_scan_shapes(void **state)
     const char *names[] = { "default", "ci", "kernels", "seqlen" };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char path[512];
-        assert_int_equal(bench_data_find("profiles", names[i], path, sizeof path, err,
-                                         sizeof err), 0);
+        assert_int_equal(bench_data_find("profiles", names[i], path, sizeof path, &err), BENCH_OK);
         profile p;
-        assert_int_equal(profile_load(path, &p, err, sizeof err), 0);
+        assert_int_equal(profile_load(path, &p, &err), BENCH_OK);
         bench_cell *cells;
         int n;
-        assert_int_equal(profile_cells(&p, 2, &cells, &n, err, sizeof err), 0);
+        assert_int_equal(profile_cells(&p, 2, &cells, &n, &err), BENCH_OK);
         bool table = false;
         int longest = 0;
         for (int k = 0; k < n; k++) {
@@ -94,7 +93,7 @@ static void test_defaults(void **state)
 {
     (void)state;
     profile p;
-    assert_int_equal(load("", &p), 0);
+    assert_int_equal(load("", &p), BENCH_OK);
     assert_string_equal(p.name, "t");
     assert_int_equal(p.families.n, 3);
     assert_int_equal(p.kernels.n, 3);
@@ -114,7 +113,7 @@ static void test_values(void **state)
     profile p;
     assert_int_equal(load("[profile]\nfamilies = prefill\nkernels = chunked , sequential\n"
                           "quants = int4\nseq = 16,32, 16\nthreads = 1, platform\n"
-                          "min_time = 0.25\nrepetitions = 7\n", &p), 0);
+                          "min_time = 0.25\nrepetitions = 7\n", &p), BENCH_OK);
     assert_int_equal(p.families.n, 1);
     assert_int_equal(p.families.v[0], BENCH_PREFILL);
     assert_int_equal(p.kernels.n, 2);
@@ -136,110 +135,109 @@ static void test_unknown_key(void **state)
 {
     (void)state;
     profile p;
-    assert_int_equal(load("[profile]\nseq = 64\n\nseqs = 128\n", &p), -1);
-    assert_has(err, "profiles/t.ini:4:");
-    assert_has(err, "'seqs'");
-    assert_has(err, "valid keys: ");
-    assert_has(err, "scan_channels");
+    assert_int_equal(load("[profile]\nseq = 64\n\nseqs = 128\n", &p), BENCH_ERR_INPUT);
+    assert_has(err.msg, "profiles/t.ini:4:");
+    assert_has(err.msg, "'seqs'");
+    assert_has(err.msg, "valid keys: ");
+    assert_has(err.msg, "scan_channels");
 }
 
 static void test_unknown_section(void **state)
 {
     (void)state;
     profile p;
-    assert_int_equal(load("[sweep]\nseq = 64\n", &p), -1);
-    assert_has(err, "profiles/t.ini:2:");
-    assert_has(err, "[sweep]");
-    assert_has(err, "valid sections: [profile]");
+    assert_int_equal(load("[sweep]\nseq = 64\n", &p), BENCH_ERR_INPUT);
+    assert_has(err.msg, "profiles/t.ini:2:");
+    assert_has(err.msg, "[sweep]");
+    assert_has(err.msg, "valid sections: [profile]");
 }
 
 static void test_unknown_names(void **state)
 {
     (void)state;
     profile p;
-    assert_int_equal(load("[profile]\nkernels = sequential, fast\n", &p), -1);
-    assert_has(err, "profiles/t.ini:2:");
-    assert_has(err, "kernels: 'fast' is not a kernel");
-    assert_has(err, "sequential, parallel, chunked");
+    assert_int_equal(load("[profile]\nkernels = sequential, fast\n", &p), BENCH_ERR_INPUT);
+    assert_has(err.msg, "profiles/t.ini:2:");
+    assert_has(err.msg, "kernels: 'fast' is not a kernel");
+    assert_has(err.msg, "sequential, parallel, chunked");
 
-    assert_int_equal(load("[profile]\n\n\nquants = fp16\n", &p), -1);
-    assert_has(err, "profiles/t.ini:4:");
-    assert_has(err, "fp32, int8, int4");
+    assert_int_equal(load("[profile]\n\n\nquants = fp16\n", &p), BENCH_ERR_INPUT);
+    assert_has(err.msg, "profiles/t.ini:4:");
+    assert_has(err.msg, "fp32, int8, int4");
 
-    assert_int_equal(load("[profile]\nfamilies = train\n", &p), -1);
-    assert_has(err, "scan, prefill, decode");
+    assert_int_equal(load("[profile]\nfamilies = train\n", &p), BENCH_ERR_INPUT);
+    assert_has(err.msg, "scan, prefill, decode");
 
-    assert_int_equal(load("[profile]\nkernels = auto\n", &p), -1); /* not a named variant */
-    assert_has(err, "'auto'");
+    assert_int_equal(load("[profile]\nkernels = auto\n", &p), BENCH_ERR_INPUT); /* not a named variant */
+    assert_has(err.msg, "'auto'");
 }
 
 static void test_bad_numbers(void **state)
 {
     (void)state;
     profile p;
-    assert_int_equal(load("[profile]\nseq = 64, 12x\n", &p), -1);
-    assert_has(err, "profiles/t.ini:2:");
-    assert_has(err, "seq: '12x' is not a whole number in 1..8192");
+    assert_int_equal(load("[profile]\nseq = 64, 12x\n", &p), BENCH_ERR_INPUT);
+    assert_has(err.msg, "profiles/t.ini:2:");
+    assert_has(err.msg, "seq: '12x' is not a whole number in 1..8192");
 
-    assert_int_equal(load("[profile]\nbatch = 0\n", &p), -1);
-    assert_has(err, "batch: '0'");
+    assert_int_equal(load("[profile]\nbatch = 0\n", &p), BENCH_ERR_INPUT);
+    assert_has(err.msg, "batch: '0'");
 
-    assert_int_equal(load("[profile]\nthreads = 1, many\n", &p), -1);
-    assert_has(err, "or 'platform'");
+    assert_int_equal(load("[profile]\nthreads = 1, many\n", &p), BENCH_ERR_INPUT);
+    assert_has(err.msg, "or 'platform'");
 
-    assert_int_equal(load("[profile]\nmin_time = -1\n", &p), -1);
-    assert_has(err, "min_time");
+    assert_int_equal(load("[profile]\nmin_time = -1\n", &p), BENCH_ERR_INPUT);
+    assert_has(err.msg, "min_time");
 
-    assert_int_equal(load("[profile]\nmin_time = nan\n", &p), -1);
-    assert_has(err, "min_time");
+    assert_int_equal(load("[profile]\nmin_time = nan\n", &p), BENCH_ERR_INPUT);
+    assert_has(err.msg, "min_time");
 
-    assert_int_equal(load("[profile]\nrepetitions = 2, 3\n", &p), -1);
-    assert_has(err, "repetitions");
+    assert_int_equal(load("[profile]\nrepetitions = 2, 3\n", &p), BENCH_ERR_INPUT);
+    assert_has(err.msg, "repetitions");
 
-    assert_int_equal(load("[profile]\nseq = 64,,128\n", &p), -1);
-    assert_has(err, "empty item");
+    assert_int_equal(load("[profile]\nseq = 64,,128\n", &p), BENCH_ERR_INPUT);
+    assert_has(err.msg, "empty item");
 
-    assert_int_equal(load("[profile]\nseq =\n", &p), -1);
-    assert_has(err, "empty list");
+    assert_int_equal(load("[profile]\nseq =\n", &p), BENCH_ERR_INPUT);
+    assert_has(err.msg, "empty list");
 }
 
 static void test_missing_file(void **state)
 {
     (void)state;
     profile p;
-    assert_int_equal(profile_load("/nonexistent/p.ini", &p, err, sizeof err), -1);
-    assert_has(err, "/nonexistent/p.ini");
+    assert_int_equal(profile_load("/nonexistent/p.ini", &p, &err), BENCH_ERR_INPUT);
+    assert_has(err.msg, "/nonexistent/p.ini");
     char path[512];
-    assert_int_equal(bench_data_find("profiles", "nightly", path, sizeof path, err,
-                                     sizeof err), -1);
-    assert_has(err, "unknown profile 'nightly'");
-    assert_has(err, "ci");
-    assert_has(err, "default");
+    assert_int_equal(bench_data_find("profiles", "nightly", path, sizeof path, &err), BENCH_ERR_INPUT);
+    assert_has(err.msg, "unknown profile 'nightly'");
+    assert_has(err.msg, "ci");
+    assert_has(err.msg, "default");
 }
 
 static void test_overrides(void **state)
 {
     (void)state;
     profile p;
-    assert_int_equal(load("[profile]\nseq = 128\n", &p), 0);
-    assert_int_equal(profile_override(&p, "seq=64,128", err, sizeof err), 0);
+    assert_int_equal(load("[profile]\nseq = 128\n", &p), BENCH_OK);
+    assert_int_equal(profile_override(&p, "seq=64,128", &err), BENCH_OK);
     assert_int_equal(p.seq.n, 2);
     assert_int_equal(p.seq.v[0], 64);
-    assert_int_equal(profile_override(&p, "kernels = chunked", err, sizeof err), 0);
+    assert_int_equal(profile_override(&p, "kernels = chunked", &err), BENCH_OK);
     assert_int_equal(p.kernels.n, 1);
     assert_int_equal(p.kernels.v[0], ITERA_KERNEL_CHUNKED);
-    assert_int_equal(profile_override(&p, "min_time=0.5", err, sizeof err), 0);
+    assert_int_equal(profile_override(&p, "min_time=0.5", &err), BENCH_OK);
     assert_true(p.min_time == 0.5);
     assert_int_equal(p.overrides, 3);
     assert_has(p.override_text, "seq=64,128; kernels = chunked; min_time=0.5");
 
-    assert_int_equal(profile_override(&p, "seqs=64", err, sizeof err), -1);
-    assert_has(err, "--set seqs=64");
-    assert_has(err, "valid keys");
-    assert_int_equal(profile_override(&p, "quants=int2", err, sizeof err), -1);
-    assert_has(err, "fp32, int8, int4");
-    assert_int_equal(profile_override(&p, "seq", err, sizeof err), -1);
-    assert_has(err, "key=value");
+    assert_int_equal(profile_override(&p, "seqs=64", &err), BENCH_ERR_INPUT);
+    assert_has(err.msg, "--set seqs=64");
+    assert_has(err.msg, "valid keys");
+    assert_int_equal(profile_override(&p, "quants=int2", &err), BENCH_ERR_INPUT);
+    assert_has(err.msg, "fp32, int8, int4");
+    assert_int_equal(profile_override(&p, "seq", &err), BENCH_ERR_INPUT);
+    assert_has(err.msg, "key=value");
     assert_int_equal(p.seq.n, 2); /* failed overrides change nothing */
 }
 
@@ -251,7 +249,7 @@ static void test_cartesian_product(void **state)
                           "kernels = sequential, parallel\ndecode_kernels = sequential\n"
                           "quants = fp32, int8, int4\nseq = 32, 64, 128\nbatch = 1, 4\n"
                           "threads = 1, platform\nsteps = 8, 16\n"
-                          "scan_seq = 128, 1024\nscan_state = 16, 64\n", &p), 0);
+                          "scan_seq = 128, 1024\nscan_state = 16, 64\n", &p), BENCH_OK);
     /* scan 2 kernels x 1 channels x 2 states x 2 seqs x 1 batch x 2 threads = 16;
      * prefill 3 x 2 x 3 x 2 x 2 = 72; decode 3 x 1 x 2 x 2 x 2 = 24. */
     assert_int_equal(count_cells(&p, 4), 16 + 72 + 24);
@@ -260,7 +258,7 @@ static void test_cartesian_product(void **state)
 
     bench_cell *cells;
     int n;
-    assert_int_equal(profile_cells(&p, 4, &cells, &n, err, sizeof err), 0);
+    assert_int_equal(profile_cells(&p, 4, &cells, &n, &err), BENCH_OK);
     assert_string_equal(cells[0].name,
                         "scan/sequential/channels:256/state:16/seq:128/batch:4/threads:1");
     assert_string_equal(cells[1].name,
@@ -274,8 +272,8 @@ static void test_cartesian_product(void **state)
     free(cells);
 
     /* Families in the order the profile lists them. */
-    assert_int_equal(profile_override(&p, "families=decode,scan", err, sizeof err), 0);
-    assert_int_equal(profile_cells(&p, 4, &cells, &n, err, sizeof err), 0);
+    assert_int_equal(profile_override(&p, "families=decode,scan", &err), BENCH_OK);
+    assert_int_equal(profile_cells(&p, 4, &cells, &n, &err), BENCH_OK);
     assert_int_equal(n, 24 + 16);
     assert_int_equal(cells[0].family, BENCH_DECODE);
     assert_int_equal(cells[24].family, BENCH_SCAN);

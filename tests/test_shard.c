@@ -25,11 +25,11 @@ static void test_parse(void **state)
 {
     (void)state;
     shard_spec s;
-    char err[256];
-    assert_int_equal(shard_parse("0/1", &s, err, sizeof err), 0);
+    bench_error err;
+    assert_int_equal(shard_parse("0/1", &s, &err), BENCH_OK);
     assert_int_equal(s.index, 0);
     assert_int_equal(s.count, 1);
-    assert_int_equal(shard_parse("3/4", &s, err, sizeof err), 0);
+    assert_int_equal(shard_parse("3/4", &s, &err), BENCH_OK);
     assert_int_equal(s.index, 3);
     assert_int_equal(s.count, 4);
     char buf[32];
@@ -50,14 +50,14 @@ static void test_parse(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         s.index = 7;
         s.count = 9;
-        err[0] = '\0';
-        assert_int_equal(shard_parse(bad[i].text, &s, err, sizeof err), -1);
-        assert_has(err, bad[i].msg);
-        assert_has(err, "--shard '");
+        err.msg[0] = '\0';
+        assert_int_equal(shard_parse(bad[i].text, &s, &err), BENCH_ERR_INPUT);
+        assert_has(err.msg, bad[i].msg);
+        assert_has(err.msg, "--shard '");
         assert_int_equal(s.index, 7); /* unchanged on failure */
         assert_int_equal(s.count, 9);
     }
-    assert_int_equal(shard_parse(NULL, &s, err, sizeof err), -1);
+    assert_int_equal(shard_parse(NULL, &s, &err), BENCH_ERR_INPUT);
 }
 
 static void test_split_covers_each_cell_once(void **state)
