@@ -1420,8 +1420,7 @@ static bench_status ab_run(ab_opts *o, bench_error *e)
         }
         if (o->record_noise) {
             gb_file bf;
-            char err[1024];
-            if (gb_file_load(bpath, &bf, err, sizeof err) == 0) {
+            if (gb_file_load(bpath, &bf, NULL) == BENCH_OK) {
                 machine_info m;
                 bool have_m = machine_from_context(bf.context, &m, NULL) == BENCH_OK;
                 char tmp[256];

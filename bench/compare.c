@@ -891,14 +891,14 @@ bench_status compare_files(const compare_opts *o, compare_result *res, bench_err
     gb_file fa, fb;
     memset(&fa, 0, sizeof fa);
     memset(&fb, 0, sizeof fb);
-    char err[1024];
-    if (gb_file_load(o->base_path, &fa, err, sizeof err) != 0)
-        return bench_fail(e, BENCH_ERR_INPUT, "%s", err);
+    bench_status lst = gb_file_load(o->base_path, &fa, e);
+    if (lst != BENCH_OK)
+        return lst;
     bool same_path = strcmp(o->base_path, o->new_path) == 0;
     bool one_file = same_path && o->n_match > 0; /* two variants inside one file */
-    if (!same_path && gb_file_load(o->new_path, &fb, err, sizeof err) != 0) {
+    if (!same_path && (lst = gb_file_load(o->new_path, &fb, e)) != BENCH_OK) {
         gb_file_free(&fa);
-        return bench_fail(e, BENCH_ERR_INPUT, "%s", err);
+        return lst;
     }
     const gb_file *pa = &fa, *pb = same_path ? &fa : &fb;
     side_info sa, sb;

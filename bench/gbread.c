@@ -152,27 +152,26 @@ const gb_cell *gb_file_cell_canon(const gb_file *f, const char *canon)
     return i < 0 ? NULL : &f->cells[i];
 }
 
-int gb_file_load(const char *path, gb_file *f, char *err, size_t errlen)
+bench_status gb_file_load(const char *path, gb_file *f, bench_error *err)
 {
     memset(f, 0, sizeof *f);
     size_t len = 0;
     char *text;
     itera_error ie;
-    if (itera_read_file(path, GB_MAX_FILE_BYTES, &text, &len, &ie) != ITERA_OK) {
-        snprintf(err, errlen, "%s", ie.msg);
-        return -1;
-    }
-    int rc = gb_file_parse(path, text, len, f, err, errlen);
+    if (itera_read_file(path, GB_MAX_FILE_BYTES, &text, &len, &ie) != ITERA_OK)
+        return bench_fail(err, BENCH_ERR_INPUT, "%s", ie.msg);
+    bench_status rc = gb_file_parse(path, text, len, f, err);
     free(text);
     return rc;
 }
 
-int gb_file_parse(const char *path, const char *text, size_t len, gb_file *f, char *err,
-                  size_t errlen)
+bench_status gb_file_parse(const char *path, const char *text, size_t len, gb_file *f,
+                           bench_error *err)
 {
     memset(f, 0, sizeof *f);
     iter_vec *iters = NULL; /* per cell, parallel to f->cells */
     int iters_cap = 0;
+    bench_status st;
     json_error_t je;
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     if (!root) {
@@ -182,19 +181,17 @@ int gb_file_parse(const char *path, const char *text, size_t len, gb_file *f, ch
             root = json_loadb(clean, n2, JSON_REJECT_DUPLICATES, &je);
         free(clean);
     }
-    if (!root) {
-        snprintf(err, errlen, "%s:%d:%d: not JSON: %s", path, je.line, je.column, je.text);
-        return -1;
-    }
+    if (!root)
+        return bench_fail(err, BENCH_ERR_INPUT, "%s:%d:%d: not JSON: %s", path, je.line,
+                          je.column, je.text);
     json_t *ctx = json_object_get(root, RES_CONTEXT);
     json_t *benches = json_object_get(root, RES_BENCHMARKS);
     if (!json_is_object(root) || !json_is_object(ctx) || !json_is_array(benches)) {
-        snprintf(err, errlen,
-                 "%s: not a Google Benchmark result file: expected an object with a "
-                 "\"context\" object and a \"benchmarks\" array",
-                 path);
         json_decref(root);
-        return -1;
+        return bench_fail(err, BENCH_ERR_INPUT,
+                          "%s: not a Google Benchmark result file: expected an object with a "
+                          "\"context\" object and a \"benchmarks\" array",
+                          path);
     }
     f->root = root;
     f->context = ctx;
@@ -207,8 +204,8 @@ int gb_file_parse(const char *path, const char *text, size_t len, gb_file *f, ch
     json_array_foreach(benches, i, e) {
         const char *name = obj_str(e, ENT_NAME);
         if (!json_is_object(e) || !name) {
-            snprintf(err, errlen, "%s: benchmarks[%zu]: expected an object with a string \"name\"",
-                     path, i);
+            st = bench_fail(err, BENCH_ERR_INPUT, "%s: benchmarks[%zu]: expected an object with "
+                            "a string \"name\"", path, i);
             goto out_fail;
         }
         const char *run_name = obj_str(e, ENT_RUN_NAME);
@@ -286,16 +283,16 @@ int gb_file_parse(const char *path, const char *text, size_t len, gb_file *f, ch
     for (int k = 0; k < f->n_cells; k++)
         free(iters[k].v);
     free(iters);
-    return 0;
+    return BENCH_OK;
 
 out_nomem:
-    snprintf(err, errlen, "%s: out of memory", path);
+    st = bench_fail(err, BENCH_ERR_NOMEM, "%s: out of memory", path);
 out_fail:
     for (int k = 0; k < f->n_cells; k++)
         free(iters[k].v);
     free(iters);
     gb_file_free(f);
-    return -1;
+    return st;
 }
 
 const char *gb_ctx(const gb_file *f, const char *key, char *buf, size_t buflen)

@@ -24,6 +24,7 @@
 
 #include "nameidx.h"
 #include "schema.h"
+#include "status.h"
 
 typedef struct gb_cell {
     const char *run_name;   /* borrowed from the file's JSON */
@@ -46,14 +47,15 @@ typedef struct gb_file {
     name_index by_name, by_canon; /* cells by run_name and canonical name */
 } gb_file;
 
-/* Loads and validates path. On failure returns -1, leaves f empty and writes one line
- * naming the file and what was wrong into err. */
-int gb_file_load(const char *path, gb_file *f, char *err, size_t errlen);
+/* Loads and validates path. On failure returns BENCH_ERR_INPUT (a file that cannot be
+ * read or is not a Google Benchmark results file) or BENCH_ERR_NOMEM, leaves f empty and
+ * writes one line naming the file and what was wrong into err. */
+bench_status gb_file_load(const char *path, gb_file *f, bench_error *err);
 /* The same over text[len] already in memory (path names it in messages). The file is
  * read with itera_read_file (a regular file, not blocking) and parsed with duplicate keys
  * rejected; cells are found by hash, so loading is linear in the entries. */
-int gb_file_parse(const char *path, const char *text, size_t len, gb_file *f, char *err,
-                  size_t errlen);
+bench_status gb_file_parse(const char *path, const char *text, size_t len, gb_file *f,
+                           bench_error *err);
 void gb_file_free(gb_file *f);
 
 /* A context value as text (strings as they are, integers in decimal, reals with %g,

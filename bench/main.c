@@ -405,10 +405,11 @@ static int cmd_summary(int argc, char **argv)
         return 2;
     }
     gb_file f;
-    char err[1024];
-    if (gb_file_load(path, &f, err, sizeof err) != 0) {
-        fprintf(stderr, "itera-bench summary: %s\n", err);
-        return 2;
+    bench_error err;
+    bench_status st = gb_file_load(path, &f, &err);
+    if (st != BENCH_OK) {
+        fprintf(stderr, "itera-bench summary: %s\n", err.msg);
+        return bench_exit_code(st);
     }
     summary_print(stdout, &f);
     gb_file_free(&f);

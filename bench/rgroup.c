@@ -486,10 +486,13 @@ bench_status rset_load(rset *s, const char *const *paths_in, int n, char *err, s
         if (i > 0 && strcmp(paths[i], paths[i - 1]) == 0)
             continue; /* the same file twice */
         rfile *f = &s->files[s->n_files];
-        if (gb_file_load(paths[i], &f->gb, err, errn) != 0) {
+        bench_error le;
+        bench_status lst = gb_file_load(paths[i], &f->gb, &le);
+        if (lst != BENCH_OK) {
+            bench_fail_msg(err, errn, "%s", le.msg);
             free(paths);
             rset_free(s);
-            return BENCH_ERR_INPUT;
+            return lst;
         }
         s->n_files++;
         f->num = s->n_files;

@@ -146,10 +146,10 @@ rstore_action rstore_place(const char *path, const run_id *mine, char *out, size
     run_id had;
     bool same = false;
     gb_file f;
-    char err[RSTORE_TEXT];
-    if (gb_file_load(path, &f, err, sizeof err) != 0) {
+    bench_error err;
+    if (gb_file_load(path, &f, &err) != BENCH_OK) {
         if (why)
-            snprintf(why, wn, "it is not a results file this build can read: %s", err);
+            snprintf(why, wn, "it is not a results file this build can read: %s", err.msg);
     } else {
         run_id_from_context(f.context, &had);
         same = run_id_same(&had, mine, why, wn);

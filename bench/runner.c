@@ -1197,12 +1197,13 @@ static bench_status finish(sweep *s)
         /* The summary, from the file as written. */
         gb_file f;
         fflush(stderr);
-        if (gb_file_load(s->out, &f, s->msg, sizeof s->msg) == 0) {
+        bench_error le;
+        if (gb_file_load(s->out, &f, &le) == BENCH_OK) {
             printf("\n");
             summary_print(stdout, &f);
             gb_file_free(&f);
         } else {
-            fprintf(stderr, "itera-bench: warning: no summary: %s\n", s->msg);
+            fprintf(stderr, "itera-bench: warning: no summary: %s\n", le.msg);
         }
         printf("\nresults: %s\nlog:     %s\n", s->out, s->logpath);
         fflush(stdout);

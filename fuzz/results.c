@@ -45,8 +45,8 @@ static void compare(int argc, const char **argv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     gb_file f;
-    char err[1024];
-    if (gb_file_parse("fuzz.json", (const char *)data, size, &f, err, sizeof err) != 0) return 0;
+    bench_error err;
+    if (gb_file_parse("fuzz.json", (const char *)data, size, &f, &err) != BENCH_OK) return 0;
     static const char *const metrics[] = {"real_time", "cpu_time", "tokens_per_second", "gflops"};
     char buf[128];
     gb_ctx(&f, "itera_platform", buf, sizeof buf);
