@@ -695,11 +695,8 @@ static bench_status side_prepare(ab_side *s, const char *spec, bool is_bin, cons
             snprintf(parent, sizeof parent, "%s/build/ab/src", repo);
             char tmp[PATH_MAX + 32];
             snprintf(tmp, sizeof tmp, "%s/x", parent);
-            char err[512];
-            if (results_make_parent(tmp, err, sizeof err) != 0) {
-                st = bench_fail(e, BENCH_ERR_IO, "%s", err);
+            if ((st = results_make_parent(tmp, e)) != BENCH_OK)
                 goto out;
-            }
             char *prune[] = {"git", "-C", (char *)repo, "worktree", "prune", NULL};
             run_wait(prune, NULL, NULL, false, NULL, logfd, logfd);
             char *add[] = {"git", "-C", (char *)repo, "worktree", "add", "--detach", "--force",
@@ -935,9 +932,7 @@ static bench_status merge_side(const char *dir, const ab_side *s, const ab_pair 
         json_object_set_new(root, RES_OP_PROFILE, op_profile);
         op_profile = NULL;
     }
-    char err[1024];
-    if (results_write_atomic(out_path, root, err, sizeof err) != 0)
-        st = bench_fail(e, BENCH_ERR_IO, "%s", err);
+    st = results_write_atomic(out_path, root, e);
     json_decref(root);
 out:
     for (int p = 0; p < npairs; p++)
@@ -1033,11 +1028,11 @@ static bench_status write_manifest(const session *ss, double elapsed, bench_erro
                                                ss->pairs[p].ran, "clean", ss->pairs[p].clean));
     json_object_set_new(m, "pairs", pairs);
     json_object_set(m, "schedule", ss->schedule);
-    char path[PATH_MAX + 16], err[1024];
+    char path[PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/ab.json", ss->dir);
-    int rc = results_write_atomic(path, m, err, sizeof err);
+    bench_status rc = results_write_atomic(path, m, e);
     json_decref(m);
-    return rc == 0 ? BENCH_OK : bench_fail(e, BENCH_ERR_IO, "%s", err);
+    return rc;
 }
 
 /* Runs one round over the pairs in todo[] (1 = runs). */
@@ -1153,11 +1148,9 @@ static void session_id(char *out, size_t n, uint64_t seed)
 
 static bench_status mkdir_p(const char *dir, bench_error *e)
 {
-    char tmp[PATH_MAX + 8], err[1024];
+    char tmp[PATH_MAX + 8];
     snprintf(tmp, sizeof tmp, "%.4000s/x", dir);
-    if (results_make_parent(tmp, err, sizeof err) != 0)
-        return bench_fail(e, BENCH_ERR_IO, "%s", err);
-    return BENCH_OK;
+    return results_make_parent(tmp, e);
 }
 
 /* The repository ab runs in (for revisions and build/ab/): git's top level of the current
@@ -1389,8 +1382,7 @@ static bench_status ab_run(ab_opts *o, bench_error *e)
             text = sz > 0 ? malloc((size_t)sz) : NULL;
             if (text && fread(text, 1, (size_t)sz, f) == (size_t)sz) {
                 itera_error ie;
-                char err[1024];
-                if (results_make_parent(user_json, err, sizeof err) != 0 ||
+                if (results_make_parent(user_json, NULL) != BENCH_OK ||
                     itera_write_file(user_json, text, (size_t)sz, &ie) != ITERA_OK)
                     fprintf(stderr, "ab: cannot write %s\n", user_json);
             }

@@ -1121,10 +1121,8 @@ bench_status compare_files(const compare_opts *o, compare_result *res, bench_err
         rewind(mdf);
         itera_file *out = NULL;
         itera_error ie;
-        if (results_make_parent(o->md_path, err, sizeof err) != 0) {
-            st = bench_fail(e, BENCH_ERR_IO, "%s", err);
+        if ((st = results_make_parent(o->md_path, e)) != BENCH_OK)
             goto out;
-        }
         if (itera_file_create(o->md_path, &out, &ie) != ITERA_OK) {
             st = bench_fail(e, BENCH_ERR_IO, "%s", ie.msg);
             goto out;
@@ -1226,12 +1224,10 @@ bench_status compare_files(const compare_opts *o, compare_result *res, bench_err
             json_object_set_new(root, "gate", json_pack("{s:f, s:b, s:i}", "fail_above_pct",
                                                         o->fail_above_pct, "passed",
                                                         gate_fail == 0, "failed", gate_fail));
-        int wrc = results_write_atomic(o->json_path, root, err, sizeof err);
+        st = results_write_atomic(o->json_path, root, e);
         json_decref(root);
-        if (wrc != 0) {
-            st = bench_fail(e, BENCH_ERR_IO, "%s", err);
+        if (st != BENCH_OK)
             goto out;
-        }
     }
 
     if (res) {

@@ -646,10 +646,12 @@ bench_status merge_main(int argc, char **argv)
     }
     free(files);
     bench_status rc = BENCH_OK;
-    bool written = results_write_atomic(outp, root, err, sizeof err) == 0;
+    bench_error we;
+    bench_status wst = results_write_atomic(outp, root, &we);
+    bool written = wst == BENCH_OK;
     if (!written) {
-        fprintf(stderr, "itera-bench merge: %s\n", err);
-        rc = BENCH_ERR_IO;
+        fprintf(stderr, "itera-bench merge: %s\n", we.msg);
+        rc = wst;
     }
     json_decref(root);
     fprintf(stderr, "itera-bench merge: %d of %d cells from %d of %d shards %s %s\n",
@@ -686,9 +688,9 @@ bench_status merge_main(int argc, char **argv)
                                sum.total_cells, "present", sum.present_cells, "shards",
                                sum.shard_count, "shards_given", sum.shards_given, "missing",
                                sum.missing, "rerun", sum.rerun);
-        if (!st || results_write_atomic(status, st, err, sizeof err) != 0) {
-            fprintf(stderr, "itera-bench merge: --status: %s\n", st ? err : "out of memory");
-            rc = BENCH_ERR_IO;
+        if (!st || (wst = results_write_atomic(status, st, &we)) != BENCH_OK) {
+            fprintf(stderr, "itera-bench merge: --status: %s\n", st ? we.msg : "out of memory");
+            rc = st ? wst : BENCH_ERR_IO;
         }
         json_decref(st);
     }

@@ -205,10 +205,7 @@ bench_status noise_write(const char *path, const noise_table *t, const machine_i
                                       nf->max_abs_pct, "median_abs_pct", nf->median_abs_pct));
     }
     json_object_set_new(root, "families", fams);
-    char err[1024];
-    int rc = results_write_atomic(path, root, err, sizeof err);
+    bench_status rc = results_write_atomic(path, root, e);
     json_decref(root);
-    if (rc != 0)
-        return bench_fail(e, BENCH_ERR_IO, "%s", err);
-    return BENCH_OK;
+    return rc;
 }

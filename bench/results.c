@@ -70,138 +70,138 @@ static int write_line(int fd, const json_t *obj, size_t *bytes)
     return rc;
 }
 
-int results_make_parent(const char *path, char *err, size_t n)
+bench_status results_make_parent(const char *path, bench_error *e)
 {
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
     if (!slash || slash == dir)
-        return 0;
+        return BENCH_OK;
     *slash = '\0';
     for (char *p = dir + 1;; p++) {
         if (*p == '/' || *p == '\0') {
             char c = *p;
             *p = '\0';
-            if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-                snprintf(err, n, "%s: cannot create folder: %s", dir, strerror(errno));
-                return -1;
-            }
+            if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+                return bench_fail(e, BENCH_ERR_IO, "%s: cannot create folder: %s", dir,
+                                  strerror(errno));
             *p = c;
             if (c == '\0')
                 break;
         }
     }
-    return 0;
+    return BENCH_OK;
 }
 
 /* Opens the journal for writing without following a link in its last component and
  * without blocking (a FIFO would wait for a reader), and refuses anything that is not a
  * regular file: a journal path must never truncate or write through to another file or a
  * device. create: make it if absent, and empty it. Returns the descriptor (O_APPEND), or
- * -1 with err. */
-static int journal_open(const char *path, bool create, char *err, size_t n)
+ * -1 with e (BENCH_ERR_IO). */
+static int journal_open(const char *path, bool create, bench_error *e)
 {
     int fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC |
                             (create ? O_CREAT : 0),
                   0666);
     if (fd < 0) {
         if (errno == ELOOP)
-            snprintf(err, n, "%s: the journal is a symbolic link; refusing to write through it", path);
+            bench_fail(e, BENCH_ERR_IO, "%s: the journal is a symbolic link; refusing to write "
+                       "through it", path);
         else if (errno == ENXIO)
-            snprintf(err, n, "%s: the journal is not a regular file (a FIFO or socket); refusing it", path);
+            bench_fail(e, BENCH_ERR_IO, "%s: the journal is not a regular file (a FIFO or "
+                       "socket); refusing it", path);
         else
-            snprintf(err, n, "%s: cannot open the journal: %s", path, strerror(errno));
+            bench_fail(e, BENCH_ERR_IO, "%s: cannot open the journal: %s", path, strerror(errno));
         return -1;
     }
     struct stat sb;
     int flags = fcntl(fd, F_GETFL);
     if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        snprintf(err, n, "%s: the journal is not a regular file; refusing to write to it", path);
+        bench_fail(e, BENCH_ERR_IO, "%s: the journal is not a regular file; refusing to write to "
+                   "it", path);
         close(fd);
         return -1;
     }
     if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0 || (create && ftruncate(fd, 0) != 0)) {
-        snprintf(err, n, "%s: cannot open the journal: %s", path, strerror(errno));
+        bench_fail(e, BENCH_ERR_IO, "%s: cannot open the journal: %s", path, strerror(errno));
         close(fd);
         return -1;
     }
     return fd;
 }
 
-int journal_create(const char *path, const json_t *header, journal **out, char *err, size_t n)
+bench_status journal_create(const char *path, const json_t *header, journal **out,
+                            bench_error *e)
 {
     *out = NULL;
-    if (results_make_parent(path, err, n) != 0)
-        return -1;
+    bench_status st = results_make_parent(path, e);
+    if (st != BENCH_OK)
+        return st;
     journal *j = calloc(1, sizeof *j);
-    if (!j) {
-        snprintf(err, n, "%s: out of memory", path);
-        return -1;
-    }
+    if (!j)
+        return bench_fail(e, BENCH_ERR_NOMEM, "%s: out of memory", path);
     snprintf(j->path, sizeof j->path, "%s", path);
-    j->fd = journal_open(path, true, err, n);
+    j->fd = journal_open(path, true, e);
     if (j->fd < 0) {
         free(j);
-        return -1;
+        return BENCH_ERR_IO;
     }
     size_t bytes;
     if (write_line(j->fd, header, &bytes) != 0) {
         /* no journal rather than one without a whole header (--resume would refuse it) */
-        snprintf(err, n, "%s: cannot write the journal: %s", path, strerror(errno));
+        st = bench_fail(e, BENCH_ERR_IO, "%s: cannot write the journal: %s", path,
+                        strerror(errno));
         close(j->fd);
         unlink(path);
         free(j);
-        return -1;
+        return st;
     }
     j->size = (off_t)bytes;
     *out = j;
-    return 0;
+    return BENCH_OK;
 }
 
-int journal_reopen(const char *path, long valid_bytes, journal **out, char *err, size_t n)
+bench_status journal_reopen(const char *path, long valid_bytes, journal **out, bench_error *e)
 {
     *out = NULL;
     journal *j = calloc(1, sizeof *j);
-    if (!j) {
-        snprintf(err, n, "%s: out of memory", path);
-        return -1;
-    }
+    if (!j)
+        return bench_fail(e, BENCH_ERR_NOMEM, "%s: out of memory", path);
     snprintf(j->path, sizeof j->path, "%s", path);
-    j->fd = journal_open(path, false, err, n);
+    j->fd = journal_open(path, false, e);
     if (j->fd < 0) {
         free(j);
-        return -1;
+        return BENCH_ERR_IO;
     }
     j->size = (off_t)valid_bytes;
     if (ftruncate(j->fd, (off_t)valid_bytes) != 0 || fsync(j->fd) != 0) {
-        snprintf(err, n, "%s: cannot reopen the journal: %s", path, strerror(errno));
+        bench_status st = bench_fail(e, BENCH_ERR_IO, "%s: cannot reopen the journal: %s", path,
+                                     strerror(errno));
         if (j->fd >= 0)
             close(j->fd);
         free(j);
-        return -1;
+        return st;
     }
     *out = j;
-    return 0;
+    return BENCH_OK;
 }
 
-int journal_append(journal *j, const json_t *entry, char *err, size_t n)
+bench_status journal_append(journal *j, const json_t *entry, bench_error *e)
 {
-    if (j->broken) {
-        snprintf(err, n, "%s: not appended: the journal could not be repaired after an earlier "
-                 "failed write", j->path);
-        return -1;
-    }
+    if (j->broken)
+        return bench_fail(e, BENCH_ERR_IO, "%s: not appended: the journal could not be repaired "
+                          "after an earlier failed write", j->path);
     size_t bytes;
     if (write_line(j->fd, entry, &bytes) != 0) {
-        int e = errno;
+        int saved = errno;
         /* Cut the torn (or not durable) line off, so later lines follow whole ones. */
         if (ftruncate(j->fd, j->size) != 0 || fsync(j->fd) != 0)
             j->broken = true;
-        snprintf(err, n, "%s: cannot append to the journal: %s", j->path, strerror(e));
-        return -1;
+        return bench_fail(e, BENCH_ERR_IO, "%s: cannot append to the journal: %s", j->path,
+                          strerror(saved));
     }
     j->size += (off_t)bytes;
-    return 0;
+    return BENCH_OK;
 }
 
 int journal_close(journal *j)
@@ -213,7 +213,7 @@ int journal_close(journal *j)
     return rc;
 }
 
-int journal_read(const char *path, journal_data *out, bool *missing, char *err, size_t n)
+bench_status journal_read(const char *path, journal_data *out, bool *missing, bench_error *e)
 {
     memset(out, 0, sizeof *out);
     if (missing)
@@ -225,8 +225,7 @@ int journal_read(const char *path, journal_data *out, bool *missing, char *err, 
         struct stat sb;
         if (missing)
             *missing = lstat(path, &sb) != 0 && errno == ENOENT;
-        snprintf(err, n, "%s (reading the journal)", ie.msg);
-        return -1;
+        return bench_fail(e, BENCH_ERR_INPUT, "%s (reading the journal)", ie.msg);
     }
     if (len == 0) {
         /* a run killed between creating the journal and writing its header: nothing was
@@ -234,16 +233,16 @@ int journal_read(const char *path, journal_data *out, bool *missing, char *err, 
         free(buf);
         if (missing)
             *missing = true;
-        snprintf(err, n, "%s: empty journal (a run killed before its header was written)", path);
-        return -1;
+        return bench_fail(e, BENCH_ERR_INPUT, "%s: empty journal (a run killed before its header "
+                          "was written)", path);
     }
-    int rc = journal_parse(path, buf, len, out, err, n);
+    bench_status rc = journal_parse(path, buf, len, out, e);
     free(buf);
     return rc;
 }
 
-int journal_parse(const char *path, const char *buf, size_t len, journal_data *out, char *err,
-                  size_t n)
+bench_status journal_parse(const char *path, const char *buf, size_t len, journal_data *out,
+                           bench_error *e)
 {
     memset(out, 0, sizeof *out);
     out->cells = json_object();
@@ -261,10 +260,10 @@ int journal_parse(const char *path, const char *buf, size_t len, journal_data *o
         json_t *obj = json_loadb(line, (size_t)(nl - line), JSON_REJECT_DUPLICATES, &je);
         if (lineno == 1) {
             if (!obj || !json_is_object(obj) || !json_object_get(obj, RES_JOURNAL)) {
-                snprintf(err, n, "%s:1: not an itera-bench journal (no header line)", path);
                 json_decref(obj);
                 journal_data_free(out);
-                return -1;
+                return bench_fail(e, BENCH_ERR_INPUT, "%s:1: not an itera-bench journal (no "
+                                  "header line)", path);
             }
             out->header = obj;
         } else {
@@ -284,11 +283,10 @@ int journal_parse(const char *path, const char *buf, size_t len, journal_data *o
         out->valid_bytes = (long)(line - buf);
     }
     if (!out->header) {
-        snprintf(err, n, "%s: empty journal (no header line)", path);
         journal_data_free(out);
-        return -1;
+        return bench_fail(e, BENCH_ERR_INPUT, "%s: empty journal (no header line)", path);
     }
-    return 0;
+    return BENCH_OK;
 }
 
 void journal_data_free(journal_data *d)
@@ -399,15 +397,14 @@ json_t *results_assemble(const json_t *context, const char *const *names, int n,
     return root;
 }
 
-int results_write_atomic(const char *path, const json_t *root, char *err, size_t n)
+bench_status results_write_atomic(const char *path, const json_t *root, bench_error *e)
 {
-    if (results_make_parent(path, err, n) != 0)
-        return -1;
+    bench_status bst = results_make_parent(path, e);
+    if (bst != BENCH_OK)
+        return bst;
     char *s = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
-    if (!s) {
-        snprintf(err, n, "%s: cannot serialise the results", path);
-        return -1;
-    }
+    if (!s)
+        return bench_fail(e, BENCH_ERR_IO, "%s: cannot serialise the results", path);
     itera_error ie;
     itera_file *f;
     itera_status st = itera_file_create(path, &f, &ie);
@@ -417,9 +414,7 @@ int results_write_atomic(const char *path, const json_t *root, char *err, size_t
         st = itera_file_commit(f, &ie);
     }
     free(s);
-    if (st != ITERA_OK) {
-        snprintf(err, n, "%s", ie.msg);
-        return -1;
-    }
-    return 0;
+    if (st != ITERA_OK)
+        return bench_fail(e, BENCH_ERR_IO, "%s", ie.msg);
+    return BENCH_OK;
 }

@@ -37,6 +37,7 @@
 #include <jansson.h>
 
 #include "gbench.h"
+#include "status.h"
 
 #define JOURNAL_VERSION 1
 
@@ -44,16 +45,19 @@
 
 typedef struct journal journal;
 
+/* Writers return BENCH_OK, or BENCH_ERR_IO (BENCH_ERR_NOMEM) with one line in e. */
+
 /* Creates (truncates) path and writes the header line. */
-int journal_create(const char *path, const json_t *header, journal **out, char *err, size_t n);
+bench_status journal_create(const char *path, const json_t *header, journal **out,
+                            bench_error *e);
 /* Reopens an existing journal for appending after --resume: cuts the file to valid_bytes
  * (journal_data.valid_bytes: the end of its last complete line) first. */
-int journal_reopen(const char *path, long valid_bytes, journal **out, char *err, size_t n);
+bench_status journal_reopen(const char *path, long valid_bytes, journal **out, bench_error *e);
 /* Appends one object as one line; flushed and fsync'd before returning. When the write or
  * the fsync fails, the line is cut off again (the journal ends after its last whole line)
- * and -1 returned; when even that fails, every later append is refused, so no line ever
- * follows a torn one. */
-int journal_append(journal *j, const json_t *entry, char *err, size_t n);
+ * and BENCH_ERR_IO returned; when even that fails, every later append is refused, so no
+ * line ever follows a torn one. */
+bench_status journal_append(journal *j, const json_t *entry, bench_error *e);
 /* Closes the journal: 0, or -1 (errno set) when close failed (then what was appended may
  * not be on disk). NULL is a no-op. */
 int journal_close(journal *j);
@@ -70,13 +74,13 @@ typedef struct journal_data {
     long valid_bytes;   /* offset just after the last complete line */
 } journal_data;
 
-/* Reads path. Returns 0; -1 with err when it cannot be read or its first line is not a
- * journal header (*missing set when the file does not exist or is empty: a run killed
- * between creating it and writing its header journaled nothing). */
-int journal_read(const char *path, journal_data *out, bool *missing, char *err, size_t n);
+/* Reads path. Returns BENCH_OK; BENCH_ERR_INPUT with e when it cannot be read or its first
+ * line is not a journal header (*missing set when the file does not exist or is empty: a
+ * run killed between creating it and writing its header journaled nothing). */
+bench_status journal_read(const char *path, journal_data *out, bool *missing, bench_error *e);
 /* The same over the journal's bytes buf[len] (path names it in messages). */
-int journal_parse(const char *path, const char *buf, size_t len, journal_data *out, char *err,
-                  size_t n);
+bench_status journal_parse(const char *path, const char *buf, size_t len, journal_data *out,
+                           bench_error *e);
 void journal_data_free(journal_data *d);
 
 /* ---- Entries ---- */
@@ -102,9 +106,9 @@ json_t *results_assemble(const json_t *context, const char *const *names, int n,
 /* Writes root to path with itera_write_file (temporary file, fsync, rename over path, fsync
  * the folder; refuses a path that is not a regular file).
  * Creates the missing parent folders first. */
-int results_write_atomic(const char *path, const json_t *root, char *err, size_t n);
+bench_status results_write_atomic(const char *path, const json_t *root, bench_error *e);
 
 /* mkdir -p of the folder holding path. */
-int results_make_parent(const char *path, char *err, size_t n);
+bench_status results_make_parent(const char *path, bench_error *e);
 
 #endif

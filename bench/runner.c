@@ -87,7 +87,7 @@ typedef struct runner {
     /* --serve: cells the driver asked for */
     bool *requested;
     progress prog;
-    char err[ERRN];
+    bench_error err;        /* the journal's append error */
 } runner;
 
 static double mono_s(void)
@@ -209,9 +209,9 @@ static void flush_cell(runner *r, int i)
         json_decref(entry);
         return;
     }
-    if (journal_append(r->jr, entry, r->err, sizeof r->err) != 0) {
+    if (journal_append(r->jr, entry, &r->err) != BENCH_OK) {
         if (!r->journal_failed)
-            progress_note(&r->prog, "itera-bench: %s", r->err);
+            progress_note(&r->prog, "itera-bench: %s", r->err.msg);
         r->journal_failed = true;
     } else {
         g_kept = g_kept + 1;
@@ -824,9 +824,11 @@ static bench_status load_journal(sweep *s)
     runner *r = &s->r;
     if (o->resume) {
         bool missing = false;
-        if (journal_read(s->jpath, &s->jd, &missing, s->msg, sizeof s->msg) != 0) {
+        bench_error je;
+        bench_status jst = journal_read(s->jpath, &s->jd, &missing, &je);
+        if (jst != BENCH_OK) {
             if (!missing)
-                return bench_fail(s->err, BENCH_ERR_INPUT, "--resume: %s", s->msg);
+                return bench_fail(s->err, jst, "--resume: %s", je.msg);
             fprintf(stderr, "itera-bench: --resume: no journal at %s; running every cell\n",
                     s->jpath);
         } else {
@@ -941,9 +943,7 @@ static bench_status probe_machine(sweep *s)
     ctx_set(s->context, CTX_CONTENTION, load_rule_describe(&r->load_rule, rule, sizeof rule));
 
     if (s->resumed) {
-        if (journal_reopen(s->jpath, s->jd.valid_bytes, &r->jr, s->msg, sizeof s->msg) != 0)
-            return bench_fail(s->err, BENCH_ERR_IO, "%s", s->msg);
-        return BENCH_OK;
+        return journal_reopen(s->jpath, s->jd.valid_bytes, &r->jr, s->err);
     }
     json_t *h = json_pack("{s:i, s:s, s:s, s:i, s:O}", RES_JOURNAL, JOURNAL_VERSION,
                           "platform", s->pl.name, "profile", s->pr.name, "cells", s->ncells,
@@ -953,11 +953,9 @@ static bench_status probe_machine(sweep *s)
     json_t *sig = run_signature(&s->pr, o);
     json_object_update(h, sig);
     json_decref(sig);
-    int jrc = journal_create(s->jpath, h, &r->jr, s->msg, sizeof s->msg);
+    bench_status jrc = journal_create(s->jpath, h, &r->jr, s->err);
     json_decref(h);
-    if (jrc != 0)
-        return bench_fail(s->err, BENCH_ERR_IO, "%s", s->msg);
-    return BENCH_OK;
+    return jrc;
 }
 
 /* --serve (runner.h): one cell per request line, each run alone through Google Benchmark
@@ -1165,8 +1163,9 @@ static bench_status finish(sweep *s)
     json_object_set_new(s->root, RES_FILTERED_OUT, left_out);
     peak_suspects(s->root, rc_ctx);
     shard_results_add(s->root, &s->shard);
-    if (results_write_atomic(s->out, s->root, s->msg, sizeof s->msg) != 0)
-        return bench_fail(s->err, BENCH_ERR_IO, "%s", s->msg);
+    bench_status wst = results_write_atomic(s->out, s->root, s->err);
+    if (wst != BENCH_OK)
+        return wst;
 
     int failed = 0;
     const char *first_fail = NULL, *first_msg = NULL;

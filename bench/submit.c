@@ -330,8 +330,9 @@ static char *merge_script(const sweep *s)
 /* Writes text to path atomically (the engine's atomic write), its folders made first. */
 static int write_text(const char *path, const char *text, char *err, size_t n)
 {
-    if (results_make_parent(path, err, n) != 0)
-        return -1;
+    bench_error be;
+    if (results_make_parent(path, &be) != BENCH_OK)
+        return bench_fail_msg(err, n, "%s", be.msg);
     itera_error ie;
     if (itera_write_file(path, text, strlen(text), &ie) != ITERA_OK) {
         snprintf(err, n, "%s", ie.msg);
@@ -590,7 +591,10 @@ static int record_submission(const sweep *s, json_t *sj, const char *tasks, cons
                                           "array_job", array_id, "merge_job",
                                           merge_id ? merge_id : ""));
     snprintf(path, sizeof path, "%s/sweep.json", s->dir);
-    return results_write_atomic(path, sj, err, n);
+    bench_error be;
+    if (results_write_atomic(path, sj, &be) != BENCH_OK)
+        return bench_fail_msg(err, n, "%s", be.msg);
+    return 0;
 }
 
 /* Submits the array (tasks "0-3" or "1,3") and the merge after it. */
@@ -1055,7 +1059,10 @@ static int submit_cmd(int argc, char **argv)
     }
     json_t *sj = sweep_json(&s);
     snprintf(path, sizeof path, "%s/logs/.keep", s.dir);
-    int wrc = results_make_parent(path, err, sizeof err);
+    bench_error be;
+    int wrc = 0;
+    if (results_make_parent(path, &be) != BENCH_OK)
+        wrc = bench_fail_msg(err, sizeof err, "%s", be.msg);
     if (wrc == 0) {
         snprintf(path, sizeof path, "%s/sweep.sbatch", s.dir);
         wrc = write_text(path, arr, err, sizeof err);

@@ -7,8 +7,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     journal_data d;
-    char err[1024];
-    if (journal_parse("fuzz.journal", (const char *)data, size, &d, err, sizeof err) != 0) return 0;
+    bench_error err;
+    if (journal_parse("fuzz.journal", (const char *)data, size, &d, &err) != BENCH_OK) return 0;
     size_t n = json_object_size(d.cells);
     const char **names = malloc((n ? n : 1) * sizeof *names);
     if (names) {

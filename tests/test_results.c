@@ -18,7 +18,7 @@
 
 #include "results.h"
 
-static char err[1024];
+static bench_error err;
 static char dir[256];
 
 static int setup(void **state)
@@ -66,7 +66,7 @@ static json_t *cell(const char *name, double t)
 
 static void append(journal *j, json_t *e)
 {
-    assert_int_equal(journal_append(j, e, err, sizeof err), 0);
+    assert_int_equal(journal_append(j, e, &err), BENCH_OK);
     json_decref(e);
 }
 
@@ -77,7 +77,7 @@ static void test_journal_roundtrip(void **state)
     snprintf(path, sizeof path, "%s/sub/dir/r.json.journal", dir); /* parents are created */
     json_t *h = header();
     journal *j;
-    assert_int_equal(journal_create(path, h, &j, err, sizeof err), 0);
+    assert_int_equal(journal_create(path, h, &j, &err), BENCH_OK);
     json_decref(h);
     append(j, cell("a", 1.0));
     append(j, cell("b", 2.0));
@@ -85,7 +85,7 @@ static void test_journal_roundtrip(void **state)
 
     journal_data d;
     bool missing;
-    assert_int_equal(journal_read(path, &d, &missing, err, sizeof err), 0);
+    assert_int_equal(journal_read(path, &d, &missing, &err), BENCH_OK);
     assert_int_equal(d.entries, 2);
     assert_false(d.partial_tail);
     assert_string_equal(json_string_value(json_object_get(d.header, "platform")), "embedded");
@@ -95,10 +95,10 @@ static void test_journal_roundtrip(void **state)
 
     /* A fresh journal_create truncates. */
     h = header();
-    assert_int_equal(journal_create(path, h, &j, err, sizeof err), 0);
+    assert_int_equal(journal_create(path, h, &j, &err), BENCH_OK);
     json_decref(h);
     journal_close(j);
-    assert_int_equal(journal_read(path, &d, &missing, err, sizeof err), 0);
+    assert_int_equal(journal_read(path, &d, &missing, &err), BENCH_OK);
     assert_int_equal(d.entries, 0);
     journal_data_free(&d);
 }
@@ -110,24 +110,24 @@ static void test_journal_missing_and_bad(void **state)
     journal_data d;
     bool missing;
     snprintf(path, sizeof path, "%s/none.journal", dir);
-    assert_int_equal(journal_read(path, &d, &missing, err, sizeof err), -1);
+    assert_int_equal(journal_read(path, &d, &missing, &err), BENCH_ERR_INPUT);
     assert_true(missing);
-    assert_non_null(strstr(err, path));
+    assert_non_null(strstr(err.msg, path));
 
     snprintf(path, sizeof path, "%s/bad.journal", dir);
     FILE *f = fopen(path, "w");
     fputs("{\"not\": \"a journal\"}\n", f);
     fclose(f);
-    assert_int_equal(journal_read(path, &d, &missing, err, sizeof err), -1);
+    assert_int_equal(journal_read(path, &d, &missing, &err), BENCH_ERR_INPUT);
     assert_false(missing);
-    assert_non_null(strstr(err, "not an itera-bench journal"));
+    assert_non_null(strstr(err.msg, "not an itera-bench journal"));
 
     /* empty: a run killed between creating the journal and writing its header (kill-anywhere):
      * nothing was journaled, so --resume runs every cell instead of refusing */
     snprintf(path, sizeof path, "%s/empty.journal", dir);
     f = fopen(path, "w");
     fclose(f);
-    assert_int_equal(journal_read(path, &d, &missing, err, sizeof err), -1);
+    assert_int_equal(journal_read(path, &d, &missing, &err), BENCH_ERR_INPUT);
     assert_true(missing);
 }
 
@@ -140,7 +140,7 @@ static void test_journal_partial_tail_and_resume(void **state)
     snprintf(path, sizeof path, "%s/k.journal", dir);
     json_t *h = header();
     journal *j;
-    assert_int_equal(journal_create(path, h, &j, err, sizeof err), 0);
+    assert_int_equal(journal_create(path, h, &j, &err), BENCH_OK);
     json_decref(h);
     append(j, cell("a", 1.0));
     append(j, cell("a", 5.0)); /* a duplicate: the first one wins */
@@ -150,7 +150,7 @@ static void test_journal_partial_tail_and_resume(void **state)
     fclose(f);
 
     journal_data d;
-    assert_int_equal(journal_read(path, &d, NULL, err, sizeof err), 0);
+    assert_int_equal(journal_read(path, &d, NULL, &err), BENCH_OK);
     assert_int_equal(d.entries, 1);
     assert_int_equal(d.duplicates, 1);
     assert_true(d.partial_tail);
@@ -158,11 +158,11 @@ static void test_journal_partial_tail_and_resume(void **state)
     long valid = d.valid_bytes;
     journal_data_free(&d);
 
-    assert_int_equal(journal_reopen(path, valid, &j, err, sizeof err), 0);
+    assert_int_equal(journal_reopen(path, valid, &j, &err), BENCH_OK);
     append(j, cell("b", 2.0));
     append(j, cell("c", 3.0));
     journal_close(j);
-    assert_int_equal(journal_read(path, &d, NULL, err, sizeof err), 0);
+    assert_int_equal(journal_read(path, &d, NULL, &err), BENCH_OK);
     assert_int_equal(d.entries, 3);
     assert_false(d.partial_tail);
     assert_int_equal(d.bad_lines, 0);
@@ -233,7 +233,7 @@ static void test_atomic_write(void **state)
     snprintf(path, sizeof path, "%s/out/embedded/ci.json", dir);
     json_t *root = json_pack("{s:{s:s}, s:[{s:s}]}", "context", "itera_profile", "ci",
                              "benchmarks", "name", "a");
-    assert_int_equal(results_write_atomic(path, root, err, sizeof err), 0);
+    assert_int_equal(results_write_atomic(path, root, &err), BENCH_OK);
     json_error_t je;
     json_t *back = json_load_file(path, 0, &je);
     assert_non_null(back);
@@ -242,7 +242,7 @@ static void test_atomic_write(void **state)
 
     /* Replacing keeps a valid file and leaves no temporary behind. */
     json_object_set_new(root, "extra", json_true());
-    assert_int_equal(results_write_atomic(path, root, err, sizeof err), 0);
+    assert_int_equal(results_write_atomic(path, root, &err), BENCH_OK);
     back = json_load_file(path, 0, &je);
     assert_true(json_equal(root, back));
     json_decref(back);
@@ -260,8 +260,8 @@ static void test_atomic_write(void **state)
 
     /* An unwritable destination is an error naming it. */
     root = json_object();
-    assert_int_equal(results_write_atomic("/proc/itera-nope/x.json", root, err, sizeof err), -1);
-    assert_non_null(strstr(err, "/proc/itera-nope"));
+    assert_int_equal(results_write_atomic("/proc/itera-nope/x.json", root, &err), BENCH_ERR_IO);
+    assert_non_null(strstr(err.msg, "/proc/itera-nope"));
     json_decref(root);
 }
 
