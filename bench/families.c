@@ -83,49 +83,56 @@ static double peak_rss_mb(bool use_hwm)
 
 /* ---- the environment ---- */
 
-int fam_model(fam_env *e, itera_quant q, const itera_model **out, char *err, size_t n)
+bench_status fam_model(fam_env *e, itera_quant q, const itera_model **out, bench_error *err)
 {
     if (!e->models[q]) {
         itera_error ie = { { 0 } };
         itera_status s = e->model_dir
                              ? itera_model_load(e->model_dir, q, &e->models[q], &ie)
                              : itera_model_synthetic(e->seed, q, &e->models[q], &ie);
-        if (s != ITERA_OK) {
-            snprintf(err, n, "%s model%s%s: %s", itera_quant_name(q),
-                     e->model_dir ? " " : "", e->model_dir ? e->model_dir : "", ie.msg);
-            return -1;
-        }
+        if (s != ITERA_OK)
+            return bench_fail(err, s == ITERA_ERR_NOMEM ? BENCH_ERR_NOMEM : BENCH_ERR_INPUT,
+                              "%s model%s%s: %s", itera_quant_name(q), e->model_dir ? " " : "",
+                              e->model_dir ? e->model_dir : "", ie.msg);
     }
     *out = e->models[q];
+    return BENCH_OK;
+}
+
+/* fam_model for the file's (char *err, size_t n) helpers. */
+static int fam_model_msg(fam_env *e, itera_quant q, const itera_model **out, char *err,
+                         size_t n)
+{
+    bench_error be;
+    if (fam_model(e, q, out, &be) != BENCH_OK)
+        return bench_fail_msg(err, n, "%s", be.msg);
     return 0;
 }
 
-int fam_env_init(fam_env *e, char *err, size_t n)
+bench_status fam_env_init(fam_env *e, bench_error *err)
 {
     if (!caller_affinity_saved && pin_save_self(&caller_affinity) == 0)
         caller_affinity_saved = true;
     const itera_model *m;
-    if (fam_model(e, ITERA_QUANT_REFERENCE, &m, err, n) != 0)
-        return -1;
+    bench_status st = fam_model(e, ITERA_QUANT_REFERENCE, &m, err);
+    if (st != BENCH_OK)
+        return st;
     const itera_config *cf = itera_model_config(m);
     e->acc_seq = cf->max_seq_length < FAM_ACC_SEQ ? cf->max_seq_length : FAM_ACC_SEQ;
     e->acc_tokens = malloc((size_t)FAM_ACC_BATCH * (size_t)e->acc_seq * sizeof(int32_t));
-    if (!e->acc_tokens) {
-        snprintf(err, n, "out of memory");
-        return -1;
-    }
+    if (!e->acc_tokens)
+        return bench_fail(err, BENCH_ERR_NOMEM, "out of memory");
     fill_tokens(e->acc_tokens, (size_t)FAM_ACC_BATCH * (size_t)e->acc_seq, cf->vocab_size,
                 FAM_ACC_SEED);
     e->rss_reset_ok = rss_reset();
     e->text_seq = cf->max_seq_length;
     if (e->text_accuracy) {
         bench_error be = {{0}};
-        if (textacc_open(&e->texts, e->model_dir, cf->vocab_size, &be) != BENCH_OK) {
-            snprintf(err, n, "%.500s", be.msg);
-            return -1;
-        }
+        st = textacc_open(&e->texts, e->model_dir, cf->vocab_size, &be);
+        if (st != BENCH_OK)
+            return bench_fail(err, st, "%.500s", be.msg);
     }
-    return 0;
+    return BENCH_OK;
 }
 
 void fam_env_free(fam_env *e)
@@ -142,25 +149,24 @@ void fam_env_free(fam_env *e)
     textacc_free(&e->texts);
 }
 
-int fam_cell_check(fam_env *e, const bench_cell *c, char *err, size_t n)
+bench_status fam_cell_check(fam_env *e, const bench_cell *c, bench_error *err)
 {
     if (c->family == BENCH_SCAN)
-        return 0;
+        return BENCH_OK;
     const itera_model *m;
-    if (fam_model(e, ITERA_QUANT_REFERENCE, &m, err, n) != 0)
-        return -1;
+    bench_status st = fam_model(e, ITERA_QUANT_REFERENCE, &m, err);
+    if (st != BENCH_OK)
+        return st;
     int maxlen = itera_model_config(m)->max_seq_length;
-    if (c->family == BENCH_PREFILL && c->seq > maxlen) {
-        snprintf(err, n, "%s: seq %d is longer than the model's max_seq_length %d (prefill "
-                 "lengths: seq = 1..%d)", c->name, c->seq, maxlen, maxlen);
-        return -1;
-    }
-    if (c->family == BENCH_DECODE && c->steps > maxlen) {
-        snprintf(err, n, "%s: steps %d is more than the model's max_seq_length %d (decode "
-                 "steps: steps = 1..%d)", c->name, c->steps, maxlen, maxlen);
-        return -1;
-    }
-    return 0;
+    if (c->family == BENCH_PREFILL && c->seq > maxlen)
+        return bench_fail(err, BENCH_ERR_INPUT, "%s: seq %d is longer than the model's "
+                          "max_seq_length %d (prefill lengths: seq = 1..%d)", c->name, c->seq,
+                          maxlen, maxlen);
+    if (c->family == BENCH_DECODE && c->steps > maxlen)
+        return bench_fail(err, BENCH_ERR_INPUT, "%s: steps %d is more than the model's "
+                          "max_seq_length %d (decode steps: steps = 1..%d)", c->name, c->steps,
+                          maxlen, maxlen);
+    return BENCH_OK;
 }
 
 /* A context on model m with the cell's kernel and threads, workers bound per plan.
@@ -203,7 +209,7 @@ static const float *fp32_ref(fam_env *e, itera_kernel k, int threads, const pin_
         return NULL;
     }
     const itera_model *m;
-    if (fam_model(e, ITERA_QUANT_REFERENCE, &m, err, n) != 0)
+    if (fam_model_msg(e, ITERA_QUANT_REFERENCE, &m, err, n) != 0)
         return NULL;
     int V = itera_model_config(m)->vocab_size;
     size_t count = (size_t)FAM_ACC_BATCH * (size_t)e->acc_seq * (size_t)V;
@@ -276,7 +282,8 @@ static int text_accuracy(fam_env *e, itera_quant q, char *err, size_t n)
     if (!e->text_accuracy || !e->texts.count || e->textres[q].done)
         return 0;
     const itera_model *mr, *mq;
-    if (fam_model(e, ITERA_QUANT_FP32, &mr, err, n) != 0 || fam_model(e, q, &mq, err, n) != 0)
+    if (fam_model_msg(e, ITERA_QUANT_FP32, &mr, err, n) != 0 ||
+        fam_model_msg(e, q, &mq, err, n) != 0)
         return -1;
     const itera_config *cf = itera_model_config(mr);
     itera_ctx_opts o = { .threads = 1, .max_batch = 1, .kernel = ITERA_KERNEL_SEQUENTIAL };
@@ -465,7 +472,7 @@ static void prepare(fam_cell *fc)
         fc->work_per_iter = 1;
         fc->flops_per_iter = itera_scan_bench_flops(fc->scan);
     } else {
-        if (fam_model(e, c->quant, &m, err, n) != 0)
+        if (fam_model_msg(e, c->quant, &m, err, n) != 0)
             goto fail;
         const itera_config *cf = itera_model_config(m);
         int V = cf->vocab_size;
@@ -696,31 +703,30 @@ void fam_bench(gb_state *st, void *user)
     }
 }
 
-int fam_binding_check(fam_env *e, int threads, char *cpus, size_t cpus_n, char *isa,
-                      size_t isa_n, char *err, size_t n)
+bench_status fam_binding_check(fam_env *e, int threads, char *cpus, size_t cpus_n, char *isa,
+                               size_t isa_n, bench_error *err)
 {
     pin_plan plan;
-    bench_error pe;
-    if (pin_plan_make(e->topo, threads, e->binding, e->oversubscribe, &plan, &pe) != BENCH_OK)
-        return bench_fail_msg(err, n, "%s", pe.msg);
+    bench_status st = pin_plan_make(e->topo, threads, e->binding, e->oversubscribe, &plan, err);
+    if (st != BENCH_OK)
+        return st;
     const itera_model *m;
-    if (fam_model(e, ITERA_QUANT_REFERENCE, &m, err, n) != 0)
-        return -1;
+    if ((st = fam_model(e, ITERA_QUANT_REFERENCE, &m, err)) != BENCH_OK)
+        return st;
     pin_ctx *pc = malloc(sizeof *pc);
-    if (!pc) {
-        snprintf(err, n, "out of memory");
-        return -1;
-    }
+    if (!pc)
+        return bench_fail(err, BENCH_ERR_NOMEM, "out of memory");
     pin_ctx_init(pc, &plan);
     itera_ctx *ctx = NULL;
-    if (make_ctx(m, ITERA_KERNEL_REFERENCE, threads, 1, pc, &ctx, err, n) != 0) {
+    char msg[sizeof err->msg];
+    if (make_ctx(m, ITERA_KERNEL_REFERENCE, threads, 1, pc, &ctx, msg, sizeof msg) != 0) {
         free(pc);
-        return -1;
+        return bench_fail(err, BENCH_ERR_SYSTEM, "%s", msg);
     }
     pin_ctx_cpus(pc, cpus, cpus_n);
     snprintf(isa, isa_n, "%s", itera_ctx_isa(ctx));
     itera_ctx_free(ctx);
     free(pc);
     restore_caller();
-    return 0;
+    return BENCH_OK;
 }

@@ -131,15 +131,18 @@ struct fam_cell {
 };
 
 /* Checks the model can be made (loads the FP32 one) and fills the accuracy input.
- * Returns 0, or -1 with err. */
-int fam_env_init(fam_env *e, char *err, size_t n);
+ * Returns BENCH_OK, or with err BENCH_ERR_INPUT (the model or its texts cannot be
+ * loaded) or BENCH_ERR_NOMEM. */
+bench_status fam_env_init(fam_env *e, bench_error *err);
 void fam_env_free(fam_env *e);
-/* The model for quant q (made on first use, kept). */
-int fam_model(fam_env *e, itera_quant q, const itera_model **out, char *err, size_t n);
+/* The model for quant q (made on first use, kept). BENCH_ERR_INPUT when it cannot be
+ * loaded or made, BENCH_ERR_NOMEM. */
+bench_status fam_model(fam_env *e, itera_quant q, const itera_model **out, bench_error *err);
 
 /* Checks a cell against the model and the platform before the run (e.g. prefill seq
- * beyond the model's max_seq_length). Returns 0 or -1 with err naming the value. */
-int fam_cell_check(fam_env *e, const bench_cell *c, char *err, size_t n);
+ * beyond the model's max_seq_length). Returns BENCH_OK or BENCH_ERR_INPUT with err naming
+ * the value. */
+bench_status fam_cell_check(fam_env *e, const bench_cell *c, bench_error *err);
 
 void fam_cell_init(fam_cell *fc, fam_env *e, const bench_cell *c, int index);
 /* The GB function of every family: user is a fam_cell*. */
@@ -160,8 +163,9 @@ cpu_share cpu_share_of(double cpu_s, double spin_s, double wall_s, int cores);
 
 /* One context on the FP32 model with `threads` workers bound per plan: reads back the
  * workers' CPUs ("0,1" into cpus) and the ISA path (into isa). For the run's context.
- * Returns 0, or -1 with err (a binding that did not take). */
-int fam_binding_check(fam_env *e, int threads, char *cpus, size_t cpus_n, char *isa,
-                      size_t isa_n, char *err, size_t n);
+ * Returns BENCH_OK, or BENCH_ERR_SYSTEM with err (a binding that did not take; the
+ * plan's and the model's own statuses as pin_plan_make and fam_model give them). */
+bench_status fam_binding_check(fam_env *e, int threads, char *cpus, size_t cpus_n, char *isa,
+                               size_t isa_n, bench_error *err);
 
 #endif

@@ -696,12 +696,12 @@ static bench_status plan_cells(sweep *s)
     env->text_accuracy = s->pr.text_accuracy;
     env->peak_slots = s->plan.slots;
     env->run_cores = s->pl.cores > 0 && s->pl.cores < s->plan.slots ? s->pl.cores : s->plan.slots;
-    if (fam_env_init(env, s->msg, sizeof s->msg) != 0)
-        return bench_fail(s->err, BENCH_ERR_INPUT, "%s", s->msg);
+    if ((st = fam_env_init(env, s->err)) != BENCH_OK)
+        return st;
     s->env_ready = true;
     for (int i = 0; i < s->ncells; i++)
-        if (fam_cell_check(env, &s->cells[i], s->msg, sizeof s->msg) != 0)
-            return bench_fail(s->err, BENCH_ERR_INPUT, "profile %s: %s", s->pr.name, s->msg);
+        if ((st = fam_cell_check(env, &s->cells[i], &be)) != BENCH_OK)
+            return bench_fail(s->err, st, "profile %s: %s", s->pr.name, be.msg);
 
     run_strings(o->model_dir, env->seed, s->model_text, sizeof s->model_text, s->git_text,
                 sizeof s->git_text, s->compiler_text, sizeof s->compiler_text);
@@ -924,11 +924,12 @@ static bench_status probe_machine(sweep *s)
         }
     }
     s->env.peak = s->peakp;
+    bench_status st;
     char cpus[512] = "", isa[64] = "";
     if (r->total_todo > 0 &&
-        fam_binding_check(&s->env, s->pl.threads, cpus, sizeof cpus, isa, sizeof isa, s->msg,
-                          sizeof s->msg) != 0)
-        return bench_fail(s->err, BENCH_ERR_SYSTEM, "platform %s: %s", s->pl.name, s->msg);
+        (st = fam_binding_check(&s->env, s->pl.threads, cpus, sizeof cpus, isa, sizeof isa,
+                                &be)) != BENCH_OK)
+        return bench_fail(s->err, st, "platform %s: %s", s->pl.name, be.msg);
     if (!s->context) {
         ctx_inputs in = { .machine = &s->machine, .pl = &s->pl, .pr = &s->pr, .topo = s->topo, .emulated = o->emulate,
                           .worker_cpus = cpus, .counters_desc = s->ctr_desc, .peak = s->peakp,
