@@ -271,11 +271,11 @@ bench_status report_main(int argc, char **argv)
         return BENCH_ERR_INPUT;
     }
     rset set;
-    char err[1400];
-    bench_status rc = rset_load(&set, paths, np, err, sizeof err);
+    bench_error err;
+    bench_status rc = rset_load(&set, paths, np, &err);
     free(paths);
     if (rc != BENCH_OK) {
-        fprintf(stderr, "report: %s\n", err);
+        fprintf(stderr, "report: %s\n", err.msg);
         return rc;
     }
     int only = -1, n_only = 0;

@@ -468,7 +468,7 @@ static int disambiguate_builds(rset *s)
     return 0;
 }
 
-bench_status rset_load(rset *s, const char *const *paths_in, int n, char *err, size_t errn)
+bench_status rset_load(rset *s, const char *const *paths_in, int n, bench_error *err)
 {
     memset(s, 0, sizeof *s);
     const char **paths = malloc((size_t)(n > 0 ? n : 1) * sizeof *paths);
@@ -477,8 +477,7 @@ bench_status rset_load(rset *s, const char *const *paths_in, int n, char *err, s
         free(paths);
         free(s->files);
         s->files = NULL;
-        snprintf(err, errn, "out of memory");
-        return BENCH_ERR_NOMEM;
+        return bench_fail(err, BENCH_ERR_NOMEM, "out of memory");
     }
     memcpy(paths, paths_in, (size_t)n * sizeof *paths);
     qsort(paths, (size_t)n, sizeof *paths, cmp_path);
@@ -486,10 +485,8 @@ bench_status rset_load(rset *s, const char *const *paths_in, int n, char *err, s
         if (i > 0 && strcmp(paths[i], paths[i - 1]) == 0)
             continue; /* the same file twice */
         rfile *f = &s->files[s->n_files];
-        bench_error le;
-        bench_status lst = gb_file_load(paths[i], &f->gb, &le);
+        bench_status lst = gb_file_load(paths[i], &f->gb, err);
         if (lst != BENCH_OK) {
-            bench_fail_msg(err, errn, "%s", le.msg);
             free(paths);
             rset_free(s);
             return lst;
@@ -518,8 +515,7 @@ bench_status rset_load(rset *s, const char *const *paths_in, int n, char *err, s
     return BENCH_OK;
 nomem:
     rset_free(s);
-    snprintf(err, errn, "out of memory");
-    return BENCH_ERR_NOMEM;
+    return bench_fail(err, BENCH_ERR_NOMEM, "out of memory");
 }
 
 const rmachine *rg_machine(const rset *s, const rgroup *g)

@@ -107,7 +107,7 @@ typedef struct rset {
 /* Loads paths[0..n) (sorted by path here; a path given twice is loaded once) and groups
  * them. Returns BENCH_OK; BENCH_ERR_INPUT with err naming the file that cannot be read;
  * BENCH_ERR_NOMEM. On failure *s is freed. */
-bench_status rset_load(rset *s, const char *const *paths, int n, char *err, size_t errn);
+bench_status rset_load(rset *s, const char *const *paths, int n, bench_error *err);
 void rset_free(rset *s);
 
 /* The platform's display order: desktop, laptop, embedded, host, then others (100). */
