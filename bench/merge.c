@@ -65,60 +65,60 @@ static void value_text(const json_t *v, char *out, size_t n)
     }
 }
 
-static int load_shard(const char *path, shard_file *f, char *err, size_t n)
+static bench_status load_shard(const char *path, shard_file *f, bench_error *err)
 {
     memset(f, 0, sizeof *f);
     f->path = path;
     struct stat st;
     if (stat(path, &st) != 0)
-        return bench_fail_msg(err, n, "%s: no such file", path);
+        return bench_fail(err, BENCH_ERR_INPUT, "%s: no such file", path);
     if (!S_ISREG(st.st_mode))
-        return bench_fail_msg(err, n, "%s: not a regular file", path);
+        return bench_fail(err, BENCH_ERR_INPUT, "%s: not a regular file", path);
     json_error_t je;
     f->root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
     if (!f->root)
-        return bench_fail_msg(err, n, "%s:%d:%d: not valid JSON: %s", path, je.line, je.column, je.text);
+        return bench_fail(err, BENCH_ERR_INPUT, "%s:%d:%d: not valid JSON: %s", path, je.line, je.column, je.text);
     f->ctx = json_object_get(f->root, RES_CONTEXT);
     if (!json_is_object(f->ctx) || !json_is_array(json_object_get(f->root, RES_BENCHMARKS)))
-        return bench_fail_msg(err, n, "%s: not a Google Benchmark results file (no context object or "
+        return bench_fail(err, BENCH_ERR_INPUT, "%s: not a Google Benchmark results file (no context object or "
                     "benchmarks array)", path);
     const char *sh = ctx_str(f->ctx, CTX_SHARD);
     if (!sh)
-        return bench_fail_msg(err, n, "%s: not a shard file (no itera_shard in its context): merge takes "
+        return bench_fail(err, BENCH_ERR_INPUT, "%s: not a shard file (no itera_shard in its context): merge takes "
                     "the files of `itera-bench run --shard I/N`", path);
     bench_error se;
     if (shard_parse(sh, &f->spec, &se) != BENCH_OK)
-        return bench_fail_msg(err, n, "%s: context itera_shard: %s", path, se.msg);
+        return bench_fail(err, BENCH_ERR_INPUT, "%s: context itera_shard: %s", path, se.msg);
     json_t *list = json_object_get(f->root, RES_CELL_LIST);
     const char *total = ctx_str(f->ctx, CTX_CELLS);
     const char *hash = ctx_str(f->ctx, CTX_CELL_LIST_HASH);
     if (!json_is_array(list) || !total || !hash)
-        return bench_fail_msg(err, n, "%s: a shard file needs itera_cell_list, itera_cells and "
+        return bench_fail(err, BENCH_ERR_INPUT, "%s: a shard file needs itera_cell_list, itera_cells and "
                     "itera_cell_list_hash; it lacks %s", path,
                     !json_is_array(list) ? "itera_cell_list (an array of names)"
                     : !total             ? CTX_CELLS
                                          : CTX_CELL_LIST_HASH);
     size_t k = json_array_size(list);
     if (k == 0 || k > INT_MAX || (size_t)atol(total) != k)
-        return bench_fail_msg(err, n, "%s: itera_cell_list has %zu names but itera_cells is '%s'", path,
+        return bench_fail(err, BENCH_ERR_INPUT, "%s: itera_cell_list has %zu names but itera_cells is '%s'", path,
                     k, total);
     const char **names = malloc(k * sizeof *names);
     if (!names)
-        return bench_fail_msg(err, n, "out of memory");
+        return bench_fail(err, BENCH_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < k; i++) {
         names[i] = json_string_value(json_array_get(list, i));
         if (!names[i]) {
             free(names);
-            return bench_fail_msg(err, n, "%s: itera_cell_list[%zu] is not a string", path, i);
+            return bench_fail(err, BENCH_ERR_INPUT, "%s: itera_cell_list[%zu] is not a string", path, i);
         }
     }
     char h[SHARD_HASH_LEN];
     shard_hash_names(names, (int)k, h);
     free(names);
     if (strcmp(h, hash) != 0)
-        return bench_fail_msg(err, n, "%s: itera_cell_list hashes to %s, but its itera_cell_list_hash is "
+        return bench_fail(err, BENCH_ERR_INPUT, "%s: itera_cell_list hashes to %s, but its itera_cell_list_hash is "
                     "%s (the file was changed)", path, h, hash);
-    return 0;
+    return BENCH_OK;
 }
 
 static int cmp_index(const void *a, const void *b)
@@ -301,14 +301,14 @@ static void distinct_values(const shard_file *fs, int nf, const char *key, char 
     }
 }
 
-int merge_shards(const char *const *files, int nfiles, bool allow_machines, const char *program,
-                 json_t **out, merge_summary *sum, char *err, size_t n)
+bench_status merge_shards(const char *const *files, int nfiles, bool allow_machines,
+                          const char *program, json_t **out, merge_summary *sum, bench_error *err)
 {
-    int rc = -1;
+    bench_status rc = BENCH_ERR_INPUT;
     *out = NULL;
     memset(sum, 0, sizeof *sum);
     if (nfiles < 1)
-        return bench_fail_msg(err, n, "no shard files given");
+        return bench_fail(err, BENCH_ERR_INPUT, "no shard files given");
     shard_file *fs = calloc((size_t)nfiles, sizeof *fs);
     json_t *index_of = json_object(); /* name -> index in the full list */
     json_t *owner = json_object();    /* name -> path of the file that has it */
@@ -316,11 +316,11 @@ int merge_shards(const char *const *files, int nfiles, bool allow_machines, cons
     const char **names = NULL;
     json_t *root = NULL;
     if (!fs || !index_of || !owner || !cells) {
-        bench_fail_msg(err, n, "out of memory");
+        rc = bench_fail(err, BENCH_ERR_NOMEM, "out of memory");
         goto out;
     }
     for (int i = 0; i < nfiles; i++)
-        if (load_shard(files[i], &fs[i], err, n) != 0)
+        if ((rc = load_shard(files[i], &fs[i], err)) != BENCH_OK)
             goto out;
     qsort(fs, (size_t)nfiles, sizeof *fs, cmp_index);
     const shard_file *ref = &fs[0];
@@ -329,7 +329,7 @@ int merge_shards(const char *const *files, int nfiles, bool allow_machines, cons
     for (int i = 1; i < nfiles; i++) {
         const shard_file *f = &fs[i];
         if (f->spec.index == fs[i - 1].spec.index) {
-            bench_fail_msg(err, n, "shard %d/%d is given twice: %s and %s", f->spec.index, f->spec.count,
+            rc = bench_fail(err, BENCH_ERR_INPUT, "shard %d/%d is given twice: %s and %s", f->spec.index, f->spec.count,
                  fs[i - 1].path, f->path);
             goto out;
         }
@@ -341,14 +341,14 @@ int merge_shards(const char *const *files, int nfiles, bool allow_machines, cons
             char va[512], vb[512];
             value_text(a, va, sizeof va);
             value_text(b, vb, sizeof vb);
-            bench_fail_msg(err, n, "%s and %s are not shards of one sweep: their %s differs (%s = %s in "
+            rc = bench_fail(err, BENCH_ERR_INPUT, "%s and %s are not shards of one sweep: their %s differs (%s = %s in "
                  "the first, %s in the second); merge only the shards of one run", ref->path,
                  f->path, same_sweep[k].what, same_sweep[k].key, va, vb);
             goto out;
         }
         if (!json_equal(json_object_get(ref->root, RES_CELL_LIST),
                         json_object_get(f->root, RES_CELL_LIST))) {
-            bench_fail_msg(err, n, "%s and %s list different cells (itera_cell_list)", ref->path, f->path);
+            rc = bench_fail(err, BENCH_ERR_INPUT, "%s and %s list different cells (itera_cell_list)", ref->path, f->path);
             goto out;
         }
     }
@@ -358,21 +358,21 @@ int merge_shards(const char *const *files, int nfiles, bool allow_machines, cons
     machine_info mref;
     bench_error be;
     if (machine_from_context(ref->ctx, &mref, &be) != BENCH_OK) {
-        bench_fail_msg(err, n, "%s: no machine fingerprint: %s", ref->path, be.msg);
+        rc = bench_fail(err, BENCH_ERR_INPUT, "%s: no machine fingerprint: %s", ref->path, be.msg);
         goto out;
     }
     for (int i = 1; i < nfiles; i++) {
         machine_info m;
         char why[1024];
         if (machine_from_context(fs[i].ctx, &m, &be) != BENCH_OK) {
-            bench_fail_msg(err, n, "%s: no machine fingerprint: %s", fs[i].path, be.msg);
+            rc = bench_fail(err, BENCH_ERR_INPUT, "%s: no machine fingerprint: %s", fs[i].path, be.msg);
             goto out;
         }
         if (machine_same(&mref, &m, why, sizeof why))
             continue;
         machines_differ = true;
         if (!allow_machines) {
-            bench_fail_msg(err, n, "%s and %s come from different machines (%s); merge them only when "
+            rc = bench_fail(err, BENCH_ERR_INPUT, "%s and %s come from different machines (%s); merge them only when "
                  "the platform stands for any such machine: --allow-machines (each cell then "
                  "keeps its machine)", ref->path, fs[i].path, why);
             goto out;
@@ -385,13 +385,13 @@ int merge_shards(const char *const *files, int nfiles, bool allow_machines, cons
     int count = ref->spec.count;
     names = malloc((size_t)total * sizeof *names);
     if (!names) {
-        bench_fail_msg(err, n, "out of memory");
+        rc = bench_fail(err, BENCH_ERR_NOMEM, "out of memory");
         goto out;
     }
     for (int k = 0; k < total; k++) {
         names[k] = json_string_value(json_array_get(list, (size_t)k));
         if (json_object_get(index_of, names[k])) {
-            bench_fail_msg(err, n, "%s: itera_cell_list names %s twice", ref->path, names[k]);
+            rc = bench_fail(err, BENCH_ERR_INPUT, "%s: itera_cell_list names %s twice", ref->path, names[k]);
             goto out;
         }
         json_object_set_new(index_of, names[k], json_integer(k));
@@ -407,25 +407,25 @@ int merge_shards(const char *const *files, int nfiles, bool allow_machines, cons
         {
             const char *rn = json_string_value(json_object_get(b, ENT_RUN_NAME));
             if (!rn) {
-                bench_fail_msg(err, n, "%s: benchmarks[%zu] has no run_name", f->path, k);
+                rc = bench_fail(err, BENCH_ERR_INPUT, "%s: benchmarks[%zu] has no run_name", f->path, k);
                 goto out;
             }
             json_t *ix = json_object_get(index_of, rn);
             if (!ix) {
-                bench_fail_msg(err, n, "%s: benchmark %s is not a cell of the sweep (itera_cell_list)",
+                rc = bench_fail(err, BENCH_ERR_INPUT, "%s: benchmark %s is not a cell of the sweep (itera_cell_list)",
                      f->path, rn);
                 goto out;
             }
             int idx = (int)json_integer_value(ix);
             if (!shard_has(&f->spec, idx)) {
-                bench_fail_msg(err, n, "%s: cell %s (index %d) belongs to shard %d/%d, not to this "
+                rc = bench_fail(err, BENCH_ERR_INPUT, "%s: cell %s (index %d) belongs to shard %d/%d, not to this "
                      "file's shard %d/%d", f->path, rn, idx, idx % count, count, f->spec.index,
                      count);
                 goto out;
             }
             const char *had = json_string_value(json_object_get(owner, rn));
             if (had && strcmp(had, f->path) != 0) {
-                bench_fail_msg(err, n, "cell %s appears twice: in %s and in %s", rn, had, f->path);
+                rc = bench_fail(err, BENCH_ERR_INPUT, "cell %s appears twice: in %s and in %s", rn, had, f->path);
                 goto out;
             }
             json_t *cell = json_object_get(cells, rn);
@@ -479,7 +479,7 @@ int merge_shards(const char *const *files, int nfiles, bool allow_machines, cons
     root = results_assemble(ctx, names, total, cells, &missing);
     json_decref(ctx);
     if (!root) {
-        bench_fail_msg(err, n, "out of memory");
+        rc = bench_fail(err, BENCH_ERR_NOMEM, "out of memory");
         goto out;
     }
     snprintf(buf, sizeof buf, "%d", missing);
@@ -537,7 +537,7 @@ int merge_shards(const char *const *files, int nfiles, bool allow_machines, cons
     }
     *out = root;
     root = NULL;
-    rc = 0;
+    rc = BENCH_OK;
 out:
     if (fs)
         for (int i = 0; i < nfiles; i++)
@@ -548,7 +548,7 @@ out:
     json_decref(index_of);
     json_decref(owner);
     json_decref(cells);
-    if (rc != 0)
+    if (rc != BENCH_OK)
         merge_summary_free(sum);
     return rc;
 }
@@ -636,13 +636,15 @@ bench_status merge_main(int argc, char **argv)
         }
     json_t *root = NULL;
     merge_summary sum;
-    char err[2048], exe[PATH_MAX];
+    char exe[PATH_MAX];
+    bench_error err;
     ssize_t el = readlink("/proc/self/exe", exe, sizeof exe - 1);
     exe[el > 0 ? el : 0] = '\0';
-    if (merge_shards(files, nf, allow, exe, &root, &sum, err, sizeof err) != 0) {
-        fprintf(stderr, "itera-bench merge: %s\n", err);
+    bench_status mst = merge_shards(files, nf, allow, exe, &root, &sum, &err);
+    if (mst != BENCH_OK) {
+        fprintf(stderr, "itera-bench merge: %s\n", err.msg);
         free(files);
-        return BENCH_ERR_INPUT;
+        return mst;
     }
     free(files);
     bench_status rc = BENCH_OK;

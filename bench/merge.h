@@ -45,13 +45,14 @@ typedef struct merge_summary {
 } merge_summary;
 
 /* Merges files[0..nfiles); the re-run commands name `program` (NULL: "itera-bench"), e.g.
- * the running binary. On success returns 0 with *out the merged root (owned by the
+ * the running binary. On success returns BENCH_OK with *out the merged root (owned by the
  * caller) and *sum filled (free with merge_summary_free) — also when cells are missing.
- * Returns -1 with err[n] for unreadable input, a file that is not a shard, shards of
- * different sweeps, machines (without allow_machines), a shard or cell given twice. */
-int merge_shards(const char *const *files, int nfiles, bool allow_machines, const char *program,
-                 json_t **out,
-                 merge_summary *sum, char *err, size_t n);
+ * Returns BENCH_ERR_INPUT with err for unreadable input, a file that is not a shard,
+ * shards of different sweeps, machines (without allow_machines), a shard or cell given
+ * twice; BENCH_ERR_NOMEM. */
+bench_status merge_shards(const char *const *files, int nfiles, bool allow_machines,
+                          const char *program, json_t **out, merge_summary *sum,
+                          bench_error *err);
 void merge_summary_free(merge_summary *sum);
 
 /* `itera-bench merge SHARD.json... --out FILE [--allow-machines] [--status S]` (argv[0]

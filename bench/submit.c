@@ -723,9 +723,9 @@ static int missing_shards(const sweep *s, char *out, size_t n, bool *all_missing
     if (nf > 0) {
         json_t *root = NULL;
         merge_summary sum;
-        char err[ERRN];
-        if (merge_shards(files, nf, true, NULL, &root, &sum, err, sizeof err) != 0) {
-            fprintf(stderr, "itera-bench submit --resume: %s\n", err);
+        bench_error err;
+        if (merge_shards(files, nf, true, NULL, &root, &sum, &err) != BENCH_OK) {
+            fprintf(stderr, "itera-bench submit --resume: %s\n", err.msg);
             free(files);
             free(paths);
             free(miss);
