@@ -142,25 +142,24 @@ static int slurp(const char *path, char **data, size_t *len)
     return 0;
 }
 
-int gp_render(gp *g, const char *name, const char *dat, const char *img, const char *title,
-              const char *extra, char *msg, size_t n)
+bench_status gp_render(gp *g, const char *name, const char *dat, const char *img,
+                       const char *title, const char *extra, bench_error *e)
 {
     if (!g->tmpdir[0]) {
         snprintf(g->tmpdir, sizeof g->tmpdir, "%s/.gnuplot-XXXXXX", g->outdir);
         if (!mkdtemp(g->tmpdir)) {
-            snprintf(msg, n, "cannot make a temporary folder in %s: %s", g->outdir, strerror(errno));
+            bench_status st = bench_fail(e, BENCH_ERR_SYSTEM, "cannot make a temporary folder "
+                                         "in %s: %s", g->outdir, strerror(errno));
             g->tmpdir[0] = '\0';
-            return -1;
+            return st;
         }
     }
     char tpl[1200], log[1200], tmpimg[1400];
     snprintf(tpl, sizeof tpl, "%s/%.*s.gp", g->tpldir, (int)strcspn(name, "_"), name);
     snprintf(log, sizeof log, "%s/gnuplot.log", g->outdir);
     snprintf(tmpimg, sizeof tmpimg, "%s/%s.%s", g->tmpdir, name, g->ext);
-    if (strchr(dat, '\'') || strchr(tmpimg, '\'') || strchr(g->tpldir, '\'')) {
-        snprintf(msg, n, "a path contains a quote");
-        return -1;
-    }
+    if (strchr(dat, '\'') || strchr(tmpimg, '\'') || strchr(g->tpldir, '\''))
+        return bench_fail(e, BENCH_ERR_INPUT, "a path contains a quote");
     char t[256];
     size_t j = 0;
     for (const char *p = title; *p && j + 1 < sizeof t; p++)
@@ -175,20 +174,18 @@ int gp_render(gp *g, const char *name, const char *dat, const char *img, const c
     int st = run_quiet(argv, log);
     if (st != 0 || !file_nonempty(tmpimg)) {
         remove(tmpimg);
-        snprintf(msg, n, "gnuplot exited with status %d (see `gnuplot.log`)", st);
-        return -1;
+        return bench_fail(e, BENCH_ERR_SYSTEM, "gnuplot exited with status %d (see "
+                          "`gnuplot.log`)", st);
     }
     char *data = NULL;
     size_t len = 0;
-    int rc = 0;
+    bench_status rc = BENCH_OK;
     itera_error err;
-    if (slurp(tmpimg, &data, &len) != 0) {
-        snprintf(msg, n, "%.600s: cannot read gnuplot's output %.600s", img, tmpimg);
-        rc = -2;
-    } else if (itera_write_file(img, data, len, &err) != ITERA_OK) {
-        snprintf(msg, n, "%s", err.msg);
-        rc = -2;
-    }
+    if (slurp(tmpimg, &data, &len) != 0)
+        rc = bench_fail(e, BENCH_ERR_IO, "%.600s: cannot read gnuplot's output %.600s", img,
+                        tmpimg);
+    else if (itera_write_file(img, data, len, &err) != ITERA_OK)
+        rc = bench_fail(e, BENCH_ERR_IO, "%s", err.msg);
     free(data);
     remove(tmpimg);
     return rc;

@@ -18,6 +18,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "status.h"
+
 typedef struct gp {
     const char *prog;     /* the gnuplot program */
     const char *tpldir;   /* the templates' folder */
@@ -35,11 +37,12 @@ void gp_check(gp *g, const char *prog, const char *tpldir, const char *outdir,
               const char *const *names, int n, bool no_charts);
 
 /* Draws img from dat with the template of `name`. title: the chart's title (quotes
- * dropped); extra: more gnuplot assignments ("ncols=4;") or NULL. Returns 0; -1 when
- * gnuplot failed (msg[n] says how; img is left as it was); -2 when a file could not be
- * written or read (msg names it; img is left as it was). */
-int gp_render(gp *g, const char *name, const char *dat, const char *img, const char *title,
-              const char *extra, char *msg, size_t n);
+ * dropped); extra: more gnuplot assignments ("ncols=4;") or NULL. Returns BENCH_OK;
+ * BENCH_ERR_SYSTEM (or BENCH_ERR_INPUT for a path with a quote) when gnuplot failed (e
+ * says how; img is left as it was); BENCH_ERR_IO when a file could not be written or read
+ * (e names it; img is left as it was). */
+bench_status gp_render(gp *g, const char *name, const char *dat, const char *img,
+                       const char *title, const char *extra, bench_error *e);
 
 /* Removes the temporary folder, and the log when it is empty. */
 void gp_done(gp *g);

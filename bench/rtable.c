@@ -147,14 +147,12 @@ void rt_markdown(const rtable *t, sbuf *md)
     }
 }
 
-int rt_write_dat(const rtable *t, const char *path, char *msg, size_t n)
+bench_status rt_write_dat(const rtable *t, const char *path, bench_error *e)
 {
     itera_file *f;
     itera_error err;
-    if (itera_file_create(path, &f, &err) != ITERA_OK) {
-        snprintf(msg, n, "%s", err.msg);
-        return -1;
-    }
+    if (itera_file_create(path, &f, &err) != ITERA_OK)
+        return bench_fail(e, BENCH_ERR_IO, "%s", err.msg);
     if (t->dat_head == RT_DAT_COMMENT) {
         itera_file_printf(f, "# %s", t->dat_label_head);
         for (int c = 0; c < t->ncols; c++)
@@ -180,9 +178,7 @@ int rt_write_dat(const rtable *t, const char *path, char *msg, size_t n)
                 itera_file_printf(f, " %s", fdat(row->val[c]).s);
         itera_file_printf(f, "\n");
     }
-    if (itera_file_commit(f, &err) != ITERA_OK) {
-        snprintf(msg, n, "%s", err.msg);
-        return -1;
-    }
-    return 0;
+    if (itera_file_commit(f, &err) != ITERA_OK)
+        return bench_fail(e, BENCH_ERR_IO, "%s", err.msg);
+    return BENCH_OK;
 }

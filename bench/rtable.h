@@ -19,6 +19,7 @@
 #include <stddef.h>
 
 #include "sbuf.h"
+#include "status.h"
 
 #define RT_MAX_COLS 48
 #define RT_TEXT 320
@@ -66,8 +67,8 @@ void rt_set(rtable *t, int row, int col, const char *text, double val);
 int rt_dat_points(const rtable *t);
 /* Appends the markdown table (heading, alignment row, rows). */
 void rt_markdown(const rtable *t, sbuf *md);
-/* Writes the .dat file atomically (itera_file). 0, or -1 with msg. */
-int rt_write_dat(const rtable *t, const char *path, char *msg, size_t n);
+/* Writes the .dat file atomically (itera_file). BENCH_OK, or BENCH_ERR_IO with e. */
+bench_status rt_write_dat(const rtable *t, const char *path, bench_error *e);
 /* The .dat column (1 = the label) of charted column col, 0 when it is not charted. */
 int rt_dat_index(const rtable *t, int col);
 /* Charted columns + 1 (gnuplot's ncols). */

@@ -168,8 +168,9 @@ static void emit(rctx *r, const rtable *t, const char *folder, const char *name,
         report_write_failed(r, msg);
         return;
     }
-    if (rt_write_dat(t, dat, msg, sizeof msg) != 0) {
-        report_write_failed(r, msg);
+    bench_error be;
+    if (rt_write_dat(t, dat, &be) != BENCH_OK) {
+        report_write_failed(r, be.msg);
         return;
     }
     if (rt_dat_points(t) == 0) {
@@ -184,13 +185,13 @@ static void emit(rctx *r, const rtable *t, const char *folder, const char *name,
     char vars[256];
     snprintf(vars, sizeof vars, "ncols=%d; %s", rt_dat_ncols(t), extra ? extra : "");
     snprintf(img, sizeof img, "%s/%s.%s", dir, name, r->gp->ext);
-    int grc = gp_render(r->gp, name, dat, img, title, vars, msg, sizeof msg);
-    if (grc == -2) {
-        report_write_failed(r, msg);
+    bench_status grc = gp_render(r->gp, name, dat, img, title, vars, &be);
+    if (grc == BENCH_ERR_IO) {
+        report_write_failed(r, be.msg);
         return;
     }
-    if (grc != 0) {
-        sb_printf(r->md, "Chart `%s.%s` failed: %s.\n\n", rel, r->gp->ext, msg);
+    if (grc != BENCH_OK) {
+        sb_printf(r->md, "Chart `%s.%s` failed: %s.\n\n", rel, r->gp->ext, be.msg);
         r->missing_images++;
         return;
     }
