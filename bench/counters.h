@@ -17,8 +17,8 @@
  * Values are scaled by time_enabled / time_running and flagged as multiplexed when the
  * kernel time-shared the PMU (running < enabled). Dividing by tokens is the caller's job.
  *
- * Errors: int functions return 0, or -1 with a one-line message in err[n]; nothing here
- * exits or aborts. counters_start/stop/read touch only already-open descriptors.
+ * Errors: the opening functions return a bench_status with a one-line message in e
+ * (status.h); nothing here exits or aborts. counters_start/stop/read touch only already-open descriptors.
  */
 #ifndef ITERA_COUNTERS_H
 #define ITERA_COUNTERS_H

@@ -26,7 +26,8 @@
  * error_message (when skipped), iterations, real_time, cpu_time, time_unit, the user
  * counters, label. Non-finite counter values are written as null.
  *
- * Errors: int functions return 0, or -1 with a one-line message naming the file in err[n].
+ * Errors: bench_status functions write a one-line message naming the file into e
+ * (status.h); journal_close returns 0 or -1 with errno.
  */
 #ifndef ITERA_RESULTS_H
 #define ITERA_RESULTS_H

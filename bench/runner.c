@@ -561,7 +561,7 @@ static void on_signal(int sig)
 typedef struct sweep {
     const runner_opts *o;
     bench_error *err;
-    char msg[ERRN];         /* scratch for the modules' (char *err, size_t n) messages */
+    char msg[ERRN];         /* scratch for alloc_too_small's message */
     /* load_inputs */
     platform pl;
     profile pr;

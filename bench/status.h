@@ -8,8 +8,10 @@
  * Library code never exits and never chooses a process exit status: main.c alone maps a
  * status to one (bench_exit_code there: BENCH_ERR_INPUT -> 2, every other failure -> 1).
  *
- * Older modules still take (char *err, size_t n) and return 0 / -1; their message rules
- * are the same (see /work/notes/issue-14-schema.md for which ones remain).
+ * Every public function of bench/ that can fail this way follows it. Only file-local
+ * helpers still take (char *err, size_t n) and return 0 / -1, with the same message rules
+ * (bench_fail_msg below): those of families.c (the cell preparation, whose message ends
+ * up in fam_cell.err) and of submit.c (the sweep file and script writers).
  */
 #ifndef ITERA_BENCH_STATUS_H
 #define ITERA_BENCH_STATUS_H
