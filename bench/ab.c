@@ -1412,7 +1412,8 @@ static bench_status ab_run(ab_opts *o, bench_error *e)
         }
         if (o->record_noise) {
             gb_file bf;
-            if (gb_file_load(bpath, &bf, NULL) == BENCH_OK) {
+            bench_error err;
+            if (gb_file_load(bpath, &bf, &err) == BENCH_OK) {
                 machine_info m;
                 bool have_m = machine_from_context(bf.context, &m, NULL) == BENCH_OK;
                 char tmp[256];
@@ -1452,7 +1453,7 @@ static bench_status ab_run(ab_opts *o, bench_error *e)
                        "%d). compare and ab use them on this machine and platform.\n", path,
                        minr == INT_MAX ? 0 : minr);
             } else {
-                fprintf(stderr, "ab: %s\n", err);
+                fprintf(stderr, "ab: %s\n", err.msg);
             }
         }
     } else if (o->record_noise) {

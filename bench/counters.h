@@ -18,7 +18,8 @@
  * kernel time-shared the PMU (running < enabled). Dividing by tokens is the caller's job.
  *
  * Errors: the opening functions return a bench_status with a one-line message in e
- * (status.h); nothing here exits or aborts. counters_start/stop/read touch only already-open descriptors.
+ * (status.h); nothing here exits or aborts. counters_start/stop/read touch only
+ * already-open descriptors.
  */
 #ifndef ITERA_COUNTERS_H
 #define ITERA_COUNTERS_H

@@ -77,15 +77,18 @@ static bench_status load_shard(const char *path, shard_file *f, bench_error *err
     json_error_t je;
     f->root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
     if (!f->root)
-        return bench_fail(err, BENCH_ERR_INPUT, "%s:%d:%d: not valid JSON: %s", path, je.line, je.column, je.text);
+        return bench_fail(err, BENCH_ERR_INPUT,
+                          "%s:%d:%d: not valid JSON: %s", path, je.line, je.column, je.text);
     f->ctx = json_object_get(f->root, RES_CONTEXT);
     if (!json_is_object(f->ctx) || !json_is_array(json_object_get(f->root, RES_BENCHMARKS)))
-        return bench_fail(err, BENCH_ERR_INPUT, "%s: not a Google Benchmark results file (no context object or "
-                    "benchmarks array)", path);
+        return bench_fail(err, BENCH_ERR_INPUT,
+                          "%s: not a Google Benchmark results file (no context object or "
+                          "benchmarks array)", path);
     const char *sh = ctx_str(f->ctx, CTX_SHARD);
     if (!sh)
-        return bench_fail(err, BENCH_ERR_INPUT, "%s: not a shard file (no itera_shard in its context): merge takes "
-                    "the files of `itera-bench run --shard I/N`", path);
+        return bench_fail(err, BENCH_ERR_INPUT,
+                          "%s: not a shard file (no itera_shard in its context): merge takes "
+                          "the files of `itera-bench run --shard I/N`", path);
     bench_error se;
     if (shard_parse(sh, &f->spec, &se) != BENCH_OK)
         return bench_fail(err, BENCH_ERR_INPUT, "%s: context itera_shard: %s", path, se.msg);
@@ -93,15 +96,17 @@ static bench_status load_shard(const char *path, shard_file *f, bench_error *err
     const char *total = ctx_str(f->ctx, CTX_CELLS);
     const char *hash = ctx_str(f->ctx, CTX_CELL_LIST_HASH);
     if (!json_is_array(list) || !total || !hash)
-        return bench_fail(err, BENCH_ERR_INPUT, "%s: a shard file needs itera_cell_list, itera_cells and "
-                    "itera_cell_list_hash; it lacks %s", path,
-                    !json_is_array(list) ? "itera_cell_list (an array of names)"
-                    : !total             ? CTX_CELLS
-                                         : CTX_CELL_LIST_HASH);
+        return bench_fail(err, BENCH_ERR_INPUT,
+                          "%s: a shard file needs itera_cell_list, itera_cells and "
+                          "itera_cell_list_hash; it lacks %s", path,
+                          !json_is_array(list) ? "itera_cell_list (an array of names)"
+                          : !total             ? CTX_CELLS
+                                               : CTX_CELL_LIST_HASH);
     size_t k = json_array_size(list);
     if (k == 0 || k > INT_MAX || (size_t)atol(total) != k)
-        return bench_fail(err, BENCH_ERR_INPUT, "%s: itera_cell_list has %zu names but itera_cells is '%s'", path,
-                    k, total);
+        return bench_fail(err, BENCH_ERR_INPUT,
+                          "%s: itera_cell_list has %zu names but itera_cells is '%s'", path,
+                          k, total);
     const char **names = malloc(k * sizeof *names);
     if (!names)
         return bench_fail(err, BENCH_ERR_NOMEM, "out of memory");
@@ -109,15 +114,17 @@ static bench_status load_shard(const char *path, shard_file *f, bench_error *err
         names[i] = json_string_value(json_array_get(list, i));
         if (!names[i]) {
             free(names);
-            return bench_fail(err, BENCH_ERR_INPUT, "%s: itera_cell_list[%zu] is not a string", path, i);
+            return bench_fail(err, BENCH_ERR_INPUT,
+                              "%s: itera_cell_list[%zu] is not a string", path, i);
         }
     }
     char h[SHARD_HASH_LEN];
     shard_hash_names(names, (int)k, h);
     free(names);
     if (strcmp(h, hash) != 0)
-        return bench_fail(err, BENCH_ERR_INPUT, "%s: itera_cell_list hashes to %s, but its itera_cell_list_hash is "
-                    "%s (the file was changed)", path, h, hash);
+        return bench_fail(err, BENCH_ERR_INPUT,
+                          "%s: itera_cell_list hashes to %s, but its itera_cell_list_hash is "
+                          "%s (the file was changed)", path, h, hash);
     return BENCH_OK;
 }
 
@@ -329,8 +336,9 @@ bench_status merge_shards(const char *const *files, int nfiles, bool allow_machi
     for (int i = 1; i < nfiles; i++) {
         const shard_file *f = &fs[i];
         if (f->spec.index == fs[i - 1].spec.index) {
-            rc = bench_fail(err, BENCH_ERR_INPUT, "shard %d/%d is given twice: %s and %s", f->spec.index, f->spec.count,
-                 fs[i - 1].path, f->path);
+            rc = bench_fail(err, BENCH_ERR_INPUT,
+                            "shard %d/%d is given twice: %s and %s", f->spec.index, f->spec.count,
+                            fs[i - 1].path, f->path);
             goto out;
         }
         for (size_t k = 0; k < sizeof same_sweep / sizeof same_sweep[0]; k++) {
@@ -341,14 +349,16 @@ bench_status merge_shards(const char *const *files, int nfiles, bool allow_machi
             char va[512], vb[512];
             value_text(a, va, sizeof va);
             value_text(b, vb, sizeof vb);
-            rc = bench_fail(err, BENCH_ERR_INPUT, "%s and %s are not shards of one sweep: their %s differs (%s = %s in "
-                 "the first, %s in the second); merge only the shards of one run", ref->path,
-                 f->path, same_sweep[k].what, same_sweep[k].key, va, vb);
+            rc = bench_fail(err, BENCH_ERR_INPUT,
+                            "%s and %s are not shards of one sweep: their %s differs (%s = %s in "
+                            "the first, %s in the second); merge only the shards of one run", ref->path,
+                            f->path, same_sweep[k].what, same_sweep[k].key, va, vb);
             goto out;
         }
         if (!json_equal(json_object_get(ref->root, RES_CELL_LIST),
                         json_object_get(f->root, RES_CELL_LIST))) {
-            rc = bench_fail(err, BENCH_ERR_INPUT, "%s and %s list different cells (itera_cell_list)", ref->path, f->path);
+            rc = bench_fail(err, BENCH_ERR_INPUT,
+                            "%s and %s list different cells (itera_cell_list)", ref->path, f->path);
             goto out;
         }
     }
@@ -365,16 +375,18 @@ bench_status merge_shards(const char *const *files, int nfiles, bool allow_machi
         machine_info m;
         char why[1024];
         if (machine_from_context(fs[i].ctx, &m, &be) != BENCH_OK) {
-            rc = bench_fail(err, BENCH_ERR_INPUT, "%s: no machine fingerprint: %s", fs[i].path, be.msg);
+            rc = bench_fail(err, BENCH_ERR_INPUT,
+                            "%s: no machine fingerprint: %s", fs[i].path, be.msg);
             goto out;
         }
         if (machine_same(&mref, &m, why, sizeof why))
             continue;
         machines_differ = true;
         if (!allow_machines) {
-            rc = bench_fail(err, BENCH_ERR_INPUT, "%s and %s come from different machines (%s); merge them only when "
-                 "the platform stands for any such machine: --allow-machines (each cell then "
-                 "keeps its machine)", ref->path, fs[i].path, why);
+            rc = bench_fail(err, BENCH_ERR_INPUT,
+                            "%s and %s come from different machines (%s); merge them only when "
+                            "the platform stands for any such machine: --allow-machines (each cell then "
+                            "keeps its machine)", ref->path, fs[i].path, why);
             goto out;
         }
     }
@@ -391,7 +403,8 @@ bench_status merge_shards(const char *const *files, int nfiles, bool allow_machi
     for (int k = 0; k < total; k++) {
         names[k] = json_string_value(json_array_get(list, (size_t)k));
         if (json_object_get(index_of, names[k])) {
-            rc = bench_fail(err, BENCH_ERR_INPUT, "%s: itera_cell_list names %s twice", ref->path, names[k]);
+            rc = bench_fail(err, BENCH_ERR_INPUT,
+                            "%s: itera_cell_list names %s twice", ref->path, names[k]);
             goto out;
         }
         json_object_set_new(index_of, names[k], json_integer(k));
@@ -407,25 +420,29 @@ bench_status merge_shards(const char *const *files, int nfiles, bool allow_machi
         {
             const char *rn = json_string_value(json_object_get(b, ENT_RUN_NAME));
             if (!rn) {
-                rc = bench_fail(err, BENCH_ERR_INPUT, "%s: benchmarks[%zu] has no run_name", f->path, k);
+                rc = bench_fail(err, BENCH_ERR_INPUT,
+                                "%s: benchmarks[%zu] has no run_name", f->path, k);
                 goto out;
             }
             json_t *ix = json_object_get(index_of, rn);
             if (!ix) {
-                rc = bench_fail(err, BENCH_ERR_INPUT, "%s: benchmark %s is not a cell of the sweep (itera_cell_list)",
-                     f->path, rn);
+                rc = bench_fail(err, BENCH_ERR_INPUT,
+                                "%s: benchmark %s is not a cell of the sweep (itera_cell_list)",
+                                f->path, rn);
                 goto out;
             }
             int idx = (int)json_integer_value(ix);
             if (!shard_has(&f->spec, idx)) {
-                rc = bench_fail(err, BENCH_ERR_INPUT, "%s: cell %s (index %d) belongs to shard %d/%d, not to this "
-                     "file's shard %d/%d", f->path, rn, idx, idx % count, count, f->spec.index,
-                     count);
+                rc = bench_fail(err, BENCH_ERR_INPUT,
+                                "%s: cell %s (index %d) belongs to shard %d/%d, not to this "
+                                "file's shard %d/%d", f->path, rn, idx, idx % count, count, f->spec.index,
+                                count);
                 goto out;
             }
             const char *had = json_string_value(json_object_get(owner, rn));
             if (had && strcmp(had, f->path) != 0) {
-                rc = bench_fail(err, BENCH_ERR_INPUT, "cell %s appears twice: in %s and in %s", rn, had, f->path);
+                rc = bench_fail(err, BENCH_ERR_INPUT,
+                                "cell %s appears twice: in %s and in %s", rn, had, f->path);
                 goto out;
             }
             json_t *cell = json_object_get(cells, rn);

@@ -151,7 +151,7 @@ static bool parse_item(const key_def *k, const char *item, int *v, bench_error *
             return true;
         }
         bench_fail(e, BENCH_ERR_INPUT, "%s: '%s' is not a family; valid: %s", k->name, item,
-                 kind_choices(k->kind));
+                   kind_choices(k->kind));
         return false;
     }
     case KEY_KERNELS: {
@@ -160,8 +160,9 @@ static bool parse_item(const key_def *k, const char *item, int *v, bench_error *
             *v = (int)kk;
             return true;
         }
-        bench_fail(e, BENCH_ERR_INPUT, "%s: '%s' is not a kernel; valid: %s (or all)", k->name, item,
-                 kind_choices(k->kind));
+        bench_fail(e, BENCH_ERR_INPUT,
+                   "%s: '%s' is not a kernel; valid: %s (or all)", k->name, item,
+                   kind_choices(k->kind));
         return false;
     }
     case KEY_QUANTS: {
@@ -171,7 +172,7 @@ static bool parse_item(const key_def *k, const char *item, int *v, bench_error *
             return true;
         }
         bench_fail(e, BENCH_ERR_INPUT, "%s: '%s' is not a quant; valid: %s (or all)", k->name, item,
-                 kind_choices(k->kind));
+                   kind_choices(k->kind));
         return false;
     }
     case KEY_THREADS:
@@ -189,8 +190,9 @@ static bool parse_item(const key_def *k, const char *item, int *v, bench_error *
             *v = (int)x;
             return true;
         }
-        bench_fail(e, BENCH_ERR_INPUT, "%s: '%s' is not a whole number in %ld..%ld%s", k->name, item, k->lo,
-                 k->hi, k->kind == KEY_THREADS ? " or 'platform'" : "");
+        bench_fail(e, BENCH_ERR_INPUT,
+                   "%s: '%s' is not a whole number in %ld..%ld%s", k->name, item, k->lo,
+                   k->hi, k->kind == KEY_THREADS ? " or 'platform'" : "");
         return false;
     }
     default:
@@ -205,7 +207,8 @@ bench_status profile_set(profile *p, const char *key, const char *value, const c
     (void)origin;
     const key_def *k = key_find(key);
     if (!k)
-        return bench_fail(e, BENCH_ERR_INPUT, "unknown key '%s'; valid keys: %s", key, profile_keys());
+        return bench_fail(e, BENCH_ERR_INPUT,
+                          "unknown key '%s'; valid keys: %s", key, profile_keys());
     char *field = (char *)p + k->offset;
     char buf[1024];
     if (strlen(value) >= sizeof buf)
@@ -217,7 +220,8 @@ bench_status profile_set(profile *p, const char *key, const char *value, const c
         if (strlen(v) > (size_t)k->hi)
             return bench_fail(e, BENCH_ERR_INPUT, "%s: at most %ld characters", key, k->hi);
         if (strcmp(key, "name") == 0 && (!*v || strpbrk(v, "/ \t")))
-            return bench_fail(e, BENCH_ERR_INPUT, "name: '%s' is not a valid name (no '/' or spaces)", v);
+            return bench_fail(e, BENCH_ERR_INPUT,
+                              "name: '%s' is not a valid name (no '/' or spaces)", v);
         snprintf(field, (size_t)k->hi + 1, "%s", v);
         return BENCH_OK;
     case KEY_INT: {
@@ -233,7 +237,8 @@ bench_status profile_set(profile *p, const char *key, const char *value, const c
         double x = strtod(v, &end);
         if (end == v || *end != '\0' || errno == ERANGE || !isfinite(x) || x <= 0 ||
             x > (double)k->hi)
-            return bench_fail(e, BENCH_ERR_INPUT, "%s: '%s' is not a number of seconds in (0, %ld]", key, v, k->hi);
+            return bench_fail(e, BENCH_ERR_INPUT,
+                              "%s: '%s' is not a number of seconds in (0, %ld]", key, v, k->hi);
         *(double *)field = x;
         return BENCH_OK;
     }
@@ -275,7 +280,8 @@ bench_status profile_set(profile *p, const char *key, const char *value, const c
             dup |= l.v[i] == x;
         if (!dup) {
             if (l.n == PROFILE_MAX_VALUES)
-                return bench_fail(e, BENCH_ERR_INPUT, "%s: more than %d values", key, PROFILE_MAX_VALUES);
+                return bench_fail(e, BENCH_ERR_INPUT,
+                                  "%s: more than %d values", key, PROFILE_MAX_VALUES);
             l.v[l.n++] = x;
         }
         if (!save)
@@ -289,19 +295,22 @@ bench_status profile_override(profile *p, const char *assignment, bench_error *e
 {
     const char *eq = strchr(assignment, '=');
     if (!eq || eq == assignment)
-        return bench_fail(e, BENCH_ERR_INPUT, "--set %s: expected key=value; valid keys: %s", assignment,
-                 profile_keys());
+        return bench_fail(e, BENCH_ERR_INPUT,
+                          "--set %s: expected key=value; valid keys: %s", assignment,
+                          profile_keys());
     for (const char *c = assignment; *c; c++)
         if ((unsigned char)*c < 0x20 || *c == 0x7f)
-            return bench_fail(e, BENCH_ERR_INPUT, "--set: control character (byte 0x%02x) at offset %d of the "
-                     "assignment", (unsigned char)*c, (int)(c - assignment));
+            return bench_fail(e, BENCH_ERR_INPUT,
+                              "--set: control character (byte 0x%02x) at offset %d of the "
+                              "assignment", (unsigned char)*c, (int)(c - assignment));
     itera_error ie;
     if (itera_check_text("--set", assignment, strlen(assignment), &ie) != ITERA_OK)
         return bench_fail(e, BENCH_ERR_INPUT, "%s", ie.msg);
     char key[64];
     size_t klen = (size_t)(eq - assignment);
     if (klen >= sizeof key)
-        return bench_fail(e, BENCH_ERR_INPUT, "--set %s: unknown key; valid keys: %s", assignment, profile_keys());
+        return bench_fail(e, BENCH_ERR_INPUT,
+                          "--set %s: unknown key; valid keys: %s", assignment, profile_keys());
     memcpy(key, assignment, klen);
     key[klen] = '\0';
     char *k = trim(key);
