@@ -1068,7 +1068,7 @@ static void table_accuracy(rctx *r, const rgroup *g)
         c_err = rt_col_add(&t, "max abs logit error", true, NULL);
     int c_ppl[MAX_TEXTS], c_tdppl[MAX_TEXTS], c_tkld[MAX_TEXTS], c_ttop1[MAX_TEXTS];
     for (int i = 0; i < nt; i++) {
-        char h[160], d[96];
+        char h[600], d[600]; /* room for any text name: no truncation warning at -O1 */
         snprintf(h, sizeof h, "ppl %s", texts[i]);
         c_ppl[i] = rt_col_add(&t, h, true, NULL);
         snprintf(h, sizeof h, "Δppl %s (± se)", texts[i]);
