@@ -4,6 +4,7 @@
  * rounds into one Google Benchmark file and compares the two.
  */
 #include "ab.h"
+#include "argopt.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -119,33 +120,6 @@ void noise_usage(FILE *fp)
         NOISE_FLOOR_PCT);
 }
 
-static bool opt_val(int argc, char **argv, int *i, const char *name, const char **out)
-{
-    const char *a = argv[*i];
-    size_t len = strlen(name);
-    if (strncmp(a, name, len) != 0)
-        return false;
-    if (a[len] == '=') {
-        *out = a + len + 1;
-        return true;
-    }
-    if (a[len] != '\0')
-        return false;
-    *out = *i + 1 < argc ? argv[++*i] : NULL;
-    return true;
-}
-
-static bool parse_double(const char *s, double *v)
-{
-    char *end = NULL;
-    errno = 0;
-    double x = s ? strtod(s, &end) : NAN;
-    if (!s || end == s || *end || errno || !isfinite(x))
-        return false;
-    *v = x;
-    return true;
-}
-
 static bool parse_int(const char *s, int lo, int hi, int *v)
 {
     char *end = NULL;
@@ -184,34 +158,34 @@ static bench_status parse_ab(int argc, char **argv, ab_opts *o, bool *help, benc
             o->record_noise = true;
             if (i + 1 < argc && argv[i + 1][0] != '-')
                 o->noise_out = argv[++i];
-        } else if (opt_val(argc, argv, &i, "--base-bin", &v)) {
+        } else if (argopt_value(argc, argv, &i, "--base-bin", &v)) {
             NEED("--base-bin");
             o->base_bin = v;
-        } else if (opt_val(argc, argv, &i, "--new-bin", &v)) {
+        } else if (argopt_value(argc, argv, &i, "--new-bin", &v)) {
             NEED("--new-bin");
             o->new_bin = v;
-        } else if (opt_val(argc, argv, &i, "--base", &v)) {
+        } else if (argopt_value(argc, argv, &i, "--base", &v)) {
             NEED("--base");
             o->base_spec = v;
-        } else if (opt_val(argc, argv, &i, "--new", &v)) {
+        } else if (argopt_value(argc, argv, &i, "--new", &v)) {
             NEED("--new");
             o->new_spec = v;
-        } else if (opt_val(argc, argv, &i, "--variants", &v)) {
+        } else if (argopt_value(argc, argv, &i, "--variants", &v)) {
             NEED("--variants");
             o->variants = v;
-        } else if (opt_val(argc, argv, &i, "--platform", &v)) {
+        } else if (argopt_value(argc, argv, &i, "--platform", &v)) {
             NEED("--platform");
             o->platform = v;
-        } else if (opt_val(argc, argv, &i, "--profile", &v)) {
+        } else if (argopt_value(argc, argv, &i, "--profile", &v)) {
             NEED("--profile");
             o->profile = v;
-        } else if (opt_val(argc, argv, &i, "--model", &v)) {
+        } else if (argopt_value(argc, argv, &i, "--model", &v)) {
             NEED("--model");
             o->model = v;
-        } else if (opt_val(argc, argv, &i, "--machine", &v)) {
+        } else if (argopt_value(argc, argv, &i, "--machine", &v)) {
             NEED("--machine");
             o->machine = v;
-        } else if (opt_val(argc, argv, &i, "--set", &v)) {
+        } else if (argopt_value(argc, argv, &i, "--set", &v)) {
             NEED("--set");
             if (o->nsets == AB_MAX_SETS)
                 return bench_fail(e, BENCH_ERR_INPUT, "--set: at most %d", AB_MAX_SETS);
@@ -219,15 +193,15 @@ static bench_status parse_ab(int argc, char **argv, ab_opts *o, bool *help, benc
                 return bench_fail(e, BENCH_ERR_INPUT, "--set %s: ab runs one repetition per "
                                   "round; use --rounds N for more samples", v);
             o->sets[o->nsets++] = v;
-        } else if (opt_val(argc, argv, &i, "--rounds", &v)) {
+        } else if (argopt_value(argc, argv, &i, "--rounds", &v)) {
             if (!parse_int(v, 2, 1000, &o->rounds))
                 return bench_fail(e, BENCH_ERR_INPUT, "--rounds '%s': expected 2 to 1000",
                                   v ? v : "");
-        } else if (opt_val(argc, argv, &i, "--extra-rounds", &v)) {
+        } else if (argopt_value(argc, argv, &i, "--extra-rounds", &v)) {
             if (!parse_int(v, 0, 1000, &o->extra_rounds))
                 return bench_fail(e, BENCH_ERR_INPUT, "--extra-rounds '%s': expected 0 to 1000",
                                   v ? v : "");
-        } else if (opt_val(argc, argv, &i, "--seed", &v)) {
+        } else if (argopt_value(argc, argv, &i, "--seed", &v)) {
             char *end = NULL;
             errno = 0;
             unsigned long long s = v ? strtoull(v, &end, 0) : 0;
@@ -236,47 +210,47 @@ static bench_status parse_ab(int argc, char **argv, ab_opts *o, bool *help, benc
                                   "integer", v ? v : "");
             o->seed = s;
             o->seed_set = true;
-        } else if (opt_val(argc, argv, &i, "--filter", &v)) {
+        } else if (argopt_value(argc, argv, &i, "--filter", &v)) {
             NEED("--filter");
             o->filter = v;
-        } else if (opt_val(argc, argv, &i, "--out", &v)) {
+        } else if (argopt_value(argc, argv, &i, "--out", &v)) {
             NEED("--out");
             o->out_dir = v;
-        } else if (opt_val(argc, argv, &i, "--timeout", &v)) {
-            if (!parse_double(v, &o->timeout_s) || !(o->timeout_s > 0))
+        } else if (argopt_value(argc, argv, &i, "--timeout", &v)) {
+            if (!argopt_double(v, &o->timeout_s) || !(o->timeout_s > 0))
                 return bench_fail(e, BENCH_ERR_INPUT, "--timeout '%s': expected seconds > 0",
                                   v ? v : "");
-        } else if (opt_val(argc, argv, &i, "--contention", &v)) {
+        } else if (argopt_value(argc, argv, &i, "--contention", &v)) {
             NEED("--contention");
             load_rule lr;
             if (load_rule_parse(v, &lr, e) != BENCH_OK)
                 return BENCH_ERR_INPUT;
             o->contention = v;
-        } else if (opt_val(argc, argv, &i, "--json", &v)) {
+        } else if (argopt_value(argc, argv, &i, "--json", &v)) {
             NEED("--json");
             o->cmp.json_path = v;
-        } else if (opt_val(argc, argv, &i, "--fail-above", &v)) {
-            if (!parse_double(v, &o->cmp.fail_above_pct) || o->cmp.fail_above_pct < 0)
+        } else if (argopt_value(argc, argv, &i, "--fail-above", &v)) {
+            if (!argopt_double(v, &o->cmp.fail_above_pct) || o->cmp.fail_above_pct < 0)
                 return bench_fail(e, BENCH_ERR_INPUT, "--fail-above '%s': expected a "
                                   "non-negative percentage", v ? v : "");
             o->cmp.fail_above_set = true;
-        } else if (opt_val(argc, argv, &i, "--alpha", &v)) {
-            if (!parse_double(v, &o->cmp.alpha) || !(o->cmp.alpha > 0 && o->cmp.alpha < 1))
+        } else if (argopt_value(argc, argv, &i, "--alpha", &v)) {
+            if (!argopt_double(v, &o->cmp.alpha) || !(o->cmp.alpha > 0 && o->cmp.alpha < 1))
                 return bench_fail(e, BENCH_ERR_INPUT, "--alpha '%s': expected a number between "
                                   "0 and 1", v ? v : "");
-        } else if (opt_val(argc, argv, &i, "--correction", &v)) {
+        } else if (argopt_value(argc, argv, &i, "--correction", &v)) {
             if (!v || !stats_correction_parse(v, &o->cmp.correction))
                 return bench_fail(e, BENCH_ERR_INPUT, "--correction '%s': expected bh, holm or "
                                   "none", v ? v : "");
-        } else if (opt_val(argc, argv, &i, "--noise-threshold", &v)) {
-            if (!parse_double(v, &o->cmp.noise_pct) || o->cmp.noise_pct < 0 ||
+        } else if (argopt_value(argc, argv, &i, "--noise-threshold", &v)) {
+            if (!argopt_double(v, &o->cmp.noise_pct) || o->cmp.noise_pct < 0 ||
                 o->cmp.noise_pct > 100)
                 return bench_fail(e, BENCH_ERR_INPUT, "--noise-threshold '%s': expected a "
                                   "percentage from 0 to 100", v ? v : "");
-        } else if (opt_val(argc, argv, &i, "--noise", &v)) {
+        } else if (argopt_value(argc, argv, &i, "--noise", &v)) {
             NEED("--noise");
             o->cmp.noise_file = v;
-        } else if (opt_val(argc, argv, &i, "--metric", &v)) {
+        } else if (argopt_value(argc, argv, &i, "--metric", &v)) {
             NEED("--metric");
             o->cmp.metric = v;
         } else {

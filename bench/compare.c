@@ -4,6 +4,7 @@
  * adjusted over the benchmarks, the family's noise threshold, contention, the gate.
  */
 #include "compare.h"
+#include "argopt.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -1264,33 +1265,6 @@ out:
 
 /* ---- the command ---- */
 
-static bool opt_val(int argc, char **argv, int *i, const char *name, const char **out)
-{
-    const char *a = argv[*i];
-    size_t len = strlen(name);
-    if (strncmp(a, name, len) != 0)
-        return false;
-    if (a[len] == '=') {
-        *out = a + len + 1;
-        return true;
-    }
-    if (a[len] != '\0')
-        return false;
-    *out = *i + 1 < argc ? argv[++*i] : NULL;
-    return true;
-}
-
-static bool parse_num(const char *s, double *v)
-{
-    char *end = NULL;
-    errno = 0;
-    double x = s ? strtod(s, &end) : NAN;
-    if (!s || end == s || *end || errno || !isfinite(x))
-        return false;
-    *v = x;
-    return true;
-}
-
 bench_status compare_cmd(int argc, char **argv, bench_error *e)
 {
     compare_opts o;
@@ -1307,11 +1281,11 @@ bench_status compare_cmd(int argc, char **argv, bench_error *e)
             return BENCH_OK;
         } else if (strcmp(a, "--cross") == 0) {
             o.cross = true;
-        } else if (opt_val(argc, argv, &i, "--variants", &v)) {
+        } else if (argopt_value(argc, argv, &i, "--variants", &v)) {
             if (!v)
                 return bench_fail(e, BENCH_ERR_INPUT, "--variants needs A,B");
             variants = v;
-        } else if (opt_val(argc, argv, &i, "--match", &v)) {
+        } else if (argopt_value(argc, argv, &i, "--match", &v)) {
             const char *eq = v ? strchr(v, '=') : NULL;
             if (!eq || eq == v || !eq[1] || strchr(eq + 1, '=') || strchr(v, '/') ||
                 strlen(v) >= sizeof mbuf[0])
@@ -1324,49 +1298,49 @@ bench_status compare_cmd(int argc, char **argv, bench_error *e)
             o.match_from[o.n_match] = mbuf[o.n_match];
             o.match_to[o.n_match] = mbuf[o.n_match] + (eq - v) + 1;
             o.n_match++;
-        } else if (opt_val(argc, argv, &i, "--metric", &v)) {
+        } else if (argopt_value(argc, argv, &i, "--metric", &v)) {
             if (!v)
                 return bench_fail(e, BENCH_ERR_INPUT, "--metric needs a value");
             o.metric = v;
-        } else if (opt_val(argc, argv, &i, "--alpha", &v)) {
-            if (!parse_num(v, &o.alpha) || !(o.alpha > 0 && o.alpha < 1))
+        } else if (argopt_value(argc, argv, &i, "--alpha", &v)) {
+            if (!argopt_double(v, &o.alpha) || !(o.alpha > 0 && o.alpha < 1))
                 return bench_fail(e, BENCH_ERR_INPUT, "--alpha '%s': expected a number between "
                                   "0 and 1", v ? v : "");
-        } else if (opt_val(argc, argv, &i, "--correction", &v)) {
+        } else if (argopt_value(argc, argv, &i, "--correction", &v)) {
             if (!v || !stats_correction_parse(v, &o.correction))
                 return bench_fail(e, BENCH_ERR_INPUT, "--correction '%s': expected bh, holm or "
                                   "none", v ? v : "");
-        } else if (opt_val(argc, argv, &i, "--noise-threshold", &v)) {
-            if (!parse_num(v, &o.noise_pct) || o.noise_pct < 0 || o.noise_pct > 100)
+        } else if (argopt_value(argc, argv, &i, "--noise-threshold", &v)) {
+            if (!argopt_double(v, &o.noise_pct) || o.noise_pct < 0 || o.noise_pct > 100)
                 return bench_fail(e, BENCH_ERR_INPUT, "--noise-threshold '%s': expected a "
                                   "percentage from 0 to 100", v ? v : "");
-        } else if (opt_val(argc, argv, &i, "--noise", &v)) {
+        } else if (argopt_value(argc, argv, &i, "--noise", &v)) {
             if (!v || !*v)
                 return bench_fail(e, BENCH_ERR_INPUT, "--noise needs a file");
             o.noise_file = v;
-        } else if (opt_val(argc, argv, &i, "--fail-above", &v)) {
-            if (!parse_num(v, &o.fail_above_pct) || o.fail_above_pct < 0)
+        } else if (argopt_value(argc, argv, &i, "--fail-above", &v)) {
+            if (!argopt_double(v, &o.fail_above_pct) || o.fail_above_pct < 0)
                 return bench_fail(e, BENCH_ERR_INPUT, "--fail-above '%s': expected a "
                                   "non-negative percentage", v ? v : "");
             o.fail_above_set = true;
-        } else if (opt_val(argc, argv, &i, "--json", &v)) {
+        } else if (argopt_value(argc, argv, &i, "--json", &v)) {
             if (!v || !*v)
                 return bench_fail(e, BENCH_ERR_INPUT, "--json needs a file");
             o.json_path = v;
-        } else if (opt_val(argc, argv, &i, "--out", &v)) {
+        } else if (argopt_value(argc, argv, &i, "--out", &v)) {
             if (!v || !*v)
                 return bench_fail(e, BENCH_ERR_INPUT, "--out needs a file");
             o.md_path = v;
-        } else if (strcmp(a, "--emulate") == 0 || opt_val(argc, argv, &i, "--platform", &v) ||
-                   opt_val(argc, argv, &i, "--profile", &v) ||
-                   opt_val(argc, argv, &i, "--rounds", &v) ||
-                   opt_val(argc, argv, &i, "--extra-rounds", &v) ||
-                   opt_val(argc, argv, &i, "--set", &v) || opt_val(argc, argv, &i, "--seed", &v) ||
-                   opt_val(argc, argv, &i, "--filter", &v) ||
-                   opt_val(argc, argv, &i, "--timeout", &v) ||
-                   opt_val(argc, argv, &i, "--contention", &v) ||
-                   opt_val(argc, argv, &i, "--model", &v) ||
-                   opt_val(argc, argv, &i, "--machine", &v)) {
+        } else if (strcmp(a, "--emulate") == 0 || argopt_value(argc, argv, &i, "--platform", &v) ||
+                   argopt_value(argc, argv, &i, "--profile", &v) ||
+                   argopt_value(argc, argv, &i, "--rounds", &v) ||
+                   argopt_value(argc, argv, &i, "--extra-rounds", &v) ||
+                   argopt_value(argc, argv, &i, "--set", &v) || argopt_value(argc, argv, &i, "--seed", &v) ||
+                   argopt_value(argc, argv, &i, "--filter", &v) ||
+                   argopt_value(argc, argv, &i, "--timeout", &v) ||
+                   argopt_value(argc, argv, &i, "--contention", &v) ||
+                   argopt_value(argc, argv, &i, "--model", &v) ||
+                   argopt_value(argc, argv, &i, "--machine", &v)) {
             measuring = a; /* ab's: for --variants A,B without a file */
         } else if (a[0] == '-' && a[1]) {
             return bench_fail(e, BENCH_ERR_INPUT, "unknown option '%s' (see itera-bench compare "

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "counters.h"
+#include "argopt.h"
 #include "itera.h"
 #include "machine.h"
 #include "peak.h"
@@ -180,27 +181,6 @@ static void resume_command(int argc, char **argv, char *out, size_t n)
         shell_append(out, n, &used, "--resume");
 }
 
-/* Takes the value of option `name` from argv[*i] ("--name V" or "--name=V"). */
-static bool opt_value(int argc, char **argv, int *i, const char *name, const char **out)
-{
-    const char *a = argv[*i];
-    size_t len = strlen(name);
-    if (strncmp(a, name, len) != 0)
-        return false;
-    if (a[len] == '=') {
-        *out = a + len + 1;
-        return true;
-    }
-    if (a[len] != '\0')
-        return false;
-    if (*i + 1 >= argc) {
-        *out = NULL;
-        return true;
-    }
-    *out = argv[++*i];
-    return true;
-}
-
 static int cmd_run(int argc, char **argv)
 {
     runner_opts o = { 0 };
@@ -227,7 +207,7 @@ static int cmd_run(int argc, char **argv)
             o.serve = true;
         } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
             o.verbose = true;
-        } else if (opt_value(argc, argv, &i, "--shard", &v)) {
+        } else if (argopt_value(argc, argv, &i, "--shard", &v)) {
             bench_error se;
             bench_status sst = shard_parse(v, &o.shard, &se);
             if (sst != BENCH_OK) {
@@ -235,12 +215,12 @@ static int cmd_run(int argc, char **argv)
                 rc = bench_exit_code(sst);
                 goto out;
             }
-        } else if (opt_value(argc, argv, &i, "--platform", &v) ||
-                   opt_value(argc, argv, &i, "--profile", &v) ||
-                   opt_value(argc, argv, &i, "--out", &v) ||
-                   opt_value(argc, argv, &i, "--model", &v) ||
-                   opt_value(argc, argv, &i, "--machine", &v) ||
-                   opt_value(argc, argv, &i, "--set", &v)) {
+        } else if (argopt_value(argc, argv, &i, "--platform", &v) ||
+                   argopt_value(argc, argv, &i, "--profile", &v) ||
+                   argopt_value(argc, argv, &i, "--out", &v) ||
+                   argopt_value(argc, argv, &i, "--model", &v) ||
+                   argopt_value(argc, argv, &i, "--machine", &v) ||
+                   argopt_value(argc, argv, &i, "--set", &v)) {
             if (!v || !*v) {
                 fprintf(stderr, "itera-bench run: %s needs a value (see itera-bench run "
                         "--help)\n", a);
@@ -454,7 +434,7 @@ static int cmd_info(int argc, char **argv)
             json = true;
         } else if (strcmp(argv[i], "--emulate") == 0) {
             emulate = true;
-        } else if (opt_value(argc, argv, &i, "--threads", &v)) {
+        } else if (argopt_value(argc, argv, &i, "--threads", &v)) {
             char *end = NULL;
             long t = v ? strtol(v, &end, 10) : 0;
             if (!v || end == v || *end || t < 1 || t > PIN_MAX_WORKERS) {
@@ -463,7 +443,7 @@ static int cmd_info(int argc, char **argv)
                 return 2;
             }
             want_threads = (int)t;
-        } else if (opt_value(argc, argv, &i, "--machine", &v)) {
+        } else if (argopt_value(argc, argv, &i, "--machine", &v)) {
             if (!v) {
                 fprintf(stderr, "itera-bench info: --machine needs a value\n");
                 return 2;

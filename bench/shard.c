@@ -2,6 +2,7 @@
  * shard.c: the round-robin split of a sweep's cells and the cell list hash. See shard.h.
  */
 #include "shard.h"
+#include "argopt.h"
 
 #include <limits.h>
 
@@ -236,22 +237,6 @@ static void list_cells_usage(FILE *f)
           f);
 }
 
-/* "--name V" or "--name=V" at argv[*i]; *v NULL when the value is missing. */
-static bool opt(int argc, char **argv, int *i, const char *name, const char **v)
-{
-    size_t len = strlen(name);
-    if (strncmp(argv[*i], name, len) != 0)
-        return false;
-    if (argv[*i][len] == '=') {
-        *v = argv[*i] + len + 1;
-        return true;
-    }
-    if (argv[*i][len] != '\0')
-        return false;
-    *v = *i + 1 < argc ? argv[++*i] : NULL;
-    return true;
-}
-
 bench_status shard_list_cells_main(int argc, char **argv)
 {
     const char *pname = "embedded", *xname = "default", *v = NULL;
@@ -274,9 +259,9 @@ bench_status shard_list_cells_main(int argc, char **argv)
         }
         if (strcmp(a, "--cells") == 0)
             continue;
-        if (opt(argc, argv, &i, "--profile", &v) || opt(argc, argv, &i, "--platform", &v) ||
-            opt(argc, argv, &i, "--set", &v) || opt(argc, argv, &i, "--shards", &v) ||
-            opt(argc, argv, &i, "--shard", &v)) {
+        if (argopt_value(argc, argv, &i, "--profile", &v) || argopt_value(argc, argv, &i, "--platform", &v) ||
+            argopt_value(argc, argv, &i, "--set", &v) || argopt_value(argc, argv, &i, "--shards", &v) ||
+            argopt_value(argc, argv, &i, "--shard", &v)) {
             if (!v || !*v) {
                 fprintf(stderr, "itera-bench list: %s needs a value (see itera-bench list "
                         "--cells --help)\n", a);

@@ -3,6 +3,7 @@
  * See submit.h.
  */
 #include "submit.h"
+#include "argopt.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -668,22 +669,6 @@ static void submit_usage(FILE *f)
           f);
 }
 
-/* "--name V" / "--name=V"; *v NULL when the value is missing. */
-static bool opt(int argc, char **argv, int *i, const char *name, const char **v)
-{
-    size_t len = strlen(name);
-    if (strncmp(argv[*i], name, len) != 0)
-        return false;
-    if (argv[*i][len] == '=') {
-        *v = argv[*i] + len + 1;
-        return true;
-    }
-    if (argv[*i][len] != '\0')
-        return false;
-    *v = *i + 1 < argc ? argv[++*i] : NULL;
-    return true;
-}
-
 static int parse_count(const char *flag, const char *v, int lo, int hi, int *out)
 {
     char *end;
@@ -882,15 +867,15 @@ static int submit_cmd(int argc, char **argv)
             s.emulate = other_opts = true;
         } else if (strcmp(a, "--exclusive") == 0) {
             force_exclusive = other_opts = true;
-        } else if (opt(argc, argv, &i, "--platform", &v) || opt(argc, argv, &i, "--profile", &v) ||
-                   opt(argc, argv, &i, "--shards", &v) || opt(argc, argv, &i, "--set", &v) ||
-                   opt(argc, argv, &i, "--model", &v) || opt(argc, argv, &i, "--partition", &v) ||
-                   opt(argc, argv, &i, "--machine", &v) ||
-                   opt(argc, argv, &i, "--constraint", &v) || opt(argc, argv, &i, "--time", &v) ||
-                   opt(argc, argv, &i, "--account", &v) ||
-                   opt(argc, argv, &i, "--cpus-per-task", &v) ||
-                   opt(argc, argv, &i, "--sbatch-arg", &v) || opt(argc, argv, &i, "--dir", &v) ||
-                   opt(argc, argv, &i, "--out", &v) || opt(argc, argv, &i, "--resume", &v)) {
+        } else if (argopt_value(argc, argv, &i, "--platform", &v) || argopt_value(argc, argv, &i, "--profile", &v) ||
+                   argopt_value(argc, argv, &i, "--shards", &v) || argopt_value(argc, argv, &i, "--set", &v) ||
+                   argopt_value(argc, argv, &i, "--model", &v) || argopt_value(argc, argv, &i, "--partition", &v) ||
+                   argopt_value(argc, argv, &i, "--machine", &v) ||
+                   argopt_value(argc, argv, &i, "--constraint", &v) || argopt_value(argc, argv, &i, "--time", &v) ||
+                   argopt_value(argc, argv, &i, "--account", &v) ||
+                   argopt_value(argc, argv, &i, "--cpus-per-task", &v) ||
+                   argopt_value(argc, argv, &i, "--sbatch-arg", &v) || argopt_value(argc, argv, &i, "--dir", &v) ||
+                   argopt_value(argc, argv, &i, "--out", &v) || argopt_value(argc, argv, &i, "--resume", &v)) {
             if (!v || !*v) {
                 fprintf(stderr, "itera-bench submit: %s needs a value (see itera-bench submit "
                         "--help)\n", a);
