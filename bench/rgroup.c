@@ -406,7 +406,7 @@ static int build_sections(rset *s, int m)
                     s->files[g->files[k]].section = i;
                     s->files[g->files[k]].group = pass ? sec->n_groups + gi : gi;
                 }
-                char key[RSTORE_TEXT + 128], tag[9];
+                char key[sizeof g->model_label + sizeof g->build + 2], tag[9]; /* label or key, \n, build */
                 snprintf(key, sizeof key, "%s\n%s", g->model_key[0] ? g->model_key : g->model_label,
                          g->build);
                 tag8(key, tag);
