@@ -294,7 +294,7 @@ compare: build
 	fi
 
 ## ab: interleaved A/B of two builds: BASE=<git rev> NEW=<git rev|worktree dir> [PLATFORM=embedded]
-##     [PROFILE=default] [ROUNDS=15] [AB_ARGS='--fail-above 5 --json ab.json']; both built in
+##     [PROFILE=default] [ROUNDS=30] [AB_ARGS='--fail-above 5 --json ab.json']; both built in
 ##     their own folders (build/ab/src/<sha>), results in results/tmp/ab/<session>/
 ab: build
 	$(Q)if [ -z "$(BASE)" ] || [ -z "$(NEW)" ]; then \
@@ -305,7 +305,7 @@ ab: build
 	    $(if $(MODEL),--model $(MODEL)) $(if $(MACHINE),--machine $(MACHINE)) $(AB_ARGS)
 
 ## noise: this machine's noise thresholds per family, from an interleaved A/A of this build
-##        [PLATFORM=embedded] [PROFILE=ci] [ROUNDS=15] -> results/<machine>/<platform>/noise.json
+##        [PLATFORM=embedded] [PROFILE=ci] [ROUNDS=30] -> results/<machine>/<platform>/noise.json
 noise: build
 	$(Q)$(ITERA_BENCH) noise --platform $(PLATFORM) \
 	    --profile $(if $(filter command line,$(origin PROFILE)),$(PROFILE),ci) \

@@ -73,7 +73,11 @@ void ab_usage(FILE *fp)
         "the profile's cells round by round: each round starts a fresh `run --serve` process\n"
         "per side, and cell by cell, in a random order, runs base and new one after the other\n"
         "(which goes first drawn at random), one repetition each, so drift and other load hit\n"
-        "both sides alike. Pairs measured on a busy machine are redone in extra rounds.\n"
+        "both sides alike. The first round lets Google Benchmark estimate each side's\n"
+        "iteration count; later rounds run exactly that many timed iterations (after the\n"
+        "usual warm-up, without the op profile), so a round takes about half as long and every\n"
+        "sample of a cell is equally long. Pairs measured on a busy machine are redone in\n"
+        "extra rounds.\n"
         "Writes base.json and new.json (Google Benchmark JSON, one run per round), the\n"
         "schedule (ab.json, with the seed) and the comparison (compare.md, compare.json) into\n"
         "the session folder, and prints the comparison (see itera-bench compare --help).\n"
@@ -791,6 +795,9 @@ typedef struct ab_pair {
     int bi, ni;     /* cells of the base and new sides */
     int clean;      /* rounds where both sides ran uncontended */
     int ran;        /* rounds it took part in */
+    long long iters[2]; /* base, new: the timed iterations of the pair's first answered
+                           round, reused by every later round (0: not known yet, or a
+                           worker that does not report them: then GB estimates each time) */
 } ab_pair;
 
 /* The new side's cell for base cell name: the same name, or with --variants A -> B. */
@@ -932,25 +939,38 @@ static void fmt_dur(double s, char *out, size_t n)
     snprintf(out, n, "%ld:%02ld", t / 60, t % 60);
 }
 
-/* One reply line "ok CELL\tC\tO\tP\tWHY" / "err CELL\tMSG" into a JSON sample record. */
-static json_t *reply_json(const char *line, bool *ok, bool *contended)
+/* One reply line "ok CELL\tC\tO\tP\tWHY[\tITERATIONS]" / "err CELL\tMSG" into a JSON sample
+ * record; *iters the timed iterations (0 when the worker does not report them: a build from
+ * before fixed iteration counts). */
+static json_t *reply_json(const char *line, bool *ok, bool *contended, long long *iters)
 {
     *ok = strncmp(line, "ok ", 3) == 0;
     *contended = false;
+    *iters = 0;
     json_t *j = json_object();
     json_object_set_new(j, "ok", json_boolean(*ok));
     const char *tab = strchr(line, '\t');
     if (*ok && tab) {
-        int c = 0;
-        double other = 0, pressure = -1;
+        const char *f[5] = {NULL}; /* the fields after the cell: C, O, P, WHY, ITERATIONS */
+        int nf = 0;
+        for (const char *q = tab; q && nf < 5; q = strchr(q + 1, '\t'))
+            f[nf++] = q + 1;
+        *contended = nf > 0 && atoi(f[0]) != 0;
+        double other = nf > 1 ? atof(f[1]) : 0, pressure = nf > 2 ? atof(f[2]) : -1;
         char why[200] = "";
-        sscanf(tab + 1, "%d\t%lf\t%lf\t%199[^\n]", &c, &other, &pressure, why);
-        *contended = c != 0;
+        if (nf > 3) {
+            size_t len = nf > 4 ? (size_t)(f[4] - 1 - f[3]) : strcspn(f[3], "\n");
+            snprintf(why, sizeof why, "%.*s", (int)(len < sizeof why ? len : sizeof why - 1), f[3]);
+        }
+        if (nf > 4)
+            *iters = atoll(f[4]) > 0 ? atoll(f[4]) : 0;
         json_object_set_new(j, "contended", json_boolean(*contended));
         json_object_set_new(j, "other_cpu", json_real(other));
         json_object_set_new(j, "pressure_pct", pressure >= 0 ? json_real(pressure) : json_null());
         if (why[0])
             json_object_set_new(j, "why", json_string(why));
+        if (*iters > 0)
+            json_object_set_new(j, "iterations", json_integer(*iters));
     } else {
         json_object_set_new(j, "error", json_string(tab ? tab + 1 : line));
     }
@@ -996,10 +1016,12 @@ static bench_status write_manifest(const session *ss, double elapsed, bench_erro
                                       "bin", ss->side[s]->bin, "build", ss->side[s]->desc));
     json_t *pairs = json_array();
     for (int p = 0; p < ss->npairs; p++)
-        json_array_append_new(pairs, json_pack("{s:s, s:s, s:i, s:i}", "base",
+        json_array_append_new(pairs, json_pack("{s:s, s:s, s:i, s:i, s:I, s:I}", "base",
                                                ss->side[0]->cells[ss->pairs[p].bi], "new",
                                                ss->side[1]->cells[ss->pairs[p].ni], "rounds",
-                                               ss->pairs[p].ran, "clean", ss->pairs[p].clean));
+                                               ss->pairs[p].ran, "clean", ss->pairs[p].clean,
+                                               "base_iterations", (json_int_t)ss->pairs[p].iters[0],
+                                               "new_iterations", (json_int_t)ss->pairs[p].iters[1]));
     json_object_set_new(m, "pairs", pairs);
     json_object_set(m, "schedule", ss->schedule);
     char path[PATH_MAX + 16];
@@ -1061,11 +1083,18 @@ static bench_status run_round(session *ss, int round, const bool *todo, bench_er
         int first = stats_rng_below(&g, 2);
         json_t *rec = json_pack("{s:i, s:s}", "pair", p, "first", ss->side[first]->name);
         bool ok_both = true, cont_any = false;
+        ab_pair *pr = &ss->pairs[p];
+        /* both sides' counts known: this round runs them as fixed (both sides alike) */
+        const bool fixed = pr->iters[0] > 0 && pr->iters[1] > 0;
+        json_object_set_new(rec, "fixed_iterations", json_boolean(fixed));
         for (int k = 0; k < 2; k++) {
             int s = k ? 1 - first : first;
-            const char *cell = ss->side[s]->cells[s ? ss->pairs[p].ni : ss->pairs[p].bi];
+            const char *cell = ss->side[s]->cells[s ? pr->ni : pr->bi];
             char cmd[1024], line[4096];
-            snprintf(cmd, sizeof cmd, "run %s\n", cell);
+            if (fixed)
+                snprintf(cmd, sizeof cmd, "run %s %lld\n", cell, pr->iters[s]);
+            else
+                snprintf(cmd, sizeof cmd, "run %s\n", cell);
             int got = worker_send(&w[s], cmd) == 0
                           ? worker_line(&w[s], line, sizeof line, o->timeout_s) : 0;
             if (got != 1) {
@@ -1076,16 +1105,19 @@ static bench_status run_round(session *ss, int round, const bool *todo, bench_er
                 goto out;
             }
             bool ok, cont;
-            json_object_set_new(rec, ss->side[s]->name, reply_json(line, &ok, &cont));
+            long long it;
+            json_object_set_new(rec, ss->side[s]->name, reply_json(line, &ok, &cont, &it));
+            if (ok && !fixed)
+                pr->iters[s] = it;
             ok_both &= ok;
             cont_any |= cont;
             if (!ok)
                 fprintf(stderr, "ab: round %d: %s %s failed: %s\n", round + 1, ss->side[s]->name,
                         cell, strchr(line, '\t') ? strchr(line, '\t') + 1 : line);
         }
-        ss->pairs[p].ran++;
+        pr->ran++;
         if (ok_both && !cont_any)
-            ss->pairs[p].clean++;
+            pr->clean++;
         contended += cont_any;
         failed += !ok_both;
         json_array_append_new(jorder, rec);
@@ -1314,10 +1346,20 @@ static bench_status ab_run(ab_opts *o, bench_error *e)
     json_object_set_new(ab_ctx, CTX_AB_SCHEDULE, json_string("ab.json"));
     json_object_set_new(ab_ctx, CTX_AB_BASE, json_string(sb.desc));
     json_object_set_new(ab_ctx, CTX_AB_NEW, json_string(sn.desc));
-    json_object_set_new(ab_ctx, CTX_AB_NOTE,
-                        json_string("one iteration run per round: one repetition of the cell "
-                                    "in a fresh process, base and new back to back in random "
-                                    "order; repetition_index is the round; no aggregates"));
+    int nfixed = 0;
+    for (int p = 0; p < ss.npairs; p++)
+        nfixed += ss.pairs[p].iters[0] > 0 && ss.pairs[p].iters[1] > 0;
+    char note[600];
+    snprintf(note, sizeof note,
+             "one iteration run per round: one repetition of the cell in a fresh process, base "
+             "and new back to back in random order; repetition_index is the round; no "
+             "aggregates; %s",
+             nfixed == ss.npairs ? "Google Benchmark estimated the iteration count in the first "
+                                   "round, later rounds ran that many"
+             : nfixed ? "iteration counts fixed from the first round where both workers reported "
+                        "them, estimated every round for the other pairs"
+                      : "the iteration count estimated every round (a worker did not report it)");
+    json_object_set_new(ab_ctx, CTX_AB_NOTE, json_string(note));
     char bpath[PATH_MAX + 16], npath[PATH_MAX + 16], mdp[PATH_MAX + 16], jp[PATH_MAX + 16];
     snprintf(bpath, sizeof bpath, "%s/base.json", ss.dir);
     snprintf(npath, sizeof npath, "%s/new.json", ss.dir);

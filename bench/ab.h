@@ -35,7 +35,7 @@
 
 #include "status.h"
 
-#define AB_DEFAULT_ROUNDS 15
+#define AB_DEFAULT_ROUNDS 30
 #define AB_DEFAULT_EXTRA_ROUNDS 5
 #define AB_DEFAULT_TIMEOUT_S 600.0
 #define AB_MAX_SETS 32

@@ -508,7 +508,7 @@ static void prepare(fam_cell *fc)
                 goto fail;
             fc->have_acc = true;
         }
-        if (c->family == BENCH_PREFILL && !fc->op_profile) {
+        if (c->family == BENCH_PREFILL && !fc->op_profile && !fc->timing_only) {
             fc->op_profile = op_profile(fc, err, n);
             if (!fc->op_profile)
                 goto fail;

@@ -128,6 +128,8 @@ struct fam_cell {
     bool have_acc;
     double max_abs_err, top1, kld_mean, delta_ppl;
     json_t *op_profile;     /* prefill: the op profile (owned), else NULL */
+    bool timing_only;       /* set before the first call: no op profile (ab's rounds after
+                               the first, which compare only the times; runner.c --serve) */
 };
 
 /* Checks the model can be made (loads the FP32 one) and fills the accuracy input.

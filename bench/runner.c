@@ -961,7 +961,33 @@ static bench_status probe_machine(sweep *s)
 
 /* --serve (runner.h): one cell per request line, each run alone through Google Benchmark
  * and released (its workers gone) before the answer, so the process sits idle between
- * requests. */
+ * requests.
+ *
+ * Requests: "run CELL" measures as a run does (Google Benchmark estimates the iteration
+ * count; prefill cells also take their op profile); "run CELL ITERS" runs exactly ITERS
+ * timed iterations (after the run's warm-up of min_time, as every cell has) and skips the
+ * op profile: a timing-only sample (ab's rounds after the first reuse the first round's
+ * count, which halves a round and keeps every round's sample the same length). Answers:
+ * "ok CELL\tCONTENDED\tOTHER_CPU\tPRESSURE\tWHY\tITERATIONS" or "err CELL\tMESSAGE". */
+#define SERVE_ITERS_MAX 1000000000LL
+
+/* "run CELL [ITERS]" into the cell name (in place) and ITERS (0: not given); false when
+ * ITERS is there but not a count in 1..SERVE_ITERS_MAX. */
+static bool serve_request(char *name, long long *iters)
+{
+    *iters = 0;
+    char *sp = strrchr(name, ' ');
+    if (!sp)
+        return true;
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(sp + 1, &end, 10);
+    if (end == sp + 1 || *end || errno || v < 1 || v > SERVE_ITERS_MAX)
+        return false;
+    *sp = '\0';
+    *iters = v;
+    return true;
+}
 static bench_status serve_cells(sweep *s, const gb_options *gopt)
 {
     runner *r = &s->r;
@@ -979,14 +1005,17 @@ static bench_status serve_cells(sweep *s, const gb_options *gopt)
         line[len] = '\0';
         if (strcmp(line, "quit") == 0)
             break;
-        const char *name = strncmp(line, "run ", 4) == 0 ? line + 4 : NULL;
+        char *name = strncmp(line, "run ", 4) == 0 ? line + 4 : NULL;
+        long long iters = 0;
+        bool iters_ok = !name || serve_request(name, &iters);
         int i = -1;
-        for (int k = 0; name && k < s->ncells && i < 0; k++)
+        for (int k = 0; name && iters_ok && k < s->ncells && i < 0; k++)
             if (strcmp(s->cells[k].name, name) == 0)
                 i = k;
         if (i < 0 || !r->todo[i] || r->requested[i]) {
             printf("err %s\t%s\n", name ? name : line,
-                   !name ? "expected 'run CELL' or 'quit'"
+                   !name ? "expected 'run CELL [ITERATIONS]' or 'quit'"
+                   : !iters_ok ? "the iteration count after the cell is not a whole number from 1 to 1000000000"
                    : i < 0 ? "not a cell of this platform and profile" : "already run");
             fflush(stdout);
             continue;
@@ -994,7 +1023,13 @@ static bench_status serve_cells(sweep *s, const gb_options *gopt)
         r->requested[i] = true;
         gb_clear();
         int ran = -1;
-        if (gb_register(s->cells[i].name, fam_bench, &r->fc[i], gopt) == 0) {
+        gb_options req = *gopt;
+        if (iters > 0) {
+            req.iterations = iters;
+            req.min_time = req.min_warmup_time = 0;
+            r->fc[i].timing_only = true;
+        }
+        if (gb_register(s->cells[i].name, fam_bench, &r->fc[i], &req) == 0) {
             gb_run_opts ro = { .log_path = log, .log_append = !first, .filter = "all" };
             ran = gb_run_with(&ro, on_run, r);
         }
@@ -1014,8 +1049,9 @@ static bench_status serve_cells(sweep *s, const gb_options *gopt)
             printf("err %s\t%s\n", s->cells[i].name,
                    json_string_value(json_object_get(run0, ENT_ERROR_MESSAGE)));
         else
-            printf("ok %s\t%d\t%.3f\t%.1f\t%s\n", s->cells[i].name, w->contended ? 1 : 0,
-                   w->other_cpu, isnan(w->pressure_pct) ? -1.0 : w->pressure_pct, w->why);
+            printf("ok %s\t%d\t%.3f\t%.1f\t%s\t%lld\n", s->cells[i].name, w->contended ? 1 : 0,
+                   w->other_cpu, isnan(w->pressure_pct) ? -1.0 : w->pressure_pct, w->why,
+                   (long long)json_integer_value(json_object_get(run0, ENT_ITERATIONS)));
         fflush(stdout);
     }
     journal_close(r->jr);

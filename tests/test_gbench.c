@@ -146,6 +146,12 @@ static void test_bad_flags_refused(void **state)
     assert_int_equal(gb_register("x", NULL, NULL, NULL), -1);
     gb_options bad = {.repetitions = -1};
     assert_int_equal(gb_register("x", bm_fixed, NULL, &bad), -1);
+    /* a fixed count with a minimum time or warm-up: GB would abort; refused with a message */
+    gb_options fixed_warm = {.iterations = 5, .min_warmup_time = 0.01};
+    assert_int_equal(gb_register("x", bm_fixed, NULL, &fixed_warm), -1);
+    assert_non_null(strstr(gb_error(), "fixed iteration count (5)"));
+    gb_options fixed_min = {.iterations = 5, .min_time = 0.01};
+    assert_int_equal(gb_register("x", bm_fixed, NULL, &fixed_min), -1);
 }
 
 static void test_run_and_parse_json(void **state)

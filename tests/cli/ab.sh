@@ -96,6 +96,24 @@ for r in m["schedule"]:
     for o in r["order"]:
         assert o["first"] in ("base", "new") and o["base"]["ok"] and o["new"]["ok"]
 '
+    check_py "round 1 estimates the iteration count, later rounds run exactly that many" '
+import json, sys
+d = sys.argv[1]
+m = json.load(open(d + "/ab.json"))
+for r in m["schedule"]:
+    for o in r["order"]:
+        assert o["fixed_iterations"] == (r["round"] > 0), (r["round"], o)
+        assert o["base"]["iterations"] >= 1 and o["new"]["iterations"] >= 1
+for p in m["pairs"]:
+    assert p["base_iterations"] >= 1 and p["new_iterations"] >= 1
+for side in ("base", "new"):
+    f = json.load(open(d + "/" + side + ".json"))
+    its = {}
+    for x in f["benchmarks"]:
+        its.setdefault(x["run_name"], set()).add(x["iterations"])
+    assert all(len(v) == 1 for v in its.values()), its
+    assert "later rounds ran that many" in f["context"]["itera_ab_note"]
+'
     check_py "the comparison: paired, verdicts from the four words" '
 import json, sys
 c = json.load(open(sys.argv[2] + "/s1.json"))
@@ -122,6 +140,27 @@ fi
 # a gate no A/A can fail; compare reads the session's files again, paired
 expect 0 "Gate passed" "$IB" compare --fail-above 1000 "$S1/base.json" "$S1/new.json"
 expect 0 "Interleaved A/B (session" "$IB" compare "$S1/base.json" "$S1/new.json"
+
+# the worker protocol: "run CELL ITERS" runs exactly ITERS iterations; a bad count or an
+# unknown cell is answered with err, and the worker goes on
+cell=scan/sequential/channels:8/state:4/seq:16/batch:1/threads:1
+cell2=scan/chunked/channels:8/state:4/seq:16/batch:1/threads:1
+out=$(printf 'run %s x\nrun %s 0\nrun nope 5\nrun %s 7\nrun %s\nquit\n' "$cell" "$cell" "$cell" "$cell2" |
+    "$IB" run --profile tiny --set repetitions=1 --out "$tmp/serve.json" --serve 2>/dev/null)
+check_out() { # check_out WHAT PATTERN
+    if printf '%s\n' "$out" | grep -q -- "$2"; then pass=$((pass + 1)); echo "ok   serve: $1"
+    else fail=$((fail + 1)); echo "FAIL serve: $1 (no '$2' in:"; printf '%s\n' "$out"; echo ")"; fi
+}
+check_out "a count that is not a number" "^err $cell x	the iteration count after the cell is not a whole number"
+check_out "a zero count" "^err $cell 0	the iteration count"
+check_out "an unknown cell" "^err nope	not a cell"
+check_out "a fixed count is run and reported" "^ok $cell	.*	7\$"
+check_out "an estimated count is reported" "^ok $cell2	[01]	.*	[1-9][0-9]*\$"
+if [ -n "$PY" ] && "$PY" -c 'import json,sys; b={x["run_name"]: x for x in json.load(open(sys.argv[1]))["benchmarks"]}; assert b[sys.argv[2]]["iterations"] == 7, b' "$tmp/serve.json" "$cell"; then
+    pass=$((pass + 1)); echo "ok   serve: the results file has the 7 iterations"
+elif [ -n "$PY" ]; then
+    fail=$((fail + 1)); echo "FAIL serve: the results file does not have the 7 iterations"
+fi
 
 # bad input: 2; a failed build: 1; a side without run --serve: 2
 expect 2 "not a git revision" "$IB" ab --base no-such-rev --new HEAD --profile tiny --out "$tmp/x1"
