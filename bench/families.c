@@ -586,6 +586,38 @@ static void pool_waits_of(const fam_cell *fc, itera_pool_waits *out)
         itera_scan_bench_pool_waits(fc->scan, out);
 }
 
+/* One untimed iteration of the cell's work (what the timed loops below repeat). */
+static itera_status cell_iteration(fam_cell *fc, itera_error *ie)
+{
+    const bench_cell *c = fc->cell;
+    switch (c->family) {
+    case BENCH_SCAN:
+        itera_scan_bench_run(fc->scan);
+        return ITERA_OK;
+    case BENCH_PREFILL:
+        return itera_forward(fc->ctx, fc->tokens, c->batch, c->seq, fc->logits, ie);
+    case BENCH_DECODE: {
+        itera_status s = itera_decode_reset(fc->ctx, c->batch, ie);
+        for (int k = 0; k < c->steps && s == ITERA_OK; k++)
+            s = itera_decode_step(fc->ctx, fc->tokens + (size_t)k * (size_t)c->batch, fc->logits, ie);
+        return s;
+    }
+    default:
+        return ITERA_OK;
+    }
+}
+
+/* Untimed iterations: at least one, and for at least seconds. */
+static itera_status warm_up(fam_cell *fc, double seconds, itera_error *ie)
+{
+    double t0 = now_s(CLOCK_MONOTONIC);
+    itera_status s;
+    do
+        s = cell_iteration(fc, ie);
+    while (s == ITERA_OK && now_s(CLOCK_MONOTONIC) - t0 < seconds);
+    return s;
+}
+
 void fam_bench(gb_state *st, void *user)
 {
     fam_cell *fc = user;
@@ -607,6 +639,14 @@ void fam_bench(gb_state *st, void *user)
 
     itera_error ie = { { 0 } };
     itera_status s = ITERA_OK;
+    if (fc->warmup_s > 0) {
+        s = warm_up(fc, fc->warmup_s, &ie);
+        fc->warmup_s = 0;
+        if (s != ITERA_OK) {
+            gb_skip_with_error(st, ie.msg);
+            return;
+        }
+    }
     itera_pool_waits pw0, pw1;
     pool_waits_of(fc, &pw0);
     double c0 = now_s(CLOCK_PROCESS_CPUTIME_ID), w0 = now_s(CLOCK_MONOTONIC);

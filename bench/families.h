@@ -130,6 +130,10 @@ struct fam_cell {
     json_t *op_profile;     /* prefill: the op profile (owned), else NULL */
     bool timing_only;       /* set before the first call: no op profile (ab's rounds after
                                the first, which compare only the times; runner.c --serve) */
+    double warmup_s;        /* set before the first call: at least one and for this long
+                               untimed iterations before the first timed loop (a fixed
+                               iteration count, where Google Benchmark does no warm-up of
+                               its own that is shorter than the global one) */
 };
 
 /* Checks the model can be made (loads the FP32 one) and fills the accuracy input.

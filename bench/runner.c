@@ -624,8 +624,11 @@ static bench_status load_inputs(sweep *s)
         return bench_fail(s->err, BENCH_ERR_NOMEM, "out of memory");
     snprintf(s->gb_reps, sizeof s->gb_reps, "--benchmark_repetitions=%d", s->pr.repetitions);
     snprintf(s->gb_mint, sizeof s->gb_mint, "--benchmark_min_time=%g", s->pr.min_time);
-    /* One warm-up of min_time per cell (GB runs it once, before the first repetition). */
-    snprintf(s->gb_warm, sizeof s->gb_warm, "--benchmark_min_warmup_time=%g", s->pr.min_time);
+    /* One warm-up of min_time per cell (GB runs it once, before the first repetition).
+     * --serve sets it per request instead (serve_cells): GB would also run the global one
+     * before a fixed iteration count, which takes no warm-up of its own. */
+    snprintf(s->gb_warm, sizeof s->gb_warm, "--benchmark_min_warmup_time=%g",
+             o->serve ? 0.0 : s->pr.min_time);
     s->gargv[0] = o->gb_argc > 0 ? o->gb_argv[0] : (char *)"itera-bench";
     s->gargv[1] = s->gb_reps;
     s->gargv[2] = s->gb_mint;
@@ -963,13 +966,15 @@ static bench_status probe_machine(sweep *s)
  * and released (its workers gone) before the answer, so the process sits idle between
  * requests.
  *
- * Requests: "run CELL" measures as a run does (Google Benchmark estimates the iteration
- * count; prefill cells also take their op profile); "run CELL ITERS" runs exactly ITERS
- * timed iterations (after the run's warm-up of min_time, as every cell has) and skips the
- * op profile: a timing-only sample (ab's rounds after the first reuse the first round's
- * count, which halves a round and keeps every round's sample the same length). Answers:
+ * Requests: "run CELL" measures as a run does (a warm-up of min_time, then Google Benchmark
+ * estimates the iteration count for min_time; prefill cells also take their op profile);
+ * "run CELL ITERS" runs exactly ITERS timed iterations after SERVE_FIXED_WARMUP_S of
+ * untimed ones (at least one) and skips the op profile: a timing-only sample. ab's rounds
+ * after the first reuse the first round's count, which makes a round less than half as
+ * long and every round's sample of a cell equally long. Answers:
  * "ok CELL\tCONTENDED\tOTHER_CPU\tPRESSURE\tWHY\tITERATIONS" or "err CELL\tMESSAGE". */
 #define SERVE_ITERS_MAX 1000000000LL
+#define SERVE_FIXED_WARMUP_S 0.01
 
 /* "run CELL [ITERS]" into the cell name (in place) and ITERS (0: not given); false when
  * ITERS is there but not a count in 1..SERVE_ITERS_MAX. */
@@ -1028,6 +1033,10 @@ static bench_status serve_cells(sweep *s, const gb_options *gopt)
             req.iterations = iters;
             req.min_time = req.min_warmup_time = 0;
             r->fc[i].timing_only = true;
+            r->fc[i].warmup_s = SERVE_FIXED_WARMUP_S;
+        } else { /* what the global flags give a run (GB honours a per-benchmark warm-up
+                  * only beside a per-benchmark minimum time) */
+            req.min_time = req.min_warmup_time = s->pr.min_time;
         }
         if (gb_register(s->cells[i].name, fam_bench, &r->fc[i], &req) == 0) {
             gb_run_opts ro = { .log_path = log, .log_append = !first, .filter = "all" };
