@@ -48,7 +48,7 @@ typedef struct ab_opts {
     const char *sets[AB_MAX_SETS];
     int nsets;
     bool emulate;
-    int rounds, extra_rounds;
+    int rounds, extra_rounds, decide_rounds;
     bool seed_set;
     uint64_t seed;
     const char *out_dir;
@@ -91,6 +91,10 @@ void ab_usage(FILE *fp)
         "  --rounds N                 rounds (samples per cell and side; default %d)\n"
         "  --extra-rounds N           at most N more rounds for cells with contended pairs\n"
         "                             (default %d)\n"
+        "  --decide-rounds N          then at most N more rounds, one at a time, for the pairs\n"
+        "                             whose interval still straddles their noise threshold\n"
+        "                             (more samples can still decide them either way; default\n"
+        "                             %d, 0: none; not with --record-noise)\n"
         "  --seed S                   the order's seed (default: from the clock; recorded)\n"
         "  --filter REGEX             only the cells (base names) matching REGEX\n"
         "  --out DIR                  the session folder (default results/tmp/ab/<session>)\n"
@@ -105,7 +109,7 @@ void ab_usage(FILE *fp)
         "                     --noise FILE, --noise-threshold PCT, --metric M, --cross\n"
         "Exit: 0 done (gate passed), 1 the gate failed or a side could not be measured,\n"
         "2 bad usage or input (a revision, profile or flag).\n",
-        AB_DEFAULT_ROUNDS, AB_DEFAULT_EXTRA_ROUNDS, AB_DEFAULT_TIMEOUT_S);
+        AB_DEFAULT_ROUNDS, AB_DEFAULT_EXTRA_ROUNDS, AB_DEFAULT_DECIDE_ROUNDS, AB_DEFAULT_TIMEOUT_S);
 }
 
 void noise_usage(FILE *fp)
@@ -142,6 +146,7 @@ static bench_status parse_ab(int argc, char **argv, ab_opts *o, bool *help, benc
     compare_opts_init(&o->cmp);
     o->rounds = AB_DEFAULT_ROUNDS;
     o->extra_rounds = AB_DEFAULT_EXTRA_ROUNDS;
+    o->decide_rounds = AB_DEFAULT_DECIDE_ROUNDS;
     o->timeout_s = AB_DEFAULT_TIMEOUT_S;
     *help = false;
     for (int i = 1; i < argc; i++) {
@@ -201,6 +206,10 @@ static bench_status parse_ab(int argc, char **argv, ab_opts *o, bool *help, benc
             if (!parse_int(v, 2, 1000, &o->rounds))
                 return bench_fail(e, BENCH_ERR_INPUT, "--rounds '%s': expected 2 to 1000",
                                   v ? v : "");
+        } else if (argopt_value(argc, argv, &i, "--decide-rounds", &v)) {
+            if (!parse_int(v, 0, 1000, &o->decide_rounds))
+                return bench_fail(e, BENCH_ERR_INPUT, "--decide-rounds '%s': expected 0 to 1000",
+                                  v);
         } else if (argopt_value(argc, argv, &i, "--extra-rounds", &v)) {
             if (!parse_int(v, 0, 1000, &o->extra_rounds))
                 return bench_fail(e, BENCH_ERR_INPUT, "--extra-rounds '%s': expected 0 to 1000",
@@ -988,6 +997,7 @@ typedef struct session {
     int log_fd;
     json_t *schedule;
     int rounds_run;
+    int decide_rounds_run;     /* of rounds_run: deciding rounds (deciding_rounds) */
 } session;
 
 static bench_status write_manifest(const session *ss, double elapsed, bench_error *e)
@@ -1008,6 +1018,7 @@ static bench_status write_manifest(const session *ss, double elapsed, bench_erro
     json_object_set_new(m, "variants", o->variants ? json_string(o->variants) : json_null());
     json_object_set_new(m, "rounds", json_integer(o->rounds));
     json_object_set_new(m, "rounds_run", json_integer(ss->rounds_run));
+    json_object_set_new(m, "decide_rounds_run", json_integer(ss->decide_rounds_run));
     json_object_set_new(m, "elapsed_s", json_real(elapsed));
     for (int s = 0; s < 2; s++)
         json_object_set_new(m, ss->side[s]->name,
@@ -1139,6 +1150,106 @@ out:
         worker_kill(&w[s]);
     json_array_append_new(ss->schedule, rj);
     free(order);
+    return st;
+}
+
+/* Both sides' rounds so far into base.json and new.json (bpath, npath). */
+static bench_status merge_sides(session *ss, const char *seedtxt, const char *bpath,
+                                const char *npath, bench_error *e)
+{
+    json_t *ab_ctx = json_object();
+    json_object_set_new(ab_ctx, CTX_AB_SESSION, json_string(ss->id));
+    json_object_set_new(ab_ctx, CTX_AB_SEED, json_string(seedtxt));
+    char buf[64];
+    snprintf(buf, sizeof buf, "%d", ss->rounds_run);
+    json_object_set_new(ab_ctx, CTX_AB_ROUNDS, json_string(buf));
+    json_object_set_new(ab_ctx, CTX_AB_SCHEDULE, json_string("ab.json"));
+    json_object_set_new(ab_ctx, CTX_AB_BASE, json_string(ss->side[0]->desc));
+    json_object_set_new(ab_ctx, CTX_AB_NEW, json_string(ss->side[1]->desc));
+    int nfixed = 0;
+    for (int p = 0; p < ss->npairs; p++)
+        nfixed += ss->pairs[p].iters[0] > 0 && ss->pairs[p].iters[1] > 0;
+    char note[600];
+    snprintf(note, sizeof note,
+             "one iteration run per round: one repetition of the cell in a fresh process, base "
+             "and new back to back in random order; repetition_index is the round; no "
+             "aggregates; %s",
+             nfixed == ss->npairs ? "Google Benchmark estimated the iteration count in the "
+                                    "first round, later rounds ran that many"
+             : nfixed ? "iteration counts fixed from the first round where both workers reported "
+                        "them, estimated every round for the other pairs"
+                      : "the iteration count estimated every round (a worker did not report it)");
+    json_object_set_new(ab_ctx, CTX_AB_NOTE, json_string(note));
+    bench_status st = merge_side(ss->dir, ss->side[0], ss->pairs, ss->npairs, true,
+                                 ss->rounds_run, ab_ctx, bpath, e);
+    if (st == BENCH_OK)
+        st = merge_side(ss->dir, ss->side[1], ss->pairs, ss->npairs, false, ss->rounds_run,
+                        ab_ctx, npath, e);
+    json_decref(ab_ctx);
+    return st;
+}
+
+/* Whether a judged benchmark's interval straddles an edge of its noise band: more rounds
+ * could still decide it either way (within the noise, or beyond it). */
+static bool undecided(const compare_row_result *r)
+{
+    if (!r->judged)
+        return false;
+    double band = log1p(r->noise > 0 ? r->noise : 0);
+    return (r->est.worse_lo <= band && r->est.worse_hi > band) ||
+           (r->est.worse_hi >= -band && r->est.worse_lo < -band);
+}
+
+/* Deciding rounds (--decide-rounds N): while some pairs' intervals straddle their noise
+ * threshold (compared after every round, quietly, with the session's compare options),
+ * up to N more rounds of just those pairs; base.json and new.json are merged again after
+ * each. Each look can only end a pair's extra rounds, never change how a verdict is made:
+ * the final comparison judges every round like any other. */
+static bench_status deciding_rounds(session *ss, const char *seedtxt, const char *bpath,
+                                    const char *npath, double t_start, bench_error *e)
+{
+    const ab_opts *o = ss->o;
+    bool *todo = calloc((size_t)ss->npairs, sizeof *todo);
+    FILE *sink = fopen("/dev/null", "w");
+    bench_status st = todo && sink ? BENCH_OK : bench_fail(e, BENCH_ERR_NOMEM, "out of memory");
+    for (int d = 0; st == BENCH_OK && d < o->decide_rounds; d++) {
+        compare_opts co = o->cmp;
+        co.base_path = bpath;
+        co.new_path = npath;
+        co.md_path = NULL;
+        co.json_path = NULL;
+        co.md = sink;
+        co.quiet_warnings = true;
+        co.fail_above_set = false;
+        compare_result res;
+        memset(&res, 0, sizeof res);
+        bench_error ce;
+        if (compare_files(&co, &res, &ce) != BENCH_OK)
+            break; /* the final comparison reports it */
+        int n = 0;
+        for (int p = 0; p < ss->npairs; p++) {
+            todo[p] = false;
+            const char *bn = ss->side[0]->cells[ss->pairs[p].bi];
+            for (int i = 0; i < res.n_rows && !todo[p]; i++)
+                todo[p] = strcmp(res.rows[i].base_name, bn) == 0 && undecided(&res.rows[i]);
+            n += todo[p];
+        }
+        compare_result_free(&res);
+        if (n == 0)
+            break;
+        fprintf(stderr, "ab: deciding round %d of at most %d: %d pair%s whose interval straddles "
+                "the noise threshold\n", d + 1, o->decide_rounds, n, n == 1 ? "" : "s");
+        st = run_round(ss, ss->rounds_run, todo, e);
+        ss->rounds_run++;
+        ss->decide_rounds_run++;
+        bench_error me;
+        write_manifest(ss, now_s() - t_start, &me);
+        if (st == BENCH_OK)
+            st = merge_sides(ss, seedtxt, bpath, npath, e);
+    }
+    if (sink)
+        fclose(sink);
+    free(todo);
     return st;
 }
 
@@ -1301,9 +1412,9 @@ static bench_status ab_run(ab_opts *o, bench_error *e)
     snprintf(seedtxt, sizeof seedtxt, "0x%016llx", (unsigned long long)ss.seed);
     fprintf(stderr, "ab: base: %s\nab: new:  %s\n", sb.desc, sn.desc);
     fprintf(stderr, "ab: platform %s, profile %s: %d cell%s, %d rounds (+ up to %d for "
-            "contended pairs), seed %s, session %s\nab: results in %s\n", o->platform,
-            o->profile, ss.npairs, ss.npairs == 1 ? "" : "s", o->rounds, o->extra_rounds,
-            seedtxt, ss.id, ss.dir);
+            "contended pairs, + up to %d deciding), seed %s, session %s\nab: results in %s\n",
+            o->platform, o->profile, ss.npairs, ss.npairs == 1 ? "" : "s", o->rounds,
+            o->extra_rounds, o->record_noise ? 0 : o->decide_rounds, seedtxt, ss.id, ss.dir);
     if (only_base)
         fprintf(stderr, "ab: %d cell%s only on the base side (not measured)\n", only_base,
                 only_base == 1 ? "" : "s");
@@ -1336,39 +1447,16 @@ static bench_status ab_run(ab_opts *o, bench_error *e)
     if (st != BENCH_OK)
         goto out;
 
-    /* both sides' files, then the comparison */
-    json_t *ab_ctx = json_object();
-    json_object_set_new(ab_ctx, CTX_AB_SESSION, json_string(ss.id));
-    json_object_set_new(ab_ctx, CTX_AB_SEED, json_string(seedtxt));
-    char buf[64];
-    snprintf(buf, sizeof buf, "%d", ss.rounds_run);
-    json_object_set_new(ab_ctx, CTX_AB_ROUNDS, json_string(buf));
-    json_object_set_new(ab_ctx, CTX_AB_SCHEDULE, json_string("ab.json"));
-    json_object_set_new(ab_ctx, CTX_AB_BASE, json_string(sb.desc));
-    json_object_set_new(ab_ctx, CTX_AB_NEW, json_string(sn.desc));
-    int nfixed = 0;
-    for (int p = 0; p < ss.npairs; p++)
-        nfixed += ss.pairs[p].iters[0] > 0 && ss.pairs[p].iters[1] > 0;
-    char note[600];
-    snprintf(note, sizeof note,
-             "one iteration run per round: one repetition of the cell in a fresh process, base "
-             "and new back to back in random order; repetition_index is the round; no "
-             "aggregates; %s",
-             nfixed == ss.npairs ? "Google Benchmark estimated the iteration count in the first "
-                                   "round, later rounds ran that many"
-             : nfixed ? "iteration counts fixed from the first round where both workers reported "
-                        "them, estimated every round for the other pairs"
-                      : "the iteration count estimated every round (a worker did not report it)");
-    json_object_set_new(ab_ctx, CTX_AB_NOTE, json_string(note));
+    /* both sides' files, then deciding rounds for the pairs whose interval straddles
+     * their noise threshold, then the comparison */
     char bpath[PATH_MAX + 16], npath[PATH_MAX + 16], mdp[PATH_MAX + 16], jp[PATH_MAX + 16];
     snprintf(bpath, sizeof bpath, "%s/base.json", ss.dir);
     snprintf(npath, sizeof npath, "%s/new.json", ss.dir);
     snprintf(mdp, sizeof mdp, "%s/compare.md", ss.dir);
     snprintf(jp, sizeof jp, "%s/compare.json", ss.dir);
-    st = merge_side(ss.dir, &sb, ss.pairs, ss.npairs, true, ss.rounds_run, ab_ctx, bpath, e);
-    if (st == BENCH_OK)
-        st = merge_side(ss.dir, &sn, ss.pairs, ss.npairs, false, ss.rounds_run, ab_ctx, npath, e);
-    json_decref(ab_ctx);
+    st = merge_sides(&ss, seedtxt, bpath, npath, e);
+    if (st == BENCH_OK && o->decide_rounds > 0 && !o->record_noise)
+        st = deciding_rounds(&ss, seedtxt, bpath, npath, t_start, e);
     if (st != BENCH_OK)
         goto out;
     char dur[32];

@@ -1237,7 +1237,10 @@ bench_status compare_files(const compare_opts *o, compare_result *res, bench_err
             for (int i = 0; i < rows.n; i++) {
                 compare_row_result *x = &res->rows[res->n_rows++];
                 snprintf(x->name, sizeof x->name, "%s", rows.v[i].label);
+                snprintf(x->base_name, sizeof x->base_name, "%s",
+                         rows.v[i].base ? rows.v[i].base->canon : rows.v[i].label);
                 x->family = rows.v[i].family;
+                x->noise = rows.v[i].noise;
                 x->judged = rows.v[i].judged;
                 x->est = rows.v[i].est;
                 x->verdict = rows.v[i].verdict;

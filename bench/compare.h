@@ -124,7 +124,9 @@ void compare_opts_init(compare_opts *o);
  * thresholds). Families as schema.h's bench_family (BENCH_FAMILY_NONE: other). */
 typedef struct compare_row_result {
     char name[512];
+    char base_name[512];  /* the base side's benchmark (the name, or --match/--variants') */
     int family;
+    double noise;         /* the noise threshold it was judged against (a fraction) */
     bool judged;          /* an estimate was made (not contended, not failed) */
     compare_estimate est;
     compare_verdict verdict;

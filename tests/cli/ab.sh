@@ -54,7 +54,7 @@ export AB_TEST_BIN="$IB"
 cd "$repo"
 S1="$tmp/s1"
 expect 0 "Interleaved A/B (session" "$IB" ab --base HEAD~1 --new HEAD --profile tiny --rounds 3 \
-    --extra-rounds 0 --seed 7 --out "$S1" --json "$tmp/s1.json"
+    --extra-rounds 0 --decide-rounds 0 --seed 7 --out "$S1" --json "$tmp/s1.json"
 for f in base.json new.json ab.json compare.md compare.json rounds/base-000.json rounds/new-002.json \
     workers.log build-base.log; do
     if [ -f "$S1/$f" ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: no $S1/$f"; fi
@@ -126,7 +126,7 @@ assert s["faster"] + s["slower"] + s["no_change"] + s["contended"] == 2
 assert c["base"]["fingerprint"]["itera_machine"]
 '
     # the same seed, the same order (a new session folder)
-    "$IB" ab --base HEAD~1 --new HEAD --profile tiny --rounds 3 --extra-rounds 0 --seed 7 \
+    "$IB" ab --base HEAD~1 --new HEAD --profile tiny --rounds 3 --extra-rounds 0 --decide-rounds 0 --seed 7 \
         --out "$tmp/s2" >/dev/null 2>&1
     check_py "the same seed gives the same order" '
 import json, sys
@@ -140,6 +140,29 @@ fi
 # a gate no A/A can fail; compare reads the session's files again, paired
 expect 0 "Gate passed" "$IB" compare --fail-above 1000 "$S1/base.json" "$S1/new.json"
 expect 0 "Interleaved A/B (session" "$IB" compare "$S1/base.json" "$S1/new.json"
+
+# deciding rounds: with a threshold (100%) no interval here reaches, none; with a zero threshold
+# (every interval that holds 1 straddles it) at most the 2 asked for, of undecided pairs only
+S3="$tmp/s3"
+expect 0 "+ up to 2 deciding" "$IB" ab --base HEAD~1 --new HEAD --profile tiny --rounds 3 \
+    --extra-rounds 0 --decide-rounds 2 --noise-threshold 100 --seed 7 --out "$S3"
+S4="$tmp/s4"
+expect 0 "Interleaved A/B (session" "$IB" ab --base HEAD~1 --new HEAD --profile tiny --rounds 3 \
+    --extra-rounds 0 --decide-rounds 2 --noise-threshold 0 --seed 7 --out "$S4"
+if [ -n "$PY" ]; then
+    check_py "deciding rounds: none when nothing straddles, at most N otherwise" '
+import json, sys
+t = sys.argv[2]
+a = json.load(open(t + "/s3/ab.json"))
+assert a["rounds_run"] == 3 and a["decide_rounds_run"] == 0, (a["rounds_run"], a["decide_rounds_run"])
+b = json.load(open(t + "/s4/ab.json"))
+assert 0 <= b["decide_rounds_run"] <= 2 and b["rounds_run"] == 3 + b["decide_rounds_run"]
+for r in b["schedule"][3:]:
+    assert 1 <= len(r["order"]) <= 2
+n = json.load(open(t + "/s4/new.json"))
+assert n["context"]["itera_ab_rounds"] == str(b["rounds_run"])
+'
+fi
 
 # the worker protocol: "run CELL ITERS" runs exactly ITERS iterations; a bad count or an
 # unknown cell is answered with err, and the worker goes on
@@ -166,6 +189,7 @@ fi
 expect 2 "not a git revision" "$IB" ab --base no-such-rev --new HEAD --profile tiny --out "$tmp/x1"
 expect 2 "ab needs both sides" "$IB" ab --base HEAD --profile tiny
 expect 2 "--rounds '1'" "$IB" ab --base HEAD --new HEAD --rounds 1
+expect 2 "--decide-rounds 'x': expected 0 to 1000" "$IB" ab --base HEAD --new HEAD --decide-rounds x
 expect 2 "--set repetitions=3: ab runs one repetition per round" \
     "$IB" ab --base HEAD --new HEAD --set repetitions=3
 printf 'build:\n\tfalse\n' >Makefile
