@@ -1031,8 +1031,10 @@ static bench_status write_manifest(const session *ss, double elapsed, bench_erro
                                                ss->side[0]->cells[ss->pairs[p].bi], "new",
                                                ss->side[1]->cells[ss->pairs[p].ni], "rounds",
                                                ss->pairs[p].ran, "clean", ss->pairs[p].clean,
-                                               "base_iterations", (json_int_t)ss->pairs[p].iters[0],
-                                               "new_iterations", (json_int_t)ss->pairs[p].iters[1]));
+                                               "base_iterations",
+                                               (json_int_t)ss->pairs[p].iters[0],
+                                               "new_iterations",
+                                               (json_int_t)ss->pairs[p].iters[1]));
     json_object_set_new(m, "pairs", pairs);
     json_object_set(m, "schedule", ss->schedule);
     char path[PATH_MAX + 16];

@@ -599,7 +599,8 @@ static itera_status cell_iteration(fam_cell *fc, itera_error *ie)
     case BENCH_DECODE: {
         itera_status s = itera_decode_reset(fc->ctx, c->batch, ie);
         for (int k = 0; k < c->steps && s == ITERA_OK; k++)
-            s = itera_decode_step(fc->ctx, fc->tokens + (size_t)k * (size_t)c->batch, fc->logits, ie);
+            s = itera_decode_step(fc->ctx, fc->tokens + (size_t)k * (size_t)c->batch,
+                                  fc->logits, ie);
         return s;
     }
     default:

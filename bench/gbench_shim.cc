@@ -235,8 +235,9 @@ int gb_register(const char *name, gb_fn fn, void *user, const gb_options *opts)
      * time or warm-up: refused here instead */
     if (opts && opts->iterations > 0 && (opts->min_time > 0 || opts->min_warmup_time > 0)) {
         return set_error("gb_register: %s: a fixed iteration count (%lld) cannot have a minimum "
-                         "time (%g s) or warm-up (%g s)", name, static_cast<long long>(opts->iterations),
-                         opts->min_time, opts->min_warmup_time);
+                         "time (%g s) or warm-up (%g s)",
+                         name, static_cast<long long>(opts->iterations), opts->min_time,
+                         opts->min_warmup_time);
     }
     benchmark::internal::Benchmark *b = benchmark::RegisterBenchmark(
         name, [fn, user](benchmark::State &st) { fn(reinterpret_cast<gb_state *>(&st), user); });

@@ -1020,7 +1020,8 @@ static bench_status serve_cells(sweep *s, const gb_options *gopt)
         if (i < 0 || !r->todo[i] || r->requested[i]) {
             printf("err %s\t%s\n", name ? name : line,
                    !name ? "expected 'run CELL [ITERATIONS]' or 'quit'"
-                   : !iters_ok ? "the iteration count after the cell is not a whole number from 1 to 1000000000"
+                   : !iters_ok ? "the iteration count after the cell is not a whole number "
+                                 "from 1 to 1000000000"
                    : i < 0 ? "not a cell of this platform and profile" : "already run");
             fflush(stdout);
             continue;
