@@ -153,8 +153,19 @@ if [ -n "$PY" ]; then
     check_py "deciding rounds: none when nothing straddles, at most N otherwise" '
 import json, sys
 t = sys.argv[2]
+import math
 a = json.load(open(t + "/s3/ab.json"))
-assert a["rounds_run"] == 3 and a["decide_rounds_run"] == 0, (a["rounds_run"], a["decide_rounds_run"])
+side = {}
+for sd in ("base", "new"):
+    for x in json.load(open(t + "/s3/" + sd + ".json"))["benchmarks"]:
+        side.setdefault((x["run_name"], x["repetition_index"]), {})[sd] = x["real_time"]
+worst = max(abs(math.log(v["new"] / v["base"])) for v in side.values() if len(v) == 2)
+# at 3 rounds the interval is the range of the log-ratios: inside the 100% band (log 2) when
+# every one is; a busy machine can put one outside, and then a deciding round is right
+if worst < math.log(2):
+    assert a["rounds_run"] == 3 and a["decide_rounds_run"] == 0, (a["rounds_run"], a["decide_rounds_run"])
+else:
+    assert a["rounds_run"] == 3 + a["decide_rounds_run"] and a["decide_rounds_run"] <= 2
 b = json.load(open(t + "/s4/ab.json"))
 assert 0 <= b["decide_rounds_run"] <= 2 and b["rounds_run"] == 3 + b["decide_rounds_run"]
 for r in b["schedule"][3:]:
