@@ -1208,9 +1208,9 @@ static bool undecided(const compare_row_result *r)
     return straddles || (beyond && r->verdict == VERDICT_NO_CHANGE);
 }
 
-/* Deciding rounds (--decide-rounds N): while some pairs' intervals straddle their noise
- * threshold (compared after every round, quietly, with the session's compare options),
- * up to N more rounds of just those pairs; base.json and new.json are merged again after
+/* Deciding rounds (--decide-rounds N): while some pairs are undecided (undecided(); compared
+ * after every round, quietly, with the session's compare options), up to N more rounds of
+ * just those pairs; base.json and new.json are merged again after
  * each. Each look can only end a pair's extra rounds, never change how a verdict is made:
  * the final comparison judges every round like any other. */
 static bench_status deciding_rounds(session *ss, const char *seedtxt, const char *bpath,
