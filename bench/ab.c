@@ -49,6 +49,7 @@ typedef struct ab_opts {
     int nsets;
     bool emulate;
     int rounds, extra_rounds, decide_rounds;
+    bool rounds_set;                    /* --rounds given (else noise takes its own default) */
     bool seed_set;
     uint64_t seed;
     const char *out_dir;
@@ -88,7 +89,8 @@ void ab_usage(FILE *fp)
         "  --platform P, --profile X  as for run (default embedded, ci); each side reads its\n"
         "                             own platforms/ and profiles/\n"
         "  --set K=V, --emulate, --model DIR, --machine NAME   as for run\n"
-        "  --rounds N                 rounds (samples per cell and side; default %d)\n"
+        "  --rounds N                 rounds for every pair (samples per cell and side;\n"
+        "                             default %d, with --record-noise %d)\n"
         "  --extra-rounds N           at most N more rounds for cells with contended pairs\n"
         "                             (default %d)\n"
         "  --decide-rounds N          then at most N more rounds, one at a time, for the pairs\n"
@@ -110,14 +112,15 @@ void ab_usage(FILE *fp)
         "                     --noise FILE, --noise-threshold PCT, --metric M, --cross\n"
         "Exit: 0 done (gate passed), 1 the gate failed or a side could not be measured,\n"
         "2 bad usage or input (a revision, profile or flag).\n",
-        AB_DEFAULT_ROUNDS, AB_DEFAULT_EXTRA_ROUNDS, AB_DEFAULT_DECIDE_ROUNDS, AB_DEFAULT_TIMEOUT_S);
+        AB_DEFAULT_ROUNDS, NOISE_DEFAULT_ROUNDS, AB_DEFAULT_EXTRA_ROUNDS,
+        AB_DEFAULT_DECIDE_ROUNDS, AB_DEFAULT_TIMEOUT_S);
 }
 
 void noise_usage(FILE *fp)
 {
     fprintf(fp,
         "usage: itera-bench noise [--platform P] [--profile X] [--rounds N] [--out FILE]\n"
-        "                         [ab options]\n"
+        "                         [ab options]   (--rounds default %d)\n"
         "\n"
         "Measures this machine's noise: an interleaved A/A (this build against itself, as\n"
         "itera-bench ab runs it) and, per benchmark family, the 95th percentile of |ratio - 1|\n"
@@ -126,7 +129,7 @@ void noise_usage(FILE *fp)
         "noise.json (or --out FILE) and prints the thresholds and the A/A's verdicts (which\n"
         "should all be no change: anything else is a false alarm).\n"
         "Exit: 0 done, 1 a measurement failed, 2 bad usage.\n",
-        NOISE_FLOOR_PCT);
+        NOISE_DEFAULT_ROUNDS, NOISE_FLOOR_PCT);
 }
 
 static bool parse_int(const char *s, int lo, int hi, int *v)
@@ -207,6 +210,7 @@ static bench_status parse_ab(int argc, char **argv, ab_opts *o, bool *help, benc
             if (!parse_int(v, 2, 1000, &o->rounds))
                 return bench_fail(e, BENCH_ERR_INPUT, "--rounds '%s': expected 2 to 1000",
                                   v ? v : "");
+            o->rounds_set = true;
         } else if (argopt_value(argc, argv, &i, "--decide-rounds", &v)) {
             if (!parse_int(v, 0, 1000, &o->decide_rounds))
                 return bench_fail(e, BENCH_ERR_INPUT, "--decide-rounds '%s': expected 0 to 1000",
@@ -296,6 +300,8 @@ static bench_status parse_ab(int argc, char **argv, ab_opts *o, bool *help, benc
     }
     if (o->cmp.noise_file && o->cmp.noise_pct >= 0)
         return bench_fail(e, BENCH_ERR_INPUT, "--noise and --noise-threshold: give one");
+    if (o->record_noise && !o->rounds_set)
+        o->rounds = NOISE_DEFAULT_ROUNDS; /* every pair's threshold from as many rounds */
     if (!o->platform)
         o->platform = "embedded";
     if (!o->profile)
@@ -1196,7 +1202,7 @@ static bench_status merge_sides(session *ss, const char *seedtxt, const char *bp
  * of its noise band (within the noise, or beyond it), or lies wholly beyond the band while
  * the test, corrected over all benchmarks, is not yet significant (a real change of about
  * the band's size: measured on the 5% power test, 3 of 8 slowed cells at p 0.002–0.005,
- * adjusted 0.06–0.11, had only the 30 main rounds). */
+ * adjusted 0.06–0.11, had only the 30 main rounds of the time). */
 static bool undecided(const compare_row_result *r)
 {
     if (!r->judged)
