@@ -1202,7 +1202,7 @@ static bench_status merge_sides(session *ss, const char *seedtxt, const char *bp
  * of its noise band (within the noise, or beyond it), or lies wholly beyond the band while
  * the test, corrected over all benchmarks, is not yet significant (a real change of about
  * the band's size: measured on the 5% power test, 3 of 8 slowed cells at p 0.002–0.005,
- * adjusted 0.06–0.11, had only the 30 main rounds of the time). */
+ * adjusted 0.06–0.11, had only the 30 main rounds the default then gave). */
 static bool undecided(const compare_row_result *r)
 {
     if (!r->judged)
