@@ -75,10 +75,11 @@ void ab_usage(FILE *fp)
         "per side, and cell by cell, in a random order, runs base and new one after the other\n"
         "(which goes first drawn at random), one repetition each, so drift and other load hit\n"
         "both sides alike. The first round lets Google Benchmark estimate each side's\n"
-        "iteration count; later rounds run exactly that many timed iterations (after the\n"
-        "usual warm-up, without the op profile), so a round takes about half as long and every\n"
-        "sample of a cell is equally long. Pairs measured on a busy machine are redone in\n"
-        "extra rounds.\n"
+        "iteration count; later rounds run the count that fills the profile's min_time at\n"
+        "that round's speed (GB's own aims at 1.4 x min_time), after a short warm-up and\n"
+        "without the op profile, so a round takes about a third as long as the first and\n"
+        "every sample of a cell is equally long. Pairs measured on a busy machine are redone\n"
+        "in extra rounds.\n"
         "Writes base.json and new.json (Google Benchmark JSON, one run per round), the\n"
         "schedule (ab.json, with the seed) and the comparison (compare.md, compare.json) into\n"
         "the session folder, and prints the comparison (see itera-bench compare --help).\n"
@@ -812,9 +813,19 @@ typedef struct ab_pair {
     int clean;      /* rounds where both sides ran uncontended */
     int ran;        /* rounds it took part in */
     long long iters[2]; /* base, new: the timed iterations of the pair's first answered
-                           round, reused by every later round (0: not known yet, or a
-                           worker that does not report them: then GB estimates each time) */
+                           round (0: not known yet, or a worker that does not report them:
+                           then GB estimates each time) */
+    long long fit[2];   /* base, new: the count that fills min_time at that round's speed
+                           (0: a worker that does not report it) */
 } ab_pair;
+
+/* The timed iterations side s runs in the pair's later rounds: both sides' fitted counts
+ * when both workers gave one (samples of min_time, not GB's 1.4 x), else both sides'
+ * counts as GB estimated them; the same rule for both sides either way. */
+static long long pair_iterations(const ab_pair *p, int s)
+{
+    return p->fit[0] > 0 && p->fit[1] > 0 ? p->fit[s] : p->iters[s];
+}
 
 /* The new side's cell for base cell name: the same name, or with --variants A -> B. */
 static int find_counterpart(const ab_opts *o, const char *name, const ab_side *nw)
@@ -850,32 +861,56 @@ static int find_counterpart(const ab_opts *o, const char *name, const ab_side *n
 
 /* ---- merging a side's rounds ---- */
 
-static bench_status merge_side(const char *dir, const ab_side *s, const ab_pair *pairs,
-                               int npairs, bool is_base, int rounds_run, json_t *ab_ctx,
-                               const char *out_path, bench_error *e)
+/* A side's rounds as read so far: merge_side reads each round file once and keeps its
+ * entries here, so a deciding round costs one more file per side, not all of them again. */
+typedef struct side_rounds {
+    json_t **per;       /* per pair: its iteration entries, round by round */
+    int npairs;
+    int loaded;         /* rounds 0..loaded-1 read */
+    json_t *context;    /* the first readable round's context, as it was */
+    json_t *op_profile; /* the first round's op profile that had one */
+} side_rounds;
+
+static void side_rounds_free(side_rounds *sr)
 {
-    json_t **per = calloc((size_t)npairs, sizeof *per);
-    if (!per)
-        return bench_fail(e, BENCH_ERR_NOMEM, "out of memory");
-    for (int p = 0; p < npairs; p++)
-        per[p] = json_array();
-    json_t *context = NULL, *op_profile = NULL;
-    bench_status st = BENCH_OK;
-    for (int r = 0; r < rounds_run; r++) {
+    for (int p = 0; sr->per && p < sr->npairs; p++)
+        json_decref(sr->per[p]);
+    free(sr->per);
+    json_decref(sr->context);
+    json_decref(sr->op_profile);
+    memset(sr, 0, sizeof *sr);
+}
+
+/* Reads rounds sr->loaded..rounds_run-1 of side s into sr. */
+static bench_status side_rounds_load(side_rounds *sr, const char *dir, const ab_side *s,
+                                     const ab_pair *pairs, int npairs, bool is_base,
+                                     int rounds_run, bench_error *e)
+{
+    if (!sr->per) {
+        sr->per = calloc((size_t)npairs, sizeof *sr->per);
+        if (!sr->per)
+            return bench_fail(e, BENCH_ERR_NOMEM, "out of memory");
+        sr->npairs = npairs;
+        for (int p = 0; p < npairs; p++)
+            if (!(sr->per[p] = json_array()))
+                return bench_fail(e, BENCH_ERR_NOMEM, "out of memory");
+    }
+    for (int r = sr->loaded; r < rounds_run; r++) {
         char path[PATH_MAX + 64];
         snprintf(path, sizeof path, "%s/rounds/%s-%03d.json", dir, s->name, r);
         json_error_t je;
         json_t *root = json_load_file(path, 0, &je);
+        sr->loaded = r + 1;
         if (!root) {
             fprintf(stderr, "ab: warning: %s: %s (round %d of %s left out)\n", path, je.text, r,
                     s->name);
             continue;
         }
-        if (!context)
-            context = json_deep_copy(json_object_get(root, "context"));
+        if (!sr->context)
+            sr->context = json_deep_copy(json_object_get(root, "context"));
         json_t *ops = json_object_get(root, RES_OP_PROFILE);
-        if (!op_profile && json_is_object(ops))
-            op_profile = json_deep_copy(ops);
+        if (!sr->op_profile && json_is_object(ops))
+            sr->op_profile = json_deep_copy(ops);
         size_t k;
         json_t *b;
         json_array_foreach(json_object_get(root, "benchmarks"), k, b)
@@ -892,17 +927,29 @@ static bench_status merge_side(const char *dir, const ab_side *s, const ab_pair 
                 json_object_set_new(c, ENT_REPETITION_INDEX, json_integer(r));
                 json_object_set_new(c, ENT_FAMILY_INDEX, json_integer(p));
                 json_object_set_new(c, ENT_PER_FAMILY_INSTANCE_INDEX, json_integer(0));
-                json_array_append_new(per[p], c);
+                json_array_append_new(sr->per[p], c);
                 break;
             }
         }
         json_decref(root);
     }
-    if (!context) {
-        st = bench_fail(e, BENCH_ERR_FAILED, "%s side: no round produced a results file (see "
-                        "%s/workers.log)", s->name, dir);
-        goto out;
-    }
+    return BENCH_OK;
+}
+
+/* Side s's rounds 0..rounds_run-1 (rounds/<side>-<round>.json) as one Google Benchmark
+ * file at out_path (written atomically): each pair's entries in round order, the first
+ * round's context plus ab_ctx. sr keeps what was read for the next call. */
+static bench_status merge_side(side_rounds *sr, const char *dir, const ab_side *s,
+                               const ab_pair *pairs, int npairs, bool is_base, int rounds_run,
+                               json_t *ab_ctx, const char *out_path, bench_error *e)
+{
+    bench_status st = side_rounds_load(sr, dir, s, pairs, npairs, is_base, rounds_run, e);
+    if (st != BENCH_OK)
+        return st;
+    if (!sr->context)
+        return bench_fail(e, BENCH_ERR_FAILED, "%s side: no round produced a results file "
+                          "(see %s/workers.log)", s->name, dir);
+    json_t *context = json_deep_copy(sr->context);
     json_object_update(context, ab_ctx);
     json_object_set_new(context, CTX_AB_SIDE, json_string(s->name));
     json_object_set_new(context, CTX_AB_BUILD, json_string(s->desc));
@@ -911,10 +958,10 @@ static bench_status merge_side(const char *dir, const ab_side *s, const ab_pair 
     for (int p = 0; p < npairs; p++) {
         size_t k;
         json_t *b;
-        int n = (int)json_array_size(per[p]);
+        int n = (int)json_array_size(sr->per[p]);
         if (n > max_reps)
             max_reps = n;
-        json_array_foreach(per[p], k, b)
+        json_array_foreach(sr->per[p], k, b)
         {
             json_object_set_new(b, "repetitions", json_integer(n));
             json_array_append(benches, b);
@@ -924,19 +971,11 @@ static bench_status merge_side(const char *dir, const ab_side *s, const ab_pair 
     snprintf(buf, sizeof buf, "%d", max_reps);
     json_object_set_new(context, CTX_REPETITIONS, json_string(buf));
     json_t *root = json_pack("{s:o, s:o}", "context", context, "benchmarks", benches);
-    context = NULL;
-    if (op_profile) {
-        json_object_set_new(root, RES_OP_PROFILE, op_profile);
-        op_profile = NULL;
-    }
-    st = results_write_atomic(out_path, root, e);
+    if (root && sr->op_profile)
+        json_object_set(root, RES_OP_PROFILE, sr->op_profile);
+    st = root ? results_write_atomic(out_path, root, e)
+              : bench_fail(e, BENCH_ERR_NOMEM, "out of memory");
     json_decref(root);
-out:
-    for (int p = 0; p < npairs; p++)
-        json_decref(per[p]);
-    free(per);
-    json_decref(context);
-    json_decref(op_profile);
     return st;
 }
 
@@ -958,18 +997,21 @@ static void fmt_dur(double s, char *out, size_t n)
 /* One reply line "ok CELL\tC\tO\tP\tWHY[\tITERATIONS]" / "err CELL\tMSG" into a JSON sample
  * record; *iters the timed iterations (0 when the worker does not report them: a build from
  * before fixed iteration counts). */
-static json_t *reply_json(const char *line, bool *ok, bool *contended, long long *iters)
+/* One worker answer (runner.c: serve_cells) as the schedule's JSON; *iters and *fit: its
+ * ITERATIONS and FIT_ITERATIONS (0: not given, as by an older worker). */
+static json_t *reply_json(const char *line, bool *ok, bool *contended, long long *iters,
+                          long long *fit)
 {
     *ok = strncmp(line, "ok ", 3) == 0;
     *contended = false;
-    *iters = 0;
+    *iters = *fit = 0;
     json_t *j = json_object();
     json_object_set_new(j, "ok", json_boolean(*ok));
     const char *tab = strchr(line, '\t');
     if (*ok && tab) {
-        const char *f[5] = {NULL}; /* the fields after the cell: C, O, P, WHY, ITERATIONS */
+        const char *f[6] = {NULL}; /* after the cell: C, O, P, WHY, ITERATIONS, FIT */
         int nf = 0;
-        for (const char *q = tab; q && nf < 5; q = strchr(q + 1, '\t'))
+        for (const char *q = tab; q && nf < 6; q = strchr(q + 1, '\t'))
             f[nf++] = q + 1;
         *contended = nf > 0 && atoi(f[0]) != 0;
         double other = nf > 1 ? atof(f[1]) : 0, pressure = nf > 2 ? atof(f[2]) : -1;
@@ -980,6 +1022,8 @@ static json_t *reply_json(const char *line, bool *ok, bool *contended, long long
         }
         if (nf > 4)
             *iters = atoll(f[4]) > 0 ? atoll(f[4]) : 0;
+        if (nf > 5)
+            *fit = atoll(f[5]) > 0 ? atoll(f[5]) : 0;
         json_object_set_new(j, "contended", json_boolean(*contended));
         json_object_set_new(j, "other_cpu", json_real(other));
         json_object_set_new(j, "pressure_pct", pressure >= 0 ? json_real(pressure) : json_null());
@@ -987,6 +1031,8 @@ static json_t *reply_json(const char *line, bool *ok, bool *contended, long long
             json_object_set_new(j, "why", json_string(why));
         if (*iters > 0)
             json_object_set_new(j, "iterations", json_integer(*iters));
+        if (*fit > 0)
+            json_object_set_new(j, "fit_iterations", json_integer(*fit));
     } else {
         json_object_set_new(j, "error", json_string(tab ? tab + 1 : line));
     }
@@ -1005,6 +1051,7 @@ typedef struct session {
     json_t *schedule;
     int rounds_run;
     int decide_rounds_run;     /* of rounds_run: deciding rounds (deciding_rounds) */
+    side_rounds merged[2];     /* base, new: the rounds merge_sides has read */
 } session;
 
 static bench_status write_manifest(const session *ss, double elapsed, bench_error *e)
@@ -1034,14 +1081,23 @@ static bench_status write_manifest(const session *ss, double elapsed, bench_erro
                                       "bin", ss->side[s]->bin, "build", ss->side[s]->desc));
     json_t *pairs = json_array();
     for (int p = 0; p < ss->npairs; p++)
-        json_array_append_new(pairs, json_pack("{s:s, s:s, s:i, s:i, s:I, s:I}", "base",
-                                               ss->side[0]->cells[ss->pairs[p].bi], "new",
-                                               ss->side[1]->cells[ss->pairs[p].ni], "rounds",
-                                               ss->pairs[p].ran, "clean", ss->pairs[p].clean,
-                                               "base_iterations",
-                                               (json_int_t)ss->pairs[p].iters[0],
-                                               "new_iterations",
-                                               (json_int_t)ss->pairs[p].iters[1]));
+    {
+        const ab_pair *pr = &ss->pairs[p];
+        bool fit = pr->fit[0] > 0 && pr->fit[1] > 0;
+        /* *_iterations: what the rounds after the first run; *_estimated: GB's count */
+        json_array_append_new(pairs,
+                              json_pack("{s:s, s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:s}", "base",
+                                        ss->side[0]->cells[pr->bi], "new",
+                                        ss->side[1]->cells[pr->ni], "rounds", pr->ran, "clean",
+                                        pr->clean, "base_iterations",
+                                        (json_int_t)pair_iterations(pr, 0), "new_iterations",
+                                        (json_int_t)pair_iterations(pr, 1),
+                                        "base_estimated_iterations", (json_int_t)pr->iters[0],
+                                        "new_estimated_iterations", (json_int_t)pr->iters[1],
+                                        "iterations_rule",
+                                        fit ? "fills min_time at round 1's speed"
+                                            : "Google Benchmark's estimate"));
+    }
     json_object_set_new(m, "pairs", pairs);
     json_object_set(m, "schedule", ss->schedule);
     char path[PATH_MAX + 16];
@@ -1079,6 +1135,8 @@ static bench_status run_round(session *ss, int round, const bool *todo, bench_er
     w[0].pid = w[1].pid = -1;
     bench_status st = BENCH_OK;
     char outp[2][PATH_MAX + 64];
+    /* One worker after the other: each measures the machine's peak as it starts (runner.c:
+     * probe_machine), which two at once would halve. */
     for (int k = 0; k < 2; k++) {
         int s = k ? 1 - start_first : start_first;
         snprintf(outp[s], sizeof outp[s], "%s/rounds/%s-%03d.json", ss->dir, ss->side[s]->name,
@@ -1112,7 +1170,7 @@ static bench_status run_round(session *ss, int round, const bool *todo, bench_er
             const char *cell = ss->side[s]->cells[s ? pr->ni : pr->bi];
             char cmd[1024], line[4096];
             if (fixed)
-                snprintf(cmd, sizeof cmd, "run %s %lld\n", cell, pr->iters[s]);
+                snprintf(cmd, sizeof cmd, "run %s %lld\n", cell, pair_iterations(pr, s));
             else
                 snprintf(cmd, sizeof cmd, "run %s\n", cell);
             int got = worker_send(&w[s], cmd) == 0
@@ -1125,10 +1183,12 @@ static bench_status run_round(session *ss, int round, const bool *todo, bench_er
                 goto out;
             }
             bool ok, cont;
-            long long it;
-            json_object_set_new(rec, ss->side[s]->name, reply_json(line, &ok, &cont, &it));
-            if (ok && !fixed)
+            long long it, fit;
+            json_object_set_new(rec, ss->side[s]->name, reply_json(line, &ok, &cont, &it, &fit));
+            if (ok && !fixed) {
                 pr->iters[s] = it;
+                pr->fit[s] = fit;
+            }
             ok_both &= ok;
             cont_any |= cont;
             if (!ok)
@@ -1175,25 +1235,34 @@ static bench_status merge_sides(session *ss, const char *seedtxt, const char *bp
     json_object_set_new(ab_ctx, CTX_AB_SCHEDULE, json_string("ab.json"));
     json_object_set_new(ab_ctx, CTX_AB_BASE, json_string(ss->side[0]->desc));
     json_object_set_new(ab_ctx, CTX_AB_NEW, json_string(ss->side[1]->desc));
-    int nfixed = 0;
-    for (int p = 0; p < ss->npairs; p++)
-        nfixed += ss->pairs[p].iters[0] > 0 && ss->pairs[p].iters[1] > 0;
-    char note[600];
+    int nfixed = 0, nfit = 0;
+    for (int p = 0; p < ss->npairs; p++) {
+        const ab_pair *pr = &ss->pairs[p];
+        nfixed += pr->iters[0] > 0 && pr->iters[1] > 0;
+        nfit += pr->iters[0] > 0 && pr->iters[1] > 0 && pr->fit[0] > 0 && pr->fit[1] > 0;
+    }
+    char note[700];
     snprintf(note, sizeof note,
              "one iteration run per round: one repetition of the cell in a fresh process, base "
              "and new back to back in random order; repetition_index is the round; no "
-             "aggregates; %s",
+             "aggregates; %s%s",
              nfixed == ss->npairs ? "Google Benchmark estimated the iteration count in the "
-                                    "first round, later rounds ran that many"
+                                    "first round, later rounds ran a fixed count"
              : nfixed ? "iteration counts fixed from the first round where both workers reported "
                         "them, estimated every round for the other pairs"
-                      : "the iteration count estimated every round (a worker did not report it)");
+                      : "the iteration count estimated every round (a worker did not report it)",
+             !nfixed ? ""
+             : nfit == nfixed ? " (the count that fills min_time at the first round's speed)"
+             : nfit ? " (for pairs whose workers both reported it, the count that fills min_time "
+                      "at the first round's speed; for the others, Google Benchmark's)"
+                    : " (Google Benchmark's: a worker did not report the count that fills "
+                      "min_time)");
     json_object_set_new(ab_ctx, CTX_AB_NOTE, json_string(note));
-    bench_status st = merge_side(ss->dir, ss->side[0], ss->pairs, ss->npairs, true,
-                                 ss->rounds_run, ab_ctx, bpath, e);
+    bench_status st = merge_side(&ss->merged[0], ss->dir, ss->side[0], ss->pairs, ss->npairs,
+                                 true, ss->rounds_run, ab_ctx, bpath, e);
     if (st == BENCH_OK)
-        st = merge_side(ss->dir, ss->side[1], ss->pairs, ss->npairs, false, ss->rounds_run,
-                        ab_ctx, npath, e);
+        st = merge_side(&ss->merged[1], ss->dir, ss->side[1], ss->pairs, ss->npairs, false,
+                        ss->rounds_run, ab_ctx, npath, e);
     json_decref(ab_ctx);
     return st;
 }
@@ -1591,6 +1660,8 @@ out:
     if (ss.log_fd >= 0)
         close(ss.log_fd);
     json_decref(ss.schedule);
+    side_rounds_free(&ss.merged[0]);
+    side_rounds_free(&ss.merged[1]);
     free(ss.pairs);
     side_free(&sb);
     side_free(&sn);

@@ -25,6 +25,7 @@
 #include "counters.h"
 #include "families.h"
 #include "gbench.h"
+#include "gbread.h"
 #include "itera.h"
 #include "load.h"
 #include "machine.h"
@@ -970,11 +971,28 @@ static bench_status probe_machine(sweep *s)
  * estimates the iteration count for min_time; prefill cells also take their op profile);
  * "run CELL ITERS" runs exactly ITERS timed iterations after SERVE_FIXED_WARMUP_S of
  * untimed ones (at least one) and skips the op profile: a timing-only sample. ab's rounds
- * after the first reuse the first round's count, which makes a round less than half as
- * long and every round's sample of a cell equally long. Answers:
- * "ok CELL\tCONTENDED\tOTHER_CPU\tPRESSURE\tWHY\tITERATIONS" or "err CELL\tMESSAGE". */
+ * after the first run FIT_ITERATIONS, the count that fills min_time at the first round's
+ * speed (serve_fit_iterations), which makes a round about a third as long as the first
+ * and every round's sample of a cell equally long. Answers:
+ * "ok CELL\tCONTENDED\tOTHER_CPU\tPRESSURE\tWHY\tITERATIONS\tFIT_ITERATIONS" (0: no fit)
+ * or "err CELL\tMESSAGE". */
 #define SERVE_ITERS_MAX 1000000000LL
 #define SERVE_FIXED_WARMUP_S 0.01
+
+/* The timed iterations that fill min_time at the speed of run0 (a finished run of
+ * ran_iters iterations): ceil(min_time / seconds per iteration), at least 1; 0 when run0
+ * has no usable time. Google Benchmark's own estimate aims at 1.4 x min_time (its
+ * iteration count grows by that margin), so a round run with this count is about 30%
+ * shorter with every sample still at least min_time long. */
+static long long serve_fit_iterations(const json_t *run0, long long ran_iters, double min_time)
+{
+    double per_ns;
+    if (ran_iters < 1 || !(min_time > 0) || !gb_entry_metric(run0, MET_REAL_TIME, &per_ns) ||
+        !(per_ns > 0))
+        return 0;
+    double fit = ceil(min_time * 1e9 / per_ns);
+    return fit < 1 ? 1 : fit > (double)SERVE_ITERS_MAX ? SERVE_ITERS_MAX : (long long)fit;
+}
 
 /* "run CELL [ITERS]" into the cell name (in place) and ITERS (0: not given); false when
  * ITERS is there but not a count in 1..SERVE_ITERS_MAX. */
@@ -1058,10 +1076,13 @@ static bench_status serve_cells(sweep *s, const gb_options *gopt)
         else if (json_is_true(json_object_get(run0, ENT_ERROR_OCCURRED)))
             printf("err %s\t%s\n", s->cells[i].name,
                    json_string_value(json_object_get(run0, ENT_ERROR_MESSAGE)));
-        else
-            printf("ok %s\t%d\t%.3f\t%.1f\t%s\t%lld\n", s->cells[i].name, w->contended ? 1 : 0,
-                   w->other_cpu, isnan(w->pressure_pct) ? -1.0 : w->pressure_pct, w->why,
-                   (long long)json_integer_value(json_object_get(run0, ENT_ITERATIONS)));
+        else {
+            long long ran_iters = json_integer_value(json_object_get(run0, ENT_ITERATIONS));
+            printf("ok %s\t%d\t%.3f\t%.1f\t%s\t%lld\t%lld\n", s->cells[i].name,
+                   w->contended ? 1 : 0, w->other_cpu,
+                   isnan(w->pressure_pct) ? -1.0 : w->pressure_pct, w->why, ran_iters,
+                   serve_fit_iterations(run0, ran_iters, s->pr.min_time));
+        }
         fflush(stdout);
     }
     journal_close(r->jr);

@@ -96,23 +96,31 @@ for r in m["schedule"]:
     for o in r["order"]:
         assert o["first"] in ("base", "new") and o["base"]["ok"] and o["new"]["ok"]
 '
-    check_py "round 1 estimates the iteration count, later rounds run exactly that many" '
+    check_py "round 1 estimates the iteration count, later rounds run the count that fills min_time" '
 import json, sys
 d = sys.argv[1]
 m = json.load(open(d + "/ab.json"))
+fit = {}
 for r in m["schedule"]:
     for o in r["order"]:
         assert o["fixed_iterations"] == (r["round"] > 0), (r["round"], o)
         assert o["base"]["iterations"] >= 1 and o["new"]["iterations"] >= 1
-for p in m["pairs"]:
-    assert p["base_iterations"] >= 1 and p["new_iterations"] >= 1
+        if r["round"] == 0:
+            fit[o["pair"]] = (o["base"]["fit_iterations"], o["new"]["fit_iterations"])
+        else:
+            assert (o["base"]["iterations"], o["new"]["iterations"]) == fit[o["pair"]], (o, fit)
+for i, p in enumerate(m["pairs"]):
+    assert (p["base_iterations"], p["new_iterations"]) == fit[i], (p, fit)
+    assert p["base_estimated_iterations"] >= 1 and p["new_estimated_iterations"] >= 1
+    assert p["iterations_rule"] == "fills min_time at round 1\x27s speed", p
 for side in ("base", "new"):
     f = json.load(open(d + "/" + side + ".json"))
     its = {}
     for x in f["benchmarks"]:
-        its.setdefault(x["run_name"], set()).add(x["iterations"])
+        if x["repetition_index"] > 0:
+            its.setdefault(x["run_name"], set()).add(x["iterations"])
     assert all(len(v) == 1 for v in its.values()), its
-    assert "later rounds ran that many" in f["context"]["itera_ab_note"]
+    assert "the count that fills min_time at the first round" in f["context"]["itera_ab_note"]
 '
     check_py "the comparison: paired, verdicts from the four words" '
 import json, sys
@@ -188,8 +196,21 @@ check_out() { # check_out WHAT PATTERN
 check_out "a count that is not a number" "^err $cell x	the iteration count after the cell is not a whole number"
 check_out "a zero count" "^err $cell 0	the iteration count"
 check_out "an unknown cell" "^err nope	not a cell"
-check_out "a fixed count is run and reported" "^ok $cell	.*	7\$"
-check_out "an estimated count is reported" "^ok $cell2	[01]	.*	[1-9][0-9]*\$"
+check_out "a fixed count is run and reported" "^ok $cell	.*	7	[1-9][0-9]*\$"
+check_out "an estimated count is reported, and the count that fills min_time" "^ok $cell2	[01]	.*	[1-9][0-9]*	[1-9][0-9]*\$"
+if [ -n "$PY" ] && "$PY" -c '
+import json, math, sys
+f = json.load(open(sys.argv[1]))
+x = {b["run_name"]: b for b in f["benchmarks"]}[sys.argv[2]]
+per_ns = x["real_time"] * {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}[x["time_unit"]]
+want = max(1, math.ceil(float(f["context"]["itera_min_time"]) * 1e9 / per_ns))
+got = int([l for l in sys.argv[3].splitlines() if l.startswith("ok " + sys.argv[2] + "\t")][0].split("\t")[-1])
+assert abs(got - want) <= 1, (got, want)  # the worker rounds from the unrounded time
+' "$tmp/serve.json" "$cell2" "$out"; then
+    pass=$((pass + 1)); echo "ok   serve: the fitted count is ceil(min_time / time per iteration)"
+elif [ -n "$PY" ]; then
+    fail=$((fail + 1)); echo "FAIL serve: the fitted count is not ceil(min_time / time per iteration)"
+fi
 if [ -n "$PY" ] && "$PY" -c 'import json,sys; b={x["run_name"]: x for x in json.load(open(sys.argv[1]))["benchmarks"]}; assert b[sys.argv[2]]["iterations"] == 7, b' "$tmp/serve.json" "$cell"; then
     pass=$((pass + 1)); echo "ok   serve: the results file has the 7 iterations"
 elif [ -n "$PY" ]; then
