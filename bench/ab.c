@@ -49,6 +49,8 @@ typedef struct ab_opts {
     int nsets;
     bool emulate;
     int rounds, extra_rounds, decide_rounds;
+    double budget_s;                    /* --budget MIN: no deciding round that would end
+                                           later than this after the start (0: none) */
     bool rounds_set;                    /* --rounds given (else noise takes its own default) */
     bool seed_set;
     uint64_t seed;
@@ -99,6 +101,11 @@ void ab_usage(FILE *fp)
         "                             or lies beyond it while the test is not yet significant\n"
         "                             (more samples can still decide them either way; default\n"
         "                             %d, 0: none; not with --record-noise)\n"
+        "  --budget MIN               no deciding round that would end more than MIN minutes\n"
+        "                             after the start (builds included; estimated from the last\n"
+        "                             round's time per pair); the pairs still undecided then are\n"
+        "                             judged on the rounds they have (default %g, 0: none; the\n"
+        "                             20 main rounds and the extra ones are never cut)\n"
         "  --seed S                   the order's seed (default: from the clock; recorded)\n"
         "  --filter REGEX             only the cells (base names) matching REGEX\n"
         "  --out DIR                  the session folder (default results/tmp/ab/<session>)\n"
@@ -114,7 +121,7 @@ void ab_usage(FILE *fp)
         "Exit: 0 done (gate passed), 1 the gate failed or a side could not be measured,\n"
         "2 bad usage or input (a revision, profile or flag).\n",
         AB_DEFAULT_ROUNDS, NOISE_DEFAULT_ROUNDS, AB_DEFAULT_EXTRA_ROUNDS,
-        AB_DEFAULT_DECIDE_ROUNDS, AB_DEFAULT_TIMEOUT_S);
+        AB_DEFAULT_DECIDE_ROUNDS, AB_DEFAULT_BUDGET_MIN, AB_DEFAULT_TIMEOUT_S);
 }
 
 void noise_usage(FILE *fp)
@@ -152,6 +159,7 @@ static bench_status parse_ab(int argc, char **argv, ab_opts *o, bool *help, benc
     o->rounds = AB_DEFAULT_ROUNDS;
     o->extra_rounds = AB_DEFAULT_EXTRA_ROUNDS;
     o->decide_rounds = AB_DEFAULT_DECIDE_ROUNDS;
+    o->budget_s = AB_DEFAULT_BUDGET_MIN * 60.0;
     o->timeout_s = AB_DEFAULT_TIMEOUT_S;
     *help = false;
     for (int i = 1; i < argc; i++) {
@@ -216,6 +224,13 @@ static bench_status parse_ab(int argc, char **argv, ab_opts *o, bool *help, benc
             if (!parse_int(v, 0, 1000, &o->decide_rounds))
                 return bench_fail(e, BENCH_ERR_INPUT, "--decide-rounds '%s': expected 0 to 1000",
                                   v);
+        } else if (argopt_value(argc, argv, &i, "--budget", &v)) {
+            char *end = NULL;
+            double m = v ? strtod(v, &end) : NAN;
+            if (!v || end == v || *end || !(m >= 0) || m > 10000)
+                return bench_fail(e, BENCH_ERR_INPUT, "--budget '%s': expected minutes from 0 "
+                                  "(no budget) to 10000", v ? v : "");
+            o->budget_s = m * 60.0;
         } else if (argopt_value(argc, argv, &i, "--extra-rounds", &v)) {
             if (!parse_int(v, 0, 1000, &o->extra_rounds))
                 return bench_fail(e, BENCH_ERR_INPUT, "--extra-rounds '%s': expected 0 to 1000",
@@ -994,11 +1009,10 @@ static void fmt_dur(double s, char *out, size_t n)
     snprintf(out, n, "%ld:%02ld", t / 60, t % 60);
 }
 
-/* One reply line "ok CELL\tC\tO\tP\tWHY[\tITERATIONS]" / "err CELL\tMSG" into a JSON sample
- * record; *iters the timed iterations (0 when the worker does not report them: a build from
- * before fixed iteration counts). */
-/* One worker answer (runner.c: serve_cells) as the schedule's JSON; *iters and *fit: its
- * ITERATIONS and FIT_ITERATIONS (0: not given, as by an older worker). */
+/* One reply line "ok CELL\tC\tO\tP\tWHY[\tITERATIONS[\tFIT_ITERATIONS]]" / "err CELL\tMSG"
+ * (runner.c: serve_cells) into a JSON sample record; *iters the timed iterations, *fit the
+ * count that fills min_time (each 0 when the worker does not report it: a build from before
+ * fixed or fitted iteration counts). */
 static json_t *reply_json(const char *line, bool *ok, bool *contended, long long *iters,
                           long long *fit)
 {
@@ -1051,6 +1065,9 @@ typedef struct session {
     json_t *schedule;
     int rounds_run;
     int decide_rounds_run;     /* of rounds_run: deciding rounds (deciding_rounds) */
+    const char *decide_stop;   /* why the deciding rounds ended (NULL: none ran or began) */
+    double round_s, start_s;   /* the last round: its whole time, and its workers' start */
+    int round_pairs;           /* the last round's pairs */
     side_rounds merged[2];     /* base, new: the rounds merge_sides has read */
 } session;
 
@@ -1073,6 +1090,9 @@ static bench_status write_manifest(const session *ss, double elapsed, bench_erro
     json_object_set_new(m, "rounds", json_integer(o->rounds));
     json_object_set_new(m, "rounds_run", json_integer(ss->rounds_run));
     json_object_set_new(m, "decide_rounds_run", json_integer(ss->decide_rounds_run));
+    json_object_set_new(m, "decide_stop",
+                        ss->decide_stop ? json_string(ss->decide_stop) : json_null());
+    json_object_set_new(m, "budget_s", json_real(o->budget_s));
     json_object_set_new(m, "elapsed_s", json_real(elapsed));
     for (int s = 0; s < 2; s++)
         json_object_set_new(m, ss->side[s]->name,
@@ -1111,6 +1131,7 @@ static bench_status write_manifest(const session *ss, double elapsed, bench_erro
 static bench_status run_round(session *ss, int round, const bool *todo, bench_error *e)
 {
     const ab_opts *o = ss->o;
+    const double t_begin = now_s();
     stats_rng g;
     stats_rng_seed(&g, ss->seed ^ (0x9e3779b97f4a7c15ull * (uint64_t)(round + 1)));
     int *order = malloc((size_t)ss->npairs * sizeof *order);
@@ -1208,6 +1229,9 @@ static bench_status run_round(session *ss, int round, const bool *todo, bench_er
             fprintf(stderr, "ab: round %d: the %s worker ended with status %d\n", round + 1,
                     ss->side[s]->name, rc);
     }
+    ss->start_s = t0 - t_begin;
+    ss->round_s = now_s() - t_begin;
+    ss->round_pairs = n;
     char dur[32];
     fmt_dur(now_s() - t0, dur, sizeof dur);
     fprintf(stderr, "ab: round %d: %d pairs in %s, %d contended%s\n", round + 1, n, dur,
@@ -1296,6 +1320,7 @@ static bench_status deciding_rounds(session *ss, const char *seedtxt, const char
     FILE *sink = fopen("/dev/null", "w");
     bench_status st = todo && sink ? BENCH_OK : bench_fail(e, BENCH_ERR_NOMEM, "out of memory");
     for (int d = 0; st == BENCH_OK && d < o->decide_rounds; d++) {
+        const double t_look = now_s();
         compare_opts co = o->cmp;
         co.base_path = bpath;
         co.new_path = npath;
@@ -1318,8 +1343,28 @@ static bench_status deciding_rounds(session *ss, const char *seedtxt, const char
             n += todo[p];
         }
         compare_result_free(&res);
-        if (n == 0)
+        if (n == 0) {
+            ss->decide_stop = "every pair decided";
             break;
+        }
+        /* The next round's time: its workers' start, the last round's time per pair for its
+         * pairs, and a look like this one (merging and comparing again). */
+        const double look_s = now_s() - t_look;
+        const double est = ss->start_s + look_s +
+                           (ss->round_pairs > 0 ? (ss->round_s - ss->start_s) * n /
+                                                      ss->round_pairs : 0);
+        const double elapsed = now_s() - t_start;
+        if (o->budget_s > 0 && elapsed + est > o->budget_s) {
+            char a[32], b[32];
+            fmt_dur(elapsed, a, sizeof a);
+            fmt_dur(o->budget_s, b, sizeof b);
+            fprintf(stderr, "ab: time budget: %d undecided pair%s left after %d deciding "
+                    "round%s: another round (about %.0f s) would end past the budget (%s of "
+                    "%s gone; --budget); they are judged on the rounds they have\n", n,
+                    n == 1 ? "" : "s", d, d == 1 ? "" : "s", est, a, b);
+            ss->decide_stop = "time budget";
+            break;
+        }
         fprintf(stderr, "ab: deciding round %d of at most %d: %d undecided pair%s (interval "
                 "straddling the noise threshold, or beyond it but not yet significant)\n", d + 1,
                 o->decide_rounds, n, n == 1 ? "" : "s");
@@ -1330,6 +1375,8 @@ static bench_status deciding_rounds(session *ss, const char *seedtxt, const char
         write_manifest(ss, now_s() - t_start, &me);
         if (st == BENCH_OK)
             st = merge_sides(ss, seedtxt, bpath, npath, e);
+        if (d + 1 == o->decide_rounds)
+            ss->decide_stop = "the last deciding round (--decide-rounds)";
     }
     if (sink)
         fclose(sink);

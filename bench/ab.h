@@ -47,6 +47,9 @@
 #define AB_DEFAULT_EXTRA_ROUNDS 5
 #define AB_DEFAULT_DECIDE_ROUNDS 60
 #define NOISE_DEFAULT_ROUNDS 30
+/* --budget: deciding rounds stop before one would end past 29 minutes (builds included),
+ * so that with the final comparison a default-profile session stays within 30. */
+#define AB_DEFAULT_BUDGET_MIN 29.0
 #define AB_DEFAULT_TIMEOUT_S 600.0
 #define AB_MAX_SETS 32
 

@@ -2,7 +2,7 @@
 """Replays ab's round allocation on the rounds of a finished ab session (a tuning aid).
 
 usage: scripts/ab-replay.py SESSION_DIR MAIN_ROUNDS MAX_DECIDING_ROUNDS [REPLAYS] [--center]
-                            [--effect=REGEX=PCT]
+                            [--effect=REGEX=PCT] [--rule=point] [--budget=MIN]
 
 Reads SESSION_DIR/rounds/{base,new}-NNN.json (uncontended pairs only) and
 SESSION_DIR/compare.json (each benchmark's noise threshold), then, REPLAYS times: draws
@@ -15,6 +15,12 @@ interval; Benjamini-Hochberg over all pairs; slower/faster only when significant
 whole interval lies beyond the band) and prints per replay the counts of slower/faster
 pairs and the modelled measuring time (ROUND_S per round + PAIR_S per pair measured: a
 default-profile round on a 2-vCPU VM took 42 s for 232 pairs, a deciding round ~11 s for 46).
+
+--budget=MIN: modelled minutes in all; each deciding round takes the undecided pairs with
+the smallest raw p first, as many as the time left can fund over the deciding rounds left.
+
+--rule=point: a straddling pair is undecided only where its estimate itself lies beyond the
+band (ab.c undecided() since 2026-12-03 evening; without it, the rule before).
 
 --center moves every pair's log-ratios to median 0 (an A/A's truth: the session's own
 chance offsets would otherwise count as real changes), then adds PCT to the pairs whose
@@ -94,29 +100,40 @@ def bh(p):
     return q
 
 
-def judge(samples, bands):
+def judge(samples, bands, rule='interval'):
+    """Per pair: (verdict, undecided, raw p)."""
     names = list(samples)
     est = {n: hodges_lehmann(samples[n]) for n in names}
-    q = bh([wsr_p(samples[n]) for n in names])
+    raw = [wsr_p(samples[n]) for n in names]
+    q = bh(raw)
     res = {}
-    for n, qn in zip(names, q):
+    for n, qn, pn in zip(names, q, raw):
         b = bands[n]
-        _, lo, hi = est[n]
+        pe, lo, hi = est[n]
         v = 'slower' if qn < 0.05 and lo > b else 'faster' if qn < 0.05 and hi < -b else 'no_change'
         straddles = (lo <= b < hi) or (hi >= -b > lo)
+        if rule == 'point':  # only where the estimate itself lies beyond the band
+            straddles = straddles and abs(pe) > b
         beyond = lo > b or hi < -b
-        res[n] = (v, straddles or (beyond and v == 'no_change'))
+        res[n] = (v, straddles or (beyond and v == 'no_change'), pn)
     return res
 
 
-def replay(series, bands, main_rounds, max_deciding, rng):
+def replay(series, bands, main_rounds, max_deciding, rng, rule='interval', budget_s=0):
     draw = lambda n, k: series[n][rng.integers(len(series[n]), size=k)]
     samples = {n: draw(n, main_rounds) for n in series}
     t = main_rounds * (ROUND_S + PAIR_S * len(series))
-    for _ in range(max_deciding):
-        undecided = [n for n, (_, u) in judge(samples, bands).items() if u]
+    for d in range(max_deciding):
+        j = judge(samples, bands, rule)
+        undecided = sorted((n for n, (_, u, _) in j.items() if u), key=lambda n: j[n][2])
         if not undecided:
             break
+        if budget_s > 0:  # the most promising (smallest p) that the budget left can fund
+            per_round = (budget_s - t) / (max_deciding - d)
+            k = int((per_round - ROUND_S) / PAIR_S)
+            if k < 1:
+                break
+            undecided = undecided[:k]
         for n in undecided:
             samples[n] = np.append(samples[n], draw(n, 1))
         t += ROUND_S + PAIR_S * len(undecided)
@@ -140,8 +157,11 @@ def main(argv):
             series[n] = series[n] - np.median(series[n]) + math.log1p(pct / 100)
     rng = np.random.default_rng(1)
     for k in range(replays):
-        res, t = replay(series, bands, main_rounds, max_deciding, rng)
-        flagged = sorted(n for n, (v, _) in res.items() if v != 'no_change')
+        rule = 'point' if '--rule=point' in argv else 'interval'
+        budget = [float(a.split('=', 1)[1]) * 60 for a in argv if a.startswith('--budget=')]
+        res, t = replay(series, bands, main_rounds, max_deciding, rng, rule,
+                        budget[0] if budget else 0)
+        flagged = sorted(n for n, (v, _, _) in res.items() if v != 'no_change')
         print(f'replay {k + 1}: {len(flagged)} flagged of {len(res)}, {t / 60:.1f} min modelled: '
               + ' '.join(f'{n}={res[n][0]}' for n in flagged), flush=True)
 

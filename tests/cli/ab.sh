@@ -217,6 +217,17 @@ elif [ -n "$PY" ]; then
     fail=$((fail + 1)); echo "FAIL serve: the results file does not have the 7 iterations"
 fi
 
+# the time budget: no deciding round that would end past it (0.001 min: none starts; the
+# two pairs are undecided after 2 rounds), and ab.json says why the deciding rounds ended
+expect 0 "ab: time budget: " "$IB" ab --base HEAD~1 --new HEAD --profile tiny --rounds 2 \
+    --extra-rounds 0 --decide-rounds 5 --budget 0.001 --seed 7 --out "$tmp/s2"
+if [ -n "$PY" ] && "$PY" -c 'import json,sys; m=json.load(open(sys.argv[1])); assert m["decide_stop"] == "time budget" and m["decide_rounds_run"] == 0 and m["rounds_run"] == 2 and abs(m["budget_s"] - 0.06) < 1e-9, m["decide_stop"]' "$tmp/s2/ab.json"; then
+    pass=$((pass + 1)); echo "ok   the budget stopped the deciding rounds, recorded in ab.json"
+elif [ -n "$PY" ]; then
+    fail=$((fail + 1)); echo "FAIL: ab.json does not record the budget's stop"
+fi
+expect 2 "--budget 'x': expected minutes" "$IB" ab --base HEAD --new HEAD --budget x
+
 # bad input: 2; a failed build: 1; a side without run --serve: 2
 expect 2 "not a git revision" "$IB" ab --base no-such-rev --new HEAD --profile tiny --out "$tmp/x1"
 expect 2 "ab needs both sides" "$IB" ab --base HEAD --profile tiny
