@@ -952,11 +952,13 @@ static bench_status side_rounds_load(side_rounds *sr, const char *dir, const ab_
 }
 
 /* Side s's rounds 0..rounds_run-1 (rounds/<side>-<round>.json) as one Google Benchmark
- * file at out_path (written atomically): each pair's entries in round order, the first
- * round's context plus ab_ctx. sr keeps what was read for the next call. */
+ * file: each pair's entries in round order, the first round's context plus ab_ctx; written
+ * atomically to out_path, or, with *out set (out non-NULL), only made in memory (its
+ * entries shared with sr). sr keeps what was read for the next call. */
 static bench_status merge_side(side_rounds *sr, const char *dir, const ab_side *s,
                                const ab_pair *pairs, int npairs, bool is_base, int rounds_run,
-                               json_t *ab_ctx, const char *out_path, bench_error *e)
+                               json_t *ab_ctx, const char *out_path, json_t **out,
+                               bench_error *e)
 {
     bench_status st = side_rounds_load(sr, dir, s, pairs, npairs, is_base, rounds_run, e);
     if (st != BENCH_OK)
@@ -988,8 +990,13 @@ static bench_status merge_side(side_rounds *sr, const char *dir, const ab_side *
     json_t *root = json_pack("{s:o, s:o}", "context", context, "benchmarks", benches);
     if (root && sr->op_profile)
         json_object_set(root, RES_OP_PROFILE, sr->op_profile);
-    st = root ? results_write_atomic(out_path, root, e)
-              : bench_fail(e, BENCH_ERR_NOMEM, "out of memory");
+    if (!root)
+        return bench_fail(e, BENCH_ERR_NOMEM, "out of memory");
+    if (out) {
+        *out = root;
+        return BENCH_OK;
+    }
+    st = results_write_atomic(out_path, root, e);
     json_decref(root);
     return st;
 }
@@ -1246,9 +1253,10 @@ out:
     return st;
 }
 
-/* Both sides' rounds so far into base.json and new.json (bpath, npath). */
+/* Both sides' rounds so far into base.json and new.json (bpath, npath), or, with roots
+ * non-NULL, into roots[0] and roots[1] in memory only (the caller releases them). */
 static bench_status merge_sides(session *ss, const char *seedtxt, const char *bpath,
-                                const char *npath, bench_error *e)
+                                const char *npath, json_t **roots, bench_error *e)
 {
     json_t *ab_ctx = json_object();
     json_object_set_new(ab_ctx, CTX_AB_SESSION, json_string(ss->id));
@@ -1282,11 +1290,13 @@ static bench_status merge_sides(session *ss, const char *seedtxt, const char *bp
                     : " (Google Benchmark's: a worker did not report the count that fills "
                       "min_time)");
     json_object_set_new(ab_ctx, CTX_AB_NOTE, json_string(note));
+    if (roots)
+        roots[0] = roots[1] = NULL;
     bench_status st = merge_side(&ss->merged[0], ss->dir, ss->side[0], ss->pairs, ss->npairs,
-                                 true, ss->rounds_run, ab_ctx, bpath, e);
+                                 true, ss->rounds_run, ab_ctx, bpath, roots ? &roots[0] : NULL, e);
     if (st == BENCH_OK)
         st = merge_side(&ss->merged[1], ss->dir, ss->side[1], ss->pairs, ss->npairs, false,
-                        ss->rounds_run, ab_ctx, npath, e);
+                        ss->rounds_run, ab_ctx, npath, roots ? &roots[1] : NULL, e);
     json_decref(ab_ctx);
     return st;
 }
@@ -1309,8 +1319,8 @@ static bool undecided(const compare_row_result *r)
 
 /* Deciding rounds (--decide-rounds N): while some pairs are undecided (undecided(); compared
  * after every round, quietly, with the session's compare options), up to N more rounds of
- * just those pairs; base.json and new.json are merged again after
- * each. Each look can only end a pair's extra rounds, never change how a verdict is made:
+ * just those pairs; each look merges the rounds in memory and compares them there, and
+ * base.json and new.json are written once after the last. Each look can only end a pair's extra rounds, never change how a verdict is made:
  * the final comparison judges every round like any other. */
 static bench_status deciding_rounds(session *ss, const char *seedtxt, const char *bpath,
                                     const char *npath, double t_start, bench_error *e)
@@ -1332,7 +1342,15 @@ static bench_status deciding_rounds(session *ss, const char *seedtxt, const char
         compare_result res;
         memset(&res, 0, sizeof res);
         bench_error ce;
-        if (compare_files(&co, &res, &ce) != BENCH_OK)
+        json_t *roots[2];
+        if (merge_sides(ss, seedtxt, bpath, npath, roots, &ce) != BENCH_OK)
+            break; /* the final merge reports it */
+        co.base_json = roots[0];
+        co.new_json = roots[1];
+        bench_status cst = compare_files(&co, &res, &ce);
+        json_decref(roots[0]);
+        json_decref(roots[1]);
+        if (cst != BENCH_OK)
             break; /* the final comparison reports it */
         int n = 0;
         for (int p = 0; p < ss->npairs; p++) {
@@ -1373,11 +1391,13 @@ static bench_status deciding_rounds(session *ss, const char *seedtxt, const char
         ss->decide_rounds_run++;
         bench_error me;
         write_manifest(ss, now_s() - t_start, &me);
-        if (st == BENCH_OK)
-            st = merge_sides(ss, seedtxt, bpath, npath, e);
         if (d + 1 == o->decide_rounds)
             ss->decide_stop = "the last deciding round (--decide-rounds)";
     }
+    /* the files once, at the end (a look compares the rounds in memory); an interrupted
+     * session keeps every round in rounds/ all the same */
+    if (st == BENCH_OK && ss->decide_rounds_run > 0)
+        st = merge_sides(ss, seedtxt, bpath, npath, NULL, e);
     if (sink)
         fclose(sink);
     free(todo);
@@ -1585,7 +1605,7 @@ static bench_status ab_run(ab_opts *o, bench_error *e)
     snprintf(npath, sizeof npath, "%s/new.json", ss.dir);
     snprintf(mdp, sizeof mdp, "%s/compare.md", ss.dir);
     snprintf(jp, sizeof jp, "%s/compare.json", ss.dir);
-    st = merge_sides(&ss, seedtxt, bpath, npath, e);
+    st = merge_sides(&ss, seedtxt, bpath, npath, NULL, e);
     if (st == BENCH_OK && o->decide_rounds > 0 && !o->record_noise)
         st = deciding_rounds(&ss, seedtxt, bpath, npath, t_start, e);
     if (st != BENCH_OK)

@@ -892,12 +892,16 @@ bench_status compare_files(const compare_opts *o, compare_result *res, bench_err
     gb_file fa, fb;
     memset(&fa, 0, sizeof fa);
     memset(&fb, 0, sizeof fb);
-    bench_status lst = gb_file_load(o->base_path, &fa, e);
+    bench_status lst = o->base_json ? gb_file_from_json(o->base_path, json_incref(o->base_json),
+                                                        &fa, e)
+                                    : gb_file_load(o->base_path, &fa, e);
     if (lst != BENCH_OK)
         return lst;
     bool same_path = strcmp(o->base_path, o->new_path) == 0;
     bool one_file = same_path && o->n_match > 0; /* two variants inside one file */
-    if (!same_path && (lst = gb_file_load(o->new_path, &fb, e)) != BENCH_OK) {
+    if (!same_path &&
+        (lst = o->new_json ? gb_file_from_json(o->new_path, json_incref(o->new_json), &fb, e)
+                           : gb_file_load(o->new_path, &fb, e)) != BENCH_OK) {
         gb_file_free(&fa);
         return lst;
     }

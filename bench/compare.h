@@ -42,6 +42,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "stats.h"
 #include "status.h"
 
@@ -100,6 +102,8 @@ compare_verdict compare_decide(const compare_estimate *e, double p_adjusted, dou
 
 typedef struct compare_opts {
     const char *base_path, *new_path;   /* the same path twice for --variants on one file */
+    json_t *base_json, *new_json;       /* or NULL: the files' contents already in memory
+                                           (borrowed; the paths still name them) */
     const char *match_from[COMPARE_MAX_MATCH], *match_to[COMPARE_MAX_MATCH];
     int n_match;                        /* --match OLD=NEW parts (--variants A,B is one) */
     bool variants;                      /* the match came from --variants (labels) */

@@ -168,10 +168,6 @@ bench_status gb_file_load(const char *path, gb_file *f, bench_error *err)
 bench_status gb_file_parse(const char *path, const char *text, size_t len, gb_file *f,
                            bench_error *err)
 {
-    memset(f, 0, sizeof *f);
-    iter_vec *iters = NULL; /* per cell, parallel to f->cells */
-    int iters_cap = 0;
-    bench_status st;
     json_error_t je;
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     if (!root) {
@@ -184,6 +180,15 @@ bench_status gb_file_parse(const char *path, const char *text, size_t len, gb_fi
     if (!root)
         return bench_fail(err, BENCH_ERR_INPUT, "%s:%d:%d: not JSON: %s", path, je.line,
                           je.column, je.text);
+    return gb_file_from_json(path, root, f, err);
+}
+
+bench_status gb_file_from_json(const char *path, json_t *root, gb_file *f, bench_error *err)
+{
+    memset(f, 0, sizeof *f);
+    iter_vec *iters = NULL; /* per cell, parallel to f->cells */
+    int iters_cap = 0;
+    bench_status st;
     json_t *ctx = json_object_get(root, RES_CONTEXT);
     json_t *benches = json_object_get(root, RES_BENCHMARKS);
     if (!json_is_object(root) || !json_is_object(ctx) || !json_is_array(benches)) {

@@ -56,6 +56,9 @@ bench_status gb_file_load(const char *path, gb_file *f, bench_error *err);
  * rejected; cells are found by hash, so loading is linear in the entries. */
 bench_status gb_file_parse(const char *path, const char *text, size_t len, gb_file *f,
                            bench_error *err);
+/* The same over a parsed document: takes root's reference (released on failure too;
+ * json_incref it to keep one). For results built in memory (ab's deciding looks). */
+bench_status gb_file_from_json(const char *path, json_t *root, gb_file *f, bench_error *err);
 void gb_file_free(gb_file *f);
 
 /* A context value as text (strings as they are, integers in decimal, reals with %g,

@@ -540,6 +540,36 @@ static void test_cli_paired_and_contended(void **state)
     assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "summary"),
                                                         "contended")), 1);
     json_decref(j);
+    /* the same documents already in memory (ab's deciding looks): the same verdicts, and the
+     * paths only name them (nothing is read from them) */
+    {
+        json_t *ja = json_load_file(pa, 0, &je), *jb = json_load_file(pb, 0, &je);
+        assert_non_null(ja);
+        assert_non_null(jb);
+        compare_opts co;
+        compare_opts_init(&co);
+        co.base_path = "/nonexistent/base.json";
+        co.new_path = "/nonexistent/new.json";
+        co.base_json = ja;
+        co.new_json = jb;
+        FILE *sink = fopen("/dev/null", "w");
+        assert_non_null(sink);
+        co.md = sink;
+        co.quiet_warnings = true;
+        compare_result res;
+        bench_error ce = {{0}};
+        assert_int_equal(compare_files(&co, &res, &ce), BENCH_OK);
+        fclose(sink);
+        assert_int_equal(res.n_rows, 3);
+        assert_int_equal(res.counts[VERDICT_SLOWER], 2);
+        assert_int_equal(res.counts[VERDICT_CONTENDED], 1);
+        compare_result_free(&res);
+        /* borrowed: both documents are still the caller's */
+        assert_int_equal((int)ja->refcount, 1);
+        assert_int_equal((int)jb->refcount, 1);
+        json_decref(ja);
+        json_decref(jb);
+    }
     /* another session (or none): unpaired; the 15% drift then hides the 5% change */
     cb = machine_ctx("intel");
     json_object_set_new(cb, "itera_ab_session", json_string("S2"));
