@@ -32,6 +32,7 @@
 #include "load.h"
 #include "machine.h"
 #include "noise.h"
+#include "profile.h"
 #include "results.h"
 #include "schema.h"
 #include "runner.h"
@@ -51,6 +52,8 @@ typedef struct ab_opts {
     int rounds, extra_rounds, decide_rounds;
     double budget_s;                    /* --budget MIN: no deciding round that would end
                                            later than this after the start (0: none) */
+    bool budget_set;                    /* --budget given (else the profile's, or the
+                                           default: session_budget) */
     bool rounds_set;                    /* --rounds given (else noise takes its own default) */
     bool seed_set;
     uint64_t seed;
@@ -104,8 +107,9 @@ void ab_usage(FILE *fp)
         "  --budget MIN               no deciding round that would end more than MIN minutes\n"
         "                             after the start (builds included; estimated from the last\n"
         "                             round's time per pair); the pairs still undecided then are\n"
-        "                             judged on the rounds they have (default %g, 0: none; the\n"
-        "                             20 main rounds and the extra ones are never cut)\n"
+        "                             judged on the rounds they have (default: the profile's\n"
+        "                             ab_budget_minutes, else %g; 0: none; the main rounds\n"
+        "                             and the extra ones are never cut)\n"
         "  --seed S                   the order's seed (default: from the clock; recorded)\n"
         "  --filter REGEX             only the cells (base names) matching REGEX\n"
         "  --out DIR                  the session folder (default results/tmp/ab/<session>)\n"
@@ -231,6 +235,7 @@ static bench_status parse_ab(int argc, char **argv, ab_opts *o, bool *help, benc
                 return bench_fail(e, BENCH_ERR_INPUT, "--budget '%s': expected minutes from 0 "
                                   "(no budget) to 10000", v ? v : "");
             o->budget_s = m * 60.0;
+            o->budget_set = true;
         } else if (argopt_value(argc, argv, &i, "--extra-rounds", &v)) {
             if (!parse_int(v, 0, 1000, &o->extra_rounds))
                 return bench_fail(e, BENCH_ERR_INPUT, "--extra-rounds '%s': expected 0 to 1000",
@@ -1076,6 +1081,8 @@ typedef struct session {
     double round_s, start_s;   /* the last round: its whole time, and its workers' start */
     int round_pairs;           /* the last round's pairs */
     side_rounds merged[2];     /* base, new: the rounds merge_sides has read */
+    double budget_s;           /* the deciding rounds' time budget (0: none; session_budget) */
+    char budget_from[PATH_MAX + 64]; /* where it came from, for ab.json and messages */
 } session;
 
 static bench_status write_manifest(const session *ss, double elapsed, bench_error *e)
@@ -1099,7 +1106,8 @@ static bench_status write_manifest(const session *ss, double elapsed, bench_erro
     json_object_set_new(m, "decide_rounds_run", json_integer(ss->decide_rounds_run));
     json_object_set_new(m, "decide_stop",
                         ss->decide_stop ? json_string(ss->decide_stop) : json_null());
-    json_object_set_new(m, "budget_s", json_real(o->budget_s));
+    json_object_set_new(m, "budget_s", json_real(ss->budget_s));
+    json_object_set_new(m, "budget_from", json_string(ss->budget_from));
     json_object_set_new(m, "elapsed_s", json_real(elapsed));
     for (int s = 0; s < 2; s++)
         json_object_set_new(m, ss->side[s]->name,
@@ -1317,6 +1325,43 @@ static bool undecided(const compare_row_result *r)
     return straddles || (beyond && r->verdict == VERDICT_NO_CHANGE);
 }
 
+/* The deciding rounds' time budget: --budget, else the new side's profile's
+ * ab_budget_minutes (the file its workers read: NAME from its tree's profiles/, a path as
+ * given; with the --set overrides), else AB_DEFAULT_BUDGET_MIN. A profile this build cannot
+ * read (a key newer than this build; the workers have read it already) keeps the default
+ * and says why. */
+static void session_budget(session *ss)
+{
+    const ab_opts *o = ss->o;
+    ss->budget_s = o->budget_s;
+    snprintf(ss->budget_from, sizeof ss->budget_from, "%s",
+             o->budget_set ? "--budget" : "the default");
+    if (o->budget_set)
+        return;
+    char path[PATH_MAX];
+    size_t len = strlen(o->profile);
+    if (o->profile[0] == '/')
+        snprintf(path, sizeof path, "%.4000s", o->profile);
+    else if (strchr(o->profile, '/') || (len > 4 && strcmp(o->profile + len - 4, ".ini") == 0))
+        snprintf(path, sizeof path, "%.3000s/%.900s", ss->side[1]->root, o->profile);
+    else
+        snprintf(path, sizeof path, "%.3000s/profiles/%.900s.ini", ss->side[1]->root, o->profile);
+    profile p;
+    bench_error pe;
+    bench_status st = profile_load(path, &p, &pe);
+    for (int i = 0; st == BENCH_OK && i < o->nsets; i++)
+        st = profile_override(&p, o->sets[i], &pe);
+    if (st != BENCH_OK) {
+        fprintf(stderr, "ab: warning: the time budget stays %g min: this build cannot read "
+                "the profile's ab_budget_minutes (%s)\n", o->budget_s / 60.0, pe.msg);
+        return;
+    }
+    if (p.ab_budget_minutes > 0) {
+        ss->budget_s = p.ab_budget_minutes * 60.0;
+        snprintf(ss->budget_from, sizeof ss->budget_from, "ab_budget_minutes in %s", path);
+    }
+}
+
 /* Deciding rounds (--decide-rounds N): while some pairs are undecided (undecided(); compared
  * after every round, quietly, with the session's compare options), up to N more rounds of
  * just those pairs; each look merges the rounds in memory and compares them there, and
@@ -1372,14 +1417,14 @@ static bench_status deciding_rounds(session *ss, const char *seedtxt, const char
                            (ss->round_pairs > 0 ? (ss->round_s - ss->start_s) * n /
                                                       ss->round_pairs : 0);
         const double elapsed = now_s() - t_start;
-        if (o->budget_s > 0 && elapsed + est > o->budget_s) {
+        if (ss->budget_s > 0 && elapsed + est > ss->budget_s) {
             char a[32], b[32];
             fmt_dur(elapsed, a, sizeof a);
-            fmt_dur(o->budget_s, b, sizeof b);
+            fmt_dur(ss->budget_s, b, sizeof b);
             fprintf(stderr, "ab: time budget: %d undecided pair%s left after %d deciding "
                     "round%s: another round (about %.0f s) would end past the budget (%s of "
-                    "%s gone; --budget); they are judged on the rounds they have\n", n,
-                    n == 1 ? "" : "s", d, d == 1 ? "" : "s", est, a, b);
+                    "%s gone; %s); they are judged on the rounds they have\n", n,
+                    n == 1 ? "" : "s", d, d == 1 ? "" : "s", est, a, b, ss->budget_from);
             ss->decide_stop = "time budget";
             break;
         }
@@ -1561,11 +1606,19 @@ static bench_status ab_run(ab_opts *o, bench_error *e)
     }
     char seedtxt[32];
     snprintf(seedtxt, sizeof seedtxt, "0x%016llx", (unsigned long long)ss.seed);
+    session_budget(&ss);
     fprintf(stderr, "ab: base: %s\nab: new:  %s\n", sb.desc, sn.desc);
     fprintf(stderr, "ab: platform %s, profile %s: %d cell%s, %d rounds (+ up to %d for "
             "contended pairs, + up to %d deciding), seed %s, session %s\nab: results in %s\n",
             o->platform, o->profile, ss.npairs, ss.npairs == 1 ? "" : "s", o->rounds,
             o->extra_rounds, o->record_noise ? 0 : o->decide_rounds, seedtxt, ss.id, ss.dir);
+    if (o->decide_rounds > 0 && !o->record_noise) {
+        if (ss.budget_s > 0)
+            fprintf(stderr, "ab: time budget %g min (%s): no deciding round that would end "
+                    "later\n", ss.budget_s / 60.0, ss.budget_from);
+        else
+            fprintf(stderr, "ab: no time budget (%s)\n", ss.budget_from);
+    }
     if (only_base)
         fprintf(stderr, "ab: %d cell%s only on the base side (not measured)\n", only_base,
                 only_base == 1 ? "" : "s");

@@ -40,9 +40,10 @@
  * something. Replayed on the rounds of two real default-profile sessions of 2026-12-03
  * (epyc-zen4-2c; scripts/ab-replay.py), 20 + 60 found 7.5 of the 8 cells of a 5%
  * slowdown on average (30 + 15: 5.5; measured runs: 5 and 6) with no false alarm in 20
- * replays of the A/A, in about the same modelled time. Measured there with it: A/A 0 of
- * 232 in 29 min, power 8 of 8 in 37 min (over the 30-minute aim). noise (an A/A with no
- * deciding rounds) keeps 30. */
+ * replays of the A/A, in about the same modelled time. Measured there with it, the fitted
+ * counts, the budget and in-memory looks (e19b3e5): A/A 0 of 232 in 25 min, power 8 of 8
+ * in 21 min (in a busier hour, 8 of 8 took 33 min; the budget would have cut it at 6 of
+ * 8). noise (an A/A with no deciding rounds) keeps 30. */
 #define AB_DEFAULT_ROUNDS 20
 #define AB_DEFAULT_EXTRA_ROUNDS 5
 #define AB_DEFAULT_DECIDE_ROUNDS 60

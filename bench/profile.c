@@ -26,6 +26,7 @@ typedef enum key_kind {
     KEY_THREADS,  /* list of whole numbers in [lo, hi] or `platform` */
     KEY_INT,      /* one whole number in [lo, hi] */
     KEY_SECONDS,  /* one positive real in (0, hi] */
+    KEY_MINUTES,  /* one positive real in (0, hi] */
     KEY_BOOL,     /* true or false */
 } key_kind;
 
@@ -55,6 +56,7 @@ static const key_def keys[] = {
     { "scan_seq", KEY_INTS, OFF(scan_seq), 1, 1 << 20 },
     { "scan_batch", KEY_INTS, OFF(scan_batch), 1, 1024 },
     { "text_accuracy", KEY_BOOL, OFF(text_accuracy), 0, 0 },
+    { "ab_budget_minutes", KEY_MINUTES, OFF(ab_budget_minutes), 0, 10000 },
 };
 #define NKEYS (int)(sizeof keys / sizeof keys[0])
 
@@ -231,14 +233,15 @@ bench_status profile_set(profile *p, const char *key, const char *value, const c
         *(int *)field = x;
         return BENCH_OK;
     }
-    case KEY_SECONDS: {
+    case KEY_SECONDS:
+    case KEY_MINUTES: {
         char *end;
         errno = 0;
         double x = strtod(v, &end);
         if (end == v || *end != '\0' || errno == ERANGE || !isfinite(x) || x <= 0 ||
             x > (double)k->hi)
-            return bench_fail(e, BENCH_ERR_INPUT,
-                              "%s: '%s' is not a number of seconds in (0, %ld]", key, v, k->hi);
+            return bench_fail(e, BENCH_ERR_INPUT, "%s: '%s' is not a number of %s in (0, %ld]",
+                              key, v, k->kind == KEY_MINUTES ? "minutes" : "seconds", k->hi);
         *(double *)field = x;
         return BENCH_OK;
     }
@@ -340,6 +343,7 @@ int profile_format(const profile *p, const char *key, char *out, size_t n)
         snprintf(out, n, "%d", *(const int *)field);
         return 0;
     case KEY_SECONDS:
+    case KEY_MINUTES:
         snprintf(out, n, "%g", *(const double *)field);
         return 0;
     case KEY_BOOL:

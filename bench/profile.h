@@ -27,6 +27,11 @@
  *   text_accuracy  = false                      ; with a model folder: each quant against
  *                                               ; FP32 on its texts (textacc.h), recorded
  *                                               ; in the prefill cells (text_* counters)
+ *   ab_budget_minutes = (unset)                  ; `itera-bench ab` of this profile: no
+ *                                               ; deciding round that would end later than
+ *                                               ; this after the start (--budget wins;
+ *                                               ; unset: AB_DEFAULT_BUDGET_MIN, ab.h); run
+ *                                               ; itself does not use it
  *
  * List values are comma-separated; every value is checked (unknown key, section, name
  * or a bad number is an error naming the file, line, key and the valid choices). The
@@ -69,6 +74,7 @@ typedef struct profile {
     int repetitions;
     double min_time;      /* seconds */
     bool text_accuracy;   /* measure each quant on the model folder's texts */
+    double ab_budget_minutes; /* ab's time budget for this profile; 0: not given */
     int overrides;        /* how many --set values were applied */
     char override_text[512]; /* "seq=64; batch=1" as given, for the results' context */
 } profile;

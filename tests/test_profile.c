@@ -113,7 +113,8 @@ static void test_values(void **state)
     profile p;
     assert_int_equal(load("[profile]\nfamilies = prefill\nkernels = chunked , sequential\n"
                           "quants = int4\nseq = 16,32, 16\nthreads = 1, platform\n"
-                          "min_time = 0.25\nrepetitions = 7\n", &p), BENCH_OK);
+                          "min_time = 0.25\nrepetitions = 7\nab_budget_minutes = 4.5\n", &p),
+                     BENCH_OK);
     assert_int_equal(p.families.n, 1);
     assert_int_equal(p.families.v[0], BENCH_PREFILL);
     assert_int_equal(p.kernels.n, 2);
@@ -124,6 +125,7 @@ static void test_values(void **state)
     assert_int_equal(p.threads.v[1], PROFILE_THREADS_PLATFORM);
     assert_true(p.min_time == 0.25);
     assert_int_equal(p.repetitions, 7);
+    assert_true(p.ab_budget_minutes == 4.5);
     char buf[256];
     assert_int_equal(profile_format(&p, "kernels", buf, sizeof buf), 0);
     assert_string_equal(buf, "chunked, sequential");
@@ -191,6 +193,9 @@ static void test_bad_numbers(void **state)
 
     assert_int_equal(load("[profile]\nmin_time = nan\n", &p), BENCH_ERR_INPUT);
     assert_has(err.msg, "min_time");
+
+    assert_int_equal(load("[profile]\nab_budget_minutes = 0\n", &p), BENCH_ERR_INPUT);
+    assert_has(err.msg, "ab_budget_minutes: '0' is not a number of minutes in (0, 10000]");
 
     assert_int_equal(load("[profile]\nrepetitions = 2, 3\n", &p), BENCH_ERR_INPUT);
     assert_has(err.msg, "repetitions");

@@ -230,6 +230,19 @@ if [ -n "$PY" ] && "$PY" -c 'import json,sys; m=json.load(open(sys.argv[1])); as
 elif [ -n "$PY" ]; then
     fail=$((fail + 1)); echo "FAIL: ab.json does not record the budget's stop"
 fi
+# the profile's ab_budget_minutes (here through --set, as a profile line would give it)
+# sets the budget when --budget is not given, and ab.json says where it came from
+expect 0 "ab: time budget 0.001 min (ab_budget_minutes in " "$IB" ab --base HEAD~1 --new HEAD \
+    --profile tiny --rounds 2 --extra-rounds 0 --decide-rounds 5 --set ab_budget_minutes=0.001 --noise-threshold 0 \
+    --contention off --seed 7 --out "$tmp/s5"
+if [ -n "$PY" ] && "$PY" -c 'import json,sys; m=json.load(open(sys.argv[1])); assert m["decide_stop"] == "time budget" and abs(m["budget_s"] - 0.06) < 1e-9 and m["budget_from"].startswith("ab_budget_minutes in ") and m["budget_from"].endswith("/profiles/tiny.ini"), m' "$tmp/s5/ab.json"; then
+    pass=$((pass + 1)); echo "ok   the profile's ab_budget_minutes set the budget, recorded in ab.json"
+elif [ -n "$PY" ]; then
+    fail=$((fail + 1)); echo "FAIL: the profile's ab_budget_minutes did not set the budget"
+fi
+expect 0 "ab: no time budget (--budget)" "$IB" ab --base HEAD~1 --new HEAD --profile tiny \
+    --rounds 2 --extra-rounds 0 --decide-rounds 1 --set ab_budget_minutes=0.001 --budget 0 \
+    --noise-threshold 0 --contention off --seed 7 --out "$tmp/s6"
 expect 2 "--budget 'x': expected minutes" "$IB" ab --base HEAD --new HEAD --budget x
 
 # bad input: 2; a failed build: 1; a side without run --serve: 2
