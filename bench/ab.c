@@ -32,6 +32,7 @@
 #include "load.h"
 #include "machine.h"
 #include "noise.h"
+#include "platform.h"
 #include "profile.h"
 #include "results.h"
 #include "schema.h"
@@ -1339,10 +1340,9 @@ static void session_budget(session *ss)
     if (o->budget_set)
         return;
     char path[PATH_MAX];
-    size_t len = strlen(o->profile);
     if (o->profile[0] == '/')
         snprintf(path, sizeof path, "%.4000s", o->profile);
-    else if (strchr(o->profile, '/') || (len > 4 && strcmp(o->profile + len - 4, ".ini") == 0))
+    else if (bench_data_is_path(o->profile)) /* relative to the workers' folder, as for them */
         snprintf(path, sizeof path, "%.3000s/%.900s", ss->side[1]->root, o->profile);
     else
         snprintf(path, sizeof path, "%.3000s/profiles/%.900s.ini", ss->side[1]->root, o->profile);

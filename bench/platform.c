@@ -396,11 +396,16 @@ int bench_data_list(const char *kind, char *out, size_t n)
     return count;
 }
 
+bool bench_data_is_path(const char *name)
+{
+    size_t len = strlen(name);
+    return strchr(name, '/') || (len > 4 && strcmp(name + len - 4, ".ini") == 0);
+}
+
 bench_status bench_data_find(const char *kind, const char *name, char *out, size_t n,
                              bench_error *e)
 {
-    size_t len = strlen(name);
-    if (strchr(name, '/') || (len > 4 && strcmp(name + len - 4, ".ini") == 0)) {
+    if (bench_data_is_path(name)) {
         if (access(name, R_OK) != 0)
             return bench_fail(e, BENCH_ERR_INPUT, "%s: cannot open: %s", name, strerror(errno));
         snprintf(out, n, "%s", name);

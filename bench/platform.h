@@ -75,6 +75,9 @@ bench_status bench_ini_parse(const char *path, const char *text, bench_ini_fn fn
 bench_status bench_data_find(const char *kind, const char *name, char *out, size_t n,
                              bench_error *e);
 
+/* Whether bench_data_find takes name as a path (it contains '/' or ends in ".ini"). */
+bool bench_data_is_path(const char *name);
+
 /* The folder <root>/<kind> that bench_data_find would search first, or -1 if none. */
 int bench_data_dir(const char *kind, char *out, size_t n);
 

@@ -233,8 +233,8 @@ fi
 # the profile's ab_budget_minutes (here through --set, as a profile line would give it)
 # sets the budget when --budget is not given, and ab.json says where it came from
 expect 0 "ab: time budget 0.001 min (ab_budget_minutes in " "$IB" ab --base HEAD~1 --new HEAD \
-    --profile tiny --rounds 2 --extra-rounds 0 --decide-rounds 5 --set ab_budget_minutes=0.001 --noise-threshold 0 \
-    --contention off --seed 7 --out "$tmp/s5"
+    --profile tiny --rounds 2 --extra-rounds 0 --decide-rounds 5 --set ab_budget_minutes=0.001 \
+    --noise-threshold 0 --contention off --seed 7 --out "$tmp/s5"
 if [ -n "$PY" ] && "$PY" -c 'import json,sys; m=json.load(open(sys.argv[1])); assert m["decide_stop"] == "time budget" and abs(m["budget_s"] - 0.06) < 1e-9 and m["budget_from"].startswith("ab_budget_minutes in ") and m["budget_from"].endswith("/profiles/tiny.ini"), m' "$tmp/s5/ab.json"; then
     pass=$((pass + 1)); echo "ok   the profile's ab_budget_minutes set the budget, recorded in ab.json"
 elif [ -n "$PY" ]; then
