@@ -3,18 +3,28 @@
  * in pairs into 8 int32 lanes). Compiled with -mavx2 -mfma; called only when the ISA
  * selection allows AVX2. Results equal qgemm_a16.c's references bit for bit.
  *
- * 16 bytes of a weight group (4 rows × 4 k) widen with vpmovsxbw to 16 int16 and multiply
- * the row's 4 k of x (int16, broadcast as 64 bits): lane 2t + h holds row t's k pair h
- * (|products| <= 127 · 32767: no pair sum overflows). At a chunk's end two vphaddd and a
- * lane permutation give the 16 row sums. Tiles: up to 2 rows × 1 panel.
+ * Two paths, by the rows of a call:
+ *  - WIDE_MIN_ROWS rows and more (prefill): a panel's chunk of weights is first widened
+ *    once into int16 on the stack (widen_chunk: wb[pair j][half h] = the 8 rows 8h..8h+7
+ *    at k pair j, lane t = (q[8h+t][k], q[8h+t][k+1])), then tiles of up to WIDE_MR = 4
+ *    rows multiply it: per k pair, one 32-bit broadcast of the row's x pair and two
+ *    vpmaddwd whose lanes are output rows, so the 8 accumulators need no reduction. The
+ *    int8 panel layout stays the VNNI one (qgemm_a16.h); the shuffle to pairs is paid once
+ *    per panel and chunk, not once per row. (Tiles of 5 and 6 rows measured the same.)
+ *  - fewer rows (decode): each 16 bytes of a weight group (4 rows × 4 k) widen with
+ *    vpmovsxbw to 16 int16 and multiply the row's 4 k of x (int16, broadcast as 64 bits):
+ *    lane 2t + h holds row t's k pair h (|products| <= 127 · 32767: no pair sum
+ *    overflows). At a chunk's end two vphaddd and a lane permutation give the 16 row
+ *    sums. Tiles: up to 2 rows × 1 panel.
+ * Both fold each chunk as the reference does: y = fma((float)isum, dw · dx, y), chunks in
+ * order from 0, then + bias.
  */
 #include <immintrin.h>
 #include <math.h>
 #include <string.h>
 
 #include "qgemm_a16.h"
-
-#define AI static inline __attribute__((always_inline))
+#include "simd_avx2.h"
 
 AI int64_t load64(const void *p)
 {
@@ -126,8 +136,128 @@ AI void tile(const qa16_args *a, int m0, const int MR, int p)
 static void tile_2(const qa16_args *a, int m, int p) { tile(a, m, 2, p); }
 static void tile_1(const qa16_args *a, int m, int p) { tile(a, m, 1, p); }
 
+/* ---- the widened path (prefill) ---- */
+
+enum { WIDE_MIN_ROWS = 4, WIDE_MR = 4 };
+
+/* Groups [g0, g1) of panel p (at most QA16_CHUNK / 4) into wb: for pair j = 2 (g − g0) + e
+ * (e = 0: k 4g, 4g + 1; e = 1: k 4g + 2, 4g + 3) and half h, the 16 int16 at wb + 32 j + 16 h
+ * hold rows 8h..8h+7 as (k, k + 1) pairs. */
+AI void widen_chunk(const qa16_args *a, int p, int g0, int g1, int16_t *restrict wb)
+{
+    /* per 128-bit lane (rows t = 0..3, byte 4t + j = k j): k 0,1 of the 4 rows, then k 2,3 */
+    const __m256i pairs = _mm256_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15,
+                                           0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15);
+    for (int g = g0; g < g1; g++) {
+        const int8_t *wg = qa16_panel_group(a->w, a->K, p, g);
+        int16_t *out = wb + (size_t)(g - g0) * 64;
+        for (int h = 0; h < 2; h++) {
+            __m256i v = _mm256_shuffle_epi8(_mm256_load_si256((const __m256i *)(const void *)(wg + 32 * h)), pairs);
+            /* qwords [rows 0-3 k01, rows 0-3 k23, rows 4-7 k01, rows 4-7 k23] -> k01 | k23 */
+            v = _mm256_permute4x64_epi64(v, 0xD8);
+            _mm256_store_si256((__m256i *)(void *)(out + 16 * h), _mm256_cvtepi8_epi16(_mm256_castsi256_si128(v)));
+            _mm256_store_si256((__m256i *)(void *)(out + 32 + 16 * h),
+                               _mm256_cvtepi8_epi16(_mm256_extracti128_si256(v, 1)));
+        }
+    }
+}
+
+/* sums[i][h] = the int32 sums of rows x_i (x + i · K, pairs from x's k0) × wb's rows
+ * 8h..8h+7 over npairs k pairs. */
+AI void wide_dot(const int16_t *restrict wb, const int16_t *restrict x, int K, int npairs, const int MR,
+                 __m256i sums[][2])
+{
+    __m256i acc[WIDE_MR][2];
+#pragma GCC unroll 4
+    for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm256_setzero_si256();
+    for (int j = 0; j < npairs; j++) {
+        const __m256i w0 = _mm256_load_si256((const __m256i *)(const void *)(wb + 32 * j));
+        const __m256i w1 = _mm256_load_si256((const __m256i *)(const void *)(wb + 32 * j + 16));
+#pragma GCC unroll 4
+        for (int i = 0; i < MR; i++) {
+            const __m256i bx = _mm256_set1_epi32(load32(x + (size_t)i * K + 2 * j));
+            acc[i][0] = _mm256_add_epi32(acc[i][0], _mm256_madd_epi16(w0, bx));
+            acc[i][1] = _mm256_add_epi32(acc[i][1], _mm256_madd_epi16(w1, bx));
+        }
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < MR; i++) sums[i][0] = acc[i][0], sums[i][1] = acc[i][1];
+}
+
+/* Rows [m0, m0 + MR) × panel p, chunk c: y folds the chunk's sums; the first chunk starts
+ * from 0, the last adds the bias. Columns past n_out are left untouched (masked loads and
+ * stores; vmaskmovps stores are slow on AMD, so a full panel takes plain ones). */
+AI void wide_fold(const qa16_args *a, __m256i sums[][2], int m0, const int MR, int p, int c)
+{
+    const int nc = qa16_chunks(a->K), n0 = p * QG_NR;
+    const int cnt = a->n_out - n0 < QG_NR ? a->n_out - n0 : QG_NR;
+    const float *dw = qa16_panel_d(a->w, a->K, p);
+    const __m256 d0 = _mm256_load_ps(dw), d1 = _mm256_load_ps(dw + 8);
+    const __m256i mk0 = tail_mask8(cnt), mk1 = tail_mask8(cnt - 8);
+    const bool first = c == 0, last = c == nc - 1, full = cnt == QG_NR;
+    const __m256 b0 = last && a->bias ? _mm256_maskload_ps(a->bias + n0, mk0) : _mm256_setzero_ps();
+    const __m256 b1 = last && a->bias ? _mm256_maskload_ps(a->bias + n0 + 8, mk1) : _mm256_setzero_ps();
+#pragma GCC unroll 4
+    for (int i = 0; i < MR; i++) {
+        float *yr = a->y + (size_t)(m0 + i) * a->ldy + n0;
+        const __m256 dx = _mm256_set1_ps(a->x.xd[(size_t)(m0 + i) * nc + c]);
+        __m256 y0 = _mm256_setzero_ps(), y1 = _mm256_setzero_ps();
+        if (!first) {
+            y0 = full ? _mm256_loadu_ps(yr) : _mm256_maskload_ps(yr, mk0);
+            y1 = full ? _mm256_loadu_ps(yr + 8) : _mm256_maskload_ps(yr + 8, mk1);
+        }
+        y0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums[i][0]), _mm256_mul_ps(d0, dx), y0);
+        y1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums[i][1]), _mm256_mul_ps(d1, dx), y1);
+        if (last && a->bias) y0 = _mm256_add_ps(y0, b0), y1 = _mm256_add_ps(y1, b1);
+        if (full) {
+            _mm256_storeu_ps(yr, y0);
+            _mm256_storeu_ps(yr + 8, y1);
+        } else {
+            _mm256_maskstore_ps(yr, mk0, y0);
+            _mm256_maskstore_ps(yr + 8, mk1, y1);
+        }
+    }
+}
+
+/* Per tile height: the dot product in a function of its own (noinline: inlined into the
+ * fold, GCC 12 copies every accumulator each iteration instead of adding in place, and
+ * the head's product ran about 10% slower), then the fold. */
+#define DEF_WIDE(mr)                                                                                       \
+    static __attribute__((noinline)) void wide_dot_##mr(const int16_t *wb, const int16_t *x, int K,        \
+                                                         int npairs, __m256i sums[][2])                    \
+    {                                                                                                      \
+        wide_dot(wb, x, K, npairs, mr, sums);                                                              \
+    }                                                                                                      \
+    static void wide_##mr(const qa16_args *a, const int16_t *wb, int m, int p, int c, int k0, int npairs)  \
+    {                                                                                                      \
+        __m256i sums[mr][2];                                                                               \
+        wide_dot_##mr(wb, a->x.xq + (size_t)m * a->K + k0, a->K, npairs, sums);                            \
+        wide_fold(a, sums, m, mr, p, c);                                                                   \
+    }
+DEF_WIDE(1) DEF_WIDE(2) DEF_WIDE(3) DEF_WIDE(4)
+static void (*const wide_tiles[WIDE_MR + 1])(const qa16_args *, const int16_t *, int, int, int, int, int) = {
+    NULL, wide_1, wide_2, wide_3, wide_4};
+
+static void gemm_wide(const qa16_args *a, int m0, int m1, int p0, int p1)
+{
+    _Alignas(32) int16_t wb[QA16_CHUNK * QG_NR]; /* one chunk of a panel, widened: 8 KiB */
+    const int K = a->K, nc = qa16_chunks(K);
+    for (int p = p0; p < p1; p++)
+        for (int c = 0; c < nc; c++) {
+            const int k0 = c * QA16_CHUNK, k1 = k0 + QA16_CHUNK < K ? k0 + QA16_CHUNK : K;
+            widen_chunk(a, p, k0 / 4, k1 / 4, wb);
+            int m = m0;
+            for (; m + WIDE_MR <= m1; m += WIDE_MR) wide_tiles[WIDE_MR](a, wb, m, p, c, k0, (k1 - k0) / 2);
+            if (m < m1) wide_tiles[m1 - m](a, wb, m, p, c, k0, (k1 - k0) / 2);
+        }
+}
+
 void qa16_gemm_avx2(const qa16_args *a, int m0, int m1, int p0, int p1)
 {
+    if (m1 - m0 >= WIDE_MIN_ROWS) {
+        gemm_wide(a, m0, m1, p0, p1);
+        return;
+    }
     for (int p = p0; p < p1; p++) {
         int m = m0;
         for (; m + 2 <= m1; m += 2) tile_2(a, m, p);
