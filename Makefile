@@ -40,7 +40,7 @@ CXXFLAGS += -std=c++17 $(OPT) -g -Wall -Wextra -Wpedantic -Wshadow $(if $(filter
 LDFLAGS  += -pthread $(SAN)
 
 PKGS_ENGINE := jansson
-PKGS_BENCH  := jansson hwloc inih benchmark nettle
+PKGS_BENCH  := jansson hwloc inih benchmark nettle zlib
 PKGS_TEST   := cmocka
 PKG_CONFIG  ?= pkg-config
 DEPS_GROUPS ?=
@@ -264,12 +264,12 @@ bench-slurm: build
 	    $(if $(MACHINE),--machine $(MACHINE)) $(SUBMIT_ARGS)) \
 	    $(if $(filter 1,$(DRY_RUN)),--dry-run)
 
-## report: render reports/ from every results/**/*.json (journals, results/tmp and the
+## report: render reports/ from every results/**/*.json and *.json.gz (journals, results/tmp and the
 ##        Slurm sweep folders */slurm/ excluded: their merged file is beside them): an index
 ##        (reports/README.md) and one report per machine (reports/<machine>/README.md);
 ##        MACHINE=name renders that machine's report only
 REPORT_DIR  ?= reports
-RESULTS_JSON = $(shell find results -name '*.json' ! -name '*journal*' ! -name 'noise.json' ! -path 'results/tmp/*' ! -path '*/slurm/*' 2>/dev/null | LC_ALL=C sort)
+RESULTS_JSON = $(shell find results \( -name '*.json' -o -name '*.json.gz' \) ! -name '*journal*' ! -name 'noise.json' ! -path 'results/tmp/*' ! -path '*/slurm/*' 2>/dev/null | LC_ALL=C sort)
 report: build
 	$(Q)if [ -z "$(RESULTS_JSON)" ]; then \
 	    echo "report: no result files under results/ (run: make bench PLATFORM=embedded)" >&2; exit 2; fi
@@ -346,7 +346,7 @@ ci-run:
 	$(Q)emu=""; if [ "$$(nproc)" -lt 2 ]; then emu="--emulate"; echo "ci: fewer than 2 cores: running $(CI_PLATFORM) emulated" >&2; fi; \
 	$(ITERA_BENCH) run --platform $(CI_PLATFORM) --profile ci --out $(CI_DIR)/ci.json $$emu
 	$(Q)$(ITERA_BENCH) report --strict $(CI_DIR)/ci.json -o $(CI_DIR)/report
-	$(Q)committed=$$(git ls-files 'results/*.json' 2>/dev/null | grep -v -e journal -e 'noise\.json' -e '^results/tmp/' -e '/slurm/' | LC_ALL=C sort); \
+	$(Q)committed=$$(git ls-files 'results/*.json' 'results/*.json.gz' 2>/dev/null | grep -v -e journal -e 'noise\.json' -e '^results/tmp/' -e '/slurm/' | LC_ALL=C sort); \
 	if [ -z "$$committed" ]; then \
 	    echo "ci: no committed results under results/: committed-report check skipped"; \
 	elif [ ! -f $(REPORT_DIR)/README.md ]; then \

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gunzip.h"
 #include "itera.h"
 #include "nameidx.h"
 
@@ -160,6 +161,14 @@ bench_status gb_file_load(const char *path, gb_file *f, bench_error *err)
     itera_error ie;
     if (itera_read_file(path, GB_MAX_FILE_BYTES, &text, &len, &ie) != ITERA_OK)
         return bench_fail(err, BENCH_ERR_INPUT, "%s", ie.msg);
+    if (gunzip_is_gzip(text, len)) { /* FILE.json.gz (gunzip.h) */
+        char *plain = NULL;
+        bench_status zs = gunzip_buffer(path, text, len, GB_MAX_FILE_BYTES, &plain, &len, err);
+        free(text);
+        if (zs != BENCH_OK)
+            return zs;
+        text = plain;
+    }
     bench_status rc = gb_file_parse(path, text, len, f, err);
     free(text);
     return rc;

@@ -47,7 +47,8 @@ typedef struct gb_file {
     name_index by_name, by_canon; /* cells by run_name and canonical name */
 } gb_file;
 
-/* Loads and validates path. On failure returns BENCH_ERR_INPUT (a file that cannot be
+/* Loads and validates path (plain JSON, or gzip-compressed JSON known by its magic bytes:
+ * FILE.json.gz, gunzip.h). On failure returns BENCH_ERR_INPUT (a file that cannot be
  * read or is not a Google Benchmark results file) or BENCH_ERR_NOMEM, leaves f empty and
  * writes one line naming the file and what was wrong into err. */
 bench_status gb_file_load(const char *path, gb_file *f, bench_error *err);

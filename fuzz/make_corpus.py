@@ -9,6 +9,7 @@ added to the same folders by hand (named crash-*), and `make test` replays them 
 Existing seed-* files are replaced; other files are kept.
 """
 import glob
+import gzip
 import json
 import os
 import shutil
@@ -122,6 +123,14 @@ def main():
         put("results", "nan.json", b'{"context": {}, "benchmarks": [{"name": "scan/sequential/channels:8/'
             b'state:4/seq:16/batch:1/threads:1", "run_type": "iteration", "real_time": NaN, '
             b'"cpu_time": -Infinity, "time_unit": "us", "iterations": 1}]}')
+        # gzip-compressed results files (FILE.json.gz): one member, two members, a cut one
+        fixture = open("tests/data/compare_base.json", "rb").read()
+        one = gzip.compress(fixture, compresslevel=9, mtime=0)
+        two = gzip.compress(fixture[:300], mtime=0) + gzip.compress(fixture[300:], mtime=0)
+        put("gunzip", "one-member", one)
+        put("gunzip", "two-members", two)
+        put("gunzip", "cut", one[: len(one) // 2])
+        put("gunzip", "trailing-junk", one + b"not gzip")
         # a journal from a real (tiny) run, and one cut short
         prof = os.path.join(tmp, "tiny.ini")
         with open(prof, "w") as f:

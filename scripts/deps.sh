@@ -29,7 +29,7 @@
 set -u
 
 GROUP_TABLE='
-core   build-essential pkg-config libjansson-dev libcmocka-dev libhwloc-dev hwloc libpfm4-dev libinih-dev libbenchmark-dev nettle-dev gnuplot-nox python3
+core   build-essential pkg-config libjansson-dev libcmocka-dev libhwloc-dev hwloc libpfm4-dev libinih-dev libbenchmark-dev nettle-dev zlib1g-dev gnuplot-nox python3
 slurm  slurm-wlm munge
 ort    cmd:node=nodejs cmd:npm=npm python3-torch npm:onnxruntime-node@1.30.0
 torch  python3-torch

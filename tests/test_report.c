@@ -22,9 +22,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "figure.h"
 #include "gbread.h"
+#include "itera.h"
 #include "numfmt.h"
 #include "report.h"
 
@@ -540,6 +542,75 @@ static void test_loader_nan(void **state)
     gb_file_free(&f);
 }
 
+/* FILE.json.gz: a gzip-compressed result file (two members, as `gzip a; gzip b; cat`
+ * gives) loads as its plain JSON does; truncated or corrupt gzip data is refused naming
+ * the file. */
+static void write_gz_members(const char *path, const char *text, size_t len)
+{
+    const size_t half = len / 2;
+    gzFile z = gzopen(path, "wb9");
+    assert_non_null(z);
+    assert_int_equal(gzwrite(z, text, (unsigned)half), (int)half);
+    assert_int_equal(gzclose(z), Z_OK);
+    z = gzopen(path, "ab9");
+    assert_non_null(z);
+    assert_int_equal(gzwrite(z, text + half, (unsigned)(len - half)), (int)(len - half));
+    assert_int_equal(gzclose(z), Z_OK);
+}
+
+static void test_loader_gzip(void **state)
+{
+    (void)state;
+    char *text;
+    size_t len;
+    itera_error ie;
+    assert_int_equal(itera_read_file(DATA "embedded.json", 1 << 24, &text, &len, &ie), ITERA_OK);
+    char gz[512], bad[512];
+    snprintf(gz, sizeof gz, "%s/embedded.json.gz", tmpdir);
+    write_gz_members(gz, text, len);
+    free(text);
+
+    gb_file plain, packed;
+    bench_error err;
+    assert_int_equal(gb_file_load(DATA "embedded.json", &plain, &err), BENCH_OK);
+    assert_int_equal(gb_file_load(gz, &packed, &err), BENCH_OK);
+    assert_int_equal(packed.n_cells, plain.n_cells);
+    assert_true(plain.n_cells > 0);
+    const char *name = "scan/sequential/channels:256/state:64/seq:128/batch:4/threads:2";
+    const gb_cell *a = gb_file_cell(&plain, name), *b = gb_file_cell(&packed, name);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(b->n_iter, a->n_iter);
+    double alo, ahi, blo, bhi;
+    assert_int_equal(gb_cell_range(b, "real_time", &blo, &bhi), gb_cell_range(a, "real_time", &alo, &ahi));
+    assert_true(alo == blo && ahi == bhi);
+    gb_file_free(&plain);
+    gb_file_free(&packed);
+
+    char *zdata;
+    size_t zlen;
+    assert_int_equal(itera_read_file(gz, 1 << 24, &zdata, &zlen, &ie), ITERA_OK);
+    snprintf(bad, sizeof bad, "%s/truncated.json.gz", tmpdir);
+    FILE *fp = fopen(bad, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(zdata, 1, zlen - 12, fp), zlen - 12); /* the last member's end cut off */
+    fclose(fp);
+    assert_int_equal(gb_file_load(bad, &packed, &err), BENCH_ERR_INPUT);
+    assert_non_null(strstr(err.msg, bad));
+    assert_non_null(strstr(err.msg, "truncated gzip data"));
+
+    snprintf(bad, sizeof bad, "%s/corrupt.json.gz", tmpdir);
+    zdata[zlen / 3] ^= 0x5a; /* inside the first member's deflate data */
+    fp = fopen(bad, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(zdata, 1, zlen, fp), zlen);
+    fclose(fp);
+    assert_int_equal(gb_file_load(bad, &packed, &err), BENCH_ERR_INPUT);
+    assert_non_null(strstr(err.msg, bad));
+    assert_non_null(strstr(err.msg, "gzip data"));
+    free(zdata);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -556,6 +627,7 @@ int main(void)
         cmocka_unit_test(test_charts_skipped),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_loader_nan),
+        cmocka_unit_test(test_loader_gzip),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
