@@ -98,7 +98,7 @@ const scan_simd scan_simd_scalar = {
     .skip_add = skip_scalar,
 };
 
-const itera_variant *const scan_simd_variants[] = {&scan_simd_scalar.v, &scan_simd_avx512.v};
+const itera_variant *const scan_simd_variants[] = {&scan_simd_scalar.v, &scan_simd_avx2.v, &scan_simd_avx512.v};
 const int scan_simd_variant_count = (int)(sizeof scan_simd_variants / sizeof scan_simd_variants[0]);
 
 void scan_matmul(const isa_select *sel, const float *x, int ldx, int M, const linear *W, float *y, int ldy)

@@ -46,6 +46,7 @@ typedef struct scan_simd {
 static inline int scan_seq_work_floats(int N) { return 2 * ((N + 15) / 16) * 16; }
 
 extern const scan_simd scan_simd_scalar;
+extern const scan_simd scan_simd_avx2;   /* call only when itera_isa_has(ITERA_ISA_AVX2) */
 extern const scan_simd scan_simd_avx512; /* call only when itera_isa_has(ITERA_ISA_AVX512) */
 /* The variants, scalar first (rows of the ISA selection: isa_select.h). */
 extern const itera_variant *const scan_simd_variants[];
