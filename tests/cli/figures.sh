@@ -31,9 +31,14 @@ scan_seq    = 64
 scan_batch  = 2
 INI
 expect 0 "$T/r.json" "$BIN" run --platform embedded --profile "$T/p.ini" --out "$T/r.json"
-expect 0 "figures ok" python3 - "$T/r.json" "$T/r.log" <<'PY'
+# cpu_util counts the process's CPU time; under ThreadSanitizer that includes the runtime's
+# own background thread (one CI run measured 1.059 for a 2-thread chunked scan cell), so the
+# bound on a share of the cores gets that thread's slack there.
+case "${SAN:-}" in *thread*) UTIL_MAX=1.15 ;; *) UTIL_MAX=1.05 ;; esac
+expect 0 "figures ok" python3 - "$T/r.json" "$T/r.log" "$UTIL_MAX" <<'PY'
 import json, math, sys
 d = json.load(open(sys.argv[1]))
+umax = float(sys.argv[3])
 log = open(sys.argv[2]).read()
 ctx = d["context"]
 # the library's own build type, consistent with its console warning
@@ -56,7 +61,7 @@ for e in d["benchmarks"]:
     else:
         assert p is not None and 0 < p <= 100, (e["name"], p)
     u, s = e["cpu_util"], e["cpu_spin"]
-    assert 0 <= u <= 1.05 and 0 <= s <= 1.05 and u + s <= 1.1, (e["name"], u, s)
+    assert 0 <= u <= umax and 0 <= s <= umax and u + s <= umax + 0.05, (e["name"], u, s)
 assert (suspects == 0) == (ctx["itera_peak_suspect"] == "none"), ctx["itera_peak_suspect"]
 # op profiles: rounds, and children <= parent in the median round
 profs = d["itera_op_profile"]
