@@ -58,6 +58,19 @@ AI void store_panel(float *y, int E, int q, __m256 v[2])
     }
 }
 
+/* y[0..E) += D ⊙ u[0..E) (the skip connection of one token). */
+AI void skip_row(const float *D, int E, const float *u, float *y)
+{
+    int e = 0;
+    for (; e + 8 <= E; e += 8)
+        _mm256_storeu_ps(y + e, _mm256_fmadd_ps(_mm256_loadu_ps(D + e), _mm256_loadu_ps(u + e), _mm256_loadu_ps(y + e)));
+    if (e < E) {
+        const __m256i m = tail_mask8(E - e);
+        _mm256_maskstore_ps(y + e, m, _mm256_fmadd_ps(_mm256_maskload_ps(D + e, m), _mm256_maskload_ps(u + e, m),
+                                                      _mm256_maskload_ps(y + e, m)));
+    }
+}
+
 AI void seq_row_impl(const scan_params *p, const float *u, int ldu, const float *delta, int L,
                      float *h, float *y, int ldy, float *work, zone_acc *acc, const bool timed)
 {
@@ -117,15 +130,7 @@ AI void seq_row_impl(const scan_params *p, const float *u, int ldu, const float 
             t = t1;
         }
         /* skip connection: y[l] += D ⊙ u[l] */
-        int e = 0;
-        for (; e + 8 <= E; e += 8)
-            _mm256_storeu_ps(yl + e, _mm256_fmadd_ps(_mm256_loadu_ps(p->D + e), _mm256_loadu_ps(ul + e),
-                                                     _mm256_loadu_ps(yl + e)));
-        if (e < E) {
-            const __m256i m = tail_mask8(E - e);
-            _mm256_maskstore_ps(yl + e, m, _mm256_fmadd_ps(_mm256_maskload_ps(p->D + e, m), _mm256_maskload_ps(ul + e, m),
-                                                           _mm256_maskload_ps(yl + e, m)));
-        }
+        skip_row(p->D, E, ul, yl);
         if (tt) {
             uint64_t t1 = zone_ticks();
             zone_acc_add(&acc[SEQ_T_SKIP], t1 - t);
@@ -179,17 +184,7 @@ static void fixup(const float *A, int N, const float *S, int n, float *H, int ld
 static void skip(const float *D, int E, const float *u, int ldu, int n, float *y, int ldy)
 {
     for (int r = 0; r < n; r++) {
-        const float *ur = u + (size_t)r * ldu;
-        float *yr = y + (size_t)r * ldy;
-        int e = 0;
-        for (; e + 8 <= E; e += 8)
-            _mm256_storeu_ps(yr + e, _mm256_fmadd_ps(_mm256_loadu_ps(D + e), _mm256_loadu_ps(ur + e),
-                                                     _mm256_loadu_ps(yr + e)));
-        if (e < E) {
-            const __m256i m = tail_mask8(E - e);
-            _mm256_maskstore_ps(yr + e, m, _mm256_fmadd_ps(_mm256_maskload_ps(D + e, m), _mm256_maskload_ps(ur + e, m),
-                                                           _mm256_maskload_ps(yr + e, m)));
-        }
+        skip_row(D, E, u + (size_t)r * ldu, y + (size_t)r * ldy);
     }
 }
 
