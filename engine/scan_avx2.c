@@ -137,7 +137,7 @@ AI void seq_row_impl(const scan_params *p, const float *u, int ldu, const float 
             t = t1;
         }
     }
-    for (int v = 0; v * 8 < N; v++) _mm256_maskstore_ps(h + v * 8, tail_mask8(N - v * 8), _mm256_load_ps(hb + v * 8));
+    for (int v = 0; v * 8 < N; v++) store_first8(h + v * 8, N - v * 8, _mm256_load_ps(hb + v * 8));
 }
 
 static void seq_row(const scan_params *p, const float *u, int ldu, const float *delta, int L,
@@ -160,9 +160,9 @@ static void recur(const float *A, int N, const float *delta, int n, float *H, in
             const __m256 d = _mm256_set1_ps(delta[l]);
             float *row = Hv + (size_t)l * ldh;
             hv = _mm256_fmadd_ps(exp8(_mm256_mul_ps(d, a)), hv, _mm256_mul_ps(d, _mm256_maskload_ps(row, m)));
-            _mm256_maskstore_ps(row, m, hv);
+            store_first8(row, N - v * 8, hv);
         }
-        _mm256_maskstore_ps(h + v * 8, m, hv);
+        store_first8(h + v * 8, N - v * 8, hv);
     }
 }
 
@@ -176,7 +176,7 @@ static void fixup(const float *A, int N, const float *S, int n, float *H, int ld
         for (int j = 0; j < n; j++) {
             float *row = Hv + (size_t)j * ldh;
             const __m256 dec = exp8(_mm256_mul_ps(_mm256_set1_ps(S[j]), a));
-            _mm256_maskstore_ps(row, m, _mm256_fmadd_ps(dec, hv, _mm256_maskload_ps(row, m)));
+            store_first8(row, N - v * 8, _mm256_fmadd_ps(dec, hv, _mm256_maskload_ps(row, m)));
         }
     }
 }

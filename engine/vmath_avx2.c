@@ -149,13 +149,17 @@ static void layernorm_avx2(float *y, const float *x, const float *w, const float
     }
     const float var = hsum8(v) / (float)n;
     const __m256 rstd = S(1.0f / __builtin_sqrtf(var + eps));
-    const __m256i all = _mm256_set1_epi32(-1);
-    for (int i = 0; i < n; i += 8) {
-        const __m256i kk = i < nf ? all : k;
-        const __m256 t = _mm256_mul_ps(_mm256_sub_ps(_mm256_maskload_ps(x + i, kk), mean), rstd);
-        const __m256 wv = w ? _mm256_maskload_ps(w + i, kk) : S(1.0f);
-        const __m256 bv = b ? _mm256_maskload_ps(b + i, kk) : _mm256_setzero_ps();
-        _mm256_maskstore_ps(y + i, kk, _mm256_fmadd_ps(t, wv, bv));
+    for (int i = 0; i < nf; i += 8) {
+        const __m256 t = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), mean), rstd);
+        const __m256 wv = w ? _mm256_loadu_ps(w + i) : S(1.0f);
+        const __m256 bv = b ? _mm256_loadu_ps(b + i) : _mm256_setzero_ps();
+        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(t, wv, bv));
+    }
+    if (has_tail) {
+        const __m256 t = _mm256_mul_ps(_mm256_sub_ps(_mm256_maskload_ps(x + nf, k), mean), rstd);
+        const __m256 wv = w ? _mm256_maskload_ps(w + nf, k) : S(1.0f);
+        const __m256 bv = b ? _mm256_maskload_ps(b + nf, k) : _mm256_setzero_ps();
+        store_first8(y + nf, n - nf, _mm256_fmadd_ps(t, wv, bv));
     }
 }
 
